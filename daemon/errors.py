@@ -1,0 +1,80 @@
+"""The error taxonomy, named by what the daemon does next.
+
+Every error a user can see is one of these, carries a message a person can act on, and never
+carries a secret. Connectors raise them (wrapping library errors with ``raise ... from err``); the
+engine decides from the class alone whether to retry, back off, ask for re-authorization,
+resynchronise, or skip one item and go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+
+class FollowupdError(Exception):
+    """Base class: something the user may need to read."""
+
+
+class ConfigError(FollowupdError):
+    """The configuration is invalid. Fatal before anything starts.
+
+    Holds *all* problems found, so the user fixes them in one go rather than one per run.
+    Each problem already names the file, the key, what was expected and what was found.
+    """
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class TemplateError(FollowupdError):
+    """A draft template does not load or does not render (names the template and the cause)."""
+
+
+class BadItem(FollowupdError):
+    """One input item (event, .ics file, e-mail, API object) is unusable: skip it and record why.
+
+    ``item`` names the thing (a path, an event id, a message id) so the record says what to look at.
+    """
+
+    def __init__(self, item: str, message: str) -> None:
+        self.item = item
+        self.message = message
+        super().__init__(f"{item}: {message}")
+
+
+class ConnectorError(FollowupdError):
+    """A provider call failed; this poll of this account failed, the next one may work."""
+
+
+class TransientError(ConnectorError):
+    """Temporary failure (rate limit, 5xx, network). Retry after ``retry_after`` seconds if given."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class QuotaExceeded(ConnectorError):
+    """The provider's quota for the day (or similar long period) is used up: back off until ``until``."""
+
+    def __init__(self, message: str, until: datetime | None = None) -> None:
+        self.until = until
+        super().__init__(message)
+
+
+class AuthNeeded(ConnectorError):
+    """Credentials are missing, expired or revoked. The user must run ``fix`` (a command line)."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        self.fix = fix
+        super().__init__(f"{message} (fix: {fix})")
+
+
+class CursorExpired(ConnectorError):
+    """A stored sync cursor is no longer valid: drop it and do a full resync."""
+
+
+class InvalidResponse(ConnectorError):
+    """A provider answered with something that is not what its API documents."""

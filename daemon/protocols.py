@@ -1,0 +1,283 @@
+"""The two small protocols every provider implements, and the values that cross them.
+
+Glossary
+--------
+EVENT       One calendar occurrence. A recurring series yields one EVENT per instance; its
+            ``id`` is stable per instance (series id + recurrence id), ``series_id`` groups them.
+CURSOR      An opaque string a calendar source or mailbox hands back after a sync and receives
+            again on the next one (a Google syncToken, a Graph deltaLink, a file fingerprint).
+            The core stores it; only the provider understands it.
+KEY         The idempotency key of one draft: ``followupd:<account>:<interview>:<person>:<kind>``.
+            A mailbox must be able to find a draft again by its KEY alone, because a crash may
+            fall between "the provider created it" and "we recorded that".
+DRAFT REF   What a mailbox returns for a created draft: enough to ask about it later.
+
+Providers never touch the database and never see configuration beyond their own options.
+Every method may raise the errors of :mod:`daemon.errors`; one bad input item is not an error
+of the call but a :class:`Problem` in its result.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from daemon.clock import Clock
+
+# Every draft carries its KEY in this header (and a Message-ID derived from it), so a mailbox
+# can find it again after a crash and recognise the sent copy in a thread.
+KEY_HEADER = "X-Followupd-Key"
+
+
+# --------------------------------------------------------------------------------------------
+# Calendar side
+# --------------------------------------------------------------------------------------------
+
+
+class Role(enum.StrEnum):
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+    CHAIR = "chair"
+    NON_PARTICIPANT = "non-participant"
+
+
+class AttendeeKind(enum.StrEnum):
+    PERSON = "person"
+    RESOURCE = "resource"  # rooms, equipment
+    GROUP = "group"
+    UNKNOWN = "unknown"
+
+
+class Response(enum.StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    TENTATIVE = "tentative"
+    NEEDS_ACTION = "needs-action"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Attendee:
+    email: str  # lower-cased, no "mailto:"
+    name: str | None = None
+    role: Role = Role.REQUIRED
+    kind: AttendeeKind = AttendeeKind.PERSON
+    response: Response = Response.UNKNOWN
+    is_self: bool = False  # the provider knows this attendee is the account's own user
+    is_organizer: bool = False
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One event instance, as the provider saw it. Times are timezone-aware."""
+
+    id: str
+    title: str
+    start: datetime
+    end: datetime
+    calendar: str = ""  # calendar id or name within the account
+    series_id: str | None = None
+    description: str = ""
+    location: str = ""
+    timezone: str | None = None  # the IANA zone the event was written in, when known
+    all_day: bool = False
+    organizer: Attendee | None = None
+    attendees: tuple[Attendee, ...] = ()
+    cancelled: bool = False
+    # Provider-specific labels, normalised as "kind:value": "category:Interview", "color:11",
+    # "label:jobs", "event-type:focusTime", "show-as:free", "followupd:on"/"followupd:off"
+    # (a per-event opt-in/out stored by the provider, e.g. Google extendedProperties).
+    tags: frozenset[str] = frozenset()
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One input item that was skipped, with a message naming it and what was expected."""
+
+    item: str
+    message: str
+
+
+@dataclass
+class CalendarChanges:
+    """What changed since the cursor.
+
+    ``complete`` is True when ``events`` is the whole content of the window (a first sync, a
+    resync after an expired cursor, or a source such as a folder of .ics files that can only
+    be read whole): an interview the core knows in that window but that is absent here has been
+    deleted. When False, only ``removed`` says what disappeared.
+    """
+
+    events: list[CalendarEvent]
+    cursor: str | None
+    removed: list[str] = field(default_factory=list)  # event ids (or series ids) deleted
+    complete: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+
+@runtime_checkable
+class CalendarSource(Protocol):
+    def changes(self, cursor: str | None, window: tuple[datetime, datetime]) -> CalendarChanges:
+        """Events that changed since ``cursor`` (all of them when ``cursor`` is None) whose
+        instances fall in ``window`` (start, end). Raises :class:`daemon.errors.CursorExpired`
+        when the cursor is no longer valid; the core then calls again with None."""
+        ...
+
+    def check(self) -> str:
+        """Prove the source is reachable; return a one-line description for ``followupd check``."""
+        ...
+
+
+# --------------------------------------------------------------------------------------------
+# Mailbox side
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    email: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """The sent message a draft replies to, for threading (In-Reply-To, References, thread)."""
+
+    message_id: str  # RFC 5322 Message-ID of the sent message, with angle brackets
+    thread_id: str | None = None  # provider thread / conversation id
+    provider_id: str | None = None  # provider id of the sent message (Graph createReply needs it)
+    subject: str = ""
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DraftRequest:
+    """Everything needed to create one draft. ``key`` makes creation idempotent."""
+
+    key: str
+    sender: Address
+    to: tuple[Address, ...]
+    subject: str
+    text: str
+    html: str | None = None
+    reply_to: ReplyTarget | None = None  # None: a new conversation
+    message_id: str | None = None  # deterministic Message-ID derived from the key
+
+
+@dataclass(frozen=True)
+class DraftRef:
+    """A created draft as the provider names it. ``id`` is stable for the draft's life."""
+
+    id: str
+    thread_id: str | None = None
+    message_id: str | None = None
+
+
+class DraftStatus(enum.StrEnum):
+    DRAFT = "draft"  # still waiting for the user
+    SENT = "sent"  # the user sent it (a sent message with our key is in its thread)
+    GONE = "gone"  # the user deleted it: never recreate
+
+
+@dataclass(frozen=True)
+class DraftState:
+    status: DraftStatus
+    sent_at: datetime | None = None
+    sent: ReplyTarget | None = None  # the sent message, to reply to later
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message received by the user (never one of the user's own)."""
+
+    id: str
+    sender: str  # e-mail address, lower-cased
+    received_at: datetime
+    subject: str = ""
+    thread_id: str | None = None
+    auto_reply: bool = False  # RFC 3834 and friends; decided by the provider from headers
+    excerpt: str = ""  # a short text excerpt (snippet, preview), for auto-reply return dates
+
+
+@dataclass
+class InboundMessages:
+    messages: list[InboundMessage]
+    cursor: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+@runtime_checkable
+class Mailbox(Protocol):
+    def find_draft(self, key: str) -> DraftRef | None:
+        """The draft (or the sent message) created with ``key``, if any. Used after a crash."""
+        ...
+
+    def create_draft(self, request: DraftRequest) -> DraftRef:
+        """Create the draft. Never sends. Not retried blindly: the core retries only after
+        :meth:`find_draft` says there is none."""
+        ...
+
+    def draft_state(self, ref: DraftRef, key: str) -> DraftState:
+        """Is the draft still a draft, was it sent (and when), or is it gone?"""
+        ...
+
+    def messages_since(
+        self,
+        since: datetime,
+        senders: Sequence[str],
+        domains: Sequence[str],
+        cursor: str | None = None,
+    ) -> InboundMessages:
+        """Messages received after ``since`` from any of ``senders`` (addresses) or from any
+        address in ``domains``. The user's own messages are never included. ``cursor`` may let
+        a provider answer incrementally; providers that cannot simply ignore it."""
+        ...
+
+    def check(self) -> str:
+        """Prove the mailbox is reachable; return a one-line description."""
+        ...
+
+
+# --------------------------------------------------------------------------------------------
+# Providers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    """What the core tells a provider about the account it serves. No database, no config."""
+
+    name: str
+    addresses: tuple[str, ...]  # the user's own addresses, lower-cased
+    state_dir: Path  # owner-only directory for this account's tokens and caches
+    clock: Clock
+    timezone: str
+    decision_hint: date | None = None  # unused by providers; reserved
+
+
+class Provider(Protocol):
+    """What a provider module exports as ``PROVIDER``.
+
+    ``options`` is the schema of the provider's own config table ``[accounts.<provider>]``
+    and of the ``calendar``/``mailbox`` tables (see :mod:`daemon.options`). A provider that
+    offers only one side returns None from the other factory.
+    """
+
+    name: str
+    calendar_options: Any  # daemon.options.Schema | None
+    mailbox_options: Any  # daemon.options.Schema | None
+    account_options: Any  # daemon.options.Schema | None
+
+    def calendar(self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]) -> CalendarSource | None: ...
+
+    def mailbox(self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]) -> Mailbox | None: ...
+
+    def authorize(self, ctx: AccountContext, account_options: dict[str, Any], echo: Any) -> None:
+        """Run the interactive authorization (``followupd auth``). Local providers do nothing."""
+        ...
