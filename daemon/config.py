@@ -127,7 +127,8 @@ class CalendarDays:
 @dataclass(frozen=True)
 class Contact:
     name: str | None
-    title: str | None
+    title: str | None  # job title, e.g. "Engineering Manager"
+    honorific: str | None  # e.g. "Dr.", used in the salutation
     company: str | None
 
 
@@ -253,7 +254,8 @@ DAYS = {
 
 CONTACT = {
     "name": o.Option(o.string, None, "how to address them"),
-    "title": o.Option(o.string, None, "their proper title"),
+    "title": o.Option(o.string, None, "their job title, e.g. 'Engineering Manager'"),
+    "honorific": o.Option(o.string, None, "how to address them formally, e.g. 'Dr.' or 'Ms.'"),
     "company": o.Option(o.string, None, "their company"),
 }
 
@@ -411,7 +413,9 @@ def _contacts(table: Any, name: str, problems: list[str]) -> dict[str, Contact]:
             problems.append(f"{where}: expected a table with name/title/company, got {o.describe(entry)}")
             continue
         v = o.validate(entry, CONTACT, where, problems)
-        out[key] = Contact(name=v.get("name"), title=v.get("title"), company=v.get("company"))
+        out[key] = Contact(
+            name=v.get("name"), title=v.get("title"), honorific=v.get("honorific"), company=v.get("company")
+        )
     return out
 
 
