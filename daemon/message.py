@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from email import policy
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -22,6 +23,10 @@ from daemon.protocols import KEY_HEADER, Address, DraftRequest
 # C0/C1 controls, line and paragraph separators, and bidi overrides/isolates.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 MAX_HEADER_TEXT = 300
+
+# Fold only past RFC 5322's hard limit: the default 78 would RFC 2047-encode a long key header
+# (it has no spaces to fold at), and a mailbox must find the key again by plain comparison.
+POLICY = policy.default.clone(max_line_length=998)
 
 
 def one_line(text: str, limit: int = MAX_HEADER_TEXT) -> str:
@@ -48,7 +53,7 @@ def header_address(address: Address) -> HeaderAddress:
 
 def build_message(request: DraftRequest, date: datetime | None = None) -> EmailMessage:
     """The complete message for ``request``: plain text, optional HTML alternative, threading."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = header_address(request.sender)
     msg["To"] = [header_address(a) for a in request.to]
     msg["Subject"] = one_line(request.subject, 998)

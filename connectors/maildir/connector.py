@@ -1,0 +1,288 @@
+"""The Maildir mailbox: drafts written into the Drafts folder, replies read from the others.
+
+There is nothing to send with here, so "sent" can only be learnt from what the user's mail
+client leaves behind: mutt, neomutt and aerc keep custom headers when a postponed draft is sent
+and save the copy in Sent, so our KEY header (or, failing that, the draft's Message-ID) found
+outside Drafts and Trash means the draft went out. Nothing found anywhere means the user
+deleted it, and the core will never recreate it.
+"""
+
+from __future__ import annotations
+
+import logging
+import mailbox
+import os
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from connectors.maildir.folders import (
+    DRAFT_NAMES,
+    JUNK_NAMES,
+    SENT_NAMES,
+    TRASH_NAMES,
+    Entry,
+    Folder,
+    Tree,
+    entries,
+)
+from connectors.maildir.reading import Head, mentions, read_head, to_inbound
+from daemon.errors import BadItem, ConnectorError
+from daemon.message import build_message
+from daemon.protocols import (
+    KEY_HEADER,
+    AccountContext,
+    DraftRef,
+    DraftRequest,
+    DraftState,
+    DraftStatus,
+    InboundMessage,
+    InboundMessages,
+    Problem,
+    ReplyTarget,
+)
+
+log = logging.getLogger(__name__)
+
+DRAFT_FLAGS = "DS"  # Draft, and Seen: the user's own draft is not unread mail
+_KEY_NEEDLE = KEY_HEADER.lower().encode()
+# build_message uses the default policy; "none" writes a raw (set_raw) header as given.
+_DRAFT_POLICY = policy.default.clone(refold_source="none", linesep="\n")
+
+
+def serialize(msg: EmailMessage) -> bytes:
+    """The message as bytes with LF line endings, the KEY header on one unencoded line.
+
+    The ``email`` package folds a long header without spaces by RFC 2047-encoding it; a KEY is
+    one long token, and an encoded KEY is needlessly opaque to the user and to clients that keep
+    the header verbatim when sending. A line of up to 998 characters is legal (RFC 5322 2.1.1).
+    """
+    value = str(msg[KEY_HEADER])
+    del msg[KEY_HEADER]
+    msg.set_raw(KEY_HEADER, value)
+    return msg.as_bytes(policy=_DRAFT_POLICY)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _mtime(path: Path) -> datetime | None:
+    """When the file was delivered (written), for messages without a usable Date header."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        return None
+
+
+class MaildirMailbox:
+    """:class:`daemon.protocols.Mailbox` over a local Maildir tree."""
+
+    def __init__(self, ctx: AccountContext, options: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.tree = Tree(Path(options["path"]), options.get("layout", "auto"))
+        self.drafts_name: str = options.get("drafts_folder", "Drafts")
+        self.sent_name: str = options.get("sent_folder", "Sent")
+        self.inbox_names: list[str] | None = options.get("inbox_folders")
+        self.own = {a.lower() for a in ctx.addresses}
+
+    # -- folders ---------------------------------------------------------------------------
+
+    def _drafts(self) -> Folder | None:
+        return self.tree.find(self.drafts_name)
+
+    def _drafts_or_create(self) -> Folder:
+        return self._drafts() or self.tree.create(self.drafts_name)
+
+    def _is_drafts(self, folder: Folder) -> bool:
+        return folder.name.lower() == self.drafts_name.lower()
+
+    def _is_sent(self, folder: Folder) -> bool:
+        return folder.name.lower() == self.sent_name.lower() or folder.leaf in SENT_NAMES
+
+    def inbox_folders(self) -> list[Folder]:
+        """The folders where replies are looked for (see the ``inbox_folders`` option)."""
+        folders = self.tree.folders()
+        if self.inbox_names is not None:
+            wanted = {n.lower() for n in self.inbox_names}
+            return [f for f in folders if f.name.lower() in wanted]
+        skip = TRASH_NAMES | JUNK_NAMES | SENT_NAMES | DRAFT_NAMES
+        return [
+            f
+            for f in folders
+            if f.leaf not in skip and not self._is_drafts(f) and not self._is_sent(f)
+        ]
+
+    def _sent_candidates(self) -> list[Folder]:
+        """Every folder but Drafts and Trash, Sent first: where a sent copy may be."""
+        folders = [
+            f for f in self.tree.folders() if not self._is_drafts(f) and f.leaf not in TRASH_NAMES
+        ]
+        return sorted(folders, key=lambda f: not self._is_sent(f))
+
+    # -- scanning --------------------------------------------------------------------------
+
+    def _heads(self, folder: Folder, needles: list[bytes]) -> Iterator[tuple[Entry, Head]]:
+        """Parsed header blocks of the files in ``folder`` that mention one of ``needles``.
+
+        Files that vanish mid-scan (a client moved them) are skipped; unparsable ones too,
+        since here we only look for our own messages.
+        """
+        for entry in entries(folder):
+            try:
+                data = read_head(entry.path)
+                if mentions(data, needles):
+                    yield entry, Head.parse(entry.path, data)
+            except FileNotFoundError:
+                continue
+            except (OSError, BadItem) as err:
+                log.debug("skipped %s: %s", entry.path, err)
+
+    def _find(
+        self, folders: Sequence[Folder], key: str, message_id: str | None, skip_flagged_drafts: bool
+    ) -> tuple[Entry, Head] | None:
+        needles = [_KEY_NEEDLE] + ([message_id.lower().encode()] if message_id else [])
+        for folder in folders:
+            for entry, head in self._heads(folder, needles):
+                if skip_flagged_drafts and "D" in entry.flags:
+                    continue  # a draft shown in another folder (Gmail's All Mail), not a sent copy
+                if head.key() == key or (message_id and head.message_id() == message_id):
+                    return entry, head
+        return None
+
+    @staticmethod
+    def _ref(entry: Entry, head: Head) -> DraftRef:
+        return DraftRef(id=entry.key, thread_id=head.thread_id(), message_id=head.message_id())
+
+    # -- Mailbox protocol ------------------------------------------------------------------
+
+    def find_draft(self, key: str) -> DraftRef | None:
+        """The draft (in Drafts) or its sent copy (in Sent) carrying ``key``."""
+        folders = [f for f in (self._drafts(), self.tree.find(self.sent_name)) if f is not None]
+        found = self._find(folders, key, None, skip_flagged_drafts=False)
+        return self._ref(*found) if found else None
+
+    def create_draft(self, request: DraftRequest) -> DraftRef:
+        """Write the draft into Drafts/cur with the Draft flag; tmp/ -> cur/ is atomic."""
+        drafts = self._drafts_or_create()
+        existing = self._find([drafts], request.key, None, skip_flagged_drafts=False)
+        if existing:  # never a second draft for one key, even if the caller retries blindly
+            log.info("draft for %s already in %s", request.key, drafts.path)
+            return self._ref(*existing)
+        msg = build_message(request, date=self.ctx.clock.now())
+        data = serialize(msg)
+        try:
+            (drafts.path / "tmp").mkdir(exist_ok=True)
+            box = mailbox.Maildir(drafts.path, factory=None, create=False)
+            stored = mailbox.MaildirMessage(data)
+            stored.set_subdir("cur")
+            stored.set_flags(DRAFT_FLAGS)
+            key = box.add(stored)
+            path = drafts.path / "cur" / f"{key}{box.colon}2,{DRAFT_FLAGS}"
+            _fsync(path)  # the content is on disk before the core records the draft
+            _fsync(path.parent)
+        except OSError as err:
+            raise ConnectorError(f"maildir {drafts.path}: cannot write the draft: {err}") from err
+        head = Head.parse(path, data)
+        log.info("draft %s written to %s", key, path)
+        return self._ref(Entry(key, path, DRAFT_FLAGS, drafts), head)
+
+    def draft_state(self, ref: DraftRef, key: str) -> DraftState:
+        drafts = self._drafts()
+        if drafts is not None:
+            for entry in entries(drafts):
+                if entry.key == ref.id:
+                    return DraftState(DraftStatus.DRAFT)
+            if self._find([drafts], key, ref.message_id, skip_flagged_drafts=False):
+                return DraftState(DraftStatus.DRAFT)
+        found = self._find(self._sent_candidates(), key, ref.message_id, skip_flagged_drafts=True)
+        if found is None:
+            return DraftState(DraftStatus.GONE)
+        entry, head = found
+        sent_at = head.date() or _mtime(entry.path)  # None: the core takes "now"
+        sent = ReplyTarget(
+            message_id=head.message_id() or ref.message_id or "",
+            thread_id=head.thread_id(),
+            subject=head.text("subject"),
+            references=head.references(),
+        )
+        return DraftState(DraftStatus.SENT, sent_at=sent_at, sent=sent)
+
+    def messages_since(
+        self,
+        since: datetime,
+        senders: Sequence[str],
+        domains: Sequence[str],
+        cursor: str | None = None,
+    ) -> InboundMessages:
+        """Matching messages of the inbox folders. ``cursor`` is ignored and None returned: a
+        header-only scan with a byte pre-filter is fast enough to repeat on every poll, and a
+        file fingerprint cursor would miss messages a client moves between folders."""
+        wanted = {s.strip().lower() for s in senders if s.strip()}
+        zones = {d.strip().lower().lstrip("@.") for d in domains if d.strip()}
+        needles = [n.encode() for n in wanted | zones]
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        result = InboundMessages(messages=[], cursor=None)
+        if not needles:
+            return result
+        seen: set[str] = set()
+        for folder in self.inbox_folders():
+            for entry in entries(folder):
+                message = self._inbound(entry, needles, wanted, zones, since, result.problems)
+                if message is not None and message.id not in seen:
+                    seen.add(message.id)
+                    result.messages.append(message)
+        return result
+
+    def _inbound(
+        self,
+        entry: Entry,
+        needles: list[bytes],
+        wanted: set[str],
+        zones: set[str],
+        since: datetime,
+        problems: list[Problem],
+    ) -> InboundMessage | None:
+        try:
+            data = read_head(entry.path)
+            if not mentions(data, needles):
+                return None
+            head = Head.parse(entry.path, data)
+            sender = head.sender()
+            if sender in self.own:
+                return None
+            domain = sender.rpartition("@")[2]
+            if sender not in wanted and not any(
+                domain == z or domain.endswith("." + z) for z in zones
+            ):
+                return None
+            received = head.date() or _mtime(entry.path)
+            if received is None or received < since:
+                return None
+            return to_inbound(head, entry.key, sender, received)
+        except FileNotFoundError:
+            return None  # moved or deleted by a mail client while we scanned
+        except OSError as err:
+            problems.append(
+                Problem(str(entry.path), f"cannot read the file: {err.strerror or err}")
+            )
+        except BadItem as err:
+            problems.append(Problem(err.item, err.message))
+        return None
+
+    def check(self) -> str:
+        """The tree exists; the Drafts folder is created when missing, as mail clients do."""
+        drafts = self._drafts_or_create()
+        folders = self.tree.folders()
+        watched = ", ".join(f.name for f in self.inbox_folders()) or "no folder"
+        return (
+            f"Maildir ({self.tree.layout}) at {self.tree.root}: {len(folders)} folders; drafts go "
+            f"to {drafts.name!r}; replies are looked for in {watched}"
+        )

@@ -1,0 +1,178 @@
+"""The folders of a Maildir tree, in either of the two layouts mail tools write.
+
+* ``maildir++`` (Dovecot, Courier, offlineimap, mbsync with ``SubFolders Maildir++``): the root
+  is itself a Maildir and is the INBOX; every other folder is a dot-directory of the root,
+  hierarchy levels joined by dots (``.Archive.2026`` is "Archive/2026").
+* ``folders`` (mbsync ``SubFolders Verbatim``, the default of many setups): one plain Maildir
+  per folder below the root (``INBOX/``, ``Drafts/``, ``Archive/2026/``).
+
+Folder names are given the way a mail client shows them, levels separated by "/".
+
+Listing messages is done with ``os.scandir`` rather than ``mailbox.Maildir``: the stdlib gives no
+public way to learn a message's file path or flags (``get_flags`` arrived in 3.13) without
+reading and parsing the whole file, and a scan of a large INBOX must read headers only.
+"""
+
+from __future__ import annotations
+
+import logging
+import mailbox
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from daemon.errors import ConnectorError
+
+log = logging.getLogger(__name__)
+
+LAYOUTS = ("auto", "maildir++", "folders")
+
+# Folders whose content is never mail received by the user (last path component, lower case).
+TRASH_NAMES = {"trash", "deleted", "deleted items", "deleted messages", "bin", "papierkorb"}
+JUNK_NAMES = {"junk", "spam", "junk e-mail", "junk email", "bulk mail", "junk-e-mail"}
+SENT_NAMES = {"sent", "sent items", "sent messages", "sent mail", "gesendet", "gesendete elemente"}
+DRAFT_NAMES = {"drafts", "draft", "entwürfe", "templates", "outbox", "postausgang"}
+MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Folder:
+    name: str  # "INBOX", "Drafts", "Archive/2026"
+    path: Path
+
+    @property
+    def leaf(self) -> str:
+        return self.name.rsplit("/", 1)[-1].lower()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One message file: its Maildir key (stable across flag changes and new/ -> cur/ moves)."""
+
+    key: str
+    path: Path
+    flags: str
+    folder: Folder
+
+
+def is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def split_name(filename: str) -> tuple[str, str]:
+    """'1700000000.M1P2.host,U=5:2,DS' -> ('1700000000.M1P2.host,U=5', 'DS').
+
+    ':' is the standard separator; '!' is what mbsync and others use where ':' is not allowed.
+    """
+    for sep in (":2,", "!2,"):
+        key, found, flags = filename.rpartition(sep)
+        if found:
+            return key, flags
+    return filename, ""
+
+
+class Tree:
+    """A Maildir root and its folders; the layout is detected once, on first use."""
+
+    def __init__(self, root: Path, layout: str = "auto") -> None:
+        self.root = root
+        self._layout = None if layout == "auto" else layout
+
+    @property
+    def layout(self) -> str:
+        if self._layout is None:
+            self._layout = self._detect()
+        return self._layout
+
+    def _detect(self) -> str:
+        if self.root.exists() and not self.root.is_dir():
+            raise ConnectorError(
+                f"maildir {self.root}: is a file; expected the root directory of a Maildir"
+            )
+        if not self.root.is_dir():
+            raise ConnectorError(
+                f"maildir {self.root}: the directory does not exist; expected the root of a "
+                "Maildir (with cur/, new/, tmp/) or a folder of Maildirs (INBOX/, Drafts/, ...)"
+            )
+        if is_maildir(self.root):
+            return "maildir++"
+        try:
+            children = [p for p in self.root.iterdir() if p.is_dir() and is_maildir(p)]
+        except OSError as err:
+            raise ConnectorError(f"maildir {self.root}: cannot list the directory: {err}") from err
+        if children:
+            return "folders"
+        raise ConnectorError(
+            f"maildir {self.root}: not a Maildir; expected cur/ and new/ in it (Maildir++) or "
+            "folders that each contain cur/ and new/ (one Maildir per folder, as mbsync writes)"
+        )
+
+    def folders(self) -> list[Folder]:
+        """Every folder of the tree, INBOX first."""
+        return self._maildirplusplus() if self.layout == "maildir++" else self._folders()
+
+    def _maildirplusplus(self) -> list[Folder]:
+        found = [Folder("INBOX", self.root)]
+        try:
+            names = sorted(os.listdir(self.root))
+        except OSError as err:
+            raise ConnectorError(f"maildir {self.root}: cannot list the directory: {err}") from err
+        for name in names:
+            if name.startswith(".") and name not in (".", "..") and is_maildir(self.root / name):
+                found.append(Folder(name[1:].replace(".", "/"), self.root / name))
+        return found
+
+    def _folders(self) -> list[Folder]:
+        found = [Folder("INBOX", self.root)] if is_maildir(self.root) else []
+        for dirpath, dirnames, _ in os.walk(self.root):
+            here = Path(dirpath)
+            depth = len(here.relative_to(self.root).parts)
+            dirnames[:] = sorted(
+                d for d in dirnames if d not in ("cur", "new", "tmp") and depth < MAX_DEPTH
+            )
+            if here != self.root and is_maildir(here):
+                found.append(Folder(here.relative_to(self.root).as_posix(), here))
+        found.sort(key=lambda f: (f.name.lower() != "inbox", f.name.lower()))
+        return found
+
+    def find(self, name: str) -> Folder | None:
+        """The folder called ``name``: exact match first, then ignoring case."""
+        folders = self.folders()
+        for folder in folders:
+            if folder.name == name:
+                return folder
+        return next((f for f in folders if f.name.lower() == name.lower()), None)
+
+    def create(self, name: str) -> Folder:
+        """Create folder ``name`` the way mail clients do in this layout."""
+        try:
+            if self.layout == "maildir++":
+                mailbox.Maildir(self.root, create=False).add_folder(name.replace("/", "."))
+                path = self.root / ("." + name.replace("/", "."))
+            else:
+                path = self.root / name
+                mailbox.Maildir(path, create=True)
+        except OSError as err:
+            raise ConnectorError(
+                f"maildir {self.root}: cannot create folder {name!r}: {err}"
+            ) from err
+        log.info("created maildir folder %s at %s", name, path)
+        return Folder(name, path)
+
+
+def entries(folder: Folder) -> Iterator[Entry]:
+    """The message files of ``folder`` (new/ and cur/); dot-files and vanished folders skipped."""
+    for sub in ("new", "cur"):
+        try:
+            with os.scandir(folder.path / sub) as listing:
+                names = [e.name for e in listing if not e.name.startswith(".")]
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            raise ConnectorError(
+                f"maildir folder {folder.path / sub}: cannot list it: {err}"
+            ) from err
+        for name in names:
+            key, flags = split_name(name)
+            yield Entry(key=key, path=folder.path / sub / name, flags=flags, folder=folder)

@@ -1,0 +1,247 @@
+"""Read one message file: its header block alone, and a text excerpt only when needed.
+
+A poll looks at every file of the watched folders, so the common path reads just the header
+block (up to the first blank line) and parses it with ``BytesHeaderParser``; bodies are parsed
+only for the few messages that match. Real mail is messy (CR-only line endings, a leading mbox
+``From`` line, 8-bit headers, undecodable charsets): anything that keeps a file from being an
+e-mail message becomes :class:`daemon.errors.BadItem`, never an exception from the ``email``
+package.
+
+:func:`parse_inbound` is the whole path from file to :class:`InboundMessage`; the connector
+runs the same steps with its filters in between, and the corpus test calls it directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesHeaderParser, BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+from daemon.autoreply import is_auto_reply
+from daemon.errors import BadItem
+from daemon.protocols import KEY_HEADER, InboundMessage
+
+log = logging.getLogger(__name__)
+
+HEAD_LIMIT = 256 * 1024  # a header block larger than this is not worth reading further
+BODY_LIMIT = 2 * 1024 * 1024  # enough for the text part of any real reply
+EXCERPT_CHARS = 500
+EXPECTED = "expected an RFC 5322 e-mail message"
+_HEADER_END = re.compile(rb"\r\n\r\n|\n\r?\n|\r\r")
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+def read_head(path: Path) -> bytes:
+    """The bytes of the header block, including the blank line that ends it."""
+    data = b""
+    with open(path, "rb") as fh:
+        while len(data) < HEAD_LIMIT:
+            chunk = fh.read(16384)
+            if not chunk:
+                break
+            start = max(0, len(data) - 3)
+            data += chunk
+            end = _HEADER_END.search(data, start)
+            if end:
+                return data[: end.end()]
+    return data
+
+
+def _unfold(value: str) -> str:
+    """One line of text; undecoded 8-bit bytes (surrogate escapes) read as UTF-8.
+
+    Surrogates must not leave this module: they cannot be encoded, so a Message-ID or address
+    holding one would fail later, far from here, when the core stores it.
+    """
+    text = str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return re.sub(r"(?:\r\n|\r|\n)(?=[ \t])", "", text).strip()
+
+
+@dataclass
+class Head:
+    """The parsed header block of one file, with lenient accessors for the fields we use."""
+
+    path: Path
+    msg: EmailMessage
+
+    @classmethod
+    def parse(cls, path: Path, data: bytes) -> Head:
+        try:
+            msg = BytesHeaderParser(policy=policy.default).parsebytes(data)
+        except Exception as err:  # the email package's internals on hostile input
+            raise BadItem(str(path), f"{EXPECTED}: the header parser failed ({err})") from err
+        if not any(True for _ in msg.raw_items()):
+            raise BadItem(str(path), f"{EXPECTED}: no header lines found at the start of the file")
+        return cls(path, msg)  # type: ignore[arg-type]
+
+    def raw(self, name: str) -> list[str]:
+        name = name.lower()
+        return [_unfold(v) for k, v in self.msg.raw_items() if k.lower() == name]
+
+    def text(self, name: str) -> str:
+        """A header decoded for display (RFC 2047, 8-bit); the raw value if decoding fails."""
+        try:
+            value = self.msg.get(name)
+            return "" if value is None else _unfold(" ".join(str(value).split()))
+        except Exception:  # a broken encoded-word must not lose the message
+            raw = self.raw(name)
+            return raw[0] if raw else ""
+
+    def sender(self) -> str:
+        """The From address, lower-cased; BadItem when there is none."""
+        values = self.raw("from")
+        if not values:
+            raise BadItem(str(self.path), f"{EXPECTED}: it has no From header")
+        try:
+            pairs = getaddresses(values)
+        except Exception as err:
+            raise BadItem(str(self.path), f"{EXPECTED}: unreadable From header ({err})") from err
+        for _, address in pairs:
+            local, at, domain = address.strip().rpartition("@")
+            if at and local and "." in domain and not re.search(r"[\s<>]", address):
+                return address.strip().lower()
+        shown = values[0][:100]
+        raise BadItem(
+            str(self.path),
+            f"{EXPECTED}: its From header {shown!r} holds no address like name@example.com",
+        )
+
+    def message_id(self) -> str | None:
+        for value in self.raw("message-id"):
+            found = _MSGID.search(value)
+            if found:
+                return found.group(0)
+            if value.strip():
+                return value.strip()
+        return None
+
+    def references(self) -> tuple[str, ...]:
+        return tuple(ref for value in self.raw("references") for ref in _MSGID.findall(value))
+
+    def thread_id(self) -> str | None:
+        """The thread root: the first References entry, else In-Reply-To, else our own id.
+
+        Replies to a message name it first in References, so a conversation started by the
+        user's thank-you and every answer to it share the thank-you's Message-ID as thread id.
+        """
+        refs = self.references()
+        if refs:
+            return refs[0]
+        parent = [m for v in self.raw("in-reply-to") for m in _MSGID.findall(v)]
+        return parent[0] if parent else self.message_id()
+
+    def date(self) -> datetime | None:
+        for value in self.raw("date"):
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                continue
+            return when if when.tzinfo else when.replace(tzinfo=UTC)
+        return None
+
+    def key(self) -> str | None:
+        """The value of our X-Followupd-Key header (decoded, in case a client re-encoded it)."""
+        if not self.raw(KEY_HEADER):
+            return None
+        return self.text(KEY_HEADER).strip() or None
+
+
+def mentions(head: bytes, needles: list[bytes]) -> bool:
+    """Cheap pre-filter: do the raw header bytes contain any needle (lower-case)?
+
+    Addresses are never RFC 2047-encoded, so a message from ``jane@example.com`` has that
+    text in its header block; most files of a large folder are skipped without parsing.
+    """
+    low = head.lower()
+    return any(needle in low for needle in needles)
+
+
+_INVISIBLE = ("script", "style", "head")
+
+
+class _TextOfHtml(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in _INVISIBLE:
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _INVISIBLE and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _content(part: Message) -> str:
+    try:
+        return str(part.get_content())  # type: ignore[attr-defined]
+    except Exception:  # unknown charset, broken transfer encoding
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+
+
+def excerpt(path: Path) -> str:
+    """The first ~500 characters of the text (plain preferred, else HTML as text); "" if none."""
+    try:
+        with open(path, "rb") as fh:
+            msg = BytesParser(policy=policy.default).parsebytes(fh.read(BODY_LIMIT))
+        part = msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+        if part is None:
+            return ""
+        text = _content(part)
+        if part.get_content_type() == "text/html":
+            reader = _TextOfHtml()
+            reader.feed(text)
+            text = " ".join(reader.parts)
+    except Exception as err:  # the excerpt is a nicety; the message still counts
+        log.debug("no excerpt from %s: %s", path, err)
+        return ""
+    return " ".join(text.split())[:EXCERPT_CHARS]
+
+
+def to_inbound(head: Head, message_key: str, sender: str, received: datetime) -> InboundMessage:
+    """The InboundMessage for a file whose header block matched.
+
+    The body is read (for the excerpt) only for auto-replies: the excerpt's one use is finding
+    an out-of-office return date, and skipping bodies keeps a scan cheap even when many
+    messages match. ``id`` is the Message-ID when there is one: unlike the Maildir key it
+    survives the message being moved or copied to another folder, so the same reply in INBOX
+    and in an archive counts once.
+    """
+    subject = head.text("subject")
+    automated = is_auto_reply(head.msg, subject)
+    return InboundMessage(
+        id=head.message_id() or f"maildir:{message_key}",
+        sender=sender,
+        received_at=received,
+        subject=subject,
+        thread_id=head.thread_id(),
+        auto_reply=automated,
+        excerpt=excerpt(head.path) if automated else "",
+    )
+
+
+def parse_inbound(path: Path, message_key: str | None = None) -> InboundMessage:
+    """File -> InboundMessage, or BadItem naming the file and what was expected."""
+    try:
+        data = read_head(path)
+        mtime = path.stat().st_mtime
+    except OSError as err:
+        raise BadItem(str(path), f"cannot read the file: {err.strerror or err}") from err
+    head = Head.parse(path, data)
+    sender = head.sender()
+    received = head.date() or datetime.fromtimestamp(mtime, UTC)
+    return to_inbound(head, message_key or path.name, sender, received)

@@ -1,0 +1,545 @@
+"""The maildir provider on real Maildir trees in tmp_path, written and read with the stdlib."""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import shutil
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.maildir import PROVIDER
+from connectors.maildir.connector import MaildirMailbox
+from connectors.maildir.folders import Folder, entries
+from daemon import options as o
+from daemon.autoreply import return_date
+from daemon.clock import FrozenClock
+from daemon.errors import ConnectorError
+from daemon.protocols import (
+    KEY_HEADER,
+    AccountContext,
+    Address,
+    DraftRef,
+    DraftRequest,
+    DraftStatus,
+    Mailbox,
+    Problem,
+    ReplyTarget,
+)
+from daemon.registry import provider
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+ME = "alex@example.org"
+KEY = "followupd:personal:interview-7f3a9c0e1b2d4f6a8c0e1b2d4f6a8c0e:jane.doe@acme.com:thank-you"
+
+
+def context(tmp_path: Path) -> AccountContext:
+    return AccountContext(
+        name="personal",
+        addresses=(ME, "alex.alt@example.net"),
+        state_dir=tmp_path / "state",
+        clock=FrozenClock(NOW),
+        timezone="Europe/Berlin",
+    )
+
+
+def request(key: str = KEY, **changes: object) -> DraftRequest:
+    values: dict[str, object] = {
+        "key": key,
+        "sender": Address(ME, "Alex Müller"),
+        "to": (Address("jane.doe@acme.com", "Zoë Ärger-Łukasz"),),
+        "subject": "Danke für das Gespräch – Senior Engineer",
+        "text": "Hi Zoë,\n\nthank you for your time today.\n\nAlex\n",
+        "message_id": "<d41d8cd98f00b204e9800998ecf8427e@followupd.invalid>",
+    }
+    values.update(changes)
+    return DraftRequest(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A Maildir++ tree as Dovecot or offlineimap write it."""
+    path = tmp_path / "Mail"
+    box = mailbox.Maildir(path, create=True)
+    for name in ("Drafts", "Sent", "Trash", "Junk", "Archive"):
+        box.add_folder(name)
+    return path
+
+
+@pytest.fixture
+def box(tmp_path: Path, root: Path) -> MaildirMailbox:
+    options = o.validate(
+        {"path": str(root)}, PROVIDER.mailbox_options, "config.toml", problems := []
+    )
+    assert problems == []
+    return PROVIDER.mailbox(context(tmp_path), options, {})
+
+
+def folder(root: Path, name: str) -> mailbox.Maildir:
+    return mailbox.Maildir(root if name == "INBOX" else root / f".{name}", create=False)
+
+
+def deliver(
+    root: Path,
+    sender: str,
+    subject: str = "Re: Thank you",
+    when: datetime | None = NOW + timedelta(days=2),
+    body: str = "Thanks, Alex. We'll be in touch.",
+    to_folder: str = "INBOX",
+    headers: dict[str, str] | None = None,
+) -> str:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = ME
+    msg["Subject"] = subject
+    if when is not None:
+        msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = f"<{abs(hash((sender, subject, when, to_folder)))}@acme.com>"
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    return folder(root, to_folder).add(mailbox.MaildirMessage(msg))
+
+
+def files(root: Path, name: str, sub: str = "cur") -> list[Path]:
+    base = root if name == "INBOX" else root / f".{name}"
+    return sorted((base / sub).iterdir())
+
+
+def user_sends(
+    root: Path, draft_file: Path, keep_key: bool = True, date_header: bool = True
+) -> str:
+    """Play mutt sending a postponed draft: new Message-ID, key header kept, copy in Sent."""
+    msg = message_from_bytes(draft_file.read_bytes(), policy=policy.default)
+    draft_file.unlink()
+    del msg["Message-ID"]
+    msg["Message-ID"] = "<20261121093000.GA1234@laptop.example.org>"
+    del msg["Date"]
+    if date_header:
+        msg["Date"] = "Sat, 21 Nov 2026 10:30:00 +0100"
+    if not keep_key:
+        del msg[KEY_HEADER]
+    stored = mailbox.MaildirMessage(msg.as_bytes())
+    stored.set_subdir("cur")
+    stored.set_flags("S")
+    return folder(root, "Sent").add(stored)
+
+
+# ------------------------------------------------------------------------------------------
+# Provider
+# ------------------------------------------------------------------------------------------
+
+
+def test_provider_is_registered_and_declares_only_a_mailbox(tmp_path: Path) -> None:
+    assert provider("maildir") is PROVIDER
+    assert PROVIDER.name == "maildir"
+    assert PROVIDER.calendar_options is None and PROVIDER.account_options == {}
+    assert PROVIDER.calendar(context(tmp_path), {}, {}) is None
+    lines: list[str] = []
+    PROVIDER.authorize(context(tmp_path), {}, lines.append)
+    assert lines == [
+        "The maildir provider reads and writes local files: no authorization is needed."
+    ]
+
+
+def test_options_schema_defaults_and_errors() -> None:
+    problems: list[str] = []
+    out = o.validate({"path": "~/Mail"}, PROVIDER.mailbox_options, "config.toml: [m]", problems)
+    assert problems == []
+    assert out["path"] == Path("~/Mail").expanduser()
+    assert (out["layout"], out["drafts_folder"], out["sent_folder"]) == ("auto", "Drafts", "Sent")
+    assert out["inbox_folders"] is None
+    o.validate({"layout": "mbox"}, PROVIDER.mailbox_options, "config.toml: [m]", problems)
+    assert problems == [
+        "config.toml: [m].layout: expected one of 'auto', 'maildir++', 'folders', got 'mbox'",
+        "config.toml: [m].path: missing; expected the Maildir root, e.g. '~/Mail/personal'",
+    ]
+
+
+def test_mailbox_satisfies_the_protocol(box: MaildirMailbox) -> None:
+    assert isinstance(box, Mailbox)
+
+
+# ------------------------------------------------------------------------------------------
+# Drafts
+# ------------------------------------------------------------------------------------------
+
+
+def test_create_draft_writes_a_flagged_message_into_drafts_cur(
+    box: MaildirMailbox, root: Path
+) -> None:
+    ref = box.create_draft(request())
+    [path] = files(root, "Drafts")
+    assert path.name == f"{ref.id}:2,DS"  # Draft (and Seen) flag, in cur/
+    assert files(root, "Drafts", "new") == [] and list((root / ".Drafts" / "tmp").iterdir()) == []
+    assert files(root, "INBOX") == [] and files(root, "Sent") == []
+    raw = path.read_bytes()
+    head = raw.split(b"\n\n", 1)[0]
+    head.decode("ascii")  # every header is 7-bit: UTF-8 names and subjects are RFC 2047-encoded
+    assert f"{KEY_HEADER}: {KEY}".encode() in head.split(b"\n")  # one plain line, greppable
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert msg["Subject"] == "Danke für das Gespräch – Senior Engineer"
+    assert msg["To"].addresses[0].display_name == "Zoë Ärger-Łukasz"
+    assert msg["From"].addresses[0].addr_spec == ME
+    assert msg["Date"].datetime == NOW
+    assert (
+        msg["Message-ID"]
+        == ref.message_id
+        == "<d41d8cd98f00b204e9800998ecf8427e@followupd.invalid>"
+    )
+    assert msg.get_body(("plain",)).get_content() == request().text
+    assert "In-Reply-To" not in msg and "References" not in msg
+    assert ref.thread_id == ref.message_id  # a new conversation is its own thread root
+
+
+def test_create_draft_as_a_reply_has_threading_headers(box: MaildirMailbox, root: Path) -> None:
+    parent = ReplyTarget(
+        message_id="<sent-1@laptop>", subject="Thank you", references=("<root@acme.com>",)
+    )
+    ref = box.create_draft(request(subject="Re: Thank you", reply_to=parent))
+    msg = message_from_bytes(files(root, "Drafts")[0].read_bytes(), policy=policy.default)
+    assert msg["In-Reply-To"] == "<sent-1@laptop>"
+    assert msg["References"] == "<root@acme.com> <sent-1@laptop>"
+    assert ref.thread_id == "<root@acme.com>"
+
+
+def test_create_draft_twice_with_one_key_keeps_one_draft(box: MaildirMailbox, root: Path) -> None:
+    first = box.create_draft(request())
+    second = box.create_draft(request(text="changed"))
+    assert second == first
+    assert len(files(root, "Drafts")) == 1
+
+
+def test_create_draft_creates_the_drafts_folder(tmp_path: Path) -> None:
+    root = tmp_path / "Mail"
+    mailbox.Maildir(root, create=True)
+    box = MaildirMailbox(context(tmp_path), {"path": root, "drafts_folder": "Work/Drafts"})
+    ref = box.create_draft(request())
+    assert (root / ".Work.Drafts" / "maildirfolder").exists()
+    assert [p.name for p in (root / ".Work.Drafts" / "cur").iterdir()] == [f"{ref.id}:2,DS"]
+
+
+def test_find_draft_after_a_crash(tmp_path: Path, box: MaildirMailbox, root: Path) -> None:
+    created = box.create_draft(request())
+    deliver(root, "Jane <jane.doe@acme.com>")  # unrelated mail does not confuse it
+    restarted = MaildirMailbox(context(tmp_path), {"path": root})
+    assert restarted.find_draft(KEY) == created
+    assert restarted.find_draft(KEY + "-other") is None
+
+
+def test_find_draft_finds_the_sent_copy(box: MaildirMailbox, root: Path) -> None:
+    box.create_draft(request())
+    sent_key = user_sends(root, files(root, "Drafts")[0])
+    found = box.find_draft(KEY)
+    assert found is not None
+    assert found.id == sent_key and found.message_id == "<20261121093000.GA1234@laptop.example.org>"
+
+
+def test_draft_state_draft_then_sent_with_rewritten_message_id(
+    box: MaildirMailbox, root: Path
+) -> None:
+    ref = box.create_draft(request(subject="Thank you – Senior Engineer"))
+    assert box.draft_state(ref, KEY).status == DraftStatus.DRAFT
+    user_sends(root, files(root, "Drafts")[0])
+    state = box.draft_state(ref, KEY)
+    assert state.status == DraftStatus.SENT
+    assert state.sent_at == datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+    assert state.sent == ReplyTarget(
+        message_id="<20261121093000.GA1234@laptop.example.org>",
+        thread_id="<20261121093000.GA1234@laptop.example.org>",
+        subject="Thank you – Senior Engineer",
+        references=(),
+    )
+
+
+def test_sent_copy_found_by_message_id_when_the_key_header_was_dropped(
+    box: MaildirMailbox, root: Path
+) -> None:
+    ref = box.create_draft(request())
+    path = files(root, "Drafts")[0]
+    msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+    del msg[KEY_HEADER]
+    path.unlink()
+    folder(root, "Archive").add(mailbox.MaildirMessage(msg.as_bytes()))  # not even in Sent
+    state = box.draft_state(ref, KEY)
+    assert state.status == DraftStatus.SENT and state.sent is not None
+    assert state.sent.message_id == ref.message_id
+    assert state.sent_at == NOW  # the Date header
+
+
+def test_sent_at_falls_back_to_the_file_time(box: MaildirMailbox, root: Path) -> None:
+    ref = box.create_draft(request())
+    sent_key = user_sends(root, files(root, "Drafts")[0], date_header=False)
+    [path] = [p for p in files(root, "Sent") if p.name.startswith(sent_key)]
+    stamp = datetime(2026, 11, 22, 8, 0, tzinfo=UTC).timestamp()
+    os.utime(path, (stamp, stamp))
+    state = box.draft_state(ref, KEY)
+    assert state.status == DraftStatus.SENT
+    assert state.sent_at == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+def test_draft_state_gone_when_deleted_or_in_trash(box: MaildirMailbox, root: Path) -> None:
+    ref = box.create_draft(request())
+    other = box.create_draft(request(key=KEY + "-2", message_id="<other@followupd.invalid>"))
+    drafts = sorted(files(root, "Drafts"), key=lambda p: p.name.startswith(other.id))
+    drafts[0].unlink()
+    assert box.draft_state(ref, KEY).status == DraftStatus.GONE
+    shutil.move(drafts[1], root / ".Trash" / "cur" / drafts[1].name)
+    assert box.draft_state(other, KEY + "-2").status == DraftStatus.GONE
+
+
+def test_a_draft_flagged_copy_elsewhere_is_not_a_sent_message(
+    box: MaildirMailbox, root: Path
+) -> None:
+    """Gmail via mbsync shows drafts in [Gmail]/All Mail too, still with the D flag."""
+    ref = box.create_draft(request())
+    [path] = files(root, "Drafts")
+    shutil.move(path, root / ".Archive" / "cur" / path.name)
+    assert box.draft_state(ref, KEY).status == DraftStatus.GONE
+
+
+# ------------------------------------------------------------------------------------------
+# Replies
+# ------------------------------------------------------------------------------------------
+
+
+def test_human_reply_and_auto_reply(box: MaildirMailbox, root: Path) -> None:
+    deliver(root, "Jane Doe <Jane.Doe@ACME.com>", "Re: Thank you")
+    deliver(
+        root,
+        "Bob <bob@acme.com>",
+        "Automatic reply: Thank you",
+        body="Thank you for your message. I am out of the office and will be back on December 3.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    result = box.messages_since(NOW, ["jane.doe@acme.com"], ["acme.com"])
+    assert result.cursor is None and result.problems == []
+    by_sender = {m.sender: m for m in result.messages}
+    assert set(by_sender) == {"jane.doe@acme.com", "bob@acme.com"}
+    human, auto = by_sender["jane.doe@acme.com"], by_sender["bob@acme.com"]
+    assert not human.auto_reply and human.subject == "Re: Thank you" and human.excerpt == ""
+    assert human.received_at == NOW + timedelta(days=2)
+    assert auto.auto_reply and auto.excerpt.startswith("Thank you for your message.")
+    assert return_date(auto.excerpt, auto.received_at) == date(2026, 12, 3)
+
+
+def test_sender_and_domain_matching(box: MaildirMailbox, root: Path) -> None:
+    for sender in (
+        "recruiter@acme.com",
+        "jane@jobs.acme.com",  # subdomain
+        "eve@notacme.com",  # not a subdomain
+        "mallory@acme.com.evil.example",
+        "friend@gmail.com",
+        "anne@partner.example",  # named sender at another domain
+    ):
+        deliver(root, sender)
+    result = box.messages_since(NOW, ["anne@partner.example"], ["acme.com"])
+    assert sorted(m.sender for m in result.messages) == [
+        "anne@partner.example",
+        "jane@jobs.acme.com",
+        "recruiter@acme.com",
+    ]
+
+
+def test_own_messages_old_messages_and_other_folders_are_excluded(
+    box: MaildirMailbox, root: Path
+) -> None:
+    deliver(root, f"Alex <{ME.upper()}>", "Fwd: notes for acme.com")
+    deliver(root, "alex.alt@example.net", "to jane@acme.com")
+    deliver(root, "jane@acme.com", "Before the interview", when=NOW - timedelta(hours=1))
+    for name in ("Sent", "Drafts", "Trash", "Junk"):
+        deliver(root, "jane@acme.com", f"in {name}", to_folder=name)
+    deliver(root, "jane@acme.com", "Archived answer", to_folder="Archive")
+    result = box.messages_since(NOW, ["jane@acme.com"], ["acme.com"])
+    assert [m.subject for m in result.messages] == ["Archived answer"]
+
+
+def test_inbox_folders_option_limits_the_search(tmp_path: Path, root: Path) -> None:
+    deliver(root, "jane@acme.com", "Archived answer", to_folder="Archive")
+    box = MaildirMailbox(context(tmp_path), {"path": root, "inbox_folders": ["INBOX"]})
+    assert box.messages_since(NOW, [], ["acme.com"]).messages == []
+
+
+def test_missing_date_uses_the_delivery_time(box: MaildirMailbox, root: Path) -> None:
+    key = deliver(root, "jane@acme.com", when=None)
+    [path] = [p for p in (root / "new").iterdir() if p.name.startswith(key)]
+    late = (NOW + timedelta(days=1)).timestamp()
+    os.utime(path, (late, late))
+    [message] = box.messages_since(NOW, [], ["acme.com"]).messages
+    assert message.received_at == NOW + timedelta(days=1)
+    early = (NOW - timedelta(days=1)).timestamp()
+    os.utime(path, (early, early))
+    assert box.messages_since(NOW, [], ["acme.com"]).messages == []
+
+
+def test_the_same_reply_in_two_folders_counts_once(box: MaildirMailbox, root: Path) -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "jane@acme.com", ME, "Re: Thank you"
+    msg["Date"], msg["Message-ID"] = format_datetime(NOW + timedelta(hours=3)), "<one@acme.com>"
+    msg["References"] = "<thanks@followupd.invalid>"
+    msg.set_content("Thanks!")
+    folder(root, "INBOX").add(msg)
+    folder(root, "Archive").add(msg)
+    [message] = box.messages_since(NOW, [], ["acme.com"]).messages
+    assert message.id == "<one@acme.com>"
+    assert message.thread_id == "<thanks@followupd.invalid>"
+
+
+def test_broken_messages_are_problems_not_crashes(box: MaildirMailbox, root: Path) -> None:
+    (root / "new" / "1.broken.host").write_bytes(
+        b"\x00\x01\xff binary junk that mentions acme.com\n\nand no headers\n"
+    )
+    (root / "new" / "2.noaddr.host").write_bytes(b"From: Jane at acme.com\nSubject: hi\n\nbody\n")
+    (root / "new" / "3.nofrom.host").write_bytes(b"Subject: hi from acme.com\n\nbody\n")
+    (root / "new" / "4.unrelated.host").write_bytes(b"\xff\xfe garbage about nothing\n")
+    deliver(root, "jane@acme.com")
+    result = box.messages_since(NOW, [], ["acme.com"])
+    assert [m.sender for m in result.messages] == ["jane@acme.com"]
+    problems = {Path(p.item).name: p.message for p in result.problems}
+    assert problems == {
+        "1.broken.host": "expected an RFC 5322 e-mail message: no header lines found at the "
+        "start of the file",
+        "2.noaddr.host": "expected an RFC 5322 e-mail message: its From header 'Jane at "
+        "acme.com' holds no address like name@example.com",
+        "3.nofrom.host": "expected an RFC 5322 e-mail message: it has no From header",
+    }  # the unrelated broken file is never looked at closely, so it is no problem of ours
+    assert all(Path(p.item).parent == root / "new" for p in result.problems)
+
+
+def test_eight_bit_and_undecodable_headers(box: MaildirMailbox, root: Path) -> None:
+    (root / "new" / "5.latin1.host").write_bytes(
+        b"From: J\xf6rg <joerg@acme.com>\nSubject: Gr\xfc\xdfe =?bogus-charset?q?x?=\n"
+        b"Message-ID: <\xff\xfe@acme.com>\nDate: not a date\n"
+        b"Content-Type: text/plain; charset=bogus\n\nHallo\n"
+    )
+    stamp = (NOW + timedelta(hours=1)).timestamp()
+    os.utime(root / "new" / "5.latin1.host", (stamp, stamp))
+    [message] = box.messages_since(NOW, [], ["acme.com"]).messages
+    assert message.sender == "joerg@acme.com"
+    assert message.received_at == NOW + timedelta(hours=1)  # no usable Date: the file time
+    # Latin-1 bytes are not UTF-8: replaced, never left as unencodable surrogates.
+    assert message.subject == "Gr\ufffd\ufffde x"
+    assert message.id == "<\ufffd\ufffd@acme.com>"
+    for text in (message.id, message.sender, message.subject, message.thread_id or ""):
+        text.encode("utf-8")
+
+
+# ------------------------------------------------------------------------------------------
+# Layouts and check()
+# ------------------------------------------------------------------------------------------
+
+
+def test_one_maildir_per_folder_layout(tmp_path: Path) -> None:
+    """mbsync with 'SubFolders Verbatim': INBOX/, Drafts/, Sent/ each a Maildir."""
+    root = tmp_path / "Mail"
+    for name in ("INBOX", "Sent", "Archive/2026"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(root / name, create=True)
+    box = MaildirMailbox(context(tmp_path), {"path": root, "layout": "auto"})
+    assert box.check() == (
+        f"Maildir (folders) at {root}: 4 folders; drafts go to 'Drafts'; replies are looked for "
+        "in INBOX, Archive/2026"
+    )
+    ref = box.create_draft(request())
+    assert [p.name for p in (root / "Drafts" / "cur").iterdir()] == [f"{ref.id}:2,DS"]
+    reply = EmailMessage()
+    reply["From"], reply["Subject"], reply["Date"] = "jane@acme.com", "Re: x", format_datetime(NOW)
+    reply.set_content("ok")
+    mailbox.Maildir(root / "Archive/2026", create=False).add(reply)
+    assert [m.sender for m in box.messages_since(NOW, [], ["acme.com"]).messages] == [
+        "jane@acme.com"
+    ]
+    sent = root / "Sent" / "cur" / "1.sent.host:2,S"
+    shutil.move(root / "Drafts" / "cur" / f"{ref.id}:2,DS", sent)
+    assert box.draft_state(ref, KEY).status == DraftStatus.SENT
+
+
+def test_check_creates_drafts_and_describes_the_tree(tmp_path: Path) -> None:
+    root = tmp_path / "Mail"
+    mailbox.Maildir(root, create=True).add_folder("Sent")
+    box = MaildirMailbox(context(tmp_path), {"path": root})
+    assert box.check() == (
+        f"Maildir (maildir++) at {root}: 3 folders; drafts go to 'Drafts'; replies are looked "
+        "for in INBOX"
+    )
+    assert (root / ".Drafts" / "cur").is_dir()
+
+
+def test_check_missing_root(tmp_path: Path) -> None:
+    box = MaildirMailbox(context(tmp_path), {"path": tmp_path / "nope"})
+    with pytest.raises(ConnectorError) as err:
+        box.check()
+    assert str(err.value) == (
+        f"maildir {tmp_path / 'nope'}: the directory does not exist; expected the root of a "
+        "Maildir (with cur/, new/, tmp/) or a folder of Maildirs (INBOX/, Drafts/, ...)"
+    )
+
+
+def test_check_not_a_maildir(tmp_path: Path) -> None:
+    (tmp_path / "Documents" / "letters").mkdir(parents=True)
+    box = MaildirMailbox(context(tmp_path), {"path": tmp_path / "Documents"})
+    with pytest.raises(ConnectorError) as err:
+        box.messages_since(NOW, [], ["acme.com"])
+    assert str(err.value) == (
+        f"maildir {tmp_path / 'Documents'}: not a Maildir; expected cur/ and new/ in it "
+        "(Maildir++) or folders that each contain cur/ and new/ (one Maildir per folder, as "
+        "mbsync writes)"
+    )
+
+
+def test_draft_ref_lookup_by_id(box: MaildirMailbox, root: Path) -> None:
+    """A draft whose key header a client dropped is still found in Drafts by its file key."""
+    ref = box.create_draft(request())
+    path = files(root, "Drafts")[0]
+    path.write_bytes(path.read_bytes().replace(KEY_HEADER.encode(), b"X-Something-Else"))
+    assert box.draft_state(ref, KEY).status == DraftStatus.DRAFT
+    assert box.draft_state(DraftRef(id="unknown"), "followupd:other").status == DraftStatus.GONE
+
+
+def test_check_root_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "mbox").write_text("From x\n")
+    box = MaildirMailbox(context(tmp_path), {"path": tmp_path / "mbox"})
+    with pytest.raises(ConnectorError) as err:
+        box.check()
+    assert str(err.value) == (
+        f"maildir {tmp_path / 'mbox'}: is a file; expected the root directory of a Maildir"
+    )
+
+
+def test_unreadable_message_file_is_a_problem(box: MaildirMailbox, root: Path) -> None:
+    (root / "cur" / "6.dir.host:2,S").mkdir()  # open() fails with "Is a directory"
+    result = box.messages_since(NOW, [], ["acme.com"])
+    assert result.messages == []
+    assert result.problems == [
+        Problem(str(root / "cur" / "6.dir.host:2,S"), "cannot read the file: Is a directory")
+    ]
+
+
+def test_draft_write_failure_is_a_connector_error(box: MaildirMailbox, root: Path) -> None:
+    shutil.rmtree(root / ".Drafts" / "tmp")
+    (root / ".Drafts" / "tmp").write_text("not a directory")
+    with pytest.raises(ConnectorError) as err:
+        box.create_draft(request())
+    assert str(err.value).startswith(f"maildir {root / '.Drafts'}: cannot write the draft: ")
+    assert "File exists" in str(err.value)
+
+
+def test_folder_creation_failure_is_a_connector_error(box: MaildirMailbox, root: Path) -> None:
+    shutil.rmtree(root / ".Drafts")
+    (root / ".Drafts").write_text("a file where the folder should be")
+    with pytest.raises(ConnectorError) as err:
+        box.create_draft(request())
+    assert str(err.value).startswith(f"maildir {root}: cannot create folder 'Drafts': ")
+
+
+def test_listing_failure_is_a_connector_error(tmp_path: Path) -> None:
+    (tmp_path / "F" / "new").mkdir(parents=True)
+    (tmp_path / "F" / "cur").write_text("not a directory")
+    with pytest.raises(ConnectorError) as err:
+        list(entries(Folder("F", tmp_path / "F")))
+    assert str(err.value).startswith(f"maildir folder {tmp_path / 'F' / 'cur'}: cannot list it: ")
