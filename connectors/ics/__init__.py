@@ -1,0 +1,53 @@
+"""Provider ``ics``: a calendar read from local .ics files (exports, vdirsyncer/khal folders).
+
+Offers only the calendar side; there is no mailbox and nothing to authorize. Another tool keeps
+the files up to date (vdirsyncer, a cron'd download, saved invitations); followupd only reads.
+
+Example::
+
+    [accounts.personal.calendar]
+    provider = "ics"
+    path = "~/.calendars/work"   # one .ics file, or a folder searched recursively for *.ics
+
+Floating times and all-day events are read in the daemon's time zone (``[daemon].timezone``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.ics.expand import Limits
+from connectors.ics.source import IcsCalendar
+from daemon import options as o
+from daemon.protocols import AccountContext
+
+CALENDAR_OPTIONS: o.Schema = {
+    "path": o.Option(
+        o.path, help="an .ics file or a folder of .ics files, e.g. '~/.calendars/work'"
+    ),
+}
+
+
+class IcsProvider:
+    name = "ics"
+    calendar_options = CALENDAR_OPTIONS
+    mailbox_options = None
+    account_options: o.Schema = {}
+
+    def calendar(
+        self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]
+    ) -> IcsCalendar:
+        return IcsCalendar(options["path"], ctx)
+
+    def mailbox(
+        self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]
+    ) -> None:
+        return None
+
+    def authorize(self, ctx: AccountContext, account_options: dict[str, Any], echo: Any) -> None:
+        echo("The ics provider reads local files: no authorization is needed.")
+
+
+PROVIDER = IcsProvider()
+
+__all__ = ["PROVIDER", "IcsCalendar", "IcsProvider", "Limits"]

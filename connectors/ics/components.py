@@ -1,0 +1,147 @@
+"""One VEVENT component on its own: how to name it, whether it is usable, what to repair.
+
+Real exporters break things in ways that either lose nothing when repaired (an empty EXDATE,
+blanks inside an RRULE, a SEQUENCE beyond 32 bits) or make the event meaningless (no DTSTART,
+an unreadable DTEND, an end before the start). The first kind is fixed silently, the second
+becomes a :class:`daemon.protocols.Problem` naming the event, and the rest of the file is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+
+from icalendar import Event
+from icalendar.prop import vBroken, vRecur
+
+from connectors.ics.timezones import aware
+
+_DATES = "a date (20250131) or date-time (20250131T090000Z)"
+_ESSENTIAL = {
+    "DTSTART": _DATES,
+    "DTEND": _DATES,
+    "DURATION": "a duration like PT1H",
+    "RRULE": "a rule like FREQ=WEEKLY;BYDAY=MO",
+    "RDATE": "dates or date-times",
+    "EXDATE": "dates or date-times",
+    "RECURRENCE-ID": _DATES,
+}
+
+
+def first(value: Any) -> Any:
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def text(value: Any) -> str:
+    value = first(value)
+    return "" if value is None else str(value).strip()
+
+
+def describe(event: Event) -> str:
+    uid, summary = text(event.get("UID")), text(event.get("SUMMARY"))
+    if uid:
+        return f'UID {uid} ("{summary}")' if summary else f"UID {uid}"
+    if summary:
+        return f'"{summary}" (no UID)'
+    start = first(event.get("DTSTART"))
+    when = f" starting {start.to_ical().decode()}" if start is not None else ""
+    return f"without UID or SUMMARY{when}"
+
+
+def series_key(event: Event, label: str) -> str:
+    """The UID, or for an event without one (RFC 5545 requires it, some exporters omit it) a
+    stable id hashed from its DTSTART, SUMMARY and the file's path relative to the source:
+    it stays the same across syncs as long as those three do."""
+    uid = text(event.get("UID"))
+    if uid:
+        return uid
+    start = event.get("DTSTART")
+    raw = start.to_ical().decode() if start is not None else ""
+    tzid = start.params.get("TZID", "") if start is not None else ""
+    basis = "\0".join((raw, tzid, text(event.get("SUMMARY")), label))
+    return "noid-" + hashlib.sha256(basis.encode()).hexdigest()[:24]
+
+
+def format_recurrence_id(value: date | datetime) -> str:
+    """UTC ISO for date-times, the date for all-day series, local ISO for floating times."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.strftime("%Y-%m-%dT%H:%M:%S")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()
+
+
+def check(event: Event, local: tzinfo) -> str | None:
+    """Why the component cannot be used, or None. Repairs or drops what it safely can."""
+    _repair(event)
+    for name, value in list(event.items()):
+        broken = [v for v in as_list(value) if isinstance(v, vBroken)]
+        if not broken:
+            continue
+        if name.upper() in _ESSENTIAL:
+            reason = broken[0].parse_error or "unreadable"
+            return f"has an unreadable {name} ({reason}); expected {_ESSENTIAL[name.upper()]}"
+        del event[name]  # e.g. a SEQUENCE beyond 32 bits: not worth losing the event for
+    start = event.get("DTSTART")
+    if start is None:
+        return f"has no DTSTART; expected {_DATES}"
+    if isinstance(start, list) or not isinstance(start.dt, date):
+        return f"has an unusable DTSTART; expected one DTSTART with {_DATES}"
+    end = event.get("DTEND")
+    if end is not None:
+        if isinstance(end, list) or not isinstance(end.dt, date):
+            return f"has an unusable DTEND; expected one DTEND with {_DATES}"
+        if aware(end.dt, local) < aware(start.dt, local):
+            return (
+                f"ends before it starts (DTSTART {_show(start.dt)}, DTEND {_show(end.dt)});"
+                " expected DTEND at or after DTSTART"
+            )
+    duration = event.get("DURATION")
+    if end is None and duration is not None:
+        span = getattr(first(duration), "dt", None)
+        if not isinstance(span, timedelta) or span < timedelta(0):
+            return "has an unusable DURATION; expected a positive duration like PT1H"
+    return None
+
+
+def _repair(event: Event) -> None:
+    """Fix the two breakages real exporters produce that lose no information when fixed:
+    an empty EXDATE/RDATE (excludes or adds nothing) and an RRULE with blanks in it
+    ("BYDAY=MO, TU" from Exchange/CDO)."""
+    for name in ("EXDATE", "RDATE"):
+        found = values(event, name)
+        kept = [v for v in found if not (isinstance(v, vBroken) and not str(v).strip())]
+        if len(kept) != len(found):
+            del event[name]
+            for value in kept:
+                event.add(name, value, encode=False)
+    rules = values(event, "RRULE")
+    if any(isinstance(rule, vBroken) for rule in rules):
+        repaired = []
+        for rule in rules:
+            if isinstance(rule, vBroken):
+                with contextlib.suppress(ValueError):
+                    rule = vRecur(vRecur.from_ical(re.sub(r"\s+", "", str(rule))))
+            repaired.append(rule)
+        del event["RRULE"]
+        for rule in repaired:
+            event.add("RRULE", rule, encode=False)
+
+
+def values(event: Event, name: str) -> list[Any]:
+    """All values of a property (none, one or repeated); an empty value still counts."""
+    return as_list(event[name]) if name in event else []
+
+
+def as_list(value: Any) -> list[Any]:
+    """icalendar gives a list for a property that occurs more than once, else the value."""
+    return value if isinstance(value, list) else [value]
+
+
+def _show(value: date | datetime) -> str:
+    return value.isoformat()

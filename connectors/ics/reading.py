@@ -1,0 +1,144 @@
+"""One .ics file's bytes -> its VEVENT components, or the reason it is not a calendar.
+
+Parsing is deliberately forgiving where the content is still usable (a wrong encoding, a BOM,
+a bare VEVENT without VCALENDAR, a broken line or property anywhere) and strict where it is not
+(no iCalendar structure at all, a component that never ends). A broken property is recorded by
+icalendar in the component's ``errors``; :mod:`connectors.ics.expand` decides whether the event
+can still be used.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any, ClassVar, cast
+
+import x_wr_timezone
+from icalendar import Calendar, Event
+from icalendar.cal.component_factory import ComponentFactory
+
+from connectors.ics.timezones import file_zones, zone
+
+logger = logging.getLogger(__name__)
+
+EXPECTED = "expected an iCalendar file (BEGIN:VCALENDAR ... END:VCALENDAR)"
+
+
+class NotACalendar(ValueError):
+    """The file is not usable as iCalendar; the message says why (without the expectation)."""
+
+
+@dataclass
+class ParsedFile:
+    events: list[Event]
+    calendar_name: str | None = None  # X-WR-CALNAME
+    method: str = ""  # METHOD of the calendar ("CANCEL" cancels every event in it)
+    notes: list[str] = field(default_factory=list)  # tolerated oddities, for the log
+
+
+def _tolerant_factory() -> ComponentFactory:
+    """Components that keep going past a broken line or property, as icalendar's VEVENT does.
+
+    Without this, one unparsable line in a VTIMEZONE (iCloud's historic "TZOFFSETFROM:+5328")
+    or a VALARM makes icalendar reject the whole file.
+    """
+    factory = ComponentFactory()
+    for cls in set(factory.values()):
+        if not cls.ignore_exceptions:
+            factory.add_component_class(type(cls.__name__, (cls,), {"ignore_exceptions": True}))
+    return factory
+
+
+class _TolerantCalendar(Calendar):
+    _factory: ClassVar[ComponentFactory] = _tolerant_factory()
+
+    @classmethod
+    def _get_component_factory(cls) -> ComponentFactory:
+        return cls._factory
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM) as RFC 5545 requires; else Windows-1252, else Latin-1."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+_BEGIN = re.compile(r"^BEGIN:(VCALENDAR|VEVENT)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _unclosed(text: str) -> str | None:
+    """The innermost component a truncated file is still inside of."""
+    stack: list[str] = []
+    for line in text.splitlines():
+        upper = line.strip().upper()
+        if upper.startswith("BEGIN:"):
+            stack.append(upper[6:])
+        elif upper.startswith("END:") and stack:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
+def parse(data: bytes) -> ParsedFile:
+    """Parse one file. Raises :class:`NotACalendar` when nothing in it can be used."""
+    text = decode(data)
+    if not text.strip():
+        raise NotACalendar("the file is empty")
+    if not _BEGIN.search(text):
+        raise NotACalendar("no BEGIN:VCALENDAR line found")
+    with file_zones():
+        try:
+            components = _TolerantCalendar.from_ical(text, multiple=True)
+        except (ValueError, TypeError) as err:  # icalendar's InvalidCalendar is a ValueError
+            raise NotACalendar(str(err) or type(err).__name__) from err
+        if not components:
+            inside = _unclosed(text) or "VCALENDAR"
+            raise NotACalendar(f"the file ends inside {inside} (END:{inside} missing)")
+        return _collect(components)
+
+
+def _collect(components: list[Any]) -> ParsedFile:
+    calendars = [c for c in components if c.name == "VCALENDAR"]
+    bare = [c for c in components if c.name == "VEVENT"]
+    if not calendars and not bare:
+        found = ", ".join(sorted({c.name for c in components}))
+        raise NotACalendar(f"found only {found}, no VCALENDAR or VEVENT")
+    result = ParsedFile(events=[])
+    if bare:
+        result.notes.append("VEVENT outside of a VCALENDAR")
+        wrapper = Calendar()
+        for event in bare:
+            wrapper.add_component(event)
+        calendars.append(wrapper)
+    for calendar in calendars:
+        calendar = _standardize(calendar, result.notes)
+        name = _text(calendar.get("X-WR-CALNAME"))
+        result.calendar_name = result.calendar_name or name or None
+        result.method = result.method or _text(calendar.get("METHOD")).upper()
+        for error in getattr(calendar, "errors", []):
+            result.notes.append(f"skipped calendar line ({error[1]})")
+        result.events.extend(cast(Event, c) for c in calendar.subcomponents if c.name == "VEVENT")
+    return result
+
+
+def _standardize(calendar: Calendar, notes: list[str]) -> Calendar:
+    """Honour X-WR-TIMEZONE (Google exports): UTC and floating times move to that zone."""
+    name = _text(calendar.get("X-WR-TIMEZONE"))
+    if not name:
+        return calendar
+    tz: tzinfo | None = zone(name)
+    if tz is None:
+        notes.append(f"unknown X-WR-TIMEZONE {name!r} ignored")
+        return calendar
+    return x_wr_timezone.to_standard(calendar, timezone=tz)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return "" if value is None else str(value).strip()

@@ -1,0 +1,235 @@
+"""A calendar made of local .ics files: one file, or a folder of them (searched recursively).
+
+A folder can hold whole-calendar exports (one file per calendar) or vdirsyncer/khal style
+collections (one event per file, a folder per calendar). Files can only be read whole, so each
+sync that sees a change returns everything in the window with ``complete=True``.
+
+The cursor is a fingerprint of the files' names and contents, the account's time zone (it gives
+floating times their meaning) and the days the window spans. An unchanged folder therefore costs
+reading and hashing its bytes but no parsing; the days are in it so that a recurring series is
+expanded again at least once a day as the window slides forward over new instances.
+
+Which calendar an event belongs to (``CalendarEvent.calendar``), in this order: the file's
+X-WR-CALNAME; the ``displayname`` file next to it (vdirsyncer collection metadata); the folder's
+name when the file is a collection item (it holds one event and is named after its UID, or
+the UID's part before "@", as vdirsyncer, khal, DAVx5 and Radicale name them); else the
+file's name without ``.ics``. Each rule depends on the file alone, so a calendar's name never
+changes as events come and go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import stat
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from icalendar import Event
+
+from connectors.ics import events as mapping
+from connectors.ics import reading
+from connectors.ics.components import text
+from connectors.ics.expand import Expansion, Limits, Origin
+from daemon.errors import ConnectorError
+from daemon.protocols import AccountContext, CalendarChanges, CalendarEvent, Problem
+
+logger = logging.getLogger(__name__)
+
+_CURSOR_VERSION = "ics1"
+
+
+class IcsCalendar:
+    """:class:`daemon.protocols.CalendarSource` over .ics files at ``path``.
+
+    Event ids: the UID for a single event; ``UID/<RECURRENCE-ID in UTC ISO>`` for each instance
+    of a recurring one (``series_id`` = UID). An event without UID gets an id hashed from its
+    DTSTART, SUMMARY and the file's path relative to ``path`` (stable while those stay the
+    same; see :func:`connectors.ics.components.series_key`).
+    """
+
+    def __init__(self, path: Path, ctx: AccountContext, limits: Limits | None = None) -> None:
+        self.path = Path(path).expanduser()
+        self.ctx = ctx
+        self.local = ZoneInfo(ctx.timezone)
+        self.addresses = frozenset(a.lower() for a in ctx.addresses)
+        self.limits = limits or Limits()
+
+    # ---------------------------------------------------------------------------------------
+
+    def check(self) -> str:
+        files = self._files()
+        unreadable = [f for f in files if not os.access(f, os.R_OK)]
+        if unreadable:
+            more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+            raise ConnectorError(
+                f"ics: {unreadable[0]} is not readable{more}; expected .ics files this user"
+                " can read"
+            )
+        if self.path.is_file():
+            return f"ics: {self.path}"
+        noun = "file" if len(files) == 1 else "files"
+        return f"ics: {len(files)} {noun} in {self.path}"
+
+    def changes(self, cursor: str | None, window: tuple[datetime, datetime]) -> CalendarChanges:
+        problems: list[Problem] = []
+        blobs = list(self._read(self._files(), problems))
+        fingerprint = self._fingerprint(blobs, problems, window)
+        if cursor is not None and cursor == fingerprint:
+            return CalendarChanges(events=[], cursor=fingerprint, complete=False)
+        start, end = (self._aware(w).astimezone(self.local) for w in window)
+        items: list[tuple[Event, Origin]] = []
+        for path, data in blobs:
+            items.extend(self._parse(path, data, problems))
+        expansion = Expansion((start, end), self.local, self.limits)
+        instances = expansion.run(items)
+        problems.extend(expansion.problems)
+        found: list[CalendarEvent] = []
+        for instance in instances:
+            try:
+                found.append(mapping.to_event(instance, self.local, self.addresses))
+            except Exception as err:  # one odd event never stops the sync
+                logger.warning("cannot map %s", instance.key, exc_info=True)
+                problems.append(
+                    Problem(
+                        item=str(instance.origin.path),
+                        message=f"event UID {instance.key} could not be read ({err})",
+                    )
+                )
+        found.sort(key=lambda e: (e.start, e.id))
+        logger.debug(
+            "ics: %d events from %d files, %d problems", len(found), len(blobs), len(problems)
+        )
+        # Only a clean read may say "this is everything": an interview in a file that broke
+        # must not look deleted (its pending follow-ups would be cancelled).
+        complete = not problems
+        return CalendarChanges(events=found, cursor=fingerprint, complete=complete, problems=problems)
+
+    # ---------------------------------------------------------------------------------------
+
+    def _files(self) -> list[Path]:
+        """Every *.ics below the path, sorted; hidden files and folders are skipped."""
+        if self.path.is_file():
+            return [self.path]
+        if not self.path.exists():
+            raise ConnectorError(
+                f"ics: {self.path} does not exist; expected an .ics file or a folder of"
+                " .ics files (calendar.path)"
+            )
+        if not self.path.is_dir() or not os.access(self.path, os.R_OK | os.X_OK):
+            raise ConnectorError(
+                f"ics: {self.path} cannot be read; expected an .ics file or a folder of"
+                " .ics files this user can read (calendar.path)"
+            )
+        found: list[Path] = []
+        for root, dirs, names in os.walk(self.path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in names:
+                if name.lower().endswith(".ics") and not name.startswith("."):
+                    path = Path(root, name)
+                    if _is_file(path):
+                        found.append(path)
+        return sorted(found)
+
+    def _read(self, files: list[Path], problems: list[Problem]) -> Iterator[tuple[Path, bytes]]:
+        for path in files:
+            try:
+                yield path, path.read_bytes()
+            except FileNotFoundError:
+                continue  # deleted since the listing: it is simply gone
+            except OSError as err:
+                problems.append(
+                    Problem(
+                        item=str(path),
+                        message=f"cannot be read ({err.strerror or err}); expected a readable"
+                        " .ics file",
+                    )
+                )
+
+    def _fingerprint(
+        self,
+        blobs: list[tuple[Path, bytes]],
+        problems: list[Problem],
+        window: tuple[datetime, datetime],
+    ) -> str:
+        digest = hashlib.sha256()
+        days = [self._aware(w).astimezone(self.local).date().isoformat() for w in window]
+        for part in (_CURSOR_VERSION, self.ctx.timezone, *days):
+            digest.update(part.encode() + b"\0")
+        for path, data in blobs:
+            digest.update(self._label(path).encode() + b"\0" + hashlib.sha256(data).digest())
+        for problem in problems:  # an unreadable file that becomes readable is a change
+            digest.update(b"unreadable\0" + problem.item.encode() + b"\0")
+        return f"{_CURSOR_VERSION}:{digest.hexdigest()}"
+
+    def _parse(
+        self, path: Path, data: bytes, problems: list[Problem]
+    ) -> list[tuple[Event, Origin]]:
+        try:
+            parsed = reading.parse(data)
+            for note in parsed.notes:
+                logger.info("%s: %s", path, note)
+            origin = Origin(
+                path=path,
+                label=self._label(path),
+                calendar=self._calendar_name(path, parsed),
+                method=parsed.method,
+            )
+            return [(event, origin) for event in parsed.events]
+        except reading.NotACalendar as err:
+            problems.append(Problem(item=str(path), message=f"{reading.EXPECTED}: {err}"))
+        except Exception as err:  # one bad file must never stop the others
+            logger.warning("%s: unexpected parser failure", path, exc_info=True)
+            problems.append(
+                Problem(
+                    item=str(path),
+                    message=f"{reading.EXPECTED}: {type(err).__name__}: {err}",
+                )
+            )
+        return []
+
+    def _calendar_name(self, path: Path, parsed: reading.ParsedFile) -> str:
+        if parsed.calendar_name:
+            return parsed.calendar_name
+        try:
+            shown = (path.parent / "displayname").read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            shown = ""
+        if shown:
+            return shown
+        uids = {text(event.get("UID")) for event in parsed.events}
+        uid = uids.pop() if len(uids) == 1 else ""
+        if uid and _plain(path.stem) in (_plain(uid), _plain(uid.split("@")[0])):
+            return path.parent.name
+        return path.stem
+
+    def _label(self, path: Path) -> str:
+        if path == self.path:
+            return path.name
+        try:
+            return path.relative_to(self.path).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def _aware(self, value: datetime) -> datetime:
+        return value if value.tzinfo is not None else value.replace(tzinfo=self.local)
+
+
+def _is_file(path: Path) -> bool:
+    """Regular files (a FIFO would block the read); a dangling link is gone, any other stat
+    error is kept so that reading it reports the problem."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
+def _plain(name: str) -> str:
+    """A name without the characters item file names may have escaped."""
+    return re.sub(r"[^0-9a-z]", "", name.lower())
