@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,3 +25,49 @@ def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus is not present (only CI and developers have it)")
     return CORPUS
+
+
+# --- databases ---------------------------------------------------------------------------------
+
+POSTGRES_ENV = "FOLLOWUPD_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An SQLAlchemy URL of an empty database, once for SQLite and once for PostgreSQL.
+
+    PostgreSQL runs only when ``FOLLOWUPD_TEST_POSTGRES_URL`` names a server (``.ci/run``
+    starts a throwaway one); each test gets a fresh database there, dropped afterwards, so
+    tests never see each other's rows and may run in any order.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        pytest.skip(f"{POSTGRES_ENV} is not set (bash .ci/run starts a PostgreSQL and sets it)")
+    yield from _fresh_postgres_database(server)
+
+
+def _fresh_postgres_database(server: str) -> Iterator[str]:
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server)
+    # psycopg takes the libpq form of the same URL (no "+psycopg" driver suffix).
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"followupd_test_{uuid.uuid4().hex[:16]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as err:
+        shown = url.render_as_string(hide_password=True)
+        pytest.fail(f"{POSTGRES_ENV}={shown}: cannot create a test database: {err}")
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
