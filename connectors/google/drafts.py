@@ -1,0 +1,221 @@
+"""Gmail drafts: create one per KEY, find it again after a crash, follow it until sent or gone.
+
+* Creation is ``users.drafts.create`` with a raw MIME message from :func:`daemon.message.
+  build_message` (header-safe, RFC 2047 for non-ASCII) carrying ``X-Followupd-Key`` and the
+  deterministic Message-ID. A reply (status inquiry) also carries ``threadId``, ``In-Reply-To``
+  and ``References``; Gmail files a draft into a thread only when all of them and the subject
+  agree. Creation is never retried blindly: the core calls :meth:`GmailDrafts.find` first.
+* A draft is identified by ``draft.id`` plus ``threadId``, never by its message id, which Gmail
+  changes on every save and on send.
+* State: ``drafts.get`` answers -> DRAFT. Otherwise the thread is read (headers only): a SENT
+  message that is ours -> SENT with its real send time; nothing -> GONE (the user deleted it).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+from connectors.google.draftlog import DraftLog
+from connectors.google.errors import NotFound
+from connectors.google.http import GoogleSession
+from connectors.google.mailmeta import header, internal_date, labels, reply_target
+from daemon.errors import BadItem, InvalidResponse
+from daemon.message import build_message, message_id_for
+from daemon.protocols import KEY_HEADER, DraftRef, DraftRequest, DraftState, DraftStatus
+
+log = logging.getLogger(__name__)
+
+SENT_PREFIX = "sent:"  # a ref found as an already-sent message (the draft id is long gone)
+SENT_SCAN = 25  # most recent sent messages looked at by find(), after all drafts
+THREAD_HEADERS = ["Message-ID", "Subject", "References", "In-Reply-To", KEY_HEADER]
+
+
+class GmailDrafts:
+    def __init__(self, session: GoogleSession, record: DraftLog) -> None:
+        self.session = session
+        self.record = record
+
+    @property
+    def _users(self) -> Any:
+        return self.session.service("gmail").users()
+
+    # -- create ------------------------------------------------------------------------------
+
+    def create(self, request: DraftRequest) -> DraftRef:
+        thread_id = request.reply_to.thread_id if request.reply_to else None
+        prior: list[str] = []
+        if thread_id:
+            try:
+                thread = self.session.execute(
+                    self._users.threads().get(userId="me", id=thread_id, format="minimal"),
+                    "Gmail threads.get (before a reply draft)",
+                )
+                prior = [str(m.get("id")) for m in thread.get("messages") or [] if m.get("id")]
+            except NotFound:
+                log.warning("thread %s is gone; the reply draft starts a new thread", thread_id)
+                thread_id = None
+        message = build_message(request)
+        data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        body: dict[str, Any] = {"message": {"raw": base64.urlsafe_b64encode(data).decode("ascii")}}
+        if thread_id:
+            body["message"]["threadId"] = thread_id
+        created = self.session.execute(
+            self._users.drafts().create(userId="me", body=body), "Gmail drafts.create", retry=False
+        )
+        draft_id = created.get("id")
+        made = created.get("message") if isinstance(created.get("message"), dict) else {}
+        if not isinstance(draft_id, str) or not draft_id:
+            raise InvalidResponse(
+                f"Gmail drafts.create for {request.key}: no draft id in the answer"
+            )
+        made_thread = made.get("threadId") or thread_id
+        if thread_id and made_thread != thread_id:
+            log.warning(
+                "Gmail filed draft %s outside thread %s (subject or references differ)",
+                draft_id,
+                thread_id,
+            )
+        self.record.remember(draft_id, request.key, made_thread, prior)
+        return DraftRef(id=draft_id, thread_id=made_thread, message_id=str(message["Message-ID"]))
+
+    # -- find --------------------------------------------------------------------------------
+
+    def find(self, key: str) -> DraftRef | None:
+        mid = message_id_for(key)
+        known = self.record.by_key(key)
+        if known is not None:
+            # Created and confirmed by Gmail before the crash; draft_state tells what became of it.
+            return DraftRef(id=known[0], thread_id=known[1].get("thread"), message_id=mid)
+        token = None
+        while True:
+            page = self.session.execute(
+                self._users.drafts().list(userId="me", maxResults=100, pageToken=token),
+                "Gmail drafts.list",
+            )
+            for item in page.get("drafts") or []:
+                ref = self._match_draft(item, key, mid)
+                if ref is not None:
+                    return ref
+            token = page.get("nextPageToken")
+            if not token:
+                break
+        return self._match_sent(key, mid)
+
+    def _match_draft(self, item: Any, key: str, mid: str) -> DraftRef | None:
+        draft_id = item.get("id") if isinstance(item, dict) else None
+        if not draft_id:
+            return None
+        try:
+            draft = self.session.execute(
+                self._users.drafts().get(userId="me", id=draft_id, format="metadata"),
+                "Gmail drafts.get",
+            )
+        except NotFound:
+            return None  # deleted while we looked
+        message = draft.get("message") or {}
+        if header(message, KEY_HEADER) != key and (header(message, "Message-ID") or "") != mid:
+            return None
+        thread_id = message.get("threadId")
+        prior: list[str] = []
+        if thread_id:
+            thread = self.session.execute(
+                self._users.threads().get(userId="me", id=thread_id, format="minimal"),
+                "Gmail threads.get",
+            )
+            prior = [
+                m["id"] for m in thread.get("messages") or [] if m.get("id") != message.get("id")
+            ]
+        self.record.remember(draft_id, key, thread_id, prior)
+        log.info("found draft %s for %s after an interruption", draft_id, key)
+        return DraftRef(id=draft_id, thread_id=thread_id, message_id=mid)
+
+    def _match_sent(self, key: str, mid: str) -> DraftRef | None:
+        page = self.session.execute(
+            self._users.messages().list(userId="me", labelIds=["SENT"], maxResults=SENT_SCAN),
+            "Gmail messages.list (recent sent)",
+        )
+        for item in page.get("messages") or []:
+            try:
+                message = self._metadata(item.get("id"))
+            except NotFound:
+                continue
+            if header(message, KEY_HEADER) == key or header(message, "Message-ID") == mid:
+                log.info("draft for %s was already sent as message %s", key, message.get("id"))
+                return DraftRef(
+                    id=SENT_PREFIX + str(message.get("id")),
+                    thread_id=message.get("threadId"),
+                    message_id=mid,
+                )
+        return None
+
+    def _metadata(self, message_id: Any) -> dict[str, Any]:
+        return self.session.execute(
+            self._users.messages().get(
+                userId="me", id=str(message_id), format="metadata", metadataHeaders=THREAD_HEADERS
+            ),
+            "Gmail messages.get",
+        )
+
+    # -- state -------------------------------------------------------------------------------
+
+    def state(self, ref: DraftRef, key: str) -> DraftState:
+        if ref.id.startswith(SENT_PREFIX):
+            try:
+                return self._sent(self._metadata(ref.id[len(SENT_PREFIX) :]))
+            except NotFound:
+                return DraftState(DraftStatus.GONE)
+        if ref.id:
+            try:
+                self.session.execute(
+                    self._users.drafts().get(userId="me", id=ref.id, format="minimal"),
+                    "Gmail drafts.get",
+                )
+                return DraftState(DraftStatus.DRAFT)
+            except NotFound:
+                pass
+        if not ref.thread_id:
+            return DraftState(DraftStatus.GONE)
+        try:
+            thread = self.session.execute(
+                self._users.threads().get(
+                    userId="me", id=ref.thread_id, format="metadata", metadataHeaders=THREAD_HEADERS
+                ),
+                "Gmail threads.get",
+            )
+        except NotFound:
+            return DraftState(DraftStatus.GONE)
+        ours = self._ours(thread.get("messages") or [], ref, key)
+        if not ours:
+            return DraftState(DraftStatus.GONE)
+        return self._sent(min(ours, key=internal_date))
+
+    def _ours(self, messages: list[Any], ref: DraftRef, key: str) -> list[dict[str, Any]]:
+        sent = [
+            m
+            for m in messages
+            if isinstance(m, dict) and "SENT" in labels(m) and "DRAFT" not in labels(m)
+        ]
+        ids = {ref.message_id, message_id_for(key)} - {None}
+        marked = [m for m in sent if header(m, KEY_HEADER) == key or header(m, "Message-ID") in ids]
+        if marked:
+            return marked
+        entry = self.record.get(ref.id)
+        if entry is None:
+            return []  # without the record, an unmarked sent message cannot be told apart
+        prior = set(entry.get("prior") or [])
+        return [
+            m for m in sent if m.get("id") not in prior and header(m, KEY_HEADER) in (None, "", key)
+        ]
+
+    @staticmethod
+    def _sent(message: dict[str, Any]) -> DraftState:
+        try:
+            when = internal_date(message)
+        except BadItem as err:
+            raise InvalidResponse(str(err)) from err
+        target = reply_target(message)
+        if target is None:
+            log.warning("sent message %s has no Message-ID header", message.get("id"))
+        return DraftState(DraftStatus.SENT, sent_at=when, sent=target)

@@ -1,0 +1,62 @@
+"""Gmail as a :class:`~daemon.protocols.Mailbox`: drafts (never sent) and reply detection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from connectors.google.draftlog import DraftLog
+from connectors.google.drafts import GmailDrafts
+from connectors.google.http import GoogleSession
+from connectors.google.inbound import GmailInbound
+from daemon.protocols import (
+    AccountContext,
+    DraftRef,
+    DraftRequest,
+    DraftState,
+    InboundMessages,
+)
+
+DRAFT_LOG = "google-drafts.json"
+
+
+class GoogleMailbox:
+    def __init__(
+        self, session: GoogleSession, ctx: AccountContext, options: dict[str, Any]
+    ) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.drafts = GmailDrafts(session, DraftLog(ctx.state_dir / DRAFT_LOG))
+        self.inbound = GmailInbound(session, ctx)
+
+    def find_draft(self, key: str) -> DraftRef | None:
+        return self.drafts.find(key)
+
+    def create_draft(self, request: DraftRequest) -> DraftRef:
+        return self.drafts.create(request)
+
+    def draft_state(self, ref: DraftRef, key: str) -> DraftState:
+        return self.drafts.state(ref, key)
+
+    def messages_since(
+        self,
+        since: datetime,
+        senders: Sequence[str],
+        domains: Sequence[str],
+        cursor: str | None = None,
+    ) -> InboundMessages:
+        return self.inbound.messages_since(since, senders, domains, cursor)
+
+    def check(self) -> str:
+        profile = self.session.execute(
+            self.session.service("gmail").users().getProfile(userId="me"), "Gmail users.getProfile"
+        )
+        address = str(profile.get("emailAddress") or "?")
+        line = f"Gmail {address}: can create drafts and read headers (never bodies, never sends)"
+        if self.ctx.addresses and address.lower() not in self.ctx.addresses:
+            line += (
+                f"; note: {address} is not among the account's addresses "
+                f"({', '.join(self.ctx.addresses)}), so its own mail may look like replies"
+            )
+        return line

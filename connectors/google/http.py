@@ -1,0 +1,163 @@
+"""One authorized connection to Google per account side: credentials, services, execution.
+
+Built lazily, so a missing token shows up as :class:`~daemon.errors.AuthNeeded` on the first
+call (and in ``followupd check``/``status``) instead of breaking the daemon's start-up. Each
+calendar source and mailbox owns one session: httplib2 connections are not thread-safe.
+
+Every request goes through :meth:`GoogleSession.execute`, which maps library and HTTP failures to
+:mod:`daemon.errors` and applies the read retry policy. A refreshed access token is written back
+to the token file so the next start need not refresh again.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import ssl
+import urllib.parse
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from connectors.google import auth
+from connectors.google.errors import failure_of, translate
+from connectors.google.retry import RetryPolicy
+from daemon.errors import ConnectorError, FollowupdError, InvalidResponse, TransientError
+from daemon.protocols import AccountContext
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_ROOT = "https://www.googleapis.com/"
+# The service path each API has in its bundled discovery document ("rootUrl" is replaced by
+# the configured api_root; googleapiclient's api_endpoint replaces rootUrl+servicePath whole).
+SERVICE_PATHS = {"calendar": ("v3", "calendar/v3/"), "gmail": ("v1", "")}
+HTTP_TIMEOUT = 30  # seconds per request
+
+
+class NoResendHttp(httplib2.Http):
+    """httplib2, minus its silent resend of non-idempotent requests.
+
+    httplib2 sends a request again, POST included, when the answer never arrives (it assumes a
+    stale keep-alive connection). If Gmail had already created the draft, that resend would make
+    a second one. Here a POST goes out once on a fresh connection; a lost answer is an error, and
+    the core looks the draft up by its key before it tries again.
+    """
+
+    def _conn_request(
+        self, conn: Any, request_uri: str, method: str, body: Any, headers: dict[str, str]
+    ) -> tuple[httplib2.Response, bytes]:
+        if method in ("GET", "HEAD"):
+            return super()._conn_request(conn, request_uri, method, body, headers)
+        headers = {**headers, "accept-encoding": "identity"}
+        try:
+            conn.close()
+            conn.connect()
+            conn.request(method, request_uri, body, headers)
+            raw = conn.getresponse()
+            content = raw.read()
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            raise
+        return httplib2.Response(raw), content
+
+
+class GoogleSession:
+    def __init__(
+        self,
+        ctx: AccountContext,
+        options: dict[str, Any],
+        policy: RetryPolicy | None = None,
+        http_factory: Callable[[], httplib2.Http] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.options = options
+        self.policy = policy or RetryPolicy()
+        self._http_factory = http_factory or self._plain_http
+        self._creds: Any = None
+        self._authed: AuthorizedHttp | None = None
+        self._services: dict[str, Any] = {}
+        self._saved_token: str | None = None
+
+    # -- construction ------------------------------------------------------------------------
+
+    def _plain_http(self) -> httplib2.Http:
+        ca = self.options.get("ca_bundle")
+        return NoResendHttp(timeout=HTTP_TIMEOUT, ca_certs=str(ca) if ca else None)
+
+    def _authorized(self) -> AuthorizedHttp:
+        if self._authed is None:
+            self._creds = auth.load_credentials(self.ctx, self.options)
+            self._saved_token = self._creds.token
+            self._authed = AuthorizedHttp(self._creds, http=self._http_factory())
+        return self._authed
+
+    def service(self, name: str) -> Any:
+        """The googleapiclient resource for ``name`` ('calendar' or 'gmail'), static discovery."""
+        if name not in self._services:
+            version, service_path = SERVICE_PATHS[name]
+            root = str(self.options.get("api_root") or DEFAULT_API_ROOT).rstrip("/") + "/"
+            self._services[name] = build(
+                name,
+                version,
+                http=self._authorized(),
+                static_discovery=True,
+                cache_discovery=False,
+                client_options={"api_endpoint": urllib.parse.urljoin(root, service_path)},
+            )
+        return self._services[name]
+
+    # -- execution ---------------------------------------------------------------------------
+
+    def execute(self, request: Any, what: str, *, retry: bool = True) -> dict[str, Any]:
+        """Run one API request; ``retry=False`` for non-idempotent calls (draft creation)."""
+
+        def attempt() -> dict[str, Any]:
+            return self._attempt(request, what)
+
+        try:
+            result = self.policy.call(attempt, what) if retry else attempt()
+        finally:
+            self._persist_refreshed_token()
+        if not isinstance(result, dict):
+            raise InvalidResponse(
+                f"{what}: Google's answer is not a JSON object (it starts {str(result)[:40]!r})"
+            )
+        return result
+
+    def _attempt(self, request: Any, what: str) -> Any:
+        try:
+            return request.execute(num_retries=0)
+        except HttpError as err:
+            # 404 and 410 become NotFound / Gone: the caller decides what they mean.
+            raise translate(failure_of(err), what, self.ctx.name, datetime.now(UTC)) from err
+        except RefreshError as err:
+            raise auth.refresh_failure(err, self.ctx) from err
+        except FollowupdError:
+            raise
+        except (TransportError, httplib2.HttpLib2Error, http.client.HTTPException, OSError) as err:
+            if isinstance(err, ssl.SSLCertVerificationError):
+                raise ConnectorError(
+                    f"{what}: the TLS certificate of the Google endpoint was not accepted "
+                    f"({err.verify_message}); set ca_bundle in [accounts.google] for a proxy"
+                ) from err
+            raise TransientError(
+                f"{what}: cannot reach Google ({type(err).__name__}: {err})"
+            ) from err
+        except ValueError as err:  # googleapiclient could not decode the body
+            raise InvalidResponse(f"{what}: Google's answer is not a JSON object ({err})") from err
+
+    def _persist_refreshed_token(self) -> None:
+        creds = self._creds
+        if creds is None or not creds.token or creds.token == self._saved_token:
+            return
+        try:
+            auth.save_credentials(self.ctx, self.options, creds)
+            self._saved_token = creds.token
+        except OSError as err:  # not fatal: the refresh token is unchanged
+            log.warning("could not store the refreshed Google token of %s: %s", self.ctx.name, err)

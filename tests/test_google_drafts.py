@@ -1,0 +1,210 @@
+"""Gmail drafts against the local fake: MIME, idempotency, lifecycle and threading."""
+
+from __future__ import annotations
+
+import email.policy
+from datetime import UTC, datetime
+from email.parser import BytesParser
+
+import pytest
+
+from connectors.google.gmail import DRAFT_LOG
+from daemon.message import message_id_for
+from daemon.protocols import Address, DraftRef, DraftRequest, DraftStatus, ReplyTarget
+from tests.fakes.google_env import google_env
+
+KEY = "followupd:personal:7:jane@acme.com:thank-you"
+
+
+@pytest.fixture
+def env(tmp_path):
+    with google_env(tmp_path) as env:
+        yield env
+
+
+def request(
+    key: str = KEY, to: str = "jane@acme.com", name: str = "Jane Doe", **extra
+) -> DraftRequest:
+    values = dict(
+        key=key,
+        sender=Address("me@example.com", "Max Müller"),
+        to=(Address(to, name),),
+        subject="Thank you – our interview",
+        text="Hello Jane,\nthank you!\n",
+        message_id=message_id_for(key),
+    )
+    values.update(extra)
+    return DraftRequest(**values)
+
+
+def parsed(env, draft_id: str):
+    return BytesParser(policy=email.policy.default).parsebytes(
+        env.state.draft_message(draft_id).raw
+    )
+
+
+def test_a_thank_you_draft_is_one_clean_mime_message(env):
+    hostile = request(name="Jane\r\nBcc: everyone@evil.example", subject="Hi\nBcc: x@evil.example")
+    ref = env.mailbox().create_draft(hostile)
+
+    assert list(env.state.drafts) == [ref.id]
+    mail = parsed(env, ref.id)
+    assert mail["Bcc"] is None and "evil" not in str(mail["To"]).split("<")[1]
+    assert mail["Subject"] == "Hi Bcc: x@evil.example"
+    assert mail["X-Followupd-Key"] == KEY
+    assert mail["Message-ID"] == message_id_for(KEY) == ref.message_id
+    assert mail["In-Reply-To"] is None and mail["References"] is None
+    raw = env.state.draft_message(ref.id).raw
+    assert b"=?utf-8?" in raw  # "Max Müller" is RFC 2047-encoded, not raw UTF-8
+    assert str(mail["From"]) == "Max Müller <me@example.com>"
+    create = [r for r in env.state.requests if r.method == "gmail.users.drafts.create"]
+    assert len(create) == 1 and "threadId" not in create[0].body["message"]
+    assert env.state.draft_message(ref.id).labels == {"DRAFT"}
+    assert ref.thread_id == env.state.draft_message(ref.id).thread_id
+
+
+def test_one_draft_per_interviewer(env):
+    mailbox = env.mailbox()
+    jane = mailbox.create_draft(request())
+    bob = mailbox.create_draft(
+        request("followupd:personal:7:bob@acme.com:thank-you", "bob@acme.com", "Bob")
+    )
+
+    assert jane.id != bob.id and len(env.state.drafts) == 2
+    assert env.state.drafts_with_key(KEY) == [jane.id]
+    assert str(parsed(env, bob.id)["To"]) == "Bob <bob@acme.com>"
+
+
+def test_a_crash_between_create_and_record_never_makes_a_second_draft(env):
+    created = env.mailbox().create_draft(request())
+    # The process dies before the core records the ref. A new process asks by key.
+    mark = len(env.state.requests)
+    found = env.mailbox().find_draft(KEY)
+    assert found == DraftRef(created.id, created.thread_id, message_id_for(KEY))
+    assert env.state.api_requests(mark) == []  # the connector's own record answered
+
+    # Even when the crash fell before that record was written, the key header finds it.
+    (env.ctx.state_dir / DRAFT_LOG).unlink()
+    again = env.mailbox().find_draft(KEY)
+    assert (again.id, again.thread_id) == (created.id, created.thread_id)
+    assert len(env.state.drafts) == 1
+    assert env.mailbox().draft_state(again, KEY).status == DraftStatus.DRAFT
+
+
+def test_find_draft_is_none_when_nothing_was_created(env):
+    env.mailbox().create_draft(
+        request("followupd:personal:7:bob@acme.com:thank-you", "bob@acme.com")
+    )
+    assert env.mailbox().find_draft(KEY) is None
+
+
+def test_find_draft_survives_gmail_rewriting_the_message_id(env):
+    env.state.rewrite_message_ids = True
+    created = env.mailbox().create_draft(request())
+    (env.ctx.state_dir / DRAFT_LOG).unlink()
+    assert parsed(env, created.id)["Message-ID"] != message_id_for(KEY)
+    assert env.mailbox().find_draft(KEY).id == created.id
+
+
+def test_draft_states_follow_the_user(env):
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request())
+    mark = len(env.state.requests)
+    assert mailbox.draft_state(ref, KEY).status == DraftStatus.DRAFT
+    assert [r.method for r in env.state.api_requests(mark)] == ["gmail.users.drafts.get"]
+
+    sent_at = datetime(2026, 3, 3, 17, 5, tzinfo=UTC)
+    sent = env.state.send_draft_as_user(ref.id, at=sent_at)  # new id, new Message-ID, no X- headers
+    state = mailbox.draft_state(ref, KEY)
+
+    assert state.status == DraftStatus.SENT and state.sent_at == sent_at
+    assert state.sent.message_id == sent.header("Message-ID") != message_id_for(KEY)
+    assert (state.sent.thread_id, state.sent.provider_id) == (ref.thread_id, sent.id)
+    assert state.sent.subject == "Thank you – our interview"
+
+
+def test_a_deleted_draft_is_gone(env):
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request())
+    env.state.delete_draft(ref.id)
+    assert mailbox.draft_state(ref, KEY).status == DraftStatus.GONE
+
+
+def sent_thank_you(env):
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request())
+    env.state.send_draft_as_user(ref.id, at=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
+    return mailbox, mailbox.draft_state(ref, KEY).sent
+
+
+INQUIRY = "followupd:personal:7:jane@acme.com:inquiry-1"
+
+
+def test_the_status_inquiry_replies_inside_the_sent_thank_you_thread(env):
+    mailbox, target = sent_thank_you(env)
+    inquiry = request(INQUIRY, subject="Re: Thank you – our interview", reply_to=target)
+
+    ref = mailbox.create_draft(inquiry)
+
+    mail = parsed(env, ref.id)
+    assert ref.thread_id == target.thread_id  # the fake files it there only if all rules hold
+    assert mail["In-Reply-To"] == target.message_id
+    assert mail["References"] == target.message_id
+    assert mail["Subject"] == "Re: Thank you – our interview"
+    create = [r for r in env.state.requests if r.method == "gmail.users.drafts.create"][-1]
+    assert create.body["message"]["threadId"] == target.thread_id
+
+
+def test_a_reply_without_matching_headers_would_leave_the_thread(env):
+    """The fake enforces Gmail's threading rule, so the test above can fail."""
+    mailbox, target = sent_thank_you(env)
+    wrong = ReplyTarget("<not-in-thread@example.com>", target.thread_id, subject=target.subject)
+    ref = mailbox.create_draft(
+        request(INQUIRY, subject="Re: Thank you – our interview", reply_to=wrong)
+    )
+    assert ref.thread_id != target.thread_id
+
+
+def test_an_inquiry_deleted_in_a_thread_with_a_sent_thank_you_is_gone(env):
+    mailbox, target = sent_thank_you(env)
+    ref = mailbox.create_draft(
+        request(INQUIRY, subject="Re: Thank you – our interview", reply_to=target)
+    )
+    env.state.delete_draft(ref.id)
+
+    assert mailbox.draft_state(ref, INQUIRY).status == DraftStatus.GONE
+
+
+def test_a_sent_inquiry_is_told_apart_from_the_thank_you(env):
+    mailbox, target = sent_thank_you(env)
+    ref = mailbox.create_draft(
+        request(INQUIRY, subject="Re: Thank you – our interview", reply_to=target)
+    )
+    at = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
+    sent = env.state.send_draft_as_user(ref.id, at=at)
+
+    state = mailbox.draft_state(ref, INQUIRY)
+    assert state.status == DraftStatus.SENT and state.sent_at == at
+    assert state.sent.provider_id == sent.id and state.sent.references == (target.message_id,)
+
+
+def test_without_its_record_a_sent_copy_is_recognised_by_its_key(env):
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request())
+    (env.ctx.state_dir / DRAFT_LOG).unlink()
+    env.state.send_draft_as_user(ref.id, keep_headers=True)
+
+    assert mailbox.draft_state(ref, KEY).status == DraftStatus.SENT
+    found = mailbox.find_draft(KEY)  # and a crash-recovery lookup finds the sent message
+    assert found.id.startswith("sent:")
+    assert mailbox.draft_state(found, KEY).status == DraftStatus.SENT
+
+
+def test_a_draft_never_touches_a_send_endpoint_or_reads_a_body(env):
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request())
+    mailbox.find_draft(KEY)
+    mailbox.draft_state(ref, KEY)
+    formats = {q for r in env.state.requests for q in r.query.get("format", [])}
+    assert formats <= {"minimal", "metadata"}
+    assert not any(r.method.endswith(".send") for r in env.state.requests)
