@@ -1,0 +1,260 @@
+"""Drafts in an Outlook mailbox over Graph: create (never send), find again by KEY, follow up.
+
+Every draft carries its KEY in a single-value extended property (a fixed GUID, name
+``FollowupKey``). Unlike a custom x-header, which Graph accepts only on create and shows only on
+received copies, an extended property can be set on a reply draft, survives sending (the sent
+item is the same item, with ImmutableId even the same id) and can be searched with the
+documented ``$filter`` ``singleValueExtendedProperties/Any(...)``. :meth:`find_draft` uses it,
+so a crash between "Graph created it" and "we recorded it" never yields a second draft. New
+drafts also get the ``X-Followupd-Key`` header and the deterministic Message-ID.
+
+Status inquiries are ``createReply`` drafts on the *sent* thank-you, which keeps Outlook's
+threading; because that message is the user's own, Graph would address the reply to the user,
+so the recipients are set explicitly (in the createReply call and again by PATCH).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from connectors.outlook import timefmt
+from connectors.outlook.http import Graph, NotFound
+from connectors.outlook.inbound import Inbound
+from connectors.outlook.inbound import message_path as item
+from daemon.errors import InvalidResponse
+from daemon.message import header_address, one_line
+from daemon.protocols import (
+    KEY_HEADER,
+    AccountContext,
+    Address,
+    DraftRef,
+    DraftRequest,
+    DraftState,
+    DraftStatus,
+    InboundMessages,
+    ReplyTarget,
+)
+
+log = logging.getLogger(__name__)
+
+PROPERTY_SET = "2d61415a-ad25-49fe-930f-c6965b891e7c"  # followupd's own; never change it
+KEY_PROPERTY = f"String {{{PROPERTY_SET}}} Name FollowupKey"
+FIELDS = "id,isDraft,sentDateTime,parentFolderId,conversationId,internetMessageId,subject"
+
+
+def literal(text: str) -> str:
+    """An OData string literal: single quotes doubled."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class OutlookMailbox:
+    """A :class:`daemon.protocols.Mailbox` over Graph. Never calls a send endpoint."""
+
+    def __init__(self, graph: Graph, ctx: AccountContext) -> None:
+        self._graph = graph
+        self._ctx = ctx
+        self._inbound = Inbound(graph, ctx)
+        self._deleted_folder: str | None = None
+
+    # -- protocol ----------------------------------------------------------------------------
+
+    def check(self) -> str:
+        me = self._inbound.me()
+        address = me.get("mail") or me.get("userPrincipalName") or "unknown address"
+        who = me.get("displayName") or address
+        text = f"Outlook mailbox of {who} <{address}> via {self._graph.base}"
+        if str(address).lower() not in self._ctx.addresses:
+            text += (
+                f" (note: {address} is not among the addresses of account {self._ctx.name!r}: "
+                f"{', '.join(self._ctx.addresses) or 'none'})"
+            )
+        return text
+
+    def find_draft(self, key: str) -> DraftRef | None:
+        found = self._by_key(key)
+        if not found:
+            return None
+        best = next((m for m in found if m.get("isDraft") is False), found[0])
+        return self._ref(best, None)
+
+    def create_draft(self, request: DraftRequest) -> DraftRef:
+        recipients = [_recipient(a) for a in request.to]
+        prop = [{"id": KEY_PROPERTY, "value": request.key}]
+        target = request.reply_to
+        if target is not None:
+            parent = target.provider_id or self._by_message_id(target.message_id)
+            if parent:
+                try:
+                    return self._create_reply(parent, request, recipients, prop)
+                except NotFound:
+                    # The stored id is stale (moved to an archive mailbox, re-imported): the
+                    # Message-ID may still find it; if not, start a new conversation.
+                    again = self._by_message_id(target.message_id) if target.message_id else None
+                    if again and again != parent:
+                        return self._create_reply(again, request, recipients, prop)
+            log.warning(
+                "the sent message %s is no longer in the mailbox; the draft for %s starts a new "
+                "conversation",
+                one_line(target.message_id, 120),
+                request.key,
+            )
+        body: dict[str, Any] = {
+            "subject": one_line(request.subject, 998),
+            "body": _body(request),
+            "toRecipients": recipients,
+            "singleValueExtendedProperties": prop,
+            "internetMessageHeaders": [{"name": KEY_HEADER, "value": one_line(request.key, 998)}],
+        }
+        if request.message_id:
+            body["internetMessageId"] = request.message_id
+        return self._ref(self._graph.post("/me/messages", body), request.message_id)
+
+    def draft_state(self, ref: DraftRef, key: str) -> DraftState:
+        found = (
+            self._graph.get(item(ref.id), {"$select": FIELDS}, missing_ok=True) if ref.id else None
+        )
+        if found is None:
+            # Gone from where it was: sent under another id, moved out, or deleted for good.
+            by_key = self._by_key(key)
+            sent = next((m for m in by_key if m.get("isDraft") is False), None)
+            if sent is None and not by_key and ref.thread_id:
+                sent = self._sent_in_conversation(ref, key)
+            if sent is not None:
+                return self._sent(sent)
+            if not by_key:
+                return DraftState(DraftStatus.GONE)
+            found = by_key[0]
+        if found.get("isDraft") is False:
+            return self._sent(found)
+        if found.get("parentFolderId") and found.get("parentFolderId") == self._deleted_items():
+            return DraftState(DraftStatus.GONE)
+        return DraftState(DraftStatus.DRAFT)
+
+    def messages_since(
+        self,
+        since: datetime,
+        senders: Sequence[str],
+        domains: Sequence[str],
+        cursor: str | None = None,
+    ) -> InboundMessages:
+        return self._inbound.messages_since(since, senders, domains, cursor)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _create_reply(
+        self, parent: str, request: DraftRequest, recipients: list[Any], prop: list[Any]
+    ) -> DraftRef:
+        message: dict[str, Any] = {
+            "toRecipients": recipients,
+            "singleValueExtendedProperties": prop,
+        }
+        payload: dict[str, Any] = {"message": message}
+        if request.html:
+            message["body"] = _body(request)  # Graph forbids comment and body together
+        else:
+            payload["comment"] = request.text  # keeps Outlook's quote of the thank-you
+        created = self._graph.post(item(parent) + "/createReply", payload)
+        ident = created.get("id") if isinstance(created, dict) else None
+        if not ident:
+            raise InvalidResponse("Microsoft Graph createReply answered without the new draft's id")
+        patch: dict[str, Any] = {"toRecipients": recipients, "singleValueExtendedProperties": prop}
+        if request.message_id:
+            patch["internetMessageId"] = request.message_id
+        updated = self._graph.patch(item(ident), patch)
+        final = updated if isinstance(updated, dict) and updated.get("id") else created
+        return self._ref(final, request.message_id)
+
+    def _by_key(self, key: str) -> list[dict[str, Any]]:
+        flt = (
+            f"singleValueExtendedProperties/Any(ep: ep/id eq {literal(KEY_PROPERTY)} "
+            f"and ep/value eq {literal(key)})"
+        )
+        page = self._graph.get("/me/messages", {"$filter": flt, "$select": FIELDS, "$top": "10"})
+        return [m for m in _values(page, "messages with a followupd key") if m.get("id")]
+
+    def _by_message_id(self, message_id: str) -> str | None:
+        flt = f"internetMessageId eq {literal(message_id)}"
+        page = self._graph.get("/me/messages", {"$filter": flt, "$select": "id", "$top": "1"})
+        found = _values(page, "messages by Message-ID")
+        return str(found[0]["id"]) if found and found[0].get("id") else None
+
+    def _sent_in_conversation(self, ref: DraftRef, key: str) -> dict[str, Any] | None:
+        page = self._graph.get(
+            "/me/messages",
+            {
+                "$filter": f"conversationId eq {literal(ref.thread_id or '')}",
+                "$select": FIELDS,
+                "$expand": f"singleValueExtendedProperties($filter=id eq {literal(KEY_PROPERTY)})",
+                "$top": "50",
+            },
+        )
+        for message in _values(page, "the conversation"):
+            if message.get("isDraft") is not False:
+                continue
+            props = message.get("singleValueExtendedProperties") or []
+            if any(p.get("value") == key for p in props if isinstance(p, dict)):
+                return message
+            if ref.message_id and message.get("internetMessageId") == ref.message_id:
+                return message
+        return None
+
+    def _deleted_items(self) -> str:
+        if self._deleted_folder is None:
+            folder = self._graph.get("/me/mailFolders/deleteditems", {"$select": "id"})
+            self._deleted_folder = str(folder.get("id") or "")
+        return self._deleted_folder
+
+    def _sent(self, message: dict[str, Any]) -> DraftState:
+        sent_at = None
+        if message.get("sentDateTime"):
+            try:
+                sent_at = timefmt.parse(message["sentDateTime"])
+            except ValueError:
+                sent_at = None  # the core then records "now"
+        return DraftState(
+            DraftStatus.SENT,
+            sent_at=sent_at,
+            sent=ReplyTarget(
+                message_id=str(message.get("internetMessageId") or ""),
+                thread_id=message.get("conversationId"),
+                provider_id=message.get("id"),
+                subject=str(message.get("subject") or ""),
+            ),
+        )
+
+    @staticmethod
+    def _ref(message: Any, message_id: str | None) -> DraftRef:
+        if not isinstance(message, dict) or not message.get("id"):
+            raise InvalidResponse("Microsoft Graph answered a draft request without the draft's id")
+        return DraftRef(
+            id=str(message["id"]),
+            thread_id=message.get("conversationId"),
+            message_id=message.get("internetMessageId") or message_id,
+        )
+
+
+def _recipient(address: Address) -> dict[str, Any]:
+    checked = header_address(address)  # BadItem naming the address when it is not one
+    email = f"{checked.username}@{checked.domain}"
+    entry: dict[str, Any] = {"address": email}
+    if checked.display_name:
+        entry["name"] = checked.display_name
+    return {"emailAddress": entry}
+
+
+def _body(request: DraftRequest) -> dict[str, str]:
+    if request.html:
+        return {"contentType": "HTML", "content": request.html}
+    return {"contentType": "Text", "content": request.text}
+
+
+def _values(page: Any, what: str) -> list[dict[str, Any]]:
+    values = page.get("value") if isinstance(page, dict) else None
+    if not isinstance(values, list):
+        raise InvalidResponse(
+            f"Microsoft Graph answered the search for {what} without a 'value' list"
+        )
+    return [v for v in values if isinstance(v, dict)]
