@@ -1,0 +1,307 @@
+"""Is this calendar event an interview, and with whom, at which company, for which role?
+
+Detection is pure: one :class:`~daemon.protocols.CalendarEvent` and the ``[detection]`` rules
+in, one :class:`Detection` out. Its ``reason`` is written for the user (``followupd`` shows it
+when asked why an event was or was not taken), so it names the rule that decided.
+
+Decisions, in order (the first that applies wins):
+
+1. the event is cancelled -> no;
+2. the user declined it -> no;
+3. the suppress tag (``#nofollowup``) is in the description, or the provider tag
+   ``followupd:off`` is set -> no;
+4. the force tag (``#followup``) is in the description, or ``followupd:on`` is set -> yes, even
+   without a keyword, outside ``[detection].calendars``, all-day, or with no other attendee
+   (the user asked explicitly; with nobody to write to the engine simply drafts nothing, and
+   the reason says so);
+5. ``[detection].calendars`` is set and the event's calendar is not in it -> no;
+6. all-day event unless ``include_all_day`` -> no;
+7. an excluded keyword in the title or an attendee from an excluded domain -> no;
+8. a keyword, pattern, provider tag or include-domain attendee -> yes, otherwise no;
+9. ``require_other_attendee`` and no other human attendee -> no.
+
+Company and role are best effort. Returning None is better than a wrong value, because a wrong
+company name in a thank-you note is worse than a sentence that does not name one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from daemon.config import Contact, DetectionRules
+from daemon.protocols import Attendee, AttendeeKind, CalendarEvent, Response
+from daemon.titles import company_from_domain, registrable, title_parts
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str | None
+    is_organizer: bool = False
+
+
+@dataclass(frozen=True)
+class Detection:
+    is_interview: bool
+    reason: str
+    interviewers: tuple[Person, ...]
+    organizer: Person | None
+    company: str | None
+    role: str | None
+    domains: tuple[str, ...]  # the company's non-freemail attendee domains, most common first
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Scheduling and applicant-tracking services send invitations on a company's behalf; their
+# domains never name the company and replies from them are not replies from the company.
+SERVICE_DOMAINS = frozenset({
+    "greenhouse.io", "lever.co", "ashbyhq.com", "goodtime.io", "calendly.com", "workable.com",
+    "workablemail.com", "smartrecruiters.com", "icims.com", "myworkday.com", "workday.com",
+    "zoom.us", "gem.com", "hirevue.com", "codility.com", "hackerrank.com", "coderpad.io",
+})  # fmt: skip
+
+# Local-part words that name a function, not a person: "talent.acquisition@" is no "Talent".
+_NOT_NAMES = _words(
+    "talent acquisition recruiting recruitment recruiter careers career jobs job hr hiring team "
+    "people info contact hello admin support office sales interview interviews staffing noreply "
+    "reply events event schedule scheduling coordinator coordination"
+)
+
+_NOT_PEOPLE = (AttendeeKind.RESOURCE, AttendeeKind.GROUP)
+
+
+def detect(
+    event: CalendarEvent,
+    rules: DetectionRules,
+    own_addresses: Sequence[str],
+    contacts: Mapping[str, Contact] | None = None,
+) -> Detection:
+    """Decide whether ``event`` is an interview; see the module docstring for the order."""
+    contacts = contacts or {}
+    own = {a.strip().lower() for a in own_addresses}
+    interviewers = _interviewers(event, rules, own, contacts)
+    organizer = next((p for p in interviewers if p.is_organizer), None)
+    domains = _company_domains(interviewers, rules, own)
+    company = _company(event.title, interviewers, domains, contacts)
+    names = [p.name for p in interviewers if p.name]
+    role = title_parts(event.title, names)[1]
+
+    def result(yes: bool, reason: str) -> Detection:
+        return Detection(yes, reason, interviewers, organizer, company, role, domains)
+
+    if event.cancelled:
+        return result(False, "cancelled")
+    people = [*event.attendees, *([event.organizer] if event.organizer else [])]
+    if any(_is_own(a, own) and a.response == Response.DECLINED for a in people):
+        return result(False, "you declined")
+    tags = {t.lower() for t in event.tags}
+    description = event.description.lower()
+    if _has_tag(description, rules.suppress_tag):
+        return result(False, f"suppressed by {rules.suppress_tag} in the description")
+    if "followupd:off" in tags:
+        return result(False, "turned off for this event (followupd:off)")
+    forced = None
+    if _has_tag(description, rules.force_tag):
+        forced = f"forced by {rules.force_tag} in the description"
+    elif "followupd:on" in tags:
+        forced = "turned on for this event (followupd:on)"
+    if forced:
+        return result(True, forced if interviewers else f"{forced}, but nobody else to write to")
+    if rules.calendars and event.calendar.lower() not in {c.lower() for c in rules.calendars}:
+        which = f"calendar '{event.calendar}'" if event.calendar else "the event's calendar"
+        return result(False, f"{which} is not in [detection].calendars")
+    if event.all_day and not rules.include_all_day:
+        return result(False, "all-day event")
+    for keyword in rules.exclude_keywords:
+        if _keyword_in(keyword, event.title):
+            return result(False, f"title matches excluded keyword '{keyword}'")
+    for person in interviewers:
+        domain = _domain_in(person.email, rules.exclude_domains)
+        if domain:
+            return result(False, f"attendee {person.email} is from excluded domain '{domain}'")
+    why = _positive(event, rules, tags, interviewers)
+    if why is None:
+        return result(False, "title matches no keyword or pattern and no interview tag is set")
+    if rules.require_other_attendee and not interviewers:
+        return result(False, "no other human attendee")
+    return result(True, why)
+
+
+# ------------------------------------------------------------------------------------------
+# Rules
+# ------------------------------------------------------------------------------------------
+
+
+def _keyword_in(keyword: str, text: str) -> bool:
+    """Whole-word, case-insensitive; a plural 's' is allowed; spaces also match '-' and '_'."""
+    words = [re.escape(w) for w in keyword.split()]
+    if not words:
+        return False
+    pattern = r"(?<!\w)" + r"[\s_-]+".join(words) + r"(?:s|es|'s)?(?!\w)"
+    return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+def _has_tag(description: str, tag: str) -> bool:
+    """``#followup`` but not ``#followups`` or ``#nofollowup``."""
+    tag = tag.lower()
+    return re.search(r"(?<![\w#])" + re.escape(tag) + r"(?![\w-])", description) is not None
+
+
+def _domain_in(email: str, domains: Sequence[str]) -> str | None:
+    host = email.rpartition("@")[2].lower()
+    for domain in domains:
+        d = domain.lower().lstrip(".")
+        if host == d or host.endswith("." + d):
+            return domain
+    return None
+
+
+def _positive(
+    event: CalendarEvent, rules: DetectionRules, tags: set[str], interviewers: Sequence[Person]
+) -> str | None:
+    for keyword in rules.keywords:
+        if _keyword_in(keyword, event.title):
+            return f"title matches keyword '{keyword}'"
+    for pattern in rules.patterns:
+        if pattern.search(event.title):
+            return f"title matches pattern '{pattern.pattern}'"
+    for tag in rules.tags:
+        if tag.lower() in tags:
+            return f"calendar tag '{tag}'"
+    for person in interviewers:
+        domain = _domain_in(person.email, rules.include_domains)
+        if domain:
+            return f"attendee {person.email} is from '{domain}' in [detection].include_domains"
+    return None
+
+
+# ------------------------------------------------------------------------------------------
+# People
+# ------------------------------------------------------------------------------------------
+
+
+def _is_own(attendee: Attendee, own: set[str]) -> bool:
+    return attendee.is_self or attendee.email.lower() in own
+
+
+def _is_bot(email: str, rules: DetectionRules) -> bool:
+    local = email.partition("@")[0]
+    return any(p.search(email) or p.search(local) for p in rules.bot_patterns)
+
+
+def _interviewers(
+    event: CalendarEvent, rules: DetectionRules, own: set[str], contacts: Mapping[str, Contact]
+) -> tuple[Person, ...]:
+    """Other humans on the event, de-duplicated by address, in invitation order.
+
+    An address listed twice (as organizer and attendee) is merged conservatively: if any copy
+    says it is the user, a room/group, or declined, it is left out.
+    """
+    copies: dict[str, list[Attendee]] = {}
+    for a in [*event.attendees, *([event.organizer] if event.organizer else [])]:
+        email = a.email.strip().lower()
+        if "@" in email:
+            copies.setdefault(email, []).append(a)
+    organizer = event.organizer.email.strip().lower() if event.organizer else None
+    people = []
+    for email, seen in copies.items():
+        if any(_is_own(a, own) or a.kind in _NOT_PEOPLE for a in seen):
+            continue
+        if any(a.response == Response.DECLINED for a in seen) or _is_bot(email, rules):
+            continue
+        contact = contacts.get(email)
+        name = contact.name if contact and contact.name else None
+        name = name or next((n for a in seen if (n := _clean_name(a.name, email))), None)
+        people.append(Person(email, name or name_from_address(email), email == organizer))
+    return tuple(people)
+
+
+def _clean_name(name: str | None, email: str) -> str | None:
+    """A display name fit for a salutation, or None ("Smith, Jane" -> "Jane Smith")."""
+    if not name:
+        return None
+    name = re.split(r"\s+[|(\[]", name, maxsplit=1)[0]  # "Jane Smith (Acme)", "Jane | Acme"
+    name = " ".join(name.strip().strip("'\"").split())
+    if not name or "@" in name or name.lower() == email.partition("@")[0]:
+        return None
+    parts = [p.strip() for p in name.split(",")]
+    if len(parts) == 2 and all(parts) and len(parts[0].split()) == 1 and len(parts[1].split()) <= 2:
+        name = f"{parts[1]} {parts[0]}"
+    if name.isupper() or name.islower():
+        name = " ".join(w[:1].upper() + w[1:].lower() for w in name.split())
+    return name
+
+
+def name_from_address(email: str) -> str | None:
+    """"jane.smith@..." -> "Jane Smith"; None when the local part is not clearly a name."""
+    local = email.partition("@")[0].split("+")[0]
+    parts = [p for p in re.split(r"[._]", local) if p]
+    if not 2 <= len(parts) <= 3:
+        return None
+    if any(not re.fullmatch(r"[^\W\d_]+(?:-[^\W\d_]+)*", p) for p in parts):
+        return None
+    if any(p.lower() in _NOT_NAMES for p in parts):
+        return None
+    first, last = parts[0], parts[-1]
+    if len(first) < 2 or len(last) < 2:
+        return None
+    middle = parts[1:-1]
+    if middle and len(middle[0]) != 1:
+        return None  # "jane.anne.smith" is fine as "Jane A. Smith" only when clearly an initial
+    words = [first, *(m + "." for m in middle), last]
+    return " ".join("-".join(w[:1].upper() + w[1:] for w in word.split("-")) for word in words)
+
+
+# ------------------------------------------------------------------------------------------
+# Company and role
+# ------------------------------------------------------------------------------------------
+
+
+def _company_domains(
+    people: Sequence[Person], rules: DetectionRules, own: set[str]
+) -> tuple[str, ...]:
+    """Company domains, most common organisation first: each base domain, then its hosts."""
+    own_domains = {registrable(a.rpartition("@")[2]) for a in own}
+    counts: Counter[str] = Counter()
+    hosts: dict[str, list[str]] = {}
+    for person in people:
+        host = person.email.rpartition("@")[2]
+        base = registrable(host)
+        if host in rules.freemail_domains or base in rules.freemail_domains:
+            continue
+        if base in own_domains or base in SERVICE_DOMAINS:
+            continue
+        counts[base] += 1
+        hosts.setdefault(base, [])
+        if host != base and host not in hosts[base]:
+            hosts[base].append(host)
+    return tuple(d for base, _ in counts.most_common() for d in (base, *hosts[base]))
+
+
+def _company(
+    title: str, people: Sequence[Person], domains: Sequence[str], contacts: Mapping[str, Contact]
+) -> str | None:
+    named = Counter(
+        c.company for p in people if (c := contacts.get(p.email)) is not None and c.company
+    )
+    if named:
+        return named.most_common(1)[0][0]
+    from_title = title_parts(title, [p.name for p in people if p.name])[0]
+    if domains:
+        guess = company_from_domain(domains[0])
+        # Prefer the title's spelling of the same name ("OpenAI" over "Openai", "Acme Corp"
+        # over "Acme" for acme.com).
+        label = registrable(domains[0]).split(".")[0].replace("-", "")
+        normalized = re.sub(r"[\W_]", "", from_title or "").lower()
+        if from_title and len(label) > 2 and normalized.startswith(label):
+            return from_title
+        return guess
+    return from_title
+
+

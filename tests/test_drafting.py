@@ -1,0 +1,491 @@
+"""Draft rendering: the quality of the default texts, the sandbox, and template errors."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from daemon.config import Candidate, Contact
+from daemon.detection import Detection, Person
+from daemon.drafting import (
+    DraftContext,
+    Renderer,
+    build_context,
+    interview_for,
+    recipient_for,
+    sample_context,
+    sparse_context,
+)
+from daemon.errors import TemplateError
+from daemon.notes import Notes
+from daemon.prose import address_parts, interview_kind, join_and, longdate, nl2br, topic
+from daemon.protocols import CalendarEvent
+
+DEFAULTS = Renderer()
+KINDS = [("thank_you", 0), ("status_inquiry", 1), ("status_inquiry", 2)]
+
+
+def context(
+    *,
+    company: bool,
+    role: bool,
+    notes: bool,
+    highlights: bool,
+    name: bool,
+    inquiry: int = 0,
+    honorific: str | None = None,
+) -> DraftContext:
+    ctx = sample_context(inquiry_number=inquiry)
+    person = Person("jane.smith@acme.example", "Jane Smith" if name else None)
+    return replace(
+        ctx,
+        company="Acme" if company else None,
+        role="Backend Engineer" if role else None,
+        notes=("talked about the migration to Kafka",) if notes else (),
+        candidate=replace(ctx.candidate, highlights=ctx.candidate.highlights if highlights else ()),
+        recipient=recipient_for(person, Contact(None, None, honorific, None)),
+    )
+
+
+def assert_clean(text: str, where: str) -> None:
+    """What must never appear in a draft, whatever is missing."""
+    assert "None" not in text, where
+    assert "{{" not in text and "{%" not in text and "}}" not in text, where
+    assert "  " not in text, where
+    assert "\n\n\n" not in text, where
+    assert not re.search(r"\s[,.;:]", text), where  # "Acme ," or "role ."
+    assert not re.search(r"[,;]\s*[,.;]", text), where  # ", ." or ",,"
+    assert ".." not in text, where
+    assert not re.search(r"\b(\w+) \1\b", text), where  # "the the"
+    assert not re.search(r"\b(about|at|for|in|with|of|the|joining)\s*[.,]", text), where
+    assert all(line == line.rstrip() for line in text.splitlines()), where
+
+
+FLAGS = list(itertools.product([True, False], repeat=5))
+
+
+@pytest.mark.parametrize(("kind", "inquiry"), KINDS)
+@pytest.mark.parametrize(("company", "role", "notes", "highlights", "name"), FLAGS)
+def test_default_templates_read_well_whatever_is_missing(
+    kind: str, inquiry: int, company: bool, role: bool, notes: bool, highlights: bool, name: bool
+) -> None:
+    ctx = context(company=company, role=role, notes=notes, highlights=highlights, name=name,
+                  inquiry=inquiry)  # fmt: skip
+    draft = DEFAULTS.render(kind, ctx)
+    where = f"{kind}#{inquiry} {ctx.company=} {ctx.role=} {ctx.notes=}\n{draft.text}"
+    assert_clean(draft.subject, where)
+    assert_clean(draft.text, where)
+    assert draft.html is not None
+    html_text = re.sub(r"<[^>]+>", "", draft.html).strip()
+    assert_clean(re.sub(r"\n+", " ", html_text), where)
+
+    # Subject: one line, no trailing punctuation, no "Re:" (the engine adds it when replying).
+    assert draft.subject and "\n" not in draft.subject and not draft.subject.startswith("Re:")
+    # Salutation first, signature last.
+    first_line = draft.text.splitlines()[0]
+    assert first_line == ("Dear Jane," if name else "Hello,")
+    assert draft.text.rstrip().endswith("https://alexmorgan.dev" if kind == "thank_you" else "+1 555 0100")
+    assert "Alex Morgan" in draft.text
+    # Specific facts appear when known.
+    if role:
+        assert "Backend Engineer" in draft.text
+    if company:
+        assert "Acme" in draft.text
+    words = len(draft.text.split())
+    if kind == "thank_you":
+        assert 40 <= words <= 150, where
+        assert ("our conversation about the migration to Kafka." in draft.text) is notes
+        assert ("leading a Kafka migration" in draft.text) is highlights
+        assert "next steps" in draft.text and "further information" in draft.text
+    else:
+        assert 40 <= words <= 120, where
+        assert "Tuesday, November 24" in draft.text
+        assert "update" in draft.text or "news" in draft.text
+        assert "information" in draft.text or "anything else" in draft.text
+        assert "Kafka" not in draft.text  # inquiries do not replay the notes
+
+
+def test_thank_you_subject_variants() -> None:
+    full = context(company=True, role=True, notes=True, highlights=True, name=True)
+    assert DEFAULTS.render("thank_you", full).subject == "Thank you – Backend Engineer interview"
+    no_role = replace(full, role=None)
+    assert DEFAULTS.render("thank_you", no_role).subject == "Thank you – Acme interview"
+    bare = replace(full, role=None, company=None)
+    assert DEFAULTS.render("thank_you", bare).subject == "Thank you for your time"
+
+
+def test_thank_you_full_text() -> None:
+    ctx = context(company=True, role=True, notes=True, highlights=True, name=True)
+    assert DEFAULTS.render("thank_you", ctx).text == (
+        "Dear Jane,\n"
+        "\n"
+        "Thank you for taking the time to speak with me about the Backend Engineer role at Acme. "
+        "I especially enjoyed our conversation about the migration to Kafka.\n"
+        "\n"
+        "Our conversation reinforced my interest in joining Acme, and I am confident that my "
+        "experience, including eight years of backend work in Python and leading a Kafka "
+        "migration, would let me contribute quickly.\n"
+        "\n"
+        "Please let me know if I can provide any further information. I look forward to hearing "
+        "about the next steps.\n"
+        "\n"
+        "Best regards,\n"
+        "Alex Morgan\n"
+        "Senior Software Engineer\n"
+        "+1 555 0100\n"
+        "https://alexmorgan.dev\n"
+    )
+
+
+def test_inquiries_are_polite_and_the_second_is_softer() -> None:
+    first = DEFAULTS.render("status_inquiry", sample_context(inquiry_number=1))
+    second = DEFAULTS.render("status_inquiry", sample_context(inquiry_number=2))
+    assert first.subject == "Following up on the Senior Backend Engineer interview"
+    assert second.subject == "Checking in – Senior Backend Engineer role"
+    assert "follow up on my interview with you on Tuesday, November 24" in first.text
+    assert "once more" in second.text and "whenever it is convenient" in second.text
+    for pushy in ("ASAP", "urgent", "immediately", "still haven't", "!"):
+        assert pushy not in first.text and pushy not in second.text
+
+
+def test_inquiry_mentions_the_expected_decision_date() -> None:
+    ctx = sample_context(inquiry_number=1, decision_expected=date(2026, 12, 1))
+    draft = DEFAULTS.render("status_inquiry", ctx)
+    assert "I understood a decision might come around Tuesday, December 1." in draft.text
+    assert draft.html is not None and "Tuesday, December 1" in draft.html
+
+
+@pytest.mark.parametrize(
+    ("name", "honorific", "salutation"),
+    [
+        ("Jane Smith", None, "Dear Jane"),
+        ("Jane Smith", "Dr.", "Dear Dr. Smith"),
+        ("Jane Smith", "dr", "Dear Dr. Smith"),
+        ("Dr. Jane Smith", None, "Dear Dr. Smith"),
+        ("Prof Ludwig van Beethoven", None, "Dear Prof. van Beethoven"),
+        ("Jane Smith, PhD", "Ms", "Dear Ms. Smith"),
+        ("Jane", "Dr.", "Dear Jane"),
+        (None, "Dr.", "Hello"),
+        (None, None, "Hello"),
+        ("王伟", None, "Dear 王伟"),
+    ],
+)
+def test_salutation(name: str | None, honorific: str | None, salutation: str) -> None:
+    assert address_parts(name, honorific).salutation == salutation
+
+
+def test_recipient_uses_contacts_over_invitation() -> None:
+    person = Person("jane@acme.example", "jane s")
+    contact = Contact(name="Jane Smith", title="Engineering Manager", honorific="Dr.", company=None)
+    recipient = recipient_for(person, contact)
+    assert (recipient.name, recipient.first_name, recipient.last_name) == ("Jane Smith", "Jane", "Smith")
+    assert (recipient.title, recipient.honorific, recipient.salutation) == (
+        "Engineering Manager", "Dr.", "Dear Dr. Smith",
+    )  # fmt: skip
+    draft = DEFAULTS.render("thank_you", replace(sample_context(), recipient=recipient))
+    assert draft.text.startswith("Dear Dr. Smith,\n\n")
+    assert draft.html is not None and draft.html.startswith("<p>Dear Dr. Smith,</p>")
+
+
+# ------------------------------------------------------------------------------------------
+# Event data is data
+# ------------------------------------------------------------------------------------------
+
+
+def test_event_data_is_never_template_code() -> None:
+    ctx = sample_context(
+        company="{{ 7*7 }}",
+        role="{% raw %}Engineer",
+        notes=("{{ candidate.__class__ }} and {{ 7*7 }}",),
+        interview=interview_for("{{ 7*7 }} interview", date(2026, 11, 24)),
+    )
+    draft = DEFAULTS.render("thank_you", ctx)
+    assert "joining {{ 7*7 }}" in draft.text
+    assert "{% raw %}Engineer" in draft.text
+    assert "our conversation about {{ candidate.__class__ }} and {{ 7*7 }}." in draft.text
+    assert "49" not in draft.text
+    assert draft.html is not None and "{{ 7*7 }}" in draft.html
+
+
+def test_html_is_escaped_and_text_is_literal() -> None:
+    ctx = sample_context(notes=("<script>alert('x')</script> & more",), company="A&B <Co>")
+    draft = DEFAULTS.render("thank_you", ctx)
+    assert "<script>alert('x')</script> & more" in draft.text
+    assert "A&B <Co>" in draft.text
+    assert draft.html is not None
+    assert "<script>" not in draft.html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more" in draft.html
+    assert "A&amp;B &lt;Co&gt;" in draft.html
+
+
+def test_signature_lines_become_breaks_in_html() -> None:
+    candidate = replace(sample_context().candidate, signature="Line one\n<b>Line two</b>")
+    draft = DEFAULTS.render("thank_you", sample_context(candidate=candidate))
+    assert draft.html is not None
+    assert "Line one<br>\n&lt;b&gt;Line two&lt;/b&gt;" in draft.html
+    assert "Line one\n<b>Line two</b>\n" in draft.text
+
+
+# ------------------------------------------------------------------------------------------
+# User templates and their errors
+# ------------------------------------------------------------------------------------------
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_user_text_template_replaces_text_and_html(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.txt.j2", "Subject: Thanks, {{ recipient.first_name }}\n\nHi {{ company }}!\n")
+    renderer = Renderer(thank_you=path)
+    draft = renderer.render("thank_you", sample_context())
+    assert (draft.subject, draft.text, draft.html) == ("Thanks, Jane", "Hi Acme!\n", None)
+    # The status inquiry still uses both defaults.
+    assert renderer.render("status_inquiry", sample_context(inquiry_number=1)).html is not None
+
+
+def test_user_html_template_is_autoescaped(tmp_path: Path) -> None:
+    text = write(tmp_path, "t.txt", "Subject: S\n\n{{ notes[0] }}\n")
+    html = write(tmp_path, "t.html", "Subject: ignored\n\n<p>{{ notes[0] }}</p>\n")
+    # File names do not matter: the HTML slot is always autoescaped, the text slot never.
+    renderer = Renderer(thank_you=text, thank_you_html=html)
+    draft = renderer.render("thank_you", sample_context(notes=("<i>x</i>",)))
+    assert draft.text == "<i>x</i>\n"
+    assert draft.html == "<p>&lt;i&gt;x&lt;/i&gt;</p>\n"
+
+
+def test_user_template_may_include_a_sibling(tmp_path: Path) -> None:
+    write(tmp_path, "signature.txt", "-- \n{{ candidate.name }}\n")
+    path = write(tmp_path, "t.txt.j2", 'Subject: S\n\nBody\n{% include "signature.txt" %}')
+    draft = Renderer(thank_you=path).render("thank_you", sample_context())
+    assert draft.text == "Body\n--\nAlex Morgan\n"
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.txt.j2", "Subject: x\n\n{{ recipient.name }\n")
+    with pytest.raises(TemplateError) as err:
+        Renderer(thank_you=path).render("thank_you", sample_context())
+    assert str(err.value) == f"thank_you template {path} line 3: unexpected '}}'"
+
+
+def test_html_syntax_error_names_the_html_template(tmp_path: Path) -> None:
+    text = write(tmp_path, "t.txt.j2", "Subject: x\n\nok\n")
+    html = write(tmp_path, "t.html.j2", "<p>\n{% if role %}\n</p>\n")
+    with pytest.raises(TemplateError) as err:
+        Renderer(status_inquiry=text, status_inquiry_html=html).render(
+            "status_inquiry", sample_context(inquiry_number=1)
+        )
+    assert str(err.value).startswith(f"status_inquiry html_template {html} line 3: ")
+    assert "Unexpected end of template" in str(err.value)
+
+
+def test_undefined_variable_names_file_line_and_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.txt.j2", "Subject: x\n\nHello\n{{ recipent.name }}\n")
+    with pytest.raises(TemplateError) as err:
+        Renderer(thank_you=path).render("thank_you", sample_context())
+    assert str(err.value) == f"thank_you template {path} line 4: undefined variable 'recipent'"
+
+
+def test_undefined_attribute(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.txt.j2", "Subject: {{ recipient.nmae }}\n\nx\n")
+    with pytest.raises(TemplateError) as err:
+        Renderer(thank_you=path).render("thank_you", sample_context())
+    assert str(err.value) == (
+        f"thank_you template {path} line 1: undefined attribute 'nmae' of Recipient"
+    )
+
+
+def test_missing_subject_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.txt.j2", "Dear {{ recipient.first_name }},\n\nThanks\n")
+    with pytest.raises(TemplateError) as err:
+        Renderer(thank_you=path).render("thank_you", sample_context())
+    assert str(err.value) == (
+        f"thank_you template {path}: expected a first line 'Subject: ...', then a blank line, "
+        "then the body; got 'Dear Jane,'"
+    )
+
+
+def test_empty_subject_and_empty_body(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.txt.j2", "Subject: {{ role if false else '' }}\n\nx\n")
+    with pytest.raises(TemplateError, match=r"line|Subject") as err:
+        Renderer(thank_you=path).render("thank_you", sample_context())
+    assert str(err.value) == (
+        f"thank_you template {path}: the Subject line is empty; expected 'Subject: <text>'"
+    )
+    path = write(tmp_path, "u.txt.j2", "Subject: fine\n\n\n")
+    with pytest.raises(TemplateError) as err:
+        Renderer(thank_you=path).render("thank_you", sample_context())
+    assert str(err.value) == f"thank_you template {path}: the body after the Subject line is empty"
+
+
+def test_missing_and_unreadable_files(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.txt.j2"
+    with pytest.raises(TemplateError) as err:
+        Renderer(thank_you=missing).render("thank_you", sample_context())
+    assert str(err.value) == (
+        f"thank_you template {missing}: no such file; expected a Jinja2 template there "
+        "(or remove [thank_you].template to use the default)"
+    )
+    html_missing = tmp_path / "nope.html.j2"
+    with pytest.raises(TemplateError) as err:
+        Renderer(status_inquiry_html=html_missing).render("status_inquiry", sample_context())
+    assert str(err.value) == (
+        f"status_inquiry html_template {html_missing}: no such file; expected a Jinja2 template "
+        "there (or remove [status_inquiry].html_template to use the default)"
+    )
+    latin1 = tmp_path / "latin1.txt.j2"
+    latin1.write_bytes("Subject: Grüße\n\nx\n".encode("latin-1"))
+    with pytest.raises(TemplateError) as err:
+        Renderer(thank_you=latin1).render("thank_you", sample_context())
+    assert str(err.value) == f"thank_you template {latin1}: expected UTF-8 text"
+
+
+def test_sandbox_blocks_python_internals(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.txt.j2", "Subject: x\n\n{{ candidate.__class__.__mro__ }}\n")
+    with pytest.raises(TemplateError) as err:
+        Renderer(thank_you=path).render("thank_you", sample_context())
+    assert str(err.value).startswith(f"thank_you template {path} line 3: ")
+    assert "__class__" in str(err.value)
+
+
+def test_runtime_error_in_template(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.txt.j2", "Subject: x\n\n{{ 1 // 0 }}\n")
+    with pytest.raises(TemplateError) as err:
+        Renderer(thank_you=path).render("thank_you", sample_context())
+    assert str(err.value) == (
+        f"thank_you template {path} line 3: ZeroDivisionError: integer division or modulo by zero"
+    )
+
+
+def test_unknown_kind() -> None:
+    with pytest.raises(TemplateError) as err:
+        DEFAULTS.render("thanks", sample_context())
+    assert str(err.value) == "unknown draft kind 'thanks'; expected one of thank_you, status_inquiry"
+
+
+def test_check_defaults_and_problems(tmp_path: Path) -> None:
+    assert DEFAULTS.check() == []
+    broken = write(tmp_path, "t.txt.j2", "Subject: x\n\n{% if %}\n")
+    nones = write(tmp_path, "s.txt.j2", "Subject: About {{ role }}\n\nHi\n")
+    problems = Renderer(thank_you=broken, status_inquiry=nones).check()
+    assert len(problems) == 2
+    assert problems[0].startswith(f"thank_you template {broken} line 3: ")
+    assert problems[1] == (
+        f"status_inquiry template {nones}: renders the word 'None' when company, role, notes or "
+        "the recipient's name are unknown; guard optional values with {% if ... %}"
+    )
+
+
+def test_templates_are_cached_and_errors_are_not(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.txt.j2", "Subject: x\n\n{{ oops }\n")
+    renderer = Renderer(thank_you=path)
+    with pytest.raises(TemplateError):
+        renderer.render("thank_you", sample_context())
+    path.write_text("Subject: x\n\nfixed\n", encoding="utf-8")
+    assert renderer.render("thank_you", sample_context()).text == "fixed\n"
+
+
+# ------------------------------------------------------------------------------------------
+# Context building and filters
+# ------------------------------------------------------------------------------------------
+
+
+def test_build_context_from_detection_and_event() -> None:
+    jane = Person("jane.smith@acme.example", "Jane Smith", True)
+    bob = Person("bob@acme.example", "Bob Lee")
+    anon = Person("x7@acme.example", None)
+    detection = Detection(True, "title matches keyword 'onsite'", (jane, bob, anon), jane,
+                          "Acme", "Data Scientist", ("acme.example",))  # fmt: skip
+    start = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)  # already the 25th in Berlin
+    event = CalendarEvent("e1", "Onsite  @ Acme", start, start + timedelta(hours=4))
+    notes = Notes(general=("the office",), by_person={"bob@acme.example": ("Rust",)})
+    candidate = Candidate("Alex Morgan", (), "", "", ())
+    contacts = {"bob@acme.example": Contact(None, "CTO", "Dr.", None)}
+    ctx = build_context(candidate=candidate, person=bob, detection=detection, event=event,
+                        timezone="Europe/Berlin", notes=notes, contacts=contacts,
+                        inquiry_number=1, days_since=5, decision_expected=date(2026, 12, 3))  # fmt: skip
+    assert ctx.recipient.salutation == "Dear Dr. Lee"
+    assert ctx.recipient.title == "CTO"
+    assert (ctx.company, ctx.role) == ("Acme", "Data Scientist")
+    assert ctx.interview.date == date(2026, 11, 25)
+    assert (ctx.interview.weekday, ctx.interview.date_text) == ("Wednesday", "Wednesday, November 25")
+    assert ctx.interview.kind == "onsite interview"
+    assert ctx.interview.title == "Onsite @ Acme"
+    assert ctx.notes == ("Rust", "the office")
+    assert ctx.other_interviewers == ("Jane Smith",)
+    assert (ctx.inquiry_number, ctx.days_since, ctx.decision_expected) == (1, 5, date(2026, 12, 3))
+    text = DEFAULTS.render("status_inquiry", ctx).text
+    assert "my onsite interview with you on Wednesday, November 25, for the Data Scientist role" in text
+
+
+def test_sparse_context_has_nothing_optional() -> None:
+    ctx = sparse_context()
+    assert (ctx.company, ctx.role, ctx.notes, ctx.candidate.highlights) == (None, None, (), ())
+    assert ctx.recipient.salutation == "Hello"
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ("talked about the migration to Kafka", "the migration to Kafka"),
+        ("We discussed how they test.", "how they test"),
+        ("asked me about my Go experience", "my Go experience"),
+        ("The on-call rotation. Very cool!", "the on-call rotation"),
+        ("Kafka migration; team of 6", "Kafka migration"),
+        ("Rust…", "Rust"),
+    ],
+)
+def test_topic(note: str, expected: str) -> None:
+    assert topic(note) == expected
+
+
+def test_small_filters() -> None:
+    assert join_and([]) == ""
+    assert join_and(["a"]) == "a"
+    assert join_and(["a", "b"]) == "a and b"
+    assert join_and(["a", "b", "c"]) == "a, b, and c"
+    assert longdate(date(2026, 11, 24)) == "Tuesday, November 24"
+    assert str(nl2br("a\n<b>")) == "a<br>\n&lt;b&gt;"
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("Acme - Phone Screen", "phone screen"),
+        ("Onsite @ Acme", "onsite interview"),
+        ("Final round", "final-round interview"),
+        ("Technical interview", "technical interview"),
+        ("Recruiter call", "conversation"),
+        ("Interview with Acme", "interview"),
+    ],
+)
+def test_interview_kind(title: str, kind: str) -> None:
+    assert interview_kind(title) == kind
+
+
+def test_an_edited_template_takes_effect(tmp_path: Path) -> None:
+    import os
+
+    path = write(tmp_path, "t.txt.j2", "Subject: x\n\nfirst\n")
+    renderer = Renderer(thank_you=path)
+    assert renderer.render("thank_you", sample_context()).text == "first\n"
+    path.write_text("Subject: x\n\nsecond\n", encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, (stat.st_atime, stat.st_mtime + 5))
+    assert renderer.render("thank_you", sample_context()).text == "second\n"
+
+
+def test_included_template_missing(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.txt.j2", 'Subject: x\n\n{% include "sig.txt" %}\n')
+    with pytest.raises(TemplateError) as err:
+        Renderer(thank_you=path).render("thank_you", sample_context())
+    assert str(err.value) == (
+        f"thank_you template {path} line 3: included template 'sig.txt' not found"
+    )
