@@ -191,7 +191,9 @@ def _level(value: Any) -> str:
 
 def _database(value: Any) -> str:
     if not isinstance(value, str) or "://" not in value:
-        raise o.Invalid("an SQLAlchemy URL like 'sqlite:////path/state.db' or 'postgresql+psycopg://user@host/db'")
+        raise o.Invalid(
+            "an SQLAlchemy URL like 'sqlite:////path/state.db' or 'postgresql+psycopg://user@host/db'"
+        )
     return value
 
 
@@ -216,22 +218,38 @@ CANDIDATE = {
 DETECTION = {
     "keywords": o.Option(o.list_of(o.string, "strings"), DEFAULT_KEYWORDS, "title keywords"),
     "patterns": o.Option(o.list_of(o.regex, "regular expressions"), [], "title regexes"),
-    "exclude_keywords": o.Option(o.list_of(o.string, "strings"), ["mock interview", "interview prep"], "title words that veto"),
+    "exclude_keywords": o.Option(
+        o.list_of(o.string, "strings"),
+        ["mock interview", "interview prep"],
+        "title words that veto",
+    ),
     "calendars": o.Option(o.list_of(o.string, "strings"), [], "only these calendars"),
-    "tags": o.Option(o.list_of(o.string, "strings"), ["category:Interview", "label:interview"], "provider tags that mark an interview"),
-    "include_domains": o.Option(o.list_of(o.domain, "domains"), [], "attendee domains that mark an interview"),
+    "tags": o.Option(
+        o.list_of(o.string, "strings"),
+        ["category:Interview", "label:interview"],
+        "provider tags that mark an interview",
+    ),
+    "include_domains": o.Option(
+        o.list_of(o.domain, "domains"), [], "attendee domains that mark an interview"
+    ),
     "exclude_domains": o.Option(o.list_of(o.domain, "domains"), [], "attendee domains that veto"),
     "force_tag": o.Option(o.non_empty_string, "#followup", "description tag that forces detection"),
-    "suppress_tag": o.Option(o.non_empty_string, "#nofollowup", "description tag that suppresses it"),
+    "suppress_tag": o.Option(
+        o.non_empty_string, "#nofollowup", "description tag that suppresses it"
+    ),
     "require_other_attendee": o.Option(o.boolean, True, "skip events with no other human"),
     "include_all_day": o.Option(o.boolean, False, "consider all-day events"),
     "freemail_domains": o.Option(o.list_of(o.domain, "domains"), [], "more free-mail domains"),
-    "bot_patterns": o.Option(o.list_of(o.regex, "regular expressions"), [], "more non-human address patterns"),
+    "bot_patterns": o.Option(
+        o.list_of(o.regex, "regular expressions"), [], "more non-human address patterns"
+    ),
 }
 
 THANK_YOU = {
     "enabled": o.Option(o.boolean, True, "draft thank-you notes"),
-    "delay": o.Option(o.duration_at_most(MAX_THANK_YOU_DELAY, "24h"), "1h", "after the interview ends"),
+    "delay": o.Option(
+        o.duration_at_most(MAX_THANK_YOU_DELAY, "24h"), "1h", "after the interview ends"
+    ),
     "max_lateness": o.Option(o.duration, "12h", "skip a thank-you more than this past due"),
     "template": o.Option(o.path, None, "your own plain-text template"),
     "html_template": o.Option(o.path, None, "your own HTML template"),
@@ -248,7 +266,9 @@ STATUS_INQUIRY = {
 }
 
 DAYS = {
-    "holidays": o.Option(o.list_of(o.iso_date, "dates like 2026-12-24"), [], "days that are not business days"),
+    "holidays": o.Option(
+        o.list_of(o.iso_date, "dates like 2026-12-24"), [], "days that are not business days"
+    ),
     "weekend": o.Option(o.list_of(_weekday, "weekday names"), ["sat", "sun"], "weekend days"),
 }
 
@@ -261,7 +281,9 @@ CONTACT = {
 
 ACCOUNT = {
     "name": o.Option(o.non_empty_string, help="a short name for the account"),
-    "addresses": o.Option(o.list_of(o.email, "e-mail addresses"), help="your own addresses in this account"),
+    "addresses": o.Option(
+        o.list_of(o.email, "e-mail addresses"), help="your own addresses in this account"
+    ),
     "sender_name": o.Option(o.string, None, "the From name on drafts; default: [candidate].name"),
     "calendar": o.Option(o.table, help="a table with provider = ... and its options"),
     "mailbox": o.Option(o.table, help="a table with provider = ... and its options"),
@@ -310,7 +332,9 @@ def parse(data: dict[str, Any], path: Path) -> Config:
     allowed = set(SECTIONS) | {"contacts", "accounts"}
     for key in data:
         if key not in allowed:
-            problems.append(f"{name}: [{key}]: unknown section (known: {', '.join(sorted(allowed))})")
+            problems.append(
+                f"{name}: [{key}]: unknown section (known: {', '.join(sorted(allowed))})"
+            )
 
     values: dict[str, dict[str, Any]] = {}
     for section, schema in SECTIONS.items():
@@ -319,7 +343,9 @@ def parse(data: dict[str, Any], path: Path) -> Config:
             problems.append(f"{name}: [{section}]: expected a table, got {o.describe(table)}")
             table = {}
         if section == "candidate" and section not in data:
-            problems.append(f"{name}: [candidate]: missing; expected a table with at least name = \"Your Name\"")
+            problems.append(
+                f'{name}: [candidate]: missing; expected a table with at least name = "Your Name"'
+            )
             values[section] = {}
             continue
         values[section] = o.validate(table, schema, f"{name}: [{section}]", problems)
@@ -399,7 +425,9 @@ def parse(data: dict[str, Any], path: Path) -> Config:
 
 def _contacts(table: Any, name: str, problems: list[str]) -> dict[str, Contact]:
     if not isinstance(table, dict):
-        problems.append(f"{name}: [contacts]: expected a table of addresses, got {o.describe(table)}")
+        problems.append(
+            f"{name}: [contacts]: expected a table of addresses, got {o.describe(table)}"
+        )
         return {}
     out: dict[str, Contact] = {}
     for address, entry in table.items():
@@ -410,11 +438,16 @@ def _contacts(table: Any, name: str, problems: list[str]) -> dict[str, Contact]:
             problems.append(f"{where}: expected {err} as the key")
             continue
         if not isinstance(entry, dict):
-            problems.append(f"{where}: expected a table with name/title/company, got {o.describe(entry)}")
+            problems.append(
+                f"{where}: expected a table with name/title/company, got {o.describe(entry)}"
+            )
             continue
         v = o.validate(entry, CONTACT, where, problems)
         out[key] = Contact(
-            name=v.get("name"), title=v.get("title"), honorific=v.get("honorific"), company=v.get("company")
+            name=v.get("name"),
+            title=v.get("title"),
+            honorific=v.get("honorific"),
+            company=v.get("company"),
         )
     return out
 
@@ -438,7 +471,9 @@ def _accounts(raw: Any, name: str, base: Path, problems: list[str]) -> list[Acco
             if v["name"] in seen:
                 problems.append(f"{where}.name: duplicate account name {v['name']!r}")
             elif not re.match(r"^[A-Za-z0-9_.-]+$", v["name"]):
-                problems.append(f"{where}.name: expected letters, digits, '.', '_' or '-', got {v['name']!r}")
+                problems.append(
+                    f"{where}.name: expected letters, digits, '.', '_' or '-', got {v['name']!r}"
+                )
             seen.add(v["name"])
         sections: dict[str, ProviderSection] = {}
         for side in ("calendar", "mailbox"):
@@ -456,7 +491,9 @@ def _accounts(raw: Any, name: str, base: Path, problems: list[str]) -> list[Acco
                 )
                 continue
             if not isinstance(table, dict):
-                problems.append(f"{where}.{key}: expected a table of {key} settings, got {o.describe(table)}")
+                problems.append(
+                    f"{where}.{key}: expected a table of {key} settings, got {o.describe(table)}"
+                )
                 continue
         for pname in used:
             prov = provider(pname)
@@ -485,7 +522,9 @@ def _provider_section(
 ) -> ProviderSection | None:
     name = table.get("provider")
     if not isinstance(name, str):
-        problems.append(f"{where}.{side}.provider: missing; expected a provider name such as 'ics' or 'google'")
+        problems.append(
+            f"{where}.{side}.provider: missing; expected a provider name such as 'ics' or 'google'"
+        )
         return None
     try:
         prov = provider(name)
@@ -504,7 +543,8 @@ def _provider_section(
 def _resolve_paths(values: dict[str, Any], base: Path) -> dict[str, Any]:
     """Relative paths in provider options are relative to the config file, like the core's."""
     return {
-        k: (base / v if isinstance(v, Path) and not v.is_absolute() else v) for k, v in values.items()
+        k: (base / v if isinstance(v, Path) and not v.is_absolute() else v)
+        for k, v in values.items()
     }
 
 

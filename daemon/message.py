@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime
 from email import policy
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime
 
 from daemon.errors import BadItem
 from daemon.protocols import KEY_HEADER, Address, DraftRequest
@@ -48,7 +48,9 @@ def header_address(address: Address) -> HeaderAddress:
             raise ValueError("not an address")
         return HeaderAddress(display_name=one_line(address.name or ""), username=local, domain=dom)
     except (ValueError, IndexError) as err:
-        raise BadItem(repr(address.email), "expected an e-mail address like name@example.com") from err
+        raise BadItem(
+            repr(address.email), "expected an e-mail address like name@example.com"
+        ) from err
 
 
 def build_message(request: DraftRequest, date: datetime | None = None) -> EmailMessage:

@@ -82,7 +82,8 @@ def validate(
         if option.required:
             problems.append(f"{where}.{key}: missing; expected {option.help or 'a value'}")
         else:
-            out[key] = option.default
+            # Defaults are written as a user would write them ("5m") and converted the same way.
+            out[key] = None if option.default is None else option.convert(option.default)
     return out
 
 
@@ -221,7 +222,9 @@ def email(value: Any) -> str:
 
 
 def domain(value: Any) -> str:
-    if not isinstance(value, str) or not re.match(r"^[a-z0-9.-]+\.[a-z]{2,}$", value.strip().lower()):
+    if not isinstance(value, str) or not re.match(
+        r"^[a-z0-9.-]+\.[a-z]{2,}$", value.strip().lower()
+    ):
         raise Invalid("a domain like 'example.com'")
     return value.strip().lower()
 

@@ -274,9 +274,13 @@ class Provider(Protocol):
     mailbox_options: Any  # daemon.options.Schema | None
     account_options: Any  # daemon.options.Schema | None
 
-    def calendar(self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]) -> CalendarSource | None: ...
+    def calendar(
+        self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]
+    ) -> CalendarSource | None: ...
 
-    def mailbox(self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]) -> Mailbox | None: ...
+    def mailbox(
+        self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]
+    ) -> Mailbox | None: ...
 
     def authorize(self, ctx: AccountContext, account_options: dict[str, Any], echo: Any) -> None:
         """Run the interactive authorization (``followupd auth``). Local providers do nothing."""

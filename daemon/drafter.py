@@ -1,0 +1,206 @@
+"""Turn a due follow-up into exactly one draft in the user's mailbox.
+
+The protocol that makes "exactly one" hold across crashes:
+
+1. commit ``creating`` (the intent) before talking to the mailbox;
+2. if the intent was already there (a previous attempt may have created the draft and crashed
+   before recording it), ask the mailbox for a draft with the follow-up's KEY first;
+3. create only when none exists; commit the reference as ``drafted``.
+
+A follow-up that is ``drafted``, ``done`` or anything else final is never drafted again, so a
+draft the user deleted does not come back.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from daemon.businessdays import business_days_between
+from daemon.config import Account, Config
+from daemon.detection import Person
+from daemon.drafting import (
+    MAX_CONTEXT_NOTES,
+    DraftContext,
+    RenderedDraft,
+    Renderer,
+    interview_for,
+    recipient_for,
+)
+from daemon.errors import BadItem, TemplateError
+from daemon.message import message_id_for
+from daemon.protocols import Address, DraftRequest, Mailbox, ReplyTarget
+from daemon.store.models import FollowUp, Kind, State
+from daemon.store.repository import transition
+
+log = logging.getLogger(__name__)
+
+
+def human(delta: timedelta) -> str:
+    """'12h', '3d', '1d 6h', '90m': durations as the config writes them."""
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    parts = [
+        f"{days}d" if days else "",
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+    ]
+    return " ".join(p for p in parts if p) or "0m"
+
+
+MANUAL = "note: "  # prefix of notes added with `followupd note`
+
+
+def context_for(config: Config, fu: FollowUp) -> DraftContext:
+    """The template context for one follow-up, from what the store knows."""
+    interview, person = fu.interview, fu.interviewer
+    tz = interview.timezone or config.daemon.timezone
+    contact = config.contacts.get(person.email)
+    notes = [n.removeprefix(MANUAL) for n in (*person.notes, *interview.notes)]
+    others = tuple(
+        p.name for p in interview.interviewers if p.active and p.id != person.id and p.name
+    )
+    return DraftContext(
+        candidate=config.candidate,
+        recipient=recipient_for(Person(person.email, person.name), contact),
+        company=(contact.company if contact and contact.company else None) or interview.company,
+        role=interview.role,
+        interview=interview_for(
+            " ".join(interview.title.split()), interview.start_at.astimezone(ZoneInfo(tz)).date()
+        ),
+        notes=tuple(notes[:MAX_CONTEXT_NOTES]),
+        other_interviewers=others,
+        inquiry_number=fu.seq if fu.kind == Kind.STATUS_INQUIRY else 0,
+        days_since=max(business_days_between(interview.end_at, fu.due_at, tz, config.days), 0),
+        decision_expected=interview.decision_expected,
+    )
+
+
+class Drafter:
+    def __init__(
+        self, config: Config, account: Account, mailbox: Mailbox, renderer: Renderer
+    ) -> None:
+        self.config = config
+        self.account = account
+        self.mailbox = mailbox
+        self.renderer = renderer
+
+    def lateness_limit(self, fu: FollowUp) -> timedelta:
+        if fu.kind == Kind.THANK_YOU:
+            return self.config.thank_you.max_lateness
+        return self.config.status_inquiry.max_lateness
+
+    def should_skip(self, fu: FollowUp, now: datetime) -> str | None:
+        """Why this due follow-up must not be drafted any more, or None."""
+        interview = fu.interview
+        if interview.status != "active":
+            return f"interview {interview.status}"
+        if fu.kind == Kind.STATUS_INQUIRY and interview.process.state != "active":
+            return f"the process is {interview.process.state}: {interview.process.reason}"
+        if fu.state == State.SCHEDULED and now - fu.due_at > self.lateness_limit(fu):
+            return (
+                f"due {fu.due_at:%Y-%m-%d %H:%M} UTC, but followupd was not running until "
+                f"{now:%Y-%m-%d %H:%M} UTC: later than max_lateness ({human(self.lateness_limit(fu))})"
+            )
+        return None
+
+    def render(self, session: Session, fu: FollowUp) -> tuple[RenderedDraft, ReplyTarget | None]:
+        reply_to = self.reply_target(fu) if fu.kind == Kind.STATUS_INQUIRY else None
+        ctx = context_for(self.config, fu)
+        draft = self.renderer.render(fu.kind, ctx)
+        if reply_to is not None:
+            subject = reply_to.subject or draft.subject
+            if not subject.lower().startswith("re:"):
+                subject = f"Re: {subject}"
+            draft = RenderedDraft(subject=subject, text=draft.text, html=draft.html)
+        return draft, reply_to
+
+    @staticmethod
+    def reply_target(fu: FollowUp) -> ReplyTarget | None:
+        """The last message the user actually sent to this person in this interview's thread."""
+        sent = [
+            other
+            for other in fu.interview.followups
+            if other.interviewer_id == fu.interviewer_id
+            and other.sent_at is not None
+            and other.sent_message_id
+            and other.id != fu.id
+        ]
+        if not sent:
+            return None  # the thank-you was never sent: a new message, not a reply to a draft
+        last = max(sent, key=lambda f: f.sent_at)  # type: ignore[arg-type, return-value]
+        return ReplyTarget(
+            message_id=last.sent_message_id or "",
+            thread_id=last.thread_id,
+            provider_id=last.sent_provider_id,
+            subject=last.subject or "",
+            references=tuple(last.sent_references or ()),
+        )
+
+    def request(self, session: Session, fu: FollowUp) -> DraftRequest:
+        draft, reply_to = self.render(session, fu)
+        person = fu.interviewer
+        return DraftRequest(
+            key=fu.key,
+            sender=Address(
+                self.account.addresses[0], self.account.sender_name or self.config.candidate.name
+            ),
+            to=(Address(person.email, person.name),),
+            subject=draft.subject,
+            text=draft.text,
+            html=draft.html,
+            reply_to=reply_to,
+            message_id=message_id_for(fu.key),
+        )
+
+    def draft(self, session: Session, fu: FollowUp, now: datetime) -> None:
+        """Create the draft for ``fu``; commits the intent and the result separately."""
+        skip = self.should_skip(fu, now)
+        if skip is not None:
+            transition(
+                session, fu, State.SKIPPED if "max_lateness" in skip else State.CANCELLED, skip, now
+            )
+            session.commit()
+            log.info("follow-up %s not drafted: %s", fu.id, skip)
+            return
+        try:
+            request = self.request(session, fu)
+        except (TemplateError, BadItem) as err:
+            transition(session, fu, State.FAILED, str(err), now)
+            session.commit()
+            log.error("follow-up %s failed: %s", fu.id, err)
+            return
+        resumed = fu.state == State.CREATING
+        if not resumed:
+            transition(session, fu, State.CREATING, "creating the draft", now)
+        fu.attempts += 1
+        session.commit()  # the durable intent
+
+        ref = self.mailbox.find_draft(fu.key) if resumed else None
+        if ref is None:
+            try:
+                ref = self.mailbox.create_draft(request)
+            except BadItem as err:  # this draft can never be made (e.g. a broken address)
+                transition(session, fu, State.FAILED, str(err), now)
+                session.commit()
+                log.error("follow-up %s failed: %s", fu.id, err)
+                return
+            how = "drafted"
+        else:
+            how = "found the draft created before an interruption"
+        fu.draft_id, fu.thread_id, fu.message_id = ref.id, ref.thread_id, ref.message_id
+        fu.subject, fu.drafted_at, fu.last_error = request.subject, now, None
+        transition(session, fu, State.DRAFTED, how, now)
+        session.commit()
+        log.info(
+            "%s %s for %s (%s): %s",
+            how,
+            fu.kind,
+            fu.interviewer.email,
+            fu.interview.company or fu.interview.title,
+            request.subject,
+        )

@@ -1,0 +1,237 @@
+"""One poll and one round of due work, for every account, with failures kept per account.
+
+The engine is the sync algorithm: it knows the protocols, the store and the clock, but no
+provider, no CLI and no scheduler. ``poll`` reads calendars and mailboxes; ``run_due`` drafts
+what is due; ``next_due`` tells the scheduler when to wake up again. Every unit of work is its
+own transaction, and ``stop()`` is honoured between units, so SIGTERM never leaves anything
+half-written.
+
+Failures are classified by :mod:`daemon.errors` into what happens next: an account that needs
+re-authorization, hit its quota or is unreachable is marked so (``followupd status`` shows it)
+and the other accounts carry on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from daemon.clock import Clock
+from daemon.config import Account, Config
+from daemon.drafter import Drafter
+from daemon.drafting import Renderer
+from daemon.errors import (
+    AuthNeeded,
+    CursorExpired,
+    FollowupdError,
+    QuotaExceeded,
+    TransientError,
+)
+from daemon.planner import Planner
+from daemon.protocols import CalendarSource, Mailbox
+from daemon.replies import ReplyTracker
+from daemon.store import repository as repo
+from daemon.store.models import FollowUp
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass
+class Connection:
+    """An account's connectors, or why they could not be built."""
+
+    account: Account
+    calendar: CalendarSource | None
+    mailbox: Mailbox | None
+    error: FollowupdError | None = None
+
+
+class Engine:
+    def __init__(
+        self,
+        config: Config,
+        sessions: sessionmaker[Session],
+        connections: list[Connection],
+        clock: Clock,
+        renderer: Renderer,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.connections = {c.account.name: c for c in connections}
+        self.clock = clock
+        self.renderer = renderer
+        self._stop = threading.Event()
+        self.progress_at = time.monotonic()  # fed to the systemd watchdog
+
+    # -- control --------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _progress(self) -> None:
+        self.progress_at = time.monotonic()
+
+    # -- polling --------------------------------------------------------------------------
+
+    def poll(self) -> None:
+        for connection in self.connections.values():
+            if self.stopping:
+                return
+            self._guarded(connection, self._poll_account)
+
+    def _poll_account(self, connection: Connection, session: Session, now: datetime) -> None:
+        account = connection.account
+        assert connection.calendar is not None and connection.mailbox is not None
+        self._sync_calendar(connection.calendar, account, session, now)
+        session.commit()
+        self._progress()
+        if self.stopping:
+            return
+        tracker = ReplyTracker(self.config, account, connection.mailbox)
+        tracker.check_drafts(session, now)
+        session.commit()
+        self._progress()
+        if self.stopping:
+            return
+        tracker.check_replies(session, now)
+        session.commit()
+
+    def _sync_calendar(
+        self, source: CalendarSource, account: Account, session: Session, now: datetime
+    ) -> None:
+        window = (now - self.config.daemon.sync_past, now + self.config.daemon.sync_ahead)
+        cursor = repo.get_cursor(session, account.name, "calendar")
+        try:
+            changes = source.changes(cursor, window)
+        except CursorExpired as err:
+            log.info("%s: calendar cursor expired (%s); full resync", account.name, err)
+            changes = source.changes(None, window)
+        planner = Planner(self.config, account)
+        repo.record_problems(session, account.name, "calendar", changes.problems, now)
+        for problem in changes.problems:
+            log.warning("%s: skipped %s: %s", account.name, problem.item, problem.message)
+        for event in changes.events:
+            with session.begin_nested():
+                planner.apply_event(session, event, now)
+        planner.remove(session, changes.removed, now)
+        if changes.complete:
+            planner.remove_missing(session, (e.id for e in changes.events), window, now)
+        repo.set_cursor(session, account.name, "calendar", changes.cursor, now)
+
+    # -- due work -------------------------------------------------------------------------
+
+    def run_due(self) -> int:
+        """Draft everything that is due now. Returns how many follow-ups were looked at."""
+        now = self.clock.now()
+        with self.sessions() as session:
+            due = [(fu.id, fu.interview.account) for fu in repo.due_followups(session, now)]
+        for fu_id, account in due:
+            if self.stopping:
+                break
+            connection = self.connections.get(account)
+            if connection is None:
+                continue  # an account removed from the config: its work waits, untouched
+            self._guarded(connection, partial(self._draft_one, fu_id=fu_id), poll=False)
+            self._progress()
+        return len(due)
+
+    def _draft_one(
+        self, connection: Connection, session: Session, now: datetime, fu_id: int
+    ) -> None:
+        fu = session.get(FollowUp, fu_id)
+        if fu is None or connection.mailbox is None:
+            return
+        drafter = Drafter(self.config, connection.account, connection.mailbox, self.renderer)
+        drafter.draft(session, fu, now)
+
+    def next_due(self) -> datetime | None:
+        with self.sessions() as session:
+            return repo.next_due(session)
+
+    # -- failures, per account ------------------------------------------------------------
+
+    def _guarded(
+        self,
+        connection: Connection,
+        work: Callable[[Connection, Session, datetime], None],
+        poll: bool = True,
+    ) -> None:
+        """Run ``work`` for one account; turn its failure into that account's visible state."""
+        name = connection.account.name
+        now = self.clock.now()
+        with self.sessions() as session:
+            state = repo.account_state(session, name)
+            if poll:
+                state.last_poll_at = now
+                if connection.error is not None:
+                    self._fail(state, connection.error, now)
+                    session.commit()
+                    return
+            # A poll retries an account that needs re-authorization (`followupd auth` may have
+            # fixed it meanwhile); drafting waits until a poll has succeeded again.
+            waiting = state.backoff_until is not None and state.backoff_until > now
+            if waiting or (not poll and (state.status == "needs_reauth" or connection.error)):
+                session.commit()
+                return
+            session.commit()
+            try:
+                work(connection, session, now)
+            except FollowupdError as err:
+                session.rollback()
+                state = repo.account_state(session, name)
+                self._fail(state, err, now)
+                session.commit()
+                return
+            except Exception as err:  # one broken account or item must not stop the daemon
+                log.exception("%s: internal error", name)
+                session.rollback()
+                state = repo.account_state(session, name)
+                self._fail(
+                    state, FollowupdError(f"internal error: {type(err).__name__}: {err}"), now
+                )
+                session.commit()
+                return
+            if poll:
+                state = repo.account_state(session, name)
+                state.status, state.last_error, state.fix = "ok", None, None
+                state.failures, state.backoff_until = 0, None
+                state.last_success_at = now
+                session.commit()
+
+    def _fail(self, state, err: FollowupdError, now: datetime) -> None:  # noqa: ANN001
+        state.failures = (state.failures or 0) + 1
+        state.last_error = str(err)
+        if isinstance(err, AuthNeeded):
+            state.status, state.fix = "needs_reauth", err.fix
+            log.error("%s needs re-authorization: %s", state.name, err)
+            return
+        if isinstance(err, QuotaExceeded):
+            state.status = "backoff"
+            state.backoff_until = err.until or now + MAX_BACKOFF
+        elif isinstance(err, TransientError):
+            state.status = "backoff"
+            wait = (
+                timedelta(seconds=err.retry_after)
+                if err.retry_after
+                else self._backoff(state.failures)
+            )
+            state.backoff_until = now + min(wait, MAX_BACKOFF)
+        else:
+            state.status = "error"
+        log.error("%s: %s", state.name, err)
+
+    def _backoff(self, failures: int) -> timedelta:
+        return min(self.config.daemon.poll_interval * (2 ** max(failures - 1, 0)), MAX_BACKOFF)

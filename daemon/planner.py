@@ -1,0 +1,419 @@
+"""From calendar changes to planned follow-ups.
+
+For each changed event: decide whether it is an interview (:mod:`daemon.detection`), record the
+interview and its interviewers, and plan one thank-you per interviewer plus the first status
+inquiry of its process. A moved event moves its pending follow-ups; a cancelled or deleted one
+cancels them; a newer interview with the same company cancels the older one's pending inquiry.
+Nothing here talks to a provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from daemon.businessdays import add_business_days
+from daemon.config import Account, Config
+from daemon.detection import Detection, detect
+from daemon.notes import parse_notes
+from daemon.protocols import CalendarEvent
+from daemon.store.models import (
+    OPEN_STATES,
+    FollowUp,
+    Interview,
+    Interviewer,
+    Kind,
+    Process,
+    State,
+)
+from daemon.store.repository import transition
+
+log = logging.getLogger(__name__)
+
+
+def followup_key(account: str, event_id: str, email: str, kind: str, seq: int) -> str:
+    """The KEY of a draft. Derived from provider ids only, so it survives a lost database."""
+    event = hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:16]
+    return f"followupd:{account}:{event}:{email}:{kind}:{seq}"
+
+
+class Planner:
+    def __init__(self, config: Config, account: Account) -> None:
+        self.config = config
+        self.account = account
+
+    # -- events ---------------------------------------------------------------------------
+
+    def apply_event(
+        self, session: Session, event: CalendarEvent, now: datetime
+    ) -> Interview | None:
+        """Record ``event`` if it is an interview; update or cancel what we knew about it."""
+        existing = session.scalar(
+            select(Interview).where(
+                Interview.account == self.account.name, Interview.event_id == event.id
+            )
+        )
+        found = detect(event, self.config.detection, self.account.addresses, self.config.contacts)
+        if not found.is_interview:
+            if existing is not None and existing.status == "active":
+                self.cancel_interview(
+                    session, existing, f"no longer an interview: {found.reason}", now
+                )
+            return None
+        if existing is None:
+            interview = self._create(session, event, found, now)
+            log.info("new interview %s: %r (%s)", interview.id, event.title, found.reason)
+        else:
+            interview = existing
+            self._update(session, interview, event, found, now)
+        self._sync_interviewers(session, interview, event, found, now)
+        self.plan(session, interview, now)
+        return interview
+
+    def _process(
+        self, session: Session, found: Detection, event: CalendarEvent, now: datetime
+    ) -> Process:
+        company_key = (
+            found.company or ""
+        ).strip().lower() or f"event:{event.series_id or event.id}"
+        process = session.scalar(
+            select(Process).where(
+                Process.account == self.account.name, Process.company_key == company_key
+            )
+        )
+        if process is None:
+            process = Process(
+                account=self.account.name,
+                company_key=company_key,
+                company=found.company,
+                domains=list(found.domains),
+                state="active",
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(process)
+            session.flush()
+        else:
+            merged = sorted(set(process.domains) | set(found.domains))
+            if merged != sorted(process.domains):
+                process.domains = merged
+                process.updated_at = now
+        return process
+
+    def _create(
+        self, session: Session, event: CalendarEvent, found: Detection, now: datetime
+    ) -> Interview:
+        process = self._process(session, found, event, now)
+        interview = Interview(
+            account=self.account.name,
+            event_id=event.id,
+            series_id=event.series_id,
+            calendar=event.calendar,
+            title=event.title,
+            company=found.company,
+            role=found.role,
+            start_at=event.start,
+            end_at=event.end,
+            timezone=event.timezone,
+            organizer=found.organizer.email if found.organizer else None,
+            status="active",
+            reason=found.reason,
+            notes=[],
+            process_id=process.id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(interview)
+        session.flush()
+        if process.state != "active" and event.end > (process.replied_at or event.end):
+            # A new interview re-opens a process that had gone quiet or was answered before.
+            process.state, process.reason, process.updated_at = "active", "new interview", now
+        self._supersede_older(session, interview, now)
+        return interview
+
+    def _update(
+        self,
+        session: Session,
+        interview: Interview,
+        event: CalendarEvent,
+        found: Detection,
+        now: datetime,
+    ) -> None:
+        moved = interview.start_at != event.start or interview.end_at != event.end
+        interview.title = event.title
+        interview.company = found.company or interview.company
+        interview.role = found.role or interview.role
+        interview.start_at, interview.end_at = event.start, event.end
+        interview.timezone = event.timezone
+        interview.organizer = found.organizer.email if found.organizer else interview.organizer
+        if interview.status != "active":
+            interview.status, interview.reason = "active", f"restored: {found.reason}"
+            for fu in interview.followups:
+                if fu.state == State.CANCELLED:
+                    transition(
+                        session, fu, State.SCHEDULED, "the event is back on the calendar", now
+                    )
+        interview.updated_at = now
+        if moved:
+            log.info("interview %s moved to %s", interview.id, event.start.isoformat())
+            for fu in interview.followups:
+                if fu.state == State.SCHEDULED:
+                    fu.due_at = self.due_time(session, interview, fu)
+                    fu.updated_at = now
+                    fu.reason = f"moved with the event to {event.start.isoformat()}"
+
+    def _sync_interviewers(
+        self,
+        session: Session,
+        interview: Interview,
+        event: CalendarEvent,
+        found: Detection,
+        now: datetime,
+    ) -> None:
+        by_email = {p.email: p for p in interview.interviewers}
+        current = {p.email for p in found.interviewers}
+        notes = parse_notes(event.description, found.interviewers)
+        for person in found.interviewers:
+            row = by_email.get(person.email)
+            if row is None:
+                row = Interviewer(interview_id=interview.id, email=person.email, notes=[])
+                session.add(row)
+                interview.interviewers.append(row)
+            row.name = person.name or row.name
+            row.is_organizer = person.is_organizer
+            row.active = True
+            described = list(notes.by_person.get(person.email, ()))
+            manual = [n for n in row.notes if n.startswith("note: ")]
+            row.notes = described + manual
+        for row in interview.interviewers:
+            if row.email not in current and row.active:
+                row.active = False
+                for fu in interview.followups:
+                    if fu.interviewer_id == row.id and fu.state == State.SCHEDULED:
+                        transition(
+                            session,
+                            fu,
+                            State.CANCELLED,
+                            f"{row.email} is no longer on the invitation",
+                            now,
+                        )
+        manual_general = [n for n in interview.notes if n.startswith("note: ")]
+        interview.notes = list(notes.general) + manual_general
+        session.flush()
+
+    # -- follow-ups -----------------------------------------------------------------------
+
+    def plan(self, session: Session, interview: Interview, now: datetime) -> None:
+        """Make sure the follow-ups this interview should have exist (never duplicates)."""
+        if interview.status != "active":
+            return
+        have = {(fu.interviewer_id, fu.kind, fu.seq) for fu in interview.followups}
+        if self.config.thank_you.enabled:
+            for person in interview.interviewers:
+                if person.active and (person.id, Kind.THANK_YOU, 1) not in have:
+                    self._add(session, interview, person, Kind.THANK_YOU, 1, now)
+        if self.config.status_inquiry.enabled and self.config.status_inquiry.max_per_process > 0:
+            inquiries = [fu for fu in interview.followups if fu.kind == Kind.STATUS_INQUIRY]
+            if (
+                not inquiries
+                and self._is_latest(session, interview)
+                and interview.process.state == "active"
+            ):
+                contact = self.main_contact(interview)
+                if contact is not None:
+                    self._add(session, interview, contact, Kind.STATUS_INQUIRY, 1, now)
+
+    def plan_next_inquiry(self, session: Session, previous: FollowUp, now: datetime) -> None:
+        """After an inquiry went out unanswered: the next one, or the process goes cold."""
+        interview = previous.interview
+        process = interview.process
+        if process.state != "active":
+            return
+        if previous.seq >= self.config.status_inquiry.max_per_process:
+            process.state = "cold"
+            process.reason = f"{previous.seq} inquiries sent without a reply"
+            process.updated_at = now
+            log.info("process %s (%s) is cold: %s", process.id, process.company, process.reason)
+            return
+        exists = any(
+            fu.kind == Kind.STATUS_INQUIRY and fu.seq == previous.seq + 1
+            for fu in interview.followups
+        )
+        if not exists:
+            self._add(
+                session, interview, previous.interviewer, Kind.STATUS_INQUIRY, previous.seq + 1, now
+            )
+
+    def _add(
+        self,
+        session: Session,
+        interview: Interview,
+        person: Interviewer,
+        kind: Kind,
+        seq: int,
+        now: datetime,
+    ) -> FollowUp:
+        fu = FollowUp(
+            key=followup_key(self.account.name, interview.event_id, person.email, kind, seq),
+            interview_id=interview.id,
+            interviewer_id=person.id,
+            kind=kind,
+            seq=seq,
+            state=State.SCHEDULED,
+            due_at=now,  # replaced just below, once the row knows its interview
+            attempts=0,
+            sent_references=[],
+            created_at=now,
+            updated_at=now,
+        )
+        fu.interview, fu.interviewer = interview, person
+        session.add(fu)
+        fu.due_at = self.due_time(session, interview, fu)
+        session.flush()
+        transition(
+            session, fu, State.SCHEDULED, f"planned, due {fu.due_at.isoformat()}", now, new=True
+        )
+        return fu
+
+    def due_time(self, session: Session, interview: Interview, fu: FollowUp) -> datetime:
+        if fu.kind == Kind.THANK_YOU:
+            return interview.end_at + self.config.thank_you.delay
+        settings = self.config.status_inquiry
+        tz = interview.timezone or self.config.daemon.timezone
+        if fu.seq == 1:
+            base = interview.end_at
+            thank_you = self._sent_thank_you(interview, fu.interviewer_id)
+            if thank_you is not None and thank_you.sent_at is not None:
+                base = max(base, thank_you.sent_at)
+            due = add_business_days(base, settings.after_business_days, tz, self.config.days)
+            if interview.decision_expected is not None:
+                local_noon = datetime.combine(
+                    interview.decision_expected, datetime.min.time().replace(hour=12)
+                )
+                from zoneinfo import ZoneInfo
+
+                decision = local_noon.replace(tzinfo=ZoneInfo(tz))
+                due = add_business_days(decision, 1, tz, self.config.days)
+            return due
+        previous = next(
+            (
+                f
+                for f in interview.followups
+                if f.kind == Kind.STATUS_INQUIRY and f.seq == fu.seq - 1
+            ),
+            None,
+        )
+        base = interview.end_at
+        if previous is not None:
+            base = previous.sent_at or previous.drafted_at or previous.due_at
+        return add_business_days(base, settings.spacing_business_days, tz, self.config.days)
+
+    @staticmethod
+    def _sent_thank_you(interview: Interview, interviewer_id: int) -> FollowUp | None:
+        return next(
+            (
+                fu
+                for fu in interview.followups
+                if fu.kind == Kind.THANK_YOU and fu.interviewer_id == interviewer_id
+            ),
+            None,
+        )
+
+    @staticmethod
+    def main_contact(interview: Interview) -> Interviewer | None:
+        """Configured, else a human organizer, else the first interviewer."""
+        people = [p for p in interview.interviewers if p.active]
+        if interview.main_contact:
+            chosen = next((p for p in people if p.email == interview.main_contact), None)
+            if chosen is not None:
+                return chosen
+        organizer = next((p for p in people if p.is_organizer), None)
+        return organizer or (people[0] if people else None)
+
+    def _is_latest(self, session: Session, interview: Interview) -> bool:
+        later = session.scalar(
+            select(Interview.id).where(
+                Interview.process_id == interview.process_id,
+                Interview.status == "active",
+                Interview.start_at > interview.start_at,
+            )
+        )
+        return later is None
+
+    def _supersede_older(self, session: Session, interview: Interview, now: datetime) -> None:
+        """A new interview with the same company cancels the pending inquiry of older ones."""
+        older = session.scalars(
+            select(FollowUp)
+            .join(Interview, FollowUp.interview_id == Interview.id)
+            .where(
+                Interview.process_id == interview.process_id,
+                Interview.id != interview.id,
+                Interview.start_at < interview.start_at,
+                FollowUp.kind == Kind.STATUS_INQUIRY,
+                FollowUp.state.in_([State.SCHEDULED]),
+            )
+        ).all()
+        when = interview.start_at.date().isoformat()
+        for fu in older:
+            transition(
+                session,
+                fu,
+                State.CANCELLED,
+                f"a newer interview with the same company on {when}",
+                now,
+            )
+
+    # -- removal --------------------------------------------------------------------------
+
+    def cancel_interview(
+        self, session: Session, interview: Interview, reason: str, now: datetime
+    ) -> None:
+        interview.status, interview.reason, interview.updated_at = "cancelled", reason, now
+        for fu in interview.followups:
+            if fu.state in OPEN_STATES and fu.state == State.SCHEDULED:
+                transition(session, fu, State.CANCELLED, reason, now)
+        log.info("interview %s cancelled: %s", interview.id, reason)
+
+    def remove_missing(
+        self,
+        session: Session,
+        seen: Iterable[str],
+        window: tuple[datetime, datetime],
+        now: datetime,
+    ) -> None:
+        """After a complete sync: interviews in the window that the calendar no longer has."""
+        seen_ids = set(seen)
+        candidates = session.scalars(
+            select(Interview).where(
+                Interview.account == self.account.name,
+                Interview.status == "active",
+                Interview.start_at >= window[0],
+                Interview.start_at < window[1],
+            )
+        ).all()
+        for interview in candidates:
+            if interview.event_id not in seen_ids:
+                self.cancel_interview(
+                    session, interview, "the event was deleted from the calendar", now
+                )
+
+    def remove(self, session: Session, ids: Iterable[str], now: datetime) -> None:
+        for removed in ids:
+            rows = session.scalars(
+                select(Interview).where(
+                    Interview.account == self.account.name,
+                    Interview.status == "active",
+                    (Interview.event_id == removed) | (Interview.series_id == removed),
+                )
+            ).all()
+            for interview in rows:
+                self.cancel_interview(session, interview, "the event was cancelled or deleted", now)
+
+
+def late_by(due: datetime, now: datetime) -> timedelta:
+    return now - due

@@ -1,0 +1,233 @@
+"""SQLAlchemy 2.x models. Times are stored as UTC and always come back timezone-aware.
+
+A follow-up's life::
+
+    scheduled --due--> creating --mailbox answered--> drafted --user sent/deleted--> done
+        |                  |                              \\--a human replied----> replied
+        +--> cancelled / skipped / failed (always with a reason)
+
+``creating`` is the durable intent: it is committed *before* the mailbox is asked to create a
+draft, so after a crash the daemon knows it must look the draft up by its key before creating
+it again. That, and the unique ``key``, is what makes a draft exist exactly once.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (naive storage) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class State(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CREATING = "creating"
+    DRAFTED = "drafted"
+    DONE = "done"
+    REPLIED = "replied"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+OPEN_STATES = (State.SCHEDULED, State.CREATING)
+
+
+class Kind(enum.StrEnum):
+    THANK_YOU = "thank_you"
+    STATUS_INQUIRY = "status_inquiry"
+
+
+class AccountState(Base):
+    """How the last polls of an account went: what ``status`` shows per account."""
+
+    __tablename__ = "accounts"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[str] = mapped_column(
+        String(20), default="new"
+    )  # ok, error, needs_reauth, backoff
+    last_poll_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    fix: Mapped[str | None] = mapped_column(Text)  # the command that fixes a needs_reauth
+    backoff_until: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SyncCursor(Base):
+    """Opaque cursors handed back by providers (syncToken, deltaLink, historyId, fingerprint)."""
+
+    __tablename__ = "sync_cursors"
+
+    account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # calendar, mail
+    value: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class Process(Base):
+    """One application process: all interviews of an account with one company."""
+
+    __tablename__ = "processes"
+    __table_args__ = (UniqueConstraint("account", "company_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(100))
+    company_key: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    domains: Mapped[list[Any]] = mapped_column(default=list)
+    state: Mapped[str] = mapped_column(String(20), default="active")  # active, replied, cold
+    reason: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    interviews: Mapped[list[Interview]] = relationship(back_populates="process")
+
+
+class Interview(Base):
+    __tablename__ = "interviews"
+    __table_args__ = (UniqueConstraint("account", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[str] = mapped_column(String(1000))
+    series_id: Mapped[str | None] = mapped_column(String(1000))
+    calendar: Mapped[str] = mapped_column(String(300), default="")
+    title: Mapped[str] = mapped_column(Text)
+    company: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(300))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    timezone: Mapped[str | None] = mapped_column(String(100))
+    organizer: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active, cancelled
+    reason: Mapped[str | None] = mapped_column(Text)  # why detected / why cancelled
+    notes: Mapped[list[Any]] = mapped_column(default=list)  # general notes (description + CLI)
+    main_contact: Mapped[str | None] = mapped_column(String(320))
+    decision_expected: Mapped[date | None] = mapped_column(Date)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    process: Mapped[Process] = relationship(back_populates="interviews")
+    interviewers: Mapped[list[Interviewer]] = relationship(
+        back_populates="interview", order_by="Interviewer.id"
+    )
+    followups: Mapped[list[FollowUp]] = relationship(
+        back_populates="interview", order_by="FollowUp.id"
+    )
+
+
+class Interviewer(Base):
+    __tablename__ = "interviewers"
+    __table_args__ = (UniqueConstraint("interview_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(300))
+    is_organizer: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)  # False once removed from the event
+    notes: Mapped[list[Any]] = mapped_column(default=list)  # notes about this person
+
+    interview: Mapped[Interview] = relationship(back_populates="interviewers")
+
+
+class FollowUp(Base):
+    __tablename__ = "followups"
+    __table_args__ = (UniqueConstraint("interview_id", "interviewer_id", "kind", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(500), unique=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id"))
+    interviewer_id: Mapped[int] = mapped_column(ForeignKey("interviewers.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    seq: Mapped[int] = mapped_column(Integer, default=1)  # 1st, 2nd inquiry; 1 for a thank-you
+    state: Mapped[str] = mapped_column(String(20), default=State.SCHEDULED)
+    reason: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # What the mailbox said about the draft.
+    draft_id: Mapped[str | None] = mapped_column(String(500))
+    thread_id: Mapped[str | None] = mapped_column(String(500))
+    message_id: Mapped[str | None] = mapped_column(String(1000))
+    subject: Mapped[str | None] = mapped_column(Text)
+    drafted_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    sent_message_id: Mapped[str | None] = mapped_column(String(1000))
+    sent_provider_id: Mapped[str | None] = mapped_column(String(500))
+    sent_references: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    interview: Mapped[Interview] = relationship(back_populates="followups")
+    interviewer: Mapped[Interviewer] = relationship()
+    transitions: Mapped[list[Transition]] = relationship(order_by="Transition.id")
+
+
+class Transition(Base):
+    """Every state change of a follow-up, with its reason: the history ``status`` can show."""
+
+    __tablename__ = "transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id"))
+    at: Mapped[datetime]
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ProblemRecord(Base):
+    """An input item that was skipped, and why. One row per item; repeats bump ``count``."""
+
+    __tablename__ = "problems"
+    __table_args__ = (UniqueConstraint("account", "source", "item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(20))  # calendar, mail, draft
+    item: Mapped[str] = mapped_column(String(1000))
+    message: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=1)

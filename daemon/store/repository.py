@@ -1,0 +1,101 @@
+"""The queries and updates the engine and the CLI share, so each lives in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from daemon.protocols import Problem
+from daemon.store.models import (
+    AccountState,
+    FollowUp,
+    ProblemRecord,
+    State,
+    SyncCursor,
+    Transition,
+)
+
+
+def transition(
+    session: Session, fu: FollowUp, to: State, reason: str, now: datetime, new: bool = False
+) -> None:
+    """Move ``fu`` to ``to`` and keep the history. Every change has a reason and a time."""
+    before = None if new else fu.state
+    fu.state = to
+    fu.reason = reason
+    fu.updated_at = now
+    if fu.id is None:
+        session.flush()
+    session.add(
+        Transition(followup_id=fu.id, at=now, from_state=before, to_state=to, reason=reason)
+    )
+
+
+def get_cursor(session: Session, account: str, kind: str) -> str | None:
+    row = session.get(SyncCursor, (account, kind))
+    return row.value if row else None
+
+
+def set_cursor(session: Session, account: str, kind: str, value: str | None, now: datetime) -> None:
+    row = session.get(SyncCursor, (account, kind))
+    if row is None:
+        session.add(SyncCursor(account=account, kind=kind, value=value, updated_at=now))
+    else:
+        row.value, row.updated_at = value, now
+
+
+def account_state(session: Session, name: str) -> AccountState:
+    row = session.get(AccountState, name)
+    if row is None:
+        row = AccountState(name=name, status="new", failures=0)
+        session.add(row)
+    return row
+
+
+def record_problems(
+    session: Session, account: str, source: str, problems: Sequence[Problem], now: datetime
+) -> None:
+    """Skipped input items, one row each; seeing the same item again only bumps its count."""
+    for problem in problems:
+        item = problem.item[:1000]
+        row = session.scalar(
+            select(ProblemRecord).where(
+                ProblemRecord.account == account,
+                ProblemRecord.source == source,
+                ProblemRecord.item == item,
+            )
+        )
+        if row is None:
+            session.add(
+                ProblemRecord(
+                    account=account,
+                    source=source,
+                    item=item,
+                    message=problem.message,
+                    first_seen=now,
+                    last_seen=now,
+                    count=1,
+                )
+            )
+        else:
+            row.message, row.last_seen, row.count = problem.message, now, row.count + 1
+
+
+def due_followups(session: Session, now: datetime) -> Sequence[FollowUp]:
+    return session.scalars(
+        select(FollowUp)
+        .where(FollowUp.state.in_([State.SCHEDULED, State.CREATING]), FollowUp.due_at <= now)
+        .order_by(FollowUp.due_at, FollowUp.id)
+    ).all()
+
+
+def next_due(session: Session) -> datetime | None:
+    return session.scalar(
+        select(FollowUp.due_at)
+        .where(FollowUp.state.in_([State.SCHEDULED, State.CREATING]))
+        .order_by(FollowUp.due_at)
+        .limit(1)
+    )

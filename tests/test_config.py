@@ -1,0 +1,182 @@
+"""Config loading: every problem is reported at once, each naming file, key and expectation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from daemon import config
+from daemon.errors import ConfigError
+from tests.conftest import ROOT
+
+MINIMAL = """
+[candidate]
+name = "Alex"
+
+[[accounts]]
+name = "home"
+addresses = ["alex@example.org"]
+calendar = { provider = "ics", path = "cal" }
+mailbox = { provider = "maildir", path = "mail" }
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        config.load(write(tmp_path, text))
+    return info.value.problems
+
+
+def test_example_config_validates_as_is() -> None:
+    loaded = config.load(ROOT / "config.example.toml")
+    assert loaded.candidate.name == "Alex Candidate"
+    assert loaded.thank_you.delay == timedelta(hours=1)
+    assert loaded.status_inquiry.after_business_days == 5
+    assert loaded.contacts["jane.smith@acme.example"].honorific == "Dr."
+
+
+def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
+    loaded = config.load(write(tmp_path, MINIMAL))
+    assert loaded.daemon.poll_interval == timedelta(minutes=5)
+    assert loaded.thank_you.max_lateness == timedelta(hours=12)
+    assert loaded.status_inquiry.max_per_process == 2
+    account = loaded.accounts[0]
+    assert account.calendar.provider == "ics"
+    # relative paths are relative to the config file
+    assert account.calendar.options["path"] == tmp_path / "cal"
+    assert loaded.daemon.database.startswith("sqlite:///")
+
+
+def test_bad_duration_names_file_key_and_expectation(tmp_path: Path) -> None:
+    found = problems(tmp_path, MINIMAL + '\n[thank_you]\ndelay = "soon"\n')
+    assert found == [
+        "config.toml: [thank_you].delay: expected a duration like '90m' or '2h', got 'soon'"
+    ]
+
+
+def test_thank_you_delay_may_not_exceed_24h(tmp_path: Path) -> None:
+    found = problems(tmp_path, MINIMAL + '\n[thank_you]\ndelay = "25h"\n')
+    assert found == [
+        "config.toml: [thank_you].delay: expected a duration of at most 24h, got '25h'"
+    ]
+
+
+def test_unknown_key_and_section_are_errors(tmp_path: Path) -> None:
+    found = problems(tmp_path, MINIMAL + '\n[thank_you]\ndelai = "1h"\n[extra]\nx = 1\n')
+    assert "config.toml: [extra]: unknown section" in found[0]
+    assert found[1].startswith(
+        "config.toml: [thank_you].delai: unknown key (known keys: delay, enabled,"
+    )
+
+
+def test_all_problems_are_reported_together(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        '\n[daemon]\ntimezone = "Mars/Olympus"\npoll_interval = 5\n'
+        "[status_inquiry]\nafter_business_days = 0\n"
+        '[days]\nholidays = ["24.12.2026"]\n'
+    )
+    found = problems(tmp_path, text)
+    assert (
+        "config.toml: [daemon].poll_interval: expected a duration like '90m' or '2h', got 5"
+        in found
+    )
+    assert (
+        "config.toml: [daemon].timezone: expected an IANA time zone like 'Europe/Berlin' or "
+        "'America/New_York', got 'Mars/Olympus'" in found
+    )
+    assert (
+        "config.toml: [status_inquiry].after_business_days: expected a whole number from 1 to 60, got 0"
+        in found
+    )
+    assert any(
+        p.startswith("config.toml: [days].holidays: expected a list of dates like 2026-12-24")
+        for p in found
+    )
+    assert len(found) == 4
+
+
+def test_missing_candidate_and_accounts(tmp_path: Path) -> None:
+    found = problems(tmp_path, "")
+    assert (
+        'config.toml: [candidate]: missing; expected a table with at least name = "Your Name"'
+        in found
+    )
+    assert "config.toml: [[accounts]]: missing; expected at least one account" in found
+
+
+def test_unknown_provider(tmp_path: Path) -> None:
+    found = problems(tmp_path, MINIMAL.replace('provider = "ics"', 'provider = "icloud"'))
+    assert found[0].startswith(
+        "config.toml: [[accounts]] 'home'.calendar.provider: unknown provider 'icloud' (known: "
+    )
+
+
+def test_provider_options_are_validated_by_the_provider(tmp_path: Path) -> None:
+    found = problems(tmp_path, MINIMAL.replace('path = "cal"', 'path = "cal", colour = "red"'))
+    assert found[0].startswith("config.toml: [[accounts]] 'home'.calendar.colour: unknown key")
+
+
+def test_bad_account_address_and_duplicate_name(tmp_path: Path) -> None:
+    text = MINIMAL + MINIMAL.split("[[accounts]]")[1].join(["[[accounts]]", ""]).replace(
+        '"alex@example.org"', '"not-an-address"'
+    )
+    found = problems(tmp_path, text)
+    assert any("'home'.name: duplicate account name 'home'" in p for p in found)
+    assert any(
+        "'home'.addresses: expected a list of e-mail addresses ('not-an-address' is not an e-mail "
+        "address like 'name@example.com')" in p
+        for p in found
+    )
+
+
+def test_contact_key_must_be_an_address(tmp_path: Path) -> None:
+    found = problems(tmp_path, MINIMAL + '\n[contacts.jane]\nname = "Jane"\n')
+    assert found == [
+        "config.toml: [contacts.\"jane\"]: expected an e-mail address like 'name@example.com' as the key"
+    ]
+
+
+def test_invalid_toml_is_reported_with_position(tmp_path: Path) -> None:
+    found = problems(tmp_path, "[candidate\nname = 1")
+    assert found[0].startswith(f"{tmp_path / 'config.toml'}: not valid TOML: ")
+    assert "line 1" in found[0]
+
+
+def test_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        config.load(tmp_path / "nope.toml")
+    assert info.value.problems == [
+        f"{tmp_path / 'nope.toml'}: no such file; create one with 'followupd init' or pass --config"
+    ]
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'[candidate]\nname = "\xff"\n')
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    assert info.value.problems == [f"{path}: expected UTF-8 text"]
+
+
+def test_bad_regex_names_the_error(tmp_path: Path) -> None:
+    found = problems(tmp_path, MINIMAL + '\n[detection]\npatterns = ["(unclosed"]\n')
+    assert found[0].startswith(
+        "config.toml: [detection].patterns: expected a list of regular expressions"
+    )
+    assert "missing )" in found[0]
+
+
+def test_weekend_and_holidays(tmp_path: Path) -> None:
+    loaded = config.load(
+        write(tmp_path, MINIMAL + '\n[days]\nweekend = ["fri", "sat"]\nholidays = [2026-12-24]\n')
+    )
+    assert loaded.days.weekend == frozenset({5, 6})
+    assert len(loaded.days.holidays) == 1

@@ -1,0 +1,260 @@
+"""The whole job, end to end, on the real ics + maildir connectors, through simulated time.
+
+Interview on Wednesday 2026-01-14, 10:00-11:00 in Berlin (09:00-10:00 UTC), with Jane (the
+organizer) and Raj from acme.example.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.harness import Event, Person, World
+
+START = datetime(2026, 1, 14, 9, 0, tzinfo=UTC)
+END = START + timedelta(hours=1)
+JANE = Person("Jane Smith", "jane@acme.example")
+RAJ = Person("Raj Patel", "raj@acme.example")
+
+
+def at(days: float = 0, hours: float = 0, minutes: float = 0) -> datetime:
+    return END + timedelta(days=days, hours=hours, minutes=minutes)
+
+
+@pytest.fixture
+def world(tmp_path: Path, db_url: str) -> World:
+    w = World(tmp_path, db_url)
+    w.add(
+        Event(
+            "acme-1",
+            START,
+            60,
+            "Interview: Acme (Backend Engineer)",
+            [JANE, RAJ, Person("Room 1", "room1@acme.example", "ROOM")],
+            description="Jane: the billing migration to event sourcing\nRaj: on-call and incident reviews",
+        )
+    )
+    return w
+
+
+def test_one_thank_you_per_interviewer_at_the_right_moment(world: World) -> None:
+    world.tick(at(minutes=-90))  # before the interview
+    world.tick(at(minutes=59))  # not yet due (delay 1h)
+    assert world.drafts() == []
+    world.tick(at(minutes=60))
+    drafts = world.drafts()
+    assert sorted(str(d["To"]) for d in drafts) == [
+        "Jane Smith <jane@acme.example>",
+        "Raj Patel <raj@acme.example>",
+    ]
+    jane = world.drafts_to("jane@")[0]
+    body = jane.get_body(("plain",)).get_content()
+    assert "Jane" in body and "event sourcing" in body
+    assert "on-call" in world.drafts_to("raj@")[0].get_body(("plain",)).get_content()
+    assert jane["X-Followupd-Key"]
+    # more polls never add more drafts
+    for hours in (2, 5, 30):
+        world.tick(at(hours=hours))
+    assert len(world.drafts()) == 2
+    assert world.states()[("jane@acme.example", "thank_you", 1)] == "drafted"
+
+
+def test_no_reply_gives_an_inquiry_in_the_same_thread(world: World) -> None:
+    world.tick(at(hours=1))
+    sent = world.send(world.drafts_to("jane@")[0], at(hours=2))
+    world.tick(at(hours=3))
+    assert world.states()[("jane@acme.example", "thank_you", 1)] == "done"
+    # 5 business days after the thank-you was sent (Wed 12:00 UTC -> next Wed 12:00 UTC)
+    world.tick(at(days=7, hours=1, minutes=59))
+    assert [d for d in world.drafts() if d["In-Reply-To"]] == []
+    world.tick(at(days=7, hours=2, minutes=1))
+    inquiries = [d for d in world.drafts() if d["In-Reply-To"]]
+    assert len(inquiries) == 1
+    inquiry = inquiries[0]
+    assert inquiry["In-Reply-To"] == sent["Message-ID"]
+    assert sent["Message-ID"] in inquiry["References"]
+    assert inquiry["Subject"] == "Re: " + sent["Subject"]
+    assert str(inquiry["To"]) == "Jane Smith <jane@acme.example>"
+    world.tick(at(days=8))
+    assert len([d for d in world.drafts() if d["In-Reply-To"]]) == 1
+
+
+def test_unsent_thank_you_means_a_new_message_not_a_reply(world: World) -> None:
+    world.tick(at(hours=1))
+    world.tick(at(days=7, hours=1))  # Jane's thank-you is still an unsent draft
+    inquiries = [d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]
+    assert len(inquiries) == 1
+    assert inquiries[0]["In-Reply-To"] is None
+
+
+def test_human_reply_cancels_the_inquiry(world: World) -> None:
+    world.tick(at(hours=1))
+    world.send(world.drafts_to("jane@")[0], at(hours=2))
+    world.receive("Pat Recruiter <pat@acme.example>", "Next steps", at(days=2))
+    world.tick(at(days=2, hours=1))
+    world.tick(at(days=10))
+    assert not [d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]
+    assert world.states()[("jane@acme.example", "status_inquiry", 1)] == "cancelled"
+
+
+def test_only_an_auto_reply_still_gives_the_inquiry(world: World) -> None:
+    world.tick(at(hours=1))
+    world.send(world.drafts_to("jane@")[0], at(hours=2))
+    world.receive(
+        "Jane Smith <jane@acme.example>",
+        "Automatic reply: Thank you",
+        at(hours=2, minutes=1),
+        body="I am out of the office with limited access to e-mail.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    world.tick(at(days=7, hours=3))
+    assert len([d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]) == 1
+
+
+def test_auto_reply_with_return_date_pushes_the_inquiry(world: World) -> None:
+    world.tick(at(hours=1))
+    world.send(world.drafts_to("jane@")[0], at(hours=2))
+    world.receive(
+        "Jane Smith <jane@acme.example>",
+        "Out of Office",
+        at(hours=2, minutes=1),
+        body="I am on vacation and will be back on January 26, 2026.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    world.tick(at(days=7, hours=3))
+    assert not [d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]
+    world.tick(datetime(2026, 1, 28, 12, tzinfo=UTC))
+    assert len([d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]) == 1
+
+
+def test_rescheduled_event_moves_pending_follow_ups(world: World) -> None:
+    world.tick(at(days=-1))
+    world.events["acme-1"].start = START + timedelta(days=2)
+    world.write_calendar()
+    world.tick(at(hours=1))
+    assert world.drafts() == []
+    world.tick(at(days=2, hours=1))
+    assert len(world.drafts()) == 2
+
+
+def test_cancelled_event_cancels_pending_follow_ups(world: World) -> None:
+    world.tick(at(days=-1))
+    world.events["acme-1"].status = "CANCELLED"
+    world.write_calendar()
+    world.tick(at(hours=1))
+    world.tick(at(days=10))
+    assert world.drafts() == []
+    assert set(world.states().values()) == {"cancelled"}
+
+
+def test_deleted_event_cancels_pending_follow_ups(world: World) -> None:
+    world.tick(at(days=-1))
+    del world.events["acme-1"]
+    world.write_calendar()
+    world.tick(at(hours=1))
+    assert world.drafts() == []
+    assert set(world.states().values()) == {"cancelled"}
+
+
+def test_deleted_draft_is_never_recreated(world: World) -> None:
+    world.tick(at(hours=1))
+    world.delete(world.drafts_to("raj@")[0])
+    world.tick(at(hours=2))
+    world.restart()
+    world.tick(at(hours=3))
+    assert len(world.drafts_to("raj@")) == 0
+    assert world.states()[("raj@acme.example", "thank_you", 1)] == "done"
+
+
+class Crash(BaseException):
+    """Stands for the process dying: nothing after it runs, nothing is rolled back politely."""
+
+
+def test_crash_between_create_and_record_gives_no_duplicate(world: World) -> None:
+    connection = world.engine.connections["home"]
+    real = connection.mailbox
+    assert real is not None
+
+    class CrashAfterCreate:
+        def __getattr__(self, name: str):  # noqa: ANN204
+            return getattr(real, name)
+
+        def create_draft(self, request):  # noqa: ANN001, ANN201
+            real.create_draft(request)
+            raise Crash
+
+    connection.mailbox = CrashAfterCreate()  # type: ignore[assignment]
+    with pytest.raises(Crash):
+        world.tick(at(hours=1))
+    assert len(world.drafts()) == 1
+    world.restart()  # a new process over the same state and mailbox
+    world.tick(at(hours=1, minutes=5))
+    assert len(world.drafts_to("jane@")) == 1
+    assert len(world.drafts_to("raj@")) == 1
+    world.restart()
+    world.tick(at(hours=2))
+    assert len(world.drafts()) == 2
+
+
+def test_restart_mid_way_loses_nothing(world: World) -> None:
+    world.tick(at(days=-1))
+    world.restart()
+    world.tick(at(hours=1))
+    assert len(world.drafts()) == 2
+    world.restart()
+    world.tick(at(hours=2))
+    assert len(world.drafts()) == 2
+
+
+def test_downtime_past_max_lateness_skips_with_reason(world: World) -> None:
+    world.tick(at(days=-1))
+    world.tick(at(hours=14))  # due at +1h, max_lateness 12h
+    assert world.drafts() == []
+    fus = [fu for fu in world.followups() if fu.kind == "thank_you"]
+    assert {fu.state for fu in fus} == {"skipped"}
+    assert "max_lateness" in (fus[0].reason or "")
+
+
+def test_downtime_within_window_catches_up(world: World) -> None:
+    world.tick(at(days=-1))
+    world.tick(at(hours=10))
+    assert len(world.drafts()) == 2
+
+
+def test_new_interview_with_same_company_cancels_pending_inquiry(world: World) -> None:
+    world.tick(at(hours=1))
+    world.add(
+        Event("acme-2", START + timedelta(days=3), 60, "Final round interview - Acme", [JANE])
+    )
+    world.tick(at(days=1))
+    states = world.states()
+    # the old inquiry is cancelled, the new interview has its own plan
+    inquiries = [fu for fu in world.followups() if fu.kind == "status_inquiry"]
+    assert [fu.state for fu in inquiries if fu.interview.title.startswith("Interview:")] == [
+        "cancelled"
+    ]
+    assert [fu.state for fu in inquiries if fu.interview.title.startswith("Final")] == ["scheduled"]
+    assert states
+
+
+def test_two_unanswered_inquiries_then_cold(world: World) -> None:
+    world.tick(at(hours=1))
+    world.send(world.drafts_to("jane@")[0], at(hours=2))
+    world.tick(at(days=7, hours=3))
+    first = [d for d in world.drafts() if "status_inquiry:1" in d["X-Followupd-Key"]][0]
+    world.send(first, at(days=7, hours=4))
+    world.tick(at(days=7, hours=5))
+    world.tick(at(days=14, hours=5))
+    second = [d for d in world.drafts() if "status_inquiry:2" in d["X-Followupd-Key"]]
+    assert len(second) == 1
+    assert second[0]["In-Reply-To"]
+    world.send(second[0], at(days=14, hours=6))
+    world.tick(at(days=14, hours=7))
+    world.tick(at(days=30))
+    assert not [d for d in world.drafts() if "status_inquiry:3" in d["X-Followupd-Key"]]
+    with world.engine.sessions() as session:
+        from daemon.store.models import Process
+
+        assert session.get(Process, 1).state == "cold"
