@@ -41,6 +41,7 @@ NOISY = {
     "urllib3": logging.WARNING,
     "msal": logging.WARNING,
     "apscheduler": logging.WARNING,
+    "alembic": logging.WARNING,
 }
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -1,0 +1,5 @@
+"""``python -m daemon`` is ``followupd``."""
+
+from daemon.cli import main
+
+main()

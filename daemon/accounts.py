@@ -1,0 +1,51 @@
+"""Build each account's calendar source and mailbox from the config, through the registry.
+
+An account whose provider cannot be set up (a missing client file, a library that fails to
+import) becomes a :class:`~daemon.engine.Connection` carrying the error: the other accounts
+still run, and ``status`` says what is wrong with this one.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from daemon.clock import Clock
+from daemon.config import Account, Config
+from daemon.engine import Connection
+from daemon.errors import FollowupdError
+from daemon.paths import private_dir
+from daemon.protocols import AccountContext
+from daemon.registry import provider
+
+log = logging.getLogger(__name__)
+
+
+def context(config: Config, account: Account, clock: Clock) -> AccountContext:
+    return AccountContext(
+        name=account.name,
+        addresses=account.addresses,
+        state_dir=private_dir(config.daemon.state_dir / "accounts" / account.name),
+        clock=clock,
+        timezone=config.daemon.timezone,
+    )
+
+
+def connect(config: Config, account: Account, clock: Clock) -> Connection:
+    ctx = context(config, account, clock)
+    try:
+        cal = account.calendar
+        box = account.mailbox
+        calendar = provider(cal.provider).calendar(
+            ctx, cal.options, account.options_for(cal.provider)
+        )
+        mailbox = provider(box.provider).mailbox(
+            ctx, box.options, account.options_for(box.provider)
+        )
+    except FollowupdError as err:
+        log.error("%s: cannot set up: %s", account.name, err)
+        return Connection(account, None, None, err)
+    return Connection(account, calendar, mailbox)
+
+
+def connect_all(config: Config, clock: Clock) -> list[Connection]:
+    return [connect(config, account, clock) for account in config.accounts]

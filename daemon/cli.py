@@ -1,0 +1,415 @@
+"""The ``followupd`` command line.
+
+Every command loads the config first; a broken config is reported (all problems at once) and
+exits with status 2 before anything else happens. Errors the user can act on are printed as
+one clear line, never as a traceback (``-v`` adds the traceback for bug reports).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from sqlalchemy import select
+
+from daemon import __version__, logsetup, paths
+from daemon import config as config_mod
+from daemon.accounts import connect, connect_all, context
+from daemon.clock import Clock, FrozenClock, SystemClock
+from daemon.drafter import Drafter
+from daemon.drafting import Renderer
+from daemon.engine import Engine
+from daemon.errors import ConfigError, FollowupdError
+from daemon.registry import provider
+from daemon.report import print_status, summarize_run
+from daemon.service import InstanceLock, Service
+from daemon.store.database import open_store
+from daemon.store.models import OPEN_STATES, Interview, State
+from daemon.store.repository import transition
+
+log = logging.getLogger(__name__)
+out = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Turn followupd's own errors into one clear message and a non-zero exit."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as err:
+            err_console.print("[bold red]Configuration problems:[/]", highlight=False)
+            for problem in err.problems:
+                err_console.print(f"  - {problem}", markup=False, highlight=False)
+            sys.exit(2)
+        except FollowupdError as err:
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                log.debug("details", exc_info=True)
+            err_console.print(f"followupd: {err}", markup=False, highlight=False)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Runtime:
+    """What the commands need, built lazily from the config file."""
+
+    def __init__(self, config_path: Path | None, verbose: bool) -> None:
+        self.config_path = config_path
+        self.verbose = verbose
+        self._config: config_mod.Config | None = None
+
+    @property
+    def config(self) -> config_mod.Config:
+        if self._config is None:
+            self._config = config_mod.load(self.config_path)
+            logsetup.setup(self._config.daemon.log_level, self.verbose)
+        return self._config
+
+    def sessions(self):  # noqa: ANN201 - sessionmaker
+        return open_store(self.config.daemon.database)
+
+    def renderer(self) -> Renderer:
+        t, s = self.config.thank_you, self.config.status_inquiry
+        return Renderer(t.template, t.html_template, s.template, s.html_template)
+
+    def engine(self, clock: Clock) -> Engine:
+        return Engine(
+            self.config, self.sessions(), connect_all(self.config, clock), clock, self.renderer()
+        )
+
+
+pass_runtime = click.make_pass_decorator(Runtime)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="FOLLOWUPD_CONFIG",
+    help=f"Config file (default: {paths.default_config_file()}).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.version_option(__version__, prog_name="followupd")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
+    """followupd drafts interview thank-you notes and polite status inquiries in your own
+    mailbox. It never sends anything: you review, edit and send the drafts yourself."""
+    global out, err_console
+    # Made per invocation so the width follows the terminal (or $COLUMNS) of this run.
+    out, err_console = Console(), Console(stderr=True)
+    logsetup.setup("debug" if verbose else "info", verbose)
+    ctx.obj = Runtime(config_path, verbose)
+
+
+@main.command()
+@click.option(
+    "--demo",
+    "demo_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write a demo setup (calendar + Maildir) into this folder.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@pass_runtime
+@friendly
+def init(rt: Runtime, demo_dir: Path | None, force: bool) -> None:
+    """Write a starter config (and optionally a self-contained demo)."""
+    from daemon import demo
+
+    if demo_dir is not None:
+        cfg = demo.create(demo_dir)
+        out.print(
+            f"Demo written to {demo_dir}. Try:\n  followupd --config {cfg} run --once\n  followupd --config {cfg} status"
+        )
+        return
+    target = rt.config_path or paths.default_config_file()
+    if target.exists() and not force:
+        raise FollowupdError(f"{target} exists; use --force to overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(demo.starter_config())
+    out.print(f"Wrote {target}. Edit it, then run: followupd check")
+
+
+@main.command("demo")
+@click.argument(
+    "folder", type=click.Path(path_type=Path, file_okay=False), default="followupd-demo"
+)
+@friendly
+def demo_cmd(folder: Path) -> None:
+    """Create a demo (calendar of interviews + Maildir), run once, and show what happened."""
+    from daemon import demo
+
+    cfg = demo.create(folder)
+    out.print(f"[bold]Demo set up in {folder}[/] (config: {cfg})\n")
+    rt = Runtime(cfg, False)
+    _run_once(rt, SystemClock())
+    out.print()
+    with rt.sessions()() as session:
+        print_status(out, session, rt.config, SystemClock().now(), show_all=True)
+    out.print(f"\nThe drafts are plain files in {folder / 'Maildir' / '.Drafts' / 'cur'}.")
+    out.print(f"Run it again any time: followupd --config {cfg} run --once")
+
+
+@main.command()
+@pass_runtime
+@friendly
+def check(rt: Runtime) -> None:
+    """Validate the config and templates and check that every account is reachable."""
+    config = rt.config
+    problems: list[str] = []
+    out.print(f"config {config.path}: OK")
+    problems += [f"template: {p}" for p in rt.renderer().check()]
+    if not problems:
+        out.print("templates: OK (rendered with sample data)")
+    clock = SystemClock()
+    for account in config.accounts:
+        connection = connect(config, account, clock)
+        if connection.error is not None:
+            problems.append(f"account {account.name}: {connection.error}")
+            continue
+        for side, thing in (("calendar", connection.calendar), ("mailbox", connection.mailbox)):
+            try:
+                out.print(f"account {account.name} {side}: {thing.check()}", highlight=False)  # type: ignore[union-attr]
+            except FollowupdError as err:
+                problems.append(f"account {account.name} {side}: {err}")
+    try:
+        sessions = rt.sessions()
+        out.print("database: OK")
+        with sessions() as session:
+            from daemon.store.models import AccountState
+
+            for state in session.scalars(select(AccountState)):
+                if state.status == "needs_reauth":
+                    problems.append(
+                        f"account {state.name}: needs re-authorization: run {state.fix}"
+                    )
+    except FollowupdError as err:
+        problems.append(str(err))
+    if problems:
+        for problem in problems:
+            err_console.print(f"problem: {problem}", markup=False, highlight=False)
+        sys.exit(1)
+    out.print("[green]all good[/]")
+
+
+def _run_once(rt: Runtime, clock: Clock) -> None:
+    config = rt.config
+    with InstanceLock(config.daemon.state_dir):
+        engine = rt.engine(clock)
+        before = clock.now()
+        engine.poll()
+        engine.run_due()
+        with engine.sessions() as session:
+            summarize_run(out, session, config, before)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="One poll plus all due work, then exit.")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO-TIME",
+    help="With --once: pretend it is this time (testing, what-if).",
+)
+@pass_runtime
+@friendly
+def run(rt: Runtime, once: bool, now_text: str | None) -> None:
+    """Run the daemon in the foreground (systemd runs exactly this)."""
+    clock: Clock = SystemClock()
+    if now_text:
+        if not once:
+            raise FollowupdError("--now only works together with --once")
+        clock = FrozenClock(_parse_time(now_text))
+    if once:
+        _run_once(rt, clock)
+        return
+    config = rt.config
+    with InstanceLock(config.daemon.state_dir):
+        Service(rt.engine(clock), config.daemon.poll_interval).run()
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise FollowupdError(
+            f"--now: expected a time like 2026-11-25T14:00+01:00, got {text!r}"
+        ) from None
+    if value.tzinfo is None:
+        raise FollowupdError(f"--now: expected a time with a UTC offset, got {text!r}")
+    return value
+
+
+@main.command()
+@click.option("--all", "show_all", is_flag=True, help="Include finished and cancelled follow-ups.")
+@pass_runtime
+@friendly
+def status(rt: Runtime, show_all: bool) -> None:
+    """Interviews, interviewers and follow-ups with their state and due time."""
+    with rt.sessions()() as session:
+        print_status(out, session, rt.config, SystemClock().now(), show_all=show_all)
+
+
+def _interview(session: Any, interview_id: int) -> Interview:
+    interview = session.get(Interview, interview_id)
+    if interview is None:
+        raise FollowupdError(f"no interview with id {interview_id} (see 'followupd status')")
+    return interview
+
+
+@main.command()
+@click.argument("interview_id", type=int)
+@pass_runtime
+@friendly
+def preview(rt: Runtime, interview_id: int) -> None:
+    """Show the drafts of an interview as they would be created (creates nothing)."""
+    config = rt.config
+    renderer = rt.renderer()
+    with rt.sessions()() as session:
+        interview = _interview(session, interview_id)
+        account = config.account(interview.account)
+        drafter = Drafter(config, account, None, renderer)  # type: ignore[arg-type]
+        if not interview.followups:
+            out.print("This interview has no follow-ups.")
+        for fu in interview.followups:
+            request = drafter.request(session, fu)
+            out.rule(
+                f"{fu.kind} #{fu.seq} to {fu.interviewer.email} — {fu.state}, due {fu.due_at:%Y-%m-%d %H:%M} UTC"
+            )
+            out.print(f"Subject: {request.subject}", markup=False, highlight=False)
+            out.print(
+                f"To: {', '.join(a.email for a in request.to)}", markup=False, highlight=False
+            )
+            if request.reply_to:
+                out.print(
+                    f"In-Reply-To: {request.reply_to.message_id}", markup=False, highlight=False
+                )
+            out.print()
+            out.print(request.text, markup=False, highlight=False)
+
+
+@main.command()
+@click.argument("interview_id", type=int)
+@click.argument("text", nargs=-1)
+@click.option("--about", "about", metavar="EMAIL", help="The note is about this interviewer.")
+@click.option("--contact", metavar="EMAIL", help="Send status inquiries to this interviewer.")
+@click.option(
+    "--decision-by",
+    "decision_by",
+    metavar="DATE",
+    help="A decision is expected by this date (YYYY-MM-DD).",
+)
+@pass_runtime
+@friendly
+def note(
+    rt: Runtime,
+    interview_id: int,
+    text: tuple[str, ...],
+    about: str | None,
+    contact: str | None,
+    decision_by: str | None,
+) -> None:
+    """Add what was discussed (used in the drafts), set the main contact or a decision date."""
+    from daemon.planner import Planner
+
+    now = SystemClock().now()
+    with rt.sessions()() as session:
+        interview = _interview(session, interview_id)
+        people = {p.email: p for p in interview.interviewers}
+        for address in filter(None, (about, contact)):
+            if address.lower() not in people:
+                raise FollowupdError(
+                    f"{address} is not an interviewer of interview {interview_id} (interviewers: {', '.join(people) or 'none'})"
+                )
+        if text:
+            entry = "note: " + " ".join(text)
+            if about:
+                person = people[about.lower()]
+                person.notes = [*person.notes, entry]
+            else:
+                interview.notes = [*interview.notes, entry]
+        if contact:
+            interview.main_contact = contact.lower()
+        if decision_by:
+            try:
+                interview.decision_expected = date.fromisoformat(decision_by)
+            except ValueError:
+                raise FollowupdError(
+                    f"--decision-by: expected a date like 2026-12-24, got {decision_by!r}"
+                ) from None
+        if contact or decision_by:
+            planner = Planner(rt.config, rt.config.account(interview.account))
+            for fu in interview.followups:
+                if fu.kind == "status_inquiry" and fu.state == State.SCHEDULED:
+                    if contact:
+                        transition(
+                            session, fu, State.CANCELLED, f"main contact changed to {contact}", now
+                        )
+                    else:
+                        fu.due_at = planner.due_time(session, interview, fu)
+            session.flush()
+            planner.plan(session, interview, now)
+        interview.updated_at = now
+        session.commit()
+    out.print("Saved.")
+
+
+@main.command()
+@click.argument("interview_id", type=int)
+@click.option("--reason", default="skipped by you", help="Why (shown in status).")
+@pass_runtime
+@friendly
+def skip(rt: Runtime, interview_id: int, reason: str) -> None:
+    """Never draft anything (more) for this interview."""
+    now = SystemClock().now()
+    with rt.sessions()() as session:
+        interview = _interview(session, interview_id)
+        count = 0
+        for fu in interview.followups:
+            if fu.state in OPEN_STATES:
+                transition(session, fu, State.SKIPPED, reason, now)
+                count += 1
+        interview.status, interview.reason, interview.updated_at = "skipped", reason, now
+        session.commit()
+    out.print(f"Skipped {count} pending follow-up(s) of interview {interview_id}.")
+
+
+@main.command()
+@click.argument("account_name")
+@pass_runtime
+@friendly
+def auth(rt: Runtime, account_name: str) -> None:
+    """Authorize followupd for an account (Google: browser; Microsoft: device code)."""
+    config = rt.config
+    account = config.account(account_name)
+    ctx = context(config, account, SystemClock())
+    done: set[str] = set()
+    for section in (account.calendar, account.mailbox):
+        if section.provider in done:
+            continue
+        done.add(section.provider)
+        provider(section.provider).authorize(ctx, account.options_for(section.provider), out.print)
+    with rt.sessions()() as session:
+        from daemon.store.repository import account_state
+
+        state = account_state(session, account_name)
+        if state.status == "needs_reauth":
+            state.status, state.fix = "new", None
+        session.commit()
+    out.print(f"Account {account_name} is authorized. Check with: followupd check")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,197 @@
+"""A self-contained demo: a calendar of interviews, a Maildir, and a config that ties them.
+
+The events are placed relative to *now*, so that running the demo at any moment shows the
+whole job: thank-you drafts for an interview that just ended, a status inquiry for one that
+went quiet, nothing for a company that already answered, and a planned follow-up for an
+interview still to come.
+"""
+
+from __future__ import annotations
+
+import mailbox
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from daemon.businessdays import add_business_days
+from daemon.config import CalendarDays
+
+STARTER = """\
+# followupd configuration. Every key is explained in config.example.toml of the source tree.
+
+[candidate]
+name = "Your Name"
+highlights = ["what you are good at, in a few words"]
+
+[[accounts]]
+name = "local"
+addresses = ["you@example.com"]
+calendar = { provider = "ics", path = "~/calendars/interviews" }
+mailbox = { provider = "maildir", path = "~/Mail/you" }
+"""
+
+
+def starter_config() -> str:
+    return STARTER
+
+
+def _ics_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _event(
+    uid: str,
+    start: datetime,
+    minutes: int,
+    summary: str,
+    description: str,
+    people: list[tuple[str, str, str]],
+    status: str = "CONFIRMED",
+) -> str:
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{_ics_time(start - timedelta(days=7))}",
+        f"DTSTART:{_ics_time(start)}",
+        f"DTEND:{_ics_time(start + timedelta(minutes=minutes))}",
+        f"SUMMARY:{summary}",
+        f"DESCRIPTION:{description}",
+        f"STATUS:{status}",
+        "ORGANIZER;CN=" + people[0][0] + ":mailto:" + people[0][1],
+    ]
+    for name, address, cutype in people:
+        lines.append(
+            f"ATTENDEE;CN={name};CUTYPE={cutype};ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:{address}"
+        )
+    lines.append("ATTENDEE;CN=Alex Candidate;PARTSTAT=ACCEPTED:mailto:alex@example.org")
+    lines.append("END:VEVENT")
+    return "\r\n".join(lines)
+
+
+def _quiet_start(now: datetime, days: CalendarDays) -> datetime:
+    """The latest start, a week or more ago, whose status inquiry (5 business days) is due."""
+    for back in range(7, 15):
+        start = now - timedelta(days=back, hours=3)
+        if add_business_days(start + timedelta(minutes=45), 5, "UTC", days) <= now:
+            return start
+    return now - timedelta(days=14)
+
+
+def create(folder: Path, now: datetime | None = None) -> Path:
+    """Write the demo into ``folder``; return the path of its config file."""
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    folder = folder.expanduser().resolve()
+    (folder / "calendar").mkdir(parents=True, exist_ok=True)
+    maildir = folder / "Maildir"
+    box = mailbox.Maildir(maildir, create=True)
+    for name in ("Drafts", "Sent"):
+        if name not in box.list_folders():
+            box.add_folder(name)
+
+    days = CalendarDays(holidays=frozenset(), weekend=frozenset({6, 7}))
+    # Ended two hours ago: its thank-yous (due one hour after the end) are due now.
+    just_now = now - timedelta(hours=3)
+    # Ended just over 5 business days ago: the first status inquiry is due now.
+    quiet = _quiet_start(now, days)
+    # Same age, but the recruiter wrote back: no inquiry.
+    answered = quiet - timedelta(hours=2)
+    tomorrow = now + timedelta(days=1)
+
+    events = [
+        _event(
+            "demo-acme-onsite@followupd",
+            just_now,
+            120,
+            "Onsite interview: Acme Corp (Senior Backend Engineer)",
+            "Notes:\\nJane Smith: moving the billing system to event sourcing\\n"
+            "Raj Patel: how the team runs on-call and blameless incident reviews\\n\\n"
+            "Join: https://meet.example.com/abc-defg-hij",
+            [
+                ("Jane Smith", "jane.smith@acme.example", "INDIVIDUAL"),
+                ("Raj Patel", "raj.patel@acme.example", "INDIVIDUAL"),
+                ("Room Everest", "room-everest@acme.example", "ROOM"),
+            ],
+        ),
+        _event(
+            "demo-globex-screen@followupd",
+            quiet,
+            45,
+            "Phone screen - Globex (Platform Engineer)",
+            "Maria Garcia: the team's move to Kubernetes",
+            [("Maria Garcia", "maria.garcia@globex.example", "INDIVIDUAL")],
+        ),
+        _event(
+            "demo-umbrella-interview@followupd",
+            answered,
+            60,
+            "Interview with Umbrella (Data Engineer)",
+            "",
+            [("Sam Lee", "sam.lee@umbrella.example", "INDIVIDUAL")],
+        ),
+        _event(
+            "demo-initech-tomorrow@followupd",
+            tomorrow,
+            60,
+            "Hiring manager interview - Initech",
+            "",
+            [("Bill Lumbergh", "bill@initech.example", "INDIVIDUAL")],
+        ),
+        _event(
+            "demo-dentist@followupd",
+            now - timedelta(hours=5),
+            30,
+            "Dentist",
+            "",
+            [("Dr. Molar", "frontdesk@dental.example", "INDIVIDUAL")],
+        ),
+    ]
+    calendar = "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//followupd//demo//EN",
+            *events,
+            "END:VCALENDAR",
+            "",
+        ]
+    )
+    (folder / "calendar" / "interviews.ics").write_text(calendar, newline="")
+
+    reply = EmailMessage()
+    reply["From"] = "Sam Lee <sam.lee@umbrella.example>"
+    reply["To"] = "Alex Candidate <alex@example.org>"
+    reply["Subject"] = "Next steps"
+    reply["Date"] = format_datetime(answered + timedelta(days=1))
+    reply["Message-ID"] = "<demo-reply@umbrella.example>"
+    reply.set_content(
+        "Hi Alex,\n\nthanks for your time! We'd like to invite you to a second round.\n\nSam"
+    )
+    if not any(m["Message-ID"] == reply["Message-ID"] for m in box):
+        box.add(mailbox.MaildirMessage(reply))
+
+    config = folder / "config.toml"
+    config.write_text(
+        """\
+# The followupd demo. See config.example.toml for every option.
+[daemon]
+state_dir = "state"
+timezone = "UTC"
+log_level = "warning"  # the summary printed by run --once says what happened
+
+[candidate]
+name = "Alex Candidate"
+highlights = ["eight years of building payment systems", "leading on-call and incident reviews"]
+phone = "+1 555 0100"
+
+[contacts."jane.smith@acme.example"]
+title = "Engineering Manager"
+
+[[accounts]]
+name = "demo"
+addresses = ["alex@example.org"]
+calendar = { provider = "ics", path = "calendar" }
+mailbox = { provider = "maildir", path = "Maildir" }
+"""
+    )
+    return config

@@ -1,0 +1,166 @@
+"""What ``status`` and ``run --once`` print: accounts, interviews, follow-ups, skipped items."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from daemon.config import Config
+from daemon.store.models import AccountState, FollowUp, Interview, ProblemRecord, State, Transition
+
+STATE_STYLE = {
+    State.SCHEDULED: "cyan",
+    State.CREATING: "yellow",
+    State.DRAFTED: "green",
+    State.DONE: "dim green",
+    State.REPLIED: "bold green",
+    State.CANCELLED: "dim",
+    State.SKIPPED: "dim yellow",
+    State.FAILED: "bold red",
+}
+
+
+def _local(value: datetime | None, tz: str) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def print_status(
+    console: Console, session: Session, config: Config, now: datetime, show_all: bool = False
+) -> None:
+    tz = config.daemon.timezone
+    accounts = Table(title="Accounts", title_justify="left")
+    for column in ("account", "state", "last poll", "last success", "problem"):
+        accounts.add_column(column)
+    states = {s.name: s for s in session.scalars(select(AccountState))}
+    for account in config.accounts:
+        st = states.get(account.name)
+        if st is None:
+            accounts.add_row(account.name, "never polled", "-", "-", "")
+            continue
+        problem = st.last_error or ""
+        if st.status == "needs_reauth":
+            problem = f"needs re-authorization: run [bold]{st.fix}[/]"
+        elif st.status == "backoff":
+            problem = f"{problem} (retrying after {_local(st.backoff_until, tz)})"
+        style = "green" if st.status == "ok" else "red"
+        accounts.add_row(
+            account.name,
+            f"[{style}]{st.status}[/]",
+            _local(st.last_poll_at, tz),
+            _local(st.last_success_at, tz),
+            problem,
+        )
+    console.print(accounts)
+
+    table = Table(title=f"Interviews and follow-ups (times in {tz})", title_justify="left")
+    for column in ("id", "interview", "when", "follow-up", "to", "state", "due", "why"):
+        table.add_column(column, overflow="fold")
+    interviews = session.scalars(select(Interview).order_by(Interview.start_at)).all()
+    shown = 0
+    for interview in interviews:
+        followups = [
+            fu for fu in interview.followups if show_all or fu.state not in (State.CANCELLED,)
+        ]
+        if not show_all and interview.status != "active" and not followups:
+            continue
+        label = interview.company or interview.title
+        if interview.role:
+            label += f" — {interview.role}"
+        if interview.status != "active":
+            label += f" [dim]({interview.status})[/]"
+        first = True
+        for fu in followups or [None]:
+            cells = (
+                [str(interview.id), label, _local(interview.start_at, tz)]
+                if first
+                else ["", "", ""]
+            )
+            first = False
+            if fu is None:
+                table.add_row(*cells, "-", "-", "-", "-", interview.reason or "")
+                continue
+            kind = "thank-you" if fu.kind == "thank_you" else f"inquiry #{fu.seq}"
+            style = STATE_STYLE.get(State(fu.state), "")
+            due = (
+                _local(fu.due_at, tz)
+                if fu.state in (State.SCHEDULED, State.CREATING)
+                else _local(fu.drafted_at or fu.updated_at, tz)
+            )
+            table.add_row(
+                *cells,
+                kind,
+                fu.interviewer.name or fu.interviewer.email,
+                f"[{style}]{fu.state}[/]",
+                due,
+                fu.reason or "",
+            )
+        shown += 1
+    if shown:
+        console.print(table)
+    else:
+        console.print("No interviews found yet.")
+
+    problems = session.scalars(
+        select(ProblemRecord).order_by(ProblemRecord.last_seen.desc()).limit(20)
+    ).all()
+    if problems:
+        ptable = Table(
+            title="Skipped input (fix it at the source; followupd keeps going)",
+            title_justify="left",
+        )
+        for column in ("account", "source", "item", "problem", "seen"):
+            ptable.add_column(column, overflow="fold")
+        for p in problems:
+            ptable.add_row(
+                p.account,
+                p.source,
+                p.item,
+                p.message,
+                f"{p.count}x, last {_local(p.last_seen, tz)}",
+            )
+        console.print(ptable)
+
+
+def summarize_run(console: Console, session: Session, config: Config, since: datetime) -> None:
+    """What one ``run --once`` did, from the transitions it recorded."""
+    rows = session.execute(
+        select(Transition, FollowUp)
+        .join(FollowUp, Transition.followup_id == FollowUp.id)
+        .where(Transition.at >= since)
+        .order_by(Transition.id)
+    ).all()
+    if not rows:
+        console.print("Nothing to do right now.")
+    for transition, fu in rows:
+        who = fu.interviewer.name or fu.interviewer.email
+        what = "thank-you" if fu.kind == "thank_you" else f"status inquiry #{fu.seq}"
+        company = fu.interview.company or fu.interview.title
+        if transition.to_state == State.DRAFTED:
+            console.print(
+                f"[green]drafted[/] {what} to {who} ({company}): {fu.subject}", highlight=False
+            )
+        elif transition.to_state == State.SCHEDULED and transition.from_state is None:
+            console.print(
+                f"planned {what} to {who} ({company}), due {_local(fu.due_at, config.daemon.timezone)}",
+                highlight=False,
+            )
+        elif transition.to_state in (State.CREATING,):
+            continue
+        else:
+            console.print(
+                f"{transition.to_state} {what} to {who} ({company}): {transition.reason}",
+                highlight=False,
+            )
+    for state in session.scalars(select(AccountState)):
+        if state.status not in ("ok",):
+            console.print(
+                f"[red]account {state.name}: {state.status}[/] {state.last_error or ''}",
+                highlight=False,
+            )

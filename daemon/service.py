@@ -1,0 +1,162 @@
+"""The long-running process: APScheduler wakes the engine, systemd is kept informed.
+
+Two kinds of wake-up, both rebuilt from the database at every start (nothing is pickled):
+
+- ``poll`` every ``[daemon].poll_interval``, first right at start so downtime is caught up;
+- ``due`` at the earliest due time of any pending follow-up, so a draft is created at its due
+  time and not only at the next poll.
+
+One worker thread runs all jobs, so polls and drafting never race each other over the state.
+The main thread only waits: it turns SIGTERM/SIGINT into a clean stop between units of work,
+sends READY/STOPPING, and feeds the systemd watchdog while work progresses. A poll that hangs
+stops feeding it, and systemd restarts the service.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from daemon import sdnotify
+from daemon.engine import Engine
+from daemon.errors import FollowupdError
+
+log = logging.getLogger(__name__)
+
+# A unit of work (one account's poll step, one draft) that makes no progress for this long is
+# considered hung: the watchdog is no longer fed.
+STALL_LIMIT = timedelta(minutes=4)
+
+
+class AlreadyRunning(FollowupdError):
+    pass
+
+
+class InstanceLock:
+    """One daemon per state directory: two would race over the same drafts."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "followupd.lock"
+        self._fd: int | None = None
+
+    def __enter__(self) -> InstanceLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise AlreadyRunning(
+                f"another followupd (pid {other}) is already running with state in {self.path.parent}"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class Service:
+    def __init__(self, engine: Engine, poll_interval: timedelta) -> None:
+        self.engine = engine
+        self.poll_interval = poll_interval
+        self.stopped = threading.Event()
+        self._busy_since: float | None = None
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def _job(self, poll: bool) -> None:
+        self._busy_since = time.monotonic()
+        try:
+            if poll:
+                self.engine.poll()
+                sdnotify.notify(f"STATUS=last poll {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+            if not self.engine.stopping:
+                self.engine.run_due()
+        except Exception:  # the engine keeps failures per account; this is a last resort
+            log.exception("unexpected error in a %s job", "poll" if poll else "due")
+        finally:
+            self._busy_since = None
+            if not self.engine.stopping:
+                self._schedule_due()
+
+    def _schedule_due(self) -> None:
+        try:
+            due = self.engine.next_due()
+        except Exception:
+            log.exception("cannot read the next due time")
+            return
+        if due is None:
+            if self.scheduler.get_job("due"):
+                self.scheduler.remove_job("due")
+            return
+        when = max(due, datetime.now(UTC))
+        self.scheduler.add_job(
+            self._job, "date", run_date=when, args=[False], id="due", replace_existing=True
+        )
+        log.debug("next follow-up due at %s", when.isoformat())
+
+    # -- process --------------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info(
+            "received %s, stopping after the current unit of work", signal.Signals(signum).name
+        )
+        self.engine.stop()
+        self.stopped.set()
+
+    def healthy(self) -> bool:
+        """True unless a job has been running without progress for longer than STALL_LIMIT."""
+        if self._busy_since is None:
+            return True
+        last = max(self._busy_since, self.engine.progress_at)
+        return time.monotonic() - last < STALL_LIMIT.total_seconds()
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        self.scheduler.add_job(
+            self._job,
+            "interval",
+            seconds=self.poll_interval.total_seconds(),
+            args=[True],
+            id="poll",
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.start()
+        sdnotify.notify("READY=1", "STATUS=running")
+        log.info("followupd running; polling every %s", self.poll_interval)
+        ping = sdnotify.watchdog_interval()
+        try:
+            while not self.stopped.wait(timeout=ping):
+                if ping is not None and self.healthy():
+                    sdnotify.notify("WATCHDOG=1")
+                elif ping is not None:
+                    log.error(
+                        "a job has made no progress for %s; not feeding the watchdog", STALL_LIMIT
+                    )
+        finally:
+            sdnotify.notify("STOPPING=1")
+            self.engine.stop()
+            self.scheduler.shutdown(wait=True)
+            log.info("stopped")
