@@ -23,7 +23,6 @@ from daemon.detection import Detection, detect
 from daemon.notes import parse_notes
 from daemon.protocols import CalendarEvent
 from daemon.store.models import (
-    OPEN_STATES,
     FollowUp,
     Interview,
     Interviewer,
@@ -151,10 +150,16 @@ class Planner:
         interview.start_at, interview.end_at = event.start, event.end
         interview.timezone = event.timezone
         interview.organizer = found.organizer.email if found.organizer else interview.organizer
+        if interview.status == "skipped":
+            interview.updated_at = now
+            return  # the user said never; the calendar does not overrule that
         if interview.status != "active":
+            # Bring back only what the cancellation itself cancelled (same reason), not, say,
+            # an inquiry that a reply had cancelled before.
+            cancelled_because = interview.reason
             interview.status, interview.reason = "active", f"restored: {found.reason}"
             for fu in interview.followups:
-                if fu.state == State.CANCELLED:
+                if fu.state == State.CANCELLED and fu.reason == cancelled_because:
                     transition(
                         session, fu, State.SCHEDULED, "the event is back on the calendar", now
                     )
@@ -375,7 +380,8 @@ class Planner:
     ) -> None:
         interview.status, interview.reason, interview.updated_at = "cancelled", reason, now
         for fu in interview.followups:
-            if fu.state in OPEN_STATES and fu.state == State.SCHEDULED:
+            # Only what is still planned; a draft being created finishes and stays the user's.
+            if fu.state == State.SCHEDULED:
                 transition(session, fu, State.CANCELLED, reason, now)
         log.info("interview %s cancelled: %s", interview.id, reason)
 

@@ -258,3 +258,42 @@ def test_two_unanswered_inquiries_then_cold(world: World) -> None:
         from daemon.store.models import Process
 
         assert session.get(Process, 1).state == "cold"
+
+
+def test_cancelled_then_restored_event_gets_its_follow_ups_back(world: World) -> None:
+    world.tick(at(days=-2))
+    world.events["acme-1"].status = "CANCELLED"
+    world.write_calendar()
+    world.tick(at(days=-1, hours=-1))
+    world.events["acme-1"].status = "CONFIRMED"
+    world.write_calendar()
+    world.tick(at(days=-1))
+    world.tick(at(hours=1))
+    assert len(world.drafts()) == 2
+
+
+def test_reply_cancelled_inquiry_stays_cancelled_when_event_returns(world: World) -> None:
+    world.tick(at(hours=1))
+    world.receive("Jane Smith <jane@acme.example>", "Great talking", at(hours=3))
+    world.tick(at(hours=4))
+    world.events["acme-1"].status = "CANCELLED"
+    world.write_calendar()
+    world.tick(at(hours=5))
+    world.events["acme-1"].status = "CONFIRMED"
+    world.write_calendar()
+    world.tick(at(hours=6))
+    world.tick(at(days=10))
+    inquiry = [fu for fu in world.followups() if fu.kind == "status_inquiry"][0]
+    assert (inquiry.state, inquiry.reason) == (
+        "cancelled",
+        "reply from jane@acme.example on 2026-01-14",
+    )
+    assert not [d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]
+
+
+def test_declined_interview_gets_nothing(world: World) -> None:
+    world.events["acme-1"].my_partstat = "DECLINED"
+    world.write_calendar()
+    world.tick(at(hours=1))
+    assert world.drafts() == []
+    assert world.interviews() == []
