@@ -80,6 +80,34 @@ def context_for(config: Config, fu: FollowUp) -> DraftContext:
     )
 
 
+def lateness_limit(config: Config, fu: FollowUp) -> timedelta:
+    if fu.kind == Kind.THANK_YOU:
+        return config.thank_you.max_lateness
+    return config.status_inquiry.max_lateness
+
+
+def skip_reason(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str] | None:
+    """Why this due follow-up must not be drafted any more (and what it becomes), or None.
+
+    Needs no mailbox, so the engine settles all of these in one transaction before drafting.
+    """
+    interview = fu.interview
+    if interview.status != "active":
+        return State.CANCELLED, f"interview {interview.status}"
+    if fu.kind == Kind.STATUS_INQUIRY and interview.process.state != "active":
+        return (
+            State.CANCELLED,
+            f"the process is {interview.process.state}: {interview.process.reason}",
+        )
+    limit = lateness_limit(config, fu)
+    if fu.state == State.SCHEDULED and now - fu.due_at > limit:
+        return State.SKIPPED, (
+            f"due {fu.due_at:%Y-%m-%d %H:%M} UTC, but followupd was not running until "
+            f"{now:%Y-%m-%d %H:%M} UTC: later than max_lateness ({human(limit)})"
+        )
+    return None
+
+
 class Drafter:
     def __init__(
         self, config: Config, account: Account, mailbox: Mailbox, renderer: Renderer
@@ -88,25 +116,6 @@ class Drafter:
         self.account = account
         self.mailbox = mailbox
         self.renderer = renderer
-
-    def lateness_limit(self, fu: FollowUp) -> timedelta:
-        if fu.kind == Kind.THANK_YOU:
-            return self.config.thank_you.max_lateness
-        return self.config.status_inquiry.max_lateness
-
-    def should_skip(self, fu: FollowUp, now: datetime) -> str | None:
-        """Why this due follow-up must not be drafted any more, or None."""
-        interview = fu.interview
-        if interview.status != "active":
-            return f"interview {interview.status}"
-        if fu.kind == Kind.STATUS_INQUIRY and interview.process.state != "active":
-            return f"the process is {interview.process.state}: {interview.process.reason}"
-        if fu.state == State.SCHEDULED and now - fu.due_at > self.lateness_limit(fu):
-            return (
-                f"due {fu.due_at:%Y-%m-%d %H:%M} UTC, but followupd was not running until "
-                f"{now:%Y-%m-%d %H:%M} UTC: later than max_lateness ({human(self.lateness_limit(fu))})"
-            )
-        return None
 
     def render(self, session: Session, fu: FollowUp) -> tuple[RenderedDraft, ReplyTarget | None]:
         reply_to = self.reply_target(fu) if fu.kind == Kind.STATUS_INQUIRY else None
@@ -159,13 +168,11 @@ class Drafter:
 
     def draft(self, session: Session, fu: FollowUp, now: datetime) -> None:
         """Create the draft for ``fu``; commits the intent and the result separately."""
-        skip = self.should_skip(fu, now)
+        skip = skip_reason(self.config, fu, now)
         if skip is not None:
-            transition(
-                session, fu, State.SKIPPED if "max_lateness" in skip else State.CANCELLED, skip, now
-            )
+            transition(session, fu, *skip, now)
             session.commit()
-            log.info("follow-up %s not drafted: %s", fu.id, skip)
+            log.info("follow-up %s not drafted: %s", fu.id, skip[1])
             return
         try:
             request = self.request(session, fu)

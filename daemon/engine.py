@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from daemon.clock import Clock
 from daemon.config import Account, Config
-from daemon.drafter import Drafter
+from daemon.drafter import Drafter, skip_reason
 from daemon.drafting import Renderer
 from daemon.errors import (
     AuthNeeded,
@@ -35,10 +35,11 @@ from daemon.errors import (
     TransientError,
 )
 from daemon.planner import Planner
-from daemon.protocols import CalendarSource, Mailbox
+from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
 from daemon.store import repository as repo
 from daemon.store.models import FollowUp
+from daemon.store.repository import transition
 
 log = logging.getLogger(__name__)
 
@@ -120,25 +121,66 @@ class Engine:
             log.info("%s: calendar cursor expired (%s); full resync", account.name, err)
             changes = source.changes(None, window)
         planner = Planner(self.config, account)
-        repo.record_problems(session, account.name, "calendar", changes.problems, now)
-        for problem in changes.problems:
-            log.warning("%s: skipped %s: %s", account.name, problem.item, problem.message)
-        for event in changes.events:
-            with session.begin_nested():
+        planner.preload(session)
+        problems = list(changes.problems)
+        try:
+            for event in changes.events:
                 planner.apply_event(session, event, now)
+        except Exception:
+            # A bug met by one event must not stall the whole calendar: redo the batch with a
+            # savepoint per event and skip (and record) the ones that fail.
+            log.exception("%s: an event could not be processed; retrying one by one", account.name)
+            session.rollback()
+            problems += self._apply_carefully(planner, session, changes.events, now)
+        for problem in problems:
+            log.warning("%s: skipped %s: %s", account.name, problem.item, problem.message)
+        repo.record_problems(session, account.name, "calendar", problems, now)
         planner.remove(session, changes.removed, now)
-        if changes.complete:
+        if changes.complete and not problems:
             planner.remove_missing(session, (e.id for e in changes.events), window, now)
         repo.set_cursor(session, account.name, "calendar", changes.cursor, now)
+
+    @staticmethod
+    def _apply_carefully(
+        planner: Planner, session: Session, events: list[CalendarEvent], now: datetime
+    ) -> list[Problem]:
+        problems = []
+        planner.preload(session)
+        for event in events:
+            try:
+                with session.begin_nested():
+                    planner.apply_event(session, event, now)
+            except Exception as err:
+                log.exception("event %s", event.id)
+                planner.preload(session)  # drop what the failed event left in the caches
+                problems.append(
+                    Problem(
+                        item=f"event {event.id} ({event.title[:80]!r})",
+                        message=f"could not be processed ({type(err).__name__}: {err}); "
+                        "expected an event followupd can read — please report this as a bug",
+                    )
+                )
+        return problems
 
     # -- due work -------------------------------------------------------------------------
 
     def run_due(self) -> int:
         """Draft everything that is due now. Returns how many follow-ups were looked at."""
         now = self.clock.now()
+        todo: list[tuple[int, str]] = []
         with self.sessions() as session:
-            due = [(fu.id, fu.interview.account) for fu in repo.due_followups(session, now)]
-        for fu_id, account in due:
+            due = repo.due_followups(session, now)
+            # What can no longer be drafted (too late, cancelled meanwhile) is settled in one
+            # transaction: after a long downtime that may be most of the list.
+            for fu in due:
+                skip = skip_reason(self.config, fu, now)
+                if skip is None:
+                    todo.append((fu.id, fu.interview.account))
+                else:
+                    transition(session, fu, *skip, now)
+                    log.info("follow-up %s not drafted: %s", fu.id, skip[1])
+            session.commit()
+        for fu_id, account in todo:
             if self.stopping:
                 break
             connection = self.connections.get(account)

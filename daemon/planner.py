@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from daemon.businessdays import add_business_days
 from daemon.config import Account, Config
@@ -45,6 +46,34 @@ class Planner:
     def __init__(self, config: Config, account: Account) -> None:
         self.config = config
         self.account = account
+        # What the store knows about this account, loaded once per sync (see preload):
+        # a calendar of a thousand events must not cost thousands of queries.
+        self._interviews: dict[str, Interview] | None = None
+        self._processes: dict[str, Process] | None = None
+
+    def preload(self, session: Session) -> None:
+        """Load the account's interviews and processes with everything planning looks at."""
+        interviews = session.scalars(
+            select(Interview)
+            .where(Interview.account == self.account.name)
+            .options(selectinload(Interview.interviewers), selectinload(Interview.followups))
+        ).all()
+        self._interviews = {i.event_id: i for i in interviews}
+        processes = session.scalars(
+            select(Process)
+            .where(Process.account == self.account.name)
+            .options(selectinload(Process.interviews))
+        ).all()
+        self._processes = {p.company_key: p for p in processes}
+
+    def _find(self, session: Session, event_id: str) -> Interview | None:
+        if self._interviews is not None:
+            return self._interviews.get(event_id)
+        return session.scalar(
+            select(Interview).where(
+                Interview.account == self.account.name, Interview.event_id == event_id
+            )
+        )
 
     # -- events ---------------------------------------------------------------------------
 
@@ -52,11 +81,7 @@ class Planner:
         self, session: Session, event: CalendarEvent, now: datetime
     ) -> Interview | None:
         """Record ``event`` if it is an interview; update or cancel what we knew about it."""
-        existing = session.scalar(
-            select(Interview).where(
-                Interview.account == self.account.name, Interview.event_id == event.id
-            )
-        )
+        existing = self._find(session, event.id)
         found = detect(event, self.config.detection, self.account.addresses, self.config.contacts)
         if not found.is_interview:
             if existing is not None and existing.status == "active":
@@ -66,7 +91,7 @@ class Planner:
             return None
         if existing is None:
             interview = self._create(session, event, found, now)
-            log.info("new interview %s: %r (%s)", interview.id, event.title, found.reason)
+            log.info("new interview %r (%s)", event.title, found.reason)
         else:
             interview = existing
             self._update(session, interview, event, found, now)
@@ -80,11 +105,14 @@ class Planner:
         company_key = (
             found.company or ""
         ).strip().lower() or f"event:{event.series_id or event.id}"
-        process = session.scalar(
-            select(Process).where(
-                Process.account == self.account.name, Process.company_key == company_key
+        if self._processes is not None:
+            process = self._processes.get(company_key)
+        else:
+            process = session.scalar(
+                select(Process).where(
+                    Process.account == self.account.name, Process.company_key == company_key
+                )
             )
-        )
         if process is None:
             process = Process(
                 account=self.account.name,
@@ -96,7 +124,8 @@ class Planner:
                 updated_at=now,
             )
             session.add(process)
-            session.flush()
+            if self._processes is not None:
+                self._processes[company_key] = process
         else:
             merged = sorted(set(process.domains) | set(found.domains))
             if merged != sorted(process.domains):
@@ -123,12 +152,13 @@ class Planner:
             status="active",
             reason=found.reason,
             notes=[],
-            process_id=process.id,
+            process=process,
             created_at=now,
             updated_at=now,
         )
         session.add(interview)
-        session.flush()
+        if self._interviews is not None:
+            self._interviews[event.id] = interview
         if process.state != "active" and event.end > (process.replied_at or event.end):
             # A new interview re-opens a process that had gone quiet or was answered before.
             process.state, process.reason, process.updated_at = "active", "new interview", now
@@ -186,8 +216,7 @@ class Planner:
         for person in found.interviewers:
             row = by_email.get(person.email)
             if row is None:
-                row = Interviewer(interview_id=interview.id, email=person.email, notes=[])
-                session.add(row)
+                row = Interviewer(email=person.email, notes=[])
                 interview.interviewers.append(row)
             row.name = person.name or row.name
             row.is_organizer = person.is_organizer
@@ -199,7 +228,7 @@ class Planner:
             if row.email not in current and row.active:
                 row.active = False
                 for fu in interview.followups:
-                    if fu.interviewer_id == row.id and fu.state == State.SCHEDULED:
+                    if fu.interviewer is row and fu.state == State.SCHEDULED:
                         transition(
                             session,
                             fu,
@@ -209,7 +238,6 @@ class Planner:
                         )
         manual_general = [n for n in interview.notes if n.startswith("note: ")]
         interview.notes = list(notes.general) + manual_general
-        session.flush()
 
     # -- follow-ups -----------------------------------------------------------------------
 
@@ -217,18 +245,14 @@ class Planner:
         """Make sure the follow-ups this interview should have exist (never duplicates)."""
         if interview.status != "active":
             return
-        have = {(fu.interviewer_id, fu.kind, fu.seq) for fu in interview.followups}
+        have = {(fu.interviewer.email, fu.kind, fu.seq) for fu in interview.followups}
         if self.config.thank_you.enabled:
             for person in interview.interviewers:
-                if person.active and (person.id, Kind.THANK_YOU, 1) not in have:
+                if person.active and (person.email, Kind.THANK_YOU, 1) not in have:
                     self._add(session, interview, person, Kind.THANK_YOU, 1, now)
         if self.config.status_inquiry.enabled and self.config.status_inquiry.max_per_process > 0:
             inquiries = [fu for fu in interview.followups if fu.kind == Kind.STATUS_INQUIRY]
-            if (
-                not inquiries
-                and self._is_latest(session, interview)
-                and interview.process.state == "active"
-            ):
+            if not inquiries and self._is_latest(interview) and interview.process.state == "active":
                 contact = self.main_contact(interview)
                 if contact is not None:
                     self._add(session, interview, contact, Kind.STATUS_INQUIRY, 1, now)
@@ -265,8 +289,6 @@ class Planner:
     ) -> FollowUp:
         fu = FollowUp(
             key=followup_key(self.account.name, interview.event_id, person.email, kind, seq),
-            interview_id=interview.id,
-            interviewer_id=person.id,
             kind=kind,
             seq=seq,
             state=State.SCHEDULED,
@@ -275,11 +297,10 @@ class Planner:
             sent_references=[],
             created_at=now,
             updated_at=now,
+            interviewer=person,
         )
-        fu.interview, fu.interviewer = interview, person
-        session.add(fu)
+        interview.followups.append(fu)
         fu.due_at = self.due_time(session, interview, fu)
-        session.flush()
         transition(
             session, fu, State.SCHEDULED, f"planned, due {fu.due_at.isoformat()}", now, new=True
         )
@@ -292,17 +313,14 @@ class Planner:
         tz = interview.timezone or self.config.daemon.timezone
         if fu.seq == 1:
             base = interview.end_at
-            thank_you = self._sent_thank_you(interview, fu.interviewer_id)
+            thank_you = self._thank_you(interview, fu.interviewer)
             if thank_you is not None and thank_you.sent_at is not None:
                 base = max(base, thank_you.sent_at)
             due = add_business_days(base, settings.after_business_days, tz, self.config.days)
             if interview.decision_expected is not None:
-                local_noon = datetime.combine(
-                    interview.decision_expected, datetime.min.time().replace(hour=12)
+                decision = datetime.combine(
+                    interview.decision_expected, time(12, 0), tzinfo=ZoneInfo(tz)
                 )
-                from zoneinfo import ZoneInfo
-
-                decision = local_noon.replace(tzinfo=ZoneInfo(tz))
                 due = add_business_days(decision, 1, tz, self.config.days)
             return due
         previous = next(
@@ -319,12 +337,12 @@ class Planner:
         return add_business_days(base, settings.spacing_business_days, tz, self.config.days)
 
     @staticmethod
-    def _sent_thank_you(interview: Interview, interviewer_id: int) -> FollowUp | None:
+    def _thank_you(interview: Interview, person: Interviewer) -> FollowUp | None:
         return next(
             (
                 fu
                 for fu in interview.followups
-                if fu.kind == Kind.THANK_YOU and fu.interviewer_id == interviewer_id
+                if fu.kind == Kind.THANK_YOU and fu.interviewer is person
             ),
             None,
         )
@@ -340,38 +358,23 @@ class Planner:
         organizer = next((p for p in people if p.is_organizer), None)
         return organizer or (people[0] if people else None)
 
-    def _is_latest(self, session: Session, interview: Interview) -> bool:
-        later = session.scalar(
-            select(Interview.id).where(
-                Interview.process_id == interview.process_id,
-                Interview.status == "active",
-                Interview.start_at > interview.start_at,
-            )
+    @staticmethod
+    def _is_latest(interview: Interview) -> bool:
+        return not any(
+            other.status == "active" and other.start_at > interview.start_at
+            for other in interview.process.interviews
         )
-        return later is None
 
     def _supersede_older(self, session: Session, interview: Interview, now: datetime) -> None:
         """A new interview with the same company cancels the pending inquiry of older ones."""
-        older = session.scalars(
-            select(FollowUp)
-            .join(Interview, FollowUp.interview_id == Interview.id)
-            .where(
-                Interview.process_id == interview.process_id,
-                Interview.id != interview.id,
-                Interview.start_at < interview.start_at,
-                FollowUp.kind == Kind.STATUS_INQUIRY,
-                FollowUp.state.in_([State.SCHEDULED]),
-            )
-        ).all()
         when = interview.start_at.date().isoformat()
-        for fu in older:
-            transition(
-                session,
-                fu,
-                State.CANCELLED,
-                f"a newer interview with the same company on {when}",
-                now,
-            )
+        for other in interview.process.interviews:
+            if other is interview or other.start_at >= interview.start_at:
+                continue
+            for fu in other.followups:
+                if fu.kind == Kind.STATUS_INQUIRY and fu.state == State.SCHEDULED:
+                    reason = f"a newer interview with the same company on {when}"
+                    transition(session, fu, State.CANCELLED, reason, now)
 
     # -- removal --------------------------------------------------------------------------
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Config
 from daemon.store.models import AccountState, FollowUp, Interview, ProblemRecord, State, Transition
+
+SHORT = 20  # up to this many lines of one kind are listed, more are counted
 
 STATE_STYLE = {
     State.SCHEDULED: "cyan",
@@ -129,37 +132,55 @@ def print_status(
 
 
 def summarize_run(console: Console, session: Session, config: Config, since: datetime) -> None:
-    """What one ``run --once`` did, from the transitions it recorded."""
-    rows = session.execute(
-        select(Transition, FollowUp)
-        .join(FollowUp, Transition.followup_id == FollowUp.id)
+    """What one ``run --once`` did, from the transitions it recorded.
+
+    Drafts and failures are listed one by one; the rest is listed while it is short and
+    counted once it is long (a first run over a big calendar plans thousands of things).
+    """
+    rows = session.scalars(
+        select(Transition)
         .where(Transition.at >= since)
         .order_by(Transition.id)
+        .options(
+            selectinload(Transition.followup).selectinload(FollowUp.interviewer),
+            selectinload(Transition.followup).selectinload(FollowUp.interview),
+        )
     ).all()
-    if not rows:
-        console.print("Nothing to do right now.")
-    for transition, fu in rows:
+    tz = config.daemon.timezone
+    lines: list[tuple[str, str]] = []
+    for transition in rows:
+        fu = transition.followup
         who = fu.interviewer.name or fu.interviewer.email
         what = "thank-you" if fu.kind == "thank_you" else f"status inquiry #{fu.seq}"
         company = fu.interview.company or fu.interview.title
         if transition.to_state == State.DRAFTED:
-            console.print(
-                f"[green]drafted[/] {what} to {who} ({company}): {fu.subject}", highlight=False
+            lines.append(
+                (State.DRAFTED, f"[green]drafted[/] {what} to {who} ({company}): {fu.subject}")
             )
         elif transition.to_state == State.SCHEDULED and transition.from_state is None:
-            console.print(
-                f"planned {what} to {who} ({company}), due {_local(fu.due_at, config.daemon.timezone)}",
-                highlight=False,
+            lines.append(
+                ("planned", f"planned {what} to {who} ({company}), due {_local(fu.due_at, tz)}")
             )
-        elif transition.to_state in (State.CREATING,):
-            continue
-        else:
+        elif transition.to_state != State.CREATING:
+            lines.append(
+                (
+                    transition.to_state,
+                    f"{transition.to_state} {what} to {who} ({company}): {transition.reason}",
+                )
+            )
+    if not lines:
+        console.print("Nothing to do right now.")
+    counts = Counter(kind for kind, _ in lines)
+    for kind, text in lines:
+        if kind in (State.DRAFTED, State.FAILED) or counts[kind] <= SHORT:
+            console.print(text, highlight=False)
+    for kind, count in counts.items():
+        if kind not in (State.DRAFTED, State.FAILED) and count > SHORT:
             console.print(
-                f"{transition.to_state} {what} to {who} ({company}): {transition.reason}",
-                highlight=False,
+                f"{kind}: {count} follow-ups (see followupd status --all)", highlight=False
             )
     for state in session.scalars(select(AccountState)):
-        if state.status not in ("ok",):
+        if state.status != "ok":
             console.print(
                 f"[red]account {state.name}: {state.status}[/] {state.last_error or ''}",
                 highlight=False,

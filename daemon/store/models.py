@@ -201,7 +201,9 @@ class FollowUp(Base):
 
     interview: Mapped[Interview] = relationship(back_populates="followups")
     interviewer: Mapped[Interviewer] = relationship()
-    transitions: Mapped[list[Transition]] = relationship(order_by="Transition.id")
+    transitions: Mapped[list[Transition]] = relationship(
+        back_populates="followup", order_by="Transition.id"
+    )
 
 
 class Transition(Base):
@@ -215,6 +217,8 @@ class Transition(Base):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
+
+    followup: Mapped[FollowUp] = relationship(back_populates="transitions")
 
 
 class ProblemRecord(Base):

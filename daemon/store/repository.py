@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from daemon.protocols import Problem
 from daemon.store.models import (
     AccountState,
     FollowUp,
+    Interview,
     ProblemRecord,
     State,
     SyncCursor,
@@ -27,11 +28,7 @@ def transition(
     fu.state = to
     fu.reason = reason
     fu.updated_at = now
-    if fu.id is None:
-        session.flush()
-    session.add(
-        Transition(followup_id=fu.id, at=now, from_state=before, to_state=to, reason=reason)
-    )
+    session.add(Transition(followup=fu, at=now, from_state=before, to_state=to, reason=reason))
 
 
 def get_cursor(session: Session, account: str, kind: str) -> str | None:
@@ -89,6 +86,7 @@ def due_followups(session: Session, now: datetime) -> Sequence[FollowUp]:
         select(FollowUp)
         .where(FollowUp.state.in_([State.SCHEDULED, State.CREATING]), FollowUp.due_at <= now)
         .order_by(FollowUp.due_at, FollowUp.id)
+        .options(selectinload(FollowUp.interview).selectinload(Interview.process))
     ).all()
 
 
