@@ -3,8 +3,8 @@
 The protocol that makes "exactly one" hold across crashes:
 
 1. commit ``creating`` (the intent) before talking to the mailbox;
-2. if the intent was already there (a previous attempt may have created the draft and crashed
-   before recording it), ask the mailbox for a draft with the follow-up's KEY first;
+2. ask the mailbox for a draft with the follow-up's KEY (a previous attempt may have created it
+   and died before recording it; the state database may even have been lost);
 3. create only when none exists; commit the reference as ``drafted``.
 
 A follow-up that is ``drafted``, ``done`` or anything else final is never drafted again, so a
@@ -187,7 +187,9 @@ class Drafter:
         fu.attempts += 1
         session.commit()  # the durable intent
 
-        ref = self.mailbox.find_draft(fu.key) if resumed else None
+        # Always look before creating, not only after an interruption: it costs one lookup per
+        # draft (a few a day) and keeps "exactly one" even if the state database was lost.
+        ref = self.mailbox.find_draft(fu.key)
         if ref is None:
             try:
                 ref = self.mailbox.create_draft(request)
@@ -198,7 +200,11 @@ class Drafter:
                 return
             how = "drafted"
         else:
-            how = "found the draft created before an interruption"
+            how = (
+                "found the draft made before an interruption"
+                if resumed
+                else "found it already there"
+            )
         fu.draft_id, fu.thread_id, fu.message_id = ref.id, ref.thread_id, ref.message_id
         fu.subject, fu.drafted_at, fu.last_error = request.subject, now, None
         transition(session, fu, State.DRAFTED, how, now)

@@ -297,3 +297,19 @@ def test_declined_interview_gets_nothing(world: World) -> None:
     world.tick(at(hours=1))
     assert world.drafts() == []
     assert world.interviews() == []
+
+
+def test_lost_state_database_gives_no_duplicate(world: World, tmp_path: Path) -> None:
+    """Keys live in the drafts themselves: even a new, empty database finds them."""
+    if not world.db_url.startswith("sqlite"):
+        pytest.skip("replacing the database file is a SQLite scenario")
+    world.tick(at(hours=1))
+    assert len(world.drafts()) == 2
+    world.engine.sessions.kw["bind"].dispose()
+    db_file = Path(world.db_url.removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    world.restart()
+    world.tick(at(hours=2))
+    assert len(world.drafts()) == 2
+    assert {fu.state for fu in world.followups() if fu.kind == "thank_you"} == {"drafted"}
