@@ -51,12 +51,12 @@ def friendly(fn: F) -> F:
         except ConfigError as err:
             err_console.print("[bold red]Configuration problems:[/]", highlight=False)
             for problem in err.problems:
-                err_console.print(f"  - {problem}", markup=False, highlight=False)
+                err_console.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(2)
         except FollowupdError as err:
             if logging.getLogger().isEnabledFor(logging.DEBUG):
                 log.debug("details", exc_info=True)
-            err_console.print(f"followupd: {err}", markup=False, highlight=False)
+            err_console.print(f"followupd: {err}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -199,7 +199,7 @@ def check(rt: Runtime) -> None:
         problems.append(str(err))
     if problems:
         for problem in problems:
-            err_console.print(f"problem: {problem}", markup=False, highlight=False)
+            err_console.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
     out.print("[green]all good[/]")
 

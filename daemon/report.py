@@ -184,4 +184,5 @@ def summarize_run(console: Console, session: Session, config: Config, since: dat
             console.print(
                 f"[red]account {state.name}: {state.status}[/] {state.last_error or ''}",
                 highlight=False,
+                soft_wrap=True,
             )

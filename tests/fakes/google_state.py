@@ -13,11 +13,14 @@ import email.utils
 import hashlib
 import itertools
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
+
+from tests.fakes.faults import FaultPlan
 
 SEND_SCOPES = frozenset(
     {
@@ -37,6 +40,7 @@ class Recorded:
     query: dict[str, list[str]]
     body: Any = None
     status: int = 0
+    at: float = field(default_factory=time.time)  # when it arrived (wall clock)
 
 
 @dataclass
@@ -111,6 +115,7 @@ class FakeGoogleState:
         # Test bookkeeping
         self.requests: list[Recorded] = []
         self.injected: list[Injected] = []
+        self.faults = FaultPlan()  # scripted and random faults (tests/fakes/faults.py)
         self.violations: list[str] = []
         self.invalid: list[str] = []
 
