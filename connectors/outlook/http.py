@@ -43,6 +43,14 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PATCH", "PUT", "DELETE"})
 # Prefer every Graph request carries: ids that survive folder moves, UTC times, text bodies.
 PREFER = 'IdType="ImmutableId", outlook.timezone="UTC", outlook.body-content-type="text"'
 SYNC_STATE_CODES = frozenset({"syncstatenotfound", "resyncrequired", "syncstateinvalid"})
+# The request may or may not have been carried out: no answer, no whole answer (a body cut
+# short raises ChunkedEncodingError, a broken gzip ContentDecodingError), or too late.
+LOST_ANSWER = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class TokenSource(Protocol):
@@ -92,7 +100,11 @@ def error_detail(response: requests.Response) -> str:
             code = str(error.get("code") or "")
             message = str(error.get("message") or "")
     except ValueError:
-        message = response.text[:200]
+        kind = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if "html" in kind:  # a gateway's error page: its markup says nothing useful
+            message = f"{response.reason or 'error'} (an HTML page, not a Graph error)"
+        else:
+            message = response.text[:200]
     text = f"HTTP {response.status_code}"
     if code:
         text += f" {code}"
@@ -261,7 +273,7 @@ class Graph:
                 response = self._session.request(method, url, json=body, headers=all_headers)
             except requests.ConnectTimeout as err:
                 raise _Retryable(f"connection timed out ({err.__class__.__name__})", None) from err
-            except (requests.ConnectionError, requests.Timeout) as err:
+            except LOST_ANSWER as err:
                 detail = f"network error: {one_line(str(err), 200)}"
                 if method in IDEMPOTENT:
                     raise _Retryable(detail, None) from err

@@ -151,11 +151,9 @@ class OutlookMailbox:
             "toRecipients": recipients,
             "singleValueExtendedProperties": prop,
         }
-        payload: dict[str, Any] = {"message": message}
-        if request.html:
-            message["body"] = _body(request)  # Graph forbids comment and body together
-        else:
-            payload["comment"] = request.text  # keeps Outlook's quote of the thank-you
+        # The plain-text comment, not the HTML body: Graph forbids both together, and only the
+        # comment keeps Outlook's quote of the thank-you below it, as a reply should.
+        payload: dict[str, Any] = {"message": message, "comment": request.text}
         created = self._graph.post(item(parent) + "/createReply", payload)
         ident = created.get("id") if isinstance(created, dict) else None
         if not ident:

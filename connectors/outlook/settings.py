@@ -60,7 +60,9 @@ ACCOUNT_OPTIONS: o.Schema = {
     "authority_host": o.Option(https_url, None, "override the sign-in host (proxies, tests)"),
     "ca_bundle": o.Option(o.path, None, "a PEM file of CA certificates (corporate TLS proxies)"),
     "token_cache": o.Option(
-        o.path, None, "where tokens are kept; default: state dir/msal-cache.bin"
+        o.path,
+        None,
+        "where tokens are kept; default: <state_dir>/accounts/<account>/msal-cache.bin",
     ),
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +33,10 @@ def graph_time(value: datetime) -> str:
 def stamp(value: datetime) -> str:
     """A DateTimeOffset as Graph writes it (UTC, Z)."""
     return f"{value.astimezone(UTC):%Y-%m-%dT%H:%M:%S}Z"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def _who(address: str, name: str | None = None) -> dict[str, Any]:
@@ -66,6 +71,10 @@ class GraphSeed:
     changes: list[tuple[int, str, str]] = field(default_factory=list)
     seq: int = 0
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What "now" is for the service: the time it stamps on new and changed items. Tests that
+    # drive the daemon through simulated time (run --once --now) set it to the simulated time,
+    # as the real service's clock would agree with the user's.
+    clock: Callable[[], datetime] = utcnow
 
     # -- calendar ----------------------------------------------------------------------------
 
@@ -177,7 +186,7 @@ class GraphSeed:
         self.seq += 1
         self.changes.append((self.seq, cal, ident))
         if ident in self.events.get(cal, {}):
-            self.events[cal][ident]["lastModified"] = datetime.now(UTC)
+            self.events[cal][ident]["lastModified"] = self.clock()
 
     @staticmethod
     def overlaps(event: dict[str, Any], start: datetime, end: datetime) -> bool:
@@ -185,7 +194,7 @@ class GraphSeed:
 
     def render_event(self, event: dict[str, Any], utc: bool) -> dict[str, Any]:
         zone, label = (UTC, "UTC") if utc else (PACIFIC, "Pacific Standard Time")
-        modified = event.get("lastModified") or datetime.now(UTC)
+        modified = event.get("lastModified") or self.clock()
         out = {
             key: event[key]
             for key in (
@@ -235,7 +244,7 @@ class GraphSeed:
         folder: str = "inbox",
     ) -> str:
         """A message arrives (or, with the user's own address and folder='sentitems', is sent)."""
-        received = received or datetime.now(UTC)
+        received = received or self.clock()
         all_headers = {
             "Received": "from mail.acme.example by outlook.example; " + stamp(received),
             "From": f"{name or sender} <{sender}>",
@@ -264,7 +273,7 @@ class GraphSeed:
 
     def user_sends(self, ident: str, at: datetime | None = None) -> None:
         """The user presses Send on a draft in Outlook."""
-        at = at or datetime.now(UTC)
+        at = at or self.clock()
         with self.lock:
             message = self.messages[ident]
             message.update(isDraft=False, sentDateTime=stamp(at), receivedDateTime=stamp(at))
@@ -281,7 +290,7 @@ class GraphSeed:
 
     def _new(self, folder: str, *, is_draft: bool) -> dict[str, Any]:
         ident = "AAMk" + secrets.token_urlsafe(18).replace("-", "x").replace("_", "y")
-        now = stamp(datetime.now(UTC))
+        now = stamp(self.clock())
         message = {
             "id": ident,
             "subject": "",
@@ -348,7 +357,7 @@ class GraphSeed:
                 message["bodyPreview"] = re.sub(r"<[^>]+>", "", value.get("content", ""))[:255]
             else:
                 message[key] = value
-        message["lastModifiedDateTime"] = stamp(datetime.now(UTC))
+        message["lastModifiedDateTime"] = stamp(self.clock())
 
     def move(self, message: dict[str, Any], folder: str) -> None:
         message["_folder"] = folder

@@ -1,0 +1,312 @@
+"""``followupd auth``, ``check``, ``run`` and ``status`` for an Outlook account, as a user runs them.
+
+The real installed CLI runs in subprocesses (``python -m daemon``) against the fake Microsoft
+identity platform and the fake Graph, which run in this test process on 127.0.0.1 over HTTPS.
+The config is what a user writes; only the three endpoint keys (``graph_root``,
+``authority_host``, ``ca_bundle``) differ from a real setup. HOME and the XDG directories point
+into ``tmp_path``. ``REQUESTS_CA_BUNDLE``/``SSL_CERT_FILE`` point at a public CA bundle that does
+NOT hold the test CA, so only ``[accounts.outlook].ca_bundle`` can make the connections work (as
+docs/outlook.md promises), and proxy variables are removed so nothing leaves 127.0.0.1.
+
+The same config has a second, local account (ics + Maildir) that must keep working whatever
+happens to the Outlook one. The interview (Wednesday 2026-01-14, 09:00-10:00 UTC, an
+"Interview" category and no keyword in the subject) is driven through simulated time with
+``run --once --now``; the long-running ``run`` uses real time.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from connectors.outlook.mail import KEY_PROPERTY
+from tests.fakes.graph_server import MicrosoftFakes, running_microsoft
+from tests.outlook_cli import (
+    FIX,
+    IAN,
+    ME,
+    PAM,
+    User,
+    account_rows,
+    at,
+    make_user,
+    recipients,
+    seed_interview,
+    wait_for,
+)
+
+
+@pytest.fixture
+def ms(tmp_path: Path) -> Iterator[MicrosoftFakes]:
+    with running_microsoft(tmp_path / "fakes") as fakes:  # fails the test on any send call
+        yield fakes
+
+
+@pytest.fixture
+def user(tmp_path: Path, ms: MicrosoftFakes) -> User:
+    return make_user(tmp_path, ms)
+
+
+@pytest.fixture
+def signed_in(user: User) -> User:
+    """A user who authorized the account earlier and whose calendar holds the interview."""
+    user.sign_in()
+    seed_interview(user.ms)
+    return user
+
+
+# -- auth and check ----------------------------------------------------------------------------
+
+
+def test_auth_runs_the_device_code_flow_and_check_passes(user: User) -> None:
+    before = user.run("check")
+    assert before.returncode == 1
+    assert (
+        "problem: account work calendar: account 'work' is not signed in to Microsoft "
+        f"(no sign-in found in the owner-only file {user.token_cache}) (fix: {FIX})"
+    ) in before.stderr
+
+    result = user.run("auth", "work")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "To sign in, use a web browser to open the page https://microsoft.com/devicelogin "
+        "and enter the code FAKE-2FA3 to authenticate.",
+        f"Signed in to Microsoft as {ME}; tokens are kept in the owner-only file "
+        f"{user.token_cache}.",
+        f"Microsoft Graph answers for Casey Candidate <{ME}>.",
+        "Account work is authorized. Check with: followupd check",
+    ]
+    assert stat.S_IMODE(user.token_cache.stat().st_mode) == 0o600
+    assert stat.S_IMODE(user.token_cache.parent.stat().st_mode) == 0o700
+    assert json.loads(user.token_cache.read_text())["RefreshToken"]  # the file fallback
+    grants = [r["grant_type"] for r in user.ms.authority.token_requests]
+    assert grants == ["urn:ietf:params:oauth:grant-type:device_code"] * 2  # pending, approved
+    scopes = user.ms.authority.requested_scopes()
+    assert "https://graph.microsoft.com/Mail.ReadWrite" in scopes
+    assert not [s for s in scopes if "Send" in s]
+
+    check = user.run("check")
+    assert check.returncode == 0, check.stderr
+    graph = f"{user.ms.graph_root}/v1.0"
+    assert f"account work calendar: Outlook calendar 'Calendar' via {graph}" in check.stdout
+    assert (
+        f"account work mailbox: Outlook mailbox of Casey Candidate <{ME}> via {graph}"
+        in check.stdout
+    )
+    assert f"account home calendar: ics: 1 file in {user.root / 'cal'}" in check.stdout
+    assert check.stdout.splitlines()[-1] == "all good"
+    # No keyring on a server: the log says once where the tokens are, and nothing else.
+    assert check.stderr.splitlines()[0].endswith(
+        "INFO connectors.outlook.auth: no encrypted token store available (Unable to import "
+        f"module 'gi'); keeping Microsoft tokens in the owner-only file {user.token_cache}"
+    )
+    assert not [line for line in check.stderr.splitlines() if " INFO " not in line]
+
+
+def test_a_revoked_sign_in_fails_check_and_only_that_account(signed_in: User) -> None:
+    user = signed_in
+    user.ms.authority.tokens.revoke()  # the user revoked the app at myapps.microsoft.com
+    revoked = (
+        "the Microsoft sign-in of account 'work' was revoked or has expired (invalid_grant: "
+        "AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth "
+        f"token is needed.) (fix: {FIX})"
+    )
+    out = user.once(at(hours=1))
+    assert "drafted thank-you to Gina Grant (Globex)" in out
+    assert "drafted thank-you to Omar Ortiz (Globex)" in out
+    assert f"account work: needs_reauth {revoked}" in out
+    assert user.local_drafts() == [
+        "Gina Grant <gina@globex.example>",
+        "Omar Ortiz <omar@globex.example>",
+    ]
+    assert user.drafts() == []
+    rows = account_rows(user.ok("status"))
+    assert rows["home"] == "ok | 2026-01-14 12:00 | 2026-01-14 12:00 | "
+    assert (
+        rows["work"] == f"needs_reauth | 2026-01-14 12:00 | - | needs re-authorization: run {FIX}"
+    )
+    check = user.run("check")
+    assert check.returncode == 1
+    assert f"problem: account work calendar: {revoked}" in check.stderr
+    assert f"problem: account work mailbox: {revoked}" in check.stderr
+    assert f"problem: account work: needs re-authorization: run {FIX}" in check.stderr
+    assert "account home calendar: ics: 1 file" in check.stdout  # the other account is fine
+    assert "account home mailbox: Maildir" in check.stdout
+
+    # The user runs the command shown; the next run catches up on the Outlook account.
+    user.ok("auth", "work")
+    out = user.once(at(hours=2))
+    assert "drafted thank-you to Ian Interviewer (Acme)" in out
+    assert "drafted thank-you to Pam Panelist (Acme)" in out
+    assert "account work" not in out
+    assert sorted(recipients(d)[0] for d in user.drafts()) == [IAN[0], PAM[0]]
+
+
+# -- run --once through simulated time ---------------------------------------------------------
+
+
+def test_thank_yous_then_an_inquiry_in_the_same_conversation(signed_in: User) -> None:
+    user, graph = signed_in, signed_in.ms.graph
+    out = user.once(at(minutes=59))
+    assert "planned thank-you to Ian Interviewer (Acme), due 2026-01-14 12:00" in out
+    assert "planned thank-you to Pam Panelist (Acme), due 2026-01-14 12:00" in out
+    assert "Room 4" not in out and "to Casey" not in out and "drafted" not in out
+    assert user.drafts() == []
+
+    out = user.once(at(hours=1))
+    assert "drafted thank-you to Ian Interviewer (Acme): Thank you – Acme interview" in out
+    assert "drafted thank-you to Pam Panelist (Acme): Thank you – Acme interview" in out
+    ian, pam = user.draft_to(IAN[0]), user.draft_to(PAM[0])
+    assert ian["subject"] == "Thank you – Acme interview"
+    assert "Dear Ian" in ian["body"]["content"] and "event sourcing" in ian["body"]["content"]
+    assert "on-call" in pam["body"]["content"]
+    key = graph.extended(ian["id"])[KEY_PROPERTY]
+    assert key.startswith("followupd:work:") and key.endswith(":ian@acme.example:thank_you:1")
+    assert graph.headers_of(ian["id"]) == {"X-Followupd-Key": key}
+
+    # An unchanged calendar and mailbox, polled by a fresh `run --once` process.
+    before, logins = len(graph.log), len(user.ms.authority.requests)
+    assert "Nothing to do right now." in user.once(at(hours=1, minutes=5))
+    polled = sorted((r.method, r.path) for r in graph.log[before:])
+    once_per_process = [
+        ("GET", "/me"),
+        ("GET", "/me/calendar"),
+        ("GET", "/me/mailFolders/deleteditems"),
+    ]
+    per_poll = [p for p in polled if p not in once_per_process]
+    waiting = [("GET", f"/me/messages/{d['id']}") for d in (ian, pam)]
+    expected = [("GET", "/me/calendarView/delta"), ("GET", "/me/messages"), *waiting]
+    assert per_poll == sorted(expected)
+    assert len(per_poll) == 2 + len(waiting)  # docs/outlook.md: "with n drafts waiting, 2 + n"
+    assert sorted(set(polled) - set(per_poll)) == once_per_process
+    assert len(polled) == 7
+    assert user.ms.authority.requests[logins:] == [
+        "GET /common/v2.0/.well-known/openid-configuration",  # MSAL's discovery, per process
+        "POST /common/oauth2/v2.0/token",  # one silent refresh, per process
+    ]
+
+    # The user sends Ian's thank-you from Outlook; Ian's auto-reply answers at once.
+    graph.user_sends(ian["id"], at(hours=2))
+    graph.deliver(
+        IAN[0],
+        "Automatic reply: Thank you – Acme interview",
+        name=IAN[1],
+        received=at(hours=2, minutes=1),
+        headers={"Auto-Submitted": "auto-replied"},
+        preview="I am out of the office with limited access to e-mail.",
+    )
+    out = user.once(at(hours=3))
+    assert (
+        "done thank-you to Ian Interviewer (Acme): you sent it on 2026-01-14T12:00:00+00:00" in out
+    )
+    assert "auto-reply from ian@acme.example ignored (no return date)" in user.log
+    # 5 business days after the thank-you went out: Wed 12:00 UTC -> next Wed 12:00 UTC.
+    out = user.once(at(days=7, hours=1, minutes=59))
+    assert "Ian" not in out and graph.requests("POST", "/createReply") == []
+    out = user.once(at(days=7, hours=2, minutes=1))
+    assert "drafted status inquiry #1 to Ian Interviewer (Acme)" in out
+    (reply,) = graph.requests("POST", "/createReply")
+    assert reply.path == f"/me/messages/{ian['id']}/createReply"
+    (inquiry,) = [d for d in user.drafts() if d["id"] != pam["id"]]
+    assert inquiry["conversationId"] == graph.message(ian["id"])["conversationId"]
+    assert recipients(inquiry) == [IAN[0]]
+    assert inquiry["subject"] == "RE: Thank you – Acme interview"
+    assert graph.extended(inquiry["id"])[KEY_PROPERTY].endswith(":status_inquiry:1")
+    # The reply is the plain-text comment above Outlook's quote of the thank-you.
+    assert inquiry["body"]["content"].startswith("Dear Ian,")
+    assert "Thank you for taking the time to speak with me" in inquiry["body"]["content"]
+    status = user.ok("status")
+    assert "thank-you  │ Ian Interviewer │ done" in status
+    assert "thank-you  │ Pam Panelist    │ drafted" in status
+    assert "inquiry #1 │ Ian Interviewer │ drafted" in status
+
+
+def test_a_human_reply_from_the_company_cancels_the_inquiry(signed_in: User) -> None:
+    user, graph = signed_in, signed_in.ms.graph
+    user.once(at(hours=1))
+    graph.user_sends(user.draft_to(IAN[0])["id"], at(hours=2))
+    graph.deliver(
+        "pat@acme.example", "Next steps", name="Pat Recruiter", received=at(days=2), preview="Hi!"
+    )
+    out = user.once(at(days=2, hours=1))
+    assert (
+        "cancelled status inquiry #1 to Ian Interviewer (Acme): "
+        "reply from pat@acme.example on 2026-01-16"
+    ) in out
+    user.once(at(days=10))
+    assert graph.requests("POST", "/createReply") == []
+    assert [recipients(d) for d in user.drafts()] == [[PAM[0]]]
+    everything = user.ok("status", "--all")
+    assert "inquiry #1 │ Ian Interviewer │ cancelled" in everything
+    assert "reply from pat@acme.example on 2026-01-16" in everything
+
+
+def test_throttling_is_survived_or_shown(signed_in: User) -> None:
+    user, graph = signed_in, signed_in.ms.graph
+    graph.throttle(1, 429, retry_after="1")  # the poll's first request gets a 429
+    before = len(graph.log)
+    out = user.once(at(hours=1))
+    assert "drafted thank-you to Ian Interviewer" in out and "account work" not in out
+    assert graph.throttled == []
+    first, second = graph.log[before : before + 2]
+    assert first.path == second.path == "/me/calendar"  # refused, then retried
+
+    graph.throttle(100, 429, retry_after="120")  # longer than one poll may wait: back off
+    out = user.once(at(hours=2))
+    error = (
+        "Microsoft Graph GET /me/calendar failed: HTTP 429 TooManyRequests: Application is over "
+        "its MailboxConcurrency limit. (gave up retrying)"
+    )
+    assert f"account work: backoff {error}" in out
+    rows = account_rows(user.ok("status"))
+    assert rows["work"] == (
+        f"backoff | 2026-01-14 13:00 | 2026-01-14 12:00 | {error} (retrying after 2026-01-14 13:02)"
+    )
+    assert rows["home"].startswith("ok | ")
+
+
+# -- the long-running daemon -------------------------------------------------------------------
+
+
+def test_the_daemon_drafts_when_due_and_stops_on_sigterm(
+    tmp_path: Path, ms: MicrosoftFakes
+) -> None:
+    user = make_user(tmp_path, ms, daemon_extra='poll_interval = "1h"')
+    user.sign_in()
+    due = datetime.now(UTC) + timedelta(seconds=5)  # thank_you.delay is 1h after the end
+    seed_interview(ms, start=due - timedelta(hours=2))
+    log = (tmp_path / "daemon.log").open("w+")
+    proc = subprocess.Popen(
+        user.command("run"), stdout=log, stderr=subprocess.STDOUT, env=user.env, cwd=tmp_path
+    )
+    try:
+        polls = lambda: len(ms.graph.requests("GET", "/calendarView/delta"))  # noqa: E731
+        assert wait_for(lambda: polls() == 1, 4), "the first poll did not happen at start"
+        assert datetime.now(UTC) < due and user.drafts() == [], "the machine is too slow"
+        assert wait_for(lambda: len(user.drafts()) == 2, 12), "no drafts at the due time"
+        assert datetime.now(UTC) >= due
+        assert polls() == 1  # created by the due-time wake-up, not by a second poll
+        assert sorted(recipients(d)[0] for d in user.drafts()) == [IAN[0], PAM[0]]
+
+        proc.send_signal(signal.SIGTERM)
+        asked = time.monotonic()
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - asked < 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.seek(0)
+        output = log.read()
+        log.close()
+    assert "followupd running; polling every 1:00:00" in output
+    assert "received SIGTERM, stopping after the current unit of work" in output
+    assert "Traceback" not in output
