@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from daemon import faults
 from daemon.clock import Clock
 from daemon.config import Account, Config
 from daemon.engine import Connection
@@ -44,7 +45,8 @@ def connect(config: Config, account: Account, clock: Clock) -> Connection:
     except FollowupdError as err:
         log.error("%s: cannot set up: %s", account.name, err)
         return Connection(account, None, None, err)
-    return Connection(account, calendar, mailbox)
+    # Counted by the crash-safety test hook when FOLLOWUPD_FAULTS is set; as is otherwise.
+    return Connection(account, faults.wrap(calendar, "calendar"), faults.wrap(mailbox, "mailbox"))
 
 
 def connect_all(config: Config, clock: Clock) -> list[Connection]:

@@ -6,6 +6,7 @@ Secrets and state are created owner-only from the first byte: the file is opened
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -50,8 +51,20 @@ def system_timezone() -> str:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) as 0700 if missing; return it."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create ``path`` and every missing parent as 0700; return it.
+
+    ``Path.mkdir(parents=True, mode=...)`` gives the mode to the last directory only; the
+    parents it creates get 0777 minus the umask, which is 0777 under umask 000. Directories
+    that already exist are left as they are.
+    """
+    missing = []
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by someone else
+            folder.mkdir(mode=0o700)
     return path
 
 

@@ -30,12 +30,36 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from daemon import sdnotify
 from daemon.engine import Engine
 from daemon.errors import FollowupdError
+from daemon.paths import private_dir
+from daemon.store.database import StoreError
 
 log = logging.getLogger(__name__)
 
 # A unit of work (one account's poll step, one draft) that makes no progress for this long is
 # considered hung: the watchdog is no longer fed.
 STALL_LIMIT = timedelta(minutes=4)
+# A test and operations knob: seconds instead of STALL_LIMIT (keep it below WatchdogSec).
+STALL_LIMIT_ENV = "FOLLOWUPD_STALL_LIMIT_SECONDS"
+
+
+def stall_limit() -> timedelta:
+    """STALL_LIMIT, or ``$FOLLOWUPD_STALL_LIMIT_SECONDS`` when set to a positive number."""
+    raw = os.environ.get(STALL_LIMIT_ENV, "").strip()
+    if not raw:
+        return STALL_LIMIT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if seconds > 0:
+        return timedelta(seconds=seconds)
+    log.warning(
+        "ignoring %s=%r: expected a number of seconds above 0; using %s",
+        STALL_LIMIT_ENV,
+        raw,
+        STALL_LIMIT,
+    )
+    return STALL_LIMIT
 
 
 class AlreadyRunning(FollowupdError):
@@ -50,7 +74,7 @@ class InstanceLock:
         self._fd: int | None = None
 
     def __enter__(self) -> InstanceLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -75,8 +99,13 @@ class Service:
     def __init__(self, engine: Engine, poll_interval: timedelta) -> None:
         self.engine = engine
         self.poll_interval = poll_interval
+        self.stall_limit = stall_limit()
         self.stopped = threading.Event()
         self._busy_since: float | None = None
+        # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for the
+        # running job; a job that then touched the scheduler (add_job, get_job) would wait for
+        # that lock forever. Scheduling and stopping are serialised by this lock instead.
+        self._scheduling = threading.Lock()
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -93,6 +122,8 @@ class Service:
                 sdnotify.notify(f"STATUS=last poll {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
             if not self.engine.stopping:
                 self.engine.run_due()
+        except StoreError as err:  # the database failed, not one account: try again later
+            log.error("%s; trying again at the next poll", err)
         except Exception:  # the engine keeps failures per account; this is a last resort
             log.exception("unexpected error in a %s job", "poll" if poll else "due")
         finally:
@@ -103,17 +134,23 @@ class Service:
     def _schedule_due(self) -> None:
         try:
             due = self.engine.next_due()
+        except StoreError as err:
+            log.warning("cannot read the next due time: %s", err)
+            return
         except Exception:
             log.exception("cannot read the next due time")
             return
-        if due is None:
-            if self.scheduler.get_job("due"):
-                self.scheduler.remove_job("due")
-            return
-        when = max(due, datetime.now(UTC))
-        self.scheduler.add_job(
-            self._job, "date", run_date=when, args=[False], id="due", replace_existing=True
-        )
+        with self._scheduling:
+            if self.engine.stopping:  # the scheduler is being shut down: leave it alone
+                return
+            if due is None:
+                if self.scheduler.get_job("due"):
+                    self.scheduler.remove_job("due")
+                return
+            when = max(due, datetime.now(UTC))
+            self.scheduler.add_job(
+                self._job, "date", run_date=when, args=[False], id="due", replace_existing=True
+            )
         log.debug("next follow-up due at %s", when.isoformat())
 
     # -- process --------------------------------------------------------------------------
@@ -126,11 +163,11 @@ class Service:
         self.stopped.set()
 
     def healthy(self) -> bool:
-        """True unless a job has been running without progress for longer than STALL_LIMIT."""
+        """True unless a job has been running without progress for longer than the limit."""
         if self._busy_since is None:
             return True
         last = max(self._busy_since, self.engine.progress_at)
-        return time.monotonic() - last < STALL_LIMIT.total_seconds()
+        return time.monotonic() - last < self.stall_limit.total_seconds()
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -153,10 +190,12 @@ class Service:
                     sdnotify.notify("WATCHDOG=1")
                 elif ping is not None:
                     log.error(
-                        "a job has made no progress for %s; not feeding the watchdog", STALL_LIMIT
+                        "a job has made no progress for %s; not feeding the watchdog",
+                        self.stall_limit,
                     )
         finally:
             sdnotify.notify("STOPPING=1")
-            self.engine.stop()
+            with self._scheduling:  # no job is inside the scheduler's API from now on
+                self.engine.stop()
             self.scheduler.shutdown(wait=True)
             log.info("stopped")

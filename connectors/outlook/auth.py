@@ -27,7 +27,7 @@ from msal_extensions.persistence import FilePersistence, PersistenceNotFound
 
 from connectors.outlook.clouds import FORBIDDEN_PERMISSIONS, PERMISSIONS
 from connectors.outlook.settings import Settings
-from daemon import paths
+from daemon import logsetup, paths
 from daemon.errors import AuthNeeded, ConnectorError, TransientError
 from daemon.message import one_line
 
@@ -151,6 +151,8 @@ class MsalTokens:
                     f"(no sign-in found in {self._where})",
                     fix=self.settings.fix,
                 )
+            for stored in app.token_cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN):
+                logsetup.register_secret(stored.get("secret"))  # about to be sent: never logged
             result = app.acquire_token_silent_with_error(
                 list(self.settings.scopes),
                 account=self._pick(accounts),
@@ -163,6 +165,7 @@ class MsalTokens:
         except (OSError, LockError) as err:  # token cache file, its lock file, or the keyring
             raise TransientError(f"cannot use the token cache ({self._where}): {err}") from err
         if result and "access_token" in result:
+            _register_tokens(result)
             lifetime = float(result.get("expires_in") or 0)
             self._memo = (str(result["access_token"]), time.time() + lifetime)
             return self._memo[0]
@@ -198,6 +201,7 @@ class MsalTokens:
             flow = app.initiate_device_flow(scopes=scopes)
         except requests.RequestException as err:
             raise TransientError(f"cannot reach the Microsoft sign-in service: {err}") from err
+        logsetup.register_secret(flow.get("device_code"))
         if "user_code" not in flow:
             raise AuthNeeded(
                 "Microsoft refused to start the sign-in "
@@ -214,6 +218,7 @@ class MsalTokens:
             result = app.acquire_token_by_device_flow(flow)
         except requests.RequestException as err:
             raise TransientError(f"cannot reach the Microsoft sign-in service: {err}") from err
+        _register_tokens(result)
         if "access_token" not in result:
             raise AuthNeeded(
                 f"the Microsoft sign-in did not complete ({result.get('error')}: "
@@ -252,6 +257,12 @@ class MsalTokens:
         for account in app.get_accounts():
             if str(account.get("username") or "").lower() != username.lower():
                 app.remove_account(account)
+
+
+def _register_tokens(result: dict[str, Any]) -> None:
+    """Scrub the tokens of an MSAL answer from every later log line, whatever logs them."""
+    for key in ("access_token", "refresh_token", "id_token"):
+        logsetup.register_secret(result.get(key))
 
 
 def _first_line(text: Any) -> str:

@@ -1,24 +1,41 @@
-"""Open the database named by the config and bring its schema up to date.
+"""Open the database named by the config, bring its schema up to date, explain its failures.
 
 SQLite (the default) runs in WAL mode with foreign keys on and a busy timeout, so a reader such
 as ``followupd status`` never blocks the daemon and never sees a half-written transaction.
-The schema is owned by Alembic from the first release and upgraded automatically at start.
+Every session transaction is a real SQLite transaction (``BEGIN`` ... ``COMMIT``): the sqlite3
+module would otherwise start one only at the first write, so a savepoint opened after reads
+became the outer transaction and its release committed work the caller meant to roll back.
+The busy timeout is 10 s; ``?timeout=SECONDS`` in the URL changes it.
+
+The schema is owned by Alembic from the first release and upgraded automatically at start; a
+database written by a newer followupd, or by some other program, is refused untouched.
+
+Any failure of the database itself (locked, disk full, damaged file, server gone) surfaces as
+one :class:`StoreError` naming the file (or server) and what is wrong, raised from SQLAlchemy's
+``handle_error`` hook so that every query and commit anywhere is covered. Callers never see a
+driver exception and a failed transaction is rolled back whole: nothing recorded is lost.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from daemon import __version__, faults
 from daemon.errors import FollowupdError
 from daemon.paths import private_dir
 
@@ -31,13 +48,141 @@ class StoreError(FollowupdError):
     """The state database cannot be opened, read or written."""
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+BUSY_TIMEOUT = 10.0  # seconds a writer waits for another one before giving up
+# Below this much free space an I/O error of SQLite is a full disk (SQLite reports a failed
+# write as SQLITE_FULL, but a failed -shm or -wal creation as a plain SQLITE_IOERR).
+FULL_BELOW = 1 << 20
+
+# SQLite's primary result codes (sqlite3.h) and what each means for the user.
+_SQLITE_HINTS = {
+    3: "cannot open {where}: permission denied ({detail}); check the owner and mode of the file "
+    "and its folder",
+    5: "{where} is locked: another program has held it for more than {timeout:g} s ({detail}); "
+    "nothing was written and nothing recorded was lost; try again when that program is done",
+    8: "cannot write {where}: it is read-only ({detail}); check the owner and mode of the file "
+    "and its folder; nothing recorded was lost",
+    10: "cannot read or write {where}: the disk reported an error ({detail}); nothing recorded "
+    "was lost",
+    11: "{where} is damaged or is not a followupd state file ({detail}); restore it from a "
+    "backup, or move it aside to start over with an empty state",
+    13: "cannot write {where}: the disk is full ({detail}); nothing recorded was lost: free some "
+    "space and followupd carries on where it stopped",
+    14: "cannot open {where} ({detail}); check that its folder exists and is writable",
+}
+_SQLITE_HINTS[6] = _SQLITE_HINTS[5]  # SQLITE_LOCKED
+_SQLITE_HINTS[26] = _SQLITE_HINTS[11]  # SQLITE_NOTADB
+# SQLITE_BUSY_SNAPSHOT: another process wrote between this transaction's first read and its
+# first write (WAL cannot let a writer start from an outdated snapshot); no waiting helps.
+_SNAPSHOT_HINT = (
+    "{where} was changed by another program (another followupd command?) while this one was "
+    "working ({detail}); nothing was written and nothing recorded was lost; the work is done "
+    "again at the next run"
+)
+
+
+def describe(url: URL) -> str:
+    """How messages name the database: the file for SQLite, the URL without password otherwise."""
+    if url.get_backend_name() == "sqlite":
+        name = url.database or ":memory:"
+        return f"state database {name}" if name == ":memory:" else f"state database file {name}"
+    return f"database {url.render_as_string(hide_password=True)}"
+
+
+def explain(
+    where: str,
+    err: BaseException,
+    timeout: float = BUSY_TIMEOUT,
+    *,
+    folder: Path | None = None,
+    connecting: bool = False,
+    disconnected: bool = False,
+) -> str:
+    """One line saying what is wrong with the database, from a driver exception."""
+    detail = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    if isinstance(err, sqlite3.Error):
+        full = getattr(err, "sqlite_errorcode", None) or 0
+        code = full & 0xFF
+        if full == 517:
+            return _SNAPSHOT_HINT.format(where=where, detail=f"SQLite: {detail}")
+        if code == 10 and folder is not None and _free_space(folder) < FULL_BELOW:
+            code = 13
+        hint = _SQLITE_HINTS.get(code, "{where}: {detail}")
+        return hint.format(where=where, detail=f"SQLite: {detail}", timeout=timeout)
+    if connecting:
+        return f"cannot connect to {where} ({detail})"
+    if disconnected:
+        return f"lost the connection to {where} ({detail})"
+    if getattr(err, "sqlstate", None) == "53100":  # PostgreSQL disk_full
+        return (
+            f"cannot write {where}: the server's disk is full ({detail}); nothing recorded was lost"
+        )
+    return f"{where}: {detail}"
+
+
+def _free_space(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return FULL_BELOW
+
+
+def _sqlite_pragmas(timeout: float) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Transactions are begun by us (see _sqlite_begin), not by the sqlite3 module.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        (mode,) = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+        if mode.lower() not in ("wal", "memory"):
+            log.warning("SQLite refused WAL mode (journal_mode is %s); readers may wait", mode)
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def _raise_store_error(where: str, timeout: float, folder: Path | None) -> Any:
+    """A ``handle_error`` hook: a failure of the database itself becomes a StoreError.
+
+    Only operational failures are turned (locked, full, damaged, unreachable); integrity and
+    programming errors stay what they are, since they are bugs to be seen with their traceback.
+    The pool's liveness ping is left alone so that it can replace a dead connection quietly.
+    """
+
+    def hook(ctx: ExceptionContext) -> None:
+        if ctx.is_pre_ping or type(ctx.sqlalchemy_exception) not in (
+            OperationalError,
+            DatabaseError,
+        ):
+            return
+        raise StoreError(
+            explain(
+                where,
+                ctx.original_exception,
+                timeout,
+                folder=folder,
+                connecting=ctx.connection is None,
+                disconnected=ctx.is_disconnect,
+            )
+        )
+
+    return hook
+
+
+def _create_private(path: Path) -> None:
+    """Create an SQLite file owner-only: SQLite gives its -wal and -shm files the same mode."""
+    try:
+        private_dir(path.parent)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError as err:
+        raise StoreError(
+            f"cannot create state database file {path}: {err.strerror} ({err.filename})"
+        ) from err
 
 
 def open_engine(url: str) -> Engine:
@@ -46,16 +191,32 @@ def open_engine(url: str) -> Engine:
     except ArgumentError as err:
         raise StoreError(f"database URL {url!r}: expected an SQLAlchemy URL") from err
     kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            private_dir(Path(parsed.database).parent)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    timeout = BUSY_TIMEOUT
+    folder = None  # of an SQLite file: where free space is looked at when a write fails
+    if sqlite:
+        try:
+            timeout = float(parsed.query.get("timeout", BUSY_TIMEOUT))  # type: ignore[arg-type]
+        except ValueError:
+            raise StoreError(
+                f"database URL {url!r}: timeout: expected a number of seconds"
+            ) from None
+        if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+            path = Path(parsed.database)
+            folder = path.parent
+            if not path.exists():
+                _create_private(path)
         # The daemon uses one worker thread, `status` another process: no pooling tricks needed.
-        kwargs["connect_args"] = {"timeout": 10}
+        kwargs["connect_args"] = {"timeout": timeout}
     else:
         kwargs["pool_pre_ping"] = True
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            kwargs["connect_args"] = {"connect_timeout": 10}  # a silent host must not hang a poll
     engine = create_engine(parsed, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "handle_error", _raise_store_error(describe(parsed), timeout, folder))
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas(timeout))
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -67,32 +228,51 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Apply pending migrations (a no-op when the schema is current)."""
+    """Apply pending migrations (a no-op when the schema is current), all in one transaction."""
     try:
         command.upgrade(alembic_config(engine), revision)
+    except CommandError as err:
+        raise StoreError(f"{describe(engine.url)}: cannot upgrade the schema: {err}") from err
     except (OperationalError, DatabaseError, sqlite3.DatabaseError) as err:
         raise StoreError(
-            f"database {engine.url.render_as_string()}: cannot upgrade schema: {_short(err)}"
+            f"{describe(engine.url)}: cannot upgrade the schema: {_short(err)}"
         ) from err
 
 
+def check_schema(engine: Engine) -> None:
+    """Refuse a database this followupd must not touch: one a newer version wrote (its schema
+    may mean something this code does not know), or one that belongs to another program."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+        tables = set(inspect(conn).get_table_names())
+    known = {rev.revision for rev in script.walk_revisions()}
+    newer = sorted(set(current) - known)
+    where = describe(engine.url)
+    if newer:
+        raise StoreError(
+            f"{where}: this state was written by a newer followupd (schema revision "
+            f"{', '.join(newer)}; followupd {__version__} knows revisions up to "
+            f"{script.get_current_head()}). Upgrade followupd to use it; it was not changed"
+        )
+    if tables and "alembic_version" not in tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(
+            f"{where} is not a followupd state database: it holds tables of another program "
+            f"({shown}) and no followupd schema version. Point [daemon].database at a new or "
+            "empty database; this one was not changed"
+        )
+
+
 def open_store(url: str) -> sessionmaker[Session]:
-    """Open, migrate and return a session factory. Raises :class:`StoreError` with the cause."""
+    """Open, check, migrate and return a session factory. Raises :class:`StoreError`."""
     engine = open_engine(url)
-    try:
-        with engine.connect() as conn:
-            inspect(conn).get_table_names()
-    except (OperationalError, DatabaseError) as err:
-        raise StoreError(f"database {_safe_url(url)}: cannot open: {_short(err)}") from err
+    check_schema(engine)
     migrate(engine)
-    return sessionmaker(engine, expire_on_commit=False)
-
-
-def _safe_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<invalid URL>"
+    factory = sessionmaker(engine, expire_on_commit=False)
+    if faults.active():  # crash-safety tests only (FOLLOWUPD_FAULTS); see daemon/faults.py
+        faults.watch_sessions(factory)
+    return factory
 
 
 def _short(err: Exception) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -124,7 +125,10 @@ class Process(Base):
 
 class Interview(Base):
     __tablename__ = "interviews"
-    __table_args__ = (UniqueConstraint("account", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("account", "event_id"),
+        Index("ix_interviews_account_start_at", "account", "start_at"),  # the sync window
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(100))
@@ -173,7 +177,10 @@ class Interviewer(Base):
 
 class FollowUp(Base):
     __tablename__ = "followups"
-    __table_args__ = (UniqueConstraint("interview_id", "interviewer_id", "kind", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("interview_id", "interviewer_id", "kind", "seq"),
+        Index("ix_followups_state_due_at", "state", "due_at"),  # the due-work query
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(500), unique=True)
@@ -210,6 +217,7 @@ class Transition(Base):
     """Every state change of a follow-up, with its reason: the history ``status`` can show."""
 
     __tablename__ = "transitions"
+    __table_args__ = (Index("ix_transitions_followup_id", "followup_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id"))

@@ -1,0 +1,350 @@
+"""Schema upgrades keep every row, and a state the running followupd cannot understand is refused.
+
+A database is created at revision 0001 with Alembic itself, filled through plain SQL with what
+a user's state looks like after a few weeks (follow-ups in every state, cursors, history,
+problems), then opened by the daemon exactly as at start (``open_store``), which upgrades it.
+Every row must come out identical, and the daemon must carry on with that state: draft what is
+due, leave alone what is finished, never create a follow-up twice. On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner
+from sqlalchemy import Engine, MetaData, inspect, text
+
+from daemon import __version__
+from daemon.cli import main
+from daemon.planner import followup_key
+from daemon.store.database import (
+    MIGRATIONS,
+    StoreError,
+    alembic_config,
+    open_engine,
+    open_store,
+)
+from tests.harness import Event, Person, World
+
+START = datetime(2026, 1, 14, 9, 0, tzinfo=UTC)  # Acme, Wednesday 10:00 in Berlin
+EARLIER = datetime(2026, 1, 7, 14, 0, tzinfo=UTC)  # Globex, a week before
+JANE = Person("Jane Smith", "jane@acme.example")
+RAJ = Person("Raj Patel", "raj@acme.example")
+MARIA = Person("Maria Garcia", "maria@globex.example")
+ACME = Event(
+    "acme-1",
+    START,
+    60,
+    "Interview: Acme (Backend Engineer)",
+    [JANE, RAJ],
+    description="Jane: the billing migration to event sourcing",
+)
+GLOBEX = Event("globex-1", EARLIER, 45, "Interview with Globex", [MARIA])
+HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def at(hours: float) -> datetime:
+    return START + timedelta(hours=hours)
+
+
+def key(event: str, email: str, kind: str, seq: int = 1) -> str:
+    return followup_key("home", event, email, kind, seq)
+
+
+def followup(
+    id_: int, interview: int, person: int, event: str, email: str, kind: str, state: str,
+    due: datetime, **extra: Any,
+) -> dict[str, Any]:  # fmt: skip
+    row = {
+        "id": id_, "key": key(event, email, kind), "interview_id": interview,
+        "interviewer_id": person, "kind": kind, "seq": 1, "state": state, "reason": None,
+        "due_at": due, "attempts": 0, "last_error": None, "draft_id": None, "thread_id": None,
+        "message_id": None, "subject": None, "drafted_at": None, "sent_at": None,
+        "sent_message_id": None, "sent_provider_id": None, "sent_references": [],
+        "created_at": EARLIER, "updated_at": EARLIER,
+    }  # fmt: skip
+    row.update(extra)
+    return row
+
+
+# What a few weeks of use leave behind: Globex is over (thank-you sent, a human replied, so the
+# inquiry was cancelled); for Acme, Jane's thank-you is due, Raj's was being created when the
+# machine went down (``creating``), Jane's inquiry waits for next week.
+ROWS: dict[str, list[dict[str, Any]]] = {
+    "accounts": [
+        {"name": "home", "status": "ok", "last_poll_at": at(-1), "last_success_at": at(-1),
+         "last_error": None, "fix": None, "backoff_until": None, "failures": 0},
+        {"name": "old-work", "status": "needs_reauth", "last_poll_at": EARLIER,
+         "last_success_at": None, "last_error": "token revoked",
+         "fix": "followupd auth old-work", "backoff_until": None, "failures": 3},
+    ],
+    "sync_cursors": [
+        {"account": "home", "kind": "calendar", "value": "fingerprint:3f2a", "updated_at": at(-1)},
+        {"account": "home", "kind": "mail", "value": None, "updated_at": at(-1)},
+    ],
+    "problems": [
+        {"id": 1, "account": "home", "source": "calendar", "item": "cal/broken.ics",
+         "message": "not an iCalendar file: expected BEGIN:VCALENDAR", "first_seen": EARLIER,
+         "last_seen": at(-1), "count": 12},
+    ],
+    "processes": [
+        {"id": 1, "account": "home", "company_key": "acme", "company": "Acme",
+         "domains": ["acme.example"], "state": "active", "reason": None, "replied_at": None,
+         "created_at": EARLIER, "updated_at": EARLIER},
+        {"id": 2, "account": "home", "company_key": "globex", "company": "Globex",
+         "domains": ["globex.example"], "state": "replied", "reason": "reply from Maria",
+         "replied_at": EARLIER + timedelta(days=2), "created_at": EARLIER,
+         "updated_at": EARLIER + timedelta(days=2)},
+    ],
+    "interviews": [
+        {"id": 1, "account": "home", "event_id": "acme-1", "series_id": None, "calendar": "",
+         "title": ACME.summary, "company": "Acme", "role": "Backend Engineer",
+         "start_at": START, "end_at": at(1), "timezone": None, "organizer": JANE.email,
+         "status": "active", "reason": "title keyword 'interview'",
+         "notes": ["note: ask about the on-call rota"], "main_contact": None,
+         "decision_expected": None, "process_id": 1, "created_at": EARLIER,
+         "updated_at": EARLIER},
+        {"id": 2, "account": "home", "event_id": "globex-1", "series_id": None,
+         "calendar": "", "title": GLOBEX.summary, "company": "Globex", "role": None,
+         "start_at": EARLIER, "end_at": EARLIER + timedelta(minutes=45), "timezone": None,
+         "organizer": MARIA.email, "status": "active", "reason": "title keyword 'interview'",
+         "notes": [], "main_contact": MARIA.email,
+         "decision_expected": datetime(2026, 1, 30).date(), "process_id": 2,
+         "created_at": EARLIER, "updated_at": EARLIER},
+    ],
+    "interviewers": [
+        {"id": 1, "interview_id": 1, "email": JANE.email, "name": JANE.name,
+         "is_organizer": True, "active": True, "notes": ["note: event sourcing"]},
+        {"id": 2, "interview_id": 1, "email": RAJ.email, "name": RAJ.name,
+         "is_organizer": False, "active": True, "notes": []},
+        {"id": 3, "interview_id": 2, "email": MARIA.email, "name": MARIA.name,
+         "is_organizer": True, "active": True, "notes": []},
+    ],
+    "followups": [
+        followup(1, 1, 1, "acme-1", JANE.email, "thank_you", "scheduled", at(2)),
+        followup(2, 1, 2, "acme-1", RAJ.email, "thank_you", "creating", at(2), attempts=1),
+        followup(3, 1, 1, "acme-1", JANE.email, "status_inquiry", "scheduled", at(24 * 7)),
+        followup(4, 2, 3, "globex-1", MARIA.email, "thank_you", "done",
+                 EARLIER + timedelta(hours=2), reason="you sent it",
+                 draft_id="1767801600.M1P1.host", message_id="<a1@followupd>",
+                 subject="Thank you – Globex interview",
+                 drafted_at=EARLIER + timedelta(hours=2),
+                 sent_at=EARLIER + timedelta(hours=3), sent_message_id="<s1@example.org>",
+                 sent_references=["<a1@followupd>"]),
+        followup(5, 2, 3, "globex-1", MARIA.email, "status_inquiry", "cancelled",
+                 EARLIER + timedelta(days=7), reason="reply from maria@globex.example"),
+    ],
+    "transitions": [
+        {"id": 1, "followup_id": 4, "at": EARLIER, "from_state": None,
+         "to_state": "scheduled", "reason": "planned"},
+        {"id": 2, "followup_id": 4, "at": EARLIER + timedelta(hours=2),
+         "from_state": "scheduled", "to_state": "drafted", "reason": "drafted"},
+        {"id": 3, "followup_id": 4, "at": EARLIER + timedelta(hours=4),
+         "from_state": "drafted", "to_state": "done", "reason": "you sent it"},
+        {"id": 4, "followup_id": 5, "at": EARLIER + timedelta(days=2),
+         "from_state": "scheduled", "to_state": "cancelled",
+         "reason": "reply from maria@globex.example"},
+        {"id": 5, "followup_id": 2, "at": at(2), "from_state": "scheduled",
+         "to_state": "creating", "reason": "due"},
+    ],
+}  # fmt: skip
+ORDER = list(ROWS)  # parents before children
+
+
+def fill(engine: Engine) -> None:
+    """Insert ROWS with plain INSERT statements on the reflected 0001 tables."""
+    meta = MetaData()
+    with engine.begin() as conn:
+        meta.reflect(conn)
+        for table in ORDER:
+            conn.execute(meta.tables[table].insert(), ROWS[table])
+        if conn.dialect.name == "postgresql":  # explicit ids: move the sequences past them
+            for table in ORDER:
+                if "id" in meta.tables[table].c:
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f"(SELECT max(id) FROM {table}))"
+                        )
+                    )
+
+
+def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of ROWS, in primary-key order, as the driver returns them."""
+    meta = MetaData()
+    with engine.connect() as conn:
+        meta.reflect(conn, only=ORDER)
+        return {
+            name: [
+                tuple(row)
+                for row in conn.execute(
+                    meta.tables[name].select().order_by(*meta.tables[name].primary_key.columns)
+                )
+            ]
+            for name in ORDER
+        }
+
+
+def revision(engine: Engine) -> tuple[str, ...]:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_heads()
+
+
+def state_at_0001(db_url: str) -> Engine:
+    engine = open_engine(db_url)
+    command.upgrade(alembic_config(engine), "0001")
+    assert revision(engine) == ("0001",)
+    fill(engine)
+    return engine
+
+
+def test_the_upgrade_keeps_every_row_and_the_daemon_carries_on(tmp_path: Path, db_url: str) -> None:
+    old = state_at_0001(db_url)
+    before = dump(old)
+    assert {name: len(rows) for name, rows in before.items()} == {
+        name: len(rows) for name, rows in ROWS.items()
+    }
+
+    world = World(tmp_path, db_url)  # the daemon starts: open_store upgrades
+    engine = world.engine.sessions.kw["bind"]
+    assert revision(engine) == (HEAD,) and HEAD != "0001"
+    assert dump(engine) == before  # not one value changed
+    indexes = {
+        table: {ix["name"] for ix in inspect(engine).get_indexes(table)}
+        for table in ("followups", "interviews", "transitions")
+    }
+    assert "ix_followups_state_due_at" in indexes["followups"]
+    assert "ix_interviews_account_start_at" in indexes["interviews"]
+    assert "ix_transitions_followup_id" in indexes["transitions"]
+
+    world.add(ACME)
+    world.add(GLOBEX)
+    world.tick(at(2) + timedelta(minutes=5))
+
+    # Jane's due thank-you and Raj's interrupted one are drafted, once each, with their keys.
+    drafts = sorted((str(d["To"]), d["X-Followupd-Key"]) for d in world.drafts())
+    assert drafts == [
+        (f"{JANE.name} <{JANE.email}>", key("acme-1", JANE.email, "thank_you")),
+        (f"{RAJ.name} <{RAJ.email}>", key("acme-1", RAJ.email, "thank_you")),
+    ]
+    states = {fu.id: (fu.key, fu.state) for fu in world.followups()}
+    assert states == {
+        1: (key("acme-1", JANE.email, "thank_you"), "drafted"),
+        2: (key("acme-1", RAJ.email, "thank_you"), "drafted"),
+        3: (key("acme-1", JANE.email, "status_inquiry"), "scheduled"),
+        4: (key("globex-1", MARIA.email, "thank_you"), "done"),
+        5: (key("globex-1", MARIA.email, "status_inquiry"), "cancelled"),
+    }
+    after = dump(engine)
+    assert [row[0] for row in after["interviews"]] == [1, 2]  # no interview twice
+    assert after["problems"] == before["problems"]
+    assert after["transitions"][: len(before["transitions"])] == before["transitions"]
+    assert ("old-work", "needs_reauth") in {(r[0], r[1]) for r in after["accounts"]}
+    globex = [row for row in after["followups"] if row[0] in (4, 5)]
+    assert globex == [row for row in before["followups"] if row[0] in (4, 5)]
+
+    # A second start finds the schema current and changes nothing.
+    world.restart()
+    assert dump(world.engine.sessions.kw["bind"]) == after
+
+
+def test_the_indexes_serve_the_due_work_query(tmp_path: Path) -> None:
+    """On SQLite, the planner really uses them (a PostgreSQL planner ignores indexes on tiny
+    tables, so there the test above only checks that they exist)."""
+    sessions = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    with sessions.kw["bind"].connect() as conn:
+
+        def plan(sql: str) -> str:
+            return " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+
+        due = plan(
+            "SELECT due_at FROM followups WHERE state IN ('scheduled', 'creating') "
+            "AND due_at <= '2026-01-14 12:00:00' ORDER BY due_at"
+        )
+        window = plan(
+            "SELECT id FROM interviews WHERE account = 'home' AND status = 'active' "
+            "AND start_at >= '2026-01-01' AND start_at < '2026-03-01'"
+        )
+        history = plan("SELECT count(*) FROM transitions WHERE followup_id = 7")
+    assert "SEARCH followups USING COVERING INDEX ix_followups_state_due_at" in due
+    assert "SEARCH interviews USING INDEX ix_interviews_account_start_at" in window
+    assert "SEARCH transitions USING COVERING INDEX ix_transitions_followup_id" in history
+
+
+def test_downgrade_and_upgrade_again_keep_the_rows(db_url: str) -> None:
+    engine = state_at_0001(db_url)
+    before = dump(engine)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "head")
+    command.downgrade(cfg, "0001")
+    assert revision(engine) == ("0001",)
+    command.upgrade(cfg, "head")
+    assert dump(engine) == before
+
+
+NEWER = (
+    "this state was written by a newer followupd (schema revision 0099; followupd "
+    f"{__version__} knows revisions up to {HEAD}). Upgrade followupd to use it; it was not changed"
+)
+
+
+def test_a_state_from_a_newer_followupd_is_refused_untouched(tmp_path: Path, db_url: str) -> None:
+    world = World(tmp_path, db_url)
+    world.add(ACME)
+    world.tick(at(2))
+    engine = world.engine.sessions.kw["bind"]
+    with engine.begin() as conn:  # what followupd 2.x would leave behind
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+        conn.execute(text("CREATE TABLE reminders (id INTEGER PRIMARY KEY, note TEXT)"))
+    before = dump(engine)
+
+    with pytest.raises(StoreError) as raised:
+        open_store(db_url)
+    where = (
+        f"state database file {db_url.removeprefix('sqlite:///')}"
+        if db_url.startswith("sqlite")
+        else f"database {engine.url.render_as_string(hide_password=True)}"
+    )
+    assert str(raised.value) == f"{where}: {NEWER}"
+
+    runner = CliRunner(env={"COLUMNS": "1000"})
+    for args in (["status"], ["run", "--once"]):
+        result = runner.invoke(main, ["--config", str(world.config_path), *args])
+        assert result.exit_code == 1, result.output
+        assert result.stderr == f"followupd: {where}: {NEWER}\n"
+    assert revision(engine) == ("0099",)
+    assert dump(engine) == before
+
+
+def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "places.sqlite"
+    engine = open_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)"))
+        conn.execute(text("INSERT INTO moz_places (url) VALUES ('https://example.org/')"))
+    with pytest.raises(StoreError) as raised:
+        open_store(f"sqlite:///{path}")
+    assert str(raised.value) == (
+        f"state database file {path} is not a followupd state database: it holds tables of "
+        "another program (moz_places) and no followupd schema version. Point [daemon].database "
+        "at a new or empty database; this one was not changed"
+    )
+    with engine.connect() as conn:
+        assert inspect(conn).get_table_names() == ["moz_places"]
+
+
+def test_the_models_and_the_migrations_agree(db_url: str) -> None:
+    """A change to the models without its migration fails here, not in a user's upgrade."""
+    from alembic.autogenerate import compare_metadata
+
+    from daemon.store.models import Base
+
+    engine = open_store(db_url).kw["bind"]
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
