@@ -38,6 +38,7 @@ from daemon.planner import Planner
 from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
 from daemon.store import repository as repo
+from daemon.store.database import StoreError
 from daemon.store.models import FollowUp
 from daemon.store.repository import transition
 
@@ -107,7 +108,15 @@ class Engine:
         self._progress()
         if self.stopping:
             return
-        tracker.check_replies(session, now)
+        try:
+            tracker.check_replies(session, now)
+        except CursorExpired as err:
+            # As with calendars: forget the mailbox's cursor and read again from the start
+            # (Gmail keeps its history about a week). Without this, every later poll would
+            # fail on the same stored cursor.
+            log.info("%s: mail cursor expired (%s); reading the mailbox again", account.name, err)
+            repo.set_cursor(session, account.name, "mail", None, now)
+            tracker.check_replies(session, now)
         session.commit()
 
     def _sync_calendar(
@@ -126,6 +135,8 @@ class Engine:
         try:
             for event in changes.events:
                 planner.apply_event(session, event, now)
+        except StoreError:
+            raise  # the database failed, not an event
         except Exception:
             # A bug met by one event must not stall the whole calendar: redo the batch with a
             # savepoint per event and skip (and record) the ones that fail.
@@ -150,6 +161,8 @@ class Engine:
             try:
                 with session.begin_nested():
                     planner.apply_event(session, event, now)
+            except StoreError:
+                raise
             except Exception as err:
                 log.exception("event %s", event.id)
                 planner.preload(session)  # drop what the failed event left in the caches
@@ -211,7 +224,11 @@ class Engine:
         work: Callable[[Connection, Session, datetime], None],
         poll: bool = True,
     ) -> None:
-        """Run ``work`` for one account; turn its failure into that account's visible state."""
+        """Run ``work`` for one account; turn its failure into that account's visible state.
+
+        A :class:`StoreError` (database locked, full, damaged, unreachable) is not the account's
+        failure and is raised: the poll stops, the transaction of the unit is rolled back.
+        """
         name = connection.account.name
         now = self.clock.now()
         with self.sessions() as session:
@@ -231,6 +248,10 @@ class Engine:
             session.commit()
             try:
                 work(connection, session, now)
+            except StoreError:
+                # The database failed, not the account: nothing can be recorded about it, and
+                # the other accounts would fail the same way. The caller reports it once.
+                raise
             except FollowupdError as err:
                 session.rollback()
                 state = repo.account_state(session, name)

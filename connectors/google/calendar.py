@@ -25,7 +25,8 @@ from typing import Any
 from connectors.google.errors import Gone, NotFound
 from connectors.google.events import SKIPPED_EVENT_TYPES, event_id, item_name, to_event
 from connectors.google.http import GoogleSession
-from daemon.errors import BadItem, ConnectorError, CursorExpired
+from connectors.google.paging import pages
+from daemon.errors import BadItem, ConnectorError, CursorExpired, InvalidResponse
 from daemon.protocols import AccountContext, CalendarChanges, CalendarEvent, Problem
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 CURSOR_VERSION = 1
 AHEAD_SLACK = timedelta(days=7)  # how far past the window a full sync reaches
 PAGE_SIZE = 250  # Google's default; a hint, the server may return fewer
+# Page limits (connectors/google/paging.py): far above a real calendar's needs.
+EVENT_PAGES = 200  # 50 000 events at full pages
+CALENDAR_LIST_PAGES = 20
 
 
 class GoogleCalendar:
@@ -76,22 +80,22 @@ class GoogleCalendar:
 
     def _calendar_list(self) -> dict[str, str]:
         found: dict[str, str] = {}
-        token = None
-        while True:
-            page = self.session.execute(
-                self.session.service("calendar").calendarList().list(pageToken=token),
-                "Google Calendar calendarList.list",
-            )
-            for entry in page.get("items") or []:
-                if not isinstance(entry, dict) or not entry.get("id"):
+        what = "Google Calendar calendarList.list"
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            request = self.session.service("calendar").calendarList().list(pageToken=token)
+            return self.session.execute(request, what)
+
+        for page in pages(fetch, what, CALENDAR_LIST_PAGES):
+            entries = page.get("items") or []
+            for entry in entries if isinstance(entries, list) else []:
+                if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
                     continue
                 for name in (entry.get("summaryOverride"), entry.get("summary")):
                     if isinstance(name, str) and name:
                         found.setdefault(name, entry["id"])
                         found.setdefault(name.casefold(), entry["id"])
-            token = page.get("nextPageToken")
-            if not token:
-                return found
+        return found
 
     # -- protocol ----------------------------------------------------------------------------
 
@@ -175,7 +179,8 @@ class GoogleCalendar:
         events: dict[str, CalendarEvent],
         problems: list[Problem],
     ) -> str | None:
-        if isinstance(raw, dict) and raw.get("eventType") in SKIPPED_EVENT_TYPES:
+        kind = raw.get("eventType") if isinstance(raw, dict) else None
+        if isinstance(kind, str) and kind in SKIPPED_EVENT_TYPES:
             return None
         try:
             event = to_event(raw, cal_id, label, zone)
@@ -188,25 +193,26 @@ class GoogleCalendar:
     def _pages(self, cal_id: str, label: str, params: dict[str, Any]) -> tuple[list[Any], str, str]:
         """All items of one listing, its nextSyncToken and the calendar's time zone."""
         items: list[Any] = []
-        token: str | None = None
-        while True:
-            page = self._list_page(cal_id, label, {**params, "pageToken": token})
-            batch = page.get("items") or []
+        last: dict[str, Any] = {}
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            return self._list_page(cal_id, label, {**params, "pageToken": token})
+
+        for last in pages(fetch, f"Google Calendar events.list of {label!r}", EVENT_PAGES):
+            batch = last.get("items") or []
             if not isinstance(batch, list):
-                raise ConnectorError(
+                raise InvalidResponse(
                     f"Google Calendar {label!r}: 'items' is {type(batch).__name__}, not a list"
                 )
             items.extend(batch)
-            token = page.get("nextPageToken")
-            if token:
-                continue
-            sync = page.get("nextSyncToken")
-            if not isinstance(sync, str) or not sync:
-                raise ConnectorError(
-                    f"Google Calendar {label!r}: the last page has neither nextPageToken nor "
-                    "nextSyncToken"
-                )
-            return items, sync, str(page.get("timeZone") or self.ctx.timezone)
+        sync = last.get("nextSyncToken")
+        if not isinstance(sync, str) or not sync:
+            raise InvalidResponse(
+                f"Google Calendar {label!r}: the last page has neither nextPageToken nor "
+                "nextSyncToken"
+            )
+        zone = last.get("timeZone")
+        return items, sync, zone if isinstance(zone, str) and zone else self.ctx.timezone
 
     def _list_page(self, cal_id: str, label: str, params: dict[str, Any]) -> dict[str, Any]:
         args = {k: v for k, v in params.items() if v is not None}

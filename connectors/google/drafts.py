@@ -20,7 +20,8 @@ from typing import Any
 from connectors.google.draftlog import DraftLog
 from connectors.google.errors import NotFound
 from connectors.google.http import GoogleSession
-from connectors.google.mailmeta import header, internal_date, labels, reply_target
+from connectors.google.mailmeta import header, id_text, internal_date, labels, reply_target
+from connectors.google.paging import entries, pages
 from daemon.errors import BadItem, InvalidResponse
 from daemon.message import build_message, message_id_for
 from daemon.protocols import KEY_HEADER, DraftRef, DraftRequest, DraftState, DraftStatus
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SENT_PREFIX = "sent:"  # a ref found as an already-sent message (the draft id is long gone)
 SENT_SCAN = 25  # most recent sent messages looked at by find(), after all drafts
+DRAFT_PAGES = 100  # of 100 drafts each (connectors/google/paging.py)
 THREAD_HEADERS = ["Message-ID", "Subject", "References", "In-Reply-To", KEY_HEADER]
 
 
@@ -52,7 +54,7 @@ class GmailDrafts:
                     self._users.threads().get(userId="me", id=thread_id, format="minimal"),
                     "Gmail threads.get (before a reply draft)",
                 )
-                prior = [str(m.get("id")) for m in thread.get("messages") or [] if m.get("id")]
+                prior = [str(m["id"]) for m in entries(thread, "messages") if m.get("id")]
             except NotFound:
                 log.warning("thread %s is gone; the reply draft starts a new thread", thread_id)
                 thread_id = None
@@ -70,7 +72,7 @@ class GmailDrafts:
             raise InvalidResponse(
                 f"Gmail drafts.create for {request.key}: no draft id in the answer"
             )
-        made_thread = made.get("threadId") or thread_id
+        made_thread = id_text(made.get("threadId")) or thread_id
         if thread_id and made_thread != thread_id:
             log.warning(
                 "Gmail filed draft %s outside thread %s (subject or references differ)",
@@ -88,25 +90,24 @@ class GmailDrafts:
         if known is not None:
             # Created and confirmed by Gmail before the crash; draft_state tells what became of it.
             return DraftRef(id=known[0], thread_id=known[1].get("thread"), message_id=mid)
-        token = None
-        while True:
-            page = self.session.execute(
-                self._users.drafts().list(userId="me", maxResults=100, pageToken=token),
-                "Gmail drafts.list",
-            )
-            for item in page.get("drafts") or []:
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            request = self._users.drafts().list(userId="me", maxResults=100, pageToken=token)
+            return self.session.execute(request, "Gmail drafts.list")
+
+        for page in pages(fetch, "Gmail drafts.list", DRAFT_PAGES):
+            for item in entries(page, "drafts", "Gmail drafts.list"):
                 ref = self._match_draft(item, key, mid)
                 if ref is not None:
                     return ref
-            token = page.get("nextPageToken")
-            if not token:
-                break
         return self._match_sent(key, mid)
 
-    def _match_draft(self, item: Any, key: str, mid: str) -> DraftRef | None:
-        draft_id = item.get("id") if isinstance(item, dict) else None
-        if not draft_id:
-            return None
+    def _match_draft(self, item: dict[str, Any], key: str, mid: str) -> DraftRef | None:
+        # An entry or a draft that cannot be read is an error, never "not ours": taking it
+        # for "not ours" could create a second draft for the same key.
+        draft_id = id_text(item.get("id"))
+        if draft_id is None:
+            raise InvalidResponse(f"Gmail drafts.list: a draft without an id ({item!r:.80})")
         try:
             draft = self.session.execute(
                 self._users.drafts().get(userId="me", id=draft_id, format="metadata"),
@@ -114,10 +115,11 @@ class GmailDrafts:
             )
         except NotFound:
             return None  # deleted while we looked
-        message = draft.get("message") or {}
+        message = draft.get("message") if isinstance(draft.get("message"), dict) else {}
+        self._readable(message, f"Gmail drafts.get of draft {draft_id}", key)
         if header(message, KEY_HEADER) != key and (header(message, "Message-ID") or "") != mid:
             return None
-        thread_id = message.get("threadId")
+        thread_id = id_text(message.get("threadId"))
         prior: list[str] = []
         if thread_id:
             thread = self.session.execute(
@@ -125,7 +127,9 @@ class GmailDrafts:
                 "Gmail threads.get",
             )
             prior = [
-                m["id"] for m in thread.get("messages") or [] if m.get("id") != message.get("id")
+                str(m["id"])
+                for m in entries(thread, "messages")
+                if m.get("id") and m.get("id") != message.get("id")
             ]
         self.record.remember(draft_id, key, thread_id, prior)
         log.info("found draft %s for %s after an interruption", draft_id, key)
@@ -136,19 +140,33 @@ class GmailDrafts:
             self._users.messages().list(userId="me", labelIds=["SENT"], maxResults=SENT_SCAN),
             "Gmail messages.list (recent sent)",
         )
-        for item in page.get("messages") or []:
+        for item in entries(page, "messages", "Gmail messages.list (recent sent)"):
+            if not id_text(item.get("id")):
+                raise InvalidResponse(
+                    f"Gmail messages.list: a message without an id ({item!r:.80})"
+                )
             try:
-                message = self._metadata(item.get("id"))
+                message = self._metadata(item["id"])
             except NotFound:
                 continue
+            self._readable(message, f"Gmail messages.get of sent message {item['id']}", key)
             if header(message, KEY_HEADER) == key or header(message, "Message-ID") == mid:
-                log.info("draft for %s was already sent as message %s", key, message.get("id"))
+                log.info("draft for %s was already sent as message %s", key, item["id"])
                 return DraftRef(
-                    id=SENT_PREFIX + str(message.get("id")),
-                    thread_id=message.get("threadId"),
+                    id=SENT_PREFIX + str(item["id"]),
+                    thread_id=id_text(message.get("threadId")),
                     message_id=mid,
                 )
         return None
+
+    @staticmethod
+    def _readable(message: dict[str, Any], what: str, key: str) -> None:
+        payload = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("headers"), list):
+            raise InvalidResponse(
+                f"{what}: expected the message's headers; cannot tell whether it is the draft "
+                f"for {key}"
+            )
 
     def _metadata(self, message_id: Any) -> dict[str, Any]:
         return self.session.execute(
@@ -186,7 +204,7 @@ class GmailDrafts:
             )
         except NotFound:
             return DraftState(DraftStatus.GONE)
-        ours = self._ours(thread.get("messages") or [], ref, key)
+        ours = self._ours(entries(thread, "messages"), ref, key)
         if not ours:
             return DraftState(DraftStatus.GONE)
         return self._sent(min(ours, key=internal_date))
@@ -206,7 +224,9 @@ class GmailDrafts:
             return []  # without the record, an unmarked sent message cannot be told apart
         prior = set(entry.get("prior") or [])
         return [
-            m for m in sent if m.get("id") not in prior and header(m, KEY_HEADER) in (None, "", key)
+            m
+            for m in sent
+            if id_text(m.get("id")) not in prior and header(m, KEY_HEADER) in (None, "", key)
         ]
 
     @staticmethod

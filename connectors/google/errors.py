@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from googleapiclient.errors import HttpError
@@ -68,8 +69,9 @@ def failure_of(err: HttpError, now: datetime | None = None) -> GoogleFailure:
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
             reason = str(errors[0].get("reason") or "")
-        if not reason:
-            for detail in body.get("details") or []:
+        details = body.get("details")
+        if not reason and isinstance(details, list):
+            for detail in details:
                 if isinstance(detail, dict) and detail.get("reason"):
                     reason = str(detail["reason"])
                     break
@@ -82,6 +84,14 @@ def failure_of(err: HttpError, now: datetime | None = None) -> GoogleFailure:
         if match:
             retry_after = parse_retry_after(match.group(1), now)
     return GoogleFailure(status, reason, message, retry_after)
+
+
+def unreadable_failure(resp: Any, now: datetime) -> GoogleFailure:
+    """An error answer whose body could not be read: its status and headers still tell."""
+    status = int(getattr(resp, "status", 0) or 0)
+    header = resp.get("retry-after") if hasattr(resp, "get") else None
+    message = f"{getattr(resp, 'reason', '') or 'error'} (an error body of unexpected shape)"
+    return GoogleFailure(status, "", message, parse_retry_after(header, now))
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

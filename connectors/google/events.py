@@ -20,6 +20,16 @@ from daemon.protocols import Attendee, AttendeeKind, CalendarEvent, Response, Ro
 
 # Google event types that are never meetings with other people.
 SKIPPED_EVENT_TYPES = frozenset({"outOfOffice", "focusTime", "workingLocation", "birthday"})
+# What detection reads, by type: another type is a broken event (skipped and shown), not a
+# title "7" or an interview whose attendees silently vanished.
+SHAPES: dict[str, type] = {
+    **dict.fromkeys(
+        ("summary", "description", "location", "status", "eventType", "recurringEventId"), str
+    ),
+    "attendees": list,
+    "organizer": dict,
+    "extendedProperties": dict,
+}
 
 _RESPONSES = {
     "accepted": Response.ACCEPTED,
@@ -113,6 +123,27 @@ def to_event(raw: Any, calendar_id: str, label: str, calendar_zone: str) -> Cale
     name = item_name(calendar_id, raw)
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
         raise BadItem(name, "expected an event object with an 'id'")
+    for key, kind in SHAPES.items():
+        if raw.get(key) is not None and not isinstance(raw[key], kind):
+            expected = {str: "text", list: "a list", dict: "an object"}[kind]
+            raise BadItem(name, f"expected '{key}' to be {expected}, got {type(raw[key]).__name__}")
+    for entry in raw.get("attendees") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("email", ""), str):
+            # Dropping the attendee would look like "removed from the meeting".
+            raise BadItem(
+                name, f"expected each attendee to be an object with an email, got {entry!r:.60}"
+            )
+    try:
+        return _event(raw, calendar_id, label, calendar_zone, name)
+    except (TypeError, AttributeError, KeyError) as err:
+        # Any other field of an unexpected type deeper inside: skip this event (and say so),
+        # not the whole calendar.
+        raise BadItem(name, f"expected an event as Google documents it ({err})") from err
+
+
+def _event(
+    raw: dict[str, Any], calendar_id: str, label: str, calendar_zone: str, name: str
+) -> CalendarEvent:
     default_zone = zone(None, calendar_zone)
     try:
         start, all_day, tz_name = parse_time(raw.get("start"), "start", default_zone)

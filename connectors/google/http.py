@@ -26,9 +26,15 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from connectors.google import auth
-from connectors.google.errors import failure_of, translate
+from connectors.google.errors import failure_of, translate, unreadable_failure
 from connectors.google.retry import RetryPolicy
-from daemon.errors import ConnectorError, FollowupdError, InvalidResponse, TransientError
+from daemon.errors import (
+    AuthNeeded,
+    ConnectorError,
+    FollowupdError,
+    InvalidResponse,
+    TransientError,
+)
 from daemon.protocols import AccountContext
 
 log = logging.getLogger(__name__)
@@ -46,14 +52,21 @@ class NoResendHttp(httplib2.Http):
     httplib2 sends a request again, POST included, when the answer never arrives (it assumes a
     stale keep-alive connection). If Gmail had already created the draft, that resend would make
     a second one. Here a POST goes out once on a fresh connection; a lost answer is an error, and
-    the core looks the draft up by its key before it tries again.
+    the core looks the draft up by its key before it tries again. A GET keeps httplib2's one
+    resend, but a connection whose answer failed half-way is closed, not reused.
     """
 
     def _conn_request(
         self, conn: Any, request_uri: str, method: str, body: Any, headers: dict[str, str]
     ) -> tuple[httplib2.Response, bytes]:
         if method in ("GET", "HEAD"):
-            return super()._conn_request(conn, request_uri, method, body, headers)
+            try:
+                return super()._conn_request(conn, request_uri, method, body, headers)
+            except (OSError, http.client.HTTPException):
+                # httplib2 keeps the connection after a timeout or a body cut short; the next
+                # attempt would then fail on it too (a wasted retry) or read a stale answer.
+                conn.close()
+                raise
         headers = {**headers, "accept-encoding": "identity"}
         try:
             conn.close()
@@ -117,8 +130,11 @@ class GoogleSession:
     def execute(self, request: Any, what: str, *, retry: bool = True) -> dict[str, Any]:
         """Run one API request; ``retry=False`` for non-idempotent calls (draft creation)."""
 
+        answers: list[Any] = []  # the HTTP response of each attempt, before it is decoded
+        request.add_response_callback(answers.append)
+
         def attempt() -> dict[str, Any]:
-            return self._attempt(request, what)
+            return self._attempt(request, what, answers)
 
         try:
             result = self.policy.call(attempt, what) if retry else attempt()
@@ -130,14 +146,31 @@ class GoogleSession:
             )
         return result
 
-    def _attempt(self, request: Any, what: str) -> Any:
+    def _attempt(self, request: Any, what: str, answers: list[Any]) -> Any:
+        answers.clear()
         try:
             return request.execute(num_retries=0)
         except HttpError as err:
             # 404 and 410 become NotFound / Gone: the caller decides what they mean.
-            raise translate(failure_of(err), what, self.ctx.name, datetime.now(UTC)) from err
+            failure = translate(failure_of(err), what, self.ctx.name, datetime.now(UTC))
+            if isinstance(failure, AuthNeeded):
+                self._forget_credentials()
+            raise failure from err
+        except (AttributeError, TypeError) as err:
+            # googleapiclient itself fails to build its HttpError from an error body whose
+            # fields have unexpected types ('message' not a string): judge by the status.
+            if not answers or int(getattr(answers[-1], "status", 0) or 0) < 300:
+                raise InvalidResponse(
+                    f"{what}: Google's answer could not be read ({type(err).__name__}: {err})"
+                ) from err
+            now = datetime.now(UTC)
+            failure = unreadable_failure(answers[-1], now)
+            raise translate(failure, what, self.ctx.name, now) from err
         except RefreshError as err:
-            raise auth.refresh_failure(err, self.ctx) from err
+            failure = auth.refresh_failure(err, self.ctx)
+            if isinstance(failure, AuthNeeded):
+                self._forget_credentials()
+            raise failure from err
         except FollowupdError:
             raise
         except (TransportError, httplib2.HttpLib2Error, http.client.HTTPException, OSError) as err:
@@ -151,6 +184,15 @@ class GoogleSession:
             ) from err
         except ValueError as err:  # googleapiclient could not decode the body
             raise InvalidResponse(f"{what}: Google's answer is not a JSON object ({err})") from err
+
+    def _forget_credentials(self) -> None:
+        """Read the token file again on the next call: ``followupd auth`` may replace it while
+        the daemon runs, and the refused credentials in memory would otherwise stay in use
+        until a restart."""
+        self._creds = None
+        self._authed = None
+        self._services.clear()
+        self._saved_token = None
 
     def _persist_refreshed_token(self) -> None:
         creds = self._creds

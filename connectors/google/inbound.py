@@ -25,7 +25,15 @@ from typing import Any
 
 from connectors.google.errors import NotFound
 from connectors.google.http import GoogleSession
-from connectors.google.mailmeta import as_headers, decoded, header, internal_date, labels
+from connectors.google.mailmeta import (
+    as_headers,
+    decoded,
+    header,
+    id_text,
+    internal_date,
+    labels,
+)
+from connectors.google.paging import TooManyPages, entries, pages
 from daemon.autoreply import is_auto_reply
 from daemon.errors import BadItem, CursorExpired, InvalidResponse
 from daemon.protocols import AccountContext, InboundMessage, InboundMessages, Problem
@@ -35,6 +43,10 @@ log = logging.getLogger(__name__)
 OWN_LABELS = frozenset({"DRAFT", "SENT"})
 PAGE_SIZE = 100
 HISTORY_PAGE_SIZE = 500
+# Page limits (connectors/google/paging.py). Past HISTORY_PAGES the history is dropped for a
+# scan; a scan reads at most SCAN_PAGES pages, newest first.
+HISTORY_PAGES = 100
+SCAN_PAGES = 50
 
 
 class GmailInbound:
@@ -68,10 +80,13 @@ class GmailInbound:
         profile = self.session.execute(
             self._users.getProfile(userId="me"), "Gmail users.getProfile"
         )
-        value = profile.get("historyId")
-        if not value:
-            raise InvalidResponse("Gmail users.getProfile: no historyId in the answer")
-        return str(value)
+        value = _history_id(profile.get("historyId"))
+        if value is None:
+            raise InvalidResponse(
+                "Gmail users.getProfile: expected a historyId (a number) in the answer, got "
+                f"{profile.get('historyId')!r}"
+            )
+        return value
 
     # -- sources of message ids --------------------------------------------------------------
 
@@ -82,9 +97,9 @@ class GmailInbound:
                 "a full scan follows"
             )
         ids: dict[str, None] = {}
-        token = None
         latest = cursor
-        while True:
+
+        def fetch(token: str | None) -> dict[str, Any]:
             request = self._users.history().list(
                 userId="me",
                 startHistoryId=cursor,
@@ -93,24 +108,27 @@ class GmailInbound:
                 pageToken=token,
             )
             try:
-                page = self.session.execute(request, "Gmail history.list")
+                return self.session.execute(request, "Gmail history.list")
             except NotFound as err:
                 raise CursorExpired(
                     f"Gmail history from {cursor} is no longer available for account "
                     f"{self.ctx.name!r}; a full scan follows"
                 ) from err
-            for record in page.get("history") or []:
-                for added in record.get("messagesAdded") or []:
-                    message = added.get("message") if isinstance(added, dict) else None
-                    if not isinstance(message, dict) or not message.get("id"):
-                        continue
-                    if labels(message) & OWN_LABELS:
-                        continue  # our drafts, the user's sent mail: skip without a request
-                    ids[str(message["id"])] = None
-            latest = str(page.get("historyId") or latest)
-            token = page.get("nextPageToken")
-            if not token:
-                return list(ids), latest
+
+        try:
+            for page in pages(fetch, "Gmail history.list", HISTORY_PAGES):
+                for record in entries(page, "history"):
+                    for added in entries(record, "messagesAdded"):
+                        message = added.get("message")
+                        if not isinstance(message, dict) or not id_text(message.get("id")):
+                            continue
+                        if labels(message) & OWN_LABELS:
+                            continue  # our drafts, the user's sent mail: skip without a request
+                        ids[message["id"]] = None
+                latest = _history_id(page.get("historyId")) or latest
+        except TooManyPages as err:
+            raise CursorExpired(f"{err}; a full scan follows") from err
+        return list(ids), latest
 
     def _scan(self, since: datetime, watch: _Watch, out: InboundMessages) -> None:
         """Read messages newest first until a page reaches back past ``since``.
@@ -118,23 +136,33 @@ class GmailInbound:
         Without search, a date is only known per message; ``messages.list`` answers in Gmail's
         newest-first order, so the scan ends with the first page holding an older message.
         """
-        token = None
-        while True:
-            page = self.session.execute(
-                self._users.messages().list(userId="me", maxResults=PAGE_SIZE, pageToken=token),
-                "Gmail messages.list",
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            request = self._users.messages().list(
+                userId="me", maxResults=PAGE_SIZE, pageToken=token
             )
-            reached_back = False
-            for entry in page.get("messages") or []:
-                message = self._get(str(entry.get("id"))) if entry.get("id") else None
-                if message is None:
-                    continue
-                with contextlib.suppress(BadItem):  # _consider reports it as a problem
-                    reached_back = reached_back or internal_date(message) <= since
-                self._consider(message, since, watch, out)
-            token = page.get("nextPageToken")
-            if not token or reached_back:
-                return
+            return self.session.execute(request, "Gmail messages.list")
+
+        try:
+            for page in pages(fetch, "Gmail messages.list", SCAN_PAGES):
+                reached_back = False
+                for entry in entries(page, "messages"):
+                    message = self._get(entry["id"]) if id_text(entry.get("id")) else None
+                    if message is None:
+                        continue
+                    with contextlib.suppress(BadItem):  # _consider reports it as a problem
+                        reached_back = reached_back or internal_date(message) <= since
+                    self._consider(message, since, watch, out)
+                if reached_back:
+                    return
+        except TooManyPages as err:
+            out.problems.append(
+                Problem(
+                    "Gmail messages.list",
+                    f"{err}; only the newest {SCAN_PAGES * PAGE_SIZE} messages since "
+                    f"{since:%Y-%m-%d %H:%M} UTC were read",
+                )
+            )
 
     def _get(self, message_id: str) -> dict[str, Any] | None:
         try:
@@ -177,11 +205,18 @@ class GmailInbound:
                 sender=sender,
                 received_at=received,
                 subject=subject,
-                thread_id=message.get("threadId"),
+                thread_id=id_text(message.get("threadId")),
                 auto_reply=is_auto_reply(as_headers(message), subject),
                 excerpt=str(message.get("snippet") or ""),
             )
         )
+
+
+def _history_id(value: Any) -> str | None:
+    """A historyId as Gmail sends it (digits in a string; a number is accepted), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return value if isinstance(value, str) and value.isdigit() else None
 
 
 class _Watch:

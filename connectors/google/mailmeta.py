@@ -20,7 +20,7 @@ def header_pairs(message: dict[str, Any]) -> list[tuple[str, str]]:
     payload = message.get("payload") if isinstance(message, dict) else None
     headers = payload.get("headers") if isinstance(payload, dict) else None
     out = []
-    for entry in headers or []:
+    for entry in headers if isinstance(headers, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             out.append((entry["name"], str(entry.get("value") or "")))
     return out
@@ -53,7 +53,8 @@ def as_headers(message: dict[str, Any]) -> Message:
 
 
 def labels(message: dict[str, Any]) -> set[str]:
-    return {str(x) for x in message.get("labelIds") or []} if isinstance(message, dict) else set()
+    found = message.get("labelIds") if isinstance(message, dict) else None
+    return {x for x in found if isinstance(x, str)} if isinstance(found, list) else set()
 
 
 def internal_date(message: dict[str, Any]) -> datetime:
@@ -85,8 +86,13 @@ def reply_target(message: dict[str, Any]) -> ReplyTarget | None:
         return None
     return ReplyTarget(
         message_id=mid,
-        thread_id=message.get("threadId"),
-        provider_id=message.get("id"),
+        thread_id=id_text(message.get("threadId")),
+        provider_id=id_text(message.get("id")),
         subject=decoded(header(message, "Subject")),
         references=message_ids(header(message, "References")),
     )
+
+
+def id_text(value: object) -> str | None:
+    """An id as Google sends it (a non-empty string), or None for anything else."""
+    return value if isinstance(value, str) and value else None

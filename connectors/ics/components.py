@@ -17,6 +17,7 @@ from typing import Any
 from icalendar import Event
 from icalendar.prop import vBroken, vRecur
 
+from connectors.ics.rules import bad_interval
 from connectors.ics.timezones import aware
 
 _DATES = "a date (20250131) or date-time (20250131T090000Z)"
@@ -87,6 +88,13 @@ def check(event: Event, local: tzinfo) -> str | None:
             reason = broken[0].parse_error or "unreadable"
             return f"has an unreadable {name} ({reason}); expected {_ESSENTIAL[name.upper()]}"
         del event[name]  # e.g. a SEQUENCE beyond 32 bits: not worth losing the event for
+    for rule in values(event, "RRULE"):
+        interval = bad_interval(rule)
+        if interval is not None:  # dateutil would repeat DTSTART forever: the sync never ends
+            return (
+                f"has an RRULE with INTERVAL={interval}; expected a positive INTERVAL like"
+                " FREQ=WEEKLY;INTERVAL=2"
+            )
     start = event.get("DTSTART")
     if start is None:
         return f"has no DTSTART; expected {_DATES}"
@@ -102,17 +110,25 @@ def check(event: Event, local: tzinfo) -> str | None:
                 " expected DTEND at or after DTSTART"
             )
     duration = event.get("DURATION")
+    if end is None and isinstance(duration, list):
+        return "has more than one DURATION; expected one duration like PT1H"
     if end is None and duration is not None:
-        span = getattr(first(duration), "dt", None)
+        span = getattr(duration, "dt", None)
         if not isinstance(span, timedelta) or span < timedelta(0):
             return "has an unusable DURATION; expected a positive duration like PT1H"
     return None
 
 
 def _repair(event: Event) -> None:
-    """Fix the two breakages real exporters produce that lose no information when fixed:
-    an empty EXDATE/RDATE (excludes or adds nothing) and an RRULE with blanks in it
-    ("BYDAY=MO, TU" from Exchange/CDO)."""
+    """Fix the breakages that lose no information when fixed: an empty EXDATE/RDATE (excludes
+    or adds nothing), an RRULE with blanks in it ("BYDAY=MO, TU" from Exchange/CDO), and a
+    repeated SEQUENCE (the highest one counts; recurring-ical-events fails on a list)."""
+    sequences = values(event, "SEQUENCE")
+    if len(sequences) > 1:
+        numbers = [v for v in sequences if isinstance(v, int)]  # vBroken is a str
+        del event["SEQUENCE"]
+        if numbers:
+            event.add("SEQUENCE", max(numbers))
     for name in ("EXDATE", "RDATE"):
         found = values(event, name)
         kept = [v for v in found if not (isinstance(v, vBroken) and not str(v).strip())]

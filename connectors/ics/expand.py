@@ -24,6 +24,7 @@ from icalendar import Event
 from recurring_ical_events import EventAdapter, Occurrence, Series
 
 from connectors.ics.components import check, describe, first, series_key, text, values
+from connectors.ics.rules import never_repeats
 from connectors.ics.timezones import aware
 from daemon.protocols import Problem
 
@@ -100,6 +101,17 @@ def rule_steps(event: Event, horizon: datetime, local: tzinfo) -> tuple[int, str
         if steps > worst:
             worst, worst_rule = int(steps), f"FREQ={freq};INTERVAL={interval}"
     return worst, worst_rule
+
+
+def _drop_idle_rules(event: Event) -> None:
+    """Remove the RRULEs that never repeat; DTSTART (always an instance) stays."""
+    rules = values(event, "RRULE")
+    kept = [rule for rule in rules if not never_repeats(rule)]
+    if len(kept) < len(rules):
+        logger.debug("%s: dropped an RRULE that matches no day", describe(event))
+        del event["RRULE"]
+        for rule in kept:
+            event.add("RRULE", rule, encode=False)
 
 
 def _int(value: Any, default: int) -> int:
@@ -189,6 +201,9 @@ class Expansion:
         recurring = any(
             "RRULE" in a.event or "RDATE" in a.event or a.is_modification() for a in adapters
         )
+        for adapter in adapters:
+            if "RRULE" in adapter.event and not adapter.is_modification():
+                _drop_idle_rules(adapter.event)
         series = _Series(adapters)
         for occurrence in series.between(*self.window):
             adapter = cast(_Occurrence, occurrence).adapter

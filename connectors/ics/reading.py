@@ -84,6 +84,47 @@ def _unclosed(text: str) -> str | None:
     return stack[-1] if stack else None
 
 
+def _mend_vtimezones(text: str, notes: list[str]) -> str:
+    """Remove the two VTIMEZONE breakages that make icalendar reject the whole file.
+
+    icalendar hands every component closed by ``END:VTIMEZONE`` that has a TZID to the zone
+    cache, which fails on anything but a VTIMEZONE with exactly one TZID. So a second TZID
+    line in a VTIMEZONE is dropped, and an ``END:VTIMEZONE`` that closes no VTIMEZONE either
+    closes the component that is open instead (its BEGIN line was damaged) or, when only
+    VCALENDAR is open (the BEGIN line is missing), is dropped. The zone may then be unknown;
+    its times are read as floating, as for any unusable VTIMEZONE.
+    """
+    stack: list[str] = []
+    kept: list[str] = []
+    tzid_seen = dropping = False
+    for line in text.splitlines(keepends=True):
+        if line[:1] in (" ", "\t"):  # a folded continuation belongs to the line before
+            if not dropping:
+                kept.append(line)
+            continue
+        dropping = False
+        upper = line.strip().upper()
+        if upper.startswith("BEGIN:"):
+            stack.append(upper[6:])
+            tzid_seen = tzid_seen and stack[-1] != "VTIMEZONE"
+        elif upper == "END:VTIMEZONE" and stack and stack[-1] != "VTIMEZONE":
+            if stack[-1] == "VCALENDAR":
+                notes.append("skipped an END:VTIMEZONE line without BEGIN:VTIMEZONE")
+                continue
+            notes.append(f"END:VTIMEZONE read as END:{stack[-1]}")
+            line = f"END:{stack.pop()}\r\n"
+        elif upper.startswith("END:") and stack:
+            stack.pop()
+        elif stack[-1:] == ["VTIMEZONE"] and re.match(r"TZID[;:]", upper):
+            if tzid_seen:
+                notes.append("skipped a second TZID line in a VTIMEZONE")
+                dropping = True
+                continue
+            tzid_seen = True
+        kept.append(line)
+    return "".join(kept)
+
+
 def parse(data: bytes) -> ParsedFile:
     """Parse one file. Raises :class:`NotACalendar` when nothing in it can be used."""
     text = decode(data)
@@ -91,6 +132,8 @@ def parse(data: bytes) -> ParsedFile:
         raise NotACalendar("the file is empty")
     if not _BEGIN.search(text):
         raise NotACalendar("no BEGIN:VCALENDAR line found")
+    notes: list[str] = []
+    text = _mend_vtimezones(text, notes)
     with file_zones():
         try:
             components = _TolerantCalendar.from_ical(text, multiple=True)
@@ -99,7 +142,9 @@ def parse(data: bytes) -> ParsedFile:
         if not components:
             inside = _unclosed(text) or "VCALENDAR"
             raise NotACalendar(f"the file ends inside {inside} (END:{inside} missing)")
-        return _collect(components)
+        parsed = _collect(components)
+    parsed.notes[:0] = notes
+    return parsed
 
 
 def _collect(components: list[Any]) -> ParsedFile:

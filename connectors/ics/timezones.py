@@ -32,6 +32,8 @@ from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from icalendar.timezone.zoneinfo import ZONEINFO
 
+from connectors.ics.rules import bad_interval, never_repeats
+
 logger = logging.getLogger(__name__)
 
 # icalendar's provider and its cache are process-wide: one file at a time.
@@ -79,12 +81,36 @@ class _Zones(ZONEINFO):
 
     # ZONEINFO's own signature; icalendar's abstract base still shows an older one.
     def create_timezone(self, tz: Any) -> tzinfo:  # type: ignore[override]
+        reason = _unusable_rules(tz)
+        if reason:  # icalendar would expand the rule with dateutil, maybe forever
+            logger.info("ignoring VTIMEZONE %r: %s", str(tz.get("TZID", "")), reason)
+            return None  # type: ignore[return-value]
         try:
             return super().create_timezone(tz)
         except Exception as err:  # dateutil's tzical raises many kinds on odd definitions
             logger.info("ignoring unusable VTIMEZONE %r (%s)", str(tz.get("TZID", "")), err)
             # None makes icalendar treat the TZID as unknown: the times stay floating.
             return None  # type: ignore[return-value]
+
+
+def _unusable_rules(tz: Any) -> str | None:
+    """Why the transition rules of a VTIMEZONE cannot be expanded safely, or None.
+
+    Real zones change offsets at most a few times a year, with YEARLY rules. A rule of another
+    frequency ("FREQ=SECONDLY;COUNT=999999999" took longer than a minute), with INTERVAL=0
+    (endless) or matching no day at all (a walk to the year 9999) makes the zone unusable.
+    """
+    for part in getattr(tz, "subcomponents", []):
+        found = part.get("RRULE")
+        for rule in found if isinstance(found, list) else [found]:
+            if not isinstance(rule, dict):
+                continue  # none, or unreadable: icalendar decides, as before
+            freq = str((rule.get("FREQ") or [""])[0]).upper()
+            if freq != "YEARLY":
+                return f"a transition rule with FREQ={freq or 'nothing'}; expected FREQ=YEARLY"
+            if bad_interval(rule) is not None or never_repeats(rule):
+                return "a transition rule that never ends or never repeats"
+    return None
 
 
 _PROVIDER = _Zones()

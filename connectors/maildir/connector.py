@@ -14,7 +14,6 @@ import mailbox
 import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from connectors.maildir.folders import (
 )
 from connectors.maildir.reading import Head, mentions, read_head, to_inbound
 from daemon.errors import BadItem, ConnectorError
-from daemon.message import build_message
+from daemon.message import POLICY, build_message, key_value
 from daemon.protocols import (
     KEY_HEADER,
     AccountContext,
@@ -49,8 +48,9 @@ log = logging.getLogger(__name__)
 
 DRAFT_FLAGS = "DS"  # Draft, and Seen: the user's own draft is not unread mail
 _KEY_NEEDLE = KEY_HEADER.lower().encode()
-# build_message uses the default policy; "none" writes a raw (set_raw) header as given.
-_DRAFT_POLICY = policy.default.clone(refold_source="none", linesep="\n")
+# build_message's policy (its header values are checked to survive its folding); "none"
+# writes a raw (set_raw) header as given.
+_DRAFT_POLICY = POLICY.clone(refold_source="none", linesep="\n")
 
 
 def serialize(msg: EmailMessage) -> bytes:
@@ -61,8 +61,9 @@ def serialize(msg: EmailMessage) -> bytes:
     the header verbatim when sending. A line of up to 998 characters is legal (RFC 5322 2.1.1).
     """
     value = str(msg[KEY_HEADER])
-    del msg[KEY_HEADER]
-    msg.set_raw(KEY_HEADER, value)
+    if value.isascii():  # a non-ASCII KEY (an account named "Bewerbung ü") must stay encoded
+        del msg[KEY_HEADER]
+        msg.set_raw(KEY_HEADER, value)
     return msg.as_bytes(policy=_DRAFT_POLICY)
 
 
@@ -149,11 +150,12 @@ class MaildirMailbox:
         self, folders: Sequence[Folder], key: str, message_id: str | None, skip_flagged_drafts: bool
     ) -> tuple[Entry, Head] | None:
         needles = [_KEY_NEEDLE] + ([message_id.lower().encode()] if message_id else [])
+        keys = {key, key_value(key)}  # as given, and as build_message wrote it
         for folder in folders:
             for entry, head in self._heads(folder, needles):
                 if skip_flagged_drafts and "D" in entry.flags:
                     continue  # a draft shown in another folder (Gmail's All Mail), not a sent copy
-                if head.key() == key or (message_id and head.message_id() == message_id):
+                if head.key() in keys or (message_id and head.message_id() == message_id):
                     return entry, head
         return None
 

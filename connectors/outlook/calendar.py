@@ -24,6 +24,7 @@ from urllib.parse import quote
 from connectors.outlook import timefmt
 from connectors.outlook.events import label, parse_event
 from connectors.outlook.http import PREFER, Graph, SyncStateExpired
+from connectors.outlook.shapes import obj, objects, text
 from daemon.errors import BadItem, ConnectorError, CursorExpired, InvalidResponse
 from daemon.protocols import AccountContext, CalendarChanges, CalendarEvent, Problem
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 CURSOR_VERSION = 1
 PAGE_SIZE = 50
 MAX_PAGES = 500  # a runaway nextLink chain is an error, not a hang
+CALENDAR_LIST_PAGES = 20  # of 100 calendars each
 DEFAULT = "default"  # the key of the default calendar in the cursor
 # The common Prefer values plus the page size, in one header (RFC 7240 allows a list).
 PAGED = {"Prefer": f"{PREFER}, odata.maxpagesize={PAGE_SIZE}"}
@@ -205,17 +207,24 @@ class OutlookCalendar:
         if self._targets is not None:
             return self._targets
         if not self._wanted:
-            info = self._graph.get("/me/calendar", {"$select": "id,name"}) or {}
+            info = obj(self._graph.get("/me/calendar", {"$select": "id,name"}))
             self._targets = [
-                _Target(DEFAULT, str(info.get("name") or "Calendar"), "/me/calendarView/delta")
+                _Target(DEFAULT, text(info.get("name")) or "Calendar", "/me/calendarView/delta")
             ]
             return self._targets
         known: list[dict[str, Any]] = []
         url = "/me/calendars?$select=id,name&$top=100"
-        while url:
-            page = self._graph.get(url)
-            known.extend(c for c in page.get("value", []) if isinstance(c, dict))
-            url = page.get("@odata.nextLink") or ""
+        for _ in range(CALENDAR_LIST_PAGES):
+            page = obj(self._graph.get(url))
+            known.extend(c for c in objects(page.get("value")) if text(c.get("id")))
+            url = text(page.get("@odata.nextLink")) or ""
+            if not url:
+                break
+        else:
+            raise InvalidResponse(
+                f"Microsoft Graph kept paging the list of calendars past {CALENDAR_LIST_PAGES} "
+                "pages"
+            )
         targets = []
         for wanted in self._wanted:
             match = next(

@@ -42,6 +42,14 @@ def parse_event(raw: Any, calendar: str, own: Iterable[str]) -> CalendarEvent:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
         raise BadItem(label(raw), "expected an object with an 'id'")
     own_addresses = {a.lower() for a in own}
+    people = raw.get("attendees")
+    if people is not None and not (
+        isinstance(people, list) and all(_person_shape(item) for item in people)
+    ):
+        # Dropping an attendee would look like "removed from the meeting".
+        raise BadItem(
+            label(raw), f"expected 'attendees' to be a list of people, got {people!r:.60}"
+        )
     try:
         start = _when(raw, "start")
         end = _when(raw, "end")
@@ -87,6 +95,16 @@ def _when(raw: dict[str, Any], key: str) -> Any:
     if not isinstance(value, dict) or "dateTime" not in value:
         raise ValueError(f"expected '{key}' with a dateTime and a timeZone, got {value!r}")
     return timefmt.parse(value.get("dateTime"), value.get("timeZone") or "UTC")
+
+
+def _person_shape(item: Any) -> bool:
+    """An attendee as Graph documents it: an object whose emailAddress (if any) is one."""
+    if not isinstance(item, dict):
+        return False
+    email = item.get("emailAddress")
+    if email is None:
+        return True
+    return isinstance(email, dict) and isinstance(email.get("address", ""), (str, type(None)))
 
 
 def _list(raw: dict[str, Any], key: str) -> list[Any]:

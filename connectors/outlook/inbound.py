@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from connectors.outlook import timefmt
 from connectors.outlook.http import Graph
+from connectors.outlook.shapes import obj, objects, text
 from daemon.autoreply import is_auto_reply
 from daemon.protocols import AccountContext, InboundMessage, InboundMessages, Problem
 
@@ -54,14 +55,14 @@ class Inbound:
         """The signed-in user (asked once per process): their addresses are never replies."""
         with self._lock:
             if self._me is None:
-                self._me = (
-                    self._graph.get("/me", {"$select": "displayName,mail,userPrincipalName"}) or {}
+                self._me = obj(
+                    self._graph.get("/me", {"$select": "displayName,mail,userPrincipalName"})
                 )
             return self._me
 
     def own(self) -> set[str]:
         me = self.me()
-        found = {str(me.get(k) or "").lower() for k in ("mail", "userPrincipalName")}
+        found = {(text(me.get(k)) or "").lower() for k in ("mail", "userPrincipalName")}
         return ({a.lower() for a in self._ctx.addresses} | found) - {""}
 
     def messages_since(
@@ -108,7 +109,7 @@ class Inbound:
                     sender=sender,
                     received_at=received,
                     subject=subject,
-                    thread_id=raw.get("conversationId"),
+                    thread_id=text(raw.get("conversationId")),
                     auto_reply=is_auto_reply(headers, subject),
                     excerpt=str(raw.get("bodyPreview") or ""),
                 )
@@ -170,19 +171,15 @@ class Inbound:
         if found is None:
             return None
         headers: dict[str, str] = {}
-        for entry in found.get("internetMessageHeaders") or []:
-            if isinstance(entry, dict) and entry.get("name"):
-                headers.setdefault(str(entry["name"]), str(entry.get("value") or ""))
+        for entry in objects(obj(found).get("internetMessageHeaders")):
+            if text(entry.get("name")):
+                headers.setdefault(entry["name"], str(entry.get("value") or ""))
         return headers
 
 
 def _sender(raw: dict[str, Any]) -> str:
-    email = (
-        ((raw.get("from") or {}).get("emailAddress") or {})
-        if isinstance(raw.get("from"), dict)
-        else {}
-    )
-    return str(email.get("address") or "").strip().lower()
+    address = text(obj(obj(raw.get("from")).get("emailAddress")).get("address"))
+    return (address or "").strip().lower()
 
 
 def _watched(sender: str, people: list[str], companies: list[str]) -> bool:

@@ -24,6 +24,7 @@ from connectors.outlook import timefmt
 from connectors.outlook.http import Graph, NotFound
 from connectors.outlook.inbound import Inbound
 from connectors.outlook.inbound import message_path as item
+from connectors.outlook.shapes import obj, objects, text
 from daemon.errors import InvalidResponse
 from daemon.message import header_address, one_line
 from daemon.protocols import (
@@ -63,15 +64,15 @@ class OutlookMailbox:
 
     def check(self) -> str:
         me = self._inbound.me()
-        address = me.get("mail") or me.get("userPrincipalName") or "unknown address"
-        who = me.get("displayName") or address
-        text = f"Outlook mailbox of {who} <{address}> via {self._graph.base}"
-        if str(address).lower() not in self._ctx.addresses:
-            text += (
+        address = text(me.get("mail")) or text(me.get("userPrincipalName")) or "unknown address"
+        who = text(me.get("displayName")) or address
+        line = f"Outlook mailbox of {who} <{address}> via {self._graph.base}"
+        if address.lower() not in self._ctx.addresses:
+            line += (
                 f" (note: {address} is not among the addresses of account {self._ctx.name!r}: "
                 f"{', '.join(self._ctx.addresses) or 'none'})"
             )
-        return text
+        return line
 
     def find_draft(self, key: str) -> DraftRef | None:
         found = self._by_key(key)
@@ -116,6 +117,11 @@ class OutlookMailbox:
         found = (
             self._graph.get(item(ref.id), {"$select": FIELDS}, missing_ok=True) if ref.id else None
         )
+        if found is not None and not isinstance(found, dict):
+            raise InvalidResponse(
+                f"Microsoft Graph answered GET /me/messages/{{id}} for draft {key} with "
+                f"{type(found).__name__}, expected a message object"
+            )
         if found is None:
             # Gone from where it was: sent under another id, moved out, or deleted for good.
             by_key = self._by_key(key)
@@ -171,7 +177,17 @@ class OutlookMailbox:
             f"and ep/value eq {literal(key)})"
         )
         page = self._graph.get("/me/messages", {"$filter": flt, "$select": FIELDS, "$top": "10"})
-        return [m for m in _values(page, "messages with a followupd key") if m.get("id")]
+        what = "messages with a followupd key"
+        found = page.get("value") if isinstance(page, dict) else None
+        if isinstance(found, list) and not all(
+            isinstance(m, dict) and text(m.get("id")) for m in found
+        ):
+            # "Unreadable" must never pass for "none": that could create a second draft.
+            raise InvalidResponse(
+                f"Microsoft Graph answered the search for {what} with an entry that is not a "
+                "message with an id"
+            )
+        return _values(page, what)
 
     def _by_message_id(self, message_id: str) -> str | None:
         flt = f"internetMessageId eq {literal(message_id)}"
@@ -192,8 +208,8 @@ class OutlookMailbox:
         for message in _values(page, "the conversation"):
             if message.get("isDraft") is not False:
                 continue
-            props = message.get("singleValueExtendedProperties") or []
-            if any(p.get("value") == key for p in props if isinstance(p, dict)):
+            props = objects(message.get("singleValueExtendedProperties"))
+            if any(p.get("value") == key for p in props):
                 return message
             if ref.message_id and message.get("internetMessageId") == ref.message_id:
                 return message
@@ -202,7 +218,7 @@ class OutlookMailbox:
     def _deleted_items(self) -> str:
         if self._deleted_folder is None:
             folder = self._graph.get("/me/mailFolders/deleteditems", {"$select": "id"})
-            self._deleted_folder = str(folder.get("id") or "")
+            self._deleted_folder = text(obj(folder).get("id")) or ""
         return self._deleted_folder
 
     def _sent(self, message: dict[str, Any]) -> DraftState:
@@ -216,21 +232,21 @@ class OutlookMailbox:
             DraftStatus.SENT,
             sent_at=sent_at,
             sent=ReplyTarget(
-                message_id=str(message.get("internetMessageId") or ""),
-                thread_id=message.get("conversationId"),
-                provider_id=message.get("id"),
-                subject=str(message.get("subject") or ""),
+                message_id=text(message.get("internetMessageId")) or "",
+                thread_id=text(message.get("conversationId")),
+                provider_id=text(message.get("id")),
+                subject=text(message.get("subject")) or "",
             ),
         )
 
     @staticmethod
     def _ref(message: Any, message_id: str | None) -> DraftRef:
-        if not isinstance(message, dict) or not message.get("id"):
+        if not isinstance(message, dict) or not text(message.get("id")):
             raise InvalidResponse("Microsoft Graph answered a draft request without the draft's id")
         return DraftRef(
-            id=str(message["id"]),
-            thread_id=message.get("conversationId"),
-            message_id=message.get("internetMessageId") or message_id,
+            id=message["id"],
+            thread_id=text(message.get("conversationId")),
+            message_id=text(message.get("internetMessageId")) or message_id,
         )
 
 
@@ -255,4 +271,4 @@ def _values(page: Any, what: str) -> list[dict[str, Any]]:
         raise InvalidResponse(
             f"Microsoft Graph answered the search for {what} without a 'value' list"
         )
-    return [v for v in values if isinstance(v, dict)]
+    return objects(values)

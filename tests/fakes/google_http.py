@@ -25,6 +25,7 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    truncated: bool = False  # a fault: send only half of the body, then close
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -3,7 +3,9 @@
 Speaks the real wire format so the real clients (googleapiclient with its bundled discovery
 documents, google-auth, google-auth-oauthlib) run unmodified against it. Every API request is
 routed and validated against those discovery documents and authorized by bearer token and
-scope; failures can be scripted per method.
+scope; failures can be scripted per method (``state.inject``), and faults from the outside
+(resets, held and truncated answers, non-JSON bodies, mutated JSON, endless paging) scripted
+or seeded at random through ``state.faults`` (see ``tests/fakes/faults.py``).
 
 Use::
 
@@ -25,9 +27,10 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import sys
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakes import google_calendar_api, google_gmail_api, google_oauth
+from tests.fakes.faults import HTML_PAGE, Fault, reset, spoil, write_truncated
 from tests.fakes.google_discovery import route, validate_body, validate_params
 from tests.fakes.google_http import Request, Response, google_error
 from tests.fakes.google_state import FakeGoogleState, Recorded
@@ -56,6 +60,9 @@ def dispatch(state: FakeGoogleState, req: Request) -> Response:
             return google_oauth.oauth_error(
                 injected.reason or "server_error", injected.message, injected.status
             )
+        fault = state.faults.pick("POST oauth.token")
+        if fault is not None:
+            return _faulty(state, req, fault, lambda: google_oauth.token(state, req))
         return google_oauth.token(state, req)
     found = route(req.method, req.path)
     if found is None:
@@ -102,14 +109,55 @@ def dispatch(state: FakeGoogleState, req: Request) -> Response:
     if handler is None:
         state.invalid.append(f"{method.id} is not implemented by the fake")
         return google_error(501, f"{method.id} is not implemented by the fake")
-    with state.lock:
-        if method.api == "gmail":
-            response = handler(state, req, params, token["scopes"])
-        else:
-            response = handler(state, req, params)
+
+    def work() -> Response:
+        with state.lock:
+            if method.api == "gmail":
+                return handler(state, req, params, token["scopes"])
+            return handler(state, req, params)
+
+    fault = state.faults.pick(f"{req.method} {method.id}") if injected is None else None
+    if fault is not None:
+        return _faulty(state, req, fault, work)
+    response = work()
     if injected is not None:
         raise ConnectionAbortedError("scripted connection drop after the work was done")
     return response
+
+
+class Reset(ConnectionAbortedError):
+    """A fault: reset the connection (RST) instead of answering."""
+
+
+def _faulty(
+    state: FakeGoogleState, req: Request, fault: Fault, work: Callable[[], Response]
+) -> Response:
+    """Serve a request the way ``fault`` says (see tests/fakes/faults.py)."""
+    if fault.kind == "status":
+        reason = fault.code or {429: "rateLimitExceeded", 500: "backendError"}.get(
+            fault.status, "backendError"
+        )
+        message = fault.message or {429: "Rate Limit Exceeded"}.get(fault.status, "Backend Error")
+        return google_error(fault.status, message, reason, fault.headers)
+    if fault.kind == "html":
+        return Response(fault.status, HTML_PAGE, {"Content-Type": "text/html", **fault.headers})
+    if fault.kind == "reset":
+        raise Reset("fault: reset before the work")
+    if fault.kind == "hold":
+        state.faults.hold(fault)
+    if fault.kind == "call" and fault.action is not None:
+        fault.action()
+    response = work()
+    if not fault.after:
+        return response
+    if fault.kind == "reset_after":
+        raise Reset("fault: reset after the work was done")
+    if fault.kind == "hold_after":
+        state.faults.hold(fault)
+        return response
+    url = req.path + ("?" + urllib.parse.urlencode(req.query, doseq=True) if req.query else "")
+    status, body, kind, truncated = spoil(fault, response.status, response.body, url)
+    return Response(status, body, {**response.headers, "Content-Type": kind}, truncated)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -137,6 +185,10 @@ class _Handler(BaseHTTPRequestHandler):
         )
         try:
             res = dispatch(self.state, req)
+        except Reset:
+            self.close_connection = True
+            reset(self.connection)
+            return
         except ConnectionAbortedError:
             self.close_connection = True
             self.connection.close()
@@ -147,10 +199,24 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in res.headers.items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(res.body)))
+        if res.truncated:
+            self.close_connection = True
+            write_truncated(self.wfile, b"".join(self._headers_buffer) + b"\r\n", res.body)
+            self._headers_buffer = []
+            self.connection.close()
+            return
         self.end_headers()
         self.wfile.write(res.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (a timeout, a reset) is not an error of the fake."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
 
 @dataclass
@@ -254,7 +320,7 @@ def start_google_server(folder: Path, state: FakeGoogleState | None = None) -> G
     state = state or FakeGoogleState()
     context, ca_file = _tls(folder)
     handler = type("Handler", (_Handler,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(

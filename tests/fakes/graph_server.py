@@ -15,6 +15,9 @@ Speaks the real wire protocol for what followupd uses and checks what the real s
 - Ids survive folder moves only with ``Prefer: IdType="ImmutableId"``.
 - Throttling on demand (429/503 with ``Retry-After``), a latency knob and a count of the
   requests in flight, a request log for "how many requests did a poll cost".
+- Faults from the outside, scripted or seeded at random (``GraphState.faults``, see
+  ``tests/fakes/faults.py``): error answers, HTML pages, resets, held and truncated answers,
+  non-JSON bodies, mutated JSON, paging that never ends.
 - Any send call (``/sendMail``, ``/messages/{id}/send|reply|replyAll|forward``) is recorded as a
   violation; :func:`running_microsoft` fails the test on exit when there is one.
 
@@ -38,6 +41,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from tests.fakes import odata_filter
+from tests.fakes.faults import HTML_PAGE, Fault, FaultPlan, reset, spoil, write_truncated
 from tests.fakes.graph_seed import GraphError, GraphSeed
 from tests.fakes.ms_authority import (
     AuthorityState,
@@ -49,6 +53,13 @@ from tests.fakes.ms_authority import (
 )
 
 SEND_ACTIONS = {"send", "reply", "replyall", "forward"}
+FAULT_CODES = {
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
 MESSAGE_KEYS = {
     "subject",
     "body",
@@ -90,6 +101,7 @@ class GraphState(GraphSeed):
     expire_code: str = "syncStateNotFound"
     default_page: int = 10
     base_url: str = ""
+    faults: FaultPlan = field(default_factory=FaultPlan)  # scripted and random faults
     _delta: dict[str, dict[str, Any]] = field(default_factory=dict)
     _skip: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -161,8 +173,14 @@ class GraphHandler(JsonHandler):
                 raise GraphError(
                     status, code, "Application is over its MailboxConcurrency limit.", headers
                 )
+            fault = state.faults.pick(f"{method} {rel}")
+            if fault is not None and self._fault_before(state, fault):
+                return
             payload = json.loads(body) if body else None
             status, answer = self._route(state, method, rel, query, payload, prefer)
+            if fault is not None and fault.after:
+                self._fault_after(state, fault, status, answer)
+                return
             self.send_json(status, answer)
         except GraphError as err:
             self.send_json(
@@ -173,6 +191,64 @@ class GraphHandler(JsonHandler):
         finally:
             with state.lock:
                 state.in_flight -= 1
+
+    # -- faults (tests/fakes/faults.py) -------------------------------------------------------
+
+    def _fault_before(self, state: GraphState, fault: Fault) -> bool:
+        """Misbehave before the work; True when the request is answered (or dropped)."""
+        if fault.kind == "status":
+            code = fault.code or FAULT_CODES.get(fault.status, "UnknownError")
+            message = fault.message or "The service is temporarily unavailable."
+            raise GraphError(fault.status, code, message, fault.headers)
+        if fault.kind == "html":
+            self._send_raw(fault.status, HTML_PAGE, "text/html", fault.headers)
+            return True
+        if fault.kind == "reset":
+            self.close_connection = True
+            reset(self.connection)
+            return True
+        if fault.kind == "hold":
+            state.faults.hold(fault)
+        if fault.kind == "call" and fault.action is not None:
+            fault.action()
+        return False
+
+    def _fault_after(self, state: GraphState, fault: Fault, status: int, answer: Any) -> None:
+        """The work is done; spoil its answer."""
+        if fault.kind == "reset_after":
+            self.close_connection = True
+            reset(self.connection)
+            return
+        if fault.kind == "hold_after":
+            state.faults.hold(fault)
+            self.send_json(status, answer)
+            return
+        data = b"" if answer is None else json.dumps(answer).encode("utf-8")
+        url = f"{state.base_url}{self.path}"
+        status, data, kind, truncated = spoil(fault, status, data, url)
+        self._send_raw(status, data, kind, {}, truncated=truncated)
+
+    def _send_raw(
+        self,
+        status: int,
+        data: bytes,
+        kind: str,
+        headers: dict[str, str],
+        truncated: bool = False,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        if truncated:
+            self.close_connection = True
+            write_truncated(self.wfile, b"".join(self._headers_buffer) + b"\r\n", data)
+            self._headers_buffer = []
+            self.connection.close()
+            return
+        self.end_headers()
+        self.wfile.write(data)
 
     def _guard_send(self, state: GraphState, method: str, rel: str) -> None:
         parts = rel.strip("/").split("/")
