@@ -224,9 +224,7 @@ def setup(level: str, verbose: bool = False, *, stream: TextIO | None = None) ->
     try:
         threshold = logging.DEBUG if verbose else LEVELS[level.lower()]
     except KeyError:
-        raise ConfigError(
-            [f"log level {level!r} is not one of: {', '.join(LEVELS)}"]
-        ) from None
+        raise ConfigError([f"log level {level!r} is not one of: {', '.join(LEVELS)}"]) from None
     stream = stream if stream is not None else sys.stderr
     handler = logging.StreamHandler(stream)
     if stream_is_journal(stream):
