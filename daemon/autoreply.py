@@ -68,8 +68,13 @@ def _token(value: str) -> str:
     return re.split(r"[\s;(]", value.strip().lower(), maxsplit=1)[0]
 
 
+# Markers are decided by a value's first words; a longer value is cut here, because the email
+# package's parsers are slow on huge values (a 200 KB Subject of short words took 11 s).
+VALUE_LIMIT = 2048
+
+
 def _unfold(value: str) -> str:
-    return re.sub(r"(?:\r\n|\r|\n)(?=[ \t])", "", str(value)).strip()
+    return re.sub(r"(?:\r\n|\r|\n)(?=[ \t])", "", str(value)[:VALUE_LIMIT]).strip()
 
 
 def _collect(headers: Headers) -> dict[str, list[str]]:
@@ -88,8 +93,9 @@ def _collect(headers: Headers) -> dict[str, list[str]]:
 
 def _decoded_subject(headers: Headers) -> str:
     if isinstance(headers, Message):
+        raw = next((v for k, v in headers.raw_items() if k.lower() == "subject"), "")
         try:
-            return str(headers.get("Subject", ""))
+            return str(headers.policy.header_fetch_parse("Subject", str(raw)[:VALUE_LIMIT]))
         except Exception:  # a broken Subject must not break classification
             return ""
     for name, value in headers.items():
@@ -233,6 +239,7 @@ _FLAGS = re.IGNORECASE | re.VERBOSE
 _BACK_RE = re.compile(rf"{_BACK}\s*,?\s*(?:the\s+)?{_DATE}", _FLAGS)
 _UNTIL_RE = re.compile(rf"{_UNTIL}\s*,?\s*(?:the\s+)?{_DATE}", _FLAGS)
 MAX_AHEAD = timedelta(days=183)
+TEXT_LIMIT = 4000  # characters of an out-of-office text searched for a return date
 
 
 def _weekday_index(name: str | None) -> int | None:
@@ -328,9 +335,15 @@ def return_date(text: str, received: datetime) -> date | None:
     "back"/"return" statement wins over "until"; among several readings the earliest wins.
     Conservative by design: None is better than a wrong date.
     """
+    # Whitespace runs collapse first: "\s*,?\s*" between the patterns' parts backtracks
+    # polynomially on a long run of blanks ("back" + 2,000 spaces took 8 s). A return date
+    # is stated near the start of a notice; the rest is not read.
+    text = " ".join(text.split())[:TEXT_LIMIT]
     if not text:
         return None
     today = received.date()
+    if today > date.max - MAX_AHEAD - timedelta(days=1):
+        return None  # a Date header in the year 9999: no date math may overflow below
     for pattern, until in ((_BACK_RE, False), (_UNTIL_RE, True)):
         found: list[date] = []
         for match in pattern.finditer(text):

@@ -239,7 +239,7 @@ def _clean_name(name: str | None, email: str) -> str | None:
 
 
 def name_from_address(email: str) -> str | None:
-    """"jane.smith@..." -> "Jane Smith"; None when the local part is not clearly a name."""
+    """ "jane.smith@..." -> "Jane Smith"; None when the local part is not clearly a name."""
     local = email.partition("@")[0].split("+")[0]
     parts = [p for p in re.split(r"[._]", local) if p]
     if not 2 <= len(parts) <= 3:
@@ -303,5 +303,3 @@ def _company(
             return from_title
         return guess
     return from_title
-
-

@@ -139,9 +139,7 @@ def build_context(
     """The context for the draft to ``person`` about ``event`` (one of ``detection``'s people)."""
     contacts = contacts or {}
     day = event.start.astimezone(ZoneInfo(timezone)).date()
-    others = tuple(
-        p.name for p in detection.interviewers if p.email != person.email and p.name
-    )
+    others = tuple(p.name for p in detection.interviewers if p.email != person.email and p.name)
     mine = notes.for_person(person.email) if notes else ()
     return DraftContext(
         candidate=candidate,
@@ -258,8 +256,11 @@ class Renderer:
             if text is not None and html is None:
                 html_slot = None  # the user's own text, no HTML that says something else
             elif text is None and html is not None:
-                log.warning("%s: html_template is set but template is not; the plain-text "
-                            "part of the draft uses the default text", kind)
+                log.warning(
+                    "%s: html_template is set but template is not; the plain-text "
+                    "part of the draft uses the default text",
+                    kind,
+                )
             self._slots[kind] = (_Slot(f"{kind}.txt.j2", text), html_slot)
         user = {s.name: s.path for pair in self._slots.values() for s in pair if s and s.path}
         dirs = sorted({str(p.parent) for p in user.values()})
@@ -337,7 +338,9 @@ class Renderer:
             raise TemplateError(f"{slot.label}{line}: {_undefined(str(err))}") from err
         except jinja2.TemplateNotFound as err:
             line = _line(err.__traceback__, template)
-            raise TemplateError(f"{slot.label}{line}: included template {err.name!r} not found") from err
+            raise TemplateError(
+                f"{slot.label}{line}: included template {err.name!r} not found"
+            ) from err
         except SecurityError as err:
             line = _line(err.__traceback__, template)
             raise TemplateError(f"{slot.label}{line}: not allowed in a template: {err}") from err

@@ -2,17 +2,26 @@
 
 Shared by every mailbox that stores raw messages (Maildir, Gmail). Event titles and attendee
 names come from strangers, so every header value is flattened to one line of printable text
-before it reaches a header, and addresses go through ``email.headerregistry.Address``, which
-rejects anything that is not an address. Non-ASCII names and subjects are RFC 2047-encoded by the
-``email`` package itself.
+before it reaches a header, and an address must be one plain ``local@domain`` (see
+:func:`header_address`). Non-ASCII names and subjects are RFC 2047-encoded by the ``email``
+package itself.
+
+The ``email`` package decodes RFC 2047 encoded-words in every value assigned to a header, and
+Pythons without the fixes for CPython gh-121650 and gh-144125 (the 3.11.7 used here) then write
+what they decode to verbatim: a title ``=?utf-8?q?=0D=0ABcc:_x@evil.test?=`` added a Bcc header
+to the draft; fixed Pythons raise instead. So every value is decoded the way the package will
+read it and flattened again until it reads back as itself (:func:`header_text`,
+:func:`display_name`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import datetime
 from email import policy
+from email.errors import MessageError
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -22,6 +31,10 @@ from daemon.protocols import KEY_HEADER, Address, DraftRequest
 
 # C0/C1 controls, line and paragraph separators, and bidi overrides/isolates.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+# Lone surrogates (undecodable bytes escaped by a decoder) cannot be encoded as UTF-8 at all.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+# A dot-atom local part (RFC 5322 3.2.3): no quoted strings, comments or obsolete forms.
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 MAX_HEADER_TEXT = 300
 
 # Fold only past RFC 5322's hard limit: the default 78 would RFC 2047-encode a long key header
@@ -31,8 +44,79 @@ POLICY = policy.default.clone(max_line_length=998)
 
 def one_line(text: str, limit: int = MAX_HEADER_TEXT) -> str:
     """Header-safe text: no CR/LF or other controls, no bidi overrides, bounded length."""
-    flat = " ".join(_UNSAFE.sub(" ", text).split())
+    flat = " ".join(_UNSAFE.sub(" ", without_surrogates(text)).split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD, so that it can be encoded as UTF-8."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def _stable(text: str, limit: int, read: Callable[[str], str]) -> str:
+    """``one_line(text)`` changed until ``read`` (how the ``email`` package will read it back)
+    returns it unchanged: encoded-words are decoded here, and what they decode to flattened.
+
+    Each round removes one level of encoding, so a few rounds suffice; text that never settles
+    or that the package cannot read gets its ``=?`` broken up, or is dropped as a last resort.
+    """
+    flat = one_line(text, limit)
+    for _ in range(8):
+        try:
+            again = read(flat)
+        except (ValueError, IndexError, MessageError):
+            break
+        if again == flat:
+            return flat
+        flat = one_line(again, limit)
+    flat = one_line(flat.replace("=?", "= ?"), limit)
+    try:
+        return flat if read(flat) == flat else ""
+    except (ValueError, IndexError, MessageError):
+        return ""
+
+
+def _written(name: str, value: str) -> str:
+    """What a parser reads back from header ``name: value`` as ``as_bytes()`` writes it.
+
+    Writing may fold the value into several lines, and CPython's folder sometimes drops a space
+    between two encoded-words at a fold (3.11), so the round trip includes the fold. A value
+    that cannot be written at all (non-ASCII in a Message-ID) raises UnicodeEncodeError here.
+    """
+    stored = POLICY.header_store_parse(name, value)[1]
+    folded = POLICY.fold_binary(name, stored).decode("ascii").partition(":")[2]
+    return "".join(folded.splitlines()).lstrip(" \t")
+
+
+def _read_display_name(value: str) -> str:
+    formatted = str(HeaderAddress(display_name=value, username="x", domain="example.invalid"))
+    found = POLICY.header_factory("to", _written("to", formatted)).addresses
+    if len(found) != 1:
+        raise ValueError("the display name reads back as another number of addresses")
+    return str(found[0].display_name)
+
+
+def header_text(text: str, limit: int = MAX_HEADER_TEXT, name: str = "subject") -> str:
+    """Text for header ``name``: ``one_line``, and read back as itself once written."""
+
+    def read(value: str) -> str:
+        return str(POLICY.header_factory(name, _written(name, value)))
+
+    return _stable(text, limit, read)
+
+
+def display_name(text: str) -> str:
+    """A display name that reads back as itself from an address header."""
+    return _stable(text, MAX_HEADER_TEXT, _read_display_name)
+
+
+def key_value(key: str) -> str:
+    """The KEY header's value for ``key`` as :func:`build_message` writes it.
+
+    Usually ``key`` itself; a mailbox that finds drafts by comparing the header compares with
+    this, so that a key the header could not hold verbatim still finds its draft.
+    """
+    return header_text(key, 998, KEY_HEADER)
 
 
 def message_id_for(key: str, domain: str = "followupd.invalid") -> str:
@@ -42,12 +126,29 @@ def message_id_for(key: str, domain: str = "followupd.invalid") -> str:
 
 
 def header_address(address: Address) -> HeaderAddress:
+    """``address`` for a header; BadItem unless it is one plain ``local@domain`` address.
+
+    Checked with the ``email`` package's own addr-spec parser, and then required to be exactly
+    the text given: ``a@b>, x@evil.test`` would otherwise add a recipient, ``a(c)@b`` lose a
+    comment. Quoted local parts are refused; so are non-ASCII ones, which need SMTPUTF8 (the
+    package would RFC 2047-encode them, which RFC 2047 5.(3) forbids inside an address). A
+    non-ASCII domain is written in its IDNA (``xn--``) form for the same reason, which also
+    shows a look-alike domain for what it is.
+    """
+    text = address.email.strip()
     try:
-        local, _, dom = address.email.partition("@")
-        if not local or not dom or _UNSAFE.search(address.email):
-            raise ValueError("not an address")
-        return HeaderAddress(display_name=one_line(address.name or ""), username=local, domain=dom)
-    except (ValueError, IndexError) as err:
+        local, at, domain = text.rpartition("@")
+        if not at or not _LOCAL_PART.fullmatch(local) or _UNSAFE.search(domain):
+            raise ValueError("not a plain local@domain address")
+        if not domain.isascii():
+            domain = domain.encode("idna").decode("ascii")
+        parsed = HeaderAddress(addr_spec=f"{local}@{domain}")
+        if (parsed.username, parsed.domain) != (local, domain):
+            raise ValueError("the address reads back as another one")
+        return HeaderAddress(
+            display_name=display_name(address.name or ""), username=local, domain=domain
+        )
+    except (ValueError, IndexError, MessageError) as err:  # UnicodeError is a ValueError
         raise BadItem(
             repr(address.email), "expected an e-mail address like name@example.com"
         ) from err
@@ -58,19 +159,20 @@ def build_message(request: DraftRequest, date: datetime | None = None) -> EmailM
     msg = EmailMessage(policy=POLICY)
     msg["From"] = header_address(request.sender)
     msg["To"] = [header_address(a) for a in request.to]
-    msg["Subject"] = one_line(request.subject, 998)
+    msg["Subject"] = header_text(request.subject, 998, "subject")
     if date is not None:
         msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = request.message_id or make_msgid(domain="followupd.invalid")
-    msg[KEY_HEADER] = one_line(request.key, 998)
+    message_id = header_text(request.message_id or "", 998, "message-id")
+    msg["Message-ID"] = message_id or make_msgid(domain="followupd.invalid")
+    msg[KEY_HEADER] = key_value(request.key)
     if request.reply_to is not None:
-        parent = one_line(request.reply_to.message_id, 998)
+        parent = header_text(request.reply_to.message_id, 998, "in-reply-to")
         refs = [one_line(r, 998) for r in request.reply_to.references if r]
         if parent not in refs:
             refs.append(parent)
         msg["In-Reply-To"] = parent
-        msg["References"] = " ".join(refs)
-    msg.set_content(request.text, subtype="plain", charset="utf-8")
+        msg["References"] = header_text(" ".join(refs), 998 * 8, "references")
+    msg.set_content(without_surrogates(request.text), subtype="plain", charset="utf-8")
     if request.html:
-        msg.add_alternative(request.html, subtype="html", charset="utf-8")
+        msg.add_alternative(without_surrogates(request.html), subtype="html", charset="utf-8")
     return msg

@@ -102,12 +102,12 @@ def topic(note: Any) -> str:
     text = _LEAD_IN.sub("", text, count=1)
     first = text.split(" ", 1)[0]
     if first.lower() in _LOWER_FIRST:
-        text = first.lower() + text[len(first):]
+        text = first.lower() + text[len(first) :]
     return text
 
 
 def join_and(items: Iterable[Any]) -> str:
-    """"a", "a and b", "a, b, and c"."""
+    """ "a", "a and b", "a, b, and c"."""
     words = [str(i) for i in items if str(i).strip()]
     if len(words) <= 2:
         return " and ".join(words)
@@ -125,7 +125,7 @@ def weekday(day: date) -> str:
 
 
 def longdate(day: date) -> str:
-    """"Tuesday, November 24"."""
+    """ "Tuesday, November 24"."""
     return f"{weekday(day)}, {MONTHS[day.month - 1]} {day.day}"
 
 

@@ -66,7 +66,7 @@ _NAME_TITLES = re.compile(r"^(?:dr|prof|mr|mrs|ms|mx)\.?\s+", re.IGNORECASE)
 
 
 def registrable(domain: str) -> str:
-    """"eu.mail.acme-corp.co.uk" -> "acme-corp.co.uk" (without the Public Suffix List)."""
+    """ "eu.mail.acme-corp.co.uk" -> "acme-corp.co.uk" (without the Public Suffix List)."""
     labels = domain.lower().strip(".").split(".")
     if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
         return ".".join(labels[-3:])
@@ -74,7 +74,7 @@ def registrable(domain: str) -> str:
 
 
 def company_from_domain(domain: str) -> str:
-    """"acme-corp.co.uk" -> "Acme Corp"; short labels are initials: "ibm.com" -> "IBM"."""
+    """ "acme-corp.co.uk" -> "Acme Corp"; short labels are initials: "ibm.com" -> "IBM"."""
     words = [w for w in re.split(r"[-_]+", registrable(domain).split(".")[0]) if w]
     if len(words) == 1 and len(words[0]) <= 3:
         return words[0].upper()
@@ -86,7 +86,7 @@ def is_role(text: str) -> bool:
 
 
 def looks_like_job_title(text: str) -> bool:
-    """"Engineering Manager" or "Senior Data Scientist": a short, title-cased job title."""
+    """ "Engineering Manager" or "Senior Data Scientist": a short, title-cased job title."""
     words = text.split()
     return (
         0 < len(words) <= 5

@@ -71,3 +71,14 @@ def _fresh_postgres_database(server: str) -> Iterator[str]:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+# --- hypothesis --------------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the Hypothesis profile: "ci" (deterministic, quick) unless HYPOTHESIS_PROFILE names
+    another ("long" for local fuzzing); see tests/hypothesis_profiles.py."""
+    from hypothesis_profiles import register
+
+    register()
