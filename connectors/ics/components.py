@@ -100,6 +100,9 @@ def check(event: Event, local: tzinfo) -> str | None:
         return f"has no DTSTART; expected {_DATES}"
     if isinstance(start, list) or not isinstance(start.dt, date):
         return f"has an unusable DTSTART; expected one DTSTART with {_DATES}"
+    rid = event.get("RECURRENCE-ID")  # icalendar also reads a duration ("P1W") here
+    if rid is not None and (isinstance(rid, list) or not isinstance(rid.dt, date)):
+        return f"has an unusable RECURRENCE-ID; expected one RECURRENCE-ID with {_DATES}"
     end = event.get("DTEND")
     if end is not None:
         if isinstance(end, list) or not isinstance(end.dt, date):

@@ -226,7 +226,7 @@ def excerpt(path: Path) -> str:
     except Exception as err:  # the excerpt is a nicety; the message still counts
         log.debug("no excerpt from %s: %s", path, err)
         return ""
-    return " ".join(text.split())[:EXCERPT_CHARS]
+    return " ".join(text.replace("\x00", "\ufffd").split())[:EXCERPT_CHARS]
 
 
 def to_inbound(head: Head, message_key: str, sender: str, received: datetime) -> InboundMessage:
