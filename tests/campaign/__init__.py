@@ -1,0 +1,13 @@
+"""Helpers of the crash-safety campaign (tests/test_crash_campaign.py, tests/test_sigterm.py).
+
+- :mod:`.daemon`    runs the real ``python -m daemon`` in a subprocess, with the fault hook
+  (:mod:`daemon.faults`) set to SIGKILL it at a chosen checkpoint, and reads its trace;
+- :mod:`.worlds`    the local world (ics + Maildir) and what every world offers: the same user
+  and calendar actions, the same normalised view of the mailbox;
+- :mod:`.remote`    the Google and Microsoft worlds, over the fake servers of tests/fakes;
+- :mod:`.scenario`  the story, step by step, with what must be true after each step;
+- :mod:`.oracle`    what must hold after every clean run: the mailbox and the state table;
+- :mod:`.passes`    one pass of the story with kills, and where the kills fall (seeded);
+- :mod:`.live`      a world for the long-running daemon, in real time;
+- :mod:`.stall`     a relay that makes a fake server hang (SIGTERM mid-poll).
+"""
