@@ -169,6 +169,8 @@ class Drafter:
     def draft(self, session: Session, fu: FollowUp, now: datetime) -> None:
         """Create the draft for ``fu``; commits the intent and the result separately."""
         skip = skip_reason(self.config, fu, now)
+        if skip is not None and fu.state == State.CREATING and self.mailbox.find_draft(fu.key):
+            skip = None  # made before an interruption: record it, it is the user's draft now
         if skip is not None:
             transition(session, fu, *skip, now)
             session.commit()

@@ -39,7 +39,7 @@ from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
 from daemon.store import repository as repo
 from daemon.store.database import StoreError
-from daemon.store.models import FollowUp
+from daemon.store.models import FollowUp, State
 from daemon.store.repository import transition
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,8 @@ class Engine:
             # transaction: after a long downtime that may be most of the list.
             for fu in due:
                 skip = skip_reason(self.config, fu, now)
-                if skip is None:
+                # An interrupted creation may have made its draft: only the mailbox can tell.
+                if skip is None or fu.state == State.CREATING:
                     todo.append((fu.id, fu.interview.account))
                 else:
                     transition(session, fu, *skip, now)
