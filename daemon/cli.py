@@ -13,30 +13,30 @@ from collections.abc import Callable
 from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from sqlalchemy import select
 
 from daemon import __version__, logsetup, paths
-from daemon import config as config_mod
-from daemon.accounts import connect, connect_all, context
 from daemon.clock import Clock, FrozenClock, SystemClock
-from daemon.drafter import Drafter
-from daemon.drafting import Renderer
-from daemon.engine import Engine
 from daemon.errors import ConfigError, FollowupdError
-from daemon.registry import provider
-from daemon.report import print_status, summarize_run
-from daemon.service import InstanceLock, Service
-from daemon.store.database import open_store
-from daemon.store.models import OPEN_STATES, Interview, State
-from daemon.store.repository import transition
+
+# The rest (SQLAlchemy, Alembic, Jinja2, rich, APScheduler, the providers' libraries) is
+# imported by the commands that use it: start-up time is paid by every command, including
+# ``--version`` and ``--help``, and by every start of the daemon.
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from daemon import config as config_mod
+    from daemon.drafting import Renderer
+    from daemon.engine import Engine
+    from daemon.store.models import Interview
 
 log = logging.getLogger(__name__)
-out = Console()
-err_console = Console(stderr=True)
+# Made per invocation by main(), so the width follows the terminal (or $COLUMNS) of this run.
+out: Console
+err_console: Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,18 +73,27 @@ class Runtime:
     @property
     def config(self) -> config_mod.Config:
         if self._config is None:
+            from daemon import config as config_mod
+
             self._config = config_mod.load(self.config_path)
             logsetup.setup(self._config.daemon.log_level, self.verbose)
         return self._config
 
-    def sessions(self):  # noqa: ANN201 - sessionmaker
+    def sessions(self) -> sessionmaker[Session]:
+        from daemon.store.database import open_store
+
         return open_store(self.config.daemon.database)
 
     def renderer(self) -> Renderer:
+        from daemon.drafting import Renderer
+
         t, s = self.config.thank_you, self.config.status_inquiry
         return Renderer(t.template, t.html_template, s.template, s.html_template)
 
     def engine(self, clock: Clock) -> Engine:
+        from daemon.accounts import connect_all
+        from daemon.engine import Engine
+
         return Engine(
             self.config, self.sessions(), connect_all(self.config, clock), clock, self.renderer()
         )
@@ -107,8 +116,9 @@ pass_runtime = click.make_pass_decorator(Runtime)
 def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     """followupd drafts interview thank-you notes and polite status inquiries in your own
     mailbox. It never sends anything: you review, edit and send the drafts yourself."""
+    from rich.console import Console
+
     global out, err_console
-    # Made per invocation so the width follows the terminal (or $COLUMNS) of this run.
     out, err_console = Console(), Console(stderr=True)
     logsetup.setup("debug" if verbose else "info", verbose)
     ctx.obj = Runtime(config_path, verbose)
@@ -150,6 +160,7 @@ def init(rt: Runtime, demo_dir: Path | None, force: bool) -> None:
 def demo_cmd(folder: Path) -> None:
     """Create a demo (calendar of interviews + Maildir), run once, and show what happened."""
     from daemon import demo
+    from daemon.report import print_status
 
     cfg = demo.create(folder)
     out.print(f"[bold]Demo set up in {folder}[/] (config: {cfg})\n")
@@ -167,6 +178,11 @@ def demo_cmd(folder: Path) -> None:
 @friendly
 def check(rt: Runtime) -> None:
     """Validate the config and templates and check that every account is reachable."""
+    from sqlalchemy import select
+
+    from daemon.accounts import connect
+    from daemon.store.models import AccountState
+
     config = rt.config
     problems: list[str] = []
     out.print(f"config {config.path}: OK")
@@ -188,8 +204,6 @@ def check(rt: Runtime) -> None:
         sessions = rt.sessions()
         out.print("database: OK")
         with sessions() as session:
-            from daemon.store.models import AccountState
-
             for state in session.scalars(select(AccountState)):
                 if state.status == "needs_reauth":
                     problems.append(
@@ -205,6 +219,9 @@ def check(rt: Runtime) -> None:
 
 
 def _run_once(rt: Runtime, clock: Clock) -> None:
+    from daemon.report import summarize_run
+    from daemon.service import InstanceLock
+
     config = rt.config
     with InstanceLock(config.daemon.state_dir):
         engine = rt.engine(clock)
@@ -235,6 +252,8 @@ def run(rt: Runtime, once: bool, now_text: str | None) -> None:
     if once:
         _run_once(rt, clock)
         return
+    from daemon.service import InstanceLock, Service
+
     config = rt.config
     with InstanceLock(config.daemon.state_dir):
         Service(rt.engine(clock), config.daemon.poll_interval).run()
@@ -258,11 +277,15 @@ def _parse_time(text: str) -> datetime:
 @friendly
 def status(rt: Runtime, show_all: bool) -> None:
     """Interviews, interviewers and follow-ups with their state and due time."""
+    from daemon.report import print_status
+
     with rt.sessions()() as session:
         print_status(out, session, rt.config, SystemClock().now(), show_all=show_all)
 
 
 def _interview(session: Any, interview_id: int) -> Interview:
+    from daemon.store.models import Interview
+
     interview = session.get(Interview, interview_id)
     if interview is None:
         raise FollowupdError(f"no interview with id {interview_id} (see 'followupd status')")
@@ -275,6 +298,8 @@ def _interview(session: Any, interview_id: int) -> Interview:
 @friendly
 def preview(rt: Runtime, interview_id: int) -> None:
     """Show the drafts of an interview as they would be created (creates nothing)."""
+    from daemon.drafter import Drafter
+
     config = rt.config
     renderer = rt.renderer()
     with rt.sessions()() as session:
@@ -323,6 +348,8 @@ def note(
 ) -> None:
     """Add what was discussed (used in the drafts), set the main contact or a decision date."""
     from daemon.planner import Planner
+    from daemon.store.models import State
+    from daemon.store.repository import transition
 
     now = SystemClock().now()
     with rt.sessions()() as session:
@@ -373,6 +400,9 @@ def note(
 @friendly
 def skip(rt: Runtime, interview_id: int, reason: str) -> None:
     """Never draft anything (more) for this interview."""
+    from daemon.store.models import OPEN_STATES, State
+    from daemon.store.repository import transition
+
     now = SystemClock().now()
     with rt.sessions()() as session:
         interview = _interview(session, interview_id)
@@ -392,6 +422,10 @@ def skip(rt: Runtime, interview_id: int, reason: str) -> None:
 @friendly
 def auth(rt: Runtime, account_name: str) -> None:
     """Authorize followupd for an account (Google: browser; Microsoft: device code)."""
+    from daemon.accounts import context
+    from daemon.registry import provider
+    from daemon.store.repository import account_state
+
     config = rt.config
     account = config.account(account_name)
     ctx = context(config, account, SystemClock())
@@ -402,8 +436,6 @@ def auth(rt: Runtime, account_name: str) -> None:
         done.add(section.provider)
         provider(section.provider).authorize(ctx, account.options_for(section.provider), out.print)
     with rt.sessions()() as session:
-        from daemon.store.repository import account_state
-
         state = account_state(session, account_name)
         if state.status == "needs_reauth":
             state.status, state.fix = "new", None

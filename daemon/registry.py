@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 from daemon.errors import FollowupdError
@@ -27,21 +26,26 @@ class UnknownProvider(FollowupdError):
     pass
 
 
+@cache
+def _registered() -> dict[str, str]:
+    """Name -> ``module:attribute`` of the installed entry points (scanned once: ~10 ms).
+    Of two packages registering one name, the first found wins."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, str] = {}
+    for ep in entry_points(group="followupd.providers"):
+        found.setdefault(ep.name, ep.value)
+    return found
+
+
 def known() -> list[str]:
-    names = set(BUILTIN)
-    names.update(ep.name for ep in entry_points(group="followupd.providers"))
-    return sorted(names)
+    return sorted(set(BUILTIN) | set(_registered()))
 
 
 @cache
 def provider(name: str) -> Any:
     """The provider object registered under ``name`` (see :class:`daemon.protocols.Provider`)."""
-    target = None
-    for ep in entry_points(group="followupd.providers"):
-        if ep.name == name:
-            target = ep.value
-            break
-    target = target or BUILTIN.get(name)
+    target = _registered().get(name) or BUILTIN.get(name)
     if target is None:
         raise UnknownProvider(f"unknown provider {name!r} (known: {', '.join(known())})")
     module_name, _, attr = target.partition(":")

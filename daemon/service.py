@@ -24,9 +24,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
-
 from daemon import sdnotify
 from daemon.engine import Engine
 from daemon.errors import FollowupdError
@@ -102,6 +99,10 @@ class InstanceLock:
 
 class Service:
     def __init__(self, engine: Engine, poll_interval: timedelta) -> None:
+        # Here, not at the top: `run --once` and the other commands need InstanceLock only.
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
         self.engine = engine
         self.poll_interval = poll_interval
         self.stall_limit = stall_limit()

@@ -39,6 +39,29 @@ def test_version() -> None:
     assert __version__ in result.output
 
 
+# What followupd's start-up must not pay for unless a command needs it (every command and
+# every start of the daemon pays its imports; SQLAlchemy + Alembic alone are half a second).
+HEAVY = {"sqlalchemy", "alembic", "jinja2", "apscheduler", "googleapiclient", "msal"}
+LOADED = """
+import sys
+from daemon.cli import main
+for args in (["--version"], ["--help"], ["run", "--help"], ["status", "--help"]):
+    try:
+        main(args)
+    except SystemExit:
+        pass
+print(sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[1:])))
+"""
+
+
+def test_version_and_help_load_none_of_the_heavy_libraries() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED, *HEAVY], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
 def test_demo_creates_drafts_and_says_so(tmp_path: Path) -> None:
     result = cli("demo", str(tmp_path / "d"))
     assert result.returncode == 0, result.stderr

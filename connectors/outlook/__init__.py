@@ -8,6 +8,9 @@ Modules, one job each: :mod:`.settings` (options as data), :mod:`.clouds` (natio
 Calendar and mailbox of one account share one :class:`Runtime`: one MSAL application (its
 discovery request is made once), one token cache and one HTTP layer, whose semaphore is what
 keeps an account at Outlook's limit of 4 concurrent requests per mailbox.
+
+Importing this package (which the config does, for the option schemas) loads only
+:mod:`.settings`: MSAL and requests are loaded when an account is actually set up.
 """
 
 from __future__ import annotations
@@ -15,12 +18,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.outlook.auth import MsalTokens
-from connectors.outlook.calendar import OutlookCalendar
-from connectors.outlook.http import Graph, PinnedSession
-from connectors.outlook.mail import OutlookMailbox
 from connectors.outlook.settings import (
     ACCOUNT_OPTIONS,
     CALENDAR_OPTIONS,
@@ -29,6 +28,12 @@ from connectors.outlook.settings import (
     resolve,
 )
 from daemon.protocols import AccountContext
+
+if TYPE_CHECKING:
+    from connectors.outlook.auth import MsalTokens
+    from connectors.outlook.calendar import OutlookCalendar
+    from connectors.outlook.http import Graph
+    from connectors.outlook.mail import OutlookMailbox
 
 
 @dataclass
@@ -44,6 +49,9 @@ _runtimes_lock = threading.Lock()
 
 def runtime(ctx: AccountContext, account_options: dict[str, Any]) -> Runtime:
     """The shared runtime of an account (same settings -> same object)."""
+    from connectors.outlook.auth import MsalTokens
+    from connectors.outlook.http import Graph, PinnedSession
+
     settings = resolve(ctx, account_options)
     key = (settings, ctx.addresses)
     with _runtimes_lock:
@@ -73,12 +81,16 @@ class OutlookProvider:
     def calendar(
         self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]
     ) -> OutlookCalendar:
+        from connectors.outlook.calendar import OutlookCalendar
+
         graph = runtime(ctx, account_options).graph
         return OutlookCalendar(graph, ctx, list((options or {}).get("calendars") or []))
 
     def mailbox(
         self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]
     ) -> OutlookMailbox:
+        from connectors.outlook.mail import OutlookMailbox
+
         return OutlookMailbox(runtime(ctx, account_options).graph, ctx)
 
     def authorize(
