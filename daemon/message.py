@@ -16,6 +16,7 @@ read it and flattened again until it reads back as itself (:func:`header_text`,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -110,13 +111,29 @@ def display_name(text: str) -> str:
     return _stable(text, MAX_HEADER_TEXT, _read_display_name)
 
 
+@functools.lru_cache(maxsize=1024)
 def key_value(key: str) -> str:
     """The KEY header's value for ``key`` as :func:`build_message` writes it.
 
     Usually ``key`` itself; a mailbox that finds drafts by comparing the header compares with
-    this, so that a key the header could not hold verbatim still finds its draft.
+    this (see :func:`names_key`), so that a key the header could not hold verbatim still finds
+    its draft. Cached: a mailbox scan asks for the same few keys over and over.
     """
     return header_text(key, 998, KEY_HEADER)
+
+
+def names_key(value: str | None, key: str) -> bool:
+    """Whether a KEY header read back from a mailbox (``value``) belongs to ``key``.
+
+    True for ``key`` verbatim and for :func:`key_value` of it: a key with runs of spaces,
+    controls or ``=?`` is written changed, and comparing with the key alone would not find the
+    draft again after a crash and create a second one. Every mailbox that reads our header
+    back compares through here, so they cannot disagree on what "ours" means.
+    """
+    if value is None or not value.strip():
+        return False
+    value = value.strip()
+    return value == key or value == key_value(key)
 
 
 def message_id_for(key: str, domain: str = "followupd.invalid") -> str:

@@ -9,7 +9,7 @@ from email.parser import BytesParser
 import pytest
 
 from connectors.google.gmail import DRAFT_LOG
-from daemon.message import message_id_for
+from daemon.message import key_value, message_id_for
 from daemon.protocols import Address, DraftRef, DraftRequest, DraftStatus, ReplyTarget
 from tests.fakes.google_env import google_env
 
@@ -208,3 +208,31 @@ def test_a_draft_never_touches_a_send_endpoint_or_reads_a_body(env):
     formats = {q for r in env.state.requests for q in r.query.get("format", [])}
     assert formats <= {"minimal", "metadata"}
     assert not any(r.method.endswith(".send") for r in env.state.requests)
+
+
+# An account name with a run of spaces: the header cannot hold this KEY verbatim, so the
+# draft carries key_value(KEY) instead (daemon/message.py).
+SPACED = "followupd:Job  search:7:jane@acme.com:thank-you:1"
+
+
+def test_a_key_written_changed_still_finds_its_draft_after_a_crash(env):
+    env.state.rewrite_message_ids = True  # so only the key header can tell the draft
+    created = env.mailbox().create_draft(request(SPACED))
+    assert parsed(env, created.id)["X-Followupd-Key"] == key_value(SPACED) != SPACED
+    (env.ctx.state_dir / DRAFT_LOG).unlink()
+
+    found = env.mailbox().find_draft(SPACED)
+
+    assert found is not None and found.id == created.id  # None would make a second draft
+
+
+def test_a_key_written_changed_still_marks_its_sent_copy(env):
+    env.state.rewrite_message_ids = True
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request(SPACED))
+    (env.ctx.state_dir / DRAFT_LOG).unlink()
+    env.state.send_draft_as_user(ref.id, keep_headers=True)
+
+    assert mailbox.draft_state(ref, SPACED).status == DraftStatus.SENT
+    found = mailbox.find_draft(SPACED)
+    assert found is not None and found.id.startswith("sent:")

@@ -23,7 +23,7 @@ from connectors.google.http import GoogleSession
 from connectors.google.mailmeta import header, id_text, internal_date, labels, reply_target
 from connectors.google.paging import entries, pages
 from daemon.errors import BadItem, InvalidResponse
-from daemon.message import build_message, message_id_for
+from daemon.message import build_message, message_id_for, names_key
 from daemon.protocols import KEY_HEADER, DraftRef, DraftRequest, DraftState, DraftStatus
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,10 @@ class GmailDrafts:
             return None  # deleted while we looked
         message = draft.get("message") if isinstance(draft.get("message"), dict) else {}
         self._readable(message, f"Gmail drafts.get of draft {draft_id}", key)
-        if header(message, KEY_HEADER) != key and (header(message, "Message-ID") or "") != mid:
+        if (
+            not names_key(header(message, KEY_HEADER), key)
+            and (header(message, "Message-ID") or "") != mid
+        ):
             return None
         thread_id = id_text(message.get("threadId"))
         prior: list[str] = []
@@ -150,7 +153,7 @@ class GmailDrafts:
             except NotFound:
                 continue
             self._readable(message, f"Gmail messages.get of sent message {item['id']}", key)
-            if header(message, KEY_HEADER) == key or header(message, "Message-ID") == mid:
+            if names_key(header(message, KEY_HEADER), key) or header(message, "Message-ID") == mid:
                 log.info("draft for %s was already sent as message %s", key, item["id"])
                 return DraftRef(
                     id=SENT_PREFIX + str(item["id"]),
@@ -216,17 +219,23 @@ class GmailDrafts:
             if isinstance(m, dict) and "SENT" in labels(m) and "DRAFT" not in labels(m)
         ]
         ids = {ref.message_id, message_id_for(key)} - {None}
-        marked = [m for m in sent if header(m, KEY_HEADER) == key or header(m, "Message-ID") in ids]
+        marked = [
+            m
+            for m in sent
+            if names_key(header(m, KEY_HEADER), key) or header(m, "Message-ID") in ids
+        ]
         if marked:
             return marked
         entry = self.record.get(ref.id)
         if entry is None:
             return []  # without the record, an unmarked sent message cannot be told apart
         prior = set(entry.get("prior") or [])
+        # None is marked as ours (above), so only messages without any KEY are candidates: one
+        # with another draft's KEY is that draft's.
         return [
             m
             for m in sent
-            if id_text(m.get("id")) not in prior and header(m, KEY_HEADER) in (None, "", key)
+            if id_text(m.get("id")) not in prior and not (header(m, KEY_HEADER) or "").strip()
         ]
 
     @staticmethod
