@@ -265,11 +265,65 @@ def test_sent_copy_found_by_message_id_when_the_key_header_was_dropped(
     msg = message_from_bytes(path.read_bytes(), policy=policy.default)
     del msg[KEY_HEADER]
     path.unlink()
-    folder(root, "Archive").add(mailbox.MaildirMessage(msg.as_bytes()))  # not even in Sent
+    folder(root, "Sent").add(mailbox.MaildirMessage(msg.as_bytes()))
     state = box.draft_state(ref, KEY)
     assert state.status == DraftStatus.SENT and state.sent is not None
     assert state.sent.message_id == ref.message_id
     assert state.sent_at == NOW  # the Date header
+
+
+@pytest.mark.parametrize("place", ["INBOX", "Archive", "Junk"])
+def test_a_strangers_message_with_our_key_and_message_id_is_not_a_sent_copy(
+    box: MaildirMailbox, root: Path, place: str
+) -> None:
+    """KEY and Message-ID follow from the invitation: anyone can mail them to the user.
+
+    Taken for the sent copy, such a message would close the thank-you and become the message
+    the status inquiry replies to. Only a Sent folder holds what the user sent.
+    """
+    ref = box.create_draft(request())
+    files(root, "Drafts")[0].unlink()  # the user deleted the draft
+    forged = EmailMessage()
+    forged["From"] = ME  # a forged From of the user's own address does not help either
+    forged["To"], forged["Subject"], forged["Date"] = ME, "Thanks", format_datetime(NOW)
+    forged["Message-ID"], forged[KEY_HEADER] = ref.message_id or "", KEY
+    forged.set_content("hi")
+    folder(root, place).add(mailbox.MaildirMessage(forged))
+    deliver(root, "Mallory <m@evil.test>", to_folder=place, headers={KEY_HEADER: KEY})
+    assert box.draft_state(ref, KEY).status == DraftStatus.GONE
+    assert box.find_draft(KEY) is None
+
+
+def box_layout(root: Path) -> str:
+    return MaildirMailbox(context(root.parent), {"path": root}).tree.layout
+
+
+@pytest.mark.parametrize(
+    ("layout", "sent"),
+    [
+        ("maildir++", ".Sent Items"),
+        ("maildir++", ".INBOX.Sent"),
+        ("maildir++", ".[Gmail].Sent Mail"),
+        ("folders", "Sent"),
+        ("folders", "[Gmail]/Sent Mail"),
+        ("folders", "Sent Messages"),
+    ],
+)
+def test_the_usual_sent_folder_names_count(tmp_path: Path, layout: str, sent: str) -> None:
+    """Dovecot, offlineimap and mbsync name Sent differently; each is found without options."""
+    root = tmp_path / "Mail"
+    if layout == "folders":
+        root.mkdir()
+    mailbox.Maildir(root if layout == "maildir++" else root / "INBOX", create=True)
+    (root / sent).parent.mkdir(parents=True, exist_ok=True)
+    mailbox.Maildir(root / sent, create=True)
+    assert box_layout(root) == layout
+    box = MaildirMailbox(context(tmp_path), {"path": root})
+    ref = box.create_draft(request())
+    [draft] = [p for p in root.rglob("cur/*") if p.name.startswith(ref.id)]
+    shutil.move(draft, root / sent / "cur" / f"{ref.id}:2,S")
+    assert box.draft_state(ref, KEY).status == DraftStatus.SENT
+    assert box.find_draft(KEY) is not None
 
 
 def test_sent_at_falls_back_to_the_file_time(box: MaildirMailbox, root: Path) -> None:

@@ -191,6 +191,19 @@ def test_a_sent_message_is_found_in_its_conversation_by_message_id(
     assert conversation.query["$filter"] == f"conversationId eq '{ref.thread_id}'"
 
 
+def test_a_strangers_message_with_the_drafts_message_id_is_not_the_sent_draft(
+    ms: MicrosoftFakes, mailbox: OutlookMailbox
+) -> None:
+    """The Message-ID follows from the invitation; a message in the inbox may carry it too."""
+    request = thank_you(IAN)
+    ref = mailbox.create_draft(request)
+    ms.graph.user_deletes(ref.id, hard=True)
+    forged = ms.graph.deliver("mallory@evil.example", "Re: Thank you", conversation=ref.thread_id)
+    ms.graph.message(forged)["internetMessageId"] = ref.message_id
+    state = mailbox.draft_state(ref, request.key)
+    assert state.status == DraftStatus.GONE
+
+
 # -- status inquiries in the same conversation -----------------------------------------------
 
 

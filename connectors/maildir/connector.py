@@ -3,8 +3,16 @@
 There is nothing to send with here, so "sent" can only be learnt from what the user's mail
 client leaves behind: mutt, neomutt and aerc keep custom headers when a postponed draft is sent
 and save the copy in Sent, so our KEY header (or, failing that, the draft's Message-ID) found
-outside Drafts and Trash means the draft went out. Nothing found anywhere means the user
-deleted it, and the core will never recreate it.
+in a Sent folder means the draft went out. Nothing found there means the user deleted it, and
+the core will never recreate it.
+
+Only Sent folders count, never INBOX or the other folders mail is delivered or filed into: the
+KEY and the Message-ID are derived from the calendar event, so anyone who can send the user
+mail can write both into a message of their own. Counted as "sent", such a message would close
+the thank-you and become the parent of the later status inquiry. Nobody but the user's own
+client (or server, on submission) writes into Sent. The From of a copy found there is not
+checked: it proves nothing a stranger could not forge, and a draft sent from another of the
+user's aliases would be taken for a deleted one.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from connectors.maildir.folders import (
 )
 from connectors.maildir.reading import Head, mentions, read_head, to_inbound
 from daemon.errors import BadItem, ConnectorError
-from daemon.message import POLICY, build_message, key_value
+from daemon.message import POLICY, build_message, names_key
 from daemon.protocols import (
     KEY_HEADER,
     AccountContext,
@@ -121,12 +129,15 @@ class MaildirMailbox:
             if f.leaf not in skip and not self._is_drafts(f) and not self._is_sent(f)
         ]
 
-    def _sent_candidates(self) -> list[Folder]:
-        """Every folder but Drafts and Trash, Sent first: where a sent copy may be."""
-        folders = [
-            f for f in self.tree.folders() if not self._is_drafts(f) and f.leaf not in TRASH_NAMES
-        ]
-        return sorted(folders, key=lambda f: not self._is_sent(f))
+    def _sent_folders(self) -> list[Folder]:
+        """The Sent folders (the configured one first): the only places a sent copy counts.
+
+        The ``sent_folder`` option and the usual names (``Sent``, ``Sent Items``, ``[Gmail]/Sent
+        Mail``, ``INBOX/Sent``, ...) in either layout; never folders where mail is delivered,
+        which a stranger can fill with our KEY (see the module docstring).
+        """
+        folders = [f for f in self.tree.folders() if self._is_sent(f) and not self._is_drafts(f)]
+        return sorted(folders, key=lambda f: f.name.lower() != self.sent_name.lower())
 
     # -- scanning --------------------------------------------------------------------------
 
@@ -150,12 +161,11 @@ class MaildirMailbox:
         self, folders: Sequence[Folder], key: str, message_id: str | None, skip_flagged_drafts: bool
     ) -> tuple[Entry, Head] | None:
         needles = [_KEY_NEEDLE] + ([message_id.lower().encode()] if message_id else [])
-        keys = {key, key_value(key)}  # as given, and as build_message wrote it
         for folder in folders:
             for entry, head in self._heads(folder, needles):
                 if skip_flagged_drafts and "D" in entry.flags:
                     continue  # a draft shown in another folder (Gmail's All Mail), not a sent copy
-                if head.key() in keys or (message_id and head.message_id() == message_id):
+                if names_key(head.key(), key) or (message_id and head.message_id() == message_id):
                     return entry, head
         return None
 
@@ -166,8 +176,9 @@ class MaildirMailbox:
     # -- Mailbox protocol ------------------------------------------------------------------
 
     def find_draft(self, key: str) -> DraftRef | None:
-        """The draft (in Drafts) or its sent copy (in Sent) carrying ``key``."""
-        folders = [f for f in (self._drafts(), self.tree.find(self.sent_name)) if f is not None]
+        """The draft (in Drafts) or its sent copy (in a Sent folder) carrying ``key``."""
+        drafts = self._drafts()
+        folders = ([drafts] if drafts is not None else []) + self._sent_folders()
         found = self._find(folders, key, None, skip_flagged_drafts=False)
         return self._ref(*found) if found else None
 
@@ -204,7 +215,7 @@ class MaildirMailbox:
                     return DraftState(DraftStatus.DRAFT)
             if self._find([drafts], key, ref.message_id, skip_flagged_drafts=False):
                 return DraftState(DraftStatus.DRAFT)
-        found = self._find(self._sent_candidates(), key, ref.message_id, skip_flagged_drafts=True)
+        found = self._find(self._sent_folders(), key, ref.message_id, skip_flagged_drafts=True)
         if found is None:
             return DraftState(DraftStatus.GONE)
         entry, head = found

@@ -59,6 +59,7 @@ class OutlookMailbox:
         self._ctx = ctx
         self._inbound = Inbound(graph, ctx)
         self._deleted_folder: str | None = None
+        self._sent_folder: str | None = None
 
     # -- protocol ----------------------------------------------------------------------------
 
@@ -209,9 +210,15 @@ class OutlookMailbox:
             if message.get("isDraft") is not False:
                 continue
             props = objects(message.get("singleValueExtendedProperties"))
-            if any(p.get("value") == key for p in props):
+            if any(p.get("value") == key for p in props):  # written raw, so compared raw
                 return message
-            if ref.message_id and message.get("internetMessageId") == ref.message_id:
+            # The Message-ID follows from the invitation: anyone can send the user a message
+            # carrying it (and joining the conversation). Only Sent Items holds what the user sent.
+            if (
+                ref.message_id
+                and message.get("internetMessageId") == ref.message_id
+                and message.get("parentFolderId") == self._sent_items()
+            ):
                 return message
         return None
 
@@ -220,6 +227,12 @@ class OutlookMailbox:
             folder = self._graph.get("/me/mailFolders/deleteditems", {"$select": "id"})
             self._deleted_folder = text(obj(folder).get("id")) or ""
         return self._deleted_folder
+
+    def _sent_items(self) -> str | None:
+        if self._sent_folder is None:
+            folder = self._graph.get("/me/mailFolders/sentitems", {"$select": "id"})
+            self._sent_folder = text(obj(folder).get("id")) or ""
+        return self._sent_folder or None  # unknown: nothing matches it
 
     def _sent(self, message: dict[str, Any]) -> DraftState:
         sent_at = None
