@@ -25,6 +25,7 @@ from daemon.errors import ConfigError
 from daemon.registry import UnknownProvider, provider
 
 MAX_THANK_YOU_DELAY = timedelta(hours=24)
+MAX_ACCOUNT_NAME = 100  # accounts.name and the other account columns (store/models.py)
 
 DEFAULT_KEYWORDS = [
     "interview",
@@ -473,6 +474,13 @@ def _accounts(raw: Any, name: str, base: Path, problems: list[str]) -> list[Acco
             elif not re.match(r"^[A-Za-z0-9_.-]+$", v["name"]):
                 problems.append(
                     f"{where}.name: expected letters, digits, '.', '_' or '-', got {v['name']!r}"
+                )
+            elif len(v["name"]) > MAX_ACCOUNT_NAME:
+                # The store keeps it in bounded columns (and in every KEY): PostgreSQL would
+                # refuse a longer one at the first poll.
+                problems.append(
+                    f"{where}.name: expected at most {MAX_ACCOUNT_NAME} characters, got "
+                    f"{len(v['name'])}"
                 )
             seen.add(v["name"])
         sections: dict[str, ProviderSection] = {}

@@ -74,6 +74,9 @@ _NOT_NAMES = _words(
 )
 
 _NOT_PEOPLE = (AttendeeKind.RESOURCE, AttendeeKind.GROUP)
+# No address is longer (RFC 5321 4.5.3.1: 64 octets local part, 255 domain); a longer one
+# cannot be written to, and interviewers.email is bounded to it (it is unique per interview).
+MAX_ADDRESS = 320
 
 
 def detect(
@@ -201,12 +204,13 @@ def _interviewers(
     """Other humans on the event, de-duplicated by address, in invitation order.
 
     An address listed twice (as organizer and attendee) is merged conservatively: if any copy
-    says it is the user, a room/group, or declined, it is left out.
+    says it is the user, a room/group, or declined, it is left out. So is an address longer than
+    any address can be (:data:`MAX_ADDRESS`): nobody can be written to there.
     """
     copies: dict[str, list[Attendee]] = {}
     for a in [*event.attendees, *([event.organizer] if event.organizer else [])]:
         email = a.email.strip().lower()
-        if "@" in email:
+        if "@" in email and len(email) <= MAX_ADDRESS:
             copies.setdefault(email, []).append(a)
     organizer = event.organizer.email.strip().lower() if event.organizer else None
     people = []

@@ -34,7 +34,7 @@ from daemon.errors import (
     QuotaExceeded,
     TransientError,
 )
-from daemon.planner import Planner
+from daemon.planner import Planner, unstorable
 from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
 from daemon.store import repository as repo
@@ -132,8 +132,17 @@ class Engine:
         planner = Planner(self.config, account)
         planner.preload(session)
         problems = list(changes.problems)
+        # Events the store cannot hold are known to exist, so they do not stop remove_missing.
+        events: list[CalendarEvent] = []
+        unfit: list[Problem] = []
+        for event in changes.events:
+            problem = unstorable(event)
+            if problem is None:
+                events.append(event)
+            else:
+                unfit.append(problem)
         try:
-            for event in changes.events:
+            for event in events:
                 planner.apply_event(session, event, now)
         except StoreError:
             raise  # the database failed, not an event
@@ -142,10 +151,10 @@ class Engine:
             # savepoint per event and skip (and record) the ones that fail.
             log.exception("%s: an event could not be processed; retrying one by one", account.name)
             session.rollback()
-            problems += self._apply_carefully(planner, session, changes.events, now)
-        for problem in problems:
+            problems += self._apply_carefully(planner, session, events, now)
+        for problem in problems + unfit:
             log.warning("%s: skipped %s: %s", account.name, problem.item, problem.message)
-        repo.record_problems(session, account.name, "calendar", problems, now)
+        repo.record_problems(session, account.name, "calendar", problems + unfit, now)
         planner.remove(session, changes.removed, now)
         if changes.complete and not problems:
             planner.remove_missing(session, (e.id for e in changes.events), window, now)

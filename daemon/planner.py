@@ -22,7 +22,7 @@ from daemon.businessdays import add_business_days
 from daemon.config import Account, Config
 from daemon.detection import Detection, detect
 from daemon.notes import parse_notes
-from daemon.protocols import CalendarEvent
+from daemon.protocols import CalendarEvent, Problem
 from daemon.store.models import (
     FollowUp,
     Interview,
@@ -34,6 +34,33 @@ from daemon.store.models import (
 from daemon.store.repository import transition
 
 log = logging.getLogger(__name__)
+
+
+# interviews.event_id is unique, so its column is bounded (an index entry is limited, about 2.7
+# kB on PostgreSQL), and processes.company_key may be derived from either id. Calendars write
+# shorter ones (Google: at most 1024 characters, plus a suffix for an instance; Graph: about
+# 150), so only a hostile or broken invitation has a longer one. Counted in bytes, which bounds
+# the characters (the column) and the index entry alike.
+MAX_ID_BYTES = 2000
+
+
+def unstorable(event: CalendarEvent) -> Problem | None:
+    """Why ``event`` cannot be recorded, or None.
+
+    Checked before anything is written: the database refusing one value (PostgreSQL enforces
+    column lengths, SQLite does not) would fail the whole sync of the account on every poll.
+    """
+    for what, value in (("id", event.id), ("series id", event.series_id or "")):
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > MAX_ID_BYTES:
+            return Problem(
+                item=f"event {event.id[:40]!r}… ({event.title[:80]!r})",
+                message=(
+                    f"its {what} is {size} bytes long; expected at most {MAX_ID_BYTES} bytes, "
+                    "as calendars write them. The event is skipped"
+                ),
+            )
+    return None
 
 
 def followup_key(account: str, event_id: str, email: str, kind: str, seq: int) -> str:

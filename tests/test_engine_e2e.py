@@ -6,11 +6,14 @@ organizer) and Raj from acme.example.
 
 from __future__ import annotations
 
+import mailbox
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from daemon.store.models import AccountState, ProblemRecord
 from tests.harness import Event, Person, World
 
 START = datetime(2026, 1, 14, 9, 0, tzinfo=UTC)
@@ -313,3 +316,51 @@ def test_lost_state_database_gives_no_duplicate(world: World, tmp_path: Path) ->
     world.tick(at(hours=2))
     assert len(world.drafts()) == 2
     assert {fu.state for fu in world.followups() if fu.kind == "thank_you"} == {"drafted"}
+
+
+def test_overlong_values_from_strangers_never_stop_the_account(world: World) -> None:
+    """Ids, names and Message-IDs come from other people's software, without a length
+    anyone must respect. PostgreSQL refuses a value longer than its column, so any of them used
+    to fail the account's sync on every poll (SQLite ignores lengths). Each must be kept whole,
+    or the one item skipped with a recorded reason, and everything else go on."""
+    world.add(
+        Event(
+            "globex-1",
+            START,
+            60,
+            "Interview: Globex",
+            [
+                Person("Maria " + "Garcia-" * 60, "maria@globex.example"),  # a 426-char name
+                Person("Nobody", "n" * 320 + "@globex.example"),  # longer than any address
+            ],
+        )
+    )
+    world.add(Event("u" * 2001, START, 60, "Interview: Initech", [JANE]))  # id too long
+    world.add(Event("g" * 1100, START, 60, "Interview: Hooli", [RAJ]))  # long, but fits
+    world.tick(at(hours=1))
+    assert sorted(k[0] for k, state in world.states().items() if state == "drafted") == [
+        "jane@acme.example",
+        "maria@globex.example",
+        "raj@acme.example",
+    ]
+    assert "g" * 1100 in {i.event_id for i in world.interviews()}
+    assert len(world.drafts_to("raj@")) == 2  # Acme's, and Hooli's with the long id
+    [maria] = world.drafts_to("maria@")
+    assert str(maria["To"]).startswith("Maria Garcia-Garcia-")
+    with world.engine.sessions() as session:
+        account = session.get(AccountState, "home")
+        assert account is not None and account.status == "ok", account.last_error
+        [problem] = session.scalars(select(ProblemRecord)).all()
+    assert problem.item.startswith("event 'uuuu") and "2001 bytes long" in problem.message
+
+    # The user sends Jane's draft; the copy in Sent has a Message-ID longer than 1000.
+    long_id, KIND = "<" + "x" * 1500 + "@laptop.example.org>", "thank_you"
+    jane = world.drafts_to("jane@")[0]
+    world.delete(jane)
+    del jane["Message-ID"]
+    jane["Message-ID"] = long_id
+    sent = world.folder("Sent")
+    sent.add(mailbox.MaildirMessage(jane.as_bytes(policy=jane.policy.clone(max_line_length=0))))
+    world.tick(at(hours=2))
+    [fu] = [f for f in world.followups() if (f.interviewer.email, f.kind) == (JANE.email, KIND)]
+    assert (fu.state, fu.sent_message_id) == ("done", long_id)

@@ -9,6 +9,8 @@ due, leave alone what is finished, never create a follow-up twice. On SQLite and
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from daemon import __version__
 from daemon.cli import main
 from daemon.planner import followup_key
 from daemon.store.database import (
+    HEAD_REVISION,
     MIGRATIONS,
     StoreError,
     alembic_config,
@@ -337,6 +340,71 @@ def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
     )
     with engine.connect() as conn:
         assert inspect(conn).get_table_names() == ["moz_places"]
+
+
+def test_head_revision_names_the_newest_migration() -> None:
+    """open_store skips Alembic for a database at HEAD_REVISION: a new migration must move it."""
+    assert HEAD_REVISION == HEAD, (
+        f"daemon/store/database.py: HEAD_REVISION is {HEAD_REVISION!r} but the newest "
+        f"migration is {HEAD!r}; update it"
+    )
+
+
+def test_a_current_state_is_opened_without_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    open_store(url)  # a new database: Alembic creates the schema
+    code = (
+        "import sys; from daemon.store.database import open_store; "
+        f"open_store({url!r}); print('alembic' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+# Provider- and invitation-supplied values, VARCHAR(n) up to 0002: PostgreSQL refused a longer
+# value and so failed the account's poll over and over (daemon/store/migrations/versions/0003).
+TEXT_SINCE_0003 = {
+    "processes": ["company_key", "company"],
+    "interviews": [
+        "series_id", "calendar", "company", "role", "timezone", "organizer", "main_contact",
+    ],
+    "interviewers": ["name"],
+    "followups": [
+        "draft_id", "thread_id", "message_id", "sent_message_id", "sent_provider_id",
+    ],
+}  # fmt: skip
+
+
+def test_0003_makes_provider_values_unbounded_and_keeps_every_row(db_url: str) -> None:
+    engine = state_at_0001(db_url)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0002")
+    before = dump(engine)
+
+    open_store(db_url)  # as the daemon starts
+
+    assert revision(engine) == ("0003",)
+    assert dump(engine) == before
+    for table, columns in TEXT_SINCE_0003.items():
+        types = {c["name"]: c["type"] for c in inspect(engine).get_columns(table)}
+        assert {c: type(types[c]).__name__ for c in columns} == {c: "TEXT" for c in columns}
+    # What Gmail, Graph or a mail client may hand back, and a name in an invitation.
+    long = "<" + "x" * 3000 + "@mail.example.org>"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE followups SET draft_id = :v, thread_id = :v, message_id = :v, "
+                "sent_message_id = :v, sent_provider_id = :v WHERE id = 4"
+            ),
+            {"v": long},
+        )
+        conn.execute(text("UPDATE interviewers SET name = :v WHERE id = 3"), {"v": "M" * 3000})
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT message_id FROM followups WHERE id = 4")).scalar() == long
+        if conn.dialect.name == "sqlite":  # the tables were copied: every reference still holds
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
 def test_the_models_and_the_migrations_agree(db_url: str) -> None:

@@ -8,7 +8,9 @@ became the outer transaction and its release committed work the caller meant to 
 The busy timeout is 10 s; ``?timeout=SECONDS`` in the URL changes it.
 
 The schema is owned by Alembic from the first release and upgraded automatically at start; a
-database written by a newer followupd, or by some other program, is refused untouched.
+database written by a newer followupd, or by some other program, is refused untouched. Alembic
+itself (a tenth of a second to import) is loaded only when the schema is not at
+:data:`HEAD_REVISION`: a start on a current database reads ``alembic_version`` and goes on.
 
 Any failure of the database itself (locked, disk full, damaged file, server gone) surfaces as
 one :class:`StoreError` naming the file (or server) and what is wrong, raised from SQLAlchemy's
@@ -23,14 +25,9 @@ import os
 import shutil
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,9 +36,15 @@ from daemon import __version__, faults
 from daemon.errors import FollowupdError
 from daemon.paths import private_dir
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest revision in migrations/versions: a database at this revision is opened without
+# Alembic. Adding a migration means updating it (tests/test_migrations.py fails until then).
+HEAD_REVISION = "0003"
 
 
 class StoreError(FollowupdError):
@@ -221,6 +224,8 @@ def open_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -229,6 +234,9 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Apply pending migrations (a no-op when the schema is current), all in one transaction."""
+    from alembic import command
+    from alembic.util import CommandError
+
     try:
         command.upgrade(alembic_config(engine), revision)
     except CommandError as err:
@@ -242,6 +250,9 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 def check_schema(engine: Engine) -> None:
     """Refuse a database this followupd must not touch: one a newer version wrote (its schema
     may mean something this code does not know), or one that belongs to another program."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config(engine))
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_heads()
@@ -264,11 +275,20 @@ def check_schema(engine: Engine) -> None:
         )
 
 
+def current_revisions(engine: Engine) -> tuple[str, ...] | None:
+    """What ``alembic_version`` says, read without Alembic; None when there is no such table."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return tuple(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
 def open_store(url: str) -> sessionmaker[Session]:
     """Open, check, migrate and return a session factory. Raises :class:`StoreError`."""
     engine = open_engine(url)
-    check_schema(engine)
-    migrate(engine)
+    if current_revisions(engine) != (HEAD_REVISION,):  # new, behind, newer or not ours
+        check_schema(engine)
+        migrate(engine)
     factory = sessionmaker(engine, expire_on_commit=False)
     if faults.active():  # crash-safety tests only (FOLLOWUPD_FAULTS); see daemon/faults.py
         faults.watch_sessions(factory)

@@ -111,8 +111,10 @@ class Process(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(100))
-    company_key: Mapped[str] = mapped_column(String(200))
-    company: Mapped[str | None] = mapped_column(String(200))
+    # Text: provider- and invitation-supplied values have no length a stranger must respect
+    # (migration 0003). company_key is bounded by what it is derived from (planner.py).
+    company_key: Mapped[str] = mapped_column(Text)
+    company: Mapped[str | None] = mapped_column(Text)
     domains: Mapped[list[Any]] = mapped_column(default=list)
     state: Mapped[str] = mapped_column(String(20), default="active")  # active, replied, cold
     reason: Mapped[str | None] = mapped_column(Text)
@@ -132,20 +134,21 @@ class Interview(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(100))
-    event_id: Mapped[str] = mapped_column(String(1000))
-    series_id: Mapped[str | None] = mapped_column(String(1000))
-    calendar: Mapped[str] = mapped_column(String(300), default="")
+    # event_id is unique, so bounded: longer ids are skipped by the planner (MAX_ID_BYTES).
+    event_id: Mapped[str] = mapped_column(String(2000))
+    series_id: Mapped[str | None] = mapped_column(Text)
+    calendar: Mapped[str] = mapped_column(Text, default="")
     title: Mapped[str] = mapped_column(Text)
-    company: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str | None] = mapped_column(String(300))
+    company: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(Text)
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
-    timezone: Mapped[str | None] = mapped_column(String(100))
-    organizer: Mapped[str | None] = mapped_column(String(320))
+    timezone: Mapped[str | None] = mapped_column(Text)
+    organizer: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="active")  # active, cancelled
     reason: Mapped[str | None] = mapped_column(Text)  # why detected / why cancelled
     notes: Mapped[list[Any]] = mapped_column(default=list)  # general notes (description + CLI)
-    main_contact: Mapped[str | None] = mapped_column(String(320))
+    main_contact: Mapped[str | None] = mapped_column(Text)
     decision_expected: Mapped[date | None] = mapped_column(Date)
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"))
     created_at: Mapped[datetime]
@@ -166,8 +169,9 @@ class Interviewer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id"))
+    # Unique per interview, so bounded: detection ignores longer addresses (MAX_ADDRESS).
     email: Mapped[str] = mapped_column(String(320))
-    name: Mapped[str | None] = mapped_column(String(300))
+    name: Mapped[str | None] = mapped_column(Text)
     is_organizer: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)  # False once removed from the event
     notes: Mapped[list[Any]] = mapped_column(default=list)  # notes about this person
@@ -193,15 +197,15 @@ class FollowUp(Base):
     due_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    # What the mailbox said about the draft.
-    draft_id: Mapped[str | None] = mapped_column(String(500))
-    thread_id: Mapped[str | None] = mapped_column(String(500))
-    message_id: Mapped[str | None] = mapped_column(String(1000))
+    # What the mailbox said about the draft: provider ids and Message-IDs, of any length.
+    draft_id: Mapped[str | None] = mapped_column(Text)
+    thread_id: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(Text)
     drafted_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
-    sent_message_id: Mapped[str | None] = mapped_column(String(1000))
-    sent_provider_id: Mapped[str | None] = mapped_column(String(500))
+    sent_message_id: Mapped[str | None] = mapped_column(Text)
+    sent_provider_id: Mapped[str | None] = mapped_column(Text)
     sent_references: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

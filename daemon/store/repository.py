@@ -57,7 +57,9 @@ def record_problems(
 ) -> None:
     """Skipped input items, one row each; seeing the same item again only bumps its count."""
     for problem in problems:
-        item = problem.item[:1000]
+        # problems.item is unique, so bounded: 1000 characters, and 1000 bytes so that the
+        # index entry fits too (PostgreSQL limits one to about 2.7 kB).
+        item = problem.item[:1000].encode("utf-8", "replace")[:1000].decode("utf-8", "ignore")
         row = session.scalar(
             select(ProblemRecord).where(
                 ProblemRecord.account == account,
