@@ -137,6 +137,17 @@ def test_bad_account_address_and_duplicate_name(tmp_path: Path) -> None:
     )
 
 
+def test_an_account_name_too_long_for_the_store_is_a_config_error(tmp_path: Path) -> None:
+    """PostgreSQL would refuse it at the first poll (accounts.name is 100 characters)."""
+    long = "h" * 101
+    found = problems(tmp_path, MINIMAL.replace('name = "home"', f'name = "{long}"'))
+    assert found == [
+        f"config.toml: [[accounts]] '{long}'.name: expected at most 100 characters, got 101"
+    ]
+    fits = config.load(write(tmp_path, MINIMAL.replace('name = "home"', f'name = "{long[1:]}"')))
+    assert [a.name for a in fits.accounts] == [long[1:]]
+
+
 def test_contact_key_must_be_an_address(tmp_path: Path) -> None:
     found = problems(tmp_path, MINIMAL + '\n[contacts.jane]\nname = "Jane"\n')
     assert found == [
@@ -180,3 +191,34 @@ def test_weekend_and_holidays(tmp_path: Path) -> None:
     )
     assert loaded.days.weekend == frozenset({5, 6})
     assert len(loaded.days.holidays) == 1
+
+
+def _every_option() -> list[tuple[str, str]]:
+    return [(section, key) for section, schema in config.SECTIONS.items() for key in schema]
+
+
+@pytest.mark.parametrize(("section", "key"), _every_option())
+@pytest.mark.parametrize("wrong", ["{ wrong = 1 }", "[[1], [2]]", "1979-05-27T07:32:00"])
+def test_every_option_of_the_wrong_type_names_file_key_and_expectation(
+    tmp_path: Path, section: str, key: str, wrong: str
+) -> None:
+    """No option takes a table, a list of lists or a date-time: each gives one message that
+    names the file, the key, what was expected and what was found, and nothing else."""
+    if section == "candidate":  # the table is there already: the key goes in (or replaces name)
+        line = f"{key} = {wrong}"
+        text = MINIMAL.replace('name = "Alex"', line if key == "name" else f'name = "Alex"\n{line}')
+    else:
+        text = MINIMAL + f"\n[{section}]\n{key} = {wrong}\n"
+    found = problems(tmp_path, text)
+    assert len(found) == 1, found
+    (message,) = found
+    assert message.startswith(f"config.toml: [{section}].{key}: expected "), message
+    assert message.endswith((", got a table", ", got a list", ", got 1979-05-27T07:32:00")), message
+
+
+def test_an_unreadable_config_says_why(tmp_path: Path) -> None:
+    folder = tmp_path / "config.toml"
+    folder.mkdir()  # root reads any file, so a directory stands for what cannot be read
+    with pytest.raises(ConfigError) as info:
+        config.load(folder)
+    assert info.value.problems == [f"{folder}: cannot read (Is a directory)"]
