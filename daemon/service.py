@@ -62,6 +62,7 @@ def stall_limit() -> timedelta:
 # On SIGTERM, how long the unit of work in flight may take to finish before the process leaves
 # without it (systemd's TimeoutStopSec is 15 s; the issue asks for well under 5 s).
 SHUTDOWN_GRACE = 3.0
+SIGNAL_CHECK = 1.0  # seconds: the longest the main thread waits before looking for a signal
 
 
 class AlreadyRunning(FollowupdError):
@@ -190,11 +191,18 @@ class Service:
         sdnotify.notify("READY=1", "STATUS=running")
         log.info("followupd running; polling every %s", self.poll_interval)
         ping = sdnotify.watchdog_interval()
+        # Never wait without a timeout: the kernel may deliver SIGTERM to a worker thread, and
+        # then Python runs our handler only once the main thread wakes up by itself.
+        wake = min(ping, SIGNAL_CHECK) if ping is not None else SIGNAL_CHECK
+        due = time.monotonic() + (ping or 0.0)
         try:
-            while not self.stopped.wait(timeout=ping):
-                if ping is not None and self.healthy():
+            while not self.stopped.wait(timeout=wake):
+                if ping is None or time.monotonic() < due - wake / 2:
+                    continue
+                due = time.monotonic() + ping
+                if self.healthy():
                     sdnotify.notify("WATCHDOG=1")
-                elif ping is not None:
+                else:
                     log.error(
                         "a job has made no progress for %s; not feeding the watchdog",
                         self.stall_limit,
