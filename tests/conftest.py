@@ -82,3 +82,18 @@ def pytest_configure(config: pytest.Config) -> None:
     from hypothesis_profiles import register
 
     register()
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the crash campaign measured (kills per provider and phase), so a CI log
+    tells how much was proved, not only that it passed."""
+    import sys
+
+    campaign = sys.modules.get("tests.campaign")
+    if campaign is not None and campaign.FIGURES:
+        terminalreporter.section("crash campaign")
+        for line in campaign.FIGURES:
+            terminalreporter.write_line(line)

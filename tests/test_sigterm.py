@@ -7,8 +7,8 @@ drafts is being made. Either way the daemon must exit with status 0 within 5 sec
 restart must find a consistent state: the state database intact, exactly one draft per
 follow-up, none stuck in ``creating``.
 
-Consistency failures are raised with ``pytest.fail`` so that the known slowness, marked as an
-expected failure below, can never hide them.
+Consistency failures are raised with ``pytest.fail`` before the promptness is asserted, so a
+failure names the worse of the two problems.
 """
 
 from __future__ import annotations

@@ -11,3 +11,6 @@
 - :mod:`.live`      a world for the long-running daemon, in real time;
 - :mod:`.stall`     a relay that makes a fake server hang (SIGTERM mid-poll).
 """
+
+# Figures the campaign measured (kills by phase, times), printed at the end of the pytest run.
+FIGURES: list[str] = []

@@ -19,8 +19,8 @@ from tests.campaign.worlds import ACCOUNT, Interview, Item, World, _addresses, e
 from tests.fakes.google_server import GoogleFake, start_google_server
 from tests.fakes.graph_server import MicrosoftFakes, start_microsoft
 
-# The fakes share process-wide state (Google's test CA is made once, lazily; connectors.outlook
-# keeps runtimes per process): worlds built in parallel threads take turns there.
+# connectors.outlook keeps its runtimes per process, and the Microsoft fakes' sign-in runs in
+# this process: worlds built in parallel threads take turns there.
 _starting = threading.Lock()
 
 

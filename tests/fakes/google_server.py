@@ -46,7 +46,10 @@ from tests.fakes.google_state import FakeGoogleState, Recorded
 
 HANDLERS = {**google_calendar_api.HANDLERS, **google_gmail_api.HANDLERS}
 CLIENT_ID = "followupd-test.apps.googleusercontent.com"
+# One test CA per test process, made on first use; fakes started in parallel threads must all
+# get the same one, or a client trusting one fake's CA file would reject another's certificate.
 _CA: dict[str, Any] = {}
+_CA_LOCK = threading.Lock()
 
 
 def dispatch(state: FakeGoogleState, req: Request) -> Response:
@@ -305,9 +308,10 @@ class GoogleFake:
 def _tls(folder: Path) -> tuple[ssl.SSLContext, Path]:
     import trustme
 
-    if "ca" not in _CA:
-        _CA["ca"] = trustme.CA()
-        _CA["cert"] = _CA["ca"].issue_cert("127.0.0.1", "localhost")
+    with _CA_LOCK:
+        if "ca" not in _CA:
+            _CA["ca"] = trustme.CA()
+            _CA["cert"] = _CA["ca"].issue_cert("127.0.0.1", "localhost")
     ca_file = folder / "fake-google-ca.pem"
     _CA["ca"].cert_pem.write_to_path(str(ca_file))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
