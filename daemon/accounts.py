@@ -8,12 +8,13 @@ still run, and ``status`` says what is wrong with this one.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from daemon import faults
 from daemon.clock import Clock
 from daemon.config import Account, Config
 from daemon.engine import Connection
-from daemon.errors import FollowupdError
+from daemon.errors import ConnectorError, FollowupdError
 from daemon.paths import private_dir
 from daemon.protocols import AccountContext
 from daemon.registry import provider
@@ -34,19 +35,27 @@ def context(config: Config, account: Account, clock: Clock) -> AccountContext:
 def connect(config: Config, account: Account, clock: Clock) -> Connection:
     ctx = context(config, account, clock)
     try:
-        cal = account.calendar
-        box = account.mailbox
-        calendar = provider(cal.provider).calendar(
-            ctx, cal.options, account.options_for(cal.provider)
-        )
-        mailbox = provider(box.provider).mailbox(
-            ctx, box.options, account.options_for(box.provider)
-        )
+        calendar = _open(ctx, account, "calendar")
+        mailbox = _open(ctx, account, "mailbox")
     except FollowupdError as err:
         log.error("%s: cannot set up: %s", account.name, err)
         return Connection(account, None, None, err)
     # Counted by the crash-safety test hook when FOLLOWUPD_FAULTS is set; as is otherwise.
     return Connection(account, faults.wrap(calendar, "calendar"), faults.wrap(mailbox, "mailbox"))
+
+
+def _open(ctx: AccountContext, account: Account, side: str) -> Any:
+    """The account's calendar source or mailbox, as its provider builds it."""
+    section = getattr(account, side)
+    try:
+        return getattr(provider(section.provider), side)(
+            ctx, section.options, account.options_for(section.provider)
+        )
+    except ImportError as err:  # providers load their SDKs here, when first needed
+        raise ConnectorError(
+            f"{section.provider} {side}: a library it needs cannot be loaded ({err}); expected "
+            "followupd's dependencies installed (python3 -m pip install --force-reinstall followupd)"
+        ) from err
 
 
 def connect_all(config: Config, clock: Clock) -> list[Connection]:

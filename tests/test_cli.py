@@ -62,6 +62,45 @@ def test_version_and_help_load_none_of_the_heavy_libraries() -> None:
     assert result.stdout.splitlines()[-1] == "[]"
 
 
+# The config is read by `run`; msal is made unimportable the way a broken install would be.
+WITHOUT_MSAL = (
+    "import runpy, sys; sys.modules['msal'] = None; sys.argv[0] = 'followupd'; "
+    "runpy.run_module('daemon', run_name='__main__')"
+)
+OUTLOOK_ACCOUNT = """
+[[accounts]]
+name = "work"
+addresses = ["casey@contoso.example"]
+calendar = { provider = "outlook" }
+mailbox = { provider = "outlook" }
+
+[accounts.outlook]
+client_id = "00000000-0000-0000-0000-000000000001"
+authority_host = "https://127.0.0.1:9"
+graph_root = "https://127.0.0.1:9/v1.0"
+"""
+
+
+def test_a_provider_library_that_cannot_load_fails_only_its_account(demo_config: Path) -> None:
+    """Providers load their SDKs when an account is set up, not with the config: a broken
+    msal must become that account's error in the run's report, and the others keep working."""
+    demo_config.write_text(demo_config.read_text() + OUTLOOK_ACCOUNT)
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_MSAL, "--config", str(demo_config), "run", "--once"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "drafted thank-you to Jane Smith" in result.stdout, result.stdout
+    assert (
+        "account work: error outlook calendar: a library it needs cannot be loaded "
+        "(import of msal halted; None in sys.modules)"
+    ) in result.stdout, result.stdout
+
+
 def test_demo_creates_drafts_and_says_so(tmp_path: Path) -> None:
     result = cli("demo", str(tmp_path / "d"))
     assert result.returncode == 0, result.stderr
