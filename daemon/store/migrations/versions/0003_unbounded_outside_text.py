@@ -54,40 +54,30 @@ WIDENED: dict[str, list[tuple[str, int, bool]]] = {
 EVENT_ID = ("interviews", "event_id", 1000, 2000)
 
 
-def upgrade() -> None:
-    for table, columns in WIDENED.items():
+def _changes() -> dict[str, list[tuple[str, sa.types.TypeEngine, sa.types.TypeEngine, bool]]]:
+    """table -> (column, type before, type after, nullable), for both directions to walk."""
+    changes = {
+        table: [(name, sa.String(length), sa.Text(), nullable) for name, length, nullable in cols]
+        for table, cols in WIDENED.items()
+    }
+    table, name, before, after = EVENT_ID
+    changes[table].append((name, sa.String(before), sa.String(after), False))
+    return changes
+
+
+def _alter(upgrading: bool) -> None:
+    changes = _changes()
+    for table in changes if upgrading else reversed(changes):
         with op.batch_alter_table(table) as batch:
-            for name, length, nullable in columns:
-                batch.alter_column(
-                    name,
-                    existing_type=sa.String(length=length),
-                    type_=sa.Text(),
-                    existing_nullable=nullable,
-                )
-            if table == EVENT_ID[0]:
-                batch.alter_column(
-                    EVENT_ID[1],
-                    existing_type=sa.String(length=EVENT_ID[2]),
-                    type_=sa.String(length=EVENT_ID[3]),
-                    existing_nullable=False,
-                )
+            for name, before, after, nullable in changes[table]:
+                old, new = (before, after) if upgrading else (after, before)
+                batch.alter_column(name, existing_type=old, type_=new, existing_nullable=nullable)
+
+
+def upgrade() -> None:
+    _alter(upgrading=True)
 
 
 def downgrade() -> None:
     """Back to the old lengths; fails (changing nothing) if a longer value was stored since."""
-    for table, columns in reversed(WIDENED.items()):
-        with op.batch_alter_table(table) as batch:
-            for name, length, nullable in columns:
-                batch.alter_column(
-                    name,
-                    existing_type=sa.Text(),
-                    type_=sa.String(length=length),
-                    existing_nullable=nullable,
-                )
-            if table == EVENT_ID[0]:
-                batch.alter_column(
-                    EVENT_ID[1],
-                    existing_type=sa.String(length=EVENT_ID[3]),
-                    type_=sa.String(length=EVENT_ID[2]),
-                    existing_nullable=False,
-                )
+    _alter(upgrading=False)
