@@ -156,7 +156,8 @@ class Engine:
             log.warning("%s: skipped %s: %s", account.name, problem.item, problem.message)
         repo.record_problems(session, account.name, "calendar", problems + unfit, now)
         planner.remove(session, changes.removed, now)
-        if changes.complete and not problems:
+        # A skipped event may be one the store knows: only then is "missing" not "deleted".
+        if changes.complete and not any(not p.warning for p in problems):
             planner.remove_missing(session, (e.id for e in changes.events), window, now)
         repo.set_cursor(session, account.name, "calendar", changes.cursor, now)
 

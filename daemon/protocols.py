@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -94,14 +94,25 @@ class CalendarEvent:
     # (a per-event opt-in/out stored by the provider, e.g. Google extendedProperties).
     tags: frozenset[str] = frozenset()
     updated: datetime | None = None
+    # The shortest interval of the event's recurrence rule, when the source knows it (an .ics
+    # RRULE). Detection refuses series that repeat more often than interviews do.
+    repeats_every: timedelta | None = None
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One input item that was skipped, with a message naming it and what was expected."""
+    """One input item that was skipped, with a message naming it and what was expected.
+
+    ``container`` names what holds the item (an .ics file, a Maildir folder) so that ``status``
+    can count the problems of one file while still listing each. A ``warning`` is an item that
+    was read anyway, with a caveat the user should see (bytes that were not UTF-8, an attendee
+    line that had to be repaired): it does not make a sync incomplete.
+    """
 
     item: str
     message: str
+    container: str = ""
+    warning: bool = False
 
 
 @dataclass
