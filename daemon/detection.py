@@ -14,11 +14,13 @@ Decisions, in order (the first that applies wins):
    without a keyword, outside ``[detection].calendars``, all-day, or with no other attendee
    (the user asked explicitly; with nobody to write to the engine simply drafts nothing, and
    the reason says so);
-5. ``[detection].calendars`` is set and the event's calendar is not in it -> no;
-6. all-day event unless ``include_all_day`` -> no;
-7. an excluded keyword in the title or an attendee from an excluded domain -> no;
-8. a keyword, pattern, provider tag or include-domain attendee -> yes, otherwise no;
-9. ``require_other_attendee`` and no other human attendee -> no.
+5. the event belongs to a series that repeats more often than daily (``repeats_every``) -> no:
+   interviews are not held every hour, and such a series would flood the mailbox;
+6. ``[detection].calendars`` is set and the event's calendar is not in it -> no;
+7. all-day event unless ``include_all_day`` -> no;
+8. an excluded keyword in the title or an attendee from an excluded domain -> no;
+9. a keyword, pattern, provider tag or include-domain attendee -> yes, otherwise no;
+10. ``require_other_attendee`` and no other human attendee -> no.
 
 Company and role are best effort. Returning None is better than a wrong value, because a wrong
 company name in a thank-you note is worse than a sentence that does not name one.
@@ -30,6 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from daemon.config import Contact, DetectionRules
 from daemon.protocols import Attendee, AttendeeKind, CalendarEvent, Response
@@ -74,6 +77,10 @@ _NOT_NAMES = _words(
 )
 
 _NOT_PEOPLE = (AttendeeKind.RESOURCE, AttendeeKind.GROUP)
+# A series that repeats more often than this is not a series of interviews.
+MIN_REPEAT = timedelta(days=1)
+# Providers where dots in the local part do not matter ("a.lex@gmail.com" is "alex@gmail.com").
+_DOTLESS_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 # No address is longer (RFC 5321 4.5.3.1: 64 octets local part, 255 domain); a longer one
 # cannot be written to, and interviewers.email is bounded to it (it is unique per interview).
 MAX_ADDRESS = 320
@@ -87,7 +94,7 @@ def detect(
 ) -> Detection:
     """Decide whether ``event`` is an interview; see the module docstring for the order."""
     contacts = contacts or {}
-    own = {a.strip().lower() for a in own_addresses}
+    own = {mailbox_of(a) for a in own_addresses}
     interviewers = _interviewers(event, rules, own, contacts)
     organizer = next((p for p in interviewers if p.is_organizer), None)
     domains = _company_domains(interviewers, rules, own)
@@ -116,6 +123,10 @@ def detect(
         forced = "turned on for this event (followupd:on)"
     if forced:
         return result(True, forced if interviewers else f"{forced}, but nobody else to write to")
+    if event.repeats_every is not None and event.repeats_every < MIN_REPEAT:
+        return result(
+            False, f"repeats every {_span(event.repeats_every)}, more often than interviews do"
+        )
     if rules.calendars and event.calendar.lower() not in {c.lower() for c in rules.calendars}:
         which = f"calendar '{event.calendar}'" if event.calendar else "the event's calendar"
         return result(False, f"{which} is not in [detection].calendars")
@@ -189,8 +200,33 @@ def _positive(
 # ------------------------------------------------------------------------------------------
 
 
+def mailbox_of(address: str) -> str:
+    """The mailbox an address delivers to, for telling the user's own addresses.
+
+    Sub-address tags are dropped ("alex+jobs@example.org" reaches "alex@example.org": RFC 5233,
+    and Gmail, Outlook.com, Fastmail and Proton all honour "+"), and so are dots at Gmail.
+    Used only to recognise the user: an interviewer's address is always written as given.
+    """
+    local, at, domain = address.strip().lower().rpartition("@")
+    if not at:
+        return address.strip().lower()
+    local = local.split("+", 1)[0] or local
+    if domain in _DOTLESS_DOMAINS:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
 def _is_own(attendee: Attendee, own: set[str]) -> bool:
-    return attendee.is_self or attendee.email.lower() in own
+    return attendee.is_self or mailbox_of(attendee.email) in own
+
+
+def _span(interval: timedelta) -> str:
+    seconds = int(interval.total_seconds())
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}" + ("s" if count != 1 else "")
+    return f"{seconds} seconds"
 
 
 def _is_bot(email: str, rules: DetectionRules) -> bool:

@@ -430,3 +430,60 @@ def _as_list(value: object) -> list[object]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
+
+
+# ------------------------------------------------------------------------------------------
+# The user's own addresses, however written (issue 9, point 8)
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mine",
+    [
+        "alex+jobs@example.org",  # a sub-address tag (RFC 5233)
+        "Alex+Interviews@Example.org",
+        "alex+@example.org",
+    ],
+)
+def test_the_user_s_tagged_address_is_never_an_interviewer(mine: str) -> None:
+    me = Attendee(mine, "Alex Morgan", response=Response.ACCEPTED)  # no is_self from an .ics
+    found = check(event(attendees=(JANE, me)))
+    assert [p.email for p in found.interviewers] == ["jane.smith@acme-corp.com"]
+
+
+def test_gmail_ignores_dots_and_googlemail_is_gmail() -> None:
+    me = Attendee("a.lex.morgan@googlemail.com", "Alex", response=Response.ACCEPTED)
+    found = detect(event(attendees=(JANE, me)), rules(), ["alexmorgan@gmail.com"])
+    assert [p.email for p in found.interviewers] == ["jane.smith@acme-corp.com"]
+
+
+def test_someone_else_s_tagged_address_stays_an_interviewer() -> None:
+    other = Attendee("alexa+jobs@example.org", "Alexa", response=Response.ACCEPTED)
+    dotted = Attendee("a.lex@example.org", "A Lex", response=Response.ACCEPTED)  # not Gmail
+    found = check(event(attendees=(JANE, other, dotted)))
+    assert "alexa+jobs@example.org" in [p.email for p in found.interviewers]
+    assert "a.lex@example.org" in [p.email for p in found.interviewers]
+
+
+# ------------------------------------------------------------------------------------------
+# Series that repeat more often than interviews do (issue 9, point 5)
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("every", "said"),
+    [
+        (timedelta(minutes=1), "repeats every 1 minute"),
+        (timedelta(hours=4), "repeats every 4 hours"),
+        (timedelta(seconds=30), "repeats every 30 seconds"),
+    ],
+)
+def test_a_series_repeating_within_a_day_is_not_an_interview(every: timedelta, said: str) -> None:
+    found = check(event("Interview", repeats_every=every))
+    assert not found.is_interview
+    assert found.reason == f"{said}, more often than interviews do"
+
+
+def test_a_daily_or_weekly_series_may_be_interviews() -> None:
+    assert check(event("Interview", repeats_every=timedelta(days=1))).is_interview
+    assert check(event("Interview", repeats_every=timedelta(weeks=1))).is_interview
