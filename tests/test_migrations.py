@@ -20,7 +20,7 @@ from alembic import command
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
-from sqlalchemy import Engine, MetaData, inspect, text
+from sqlalchemy import Engine, MetaData, inspect, select, text
 
 from daemon import __version__
 from daemon.cli import main
@@ -178,20 +178,25 @@ def fill(engine: Engine) -> None:
                     )
 
 
-def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table of ROWS, in primary-key order, as the driver returns them."""
+def columns_of(engine: Engine) -> dict[str, list[str]]:
+    return {table: [c["name"] for c in inspect(engine).get_columns(table)] for table in ORDER}
+
+
+def dump(
+    engine: Engine, columns: dict[str, list[str]] | None = None
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of ROWS, in primary-key order, as the driver returns them;
+    only ``columns`` (table -> names) where given, to compare with a dump of an older schema."""
     meta = MetaData()
     with engine.connect() as conn:
         meta.reflect(conn, only=ORDER)
-        return {
-            name: [
-                tuple(row)
-                for row in conn.execute(
-                    meta.tables[name].select().order_by(*meta.tables[name].primary_key.columns)
-                )
-            ]
-            for name in ORDER
-        }
+        dumped = {}
+        for name in ORDER:
+            table = meta.tables[name]
+            wanted = [table.c[c] for c in columns[name]] if columns else list(table.columns)
+            query = select(*wanted).order_by(*table.primary_key.columns)
+            dumped[name] = [tuple(row) for row in conn.execute(query)]
+        return dumped
 
 
 def revision(engine: Engine) -> tuple[str, ...]:
@@ -209,7 +214,7 @@ def state_at_0001(db_url: str) -> Engine:
 
 def test_the_upgrade_keeps_every_row_and_the_daemon_carries_on(tmp_path: Path, db_url: str) -> None:
     old = state_at_0001(db_url)
-    before = dump(old)
+    before, old_columns = dump(old), columns_of(old)
     assert {name: len(rows) for name, rows in before.items()} == {
         name: len(rows) for name, rows in ROWS.items()
     }
@@ -217,7 +222,7 @@ def test_the_upgrade_keeps_every_row_and_the_daemon_carries_on(tmp_path: Path, d
     world = World(tmp_path, db_url)  # the daemon starts: open_store upgrades
     engine = world.engine.sessions.kw["bind"]
     assert revision(engine) == (HEAD,) and HEAD != "0001"
-    assert dump(engine) == before  # not one value changed
+    assert dump(engine, old_columns) == before  # not one value changed
     indexes = {
         table: {ix["name"] for ix in inspect(engine).get_indexes(table)}
         for table in ("followups", "interviews", "transitions")
@@ -244,7 +249,7 @@ def test_the_upgrade_keeps_every_row_and_the_daemon_carries_on(tmp_path: Path, d
         4: (key("globex-1", MARIA.email, "thank_you"), "done"),
         5: (key("globex-1", MARIA.email, "status_inquiry"), "cancelled"),
     }
-    after = dump(engine)
+    after = dump(engine, old_columns)
     assert [row[0] for row in after["interviews"]] == [1, 2]  # no interview twice
     assert after["problems"] == before["problems"]
     assert after["transitions"][: len(before["transitions"])] == before["transitions"]
@@ -254,7 +259,7 @@ def test_the_upgrade_keeps_every_row_and_the_daemon_carries_on(tmp_path: Path, d
 
     # A second start finds the schema current and changes nothing.
     world.restart()
-    assert dump(world.engine.sessions.kw["bind"]) == after
+    assert dump(world.engine.sessions.kw["bind"], old_columns) == after
 
 
 def test_the_indexes_serve_the_due_work_query(tmp_path: Path) -> None:
@@ -282,13 +287,14 @@ def test_the_indexes_serve_the_due_work_query(tmp_path: Path) -> None:
 
 def test_downgrade_and_upgrade_again_keep_the_rows(db_url: str) -> None:
     engine = state_at_0001(db_url)
-    before = dump(engine)
+    before, old_columns = dump(engine), columns_of(engine)
     cfg = alembic_config(engine)
     command.upgrade(cfg, "head")
     command.downgrade(cfg, "0001")
     assert revision(engine) == ("0001",)
+    assert columns_of(engine) == old_columns
     command.upgrade(cfg, "head")
-    assert dump(engine) == before
+    assert dump(engine, old_columns) == before
 
 
 NEWER = (
@@ -382,7 +388,7 @@ def test_0003_makes_provider_values_unbounded_and_keeps_every_row(db_url: str) -
     command.upgrade(cfg, "0002")
     before = dump(engine)
 
-    open_store(db_url)  # as the daemon starts
+    command.upgrade(cfg, "0003")
 
     assert revision(engine) == ("0003",)
     assert dump(engine) == before
@@ -416,3 +422,26 @@ def test_the_models_and_the_migrations_agree(db_url: str) -> None:
     engine = open_store(db_url).kw["bind"]
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_0004_adds_identity_container_and_limit_and_keeps_every_row(db_url: str) -> None:
+    engine = state_at_0001(db_url)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0003")
+    before, old_columns = dump(engine), columns_of(engine)
+
+    command.upgrade(cfg, "0004")
+
+    assert dump(engine, old_columns) == before
+    added = {
+        table: set(columns_of(engine)[table]) - set(old_columns[table]) for table in old_columns
+    }
+    assert {t: c for t, c in added.items() if c} == {
+        "accounts": {"identity"},
+        "problems": {"container"},
+        "interviews": {"max_interviewers"},
+    }
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT identity FROM accounts")).scalars().all() == [None] * len(
+            before["accounts"]
+        )

@@ -90,6 +90,9 @@ class AccountState(Base):
     fix: Mapped[str | None] = mapped_column(Text)  # the command that fixes a needs_reauth
     backoff_until: Mapped[datetime | None]
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    # The calendar and mailbox the account serves (daemon/identity.py): a renamed account is
+    # recognised by it and keeps its history (migration 0004).
+    identity: Mapped[str | None] = mapped_column(Text)
 
 
 class SyncCursor(Base):
@@ -150,6 +153,8 @@ class Interview(Base):
     notes: Mapped[list[Any]] = mapped_column(default=list)  # general notes (description + CLI)
     main_contact: Mapped[str | None] = mapped_column(Text)
     decision_expected: Mapped[date | None] = mapped_column(Date)
+    # The user's override of [detection].max_interviewers for this interview.
+    max_interviewers: Mapped[int | None] = mapped_column(Integer)
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -243,6 +248,7 @@ class ProblemRecord(Base):
     account: Mapped[str] = mapped_column(String(100))
     source: Mapped[str] = mapped_column(String(20))  # calendar, mail, draft
     item: Mapped[str] = mapped_column(String(1000))
+    container: Mapped[str | None] = mapped_column(Text)  # the file or folder the item is in
     message: Mapped[str] = mapped_column(Text)
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
