@@ -8,16 +8,21 @@ still run, and ``status`` says what is wrong with this one.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from daemon import faults
 from daemon.clock import Clock
 from daemon.config import Account, Config
 from daemon.engine import Connection
 from daemon.errors import ConnectorError, FollowupdError
+from daemon.identity import adopt_renamed, resource
 from daemon.paths import private_dir
 from daemon.protocols import AccountContext
 from daemon.registry import provider
+from daemon.sharing import SharedLock
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +37,26 @@ def context(config: Config, account: Account, clock: Clock) -> AccountContext:
     )
 
 
-def connect(config: Config, account: Account, clock: Clock) -> Connection:
+def connect(config: Config, account: Account, clock: Clock, writer: bool = False) -> Connection:
+    """The account's connectors. A ``writer`` (the daemon, ``run --once``) also gets the lock
+    that keeps other followupd instances off its mailbox (:mod:`daemon.sharing`)."""
     ctx = context(config, account, clock)
     try:
         calendar = _open(ctx, account, "calendar")
         mailbox = _open(ctx, account, "mailbox")
+        lock = _lock(config, account) if writer else None
     except FollowupdError as err:
         log.error("%s: cannot set up: %s", account.name, err)
         return Connection(account, None, None, err)
     # Counted by the crash-safety test hook when FOLLOWUPD_FAULTS is set; as is otherwise.
-    return Connection(account, faults.wrap(calendar, "calendar"), faults.wrap(mailbox, "mailbox"))
+    return Connection(
+        account, faults.wrap(calendar, "calendar"), faults.wrap(mailbox, "mailbox"), lock=lock
+    )
+
+
+def _lock(config: Config, account: Account) -> SharedLock:
+    holder = f"pid {os.getpid()}, state in {config.daemon.state_dir}"
+    return SharedLock(resource(account, "mailbox"), holder)
 
 
 def _open(ctx: AccountContext, account: Account, side: str) -> Any:
@@ -58,5 +73,13 @@ def _open(ctx: AccountContext, account: Account, side: str) -> Any:
         ) from err
 
 
-def connect_all(config: Config, clock: Clock) -> list[Connection]:
-    return [connect(config, account, clock) for account in config.accounts]
+def connect_all(
+    config: Config, clock: Clock, sessions: sessionmaker[Session] | None = None
+) -> list[Connection]:
+    """Every account, set up to write drafts. With the store's ``sessions``, an account the
+    config renamed first takes over its history and tokens (:func:`daemon.identity.adopt_renamed`)."""
+    if sessions is not None:
+        with sessions() as session:
+            adopt_renamed(session, config)
+            session.commit()
+    return [connect(config, account, clock, writer=True) for account in config.accounts]

@@ -94,9 +94,9 @@ class Runtime:
         from daemon.accounts import connect_all
         from daemon.engine import Engine
 
-        return Engine(
-            self.config, self.sessions(), connect_all(self.config, clock), clock, self.renderer()
-        )
+        sessions = self.sessions()
+        connections = connect_all(self.config, clock, sessions)
+        return Engine(self.config, sessions, connections, clock, self.renderer())
 
 
 pass_runtime = click.make_pass_decorator(Runtime)
@@ -336,6 +336,14 @@ def preview(rt: Runtime, interview_id: int) -> None:
     metavar="DATE",
     help="A decision is expected by this date (YYYY-MM-DD).",
 )
+@click.option(
+    "--max-interviewers",
+    "max_interviewers",
+    type=click.IntRange(1, 10_000),
+    metavar="N",
+    help="Draft thank-yous for up to N interviewers of this interview "
+    "(default: [detection].max_interviewers).",
+)
 @pass_runtime
 @friendly
 def note(
@@ -345,6 +353,7 @@ def note(
     about: str | None,
     contact: str | None,
     decision_by: str | None,
+    max_interviewers: int | None,
 ) -> None:
     """Add what was discussed (used in the drafts), set the main contact or a decision date."""
     from daemon.planner import Planner
@@ -376,7 +385,9 @@ def note(
                 raise FollowupdError(
                     f"--decision-by: expected a date like 2026-12-24, got {decision_by!r}"
                 ) from None
-        if contact or decision_by:
+        if max_interviewers:
+            interview.max_interviewers = max_interviewers
+        if contact or decision_by or max_interviewers:
             planner = Planner(rt.config, rt.config.account(interview.account))
             for fu in interview.followups:
                 if fu.kind == "status_inquiry" and fu.state == State.SCHEDULED:

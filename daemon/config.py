@@ -97,6 +97,9 @@ class DetectionRules:
     include_all_day: bool
     freemail_domains: frozenset[str]
     bot_patterns: tuple[re.Pattern[str], ...]
+    # An invitation may list thousands of addresses (a stranger's, or a company all-hands): past
+    # this many, thank-yous wait for the user's word (`followupd note ID --max-interviewers N`).
+    max_interviewers: int = 20
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,9 @@ DETECTION = {
     "freemail_domains": o.Option(o.list_of(o.domain, "domains"), [], "more free-mail domains"),
     "bot_patterns": o.Option(
         o.list_of(o.regex, "regular expressions"), [], "more non-human address patterns"
+    ),
+    "max_interviewers": o.Option(
+        o.integer_between(1, 1000), 20, "thank-yous per interview at the most"
     ),
 }
 
@@ -401,6 +407,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
             freemail_domains=frozenset(DEFAULT_FREEMAIL) | frozenset(det["freemail_domains"]),
             bot_patterns=tuple(re.compile(p, re.IGNORECASE) for p in DEFAULT_BOT_PATTERNS)
             + tuple(det["bot_patterns"]),
+            max_interviewers=det["max_interviewers"],
         ),
         thank_you=ThankYouSettings(
             enabled=t["enabled"],

@@ -17,7 +17,8 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased, object_session
 
 from daemon.businessdays import business_days_between
 from daemon.config import Account, Config
@@ -33,7 +34,7 @@ from daemon.drafting import (
 from daemon.errors import BadItem, TemplateError
 from daemon.message import message_id_for
 from daemon.protocols import Address, DraftRequest, Mailbox, ReplyTarget
-from daemon.store.models import FollowUp, Kind, State
+from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 from daemon.store.repository import transition
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,50 @@ def skip_reason(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str
             f"due {fu.due_at:%Y-%m-%d %H:%M} UTC, but followupd was not running until "
             f"{now:%Y-%m-%d %H:%M} UTC: later than max_lateness ({human(limit)})"
         )
+    twin = same_meeting_twin(fu)
+    if twin is not None and fu.state == State.SCHEDULED:
+        where = twin.interview.account
+        also = "" if where == interview.account else f" of account {where!r}"
+        return State.SKIPPED, (
+            f"{fu.interviewer.email} already has this {fu.kind.replace('_', '-')} for the same "
+            f"meeting (interview {twin.interview_id}{also}, {twin.state}): the calendar "
+            "gave the meeting a new identity (a new UID, another calendar)"
+        )
     return None
+
+
+# A follow-up in one of these has (or is getting) its draft.
+_DRAFTED = (State.CREATING, State.DRAFTED, State.DONE, State.REPLIED)
+
+
+def same_meeting_twin(fu: FollowUp) -> FollowUp | None:
+    """The follow-up of the same kind to the same person for a meeting at the same time whose
+    draft exists already, if any.
+
+    The store knows an interview by its calendar id. An event without a UID that gains one, an
+    invitation copied into a second calendar or account, or a hand-edited .ics gives the same
+    meeting another id: without this, the same person would get a second thank-you.
+    """
+    session = object_session(fu)
+    if session is None:
+        return None
+    other_interview = aliased(Interview)
+    return session.scalar(
+        select(FollowUp)
+        .join(other_interview, FollowUp.interview)
+        .join(Interviewer, FollowUp.interviewer)
+        .where(
+            FollowUp.id != fu.id,
+            FollowUp.kind == fu.kind,
+            FollowUp.seq == fu.seq,
+            FollowUp.state.in_(_DRAFTED),
+            FollowUp.interview_id != fu.interview_id,
+            Interviewer.email == fu.interviewer.email,
+            other_interview.start_at == fu.interview.start_at,
+        )
+        .order_by(FollowUp.id)
+        .limit(1)
+    )
 
 
 class Drafter:

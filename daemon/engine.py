@@ -37,6 +37,7 @@ from daemon.errors import (
 from daemon.planner import Planner, unstorable
 from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
+from daemon.sharing import MailboxBusy, SharedLock
 from daemon.store import repository as repo
 from daemon.store.database import StoreError
 from daemon.store.models import FollowUp, State
@@ -55,6 +56,9 @@ class Connection:
     calendar: CalendarSource | None
     mailbox: Mailbox | None
     error: FollowupdError | None = None
+    # The mailbox's lock across instances (daemon.sharing), taken before any unit of work;
+    # None where nothing is written (``check``).
+    lock: SharedLock | None = None
 
 
 class Engine:
@@ -190,7 +194,7 @@ class Engine:
     def run_due(self) -> int:
         """Draft everything that is due now. Returns how many follow-ups were looked at."""
         now = self.clock.now()
-        todo: list[tuple[int, str]] = []
+        todo: list[tuple[int, str, int]] = []
         with self.sessions() as session:
             due = repo.due_followups(session, now)
             # What can no longer be drafted (too late, cancelled meanwhile) is settled in one
@@ -199,12 +203,12 @@ class Engine:
                 skip = skip_reason(self.config, fu, now)
                 # An interrupted creation may have made its draft: only the mailbox can tell.
                 if skip is None or fu.state == State.CREATING:
-                    todo.append((fu.id, fu.interview.account))
+                    todo.append((fu.id, fu.interview.account, fu.interview_id))
                 else:
                     transition(session, fu, *skip, now)
                     log.info("follow-up %s not drafted: %s", fu.id, skip[1])
             session.commit()
-        for fu_id, account in todo:
+        for fu_id, account in fair(todo):
             if self.stopping:
                 break
             connection = self.connections.get(account)
@@ -258,6 +262,8 @@ class Engine:
                 return
             session.commit()
             try:
+                if connection.lock is not None:
+                    connection.lock.acquire()
                 work(connection, session, now)
             except StoreError:
                 # The database failed, not the account: nothing can be recorded about it, and
@@ -286,6 +292,12 @@ class Engine:
                 session.commit()
 
     def _fail(self, state, err: FollowupdError, now: datetime) -> None:  # noqa: ANN001
+        if (
+            isinstance(err, MailboxBusy)
+            and state.status == "error"
+            and state.last_error == str(err)
+        ):
+            return  # said once; the other instance may hold it for days
         state.failures = (state.failures or 0) + 1
         state.last_error = str(err)
         if isinstance(err, AuthNeeded):
@@ -309,3 +321,24 @@ class Engine:
 
     def _backoff(self, failures: int) -> timedelta:
         return min(self.config.daemon.poll_interval * (2 ** max(failures - 1, 0)), MAX_BACKOFF)
+
+
+def fair(todo: list[tuple[int, str, int]]) -> list[tuple[int, str]]:
+    """Due work in turns, one follow-up per interview per round, in due order otherwise.
+
+    One invitation with hundreds of interviewers must not keep another interview's thank-you
+    waiting until all of them are drafted."""
+    queues: dict[int, list[tuple[int, str]]] = {}
+    for fu_id, account, interview_id in todo:
+        queues.setdefault(interview_id, []).append((fu_id, account))
+    order: list[tuple[int, str]] = []
+    rounds = [iter(q) for q in queues.values()]
+    while rounds:
+        still = []
+        for queue in rounds:
+            item = next(queue, None)
+            if item is not None:
+                order.append(item)
+                still.append(queue)
+        rounds = still
+    return order

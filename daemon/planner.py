@@ -23,6 +23,7 @@ from daemon.config import Account, Config
 from daemon.detection import Detection, detect
 from daemon.notes import parse_notes
 from daemon.protocols import CalendarEvent, Problem
+from daemon.store import repository as repo
 from daemon.store.models import (
     FollowUp,
     Interview,
@@ -63,10 +64,11 @@ def unstorable(event: CalendarEvent) -> Problem | None:
     return None
 
 
-def followup_key(account: str, event_id: str, email: str, kind: str, seq: int) -> str:
-    """The KEY of a draft. Derived from provider ids only, so it survives a lost database."""
+def followup_key(account_tag: str, event_id: str, email: str, kind: str, seq: int) -> str:
+    """The KEY of a draft. Derived from what the account serves (:func:`daemon.identity.tag`,
+    not its name) and provider ids only, so it survives a rename and a lost database."""
     event = hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:16]
-    return f"followupd:{account}:{event}:{email}:{kind}:{seq}"
+    return f"followupd:{account_tag}:{event}:{email}:{kind}:{seq}"
 
 
 class Planner:
@@ -77,6 +79,15 @@ class Planner:
         # a calendar of a thousand events must not cost thousands of queries.
         self._interviews: dict[str, Interview] | None = None
         self._processes: dict[str, Process] | None = None
+        self._tag: str | None = None
+
+    @property
+    def account_tag(self) -> str:
+        if self._tag is None:
+            from daemon.identity import tag
+
+            self._tag = tag(self.account)
+        return self._tag
 
     def preload(self, session: Session) -> None:
         """Load the account's interviews and processes with everything planning looks at."""
@@ -274,15 +285,49 @@ class Planner:
             return
         have = {(fu.interviewer.email, fu.kind, fu.seq) for fu in interview.followups}
         if self.config.thank_you.enabled:
-            for person in interview.interviewers:
-                if person.active and (person.email, Kind.THANK_YOU, 1) not in have:
+            people = [p for p in interview.interviewers if p.active]
+            limit = interview.max_interviewers or self.config.detection.max_interviewers
+            for person in people[:limit]:
+                if (person.email, Kind.THANK_YOU, 1) not in have:
                     self._add(session, interview, person, Kind.THANK_YOU, 1, now)
+            self._report_crowd(session, interview, len(people), limit, now)
         if self.config.status_inquiry.enabled and self.config.status_inquiry.max_per_process > 0:
             inquiries = [fu for fu in interview.followups if fu.kind == Kind.STATUS_INQUIRY]
             if not inquiries and self._is_latest(interview) and interview.process.state == "active":
                 contact = self.main_contact(interview)
                 if contact is not None:
                     self._add(session, interview, contact, Kind.STATUS_INQUIRY, 1, now)
+
+    def _report_crowd(
+        self, session: Session, interview: Interview, people: int, limit: int, now: datetime
+    ) -> None:
+        """An invitation with more interviewers than the limit: the rest wait for the user.
+
+        A real panel has a handful of people; thousands of addresses are a stranger's
+        invitation or a company-wide meeting, and drafting to all would flood the mailbox."""
+        if people <= limit and interview.max_interviewers is None and people < limit // 2:
+            return  # nowhere near the limit: nothing to report or to clear (the usual case)
+        if interview.id is None:
+            session.flush()
+        item = f"interview {interview.id} ({interview.title[:80]!r})"
+        if people <= limit:
+            repo.clear_problem(session, self.account.name, "calendar", item)
+            return
+        setting = (
+            f"followupd note {interview.id} --max-interviewers"
+            if interview.max_interviewers
+            else "[detection].max_interviewers"
+        )
+        problem = Problem(
+            item=item,
+            message=(
+                f"{people} interviewers on the invitation; thank-you drafts are planned for the "
+                f"first {limit} only ({setting}). To write to more of them: "
+                f"followupd note {interview.id} --max-interviewers {people}"
+            ),
+            warning=True,
+        )
+        repo.record_problems(session, self.account.name, "calendar", [problem], now)
 
     def plan_next_inquiry(self, session: Session, previous: FollowUp, now: datetime) -> None:
         """After an inquiry went out unanswered: the next one, or the process goes cold."""
@@ -315,7 +360,7 @@ class Planner:
         now: datetime,
     ) -> FollowUp:
         fu = FollowUp(
-            key=followup_key(self.account.name, interview.event_id, person.email, kind, seq),
+            key=followup_key(self.account_tag, interview.event_id, person.email, kind, seq),
             kind=kind,
             seq=seq,
             state=State.SCHEDULED,

@@ -272,6 +272,20 @@ class AccountContext:
     decision_hint: date | None = None  # unused by providers; reserved
 
 
+@dataclass(frozen=True)
+class Resource:
+    """What a calendar source or mailbox *is*, whatever the config calls its account.
+
+    ``identity`` survives a rename or re-ordering of ``[[accounts]]`` ("maildir:/home/alex/Mail",
+    "google:alex@gmail.com"): the core keys what it remembers about an account by it. A resource
+    that lives in a local folder names it as ``local_dir``: two followupd instances that share it
+    (two state dirs, two users) must not both write there, so the core locks it in that folder.
+    """
+
+    identity: str
+    local_dir: Path | None = None
+
+
 class Provider(Protocol):
     """What a provider module exports as ``PROVIDER``.
 
@@ -295,4 +309,17 @@ class Provider(Protocol):
 
     def authorize(self, ctx: AccountContext, account_options: dict[str, Any], echo: Any) -> None:
         """Run the interactive authorization (``followupd auth``). Local providers do nothing."""
+        ...
+
+    def resource(
+        self,
+        side: str,
+        options: dict[str, Any],
+        account_options: dict[str, Any],
+        addresses: tuple[str, ...],
+    ) -> Resource:
+        """What the account's ``side`` ("calendar" or "mailbox") is, without connecting;
+        ``addresses`` are the user's own, lower-cased, the first being the account's.
+
+        Optional: for a provider without it the core uses the provider's name and options."""
         ...

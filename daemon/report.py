@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -110,25 +111,56 @@ def print_status(
     else:
         console.print("No interviews found yet.")
 
+    print_problems(console, session, tz, show_all)
+
+
+PROBLEMS_LISTED = 50  # rows of skipped input listed by ``status`` (all with ``--all``)
+PER_CONTAINER = 10  # of one file, unless ``--all``
+
+
+def print_problems(console: Console, session: Session, tz: str, show_all: bool = False) -> None:
+    """Skipped input, each item on its own row, grouped by the file or folder it is in.
+
+    Four broken events in one .ics file are four rows under one heading that counts them:
+    the user fixes them at the source, and needs to know which."""
     problems = session.scalars(
-        select(ProblemRecord).order_by(ProblemRecord.last_seen.desc()).limit(20)
-    ).all()
-    if problems:
-        ptable = Table(
-            title="Skipped input (fix it at the source; followupd keeps going)",
-            title_justify="left",
+        select(ProblemRecord).order_by(
+            ProblemRecord.account,
+            ProblemRecord.source,
+            ProblemRecord.container,
+            ProblemRecord.last_seen.desc(),
+            ProblemRecord.id,
         )
-        for column in ("account", "source", "item", "problem", "seen"):
-            ptable.add_column(column, overflow="fold")
-        for p in problems:
-            ptable.add_row(
-                p.account,
-                p.source,
-                p.item,
-                p.message,
-                f"{p.count}x, last {_local(p.last_seen, tz)}",
-            )
-        console.print(ptable)
+    ).all()
+    if not problems:
+        return
+    table = Table(
+        title="Skipped input (fix it at the source; followupd keeps going)",
+        title_justify="left",
+    )
+    for column in ("account", "source", "item", "problem", "seen"):
+        table.add_column(column, overflow="fold")
+    groups: dict[tuple[str, str, str], list[ProblemRecord]] = {}
+    for p in problems:
+        groups.setdefault((p.account, p.source, p.container or ""), []).append(p)
+    listed = 0
+    for (account, source, container), rows in groups.items():
+        if container:
+            count = f"{len(rows)} problem" + ("s" if len(rows) != 1 else "")
+            table.add_row(account, source, Text(container, style="bold"), count, "")
+        for n, p in enumerate(rows):
+            if not show_all and (n >= PER_CONTAINER or listed >= PROBLEMS_LISTED):
+                rest = len(rows) - n
+                table.add_row(
+                    account, source, f"  ... {rest} more (followupd status --all)", "", ""
+                )
+                listed += 1
+                break
+            item = Text(("  " if container else "") + p.item)
+            seen = f"{p.count}x, last {_local(p.last_seen, tz)}"
+            table.add_row(account, source, item, Text(p.message), seen)
+            listed += 1
+    console.print(table)
 
 
 def summarize_run(console: Console, session: Session, config: Config, since: datetime) -> None:

@@ -47,6 +47,7 @@ class Event:
     status: str = "CONFIRMED"
     extra: list[str] = field(default_factory=list)
     my_partstat: str = "ACCEPTED"
+    has_uid: bool = True  # False: written without a UID line (``uid`` only names it here)
 
     def ics(self) -> str:
         def t(v: datetime) -> str:
@@ -54,7 +55,7 @@ class Event:
 
         lines = [
             "BEGIN:VEVENT",
-            f"UID:{self.uid}",
+            *([f"UID:{self.uid}"] if self.has_uid else []),
             "DTSTAMP:20260101T000000Z",
             f"DTSTART:{t(self.start)}",
             f"DTEND:{t(self.start + timedelta(minutes=self.minutes))}",
@@ -118,10 +119,11 @@ mailbox = {{ provider = "maildir", path = "mail" }}
         """A fresh process: new config load, new connectors, new engine, same state."""
         self.config = config_mod.load(self.config_path)
         t, s = self.config.thank_you, self.config.status_inquiry
+        sessions = open_store(self.config.daemon.database)
         self.engine = Engine(
             self.config,
-            open_store(self.config.daemon.database),
-            connect_all(self.config, self.clock),
+            sessions,
+            connect_all(self.config, self.clock, sessions),
             self.clock,
             Renderer(t.template, t.html_template, s.template, s.html_template),
         )

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from daemon import options as o
-from daemon.protocols import AccountContext
+from daemon.protocols import AccountContext, Resource
 
 ACCOUNT_OPTIONS: o.Schema = {
     "client_secrets": o.Option(
@@ -70,6 +70,16 @@ class GoogleProvider:
         from connectors.google.auth import authorize
 
         authorize(ctx, account_options, echo)
+
+    def resource(
+        self,
+        side: str,
+        options: dict[str, Any],
+        account_options: dict[str, Any],
+        addresses: tuple[str, ...],
+    ) -> Resource:
+        # One Google user's calendar and Gmail, whichever calendars are picked.
+        return Resource(f"google:{addresses[0] if addresses else ''}")
 
 
 PROVIDER = GoogleProvider()

@@ -14,12 +14,13 @@ Floating times and all-day events are read in the daemon's time zone (``[daemon]
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from connectors.ics.expand import Limits
 from connectors.ics.source import IcsCalendar
 from daemon import options as o
-from daemon.protocols import AccountContext
+from daemon.protocols import AccountContext, Resource
 
 CALENDAR_OPTIONS: o.Schema = {
     "path": o.Option(
@@ -46,6 +47,16 @@ class IcsProvider:
 
     def authorize(self, ctx: AccountContext, account_options: dict[str, Any], echo: Any) -> None:
         echo("The ics provider reads local files: no authorization is needed.")
+
+    def resource(
+        self,
+        side: str,
+        options: dict[str, Any],
+        account_options: dict[str, Any],
+        addresses: tuple[str, ...],
+    ) -> Resource:
+        # Read only: two instances reading one calendar write nothing there, so no lock.
+        return Resource(f"ics:{Path(options['path']).resolve()}")
 
 
 PROVIDER = IcsProvider()

@@ -13,12 +13,13 @@ Example::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from connectors.maildir.connector import MaildirMailbox
 from connectors.maildir.folders import LAYOUTS
 from daemon import options as o
-from daemon.protocols import AccountContext
+from daemon.protocols import AccountContext, Resource
 
 MAILBOX_OPTIONS: o.Schema = {
     "path": o.Option(o.path, help="the Maildir root, e.g. '~/Mail/personal'"),
@@ -56,6 +57,16 @@ class MaildirProvider:
 
     def authorize(self, ctx: AccountContext, account_options: dict[str, Any], echo: Any) -> None:
         echo("The maildir provider reads and writes local files: no authorization is needed.")
+
+    def resource(
+        self,
+        side: str,
+        options: dict[str, Any],
+        account_options: dict[str, Any],
+        addresses: tuple[str, ...],
+    ) -> Resource:
+        root = Path(options["path"]).resolve()
+        return Resource(f"maildir:{root}", local_dir=root)
 
 
 PROVIDER = MaildirProvider()

@@ -27,7 +27,7 @@ from connectors.outlook.settings import (
     Settings,
     resolve,
 )
-from daemon.protocols import AccountContext
+from daemon.protocols import AccountContext, Resource
 
 if TYPE_CHECKING:
     from connectors.outlook.auth import MsalTokens
@@ -102,6 +102,17 @@ class OutlookProvider:
         me = found.graph.get("/me", {"$select": "displayName,mail,userPrincipalName"}) or {}
         address = me.get("mail") or me.get("userPrincipalName") or "?"
         echo(f"Microsoft Graph answers for {me.get('displayName') or address} <{address}>.")
+
+    def resource(
+        self,
+        side: str,
+        options: dict[str, Any],
+        account_options: dict[str, Any],
+        addresses: tuple[str, ...],
+    ) -> Resource:
+        # One Microsoft user's calendar and mailbox, in one cloud.
+        cloud = account_options.get("cloud") or "global"
+        return Resource(f"outlook:{cloud}:{addresses[0] if addresses else ''}")
 
 
 PROVIDER = OutlookProvider()

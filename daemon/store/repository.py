@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.protocols import Problem
@@ -14,6 +14,7 @@ from daemon.store.models import (
     FollowUp,
     Interview,
     ProblemRecord,
+    Process,
     State,
     SyncCursor,
     Transition,
@@ -73,6 +74,7 @@ def record_problems(
                     account=account,
                     source=source,
                     item=item,
+                    container=problem.container or None,
                     message=problem.message,
                     first_seen=now,
                     last_seen=now,
@@ -81,6 +83,18 @@ def record_problems(
             )
         else:
             row.message, row.last_seen, row.count = problem.message, now, row.count + 1
+            row.container = problem.container or row.container
+
+
+def clear_problem(session: Session, account: str, source: str, item: str) -> None:
+    """Forget a problem that no longer applies (the user fixed or overrode it)."""
+    session.execute(
+        delete(ProblemRecord).where(
+            ProblemRecord.account == account,
+            ProblemRecord.source == source,
+            ProblemRecord.item == item,
+        )
+    )
 
 
 def due_followups(session: Session, now: datetime) -> Sequence[FollowUp]:
@@ -99,3 +113,17 @@ def next_due(session: Session) -> datetime | None:
         .order_by(FollowUp.due_at)
         .limit(1)
     )
+
+
+def rename_account(session: Session, old: str, new: str) -> None:
+    """Move everything stored under account ``old`` to ``new`` (which must hold nothing yet).
+
+    Follow-ups keep their KEYs: the drafts already in the mailbox carry them."""
+    for model in (SyncCursor, ProblemRecord):
+        session.execute(delete(model).where(model.account == new))
+    session.execute(delete(AccountState).where(AccountState.name == new))
+    session.flush()
+    session.execute(update(AccountState).where(AccountState.name == old).values(name=new))
+    for model in (SyncCursor, ProblemRecord, Process, Interview):
+        session.execute(update(model).where(model.account == old).values(account=new))
+    session.expire_all()

@@ -1,0 +1,98 @@
+"""One writer per mailbox, across followupd instances.
+
+The state-dir lock (:class:`daemon.service.InstanceLock`) keeps two daemons off one database.
+It cannot see a second instance with another state dir (another ``XDG_STATE_HOME``, another
+user, a container) serving the same Maildir: each would believe the other's drafts are not its
+own and draft them again. So what is shared is locked where it lives: a Maildir in its own root
+(``.followupd.lock``, a name no Maildir reader takes for a folder), a Google or Microsoft
+mailbox in the user's runtime directory, keyed by the resource's identity.
+
+The lock is an ``flock`` held for the life of the process: it goes when the process goes, even
+on SIGKILL, so a crashed instance never blocks the next one. An instance that finds the mailbox
+taken leaves that account alone (``status`` says who holds it) and tries again at every poll.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+from daemon.errors import ConnectorError
+from daemon.paths import private_dir
+from daemon.protocols import Resource
+
+LOCK_NAME = ".followupd.lock"
+
+# Locks this process holds, by path: an account that is set up again (a config reload) must
+# find its own lock, not a stranger's. flock() is per open file, so a second open of the same
+# file in one process would see itself as "another instance".
+_held: dict[Path, int] = {}
+_held_lock = threading.Lock()
+
+
+class MailboxBusy(ConnectorError):
+    """Another followupd instance writes to this mailbox."""
+
+
+def runtime_dir() -> Path:
+    """Where locks of remote mailboxes live: per user, shared by all of the user's instances."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
+        return Path(runtime) / "followupd"
+    return Path("/tmp") / f"followupd-{os.getuid()}"
+
+
+def lock_path(resource: Resource) -> Path:
+    if resource.local_dir is not None:
+        return resource.local_dir / LOCK_NAME
+    digest = hashlib.sha256(resource.identity.encode("utf-8")).hexdigest()[:24]
+    return runtime_dir() / f"{digest}.lock"
+
+
+class SharedLock:
+    """The lock of one shared resource; :meth:`acquire` may be called at every unit of work."""
+
+    def __init__(self, resource: Resource, holder: str) -> None:
+        self.resource = resource
+        self.path = lock_path(resource)
+        self.holder = holder  # what another instance is told about us ("pid 12, state in ...")
+
+    @property
+    def held(self) -> bool:
+        with _held_lock:
+            return self.path in _held
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`MailboxBusy` naming the instance that has it."""
+        with _held_lock:
+            if self.path in _held:
+                return
+            if self.resource.local_dir is None:
+                private_dir(self.path.parent)
+            elif not self.path.parent.is_dir():
+                return  # nothing there yet: the mailbox itself reports the missing folder
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as err:
+                raise ConnectorError(
+                    f"cannot create the lock {self.path} ({err.strerror}); expected a folder "
+                    "followupd may write to, since it writes drafts there"
+                ) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                other = os.read(fd, 500).decode(errors="replace").strip() or "another process"
+                os.close(fd)
+                raise MailboxBusy(
+                    f"{self.resource.identity} is served by another followupd instance ({other}); "
+                    "this one leaves it alone, since two would draft everything twice. Stop "
+                    "the other instance, or give each instance its own mailbox"
+                ) from None
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+                os.write(fd, self.holder.encode())
+            _held[self.path] = fd
