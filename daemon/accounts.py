@@ -55,8 +55,13 @@ def connect(config: Config, account: Account, clock: Clock, writer: bool = False
 
 
 def _lock(config: Config, account: Account) -> SharedLock:
-    holder = f"pid {os.getpid()}, state in {config.daemon.state_dir}"
-    return SharedLock(resource(account, "mailbox"), holder)
+    from sqlalchemy.engine import make_url
+
+    try:  # the database names the state; never its password
+        state = make_url(config.daemon.database).render_as_string(hide_password=True)
+    except Exception:  # the store reports a bad URL itself
+        state = config.daemon.database.rpartition("@")[2]
+    return SharedLock(resource(account, "mailbox"), state, f"pid {os.getpid()}")
 
 
 def _open(ctx: AccountContext, account: Account, side: str) -> Any:

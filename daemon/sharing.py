@@ -10,6 +10,11 @@ mailbox in the user's runtime directory, keyed by the resource's identity.
 The lock is an ``flock`` held for the life of the process: it goes when the process goes, even
 on SIGKILL, so a crashed instance never blocks the next one. An instance that finds the mailbox
 taken leaves that account alone (``status`` says who holds it) and tries again at every poll.
+
+The lock file also names the state that follows the mailbox (its database), and keeps naming it
+after the process is gone: a second state, taking turns with the first, would not know which
+drafts the user deleted and would bring them back. So an instance with another state refuses
+the mailbox even while the first one is stopped, and says how to hand it over (delete the file).
 """
 
 from __future__ import annotations
@@ -35,7 +40,10 @@ _held_lock = threading.Lock()
 
 
 class MailboxBusy(ConnectorError):
-    """Another followupd instance writes to this mailbox."""
+    """Another followupd instance writes to this mailbox, or another state follows it."""
+
+
+STATE_LINE = "state: "  # the first line of a lock file: the state that follows the mailbox
 
 
 def runtime_dir() -> Path:
@@ -56,10 +64,11 @@ def lock_path(resource: Resource) -> Path:
 class SharedLock:
     """The lock of one shared resource; :meth:`acquire` may be called at every unit of work."""
 
-    def __init__(self, resource: Resource, holder: str) -> None:
+    def __init__(self, resource: Resource, state: str, holder: str) -> None:
         self.resource = resource
         self.path = lock_path(resource)
-        self.holder = holder  # what another instance is told about us ("pid 12, state in ...")
+        self.state = " ".join(state.split())  # the database that follows the mailbox
+        self.holder = holder  # what another instance is told about us ("pid 12")
 
     @property
     def held(self) -> bool:
@@ -85,14 +94,34 @@ class SharedLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                other = os.read(fd, 500).decode(errors="replace").strip() or "another process"
+                other = _read(fd)
                 os.close(fd)
+                who = ", ".join(other) or "another process"
                 raise MailboxBusy(
-                    f"{self.resource.identity} is served by another followupd instance ({other}); "
+                    f"{self.resource.identity} is served by another followupd instance ({who}); "
                     "this one leaves it alone, since two would draft everything twice. Stop "
                     "the other instance, or give each instance its own mailbox"
                 ) from None
+            found = _read(fd)
+            claimed = found[0].removeprefix(STATE_LINE) if found else ""
+            if found and found[0].startswith(STATE_LINE) and claimed != self.state:
+                os.close(fd)  # and with it the flock
+                raise MailboxBusy(
+                    f"{self.resource.identity} is followed by another followupd state "
+                    f"({claimed}); this instance ({self.state}) leaves it alone, since it does "
+                    "not know which drafts that one made or you deleted. To move the mailbox "
+                    f"to this state for good, stop the other instance and delete {self.path}"
+                )
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
-                os.write(fd, self.holder.encode())
+                os.pwrite(fd, f"{STATE_LINE}{self.state}\n{self.holder}\n".encode(), 0)
             _held[self.path] = fd
+
+
+def _read(fd: int) -> list[str]:
+    """The lines of a lock file (the state that follows the mailbox, then who holds it)."""
+    try:
+        data = os.pread(fd, 4096, 0)
+    except OSError:
+        return []
+    return [line.strip() for line in data.decode(errors="replace").splitlines() if line.strip()]
