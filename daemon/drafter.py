@@ -106,8 +106,8 @@ def skip_reason(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str
             f"due {fu.due_at:%Y-%m-%d %H:%M} UTC, but followupd was not running until "
             f"{now:%Y-%m-%d %H:%M} UTC: later than max_lateness ({human(limit)})"
         )
-    twin = same_meeting_twin(fu)
-    if twin is not None and fu.state == State.SCHEDULED:
+    twin = same_meeting_twin(fu) if fu.state == State.SCHEDULED else None
+    if twin is not None and twin.state != State.CREATING:  # a twin still being made: wait
         where = twin.interview.account
         also = "" if where == interview.account else f" of account {where!r}"
         return State.SKIPPED, (
@@ -219,6 +219,11 @@ class Drafter:
             transition(session, fu, *skip, now)
             session.commit()
             log.info("follow-up %s not drafted: %s", fu.id, skip[1])
+            return
+        twin = same_meeting_twin(fu) if fu.state == State.SCHEDULED else None
+        if twin is not None:  # being created, interrupted: it may yet come to nothing
+            log.info("follow-up %s waits for follow-up %s of the same meeting", fu.id, twin.id)
+            session.rollback()
             return
         try:
             request = self.request(session, fu)

@@ -199,6 +199,8 @@ class Engine:
             due = repo.due_followups(session, now)
             # What can no longer be drafted (too late, cancelled meanwhile) is settled in one
             # transaction: after a long downtime that may be most of the list.
+            # Interrupted creations first: what they come to decides what their twins do.
+            due = sorted(due, key=lambda fu: fu.state != State.CREATING)
             for fu in due:
                 skip = skip_reason(self.config, fu, now)
                 # An interrupted creation may have made its draft: only the mailbox can tell.

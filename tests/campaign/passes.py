@@ -31,6 +31,7 @@ class Kill:
     at: int  # the checkpoint number within that process
     checkpoint: str  # its name (the last line of the trace)
     phase: str
+    renamed: bool = False  # the account was renamed right after this kill
 
 
 def phase(trace: list[str]) -> str:
@@ -173,8 +174,11 @@ def run_pass(
     kills_at: Callable[[int], list[KillAt]],
     label: str,
     reference: Planner | None = None,
+    rename: bool = False,
 ) -> tuple[list[Kill], list[int]]:
-    """The story with the kills ``kills_at(step)`` gives, one process each.
+    """The story with the kills ``kills_at(step)`` gives, one process each. With ``rename``,
+    the user renames the account in the config after every kill: the recovery must still find
+    what the killed run left, under the new name, and draft nothing twice.
 
     Returns the kills that happened and, per step, how many checkpoints its clean run passed.
     """
@@ -201,8 +205,11 @@ def run_pass(
                         len(outcome.trace),
                         outcome.last,
                         phase(outcome.trace),
+                        renamed=rename,
                     )
                 )
+                if rename:
+                    world.rename_account(f"renamed-{len(kills)}")
             done = [f"step {k.step} at {k.at} ({k.checkpoint})" for k in kills]
             clean = _clean(world, index, f"{label} (kills so far: {', '.join(done) or 'none'})")
             counts.append(len(clean.trace))

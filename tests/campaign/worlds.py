@@ -45,6 +45,7 @@ class Interview:
     people: list[tuple[str, str]]  # (address, name); the first one organizes
     minutes: int = 60
     cancelled: bool = False
+    has_uid: bool = True  # ics only: False writes the event without a UID line
 
 
 class World(ABC):
@@ -55,6 +56,7 @@ class World(ABC):
         self.root = root
         self.interviews: dict[str, Interview] = {}
         self.due_at: datetime | None = None  # when the next follow-up falls due, if known
+        self.account = ACCOUNT  # the account's name in the config; the user may change it
         (root / "home").mkdir(parents=True, exist_ok=True)
         self.config = root / "config.toml"
         self.config.write_text(self.config_text())
@@ -80,10 +82,15 @@ highlights = ["building payment systems"]
 holidays = []
 
 [[accounts]]
-name = "{ACCOUNT}"
+name = "{self.account}"
 addresses = ["{self.me}"]
 {self.account_text()}
 """
+
+    def rename_account(self, name: str) -> None:
+        """The user renames the account in the config (nothing else changes)."""
+        self.account = name
+        self.config.write_text(self.config_text())
 
     # -- the calendar -------------------------------------------------------------------------
 
@@ -178,6 +185,7 @@ class LocalWorld(World):
                 i.title,
                 [Person(name, address) for address, name in i.people],
                 status="CANCELLED" if i.cancelled else "CONFIRMED",
+                has_uid=i.has_uid,
             ).ics()
             for i in self.interviews.values()
         ]
