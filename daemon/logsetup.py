@@ -44,6 +44,7 @@ PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JOURNAL_FORMAT = "%(name)s: %(message)s"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
+
 class RedactingFilter(logging.Filter):
     """Rewrites each record so that message, arguments, traceback and stack hold no secret.
 

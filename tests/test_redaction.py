@@ -3,17 +3,27 @@
 What :func:`daemon.redaction.redact` must catch: the shapes OAuth libraries, HTTP clients and
 provider error answers put tokens in (JSON, dict reprs, escaped JSON, form bodies, query
 strings, headers, raw HTTP reprs, URLs with passwords), and exact values registered as secret
-in any encoding. Where it is applied (the log, errors) is tested in test_logsetup.py and
-test_secrets_in_errors.py.
+in any encoding; and that errors and skipped items, wherever they are printed or stored, only
+ever show their text redacted (end to end: test_secrets_in_errors.py).
 """
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator
 
 import pytest
 
 from daemon import redaction
+from daemon.errors import (
+    AuthNeeded,
+    BadItem,
+    ConfigError,
+    ConnectorError,
+    FollowupdError,
+    TransientError,
+)
+from daemon.protocols import Problem
 
 
 @pytest.fixture(autouse=True)
@@ -114,3 +124,46 @@ def test_registered_secret_containing_another_is_removed_whole() -> None:
     redaction.register_secret("ABCDEFGH")
     redaction.register_secret("xxABCDEFGHyy")
     assert redaction.redact("xxABCDEFGHyy") == "[REDACTED]"
+
+
+# --- where errors and skipped items become text -------------------------------------------
+
+ECHO = f'HTTP 400 BadRequest: {{"access_token": "{SECRET}"}} Bearer {SECRET}'
+SHOWN = 'HTTP 400 BadRequest: {"access_token": "[REDACTED]"} Bearer [REDACTED]'
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        FollowupdError(ECHO),
+        ConnectorError(ECHO),
+        TransientError(ECHO, retry_after=3),
+        AuthNeeded(ECHO, fix="followupd auth work"),
+        BadItem("event 1", ECHO),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_an_error_never_shows_a_secret_as_text(error: FollowupdError) -> None:
+    logged = "%s" % error  # noqa: UP031 - what a log call does with its argument
+    for text in (str(error), f"{error}", logged, traceback.format_exception_only(error)[-1]):
+        assert SECRET not in text
+        assert SHOWN in text
+
+
+def test_a_secret_registered_after_the_error_was_made_is_caught() -> None:
+    """Redacted when read: a token loaded while the error travelled up is still caught."""
+    plain = "plain-" + SECRET
+    error = ConnectorError(f"refused {plain}")
+    redaction.register_secret(plain)
+    assert str(error) == "refused [REDACTED]"
+
+
+def test_config_problems_are_redacted_one_by_one() -> None:
+    error = ConfigError(["a: fine", f"b: password={SECRET}"])
+    assert error.problems == ["a: fine", "b: password=[REDACTED]"]
+    assert SECRET not in str(error)
+
+
+def test_a_problem_message_never_holds_a_secret() -> None:
+    problem = Problem(item="event 1", message=f"expected a time, got 'Bearer {SECRET}'")
+    assert problem.message == "expected a time, got 'Bearer [REDACTED]'"
