@@ -47,11 +47,14 @@ _NOT_YET = rf"(?!{re.escape(REDACTED)})"  # keeps redaction idempotent
 _START = r"(?:(?<!\w)|(?<=\\[nrt]))"
 # Quoted keys (JSON, dict reprs, escaped JSON inside a string) take ':' or '='; bare keys only
 # '=' (forms, query strings, reprs), so prose and our own "client_secret: expected ..." config
-# messages stay readable.
+# messages stay readable. A quoted value whose closing quote never comes was cut short (error
+# details are bounded to a line, e.g. Graph's at 300 characters): it runs to the end of the text,
+# since a token's first half is no less secret than the whole.
 _KEY_VALUE = re.compile(
     rf"""(?P<key>(?P<q>["'])?{_START}(?P<name>{_KEYS})\b(?(q)\\?(?P=q)))"""
     r"""(?P<sep>(?(q)\s*[:=]\s*|\s*=\s*))"""
     rf"""{_NOT_YET}(?P<val>\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'"""
+    r"""|\\"(?:[^"\\]|\\[^"])*\Z|"(?:[^"\\]|\\.)*\Z|'(?:[^'\\]|\\.)*\Z"""
     r"""|(?:[^\s&,;"'<>(){}\[\]\\]|\\(?![nrt"]))+)""",
     re.IGNORECASE,
 )
