@@ -1,9 +1,14 @@
 """The error taxonomy, named by what the daemon does next.
 
 Every error a user can see is one of these, carries a message a person can act on, and never
-carries a secret. Connectors raise them (wrapping library errors with ``raise ... from err``); the
-engine decides from the class alone whether to retry, back off, ask for re-authorization,
-resynchronise, or skip one item and go on.
+shows a secret: its text is redacted here, the one place an error becomes text (``str(err)``,
+``f"{err}"``, ``%s`` in a log call, a traceback's last line). Providers' error answers are
+quoted into messages on purpose (their code and message say what went wrong), and some echo the
+request's credentials; whatever prints or stores the error gets the redacted text.
+
+Connectors raise them (wrapping library errors with ``raise ... from err``); the engine decides
+from the class alone whether to retry, back off, ask for re-authorization, resynchronise, or
+skip one item and go on.
 """
 
 from __future__ import annotations
@@ -11,9 +16,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from daemon.redaction import redact
+
 
 class FollowupdError(Exception):
-    """Base class: something the user may need to read."""
+    """Base class: something the user may need to read.
+
+    The text is redacted when it is read, not when the error is made: a secret registered after
+    the error was raised (a token loaded while the error travelled up) is still caught, and the
+    CLI's printer, ``check``, the engine's ``accounts.last_error`` and the log all read it here.
+    """
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 class ConfigError(FollowupdError):
@@ -24,7 +39,8 @@ class ConfigError(FollowupdError):
     """
 
     def __init__(self, problems: Iterable[str]) -> None:
-        self.problems = list(problems)
+        # Printed one by one (not through __str__), so redacted one by one.
+        self.problems = [redact(problem) for problem in problems]
         super().__init__("\n".join(self.problems))
 
 

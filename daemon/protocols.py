@@ -26,6 +26,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from daemon.redaction import redact
+
 if TYPE_CHECKING:
     from daemon.clock import Clock
 
@@ -107,12 +109,20 @@ class Problem:
     can count the problems of one file while still listing each. A ``warning`` is an item that
     was read anyway, with a caveat the user should see (bytes that were not UTF-8, an attendee
     line that had to be repaired): it does not make a sync incomplete.
+
+    The message is redacted as the problem is made, the one place a skipped item becomes text:
+    it often quotes the value that could not be read (an answer's field, an exception's text),
+    and the store keeps it and ``status`` prints it, neither of which goes through the log's
+    filter.
     """
 
     item: str
     message: str
     container: str = ""
     warning: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", redact(self.message))
 
 
 @dataclass

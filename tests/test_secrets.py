@@ -33,7 +33,7 @@ import certifi
 from connectors.google.auth import load_credentials
 from connectors.outlook import PROVIDER as OUTLOOK
 from connectors.outlook import forget_runtimes
-from daemon import logsetup
+from daemon import redaction
 from daemon.clock import SystemClock
 from daemon.protocols import AccountContext
 from tests.fakes.google_browser import browser_command, read_log
@@ -336,9 +336,9 @@ def test_tokens_a_connector_loads_are_scrubbed_even_from_free_text(tmp_path: Pat
         stored.update(refresh_token=refresh, client_secret=secret)
         options["token_file"].write_text(json.dumps(stored))
         prose = f"retrying with {refresh} for client {secret}"
-        assert logsetup.redact(prose) == prose  # no pattern recognises them
+        assert redaction.redact(prose) == prose  # no pattern recognises them
         load_credentials(context(tmp_path, "gmail"), options)
-        assert logsetup.redact(prose) == "retrying with [REDACTED] for client [REDACTED]"
+        assert redaction.redact(prose) == "retrying with [REDACTED] for client [REDACTED]"
 
     with running_microsoft(tmp_path / "fakes") as ms:
         ms.sign_in()
@@ -354,4 +354,4 @@ def test_tokens_a_connector_loads_are_scrubbed_even_from_free_text(tmp_path: Pat
             for entry in cache[section].values()
         ]
         for value in (device_code, *tokens):
-            assert logsetup.redact(f"got {value}.") == "got [REDACTED].", value
+            assert redaction.redact(f"got {value}.") == "got [REDACTED].", value

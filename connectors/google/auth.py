@@ -20,7 +20,7 @@ from typing import Any
 from google.auth.exceptions import RefreshError
 from google.oauth2.credentials import Credentials
 
-from daemon import logsetup
+from daemon import redaction
 from daemon.errors import AuthNeeded, ConfigError, TransientError
 from daemon.paths import write_private
 from daemon.protocols import AccountContext
@@ -84,7 +84,7 @@ def load_credentials(ctx: AccountContext, options: dict[str, Any]) -> Credential
             fix=fix_for(ctx),
         ) from err
     for secret in ("refresh_token", "token", "client_secret"):  # never in a log line from now
-        logsetup.register_secret(info.get(secret) if isinstance(info, dict) else None)
+        redaction.register_secret(info.get(secret) if isinstance(info, dict) else None)
     stored = info.get("scopes") or []
     if isinstance(stored, str):
         stored = stored.split()
@@ -108,7 +108,7 @@ def load_credentials(ctx: AccountContext, options: dict[str, Any]) -> Credential
 
 def save_credentials(ctx: AccountContext, options: dict[str, Any], creds: Credentials) -> None:
     for secret in (creds.token, creds.refresh_token, creds.client_secret):
-        logsetup.register_secret(secret)
+        redaction.register_secret(secret)
     write_private(token_path(ctx, options), creds.to_json().encode("utf-8"))
 
 

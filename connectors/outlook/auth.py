@@ -27,7 +27,7 @@ from msal_extensions.persistence import FilePersistence, PersistenceNotFound
 
 from connectors.outlook.clouds import FORBIDDEN_PERMISSIONS, PERMISSIONS
 from connectors.outlook.settings import Settings
-from daemon import logsetup, paths
+from daemon import paths, redaction
 from daemon.errors import AuthNeeded, ConnectorError, TransientError
 from daemon.message import one_line
 
@@ -152,7 +152,7 @@ class MsalTokens:
                     fix=self.settings.fix,
                 )
             for stored in app.token_cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN):
-                logsetup.register_secret(stored.get("secret"))  # about to be sent: never logged
+                redaction.register_secret(stored.get("secret"))  # about to be sent: never logged
             result = app.acquire_token_silent_with_error(
                 list(self.settings.scopes),
                 account=self._pick(accounts),
@@ -201,7 +201,7 @@ class MsalTokens:
             flow = app.initiate_device_flow(scopes=scopes)
         except requests.RequestException as err:
             raise TransientError(f"cannot reach the Microsoft sign-in service: {err}") from err
-        logsetup.register_secret(flow.get("device_code"))
+        redaction.register_secret(flow.get("device_code"))
         if "user_code" not in flow:
             raise AuthNeeded(
                 "Microsoft refused to start the sign-in "
@@ -262,7 +262,7 @@ class MsalTokens:
 def _register_tokens(result: dict[str, Any]) -> None:
     """Scrub the tokens of an MSAL answer from every later log line, whatever logs them."""
     for key in ("access_token", "refresh_token", "id_token"):
-        logsetup.register_secret(result.get(key))
+        redaction.register_secret(result.get(key))
 
 
 def _first_line(text: Any) -> str:
