@@ -78,8 +78,9 @@ class GoogleProvider:
         account_options: dict[str, Any],
         addresses: tuple[str, ...],
     ) -> Resource:
-        # One Google user's calendar and Gmail, whichever calendars are picked.
-        return Resource(f"google:{addresses[0] if addresses else ''}")
+        # One Google user's calendar and Gmail (whichever calendars are picked), at one API root.
+        root = (account_options.get("api_root") or ACCOUNT_OPTIONS["api_root"].default).rstrip("/")
+        return Resource(f"google:{addresses[0] if addresses else ''} at {root}")
 
 
 PROVIDER = GoogleProvider()

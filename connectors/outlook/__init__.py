@@ -110,9 +110,9 @@ class OutlookProvider:
         account_options: dict[str, Any],
         addresses: tuple[str, ...],
     ) -> Resource:
-        # One Microsoft user's calendar and mailbox, in one cloud.
-        cloud = account_options.get("cloud") or "global"
-        return Resource(f"outlook:{cloud}:{addresses[0] if addresses else ''}")
+        # One Microsoft user's calendar and mailbox, in one cloud (or behind one Graph root).
+        where = account_options.get("graph_root") or account_options.get("cloud") or "global"
+        return Resource(f"outlook:{addresses[0] if addresses else ''} at {where}")
 
 
 PROVIDER = OutlookProvider()
