@@ -615,11 +615,11 @@ def test_a_file_added_or_removed_changes_the_cursor(tmp_path: Path) -> None:
 
 def test_broken_file_next_to_a_good_one(tmp_path: Path) -> None:
     write(tmp_path, "f/good.ics", calendar(SIMPLE))
-    bad = write(tmp_path, "f/bad.ics", "Hello, this is a shopping list.\n")
+    write(tmp_path, "f/bad.ics", "Hello, this is a shopping list.\n")
     changes = sync(tmp_path / "f", tmp_path)
     assert [e.id for e in changes.events] == ["interview-1@acme.example"]
-    assert [(p.item, p.message) for p in changes.problems] == [
-        (str(bad), f"{EXPECTED}: no BEGIN:VCALENDAR line found")
+    assert [(p.item, p.container, p.message) for p in changes.problems] == [
+        ("bad.ics", "bad.ics", f"{EXPECTED}: no BEGIN:VCALENDAR line found")
     ]
     # The good file's events are there, but the result does not claim to be everything: an
     # interview in the broken file must not be taken for deleted.
@@ -654,8 +654,9 @@ def test_file_level_error_messages(tmp_path: Path, content: bytes, reason: str |
     path = write(tmp_path, "broken.ics", content)
     changes = sync(path, tmp_path)
     assert changes.events == []
-    expected = [] if reason is None else [(str(path), f"{EXPECTED}: {reason}")]
+    expected = [] if reason is None else [("broken.ics", f"{EXPECTED}: {reason}")]
     assert [(p.item, p.message) for p in changes.problems] == expected
+    assert all(p.container == path.name for p in changes.problems)
 
 
 def test_file_of_only_other_components_is_reported(tmp_path: Path) -> None:
@@ -680,7 +681,14 @@ def test_broken_events_are_reported_and_the_rest_is_used(tmp_path: Path) -> None
     )
     changes = sync(path, tmp_path)
     assert [e.id for e in changes.events] == ["interview-1@acme.example"]
-    assert {p.item for p in changes.problems} == {str(path)}
+    assert {p.container for p in changes.problems} == {path.name}
+    assert [p.item for p in changes.problems] == [
+        'UID no-start ("Lost")',
+        'UID backwards ("Time travel")',
+        'UID garbage ("Typo")',
+        '"Bad end" (no UID)',
+        "UID neg",
+    ]  # one row per broken event in status, not one per file
     assert [p.message for p in changes.problems] == [
         'event UID no-start ("Lost") has no DTSTART; expected a date (20250131) or date-time'
         " (20250131T090000Z)",
@@ -716,14 +724,14 @@ def test_harmless_breakage_is_repaired(tmp_path: Path) -> None:
 
 def test_too_many_instances_per_file(tmp_path: Path) -> None:
     daily = "UID:daily\nSUMMARY:Standup\nDTSTART:20250101T090000Z\nRRULE:FREQ=DAILY"
-    path = write(tmp_path, "f/busy.ics", calendar(daily))
+    write(tmp_path, "f/busy.ics", calendar(daily))
     write(tmp_path, "f/quiet.ics", calendar(SIMPLE))
     changes = sync(tmp_path / "f", tmp_path, limits=Limits(max_instances=3))
     assert len([e for e in changes.events if e.series_id == "daily"]) == 3
     assert "interview-1@acme.example" in by_id(changes)
     assert [(p.item, p.message) for p in changes.problems] == [
         (
-            str(path),
+            "busy.ics",
             "too many instances in the sync window (more than 3); the rest of this file was"
             " skipped; expected a calendar of ordinary size",
         )
@@ -782,7 +790,7 @@ def test_unreadable_file_is_a_problem(tmp_path: Path) -> None:
     assert [e.id for e in changes.events] == ["interview-1@acme.example"]
     assert [(p.item, p.message) for p in changes.problems] == [
         (
-            str(loop),
+            "loop.ics",
             "cannot be read (Too many levels of symbolic links); expected a readable .ics file",
         )
     ]

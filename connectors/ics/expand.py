@@ -160,7 +160,7 @@ class Expansion:
         for event, origin in items:
             reason = check(event, self.local)
             if reason:
-                self._problem(origin, f"event {describe(event)} {reason}")
+                self._problem(origin, event, f"event {describe(event)} {reason}")
                 continue
             key = series_key(event, origin.label)
             groups.setdefault(key, []).append(_Adapter(event, origin, key))
@@ -173,6 +173,7 @@ class Expansion:
                 logger.debug("series %s failed", adapters[0].key, exc_info=True)
                 self._problem(
                     adapters[0].origin,
+                    adapters[0].event,
                     f"event {describe(adapters[0].event)} cannot be expanded"
                     f" ({type(err).__name__}: {err}); expected a valid recurrence (RFC 5545)",
                 )
@@ -193,6 +194,7 @@ class Expansion:
                 if steps > self.limits.max_rule_steps:
                     self._problem(
                         adapter.origin,
+                        adapter.event,
                         f"event {describe(adapter.event)} repeats too often to expand ({rule},"
                         f" about {steps:,} repetitions from DTSTART to the end of the sync"
                         f" window); expected at most {self.limits.max_rule_steps:,}",
@@ -226,6 +228,7 @@ class Expansion:
             self._capped.add(origin.path)
             self._problem(
                 origin,
+                None,
                 f"too many instances in the sync window (more than {self.limits.max_instances:,});"
                 " the rest of this file was skipped; expected a calendar of ordinary size",
             )
@@ -233,9 +236,15 @@ class Expansion:
         self._counts[origin.path] += 1
         return True
 
-    def _problem(self, origin: Origin, message: str) -> None:
+    def _problem(
+        self, origin: Origin, event: Event | None, message: str, *, warning: bool = False
+    ) -> None:
+        """Record a problem of one event (or, without ``event``, of the file) in its file."""
         logger.debug("%s: %s", origin.path, message)
-        self.problems.append(Problem(item=str(origin.path), message=message))
+        item = describe(event) if event is not None else origin.label
+        self.problems.append(
+            Problem(item=item, message=message, container=origin.label, warning=warning)
+        )
 
 
 def _recurrence_id(occurrence: _Occurrence) -> date | datetime:

@@ -1,0 +1,127 @@
+"""The ics provider against the hostile and careless inputs of issue 9 (outside test campaign).
+
+Real files in tmp_path, the real connector, real icalendar: no mocks of our own code. Each
+test names the defect it guards against ("Was: ...").
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.ics import IcsCalendar, Limits
+from daemon.clock import FrozenClock
+from daemon.errors import ConnectorError
+from daemon.protocols import AccountContext, CalendarChanges
+
+WINDOW = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 12, 31, tzinfo=UTC))
+ME = "me@example.com"
+
+INTERVIEW = """
+UID:interview-1@acme.example
+SUMMARY:Interview with ACME
+DTSTART:20250310T140000Z
+DTEND:20250310T150000Z
+ORGANIZER;CN=Rita Recruiter:mailto:rita@acme.example
+ATTENDEE;CN=Me:mailto:me@example.com
+ATTENDEE;CN=Bob Builder:mailto:bob@acme.example
+"""
+
+
+def context(tmp_path: Path) -> AccountContext:
+    return AccountContext(
+        name="personal",
+        addresses=(ME,),
+        state_dir=tmp_path / "state",
+        clock=FrozenClock(datetime(2025, 3, 1, tzinfo=UTC)),
+        timezone="Europe/Berlin",
+    )
+
+
+def calendar(*events: str) -> str:
+    """A VCALENDAR around VEVENT bodies (each given without BEGIN/END:VEVENT)."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//followupd tests//EN"]
+    for body in events:
+        lines += ["BEGIN:VEVENT", *(x.strip() for x in body.strip().splitlines()), "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8", newline="")
+    return path
+
+
+def sync(path: Path, tmp_path: Path, limits: Limits | None = None) -> CalendarChanges:
+    return IcsCalendar(path, context(tmp_path), limits).changes(None, WINDOW)
+
+
+# --------------------------------------------------------------------------------------------
+# 11: FIFOs and other entries that are not regular files
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(20)
+def test_a_fifo_in_the_folder_is_reported_and_never_opened(tmp_path: Path) -> None:
+    """Was: skipped without a word (and a FIFO that slipped past the check blocked forever)."""
+    write(tmp_path, "cal/good.ics", calendar(INTERVIEW))
+    os.mkfifo(tmp_path / "cal" / "pipe.ics")
+    started = time.monotonic()
+    changes = sync(tmp_path / "cal", tmp_path)
+    assert time.monotonic() - started < 10
+    assert [e.id for e in changes.events] == ["interview-1@acme.example"]
+    assert [(p.item, p.container, p.message, p.warning) for p in changes.problems] == [
+        ("pipe.ics", "pipe.ics", "is a FIFO (named pipe); expected a regular .ics file", False)
+    ]
+    assert changes.complete is False  # whatever it held is unknown: nothing looks deleted
+    check = IcsCalendar(tmp_path / "cal", context(tmp_path)).check()
+    assert check.endswith("(skipped pipe.ics, which is a FIFO (named pipe))")
+
+
+@pytest.mark.timeout(20)
+def test_a_configured_path_that_is_a_fifo_is_a_clear_error(tmp_path: Path) -> None:
+    """Was: "cannot be read", which sends the user looking at permissions."""
+    pipe = tmp_path / "calendar.ics"
+    os.mkfifo(pipe)
+    source = IcsCalendar(pipe, context(tmp_path))
+    expected = f"ics: {pipe} is a FIFO (named pipe); expected an .ics file or a folder of .ics"
+    for call in (lambda: source.changes(None, WINDOW), source.check):
+        with pytest.raises(ConnectorError) as caught:
+            call()
+        assert str(caught.value).startswith(expected)
+
+
+@pytest.mark.timeout(20)
+def test_a_file_replaced_by_a_fifo_after_the_listing_does_not_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was: the daemon blocked for good in open(): the type was checked when the folder was
+    listed, not when the file was opened, and a sync tool (or anyone) may swap the entry in
+    between. The swap is made deterministic by doing it right after the real os.walk ends."""
+    write(tmp_path, "cal/good.ics", calendar(INTERVIEW))
+    swapped = write(tmp_path, "cal/swapped.ics", calendar(INTERVIEW.replace("interview-1", "x")))
+    real_walk = os.walk
+
+    def walk_then_swap(top: object, *args: object, **kwargs: object) -> Iterator[object]:
+        yield from real_walk(top, *args, **kwargs)  # type: ignore[call-overload]
+        swapped.unlink()
+        os.mkfifo(swapped)
+
+    monkeypatch.setattr(os, "walk", walk_then_swap)
+    started = time.monotonic()
+    changes = sync(tmp_path / "cal", tmp_path)
+    assert time.monotonic() - started < 10
+    assert [e.id for e in changes.events] == ["interview-1@acme.example"]
+    assert [(p.item, p.message) for p in changes.problems] == [
+        ("swapped.ics", "is a FIFO (named pipe); expected a regular .ics file")
+    ]
