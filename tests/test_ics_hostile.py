@@ -125,3 +125,55 @@ def test_a_file_replaced_by_a_fifo_after_the_listing_does_not_hang(
     assert [(p.item, p.message) for p in changes.problems] == [
         ("swapped.ics", "is a FIFO (named pipe); expected a regular .ics file")
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# 7: one bad byte must not turn a UTF-8 file into Windows-1252
+# --------------------------------------------------------------------------------------------
+
+
+def test_one_bad_byte_is_replaced_and_the_rest_stays_utf8(tmp_path: Path) -> None:
+    """Was: the whole file decoded as cp1252: "Dear JÃ¼rgen", and a keyword with an umlaut
+    ("Vorstellungsgespräch") no longer found."""
+    body = INTERVIEW.replace("Interview with ACME", "Vorstellungsgespräch").replace(
+        "Bob Builder", "Jürgen Müller"
+    )
+    data = calendar(body).encode("utf-8")
+    data = data.replace(b"PRODID:-//followupd tests//EN", b"PRODID:-//followupd \xff tests//EN")
+    path = write(tmp_path, "cal/work.ics", data)
+    changes = sync(path.parent, tmp_path)
+    [event] = changes.events
+    assert event.title == "Vorstellungsgespräch"
+    assert [a.name for a in event.attendees if not a.is_self] == ["Jürgen Müller"]
+    assert [(p.item, p.container, p.warning, p.message) for p in changes.problems] == [
+        (
+            "work.ics",
+            "work.ics",
+            True,
+            "1 byte at line 3 was not UTF-8 and was replaced by U+FFFD; expected a UTF-8 file"
+            " (RFC 5545)",
+        )
+    ]
+    assert changes.complete is True  # a warning: the events are all there
+
+
+def test_bad_bytes_on_several_lines_are_counted_per_byte(tmp_path: Path) -> None:
+    body = INTERVIEW.replace("Interview with ACME", "Interview über \xc3 \xff\xfe")
+    data = calendar(body).encode("utf-8").replace(b"\xc3\x83 \xc3\xbf\xc3\xbe", b"\xc3 \xff\xfe")
+    data = data.replace(b"DTEND:", b"X-NOTE:\x80\r\nDTEND:")
+    path = write(tmp_path, "c.ics", data)
+    changes = sync(path, tmp_path)
+    assert [e.title for e in changes.events] == ["Interview über \ufffd \ufffd\ufffd"]
+    assert [p.message for p in changes.problems] == [
+        "4 bytes at lines 6 and 8 were not UTF-8 and were replaced by U+FFFD; expected a UTF-8"
+        " file (RFC 5545)"
+    ]
+
+
+def test_a_file_that_is_not_utf8_at_all_is_read_as_windows_1252(tmp_path: Path) -> None:
+    """A legacy export (no valid UTF-8 sequence anywhere) is still read right, silently."""
+    body = INTERVIEW.replace("Interview with ACME", "Vorstellungsgespräch – Jürgen’s team")
+    path = write(tmp_path, "c.ics", calendar(body).encode("cp1252"))
+    changes = sync(path, tmp_path)
+    assert [e.title for e in changes.events] == ["Vorstellungsgespräch – Jürgen’s team"]
+    assert changes.problems == []

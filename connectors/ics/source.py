@@ -198,9 +198,10 @@ class IcsCalendar:
         self, path: Path, data: bytes, problems: list[Problem]
     ) -> list[tuple[Event, Origin]]:
         try:
-            parsed = reading.parse(data)
+            parsed = reading.parse(data, self._label(path))
             for note in parsed.notes:
                 logger.info("%s: %s", path, note)
+            problems.extend(parsed.problems)
             origin = Origin(
                 path=path,
                 label=self._label(path),
