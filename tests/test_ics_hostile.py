@@ -177,3 +177,104 @@ def test_a_file_that_is_not_utf8_at_all_is_read_as_windows_1252(tmp_path: Path) 
     changes = sync(path, tmp_path)
     assert [e.title for e in changes.events] == ["Vorstellungsgespräch – Jürgen’s team"]
     assert changes.problems == []
+
+
+# --------------------------------------------------------------------------------------------
+# 6: a broken ATTENDEE line is repaired or reported, never dropped silently
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "fault", "shown"),
+    [
+        (
+            b'ATTENDEE;CN=Jane "JJ" Smith;ROLE=OPT-PARTICIPANT:mailto:Jane@acme.example',
+            'Jane "JJ" Smith',
+            "has a quote inside a parameter value",
+            'ATTENDEE;CN=Jane "JJ" Smith;ROLE=OPT-PARTICIPANT:mailto:Jane@acme.example',
+        ),
+        (
+            b'ATTENDEE;CN="Jane "JJ" Smith":mailto:jane@acme.example',
+            'Jane "JJ" Smith',
+            "has a quote inside a parameter value",
+            'ATTENDEE;CN="Jane "JJ" Smith":mailto:jane@acme.example',
+        ),
+        (
+            b"ATTENDEE;CN=Ja\x00ne Smith:mailto:jane@acme.example",
+            "Jane Smith",
+            "has a control character in a parameter",
+            "ATTENDEE;CN=Ja\\x00ne Smith:mailto:jane@acme.example",
+        ),
+        (
+            b'ATTENDEE;CN="Jane\r\nSmith":mailto:jane@acme.example',
+            "Jane Smith",
+            "has a line break inside a quoted parameter",
+            'ATTENDEE;CN="Jane\\nSmith":mailto:jane@acme.example',
+        ),
+        (  # what is left of a fold "\r\n " that lost its "\n " (seen in real exports)
+            b"ATTENDEE;PARTSTAT=DECLINED;CN=Jane \rSmith:mailto:jane@acme.example",
+            "Jane Smith",
+            "has a stray carriage return (CR) in a parameter",
+            "ATTENDEE;PARTSTAT=DECLINED;CN=Jane \\x0dSmith:mailto:jane@acme.example",
+        ),
+    ],
+    ids=["unescaped-quote", "quote-in-quotes", "nul", "raw-crlf", "raw-cr"],
+)
+def test_a_broken_attendee_line_is_recovered_with_a_warning(
+    tmp_path: Path, line: bytes, name: str, fault: str, shown: str
+) -> None:
+    """Was: icalendar dropped the line, Jane got no thank-you and nothing said so."""
+    data = calendar(INTERVIEW).encode().replace(b"ATTENDEE;CN=Me:", line + b"\r\nATTENDEE;CN=Me:")
+    path = write(tmp_path, "cal/work.ics", data)
+    changes = sync(path.parent, tmp_path)
+    [event] = changes.events
+    people = {a.email: a for a in event.attendees}
+    assert sorted(people) == ["bob@acme.example", "jane@acme.example", ME]
+    assert people["jane@acme.example"].name == name
+    assert [(p.item, p.container, p.warning, p.message) for p in changes.problems] == [
+        (
+            'UID interview-1@acme.example ("Interview with ACME") ATTENDEE jane@acme.example',
+            "work.ics",
+            True,
+            f"work.ics line 10: {shown} {fault}; read as {name} <jane@acme.example>; expected"
+            ' ATTENDEE;CN="NAME":mailto:ADDRESS (RFC 5545)',
+        )
+    ]
+    assert changes.complete is True
+
+
+def test_a_broken_organizer_line_is_recovered_too(tmp_path: Path) -> None:
+    body = INTERVIEW.replace("ORGANIZER;CN=Rita Recruiter:", 'ORGANIZER;CN=Rita "R" Recruiter:')
+    changes = sync(write(tmp_path, "c.ics", calendar(body)), tmp_path)
+    [event] = changes.events
+    assert event.organizer is not None
+    assert (event.organizer.email, event.organizer.name) == (
+        "rita@acme.example",
+        'Rita "R" Recruiter',
+    )
+    assert [p.warning for p in changes.problems] == [True]
+
+
+def test_an_attendee_line_without_a_readable_address_is_reported(tmp_path: Path) -> None:
+    """Nothing to recover: the event is used without that attendee, and status names the event
+    and the line, once per broken event of the file."""
+    first = INTERVIEW.replace(
+        "ATTENDEE;CN=Me:", 'ATTENDEE;CN=Jane "JJ" Smith:jane at acme\nATTENDEE;CN=Me:'
+    )
+    second = first.replace("interview-1", "interview-2").replace("with ACME", "with Initech")
+    path = write(tmp_path, "work.ics", calendar(first, second))
+    changes = sync(path, tmp_path)
+    assert len(changes.events) == 2
+    assert all([a.email for a in e.attendees] == [ME, "bob@acme.example"] for e in changes.events)
+    assert [(p.item, p.container, p.warning, p.message) for p in changes.problems] == [
+        (
+            f'UID interview-{n}@acme.example ("Interview with {company}") line {line}',
+            "work.ics",
+            False,
+            f'work.ics line {line}: ATTENDEE;CN=Jane "JJ" Smith:jane at acme has no readable'
+            ' mailto: address and was skipped; expected ATTENDEE;CN="NAME":mailto:ADDRESS'
+            " (RFC 5545)",
+        )
+        for n, company, line in ((1, "ACME", 10), (2, "Initech", 20))
+    ]
+    assert changes.complete is False

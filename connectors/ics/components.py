@@ -44,13 +44,19 @@ def text(value: Any) -> str:
 
 
 def describe(event: Event) -> str:
-    uid, summary = text(event.get("UID")), text(event.get("SUMMARY"))
+    """How problems name an event: its UID and SUMMARY, or what else there is."""
+    start = first(event.get("DTSTART"))
+    raw = start.to_ical().decode() if start is not None else None
+    return describe_parts(text(event.get("UID")), text(event.get("SUMMARY")), raw)
+
+
+def describe_parts(uid: str, summary: str, start: str | None) -> str:
+    """:func:`describe` from the raw values (for lines read before icalendar parses them)."""
     if uid:
         return f'UID {uid} ("{summary}")' if summary else f"UID {uid}"
     if summary:
         return f'"{summary}" (no UID)'
-    start = first(event.get("DTSTART"))
-    when = f" starting {start.to_ical().decode()}" if start is not None else ""
+    when = f" starting {start}" if start is not None else ""
     return f"without UID or SUMMARY{when}"
 
 

@@ -19,7 +19,7 @@ import x_wr_timezone
 from icalendar import Calendar, Event
 from icalendar.cal.component_factory import ComponentFactory
 
-from connectors.ics import encoding
+from connectors.ics import addresslines, encoding
 from connectors.ics.timezones import file_zones, zone
 from daemon.protocols import Problem
 
@@ -132,6 +132,7 @@ def parse(data: bytes, label: str = "") -> ParsedFile:
         raise NotACalendar("no BEGIN:VCALENDAR line found")
     notes: list[str] = []
     text = _mend_vtimezones(text, notes)
+    text, mended = addresslines.mend(text, label)
     with file_zones():
         try:
             components = _TolerantCalendar.from_ical(text, multiple=True)
@@ -146,9 +147,8 @@ def parse(data: bytes, label: str = "") -> ParsedFile:
         parsed.notes.append(f"not UTF-8 anywhere: read as {decoded.legacy}")
     replaced = decoded.summary()
     if replaced:
-        parsed.problems.insert(
-            0, Problem(item=label, message=replaced, container=label, warning=True)
-        )
+        parsed.problems.append(Problem(item=label, message=replaced, container=label, warning=True))
+    parsed.problems.extend(mended)
     return parsed
 
 
