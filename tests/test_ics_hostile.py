@@ -278,3 +278,67 @@ def test_an_attendee_line_without_a_readable_address_is_reported(tmp_path: Path)
         for n, company, line in ((1, "ACME", 10), (2, "Initech", 20))
     ]
     assert changes.complete is False
+
+
+# --------------------------------------------------------------------------------------------
+# 3: an event without UID is identified by its meeting, not by its title or file
+# --------------------------------------------------------------------------------------------
+
+NO_UID = """
+SUMMARY:Call
+DTSTART;TZID=Europe/Berlin:20250310T100000
+DTEND;TZID=Europe/Berlin:20250310T110000
+ORGANIZER:mailto:rita@acme.example
+ATTENDEE:mailto:bob@acme.example
+ATTENDEE:mailto:Jane@ACME.example
+ATTENDEE:mailto:me@example.com
+"""
+
+
+def only_id(path: Path, tmp_path: Path) -> str:
+    changes = sync(path, tmp_path)
+    [event] = changes.events
+    assert changes.problems == []
+    return event.id
+
+
+def test_a_uid_less_event_keeps_its_id_when_retitled_or_its_file_renamed(tmp_path: Path) -> None:
+    """Was: hashed from DTSTART, SUMMARY and the file name: a new identity, a second thank-you."""
+    path = write(tmp_path, "cal/call.ics", calendar(NO_UID))
+    original = only_id(tmp_path / "cal", tmp_path)
+    assert original.startswith("noid-")
+    path.write_text(calendar(NO_UID.replace("Call", "Interview with ACME")), newline="")
+    path.rename(tmp_path / "cal" / "acme-interview.ics")
+    assert only_id(tmp_path / "cal", tmp_path) == original
+    # The same meeting written differently: the instant in UTC, addresses in another order/case.
+    same = (
+        NO_UID.replace(";TZID=Europe/Berlin:20250310T100000", ":20250310T090000Z")
+        .replace("mailto:bob@acme.example", "mailto:JANE@acme.example")
+        .replace("mailto:Jane@ACME.example", "mailto:BOB@acme.example")
+    )
+    assert only_id(write(tmp_path, "other/x.ics", calendar(same)), tmp_path) == original
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("20250310T100000\nDTEND", "20250310T103000\nDTEND"),  # another time
+        ("ORGANIZER:mailto:rita@", "ORGANIZER:mailto:sam@"),  # another organizer
+        ("ATTENDEE:mailto:bob@acme.example\n", ""),  # other people
+    ],
+    ids=["start", "organizer", "attendees"],
+)
+def test_a_uid_less_event_of_another_meeting_gets_another_id(
+    tmp_path: Path, old: str, new: str
+) -> None:
+    first = only_id(write(tmp_path, "a.ics", calendar(NO_UID)), tmp_path)
+    assert old in NO_UID
+    assert only_id(write(tmp_path, "b.ics", calendar(NO_UID.replace(old, new))), tmp_path) != first
+
+
+def test_the_same_uid_less_event_in_two_files_is_one_event(tmp_path: Path) -> None:
+    """A saved invitation and an export of the same meeting: one identity, one event."""
+    write(tmp_path, "cal/invite.ics", calendar(NO_UID))
+    write(tmp_path, "cal/export.ics", calendar(NO_UID.replace("Call", "Interview")))
+    changes = sync(tmp_path / "cal", tmp_path)
+    assert len(changes.events) == 1 and changes.problems == []

@@ -162,7 +162,7 @@ class Expansion:
             if reason:
                 self._problem(origin, event, f"event {describe(event)} {reason}")
                 continue
-            key = series_key(event, origin.label)
+            key = series_key(event)
             groups.setdefault(key, []).append(_Adapter(event, origin, key))
         instances: list[Instance] = []
         for adapters in groups.values():

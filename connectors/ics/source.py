@@ -47,9 +47,9 @@ class IcsCalendar:
     """:class:`daemon.protocols.CalendarSource` over .ics files at ``path``.
 
     Event ids: the UID for a single event; ``UID/<RECURRENCE-ID in UTC ISO>`` for each instance
-    of a recurring one (``series_id`` = UID). An event without UID gets an id hashed from its
-    DTSTART, SUMMARY and the file's path relative to ``path`` (stable while those stay the
-    same; see :func:`connectors.ics.components.series_key`).
+    of a recurring one (``series_id`` = UID). An event without UID gets an id derived from its
+    start, organizer and attendees, never from its title or file (see
+    :func:`connectors.ics.components.series_key`).
     """
 
     def __init__(self, path: Path, ctx: AccountContext, limits: Limits | None = None) -> None:
