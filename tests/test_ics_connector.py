@@ -728,30 +728,36 @@ def test_harmless_breakage_is_repaired(tmp_path: Path) -> None:
     ]
 
 
-def test_too_many_instances_per_file(tmp_path: Path) -> None:
+def test_too_many_instances_per_series(tmp_path: Path) -> None:
     daily = "UID:daily\nSUMMARY:Standup\nDTSTART:20250101T090000Z\nRRULE:FREQ=DAILY"
-    write(tmp_path, "f/busy.ics", calendar(daily))
+    weekly = "UID:weekly\nSUMMARY:1:1\nDTSTART:20250106T100000Z\nRRULE:FREQ=WEEKLY;COUNT=3"
+    write(tmp_path, "f/busy.ics", calendar(daily, weekly))
     write(tmp_path, "f/quiet.ics", calendar(SIMPLE))
     changes = sync(tmp_path / "f", tmp_path, limits=Limits(max_instances=3))
     assert len([e for e in changes.events if e.series_id == "daily"]) == 3
+    # The cap is per series: the other series of the same file keeps all its instances.
+    assert len([e for e in changes.events if e.series_id == "weekly"]) == 3
     assert "interview-1@acme.example" in by_id(changes)
-    assert [(p.item, p.message) for p in changes.problems] == [
+    assert [(p.item, p.container, p.message) for p in changes.problems] == [
         (
+            'UID daily ("Standup")',
             "busy.ics",
-            "too many instances in the sync window (more than 3); the rest of this file was"
-            " skipped; expected a calendar of ordinary size",
+            'event UID daily ("Standup") has more than 3 instances in the sync window; the rest'
+            " were skipped; expected a calendar of ordinary size",
         )
     ]
 
 
-def test_rules_too_frequent_to_expand_are_refused_quickly(tmp_path: Path) -> None:
-    body = "UID:tick\nSUMMARY:Tick\nDTSTART:20000101T000000Z\nRRULE:FREQ=MINUTELY"
+def test_rules_too_long_to_expand_are_refused_quickly(tmp_path: Path) -> None:
+    """dateutil walks a rule from DTSTART: a daily series from the year 1400 is ~228,000
+    steps before the window even starts."""
+    body = "UID:old\nSUMMARY:Old\nDTSTART:14000101T090000Z\nRRULE:FREQ=DAILY"
     path = write(tmp_path, "c.ics", calendar(body, SIMPLE))
     changes = sync(path, tmp_path)
     assert [e.id for e in changes.events] == ["interview-1@acme.example"]
     [problem] = changes.problems
     assert problem.message.startswith(
-        'event UID tick ("Tick") repeats too often to expand (FREQ=MINUTELY;INTERVAL=1, about 13,'
+        'event UID old ("Old") repeats too often to expand (FREQ=DAILY;INTERVAL=1, about 228,'
     )
     assert problem.message.endswith(
         "repetitions from DTSTART to the end of the sync window); expected at most 200,000"

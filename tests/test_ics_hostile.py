@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -342,3 +342,95 @@ def test_the_same_uid_less_event_in_two_files_is_one_event(tmp_path: Path) -> No
     write(tmp_path, "cal/export.ics", calendar(NO_UID.replace("Call", "Interview")))
     changes = sync(tmp_path / "cal", tmp_path)
     assert len(changes.events) == 1 and changes.problems == []
+
+
+# --------------------------------------------------------------------------------------------
+# 5: a series that repeats more often than daily is no interview and costs nothing
+# --------------------------------------------------------------------------------------------
+
+TICK = """
+UID:tick@spam.example
+SUMMARY:Interview
+DTSTART:20250301T000000Z
+DURATION:PT1M
+RRULE:FREQ=MINUTELY;UNTIL=20250320T000000Z
+"""
+DAILY = """
+UID:daily@acme.example
+SUMMARY:Interview loop with ACME
+DTSTART:20250310T090000Z
+DTEND:20250310T100000Z
+RRULE:FREQ=DAILY;COUNT=3
+ATTENDEE:mailto:bob@acme.example
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_minutely_series_never_pushes_a_real_interview_out(tmp_path: Path) -> None:
+    """Was: 5,000 instances of the MINUTELY series (within the rule-step budget: ~27,000 from
+    DTSTART), the file's whole instance budget, and the real interviews after it dropped."""
+    path = write(tmp_path, "work.ics", calendar(TICK, DAILY, INTERVIEW))
+    started = time.monotonic()
+    changes = sync(path, tmp_path)
+    assert time.monotonic() - started < 10
+    assert [e.id for e in changes.events] == [
+        "daily@acme.example/2025-03-10T09:00:00Z",
+        "interview-1@acme.example",
+        "daily@acme.example/2025-03-11T09:00:00Z",
+        "daily@acme.example/2025-03-12T09:00:00Z",
+    ]
+    assert [(p.item, p.container, p.warning, p.message) for p in changes.problems] == [
+        (
+            'UID tick@spam.example ("Interview")',
+            "work.ics",
+            True,
+            'event UID tick@spam.example ("Interview") repeats every 1 minute; expected an'
+            " interview, which does not recur more often than daily; not expanded",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "every"),
+    [
+        ("FREQ=HOURLY;INTERVAL=4", "4 hours"),
+        ("FREQ=DAILY;BYHOUR=9,17", "8 hours"),
+        ("FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0,30", "30 minutes"),
+        ("FREQ=SECONDLY;COUNT=999999999", "1 second"),
+    ],
+)
+def test_every_sub_daily_rule_is_refused_unexpanded(tmp_path: Path, rule: str, every: str) -> None:
+    tick = TICK.replace("FREQ=MINUTELY;UNTIL=20250320T000000Z", rule)
+    changes = sync(write(tmp_path, "c.ics", calendar(tick, INTERVIEW)), tmp_path)
+    assert [e.id for e in changes.events] == ["interview-1@acme.example"]
+    [problem] = changes.problems
+    assert f"repeats every {every}; expected an interview" in problem.message
+
+
+def test_a_large_series_is_capped_alone(tmp_path: Path) -> None:
+    """The cap is per series: a series over it never costs another series its instances."""
+    standup = DAILY.replace("daily@", "standup@").replace("COUNT=3", "COUNT=300")
+    path = write(tmp_path, "c.ics", calendar(standup, DAILY))
+    changes = sync(path, tmp_path, Limits(max_instances=10))
+    series = [e.series_id for e in changes.events]
+    assert (series.count("standup@acme.example"), series.count("daily@acme.example")) == (10, 3)
+    assert [p.item for p in changes.problems] == [
+        'UID standup@acme.example ("Interview loop with ACME")'
+    ]
+
+
+def test_events_say_how_often_their_series_repeats(tmp_path: Path) -> None:
+    """CalendarEvent.repeats_every: detection refuses series that repeat more often than daily."""
+    weekly = DAILY.replace("daily@", "weekly@").replace(
+        "DAILY;COUNT=3", "WEEKLY;BYDAY=MO,WE;COUNT=4"
+    )
+    moved = "UID:daily@acme.example\nRECURRENCE-ID:20250311T090000Z\nDTSTART:20250311T150000Z"
+    path = write(tmp_path, "c.ics", calendar(DAILY, weekly, INTERVIEW, moved))
+    changes = sync(path, tmp_path)
+    assert changes.problems == []
+    every = {(e.series_id or e.id, e.repeats_every) for e in changes.events}
+    assert every == {
+        ("daily@acme.example", timedelta(days=1)),  # the moved instance too
+        ("weekly@acme.example", timedelta(days=2)),
+        ("interview-1@acme.example", None),
+    }

@@ -66,6 +66,7 @@ def to_event(instance: Instance, local: tzinfo, addresses: frozenset[str]) -> Ca
         ),
         tags=tags(event),
         updated=_updated(event, local),
+        repeats_every=instance.repeats_every,
     )
 
 

@@ -13,10 +13,9 @@ is bounded, because dateutil walks a rule from DTSTART and materialises the whol
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,7 +23,7 @@ from icalendar import Event
 from recurring_ical_events import EventAdapter, Occurrence, Series
 
 from connectors.ics.components import check, describe, first, series_key, text, values
-from connectors.ics.rules import never_repeats
+from connectors.ics.rules import describe_interval, never_repeats, shortest_interval
 from connectors.ics.timezones import aware
 from daemon.protocols import Problem
 
@@ -49,12 +48,16 @@ class Instance:
     start: date | datetime
     end: date | datetime
     recurrence_id: date | datetime | None  # None: the event does not recur
+    repeats_every: timedelta | None = None  # the series' shortest interval (rules.py)
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_instances: int = 5000  # per file and sync
+    # Per series and sync: a runaway series loses its own instances, never another's.
+    max_instances: int = 5000
     max_rule_steps: int = 200_000  # dateutil iterations per rule, ~0.5 s
+    # Interviews do not recur more often than this; a series that does is not expanded.
+    min_repeat: timedelta = timedelta(days=1)
 
 
 _SECONDS = {
@@ -147,13 +150,11 @@ class _Series(Series):
 
 
 class Expansion:
-    """One sync's expansion: collects instances and problems, counts instances per file."""
+    """One sync's expansion: collects instances and problems; bounds the work per series."""
 
     def __init__(self, window: tuple[datetime, datetime], local: tzinfo, limits: Limits) -> None:
         self.window, self.local, self.limits = window, local, limits
         self.problems: list[Problem] = []
-        self._counts: Counter[Path] = Counter()
-        self._capped: set[Path] = set()
 
     def run(self, items: Iterable[tuple[Event, Origin]]) -> list[Instance]:
         groups: dict[str, list[_Adapter]] = {}
@@ -188,8 +189,25 @@ class Expansion:
         return adapter.origin.method == "REPLY", -newest
 
     def _series(self, adapters: list[_Adapter]) -> Iterator[Instance]:
-        for adapter in adapters:
-            if "RRULE" in adapter.event and not adapter.is_modification():
+        masters = [a for a in adapters if "RRULE" in a.event and not a.is_modification()]
+        for adapter in masters:
+            _drop_idle_rules(adapter.event)
+        repeats = self._repeats_every(masters)
+        if repeats is not None and repeats < self.limits.min_repeat:
+            # A MINUTELY "interview" made 5,000 instances and pushed real ones out: such a
+            # series is no interview, and expanding it is all cost.
+            adapter = next(a for a in masters if "RRULE" in a.event)
+            self._problem(
+                adapter.origin,
+                adapter.event,
+                f"event {describe(adapter.event)} repeats every {describe_interval(repeats)};"
+                " expected an interview, which does not recur more often than daily; not"
+                " expanded",
+                warning=True,
+            )
+            return
+        for adapter in masters:
+            if "RRULE" in adapter.event:
                 steps, rule = rule_steps(adapter.event, self.window[1], self.local)
                 if steps > self.limits.max_rule_steps:
                     self._problem(
@@ -203,14 +221,18 @@ class Expansion:
         recurring = any(
             "RRULE" in a.event or "RDATE" in a.event or a.is_modification() for a in adapters
         )
-        for adapter in adapters:
-            if "RRULE" in adapter.event and not adapter.is_modification():
-                _drop_idle_rules(adapter.event)
         series = _Series(adapters)
-        for occurrence in series.between(*self.window):
+        for count, occurrence in enumerate(series.between(*self.window)):
             adapter = cast(_Occurrence, occurrence).adapter
-            if not self._count(adapter.origin):
-                continue
+            if count >= self.limits.max_instances:
+                self._problem(
+                    adapter.origin,
+                    adapters[0].event,
+                    f"event {describe(adapters[0].event)} has more than"
+                    f" {self.limits.max_instances:,} instances in the sync window; the rest were"
+                    " skipped; expected a calendar of ordinary size",
+                )
+                return
             yield Instance(
                 event=adapter.event,
                 origin=adapter.origin,
@@ -218,23 +240,19 @@ class Expansion:
                 start=occurrence.start,
                 end=occurrence.end,
                 recurrence_id=_recurrence_id(cast(_Occurrence, occurrence)) if recurring else None,
+                repeats_every=repeats,
             )
 
-    def _count(self, origin: Origin) -> bool:
-        """Whether the file may yield one more instance."""
-        if origin.path in self._capped:
-            return False
-        if self._counts[origin.path] >= self.limits.max_instances:
-            self._capped.add(origin.path)
-            self._problem(
-                origin,
-                None,
-                f"too many instances in the sync window (more than {self.limits.max_instances:,});"
-                " the rest of this file was skipped; expected a calendar of ordinary size",
-            )
-            return False
-        self._counts[origin.path] += 1
-        return True
+    def _repeats_every(self, masters: list[_Adapter]) -> timedelta | None:
+        """The shortest interval of the series' rules (None: no rule that repeats)."""
+        found: list[timedelta] = []
+        for adapter in masters:
+            start = first(adapter.event["DTSTART"]).dt
+            for rule in values(adapter.event, "RRULE"):
+                interval = shortest_interval(rule, start)
+                if interval is not None:
+                    found.append(interval)
+        return min(found, default=None)
 
     def _problem(
         self, origin: Origin, event: Event | None, message: str, *, warning: bool = False
