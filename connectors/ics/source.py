@@ -40,7 +40,9 @@ from daemon.protocols import AccountContext, CalendarChanges, CalendarEvent, Pro
 
 logger = logging.getLogger(__name__)
 
-_CURSOR_VERSION = "ics1"
+# Bumped when the same bytes give other events or problems (ics2: issue 9), so that an
+# unchanged folder is read again after an upgrade.
+_CURSOR_VERSION = "ics2"
 
 
 class IcsCalendar:
