@@ -247,7 +247,7 @@ class MaildirMailbox:
             return result
         seen: set[str] = set()
         for folder in self.inbox_folders():
-            for entry in entries(folder):
+            for entry in entries(folder, result.problems):
                 message = self._inbound(entry, needles, wanted, zones, since, result.problems)
                 if message is not None and message.id not in seen:
                     seen.add(message.id)

@@ -22,7 +22,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from connectors.maildir.files import kind_of
 from daemon.errors import ConnectorError
+from daemon.protocols import Problem
 
 log = logging.getLogger(__name__)
 
@@ -161,18 +163,44 @@ class Tree:
         return Folder(name, path)
 
 
-def entries(folder: Folder) -> Iterator[Entry]:
-    """The message files of ``folder`` (new/ and cur/); dot-files and vanished folders skipped."""
+def entries(folder: Folder, problems: list[Problem] | None = None) -> Iterator[Entry]:
+    """The message files of ``folder`` (new/ and cur/); dot-files and vanished folders skipped.
+
+    Only regular files are yielded, judged from the listing without opening anything: a FIFO
+    among them would block the reader for ever. A non-regular entry where mail should be is
+    reported in ``problems`` (container: the folder's name) when the caller collects them, and
+    skipped silently otherwise: the scans for our own drafts and sent copies have no one to
+    report to, and nothing that is not a file can be one of ours.
+    """
     for sub in ("new", "cur"):
+        files: list[str] = []
         try:
             with os.scandir(folder.path / sub) as listing:
-                names = [e.name for e in listing if not e.name.startswith(".")]
+                for item in listing:
+                    if item.name.startswith("."):
+                        continue
+                    try:
+                        kind = kind_of(item)
+                    except FileNotFoundError:
+                        continue  # moved by a mail client while we listed
+                    if kind is None:
+                        files.append(item.name)
+                        continue
+                    log.debug("skipped %s: %s", item.path, kind)
+                    if problems is not None:
+                        problems.append(
+                            Problem(
+                                item.path,
+                                f"not a regular file but {kind}; expected a message file",
+                                container=folder.name,
+                            )
+                        )
         except FileNotFoundError:
             continue
         except OSError as err:
             raise ConnectorError(
                 f"maildir folder {folder.path / sub}: cannot list it: {err}"
             ) from err
-        for name in names:
+        for name in files:
             key, flags = split_name(name)
             yield Entry(key=key, path=folder.path / sub / name, flags=flags, folder=folder)
