@@ -1,18 +1,23 @@
 """The maildir connector against what an outside campaign left in real Maildirs (issue 9).
 
+Point 10: drafts and the folders we create are private whatever the umask.
 Point 11: a FIFO (or any non-file) in any folder never blocks a scan.
+Point 16b: a failed write leaves no file behind in tmp/.
 
-Real Maildirs in tmp_path and the real connector throughout.
+Real Maildirs in tmp_path and the real connector throughout. Names of our tmp files are
+spelled out literally here rather than taken from the connector, so the tests pin the scheme.
 """
 
 from __future__ import annotations
 
+import errno
 import mailbox
 import os
 import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +26,7 @@ import pytest
 from connectors.maildir.connector import MaildirMailbox
 from daemon import demo
 from daemon.clock import FrozenClock
-from daemon.errors import BadItem
+from daemon.errors import BadItem, ConnectorError
 from daemon.protocols import AccountContext, Address, DraftRequest, DraftStatus
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -75,6 +80,78 @@ def deliver_reply(root: Path, sub: str = "new") -> Path:
         b"Message-ID: <reply-1@acme.com>\n\nThanks, Alex!\n"
     )
     return path
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+@pytest.fixture(params=[0o000, 0o022], ids=["umask000", "umask022"])
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    old = os.umask(request.param)
+    try:
+        yield request.param
+    finally:
+        os.umask(old)
+
+
+# ------------------------------------------------------------------------------------------
+# 10. Private files and folders whatever the umask
+# ------------------------------------------------------------------------------------------
+
+
+def test_a_created_drafts_folder_and_its_draft_are_private_maildirplusplus(
+    tmp_path: Path, umask: int
+) -> None:
+    root = tmp_path / "Mail"
+    mailbox.Maildir(root, create=True)  # INBOX only: followupd creates .Drafts
+    box = MaildirMailbox(context(tmp_path), {"path": root})
+    box.create_draft(request())
+    drafts = root / ".Drafts"
+    [draft] = (drafts / "cur").iterdir()
+    assert oct(mode(draft)) == oct(0o600)
+    assert oct(mode(drafts / "maildirfolder")) == oct(0o600)
+    for directory in (drafts, drafts / "cur", drafts / "new", drafts / "tmp"):
+        assert oct(mode(directory)) == oct(0o700), directory
+
+
+def test_a_created_nested_drafts_folder_is_private_in_the_folders_layout(
+    tmp_path: Path, umask: int
+) -> None:
+    root = tmp_path / "Mail"
+    root.mkdir()
+    mailbox.Maildir(root / "INBOX", create=True)  # one Maildir per folder, as mbsync writes
+    box = MaildirMailbox(
+        context(tmp_path), {"path": root, "layout": "folders", "drafts_folder": "Work/Drafts"}
+    )
+    box.create_draft(request())
+    drafts = root / "Work" / "Drafts"
+    [draft] = (drafts / "cur").iterdir()
+    assert oct(mode(draft)) == oct(0o600)
+    for directory in (root / "Work", drafts, drafts / "cur", drafts / "new", drafts / "tmp"):
+        assert oct(mode(directory)) == oct(0o700), directory
+    assert not (drafts / "maildirfolder").exists()  # a Maildir++ marker only
+
+
+def test_a_draft_in_an_existing_folder_is_private_and_the_folder_untouched(
+    box: MaildirMailbox, root: Path, umask: int
+) -> None:
+    drafts = root / ".Drafts"
+    os.chmod(drafts, 0o750)  # the user's choice for a folder we did not make: kept
+    (drafts / "tmp").rmdir()  # some sync tools never create tmp/: we do, privately
+    box.create_draft(request())
+    [draft] = (drafts / "cur").iterdir()
+    assert oct(mode(draft)) == oct(0o600)
+    assert oct(mode(drafts / "tmp")) == oct(0o700)
+    assert oct(mode(drafts)) == oct(0o750)
+
+
+def test_check_creates_a_private_drafts_folder(tmp_path: Path, umask: int) -> None:
+    root = tmp_path / "Mail"
+    mailbox.Maildir(root, create=True)
+    MaildirMailbox(context(tmp_path), {"path": root}).check()
+    assert oct(mode(root / ".Drafts")) == oct(0o700)
+    assert oct(mode(root / ".Drafts" / "maildirfolder")) == oct(0o600)
 
 
 # ------------------------------------------------------------------------------------------
@@ -156,7 +233,6 @@ def test_a_file_swapped_for_a_fifo_after_the_listing_is_refused_without_blocking
 ) -> None:
     """The second guard: listing said "file", but a FIFO is there by the time we open it."""
     from connectors.maildir.files import NotRegularFile
-
     from connectors.maildir.reading import excerpt, parse_inbound, read_head
 
     path = tmp_path / "message"
@@ -185,3 +261,55 @@ def test_run_once_returns_with_fifos_in_every_folder(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "drafted thank-you" in result.stdout
+
+
+# ------------------------------------------------------------------------------------------
+# 16b. A failed write leaves no tmp file
+# ------------------------------------------------------------------------------------------
+
+
+def test_our_draft_files_use_the_recognisable_name_scheme(box: MaildirMailbox, root: Path) -> None:
+    ref = box.create_draft(request())
+    [draft] = (root / ".Drafts" / "cur").iterdir()
+    assert draft.name == f"{ref.id}:2,DS"
+    seconds, middle, host = ref.id.split(".", 2)
+    assert seconds.isdigit() and middle.startswith("followupd_M") and host
+    assert list((root / ".Drafts" / "tmp").iterdir()) == []
+
+
+def _drafts_tmp_fd(fd: int, root: Path) -> bool:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}").startswith(str(root / ".Drafts" / "tmp"))
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("where", ["write", "fsync"])
+def test_a_full_disk_mid_write_leaves_no_tmp_file(
+    box: MaildirMailbox, root: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """ENOSPC from the kernel, as a full disk gives it: after half the bytes, or at fsync
+    (where NFS and quota-limited file systems report it)."""
+    real_write, real_fsync = os.write, os.fsync
+
+    def write(fd: int, data: bytes) -> int:
+        if _drafts_tmp_fd(fd, root):
+            real_write(fd, bytes(data[: len(data) // 2]))
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    def fsync(fd: int) -> None:
+        if _drafts_tmp_fd(fd, root):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, where, write if where == "write" else fsync)
+    for _ in range(3):
+        with pytest.raises(ConnectorError, match="cannot write the draft: .*No space left"):
+            box.create_draft(request())
+    monkeypatch.undo()
+    assert list((root / ".Drafts" / "tmp").iterdir()) == []
+    assert list((root / ".Drafts" / "cur").iterdir()) == []
+    ref = box.create_draft(request())  # space again: the retry writes the one draft
+    assert box.find_draft(KEY) == ref
+    assert list((root / ".Drafts" / "tmp").iterdir()) == []

@@ -18,8 +18,6 @@ user's aliases would be taken for a deleted one.
 from __future__ import annotations
 
 import logging
-import mailbox
-import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -37,6 +35,7 @@ from connectors.maildir.folders import (
     entries,
 )
 from connectors.maildir.reading import Head, mentions, read_head, to_inbound
+from connectors.maildir.writing import deliver
 from daemon.errors import BadItem, ConnectorError
 from daemon.message import POLICY, build_message, names_key
 from daemon.protocols import (
@@ -73,14 +72,6 @@ def serialize(msg: EmailMessage) -> bytes:
         del msg[KEY_HEADER]
         msg.set_raw(KEY_HEADER, value)
     return msg.as_bytes(policy=_DRAFT_POLICY)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _mtime(path: Path) -> datetime | None:
@@ -192,15 +183,7 @@ class MaildirMailbox:
         msg = build_message(request, date=self.ctx.clock.now())
         data = serialize(msg)
         try:
-            (drafts.path / "tmp").mkdir(exist_ok=True)
-            box = mailbox.Maildir(drafts.path, factory=None, create=False)
-            stored = mailbox.MaildirMessage(data)
-            stored.set_subdir("cur")
-            stored.set_flags(DRAFT_FLAGS)
-            key = box.add(stored)
-            path = drafts.path / "cur" / f"{key}{box.colon}2,{DRAFT_FLAGS}"
-            _fsync(path)  # the content is on disk before the core records the draft
-            _fsync(path.parent)
+            key, path = deliver(drafts.path, data, DRAFT_FLAGS)  # 0600, fsynced, no tmp/ left
         except OSError as err:
             raise ConnectorError(f"maildir {drafts.path}: cannot write the draft: {err}") from err
         head = Head.parse(path, data)

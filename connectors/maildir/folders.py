@@ -15,14 +15,15 @@ reading and parsing the whole file, and a scan of a large INBOX must read header
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import mailbox
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.maildir.files import kind_of
+from connectors.maildir.files import create_private_file, kind_of
+from connectors.maildir.writing import ensure_private_dir
 from daemon.errors import ConnectorError
 from daemon.protocols import Problem
 
@@ -147,14 +148,26 @@ class Tree:
         return next((f for f in folders if f.name.lower() == name.lower()), None)
 
     def create(self, name: str) -> Folder:
-        """Create folder ``name`` the way mail clients do in this layout."""
+        """Create folder ``name`` the way mail clients do in this layout, private to the user.
+
+        Directories are made 0700 and the Maildir++ ``maildirfolder`` marker 0600 whatever the
+        umask (see :mod:`connectors.maildir.files`); ``mailbox.Maildir`` made the marker 0644
+        (0666 under umask 000). Directories that already exist are left as they are.
+        """
+        if self.layout == "maildir++":
+            path = self.root / ("." + name.replace("/", "."))
+        else:
+            path = self.root / name
         try:
+            if self.layout == "folders":
+                for parent in reversed(path.relative_to(self.root).parents[:-1]):
+                    ensure_private_dir(self.root / parent)  # "Archive/2026": Archive/ first
+            ensure_private_dir(path)
+            for sub in ("tmp", "new", "cur"):
+                ensure_private_dir(path / sub)
             if self.layout == "maildir++":
-                mailbox.Maildir(self.root, create=False).add_folder(name.replace("/", "."))
-                path = self.root / ("." + name.replace("/", "."))
-            else:
-                path = self.root / name
-                mailbox.Maildir(path, create=True)
+                with contextlib.suppress(FileExistsError):
+                    os.close(create_private_file(path / "maildirfolder"))
         except OSError as err:
             raise ConnectorError(
                 f"maildir {self.root}: cannot create folder {name!r}: {err}"
