@@ -2,7 +2,8 @@
 
 Point 10: drafts and the folders we create are private whatever the umask.
 Point 11: a FIFO (or any non-file) in any folder never blocks a scan.
-Point 16b: a failed write leaves no file behind in tmp/.
+Point 16b: our own stale tmp/ files are removed after 36 h, nobody else's; a failed write
+leaves none behind.
 
 Real Maildirs in tmp_path and the real connector throughout. Names of our tmp files are
 spelled out literally here rather than taken from the connector, so the tests pin the scheme.
@@ -10,6 +11,7 @@ spelled out literally here rather than taken from the connector, so the tests pi
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import mailbox
 import os
@@ -18,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -264,8 +266,56 @@ def test_run_once_returns_with_fifos_in_every_folder(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# 16b. A failed write leaves no tmp file
+# 16b. Our stale tmp/ files go after 36 h, nobody else's; a failed write leaves none
 # ------------------------------------------------------------------------------------------
+
+OWN_OLD = "1796000000.followupd_M123456P4242Q7R0123456789abcdef.laptop"
+OWN_35H = "1796000001.followupd_M123456P4242Q8R0123456789abcdef.laptop"
+OWN_FRESH = "1796000002.followupd_M123456P4242Q9R0123456789abcdef.laptop"
+FOREIGN = {
+    "python-mailbox": "1796000000.M123456P4242Q7.laptop",  # what followupd used to write too
+    "dovecot": "1796000000.M123456P4242.mail.example.org,S=1234",
+    "mbsync": "1796000000.4242_7.laptop,U=12",
+    "mentions-us": "1796000000.followupd_notes.txt",
+}
+
+
+def age(path: Path, hours: float) -> None:
+    stamp = time.time() - hours * HOUR
+    os.utime(path, (stamp, stamp))
+
+
+def fill_tmp(tmp: Path) -> None:
+    for name, hours in ((OWN_OLD, 37), (OWN_35H, 35), (OWN_FRESH, 0.1)):
+        (tmp / name).write_bytes(b"From: half a draft")
+        age(tmp / name, hours)
+    for name in FOREIGN.values():
+        (tmp / name).write_bytes(b"another program's delivery in progress")
+        age(tmp / name, 24 * 100)
+
+
+def test_create_draft_removes_only_our_stale_tmp_files(box: MaildirMailbox, root: Path) -> None:
+    tmp = root / ".Drafts" / "tmp"
+    fill_tmp(tmp)
+    box.create_draft(request())
+    assert sorted(p.name for p in tmp.iterdir()) == sorted([OWN_35H, OWN_FRESH, *FOREIGN.values()])
+
+
+def test_a_recently_read_own_tmp_file_is_kept(box: MaildirMailbox, root: Path) -> None:
+    """The convention says "not accessed for 36 hours": a recent atime keeps the file."""
+    path = root / ".Drafts" / "tmp" / OWN_OLD
+    path.write_bytes(b"From: half a draft")
+    os.utime(path, (time.time() - HOUR, time.time() - 40 * HOUR))
+    box.create_draft(request())
+    assert path.exists()
+
+
+def test_check_removes_our_stale_tmp_files(box: MaildirMailbox, root: Path) -> None:
+    tmp = root / ".Drafts" / "tmp"
+    fill_tmp(tmp)
+    box.check()
+    assert OWN_OLD not in {p.name for p in tmp.iterdir()}
+    assert len(list(tmp.iterdir())) == 2 + len(FOREIGN)
 
 
 def test_our_draft_files_use_the_recognisable_name_scheme(box: MaildirMailbox, root: Path) -> None:
@@ -313,3 +363,13 @@ def test_a_full_disk_mid_write_leaves_no_tmp_file(
     ref = box.create_draft(request())  # space again: the retry writes the one draft
     assert box.find_draft(KEY) == ref
     assert list((root / ".Drafts" / "tmp").iterdir()) == []
+
+
+def test_tmp_file_ages_are_wall_clock_not_the_daemon_clock(tmp_path: Path, root: Path) -> None:
+    """File times are wall-clock facts: a daemon clock far ahead (simulated time in tests and
+    campaigns) must not make a file being written right now look stale."""
+    far = dataclasses.replace(context(tmp_path), clock=FrozenClock(NOW + timedelta(days=3650)))
+    tmp = root / ".Drafts" / "tmp"
+    (tmp / OWN_FRESH).write_bytes(b"From: being written right now")
+    MaildirMailbox(far, {"path": root}).create_draft(request())
+    assert (tmp / OWN_FRESH).exists()

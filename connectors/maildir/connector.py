@@ -35,7 +35,7 @@ from connectors.maildir.folders import (
     entries,
 )
 from connectors.maildir.reading import Head, mentions, read_head, to_inbound
-from connectors.maildir.writing import deliver
+from connectors.maildir.writing import deliver, remove_stale_tmp
 from daemon.errors import BadItem, ConnectorError
 from daemon.message import POLICY, build_message, names_key
 from daemon.protocols import (
@@ -174,8 +174,14 @@ class MaildirMailbox:
         return self._ref(*found) if found else None
 
     def create_draft(self, request: DraftRequest) -> DraftRef:
-        """Write the draft into Drafts/cur with the Draft flag; tmp/ -> cur/ is atomic."""
+        """Write the draft into Drafts/cur with the Draft flag; tmp/ -> cur/ is atomic.
+
+        First our own files left in Drafts/tmp for 36 hours by a write that was killed are
+        removed (see :func:`connectors.maildir.writing.remove_stale_tmp`): this is the one
+        place we write, so the one place our leftovers can be.
+        """
         drafts = self._drafts_or_create()
+        remove_stale_tmp(drafts.path)
         existing = self._find([drafts], request.key, None, skip_flagged_drafts=False)
         if existing:  # never a second draft for one key, even if the caller retries blindly
             log.info("draft for %s already in %s", request.key, drafts.path)
@@ -274,8 +280,13 @@ class MaildirMailbox:
         return None
 
     def check(self) -> str:
-        """The tree exists; the Drafts folder is created when missing, as mail clients do."""
+        """The tree exists; the Drafts folder is created when missing, as mail clients do.
+
+        Also tidies our stale files in Drafts/tmp, so that ``followupd check`` clears what an
+        interrupted write left behind even when no draft is due.
+        """
         drafts = self._drafts_or_create()
+        remove_stale_tmp(drafts.path)
         folders = self.tree.folders()
         watched = ", ".join(f.name for f in self.inbox_folders()) or "no folder"
         return (

@@ -12,8 +12,9 @@ in ``tmp/`` under a unique name, fsync it, hard-link it into ``cur/`` (never clo
 the ``tmp/`` name, fsync ``cur/``. Any failure on the way removes our ``tmp/`` file at once.
 
 Our unique names put ``followupd`` in the middle part, which the convention leaves to the
-writer: ``<sec>.followupd_M<usec>P<pid>Q<n>R<64 random bits>.<host>``, so a file of ours is
-recognisable as ours, in ``tmp/`` and in ``cur/``, by the user and by us.
+writer: ``<sec>.followupd_M<usec>P<pid>Q<n>R<64 random bits>.<host>``. Only files named so are
+ours; :func:`remove_stale_tmp` deletes those alone, and only once they are older than the
+convention's 36 hours (another program's ``tmp/`` file is never touched, whatever its age).
 """
 
 from __future__ import annotations
@@ -23,16 +24,20 @@ import errno
 import itertools
 import logging
 import os
+import re
 import secrets
 import socket
+import stat
 import time
 from pathlib import Path
 
-from connectors.maildir.files import create_private_file, make_private_dir
+from connectors.maildir.files import create_private_file, kind_of, make_private_dir
 
 log = logging.getLogger(__name__)
 
+STALE_AFTER = 36 * 3600  # seconds; "not accessed for 36 hours" in the Maildir convention
 MARK = "followupd"
+OWN_TMP_NAME = re.compile(rf"^\d+\.{MARK}_M\d+P\d+Q\d+R[0-9a-f]{{16}}\.[^/:]+$")
 _counter = itertools.count(1)
 
 
@@ -53,6 +58,11 @@ def unique_name(now: float | None = None) -> str:
         f"{int(now)}.{MARK}_M{usec}P{os.getpid()}Q{next(_counter)}R{secrets.token_hex(8)}"
         f".{_hostname()}"
     )
+
+
+def is_own_tmp_name(name: str) -> bool:
+    """Whether a ``tmp/`` file name was made by :func:`unique_name` (so the file is ours)."""
+    return OWN_TMP_NAME.match(name) is not None
 
 
 def ensure_private_dir(path: Path) -> None:
@@ -111,3 +121,47 @@ def deliver(folder: Path, data: bytes, flags: str) -> tuple[str, Path]:
         with contextlib.suppress(FileNotFoundError):  # renamed into cur/
             os.unlink(tmp)  # after a link: the tmp/ name; after a failure: our partial file
     return uniq, final
+
+
+def remove_stale_tmp(folder: Path, now: float | None = None) -> list[Path]:
+    """Delete our own files in ``folder``/tmp untouched for 36 hours; return what was deleted.
+
+    A file is stale when both its modification and access times are older than 36 hours (the
+    convention speaks of access; with ``noatime`` mounts the modification time is what is
+    left, and taking the later of the two never deletes early). The inode change time is not
+    used: nothing can set it back, so a test (or a restore from backup) could never age a file.
+    Non-regular entries and other programs' files are never touched. Errors are logged, not
+    raised: tidying must never stop a draft from being written.
+    """
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        with os.scandir(folder / "tmp") as listing:
+            candidates = [e for e in listing if is_own_tmp_name(e.name)]
+    except FileNotFoundError:
+        return removed
+    except OSError as err:
+        log.warning("maildir %s: cannot list tmp/ to remove stale files: %s", folder, err)
+        return removed
+    for entry in candidates:
+        try:
+            if kind_of(entry) is not None:
+                continue
+            info = os.lstat(entry.path)
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            if now - max(info.st_mtime, info.st_atime) <= STALE_AFTER:
+                continue
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            log.warning("maildir %s: cannot remove stale file %s: %s", folder, entry.name, err)
+    if removed:
+        log.info(
+            "maildir %s: removed %d stale file(s) of interrupted draft writes from tmp/",
+            folder,
+            len(removed),
+        )
+    return removed
