@@ -2,6 +2,7 @@
 
 Point 10: drafts and the folders we create are private whatever the umask.
 Point 11: a FIFO (or any non-file) in any folder never blocks a scan.
+Point 16a: a draft moved by hand from Drafts to Sent, D flag and all, counts as sent.
 Point 16b: our own stale tmp/ files are removed after 36 h, nobody else's; a failed write
 leaves none behind.
 
@@ -15,6 +16,7 @@ import dataclasses
 import errno
 import mailbox
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -263,6 +265,45 @@ def test_run_once_returns_with_fifos_in_every_folder(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "drafted thank-you" in result.stdout
+
+
+# ------------------------------------------------------------------------------------------
+# 16a. A draft moved by hand into Sent is a sent copy, whatever its flags
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sub", "suffix"),
+    [("cur", ":2,D"), ("cur", ":2,DS"), ("cur", ":2,DFS"), ("cur", "!2,DS"), ("new", "")],
+)
+def test_a_draft_moved_by_hand_to_sent_is_sent(
+    box: MaildirMailbox, root: Path, sub: str, suffix: str
+) -> None:
+    ref = box.create_draft(request())
+    [draft] = (root / ".Drafts" / "cur").iterdir()
+    shutil.move(draft, root / ".Sent" / sub / (ref.id + suffix))
+    state = box.draft_state(ref, KEY)
+    assert state.status is DraftStatus.SENT
+    assert state.sent is not None and state.sent.message_id == DRAFT_ID
+    assert state.sent_at == NOW  # the draft's Date: when it was written, the best we know
+    assert box.find_draft(KEY) == ref
+
+
+def test_a_draft_flagged_copy_in_sent_without_our_key_is_still_not_sent(
+    box: MaildirMailbox, root: Path
+) -> None:
+    """A client's copy of the draft that dropped our header but kept Message-ID and D flag
+    (Gmail shows drafts in other folders) is not the user sending it: unchanged behaviour."""
+    ref = box.create_draft(request())
+    [draft] = (root / ".Drafts" / "cur").iterdir()
+    data = b"".join(
+        line
+        for line in draft.read_bytes().splitlines(keepends=True)
+        if not line.lower().startswith(b"x-followupd-key:")
+    )
+    draft.unlink()
+    (root / ".Sent" / "cur" / "1796000000.M5P5.gmail:2,DS").write_bytes(data)
+    assert box.draft_state(ref, KEY).status is DraftStatus.GONE
 
 
 # ------------------------------------------------------------------------------------------

@@ -149,14 +149,25 @@ class MaildirMailbox:
                 log.debug("skipped %s: %s", entry.path, err)
 
     def _find(
-        self, folders: Sequence[Folder], key: str, message_id: str | None, skip_flagged_drafts: bool
+        self, folders: Sequence[Folder], key: str, message_id: str | None, sent_only: bool
     ) -> tuple[Entry, Head] | None:
+        """The first file of ``folders`` carrying our KEY, or else the draft's Message-ID.
+
+        ``sent_only``: we are looking for a sent copy. A file with our KEY counts whatever its
+        flags: a draft the user moved from Drafts to Sent by hand keeps its ``D`` flag in the
+        file name (``:2,D``, ``:2,DS``) and is the user saying "this went out" (issue 9, point
+        16a; it used to read as a deleted draft). Only a file matched by Message-ID alone is
+        still refused when it carries ``D``: that is a client's copy of a draft (Gmail shows
+        drafts in other folders, flag and all) which dropped our header, not a sent message.
+        """
         needles = [_KEY_NEEDLE] + ([message_id.lower().encode()] if message_id else [])
         for folder in folders:
             for entry, head in self._heads(folder, needles):
-                if skip_flagged_drafts and "D" in entry.flags:
-                    continue  # a draft shown in another folder (Gmail's All Mail), not a sent copy
-                if names_key(head.key(), key) or (message_id and head.message_id() == message_id):
+                if names_key(head.key(), key):
+                    return entry, head
+                if message_id and head.message_id() == message_id:
+                    if sent_only and "D" in entry.flags:
+                        continue
                     return entry, head
         return None
 
@@ -170,7 +181,7 @@ class MaildirMailbox:
         """The draft (in Drafts) or its sent copy (in a Sent folder) carrying ``key``."""
         drafts = self._drafts()
         folders = ([drafts] if drafts is not None else []) + self._sent_folders()
-        found = self._find(folders, key, None, skip_flagged_drafts=False)
+        found = self._find(folders, key, None, sent_only=False)
         return self._ref(*found) if found else None
 
     def create_draft(self, request: DraftRequest) -> DraftRef:
@@ -182,7 +193,7 @@ class MaildirMailbox:
         """
         drafts = self._drafts_or_create()
         remove_stale_tmp(drafts.path)
-        existing = self._find([drafts], request.key, None, skip_flagged_drafts=False)
+        existing = self._find([drafts], request.key, None, sent_only=False)
         if existing:  # never a second draft for one key, even if the caller retries blindly
             log.info("draft for %s already in %s", request.key, drafts.path)
             return self._ref(*existing)
@@ -202,9 +213,9 @@ class MaildirMailbox:
             for entry in entries(drafts):
                 if entry.key == ref.id:
                     return DraftState(DraftStatus.DRAFT)
-            if self._find([drafts], key, ref.message_id, skip_flagged_drafts=False):
+            if self._find([drafts], key, ref.message_id, sent_only=False):
                 return DraftState(DraftStatus.DRAFT)
-        found = self._find(self._sent_folders(), key, ref.message_id, skip_flagged_drafts=True)
+        found = self._find(self._sent_folders(), key, ref.message_id, sent_only=True)
         if found is None:
             return DraftState(DraftStatus.GONE)
         entry, head = found
