@@ -178,6 +178,27 @@ def demo_cmd(folder: Path) -> None:
 @friendly
 def check(rt: Runtime) -> None:
     """Validate the config and templates and check that every account is reachable."""
+    config = rt.config
+    problems: list[str] = []
+    out.print(f"config {config.path}: OK")
+    problems += [f"template: {p}" for p in rt.renderer().check()]
+    if not problems:
+        out.print("templates: OK (rendered with sample data)")
+    try:
+        paths.state_directory(config.daemon.state_dir)
+    except FollowupdError as err:  # the accounts and the database live there: nothing to check
+        problems.append(str(err))
+    else:
+        problems += _check_accounts_and_store(rt)
+    if problems:
+        for problem in problems:
+            err_console.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    out.print("[green]all good[/]")
+
+
+def _check_accounts_and_store(rt: Runtime) -> list[str]:
+    """``check`` for what lives in the state folder: each account's connection, the database."""
     from sqlalchemy import select
 
     from daemon.accounts import connect
@@ -185,10 +206,6 @@ def check(rt: Runtime) -> None:
 
     config = rt.config
     problems: list[str] = []
-    out.print(f"config {config.path}: OK")
-    problems += [f"template: {p}" for p in rt.renderer().check()]
-    if not problems:
-        out.print("templates: OK (rendered with sample data)")
     clock = SystemClock()
     for account in config.accounts:
         connection = connect(config, account, clock)
@@ -211,11 +228,7 @@ def check(rt: Runtime) -> None:
                     )
     except FollowupdError as err:
         problems.append(str(err))
-    if problems:
-        for problem in problems:
-            err_console.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
-    out.print("[green]all good[/]")
+    return problems
 
 
 def _run_once(rt: Runtime, clock: Clock) -> None:

@@ -27,7 +27,7 @@ from types import FrameType
 from daemon import sdnotify
 from daemon.engine import Engine
 from daemon.errors import FollowupdError
-from daemon.paths import private_dir
+from daemon.paths import StateDirError, state_directory
 from daemon.store.database import StoreError
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,14 @@ class InstanceLock:
         self._fd: int | None = None
 
     def __enter__(self) -> InstanceLock:
-        private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        state_directory(self.path.parent)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as err:  # writable folder, but not this file (owned by someone else?)
+            raise StateDirError(
+                f"cannot open the lock file {self.path} ({err.strerror}); expected followupd's "
+                "state folder to be writable by the user it runs as"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
