@@ -85,10 +85,9 @@ class Runtime:
         return open_store(self.config.daemon.database)
 
     def renderer(self) -> Renderer:
-        from daemon.drafting import Renderer
+        from daemon.reload import renderer_for
 
-        t, s = self.config.thank_you, self.config.status_inquiry
-        return Renderer(t.template, t.html_template, s.template, s.html_template)
+        return renderer_for(self.config)
 
     def engine(self, clock: Clock) -> Engine:
         from daemon.accounts import connect_all
@@ -265,11 +264,13 @@ def run(rt: Runtime, once: bool, now_text: str | None) -> None:
     if once:
         _run_once(rt, clock)
         return
+    from daemon.reload import Reloader
     from daemon.service import InstanceLock, Service
 
     config = rt.config
     with InstanceLock(config.daemon.state_dir):
-        Service(rt.engine(clock), config.daemon.poll_interval).run()
+        reloader = Reloader(rt.config_path, config, clock, rt.verbose)  # for SIGHUP
+        Service(rt.engine(clock), config.daemon.poll_interval, reloader).run()
 
 
 def _parse_time(text: str) -> datetime:
