@@ -90,12 +90,9 @@ class Runtime:
         return renderer_for(self.config)
 
     def engine(self, clock: Clock) -> Engine:
-        from daemon.accounts import connect_all
-        from daemon.engine import Engine
+        from daemon.reload import build_engine
 
-        sessions = self.sessions()
-        connections = connect_all(self.config, clock, sessions)
-        return Engine(self.config, sessions, connections, clock, self.renderer())
+        return build_engine(self.config, clock, self.renderer())
 
 
 pass_runtime = click.make_pass_decorator(Runtime)

@@ -31,17 +31,14 @@ def renderer_for(config: Config) -> Renderer:
 
 
 def build_engine(config: Config, clock: Clock, renderer: Renderer | None = None) -> Engine:
-    """The engine for ``config``: its store opened (and migrated), its accounts set up."""
+    """The engine for ``config``: its store opened (and migrated), its accounts set up (a
+    renamed one taking over its history first)."""
     from daemon.accounts import connect_all
     from daemon.store.database import open_store
 
-    return Engine(
-        config,
-        open_store(config.daemon.database),
-        connect_all(config, clock),
-        clock,
-        renderer or renderer_for(config),
-    )
+    sessions = open_store(config.daemon.database)
+    connections = connect_all(config, clock, sessions)
+    return Engine(config, sessions, connections, clock, renderer or renderer_for(config))
 
 
 class Reloader:
