@@ -140,6 +140,9 @@ def _mend_event(block: list[_Line], label: str, problems: list[Problem]) -> list
                     item=f"{event} line {line.number}",
                     message=f"{where} has no readable mailto: address and was skipped; {expected}",
                     container=label,
+                    # The event itself is read: the sync stays complete, so deleted events are
+                    # still noticed while this one line waits for the user.
+                    warning=True,
                 )
             )
             out.extend(part for used in block[i - len(parts) : i] for part in used.raw)
