@@ -19,7 +19,7 @@ from daemon.config import Account, Config
 from daemon.engine import Connection
 from daemon.errors import ConnectorError, FollowupdError
 from daemon.identity import adopt_renamed, resource
-from daemon.paths import private_dir
+from daemon.paths import StateDirError, private_dir, state_directory
 from daemon.protocols import AccountContext
 from daemon.registry import provider
 from daemon.sharing import SharedLock
@@ -28,10 +28,19 @@ log = logging.getLogger(__name__)
 
 
 def context(config: Config, account: Account, clock: Clock) -> AccountContext:
+    state_directory(config.daemon.state_dir)  # names the setting when the folder is unusable
+    folder = config.daemon.state_dir / "accounts" / account.name
+    try:
+        private_dir(folder)
+    except OSError as err:
+        raise StateDirError(
+            f"cannot create {folder} ({err.strerror}); expected [daemon].state_dir to be a "
+            "folder followupd can write to"
+        ) from None
     return AccountContext(
         name=account.name,
         addresses=account.addresses,
-        state_dir=private_dir(config.daemon.state_dir / "accounts" / account.name),
+        state_dir=folder,
         clock=clock,
         timezone=config.daemon.timezone,
     )

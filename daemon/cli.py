@@ -85,18 +85,14 @@ class Runtime:
         return open_store(self.config.daemon.database)
 
     def renderer(self) -> Renderer:
-        from daemon.drafting import Renderer
+        from daemon.reload import renderer_for
 
-        t, s = self.config.thank_you, self.config.status_inquiry
-        return Renderer(t.template, t.html_template, s.template, s.html_template)
+        return renderer_for(self.config)
 
     def engine(self, clock: Clock) -> Engine:
-        from daemon.accounts import connect_all
-        from daemon.engine import Engine
+        from daemon.reload import build_engine
 
-        sessions = self.sessions()
-        connections = connect_all(self.config, clock, sessions)
-        return Engine(self.config, sessions, connections, clock, self.renderer())
+        return build_engine(self.config, clock, self.renderer())
 
 
 pass_runtime = click.make_pass_decorator(Runtime)
@@ -178,6 +174,27 @@ def demo_cmd(folder: Path) -> None:
 @friendly
 def check(rt: Runtime) -> None:
     """Validate the config and templates and check that every account is reachable."""
+    config = rt.config
+    problems: list[str] = []
+    out.print(f"config {config.path}: OK")
+    problems += [f"template: {p}" for p in rt.renderer().check()]
+    if not problems:
+        out.print("templates: OK (rendered with sample data)")
+    try:
+        paths.state_directory(config.daemon.state_dir)
+    except FollowupdError as err:  # the accounts and the database live there: nothing to check
+        problems.append(str(err))
+    else:
+        problems += _check_accounts_and_store(rt)
+    if problems:
+        for problem in problems:
+            err_console.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    out.print("[green]all good[/]")
+
+
+def _check_accounts_and_store(rt: Runtime) -> list[str]:
+    """``check`` for what lives in the state folder: each account's connection, the database."""
     from sqlalchemy import select
 
     from daemon.accounts import connect
@@ -185,10 +202,6 @@ def check(rt: Runtime) -> None:
 
     config = rt.config
     problems: list[str] = []
-    out.print(f"config {config.path}: OK")
-    problems += [f"template: {p}" for p in rt.renderer().check()]
-    if not problems:
-        out.print("templates: OK (rendered with sample data)")
     clock = SystemClock()
     for account in config.accounts:
         connection = connect(config, account, clock)
@@ -211,11 +224,7 @@ def check(rt: Runtime) -> None:
                     )
     except FollowupdError as err:
         problems.append(str(err))
-    if problems:
-        for problem in problems:
-            err_console.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
-    out.print("[green]all good[/]")
+    return problems
 
 
 def _run_once(rt: Runtime, clock: Clock) -> None:
@@ -252,11 +261,13 @@ def run(rt: Runtime, once: bool, now_text: str | None) -> None:
     if once:
         _run_once(rt, clock)
         return
+    from daemon.reload import Reloader
     from daemon.service import InstanceLock, Service
 
     config = rt.config
     with InstanceLock(config.daemon.state_dir):
-        Service(rt.engine(clock), config.daemon.poll_interval).run()
+        reloader = Reloader(rt.config_path, config, clock, rt.verbose)  # for SIGHUP
+        Service(rt.engine(clock), config.daemon.poll_interval, reloader).run()
 
 
 def _parse_time(text: str) -> datetime:

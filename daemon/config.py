@@ -25,6 +25,9 @@ from daemon.errors import ConfigError
 from daemon.registry import UnknownProvider, provider
 
 MAX_THANK_YOU_DELAY = timedelta(hours=24)
+# Polling less than daily would miss interviews booked for the next day; far larger values
+# overflowed the scheduler's date arithmetic at start.
+MAX_POLL_INTERVAL = timedelta(hours=24)
 MAX_ACCOUNT_NAME = 100  # accounts.name and the other account columns (store/models.py)
 
 DEFAULT_KEYWORDS = [
@@ -189,6 +192,14 @@ def _weekday(value: Any) -> int:
     raise o.Invalid("a weekday name like 'sat'")
 
 
+def _weekend(value: Any) -> list[int]:
+    days = o.list_of(_weekday, "weekday names")(value)
+    if len(set(days)) == len(WEEKDAYS):
+        # Business days could never be counted: status inquiries would never come due.
+        raise o.Invalid("weekday names that leave at least one business day", "all seven days")
+    return days
+
+
 def _level(value: Any) -> str:
     return o.choice("debug", "info", "warning", "error")(value)
 
@@ -202,7 +213,11 @@ def _database(value: Any) -> str:
 
 
 DAEMON = {
-    "poll_interval": o.Option(o.duration, "5m", "how often calendars and mailboxes are polled"),
+    "poll_interval": o.Option(
+        o.duration_at_most(MAX_POLL_INTERVAL, "24h"),
+        "5m",
+        "how often calendars and mailboxes are polled",
+    ),
     "timezone": o.Option(o.timezone, None, "your IANA time zone; default: the system's"),
     "state_dir": o.Option(o.path, None, "where state and tokens live; default: XDG state dir"),
     "database": o.Option(_database, None, "SQLAlchemy URL; default: SQLite in state_dir"),
@@ -276,7 +291,7 @@ DAYS = {
     "holidays": o.Option(
         o.list_of(o.iso_date, "dates like 2026-12-24"), [], "days that are not business days"
     ),
-    "weekend": o.Option(o.list_of(_weekday, "weekday names"), ["sat", "sun"], "weekend days"),
+    "weekend": o.Option(_weekend, ["sat", "sun"], "weekend days"),
 }
 
 CONTACT = {
@@ -288,8 +303,11 @@ CONTACT = {
 
 ACCOUNT = {
     "name": o.Option(o.non_empty_string, help="a short name for the account"),
+    # Without one, every invitation looks like someone else's and your own replies like the
+    # company's: nothing would be detected right.
     "addresses": o.Option(
-        o.list_of(o.email, "e-mail addresses"), help="your own addresses in this account"
+        o.non_empty(o.list_of(o.email, "e-mail addresses"), "e-mail address of yours"),
+        help="your own addresses in this account",
     ),
     "sender_name": o.Option(o.string, None, "the From name on drafts; default: [candidate].name"),
     "calendar": o.Option(o.table, help="a table with provider = ... and its options"),

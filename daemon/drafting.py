@@ -20,8 +20,10 @@ and ``nl2br`` (HTML line breaks, escaping the text).
 
 Why a sandbox: event titles, names and notes come from strangers' invitations. They reach a
 template only as context values, never as template source, so ``{{ 7*7 }}`` in a title stays
-literal text; and the user's own templates run in :class:`SandboxedEnvironment` so a template
-copied from somewhere cannot reach into Python.
+literal text; and the user's own templates run in a sandbox so a template copied from
+somewhere cannot reach into Python, nor hang or exhaust the daemon with a runaway loop
+(:mod:`daemon.template_bounds`: a rendering stops past 64 KiB of output, a million loop
+iterations or two seconds, and the follow-up fails with a message naming the line).
 
 The user's text template replaces the default text *and* HTML (a draft whose HTML part still
 said the default text would be a nasty surprise): without an HTML override it is text-only.
@@ -42,7 +44,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 
 from daemon.config import Candidate, Contact
 from daemon.detection import Detection, Person
@@ -58,6 +60,8 @@ from daemon.prose import (
     weekday,
 )
 from daemon.protocols import CalendarEvent
+from daemon.template_bounds import BoundedEnvironment, RenderLimit
+from daemon.template_bounds import render as render_bounded
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +268,7 @@ class Renderer:
             self._slots[kind] = (_Slot(f"{kind}.txt.j2", text), html_slot)
         user = {s.name: s.path for pair in self._slots.values() for s in pair if s and s.path}
         dirs = sorted({str(p.parent) for p in user.values()})
-        self._env = SandboxedEnvironment(
+        self._env = BoundedEnvironment(
             loader=ChoiceLoader(
                 [FunctionLoader(lambda name: _source(name, user)), FileSystemLoader(dirs)]
             ),
@@ -277,6 +281,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self._env.filters.update(topic=topic, join_and=join_and, longdate=longdate, nl2br=nl2br)
+        self._env.bound_filters()
 
     def render(self, kind: str, ctx: DraftContext) -> RenderedDraft:
         if kind not in self._slots:
@@ -332,7 +337,13 @@ class Renderer:
         template = self._template(slot)
         values = {f.name: getattr(ctx, f.name) for f in fields(ctx)}
         try:
-            return template.render(values)
+            return render_bounded(template, values)
+        except RenderLimit as err:
+            line = err.line or _line_number(err.__traceback__, template)
+            near = f"; check the {err.near} near line {line}" if line else f"; check the {err.near}"
+            raise TemplateError(
+                f"{slot.label}: {err.reason}; expected a draft of a few paragraphs{near}"
+            ) from None
         except jinja2.UndefinedError as err:
             line = _line(err.__traceback__, template)
             raise TemplateError(f"{slot.label}{line}: {_undefined(str(err))}") from err
@@ -376,12 +387,17 @@ def _source(name: str, user: dict[str, Path]) -> tuple[str, str, Any] | None:
 
 def _line(tb: TracebackType | None, template: jinja2.Template) -> str:
     """' line N' of the template where rendering failed (from Jinja's rewritten traceback)."""
+    line = _line_number(tb, template)
+    return f" line {line}" if line else ""
+
+
+def _line_number(tb: TracebackType | None, template: jinja2.Template) -> int | None:
     line = None
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == template.filename:
             line = tb.tb_lineno
         tb = tb.tb_next
-    return f" line {line}" if line else ""
+    return line
 
 
 def _undefined(message: str) -> str:

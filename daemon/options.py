@@ -22,7 +22,15 @@ _MISSING: Any = object()
 
 
 class Invalid(ValueError):
-    """Raised by a converter; the message says what was expected."""
+    """Raised by a converter; the message says what was expected.
+
+    ``found`` replaces the generic description of the value ("a list") when the converter can
+    say better what is wrong with it ("all seven days").
+    """
+
+    def __init__(self, expected: str, found: str | None = None) -> None:
+        super().__init__(expected)
+        self.found = found
 
 
 Converter = Callable[[Any], Any]
@@ -52,7 +60,7 @@ def describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
-        return "a list"
+        return "a list" if value else "an empty list"
     if isinstance(value, date | time):  # as written in the TOML file, not Python's repr
         return value.isoformat()
     return repr(value)
@@ -76,7 +84,7 @@ def validate(
         try:
             out[key] = option.convert(value)
         except Invalid as err:
-            found = "a value" if option.secret else describe(value)
+            found = "a value" if option.secret else err.found or describe(value)
             problems.append(f"{where}.{key}: expected {err}, got {found}")
     for key, option in schema.items():
         if key in out or key in table:
@@ -99,10 +107,14 @@ def shown(text: str, limit: int = 200) -> str:
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)", re.IGNORECASE)
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+# Every duration is added to "now" somewhere (a due time, a calendar window, a scheduler
+# interval); past this, datetime arithmetic overflows long after any value made sense.
+MAX_DURATION = timedelta(days=3650)
+MAX_DURATION_TEXT = "3650d"
 
 
-def duration(value: Any) -> timedelta:
-    """'90m', '2h', '1h30m', '3d', '45s', '1w'."""
+def _seconds(value: Any) -> float:
+    """The number of seconds '90m', '2h', '1h30m', '3d', '45s' or '1w' stands for."""
     expected = "a duration like '90m' or '2h'"
     if not isinstance(value, str) or not value.strip():
         raise Invalid(expected)
@@ -115,15 +127,20 @@ def duration(value: Any) -> timedelta:
         pos = match.end()
     if pos != len(text) or pos == 0:
         raise Invalid(expected)
-    return timedelta(seconds=seconds)
+    return seconds
+
+
+def duration(value: Any) -> timedelta:
+    """'90m', '2h', '1h30m', '3d', '45s', '1w'; at most :data:`MAX_DURATION`."""
+    return duration_at_most(MAX_DURATION, MAX_DURATION_TEXT)(value)
 
 
 def duration_at_most(limit: timedelta, label: str) -> Converter:
     def convert(value: Any) -> timedelta:
-        result = duration(value)
-        if result > limit:
+        # Compared as seconds: timedelta() itself overflows on '100000000000w'.
+        if _seconds(value) > limit.total_seconds():
             raise Invalid(f"a duration of at most {label}")
-        return result
+        return timedelta(seconds=_seconds(value))
 
     return convert
 
@@ -203,6 +220,18 @@ def list_of(convert: Converter, what: str) -> Converter:
         return out
 
     return convert_list
+
+
+def non_empty(convert: Converter, what: str) -> Converter:
+    """``convert`` (a list converter), refusing an empty list: ``what`` says what one item is."""
+
+    def convert_non_empty(value: Any) -> list[Any]:
+        result = convert(value)
+        if not result:
+            raise Invalid(f"at least one {what}")
+        return result
+
+    return convert_non_empty
 
 
 def choice(*choices: str) -> Converter:

@@ -10,6 +10,8 @@ import contextlib
 import os
 from pathlib import Path
 
+from daemon.errors import FollowupdError
+
 APP = "followupd"
 
 
@@ -66,6 +68,49 @@ def private_dir(path: Path) -> Path:
         with contextlib.suppress(FileExistsError):  # made meanwhile by someone else
             folder.mkdir(mode=0o700)
     return path
+
+
+class StateDirError(FollowupdError):
+    """The state folder cannot be used: it is a file, or it cannot be created or written."""
+
+
+_STATE_FIX = (
+    "expected a folder followupd can write to; set [daemon].state_dir in the config to one, or "
+    "fix this one"
+)
+
+
+def state_directory(path: Path) -> Path:
+    """Create the state folder (0700) if needed and make sure it can be written; return it.
+
+    Everything the daemon keeps (lock, database, tokens) is written there, so a folder that is a
+    file or sits on a read-only mount is reported once, as the setting to fix, instead of as an
+    ``OSError`` from whichever file happened to be written first.
+    """
+    where = f"[daemon].state_dir {path}"
+    if path.exists() and not path.is_dir():
+        raise StateDirError(f"{where}: is a file; {_STATE_FIX}")
+    try:
+        private_dir(path)
+    except OSError as err:
+        culprit = f": {err.filename}" if err.filename and err.filename != str(path) else ""
+        raise StateDirError(
+            f"{where}: cannot create it ({err.strerror}{culprit}); {_STATE_FIX}"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StateDirError(
+            f"{where}: cannot write there ({_why_not_writable(path)}); {_STATE_FIX}"
+        )
+    return path
+
+
+def _why_not_writable(path: Path) -> str:
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        pass
+    return "permission denied"
 
 
 def write_private(path: Path, data: bytes) -> None:

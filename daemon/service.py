@@ -10,6 +10,13 @@ One worker thread runs all jobs, so polls and drafting never race each other ove
 The main thread only waits: it turns SIGTERM/SIGINT into a clean stop between units of work,
 sends READY/STOPPING, and feeds the systemd watchdog while work progresses. A poll that hangs
 stops feeding it, and systemd restarts the service.
+
+SIGHUP (``systemctl reload``) reloads the config, as daemons conventionally do: the main thread
+loads and checks the new file (:mod:`daemon.reload`) and builds its engine while the old one
+keeps working. An invalid config is logged and changes nothing. A valid one replaces the running
+engine at the next safe point: the old engine is asked to stop after its unit of work, and once
+no job is running the scheduler is rebuilt around the new engine (new accounts, templates,
+poll interval), first poll right away. systemd hears RELOADING=1 and, when done, READY=1.
 """
 
 from __future__ import annotations
@@ -23,12 +30,18 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from daemon import sdnotify
 from daemon.engine import Engine
-from daemon.errors import FollowupdError
-from daemon.paths import private_dir
+from daemon.errors import ConfigError, FollowupdError
+from daemon.paths import StateDirError, state_directory
 from daemon.store.database import StoreError
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from daemon.reload import Reloader
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +90,14 @@ class InstanceLock:
         self._fd: int | None = None
 
     def __enter__(self) -> InstanceLock:
-        private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        state_directory(self.path.parent)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as err:  # writable folder, but not this file (owned by someone else?)
+            raise StateDirError(
+                f"cannot open the lock file {self.path} ({err.strerror}); expected followupd's "
+                "state folder to be writable by the user it runs as"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -99,21 +118,31 @@ class InstanceLock:
 
 
 class Service:
-    def __init__(self, engine: Engine, poll_interval: timedelta) -> None:
-        # Here, not at the top: `run --once` and the other commands need InstanceLock only.
-        from apscheduler.executors.pool import ThreadPoolExecutor
-        from apscheduler.schedulers.background import BackgroundScheduler
-
+    def __init__(
+        self, engine: Engine, poll_interval: timedelta, reloader: Reloader | None = None
+    ) -> None:
         self.engine = engine
         self.poll_interval = poll_interval
+        self.reloader = reloader
         self.stall_limit = stall_limit()
         self.stopped = threading.Event()
+        self._wake = threading.Event()  # set by the signal handlers: the main thread looks now
+        self._hangup = threading.Event()
+        self._pending: Engine | None = None  # built from a reloaded config, waiting to take over
         self._busy_since: float | None = None
         # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for the
         # running job; a job that then touched the scheduler (add_job, get_job) would wait for
         # that lock forever. Scheduling and stopping are serialised by this lock instead.
         self._scheduling = threading.Lock()
-        self.scheduler = BackgroundScheduler(
+        self.scheduler = self._new_scheduler()
+
+    @staticmethod
+    def _new_scheduler() -> BackgroundScheduler:
+        # Here, not at the top: `run --once` and the other commands need InstanceLock only.
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        return BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
@@ -121,26 +150,30 @@ class Service:
 
     # -- jobs -----------------------------------------------------------------------------
 
-    def _job(self, poll: bool) -> None:
+    def _job(self, poll: bool, engine: Engine | None = None) -> None:
+        # Each job keeps to the engine it was scheduled for: after a reload, a job of the old
+        # engine must neither use nor schedule work for the new one.
+        engine = engine or self.engine
         self._busy_since = time.monotonic()
         try:
             if poll:
-                self.engine.poll()
+                engine.poll()
                 sdnotify.notify(f"STATUS=last poll {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
-            if not self.engine.stopping:
-                self.engine.run_due()
+            if not engine.stopping:
+                engine.run_due()
         except StoreError as err:  # the database failed, not one account: try again later
             log.error("%s; trying again at the next poll", err)
         except Exception:  # the engine keeps failures per account; this is a last resort
             log.exception("unexpected error in a %s job", "poll" if poll else "due")
         finally:
             self._busy_since = None
-            if not self.engine.stopping:
-                self._schedule_due()
+            if not engine.stopping:
+                self._schedule_due(engine)
 
-    def _schedule_due(self) -> None:
+    def _schedule_due(self, engine: Engine | None = None) -> None:
+        engine = engine or self.engine
         try:
-            due = self.engine.next_due()
+            due = engine.next_due()
         except StoreError as err:
             log.warning("cannot read the next due time: %s", err)
             return
@@ -148,7 +181,7 @@ class Service:
             log.exception("cannot read the next due time")
             return
         with self._scheduling:
-            if self.engine.stopping:  # the scheduler is being shut down: leave it alone
+            if engine.stopping:  # its scheduler is being shut down or replaced: leave it alone
                 return
             if due is None:
                 if self.scheduler.get_job("due"):
@@ -156,7 +189,12 @@ class Service:
                 return
             when = max(due, datetime.now(UTC))
             self.scheduler.add_job(
-                self._job, "date", run_date=when, args=[False], id="due", replace_existing=True
+                self._job,
+                "date",
+                run_date=when,
+                args=[False, engine],
+                id="due",
+                replace_existing=True,
             )
         log.debug("next follow-up due at %s", when.isoformat())
 
@@ -168,6 +206,13 @@ class Service:
         )
         self.engine.stop()
         self.stopped.set()
+        self._wake.set()
+
+    def _on_hangup(self, _signum: int, _frame: FrameType | None) -> None:
+        # Only a flag: loading a config, opening a store and logging are no work for a signal
+        # handler, which may run in the middle of anything the main thread does.
+        self._hangup.set()
+        self._wake.set()
 
     def healthy(self) -> bool:
         """True unless a job has been running without progress for longer than the limit."""
@@ -179,15 +224,8 @@ class Service:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        self.scheduler.add_job(
-            self._job,
-            "interval",
-            seconds=self.poll_interval.total_seconds(),
-            args=[True],
-            id="poll",
-            next_run_time=datetime.now(UTC),
-        )
-        self.scheduler.start()
+        signal.signal(signal.SIGHUP, self._on_hangup)
+        self._start()
         sdnotify.notify("READY=1", "STATUS=running")
         log.info("followupd running; polling every %s", self.poll_interval)
         ping = sdnotify.watchdog_interval()
@@ -196,7 +234,16 @@ class Service:
         wake = min(ping, SIGNAL_CHECK) if ping is not None else SIGNAL_CHECK
         due = time.monotonic() + (ping or 0.0)
         try:
-            while not self.stopped.wait(timeout=wake):
+            while not self.stopped.is_set():
+                self._wake.wait(timeout=wake)
+                self._wake.clear()
+                if self.stopped.is_set():
+                    break
+                if self._hangup.is_set():
+                    self._hangup.clear()
+                    self._reload()
+                if self._pending is not None and self._busy_since is None:
+                    self._take_over()
                 if ping is None or time.monotonic() < due - wake / 2:
                     continue
                 due = time.monotonic() + ping
@@ -213,6 +260,78 @@ class Service:
                 self.engine.stop()
             self.scheduler.shutdown(wait=False)
             self._leave()
+
+    def _start(self) -> None:
+        """Schedule the polls of the current engine, the first one right away, and start."""
+        self.scheduler.add_job(
+            self._job,
+            "interval",
+            seconds=self.poll_interval.total_seconds(),
+            args=[True, self.engine],
+            id="poll",
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.start()
+
+    # -- reload (SIGHUP) ------------------------------------------------------------------
+
+    def _reload(self) -> None:
+        """Load and check the config again; on success, hand over at the next safe point."""
+        sdnotify.notify(
+            "RELOADING=1",
+            f"MONOTONIC_USEC={time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000}",
+            "STATUS=reloading the configuration",
+        )
+        if self.reloader is None:
+            log.warning("received SIGHUP, but there is no configuration file to reload")
+            sdnotify.notify("READY=1", "STATUS=running")
+            return
+        log.info("received SIGHUP, reloading %s", self.reloader.current.path)
+        try:
+            engine = self.reloader.load()
+        except ConfigError as err:
+            self._not_reloaded(err.problems)
+            return
+        except FollowupdError as err:
+            self._not_reloaded([str(err)])
+            return
+        except Exception as err:  # a bug must not take the running daemon down with it
+            log.exception("reloading the configuration failed")
+            self._not_reloaded([f"internal error: {type(err).__name__}: {err}"])
+            return
+        if self._pending is not None:  # two reloads in a row: the newer file wins
+            _dispose(self._pending)
+        self._pending = engine
+        self.engine.stop()  # returns after its current unit of work; _take_over does the rest
+
+    def _not_reloaded(self, problems: list[str]) -> None:
+        log.error(
+            "configuration not reloaded, still running with the previous one: %s",
+            "; ".join(problems),
+        )
+        sdnotify.notify("READY=1", "STATUS=running; the last reload failed, see the log")
+
+    def _take_over(self) -> None:
+        """Replace the stopped engine and its scheduler by the pending ones (no job running)."""
+        engine, self._pending = self._pending, None
+        assert engine is not None
+        with self._scheduling:
+            old = self.engine
+            self.scheduler.shutdown(wait=False)
+            self.engine = engine
+            self.poll_interval = engine.config.daemon.poll_interval
+            self.scheduler = self._new_scheduler()
+            self._start()
+        _dispose(old)
+        if self.reloader is not None:
+            self.reloader.applied(engine.config)
+        log.info(
+            "configuration reloaded from %s: %d account(s); polling every %s",
+            engine.config.path,
+            len(engine.config.accounts),
+            self.poll_interval,
+        )
+        sdnotify.notify("READY=1", "STATUS=running")
 
     def _leave(self) -> None:
         """Give the unit of work in flight a short grace, then go without it.
@@ -234,3 +353,10 @@ class Service:
         )
         logging.shutdown()
         os._exit(0)  # the worker thread is not a daemon thread: do not wait for it
+
+
+def _dispose(engine: Engine) -> None:
+    """Close the database connections of an engine that is no longer used."""
+    bind = getattr(getattr(engine, "sessions", None), "kw", {}).get("bind")
+    if bind is not None:
+        bind.dispose()

@@ -222,3 +222,39 @@ def test_an_unreadable_config_says_why(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         config.load(folder)
     assert info.value.problems == [f"{folder}: cannot read (Is a directory)"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "limit"),
+    [
+        ("poll_interval", "100000000d", "24h"),
+        ("poll_interval", "25h", "24h"),
+        ("sync_ahead", "99999999999999999999999w", "3650d"),  # timedelta() itself overflowed
+        ("sync_past", "3651d", "3650d"),
+    ],
+)
+def test_durations_have_a_sane_maximum(tmp_path: Path, key: str, value: str, limit: str) -> None:
+    """Issue 9: a huge poll_interval passed the loader and overflowed the scheduler at start."""
+    found = problems(tmp_path, MINIMAL + f'\n[daemon]\n{key} = "{value}"\n')
+    assert found == [
+        f"config.toml: [daemon].{key}: expected a duration of at most {limit}, got '{value}'"
+    ]
+
+
+def test_an_account_needs_at_least_one_address(tmp_path: Path) -> None:
+    found = problems(tmp_path, MINIMAL.replace('["alex@example.org"]', "[]"))
+    assert found == [
+        "config.toml: [[accounts]] 'home'.addresses: expected at least one e-mail address of "
+        "yours, got an empty list"
+    ]
+
+
+def test_a_weekend_must_leave_a_business_day(tmp_path: Path) -> None:
+    every = '["mon", "tue", "wed", "thu", "fri", "sat", "sun", "sun"]'
+    found = problems(tmp_path, MINIMAL + f"\n[days]\nweekend = {every}\n")
+    assert found == [
+        "config.toml: [days].weekend: expected weekday names that leave at least one business "
+        "day, got all seven days"
+    ]
+    six = '["mon", "tue", "wed", "thu", "sat", "sun"]'
+    assert config.load(write(tmp_path, MINIMAL + f"\n[days]\nweekend = {six}\n")).days.weekend

@@ -98,7 +98,7 @@ def test_single_event_is_mapped_with_aware_times(tmp_path: Path) -> None:
     changes = sync(path, tmp_path)
     assert changes.complete is True
     assert changes.problems == []
-    assert changes.cursor and changes.cursor.startswith("ics1:")
+    assert changes.cursor and changes.cursor.startswith("ics2:")
     [event] = changes.events
     assert event.id == "interview-1@acme.example"
     assert event.series_id is None
@@ -286,15 +286,21 @@ def test_floating_series_ids_do_not_depend_on_the_account_zone(tmp_path: Path) -
 
 
 def test_event_without_uid_gets_a_stable_derived_id(tmp_path: Path) -> None:
-    body = "DTSTART:20250310T090000Z\nSUMMARY:No uid here"
+    body = "DTSTART:20250310T090000Z\nSUMMARY:No uid here\nATTENDEE:mailto:bob@acme.example"
     first = write(tmp_path, "a/one.ics", calendar(body))
     write(tmp_path, "a/two.ics", calendar(body))
     ids = [e.id for e in sync(tmp_path / "a", tmp_path).events]
-    assert len(ids) == 2 and len(set(ids)) == 2  # same event in two files: two ids
+    assert len(ids) == 1  # the same meeting in two files: one id (see test_ics_hostile.py)
     assert all(i.startswith("noid-") for i in ids)
     assert [e.id for e in sync(tmp_path / "a", tmp_path).events] == ids
     alone = sync(first, tmp_path).events[0].id
-    assert alone == sync(first, tmp_path).events[0].id
+    assert alone == sync(first, tmp_path).events[0].id == ids[0]
+
+
+def test_uid_less_events_with_nobody_on_them_at_the_same_time_stay_apart(tmp_path: Path) -> None:
+    dentist = "DTSTART:20250310T090000Z\nSUMMARY:Dentist"
+    path = write(tmp_path, "c.ics", calendar(dentist, dentist.replace("Dentist", "Gym")))
+    assert sorted(e.title for e in sync(path, tmp_path).events) == ["Dentist", "Gym"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -615,11 +621,11 @@ def test_a_file_added_or_removed_changes_the_cursor(tmp_path: Path) -> None:
 
 def test_broken_file_next_to_a_good_one(tmp_path: Path) -> None:
     write(tmp_path, "f/good.ics", calendar(SIMPLE))
-    bad = write(tmp_path, "f/bad.ics", "Hello, this is a shopping list.\n")
+    write(tmp_path, "f/bad.ics", "Hello, this is a shopping list.\n")
     changes = sync(tmp_path / "f", tmp_path)
     assert [e.id for e in changes.events] == ["interview-1@acme.example"]
-    assert [(p.item, p.message) for p in changes.problems] == [
-        (str(bad), f"{EXPECTED}: no BEGIN:VCALENDAR line found")
+    assert [(p.item, p.container, p.message) for p in changes.problems] == [
+        ("bad.ics", "bad.ics", f"{EXPECTED}: no BEGIN:VCALENDAR line found")
     ]
     # The good file's events are there, but the result does not claim to be everything: an
     # interview in the broken file must not be taken for deleted.
@@ -654,8 +660,9 @@ def test_file_level_error_messages(tmp_path: Path, content: bytes, reason: str |
     path = write(tmp_path, "broken.ics", content)
     changes = sync(path, tmp_path)
     assert changes.events == []
-    expected = [] if reason is None else [(str(path), f"{EXPECTED}: {reason}")]
+    expected = [] if reason is None else [("broken.ics", f"{EXPECTED}: {reason}")]
     assert [(p.item, p.message) for p in changes.problems] == expected
+    assert all(p.container == path.name for p in changes.problems)
 
 
 def test_file_of_only_other_components_is_reported(tmp_path: Path) -> None:
@@ -680,7 +687,14 @@ def test_broken_events_are_reported_and_the_rest_is_used(tmp_path: Path) -> None
     )
     changes = sync(path, tmp_path)
     assert [e.id for e in changes.events] == ["interview-1@acme.example"]
-    assert {p.item for p in changes.problems} == {str(path)}
+    assert {p.container for p in changes.problems} == {path.name}
+    assert [p.item for p in changes.problems] == [
+        'UID no-start ("Lost")',
+        'UID backwards ("Time travel")',
+        'UID garbage ("Typo")',
+        '"Bad end" (no UID)',
+        "UID neg",
+    ]  # one row per broken event in status, not one per file
     assert [p.message for p in changes.problems] == [
         'event UID no-start ("Lost") has no DTSTART; expected a date (20250131) or date-time'
         " (20250131T090000Z)",
@@ -714,30 +728,36 @@ def test_harmless_breakage_is_repaired(tmp_path: Path) -> None:
     ]
 
 
-def test_too_many_instances_per_file(tmp_path: Path) -> None:
+def test_too_many_instances_per_series(tmp_path: Path) -> None:
     daily = "UID:daily\nSUMMARY:Standup\nDTSTART:20250101T090000Z\nRRULE:FREQ=DAILY"
-    path = write(tmp_path, "f/busy.ics", calendar(daily))
+    weekly = "UID:weekly\nSUMMARY:1:1\nDTSTART:20250106T100000Z\nRRULE:FREQ=WEEKLY;COUNT=3"
+    write(tmp_path, "f/busy.ics", calendar(daily, weekly))
     write(tmp_path, "f/quiet.ics", calendar(SIMPLE))
     changes = sync(tmp_path / "f", tmp_path, limits=Limits(max_instances=3))
     assert len([e for e in changes.events if e.series_id == "daily"]) == 3
+    # The cap is per series: the other series of the same file keeps all its instances.
+    assert len([e for e in changes.events if e.series_id == "weekly"]) == 3
     assert "interview-1@acme.example" in by_id(changes)
-    assert [(p.item, p.message) for p in changes.problems] == [
+    assert [(p.item, p.container, p.message) for p in changes.problems] == [
         (
-            str(path),
-            "too many instances in the sync window (more than 3); the rest of this file was"
-            " skipped; expected a calendar of ordinary size",
+            'UID daily ("Standup")',
+            "busy.ics",
+            'event UID daily ("Standup") has more than 3 instances in the sync window; the rest'
+            " were skipped; expected a calendar of ordinary size",
         )
     ]
 
 
-def test_rules_too_frequent_to_expand_are_refused_quickly(tmp_path: Path) -> None:
-    body = "UID:tick\nSUMMARY:Tick\nDTSTART:20000101T000000Z\nRRULE:FREQ=MINUTELY"
+def test_rules_too_long_to_expand_are_refused_quickly(tmp_path: Path) -> None:
+    """dateutil walks a rule from DTSTART: a daily series from the year 1400 is ~228,000
+    steps before the window even starts."""
+    body = "UID:old\nSUMMARY:Old\nDTSTART:14000101T090000Z\nRRULE:FREQ=DAILY"
     path = write(tmp_path, "c.ics", calendar(body, SIMPLE))
     changes = sync(path, tmp_path)
     assert [e.id for e in changes.events] == ["interview-1@acme.example"]
     [problem] = changes.problems
     assert problem.message.startswith(
-        'event UID tick ("Tick") repeats too often to expand (FREQ=MINUTELY;INTERVAL=1, about 13,'
+        'event UID old ("Old") repeats too often to expand (FREQ=DAILY;INTERVAL=1, about 228,'
     )
     assert problem.message.endswith(
         "repetitions from DTSTART to the end of the sync window); expected at most 200,000"
@@ -782,7 +802,7 @@ def test_unreadable_file_is_a_problem(tmp_path: Path) -> None:
     assert [e.id for e in changes.events] == ["interview-1@acme.example"]
     assert [(p.item, p.message) for p in changes.problems] == [
         (
-            str(loop),
+            "loop.ics",
             "cannot be read (Too many levels of symbolic links); expected a readable .ics file",
         )
     ]

@@ -563,9 +563,9 @@ def check_ics(data: bytes, folder: Path) -> CalendarChanges:
     changes = source.changes(None, ICS_WINDOW)
     assert isinstance(changes, CalendarChanges)
     for problem in changes.problems:
-        assert problem.item == str(path)
+        assert problem.container == path.name and problem.item
         assert "expected" in problem.message, problem
-    assert changes.complete == (not changes.problems)
+    assert changes.complete == all(problem.warning for problem in changes.problems)
     for event in changes.events:
         assert event.id and isinstance(event.title, str)
         assert event.start.tzinfo is not None and event.end.tzinfo is not None
@@ -590,8 +590,7 @@ def test_ics_mutations_give_events_and_problems_never_exceptions(
 
 def check_sentinel(data: bytes, folder: Path) -> None:
     changes = check_ics(data, folder)
-    if any("too many instances" in p.message for p in changes.problems):
-        return  # a damaged rule may fill the file's instance budget before the sentinel
+    # The instance cap is per series: a damaged rule can no longer push the sentinel out.
     found = [e for e in changes.events if e.id == "sentinel@followupd.test"]
     assert len(found) == 1, changes.problems
     [event] = found

@@ -141,6 +141,8 @@ def test_service_contract(unit: Path) -> None:
     assert d["CapabilityBoundingSet"] == [""]
     assert d["KeyringMode"] == ["private"]
     assert "send" not in " ".join(d["ExecStart"])
+    # `systemctl reload`: the daemon reloads its config on SIGHUP (tests/test_reload.py).
+    assert d["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
 
 
 def test_user_unit_paths() -> None:

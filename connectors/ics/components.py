@@ -44,28 +44,71 @@ def text(value: Any) -> str:
 
 
 def describe(event: Event) -> str:
-    uid, summary = text(event.get("UID")), text(event.get("SUMMARY"))
+    """How problems name an event: its UID and SUMMARY, or what else there is."""
+    start = first(event.get("DTSTART"))
+    raw = start.to_ical().decode() if start is not None else None
+    return describe_parts(text(event.get("UID")), text(event.get("SUMMARY")), raw)
+
+
+def describe_parts(uid: str, summary: str, start: str | None) -> str:
+    """:func:`describe` from the raw values (for lines read before icalendar parses them)."""
     if uid:
         return f'UID {uid} ("{summary}")' if summary else f"UID {uid}"
     if summary:
         return f'"{summary}" (no UID)'
-    start = first(event.get("DTSTART"))
-    when = f" starting {start.to_ical().decode()}" if start is not None else ""
+    when = f" starting {start}" if start is not None else ""
     return f"without UID or SUMMARY{when}"
 
 
-def series_key(event: Event, label: str) -> str:
-    """The UID, or for an event without one (RFC 5545 requires it, some exporters omit it) a
-    stable id hashed from its DTSTART, SUMMARY and the file's path relative to the source:
-    it stays the same across syncs as long as those three do."""
+def series_key(event: Event) -> str:
+    """The UID, or for an event without one (RFC 5545 requires it; hand-written files and some
+    exporters omit it) an id derived from what identifies the meeting: its start, organizer
+    and attendees.
+
+    Not the title and not the file: retitling "Call" to "Interview with ACME" or renaming the
+    file must not make it a new meeting (a second thank-you to the same person). The start
+    is compared as an instant (UTC) when it has a zone, so rewriting it in another zone keeps
+    the id; addresses are compared lower-cased and as a set, in any order.
+
+    An event with nobody on it (no organizer, no attendee) can never get a thank-you, but two
+    of them at the same time ("Dentist", "Gym") must not merge into one: its title counts.
+    """
     uid = text(event.get("UID"))
     if uid:
         return uid
-    start = event.get("DTSTART")
-    raw = start.to_ical().decode() if start is not None else ""
-    tzid = start.params.get("TZID", "") if start is not None else ""
-    basis = "\0".join((raw, tzid, text(event.get("SUMMARY")), label))
+    organizer = address(first(event.get("ORGANIZER"))) or ""
+    attendees = sorted({a for a in map(address, values(event, "ATTENDEE")) if a})
+    nobody = "" if organizer or attendees else text(event.get("SUMMARY"))
+    basis = "\0".join(
+        ("noid2", _instant(event.get("DTSTART")), organizer, ",".join(attendees), nobody)
+    )
     return "noid-" + hashlib.sha256(basis.encode()).hexdigest()[:24]
+
+
+def _instant(start: Any) -> str:
+    """DTSTART as an instant: UTC for aware times, else the local value and its TZID."""
+    if start is None or isinstance(start, list):
+        return ""
+    value = getattr(start, "dt", None)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if isinstance(value, date):  # a floating time, a date, or a TZID nobody knows
+        tzid = str(getattr(start, "params", {}).get("TZID", ""))
+        return f"{start.to_ical().decode()};{tzid}"
+    return ""
+
+
+def address(prop: Any) -> str | None:
+    """The e-mail address of a CAL-ADDRESS (lower-cased): its mailto: value, else the EMAIL
+    parameter (Exchange puts an X.500 path or a bare name in the value)."""
+    if prop is None:
+        return None
+    value = str(prop).strip()
+    if value.lower().startswith("mailto:"):
+        value = value[7:].strip()
+    if "@" not in value:
+        value = str(getattr(prop, "params", {}).get("EMAIL", "")).strip()
+    return value.lower() if "@" in value else None
 
 
 def format_recurrence_id(value: date | datetime) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from icalendar import Event
 
-from connectors.ics.components import first, format_recurrence_id, text, values
+from connectors.ics.components import address, first, format_recurrence_id, text, values
 from connectors.ics.expand import Instance
 from connectors.ics.timezones import aware, zone_name
 from daemon.protocols import Attendee, AttendeeKind, CalendarEvent, Response, Role
@@ -66,6 +66,7 @@ def to_event(instance: Instance, local: tzinfo, addresses: frozenset[str]) -> Ca
         ),
         tags=tags(event),
         updated=_updated(event, local),
+        repeats_every=instance.repeats_every,
     )
 
 
@@ -87,19 +88,9 @@ def tags(event: Event) -> frozenset[str]:
     return frozenset(found)
 
 
-def _address(prop: Any) -> str | None:
-    """The e-mail address of a CAL-ADDRESS: its mailto: value, else the EMAIL parameter."""
-    value = str(prop).strip()
-    if value.lower().startswith("mailto:"):
-        value = value[7:].strip()
-    if "@" not in value:
-        value = str(getattr(prop, "params", {}).get("EMAIL", "")).strip()
-    return value.lower() if "@" in value else None
-
-
 def _person(prop: Any, addresses: frozenset[str], organizer_email: str | None) -> Attendee | None:
     prop = first(prop)
-    email = None if prop is None else _address(prop)
+    email = address(prop)
     if email is None:
         return None
     params = getattr(prop, "params", {})

@@ -13,10 +13,9 @@ is bounded, because dateutil walks a rule from DTSTART and materialises the whol
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,7 +23,7 @@ from icalendar import Event
 from recurring_ical_events import EventAdapter, Occurrence, Series
 
 from connectors.ics.components import check, describe, first, series_key, text, values
-from connectors.ics.rules import never_repeats
+from connectors.ics.rules import describe_interval, never_repeats, shortest_interval
 from connectors.ics.timezones import aware
 from daemon.protocols import Problem
 
@@ -49,12 +48,16 @@ class Instance:
     start: date | datetime
     end: date | datetime
     recurrence_id: date | datetime | None  # None: the event does not recur
+    repeats_every: timedelta | None = None  # the series' shortest interval (rules.py)
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_instances: int = 5000  # per file and sync
+    # Per series and sync: a runaway series loses its own instances, never another's.
+    max_instances: int = 5000
     max_rule_steps: int = 200_000  # dateutil iterations per rule, ~0.5 s
+    # Interviews do not recur more often than this; a series that does is not expanded.
+    min_repeat: timedelta = timedelta(days=1)
 
 
 _SECONDS = {
@@ -147,22 +150,20 @@ class _Series(Series):
 
 
 class Expansion:
-    """One sync's expansion: collects instances and problems, counts instances per file."""
+    """One sync's expansion: collects instances and problems; bounds the work per series."""
 
     def __init__(self, window: tuple[datetime, datetime], local: tzinfo, limits: Limits) -> None:
         self.window, self.local, self.limits = window, local, limits
         self.problems: list[Problem] = []
-        self._counts: Counter[Path] = Counter()
-        self._capped: set[Path] = set()
 
     def run(self, items: Iterable[tuple[Event, Origin]]) -> list[Instance]:
         groups: dict[str, list[_Adapter]] = {}
         for event, origin in items:
             reason = check(event, self.local)
             if reason:
-                self._problem(origin, f"event {describe(event)} {reason}")
+                self._problem(origin, event, f"event {describe(event)} {reason}")
                 continue
-            key = series_key(event, origin.label)
+            key = series_key(event)
             groups.setdefault(key, []).append(_Adapter(event, origin, key))
         instances: list[Instance] = []
         for adapters in groups.values():
@@ -173,6 +174,7 @@ class Expansion:
                 logger.debug("series %s failed", adapters[0].key, exc_info=True)
                 self._problem(
                     adapters[0].origin,
+                    adapters[0].event,
                     f"event {describe(adapters[0].event)} cannot be expanded"
                     f" ({type(err).__name__}: {err}); expected a valid recurrence (RFC 5545)",
                 )
@@ -187,12 +189,30 @@ class Expansion:
         return adapter.origin.method == "REPLY", -newest
 
     def _series(self, adapters: list[_Adapter]) -> Iterator[Instance]:
-        for adapter in adapters:
-            if "RRULE" in adapter.event and not adapter.is_modification():
+        masters = [a for a in adapters if "RRULE" in a.event and not a.is_modification()]
+        for adapter in masters:
+            _drop_idle_rules(adapter.event)
+        repeats = self._repeats_every(masters)
+        if repeats is not None and repeats < self.limits.min_repeat:
+            # A MINUTELY "interview" made 5,000 instances and pushed real ones out: such a
+            # series is no interview, and expanding it is all cost.
+            adapter = next(a for a in masters if "RRULE" in a.event)
+            self._problem(
+                adapter.origin,
+                adapter.event,
+                f"event {describe(adapter.event)} repeats every {describe_interval(repeats)};"
+                " expected an interview, which does not recur more often than daily; not"
+                " expanded",
+                warning=True,
+            )
+            return
+        for adapter in masters:
+            if "RRULE" in adapter.event:
                 steps, rule = rule_steps(adapter.event, self.window[1], self.local)
                 if steps > self.limits.max_rule_steps:
                     self._problem(
                         adapter.origin,
+                        adapter.event,
                         f"event {describe(adapter.event)} repeats too often to expand ({rule},"
                         f" about {steps:,} repetitions from DTSTART to the end of the sync"
                         f" window); expected at most {self.limits.max_rule_steps:,}",
@@ -201,14 +221,18 @@ class Expansion:
         recurring = any(
             "RRULE" in a.event or "RDATE" in a.event or a.is_modification() for a in adapters
         )
-        for adapter in adapters:
-            if "RRULE" in adapter.event and not adapter.is_modification():
-                _drop_idle_rules(adapter.event)
         series = _Series(adapters)
-        for occurrence in series.between(*self.window):
+        for count, occurrence in enumerate(series.between(*self.window)):
             adapter = cast(_Occurrence, occurrence).adapter
-            if not self._count(adapter.origin):
-                continue
+            if count >= self.limits.max_instances:
+                self._problem(
+                    adapter.origin,
+                    adapters[0].event,
+                    f"event {describe(adapters[0].event)} has more than"
+                    f" {self.limits.max_instances:,} instances in the sync window; the rest were"
+                    " skipped; expected a calendar of ordinary size",
+                )
+                return
             yield Instance(
                 event=adapter.event,
                 origin=adapter.origin,
@@ -216,26 +240,29 @@ class Expansion:
                 start=occurrence.start,
                 end=occurrence.end,
                 recurrence_id=_recurrence_id(cast(_Occurrence, occurrence)) if recurring else None,
+                repeats_every=repeats,
             )
 
-    def _count(self, origin: Origin) -> bool:
-        """Whether the file may yield one more instance."""
-        if origin.path in self._capped:
-            return False
-        if self._counts[origin.path] >= self.limits.max_instances:
-            self._capped.add(origin.path)
-            self._problem(
-                origin,
-                f"too many instances in the sync window (more than {self.limits.max_instances:,});"
-                " the rest of this file was skipped; expected a calendar of ordinary size",
-            )
-            return False
-        self._counts[origin.path] += 1
-        return True
+    def _repeats_every(self, masters: list[_Adapter]) -> timedelta | None:
+        """The shortest interval of the series' rules (None: no rule that repeats)."""
+        found: list[timedelta] = []
+        for adapter in masters:
+            start = first(adapter.event["DTSTART"]).dt
+            for rule in values(adapter.event, "RRULE"):
+                interval = shortest_interval(rule, start)
+                if interval is not None:
+                    found.append(interval)
+        return min(found, default=None)
 
-    def _problem(self, origin: Origin, message: str) -> None:
+    def _problem(
+        self, origin: Origin, event: Event | None, message: str, *, warning: bool = False
+    ) -> None:
+        """Record a problem of one event (or, without ``event``, of the file) in its file."""
         logger.debug("%s: %s", origin.path, message)
-        self.problems.append(Problem(item=str(origin.path), message=message))
+        item = describe(event) if event is not None else origin.label
+        self.problems.append(
+            Problem(item=item, message=message, container=origin.label, warning=warning)
+        )
 
 
 def _recurrence_id(occurrence: _Occurrence) -> date | datetime:

@@ -19,7 +19,9 @@ import x_wr_timezone
 from icalendar import Calendar, Event
 from icalendar.cal.component_factory import ComponentFactory
 
+from connectors.ics import addresslines, encoding
 from connectors.ics.timezones import file_zones, zone
+from daemon.protocols import Problem
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ class ParsedFile:
     calendar_name: str | None = None  # X-WR-CALNAME
     method: str = ""  # METHOD of the calendar ("CANCEL" cancels every event in it)
     notes: list[str] = field(default_factory=list)  # tolerated oddities, for the log
+    # What the user should see: bytes that were replaced, lines that were repaired or lost.
+    problems: list[Problem] = field(default_factory=list)
 
 
 def _tolerant_factory() -> ComponentFactory:
@@ -57,16 +61,6 @@ class _TolerantCalendar(Calendar):
     @classmethod
     def _get_component_factory(cls) -> ComponentFactory:
         return cls._factory
-
-
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) as RFC 5545 requires; else Windows-1252, else Latin-1."""
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
 
 
 _BEGIN = re.compile(r"^BEGIN:(VCALENDAR|VEVENT)\s*$", re.IGNORECASE | re.MULTILINE)
@@ -125,15 +119,20 @@ def _mend_vtimezones(text: str, notes: list[str]) -> str:
     return "".join(kept)
 
 
-def parse(data: bytes) -> ParsedFile:
-    """Parse one file. Raises :class:`NotACalendar` when nothing in it can be used."""
-    text = decode(data)
+def parse(data: bytes, label: str = "") -> ParsedFile:
+    """Parse one file. Raises :class:`NotACalendar` when nothing in it can be used.
+
+    ``label`` names the file in problems (its path relative to the configured source).
+    """
+    decoded = encoding.decode(data)
+    text = decoded.text
     if not text.strip():
         raise NotACalendar("the file is empty")
     if not _BEGIN.search(text):
         raise NotACalendar("no BEGIN:VCALENDAR line found")
     notes: list[str] = []
     text = _mend_vtimezones(text, notes)
+    text, mended = addresslines.mend(text, label)
     with file_zones():
         try:
             components = _TolerantCalendar.from_ical(text, multiple=True)
@@ -144,6 +143,12 @@ def parse(data: bytes) -> ParsedFile:
             raise NotACalendar(f"the file ends inside {inside} (END:{inside} missing)")
         parsed = _collect(components)
     parsed.notes[:0] = notes
+    if decoded.legacy:
+        parsed.notes.append(f"not UTF-8 anywhere: read as {decoded.legacy}")
+    replaced = decoded.summary()
+    if replaced:
+        parsed.problems.append(Problem(item=label, message=replaced, container=label, warning=True))
+    parsed.problems.extend(mended)
     return parsed
 
 

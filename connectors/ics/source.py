@@ -32,24 +32,26 @@ from zoneinfo import ZoneInfo
 from icalendar import Event
 
 from connectors.ics import events as mapping
-from connectors.ics import reading
-from connectors.ics.components import text
+from connectors.ics import files, reading
+from connectors.ics.components import describe, text
 from connectors.ics.expand import Expansion, Limits, Origin
 from daemon.errors import ConnectorError
 from daemon.protocols import AccountContext, CalendarChanges, CalendarEvent, Problem
 
 logger = logging.getLogger(__name__)
 
-_CURSOR_VERSION = "ics1"
+# Bumped when the same bytes give other events or problems (ics2: issue 9), so that an
+# unchanged folder is read again after an upgrade.
+_CURSOR_VERSION = "ics2"
 
 
 class IcsCalendar:
     """:class:`daemon.protocols.CalendarSource` over .ics files at ``path``.
 
     Event ids: the UID for a single event; ``UID/<RECURRENCE-ID in UTC ISO>`` for each instance
-    of a recurring one (``series_id`` = UID). An event without UID gets an id hashed from its
-    DTSTART, SUMMARY and the file's path relative to ``path`` (stable while those stay the
-    same; see :func:`connectors.ics.components.series_key`).
+    of a recurring one (``series_id`` = UID). An event without UID gets an id derived from its
+    start, organizer and attendees, never from its title or file (see
+    :func:`connectors.ics.components.series_key`).
     """
 
     def __init__(self, path: Path, ctx: AccountContext, limits: Limits | None = None) -> None:
@@ -62,8 +64,9 @@ class IcsCalendar:
     # ---------------------------------------------------------------------------------------
 
     def check(self) -> str:
-        files = self._files()
-        unreadable = [f for f in files if not os.access(f, os.R_OK)]
+        listing = self._listing()
+        found = listing.files
+        unreadable = [f for f in found if not os.access(f, os.R_OK)]
         if unreadable:
             more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
             raise ConnectorError(
@@ -72,12 +75,17 @@ class IcsCalendar:
             )
         if self.path.is_file():
             return f"ics: {self.path}"
-        noun = "file" if len(files) == 1 else "files"
-        return f"ics: {len(files)} {noun} in {self.path}"
+        noun = "file" if len(found) == 1 else "files"
+        skipped = ""
+        if listing.others:
+            path, what = listing.others[0]
+            more = f" and {len(listing.others) - 1} more" if len(listing.others) > 1 else ""
+            skipped = f" (skipped {self._label(path)}, which is {what}{more})"
+        return f"ics: {len(found)} {noun} in {self.path}{skipped}"
 
     def changes(self, cursor: str | None, window: tuple[datetime, datetime]) -> CalendarChanges:
         problems: list[Problem] = []
-        blobs = list(self._read(self._files(), problems))
+        blobs = list(self._read(self._listing(), problems))
         fingerprint = self._fingerprint(blobs, problems, window)
         if cursor is not None and cursor == fingerprint:
             return CalendarChanges(events=[], cursor=fingerprint, complete=False)
@@ -96,8 +104,10 @@ class IcsCalendar:
                 logger.warning("cannot map %s", instance.key, exc_info=True)
                 problems.append(
                     Problem(
-                        item=str(instance.origin.path),
-                        message=f"event UID {instance.key} could not be read ({err})",
+                        item=describe(instance.event),
+                        message=f"event {describe(instance.event)} could not be read ({err});"
+                        " expected an event as RFC 5545 describes it",
+                        container=instance.origin.label,
                     )
                 )
         found.sort(key=lambda e: (e.start, e.id))
@@ -106,49 +116,69 @@ class IcsCalendar:
         )
         # Only a clean read may say "this is everything": an interview in a file that broke
         # must not look deleted (its pending follow-ups would be cancelled).
-        complete = not problems
-        return CalendarChanges(events=found, cursor=fingerprint, complete=complete, problems=problems)
+        # A warning (a repaired line, replaced bytes) lost nothing: it does not count.
+        complete = not any(not problem.warning for problem in problems)
+        return CalendarChanges(
+            events=found, cursor=fingerprint, complete=complete, problems=problems
+        )
 
     # ---------------------------------------------------------------------------------------
 
     def _files(self) -> list[Path]:
         """Every *.ics below the path, sorted; hidden files and folders are skipped."""
-        if self.path.is_file():
-            return [self.path]
-        if not self.path.exists():
+        return self._listing().files
+
+    def _listing(self) -> files.Listing:
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
             raise ConnectorError(
                 f"ics: {self.path} does not exist; expected an .ics file or a folder of"
                 " .ics files (calendar.path)"
+            ) from None
+        except OSError as err:
+            raise ConnectorError(
+                f"ics: {self.path} cannot be read ({err.strerror or err}); expected an .ics"
+                " file or a folder of .ics files this user can read (calendar.path)"
+            ) from None
+        if stat.S_ISREG(mode):
+            return files.Listing(files=[self.path], others=[])
+        if not stat.S_ISDIR(mode):  # a FIFO would block the first read for good
+            raise ConnectorError(
+                f"ics: {self.path} is {files.kind(mode)}; expected an .ics file or a folder"
+                " of .ics files (calendar.path)"
             )
-        if not self.path.is_dir() or not os.access(self.path, os.R_OK | os.X_OK):
+        if not os.access(self.path, os.R_OK | os.X_OK):
             raise ConnectorError(
                 f"ics: {self.path} cannot be read; expected an .ics file or a folder of"
                 " .ics files this user can read (calendar.path)"
             )
-        found: list[Path] = []
-        for root, dirs, names in os.walk(self.path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in names:
-                if name.lower().endswith(".ics") and not name.startswith("."):
-                    path = Path(root, name)
-                    if _is_file(path):
-                        found.append(path)
-        return sorted(found)
+        return files.list_calendar_files(self.path)
 
-    def _read(self, files: list[Path], problems: list[Problem]) -> Iterator[tuple[Path, bytes]]:
-        for path in files:
+    def _read(
+        self, listing: files.Listing, problems: list[Problem]
+    ) -> Iterator[tuple[Path, bytes]]:
+        for path, what in listing.others:
+            problems.append(self._file_problem(path, f"is {what}; expected a regular .ics file"))
+        for path in listing.files:
             try:
-                yield path, path.read_bytes()
+                yield path, files.read_regular(path)
             except FileNotFoundError:
                 continue  # deleted since the listing: it is simply gone
+            except files.NotRegular as err:  # replaced since the listing
+                problems.append(self._file_problem(path, f"{err}; expected a regular .ics file"))
             except OSError as err:
                 problems.append(
-                    Problem(
-                        item=str(path),
-                        message=f"cannot be read ({err.strerror or err}); expected a readable"
-                        " .ics file",
+                    self._file_problem(
+                        path,
+                        f"cannot be read ({err.strerror or err}); expected a readable .ics file",
                     )
                 )
+
+    def _file_problem(self, path: Path, message: str, *, warning: bool = False) -> Problem:
+        """A problem of a whole file: it is both the item and the container."""
+        label = self._label(path)
+        return Problem(item=label, message=message, container=label, warning=warning)
 
     def _fingerprint(
         self,
@@ -170,9 +200,10 @@ class IcsCalendar:
         self, path: Path, data: bytes, problems: list[Problem]
     ) -> list[tuple[Event, Origin]]:
         try:
-            parsed = reading.parse(data)
+            parsed = reading.parse(data, self._label(path))
             for note in parsed.notes:
                 logger.info("%s: %s", path, note)
+            problems.extend(parsed.problems)
             origin = Origin(
                 path=path,
                 label=self._label(path),
@@ -181,14 +212,11 @@ class IcsCalendar:
             )
             return [(event, origin) for event in parsed.events]
         except reading.NotACalendar as err:
-            problems.append(Problem(item=str(path), message=f"{reading.EXPECTED}: {err}"))
+            problems.append(self._file_problem(path, f"{reading.EXPECTED}: {err}"))
         except Exception as err:  # one bad file must never stop the others
             logger.warning("%s: unexpected parser failure", path, exc_info=True)
             problems.append(
-                Problem(
-                    item=str(path),
-                    message=f"{reading.EXPECTED}: {type(err).__name__}: {err}",
-                )
+                self._file_problem(path, f"{reading.EXPECTED}: {type(err).__name__}: {err}")
             )
         return []
 
@@ -217,17 +245,6 @@ class IcsCalendar:
 
     def _aware(self, value: datetime) -> datetime:
         return value if value.tzinfo is not None else value.replace(tzinfo=self.local)
-
-
-def _is_file(path: Path) -> bool:
-    """Regular files (a FIFO would block the read); a dangling link is gone, any other stat
-    error is kept so that reading it reports the problem."""
-    try:
-        return stat.S_ISREG(path.stat().st_mode)
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True
 
 
 def _plain(name: str) -> str:

@@ -18,8 +18,6 @@ user's aliases would be taken for a deleted one.
 from __future__ import annotations
 
 import logging
-import mailbox
-import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -37,6 +35,7 @@ from connectors.maildir.folders import (
     entries,
 )
 from connectors.maildir.reading import Head, mentions, read_head, to_inbound
+from connectors.maildir.writing import deliver, remove_stale_tmp
 from daemon.errors import BadItem, ConnectorError
 from daemon.message import POLICY, build_message, names_key
 from daemon.protocols import (
@@ -73,14 +72,6 @@ def serialize(msg: EmailMessage) -> bytes:
         del msg[KEY_HEADER]
         msg.set_raw(KEY_HEADER, value)
     return msg.as_bytes(policy=_DRAFT_POLICY)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _mtime(path: Path) -> datetime | None:
@@ -158,14 +149,25 @@ class MaildirMailbox:
                 log.debug("skipped %s: %s", entry.path, err)
 
     def _find(
-        self, folders: Sequence[Folder], key: str, message_id: str | None, skip_flagged_drafts: bool
+        self, folders: Sequence[Folder], key: str, message_id: str | None, sent_only: bool
     ) -> tuple[Entry, Head] | None:
+        """The first file of ``folders`` carrying our KEY, or else the draft's Message-ID.
+
+        ``sent_only``: we are looking for a sent copy. A file with our KEY counts whatever its
+        flags: a draft the user moved from Drafts to Sent by hand keeps its ``D`` flag in the
+        file name (``:2,D``, ``:2,DS``) and is the user saying "this went out" (issue 9, point
+        16a; it used to read as a deleted draft). Only a file matched by Message-ID alone is
+        still refused when it carries ``D``: that is a client's copy of a draft (Gmail shows
+        drafts in other folders, flag and all) which dropped our header, not a sent message.
+        """
         needles = [_KEY_NEEDLE] + ([message_id.lower().encode()] if message_id else [])
         for folder in folders:
             for entry, head in self._heads(folder, needles):
-                if skip_flagged_drafts and "D" in entry.flags:
-                    continue  # a draft shown in another folder (Gmail's All Mail), not a sent copy
-                if names_key(head.key(), key) or (message_id and head.message_id() == message_id):
+                if names_key(head.key(), key):
+                    return entry, head
+                if message_id and head.message_id() == message_id:
+                    if sent_only and "D" in entry.flags:
+                        continue
                     return entry, head
         return None
 
@@ -179,28 +181,26 @@ class MaildirMailbox:
         """The draft (in Drafts) or its sent copy (in a Sent folder) carrying ``key``."""
         drafts = self._drafts()
         folders = ([drafts] if drafts is not None else []) + self._sent_folders()
-        found = self._find(folders, key, None, skip_flagged_drafts=False)
+        found = self._find(folders, key, None, sent_only=False)
         return self._ref(*found) if found else None
 
     def create_draft(self, request: DraftRequest) -> DraftRef:
-        """Write the draft into Drafts/cur with the Draft flag; tmp/ -> cur/ is atomic."""
+        """Write the draft into Drafts/cur with the Draft flag; tmp/ -> cur/ is atomic.
+
+        First our own files left in Drafts/tmp for 36 hours by a write that was killed are
+        removed (see :func:`connectors.maildir.writing.remove_stale_tmp`): this is the one
+        place we write, so the one place our leftovers can be.
+        """
         drafts = self._drafts_or_create()
-        existing = self._find([drafts], request.key, None, skip_flagged_drafts=False)
+        remove_stale_tmp(drafts.path)
+        existing = self._find([drafts], request.key, None, sent_only=False)
         if existing:  # never a second draft for one key, even if the caller retries blindly
             log.info("draft for %s already in %s", request.key, drafts.path)
             return self._ref(*existing)
         msg = build_message(request, date=self.ctx.clock.now())
         data = serialize(msg)
         try:
-            (drafts.path / "tmp").mkdir(exist_ok=True)
-            box = mailbox.Maildir(drafts.path, factory=None, create=False)
-            stored = mailbox.MaildirMessage(data)
-            stored.set_subdir("cur")
-            stored.set_flags(DRAFT_FLAGS)
-            key = box.add(stored)
-            path = drafts.path / "cur" / f"{key}{box.colon}2,{DRAFT_FLAGS}"
-            _fsync(path)  # the content is on disk before the core records the draft
-            _fsync(path.parent)
+            key, path = deliver(drafts.path, data, DRAFT_FLAGS)  # 0600, fsynced, no tmp/ left
         except OSError as err:
             raise ConnectorError(f"maildir {drafts.path}: cannot write the draft: {err}") from err
         head = Head.parse(path, data)
@@ -213,9 +213,9 @@ class MaildirMailbox:
             for entry in entries(drafts):
                 if entry.key == ref.id:
                     return DraftState(DraftStatus.DRAFT)
-            if self._find([drafts], key, ref.message_id, skip_flagged_drafts=False):
+            if self._find([drafts], key, ref.message_id, sent_only=False):
                 return DraftState(DraftStatus.DRAFT)
-        found = self._find(self._sent_folders(), key, ref.message_id, skip_flagged_drafts=True)
+        found = self._find(self._sent_folders(), key, ref.message_id, sent_only=True)
         if found is None:
             return DraftState(DraftStatus.GONE)
         entry, head = found
@@ -247,7 +247,7 @@ class MaildirMailbox:
             return result
         seen: set[str] = set()
         for folder in self.inbox_folders():
-            for entry in entries(folder):
+            for entry in entries(folder, result.problems):
                 message = self._inbound(entry, needles, wanted, zones, since, result.problems)
                 if message is not None and message.id not in seen:
                     seen.add(message.id)
@@ -291,8 +291,13 @@ class MaildirMailbox:
         return None
 
     def check(self) -> str:
-        """The tree exists; the Drafts folder is created when missing, as mail clients do."""
+        """The tree exists; the Drafts folder is created when missing, as mail clients do.
+
+        Also tidies our stale files in Drafts/tmp, so that ``followupd check`` clears what an
+        interrupted write left behind even when no draft is due.
+        """
         drafts = self._drafts_or_create()
+        remove_stale_tmp(drafts.path)
         folders = self.tree.folders()
         watched = ", ".join(f.name for f in self.inbox_folders()) or "no folder"
         return (

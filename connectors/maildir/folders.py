@@ -15,14 +15,17 @@ reading and parsing the whole file, and a scan of a large INBOX must read header
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import mailbox
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from connectors.maildir.files import create_private_file, kind_of
+from connectors.maildir.writing import ensure_private_dir
 from daemon.errors import ConnectorError
+from daemon.protocols import Problem
 
 log = logging.getLogger(__name__)
 
@@ -145,14 +148,26 @@ class Tree:
         return next((f for f in folders if f.name.lower() == name.lower()), None)
 
     def create(self, name: str) -> Folder:
-        """Create folder ``name`` the way mail clients do in this layout."""
+        """Create folder ``name`` the way mail clients do in this layout, private to the user.
+
+        Directories are made 0700 and the Maildir++ ``maildirfolder`` marker 0600 whatever the
+        umask (see :mod:`connectors.maildir.files`); ``mailbox.Maildir`` made the marker 0644
+        (0666 under umask 000). Directories that already exist are left as they are.
+        """
+        if self.layout == "maildir++":
+            path = self.root / ("." + name.replace("/", "."))
+        else:
+            path = self.root / name
         try:
+            if self.layout == "folders":
+                for parent in reversed(path.relative_to(self.root).parents[:-1]):
+                    ensure_private_dir(self.root / parent)  # "Archive/2026": Archive/ first
+            ensure_private_dir(path)
+            for sub in ("tmp", "new", "cur"):
+                ensure_private_dir(path / sub)
             if self.layout == "maildir++":
-                mailbox.Maildir(self.root, create=False).add_folder(name.replace("/", "."))
-                path = self.root / ("." + name.replace("/", "."))
-            else:
-                path = self.root / name
-                mailbox.Maildir(path, create=True)
+                with contextlib.suppress(FileExistsError):
+                    os.close(create_private_file(path / "maildirfolder"))
         except OSError as err:
             raise ConnectorError(
                 f"maildir {self.root}: cannot create folder {name!r}: {err}"
@@ -161,18 +176,44 @@ class Tree:
         return Folder(name, path)
 
 
-def entries(folder: Folder) -> Iterator[Entry]:
-    """The message files of ``folder`` (new/ and cur/); dot-files and vanished folders skipped."""
+def entries(folder: Folder, problems: list[Problem] | None = None) -> Iterator[Entry]:
+    """The message files of ``folder`` (new/ and cur/); dot-files and vanished folders skipped.
+
+    Only regular files are yielded, judged from the listing without opening anything: a FIFO
+    among them would block the reader for ever. A non-regular entry where mail should be is
+    reported in ``problems`` (container: the folder's name) when the caller collects them, and
+    skipped silently otherwise: the scans for our own drafts and sent copies have no one to
+    report to, and nothing that is not a file can be one of ours.
+    """
     for sub in ("new", "cur"):
+        files: list[str] = []
         try:
             with os.scandir(folder.path / sub) as listing:
-                names = [e.name for e in listing if not e.name.startswith(".")]
+                for item in listing:
+                    if item.name.startswith("."):
+                        continue
+                    try:
+                        kind = kind_of(item)
+                    except FileNotFoundError:
+                        continue  # moved by a mail client while we listed
+                    if kind is None:
+                        files.append(item.name)
+                        continue
+                    log.debug("skipped %s: %s", item.path, kind)
+                    if problems is not None:
+                        problems.append(
+                            Problem(
+                                item.path,
+                                f"not a regular file but {kind}; expected a message file",
+                                container=folder.name,
+                            )
+                        )
         except FileNotFoundError:
             continue
         except OSError as err:
             raise ConnectorError(
                 f"maildir folder {folder.path / sub}: cannot list it: {err}"
             ) from err
-        for name in names:
+        for name in files:
             key, flags = split_name(name)
             yield Entry(key=key, path=folder.path / sub / name, flags=flags, folder=folder)

@@ -24,6 +24,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
+from connectors.maildir.files import open_regular
 from daemon.autoreply import is_auto_reply
 from daemon.errors import BadItem
 from daemon.protocols import KEY_HEADER, InboundMessage
@@ -55,9 +56,13 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 
 
 def read_head(path: Path) -> bytes:
-    """The bytes of the header block, including the blank line that ends it."""
+    """The bytes of the header block, including the blank line that ends it.
+
+    Regular files only (:func:`open_regular`): anything else raises an OSError instead of
+    blocking, whoever calls this.
+    """
     data = b""
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         while len(data) < HEAD_LIMIT:
             chunk = fh.read(16384)
             if not chunk:
@@ -213,7 +218,7 @@ def _content(part: Message) -> str:
 def excerpt(path: Path) -> str:
     """The first ~500 characters of the text (plain preferred, else HTML as text); "" if none."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             msg = BytesParser(policy=POLICY).parsebytes(fh.read(BODY_LIMIT))
         part = msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
         if part is None:

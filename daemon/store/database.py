@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from daemon import __version__, faults
@@ -177,6 +177,46 @@ def _raise_store_error(where: str, timeout: float, folder: Path | None) -> Any:
     return hook
 
 
+# The pip package that provides a missing driver module, for the message that names it.
+DRIVER_PACKAGES = {
+    "MySQLdb": "mysqlclient",
+    "pymysql": "PyMySQL",
+    "psycopg2": "psycopg2-binary",
+    "psycopg": "'followupd[postgres]'",
+    "asyncpg": "asyncpg",
+    "pg8000": "pg8000",
+    "mariadb": "mariadb",
+    "oracledb": "oracledb",
+    "pyodbc": "pyodbc",
+}
+SUPPORTED_URLS = (
+    "sqlite:////path/state.db (built in) or postgresql+psycopg://user@host/db "
+    "(python3 -m pip install 'followupd[postgres]')"
+)
+
+
+def _create_engine(url: URL, **kwargs: Any) -> Engine:
+    """SQLAlchemy's create_engine, with a missing or unknown driver said as the setting to fix.
+
+    SQLAlchemy imports the driver module here: a URL for a database whose driver is not
+    installed would otherwise surface as a ModuleNotFoundError from deep inside SQLAlchemy.
+    """
+    where = f"{describe(url)} ([daemon].database)"
+    try:
+        return create_engine(url, **kwargs)
+    except NoSuchModuleError:
+        raise StoreError(
+            f"{where}: unknown kind of database {url.drivername!r}; expected {SUPPORTED_URLS}"
+        ) from None
+    except ImportError as err:
+        module = (err.name or "").split(".")[0]
+        package = DRIVER_PACKAGES.get(module, module or "the driver")
+        raise StoreError(
+            f"{where}: its driver is not installed (no module {module!r}); install it with "
+            f"python3 -m pip install {package}, or use {SUPPORTED_URLS}"
+        ) from None
+
+
 def _create_private(path: Path) -> None:
     """Create an SQLite file owner-only: SQLite gives its -wal and -shm files the same mode."""
     try:
@@ -215,7 +255,7 @@ def open_engine(url: str) -> Engine:
         kwargs["pool_pre_ping"] = True
         if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
             kwargs["connect_args"] = {"connect_timeout": 10}  # a silent host must not hang a poll
-    engine = create_engine(parsed, **kwargs)
+    engine = _create_engine(parsed, **kwargs)
     event.listen(engine, "handle_error", _raise_store_error(describe(parsed), timeout, folder))
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas(timeout))

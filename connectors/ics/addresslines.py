@@ -1,0 +1,229 @@
+"""ATTENDEE and ORGANIZER lines that icalendar cannot parse, mended before it sees them.
+
+icalendar drops a content line it cannot split into name, parameters and value, and only notes
+it in the component's ``errors``. For an ATTENDEE that means an interviewer silently gets no
+thank-you. Real files break these lines in three ways (icalendar 7 drops all three):
+
+* an unescaped quote in a parameter: ``ATTENDEE;CN=Jane "JJ" Smith:mailto:jane@acme.example``;
+* a control character in a parameter, e.g. a NUL inside the CN;
+* a raw line break inside a quoted CN, which splits the line in two (``ATTENDEE;CN="Jane`` and
+  ``Smith":mailto:...``); they are joined again with a space;
+* a bare CR inside the line: what is left of a fold whose LF and space were lost
+  (``CN=ka<CR>rim@nilas.com`` in the nylas-sync-engine test files). It is removed.
+
+So each such line (inside a VEVENT) is re-read here by hand: the address is the ``mailto:`` URI
+after the last ``:``, the parameters are split at ``;NAME=``, control characters go and quotes
+inside values are kept (icalendar writes them back as RFC 6868 ``^'``). The mended line is
+re-serialised by icalendar itself, so what it parses next is well-formed. Each repair is a
+warning Problem naming the event and the address; a line without a readable address is a
+Problem naming the event and the line, and is left for icalendar to drop.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from icalendar.parser import Contentline, Parameters
+from icalendar.prop import vCalAddress, vText
+
+from connectors.ics.components import describe_parts
+from daemon.protocols import Problem
+
+_NAMES = ("ATTENDEE", "ORGANIZER")
+_PROPERTY = re.compile(r"^\s*([A-Za-z0-9-]+)\s*[;:]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_MAILTO = re.compile(r":\s*(mailto:[^\s\"<>:;,]+@[^\s\"<>:;,]+)\s*$", re.IGNORECASE)
+_PARAM_SPLIT = re.compile(r";(?=\s*[A-Za-z0-9-]+\s*=)")
+_MAX_JOINED = 3  # physical lines a raw line break may have split one quoted CN into
+_EXPECTED = 'expected {name};CN="NAME":mailto:ADDRESS (RFC 5545)'
+
+
+@dataclass
+class _Line:
+    number: int  # 1-based physical line number of the first line
+    raw: list[str]  # the physical lines (a folded line has several), without line ends
+
+    @property
+    def text(self) -> str:
+        """The line unfolded as icalendar unfolds it (CRLF + one space or tab removed)."""
+        return "".join([self.raw[0], *(part[1:] for part in self.raw[1:])])
+
+    @property
+    def name(self) -> str:
+        found = _PROPERTY.match(self.text)
+        return found.group(1).upper() if found else ""
+
+
+def mend(text: str, label: str) -> tuple[str, list[Problem]]:
+    """``text`` with its broken ATTENDEE/ORGANIZER lines mended, and what was done."""
+    if not re.search(r"(?im)^\s*(ATTENDEE|ORGANIZER)\s*[;:]", text):
+        return text, []  # the common case costs one search
+    lines = _logical(text.split("\n"))
+    out: list[str] = []
+    problems: list[Problem] = []
+    depth = 0  # VEVENTs we are inside of (an ATTENDEE of a VALARM belongs to its VEVENT too)
+    block: list[_Line] = []
+    for line in lines:
+        upper = line.text.strip().upper()
+        if upper == "BEGIN:VEVENT":
+            depth += 1
+        if depth:
+            block.append(line)
+        else:
+            out.extend(line.raw)
+        if upper == "END:VEVENT" and depth:
+            depth -= 1
+            if not depth:
+                out.extend(_mend_event(block, label, problems))
+                block = []
+    if block:  # a VEVENT that never ends: icalendar reports the file as truncated
+        out.extend(part for line in block for part in line.raw)
+    return "\n".join(out), problems
+
+
+def _logical(physical: list[str]) -> list[_Line]:
+    """Physical lines (still ending in CR where the file has CRLF) grouped by folding."""
+    result: list[_Line] = []
+    for number, raw in enumerate(physical, start=1):
+        body = raw[:-1] if raw.endswith("\r") else raw
+        if result and body[:1] in (" ", "\t"):
+            result[-1].raw.append(raw)
+        else:
+            result.append(_Line(number=number, raw=[raw]))
+    return result
+
+
+def _parses(text: str) -> bool:
+    try:
+        Contentline(_strip_cr(text)).parts()
+    except Exception:  # icalendar raises ValueError and friends on every kind of breakage
+        return False
+    return True
+
+
+def _strip_cr(text: str) -> str:
+    return text[:-1] if text.endswith("\r") else text
+
+
+def _mend_event(block: list[_Line], label: str, problems: list[Problem]) -> list[str]:
+    """One VEVENT's physical lines, broken address lines replaced by mended ones."""
+    event = _describe(block)
+    out: list[str] = []
+    i = 0
+    while i < len(block):
+        line = block[i]
+        i += 1
+        if line.name not in _NAMES or _parses(line.text):
+            out.extend(line.raw)
+            continue
+        parts = [_strip_cr(line.text)]
+        # A raw line break inside a quoted parameter: take the following lines back in while
+        # they are not properties of their own and the quotes are still open.
+        while (
+            parts[-1].count('"') % 2
+            and i < len(block)
+            and len(parts) < _MAX_JOINED
+            and not _parses(block[i].text)
+            and block[i].text.strip().upper() != "END:VEVENT"
+        ):
+            parts.append(_strip_cr(block[i].text))
+            i += 1
+        joined = " ".join(parts) if len(parts) > 1 else parts[0]
+        shown = _show(joined if len(parts) == 1 else "\\n".join(parts))
+        where = f"{label} line {line.number}: {shown}"
+        expected = _EXPECTED.format(name=line.name)
+        mended = _repair(line.name, joined)
+        if mended is None:
+            problems.append(
+                Problem(
+                    item=f"{event} line {line.number}",
+                    message=f"{where} has no readable mailto: address and was skipped; {expected}",
+                    container=label,
+                    # The event itself is read: the sync stays complete, so deleted events are
+                    # still noticed while this one line waits for the user.
+                    warning=True,
+                )
+            )
+            out.extend(part for used in block[i - len(parts) : i] for part in used.raw)
+            continue
+        new_line, address, name = mended
+        problems.append(
+            Problem(
+                item=f"{event} {line.name} {address}",
+                message=f"{where} {_fault(parts)}; read as"
+                f" {f'{name} ' if name else ''}<{address}>; {expected}",
+                container=label,
+                warning=True,
+            )
+        )
+        out.append(new_line + "\r")
+    return out
+
+
+def _repair(name: str, line: str) -> tuple[str, str, str] | None:
+    """(mended line, address, name) for a broken address line, or None without an address."""
+    cleaned = _CONTROL.sub("", line)  # a bare CR is what is left of a damaged fold: no space
+    found = _MAILTO.search(cleaned)
+    if found is None:
+        return None
+    uri = found.group(1)
+    address = uri[7:].lower()
+    head = cleaned[: found.start()]
+    params = Parameters()
+    separator = re.match(r"\s*[A-Za-z0-9-]+\s*;", head)
+    if separator:
+        for part in _PARAM_SPLIT.split(head[separator.end() :]):
+            key, sep, value = part.partition("=")
+            key = key.strip().upper()
+            value = re.sub(r"\s+", " ", value).strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1].strip()
+            if sep and key and re.fullmatch(r"[A-Z0-9-]+", key) and value:
+                params[key] = value
+    attempts = [params, Parameters({k: v for k, v in params.items() if k == "CN"}), Parameters()]
+    for attempt in attempts:
+        mended = str(Contentline.from_parts(name, attempt, vCalAddress(f"mailto:{uri[7:]}")))
+        if _parses(mended):
+            return mended, address, str(attempt.get("CN", ""))
+    return None  # pragma: no cover - a bare mailto: line always parses
+
+
+def _fault(parts: list[str]) -> str:
+    """What was wrong with the line, in the user's words."""
+    if len(parts) > 1:
+        return "has a line break inside a quoted parameter"
+    if "\r" in parts[0]:
+        return "has a stray carriage return (CR) in a parameter"
+    if _CONTROL.search(parts[0]):
+        return "has a control character in a parameter"
+    if '"' in parts[0]:
+        return "has a quote inside a parameter value"
+    return "could not be parsed"
+
+
+def _show(text: str) -> str:
+    """The line as the user can find it in the file: control characters visible, bounded."""
+    visible = "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
+    return visible if len(visible) <= 160 else visible[:157] + "..."
+
+
+def _describe(block: list[_Line]) -> str:
+    """The event as :func:`connectors.ics.components.describe` names it, from raw lines."""
+    found: dict[str, str] = {}
+    depth = 0
+    for line in block:
+        upper = line.text.strip().upper()
+        if upper.startswith("BEGIN:"):
+            depth += 1
+        elif upper.startswith("END:"):
+            depth -= 1
+        elif depth == 1 and line.name in ("UID", "SUMMARY", "DTSTART"):
+            try:
+                _, _, value = Contentline(_strip_cr(line.text)).parts()
+            except Exception:
+                continue
+            if line.name != "DTSTART":  # as icalendar reads them: escapes undone
+                value = vText.from_ical(value)
+            found.setdefault(line.name, str(value).strip())
+    return describe_parts(found.get("UID", ""), found.get("SUMMARY", ""), found.get("DTSTART"))
