@@ -687,7 +687,7 @@ def setting(*path: Any, value: Any) -> Callable[[Any, str], Any]:
 
 _DELETE = object()
 GOOGLE_ITEM = "Google Calendar 'primary' event acme1"
-KEY_OF_RAJ = "followupd:gmail:7f53bc238dd54429:raj@acme.example:thank_you:1"
+KEY_OF_RAJ = "followupd:gmail:7f53bc238dd54429:raj@acme.example:thank_you:1"  # gmail: the tag
 
 # (provider, request, mutator, the tick it happens in, what is shown: a skipped-input problem
 # "item: message", or the account's error; "…" stands for an id only known at run time)
@@ -771,7 +771,7 @@ UNREADABLE = {
         "GET /me/messages/",
         lambda body, _url: [body],
         DUE + timedelta(minutes=10),
-        "error: Microsoft Graph answered GET /me/messages/{id} for draft followupd:work:…"
+        "error: Microsoft Graph answered GET /me/messages/{id} for draft followupd:…"
         ":thank_you:1 with list, expected a message object",
     ),
     "a key search answer with a broken entry": (
@@ -807,6 +807,11 @@ def test_an_unreadable_answer_is_named_with_what_was_expected(
     else:  # one broken event is skipped (and listed), not the whole calendar
         assert state.status == "ok", state.last_error
         found = "\n".join(f"{item}: {message}" for _, item, message in problems(world))
+    # KEYs name what the account serves (daemon.identity.tag), known once the world is made.
+    from daemon.identity import tag
+
+    account = world.config.accounts[0]
+    shown = shown.replace(KEY_OF_RAJ, KEY_OF_RAJ.replace(":gmail:", f":{tag(account)}:", 1))
     head, _, tail = shown.partition("…")
     assert found.startswith(head) and found.endswith(tail), found
     assert world.local_drafts() == ([] if when == PLAN else LOCAL)

@@ -99,8 +99,11 @@ def drafts(maildir: Path) -> list[Path]:
 
 
 def second_account(root: Path) -> str:
-    """Another account, with its own calendar (one interview that just ended) and Maildir."""
-    demo.create(root, now=datetime.now(UTC))
+    """Another account, with its own calendar (one interview that just ended) and Maildir.
+
+    Its interviews are the demo's, seven minutes earlier: the same people at the same time
+    would be the first account's meetings again, which get one thank-you, not two."""
+    demo.create(root, now=datetime.now(UTC) - timedelta(minutes=7))
     return f"""
 [[accounts]]
 name = "second"

@@ -530,7 +530,8 @@ def test_an_unreachable_postgresql_is_named(tmp_path: Path) -> None:
     )
     (tmp_path / "cal").mkdir()
     expected = (
-        f"followupd: cannot connect to database postgresql+psycopg://followupd:***@127.0.0.1:{port}"
+        "followupd: cannot connect to database "
+        f"postgresql+psycopg://followupd:[REDACTED]@127.0.0.1:{port}"
         f'/followupd (connection failed: connection to server at "127.0.0.1", port {port} failed: '
         "Connection refused)"
     )
