@@ -229,7 +229,7 @@ def _check_accounts_and_store(rt: Runtime) -> list[str]:
 
 def _run_once(rt: Runtime, clock: Clock) -> None:
     from daemon.report import summarize_run
-    from daemon.service import InstanceLock
+    from daemon.sharing import InstanceLock
 
     config = rt.config
     with InstanceLock(config.daemon.state_dir):
@@ -262,7 +262,8 @@ def run(rt: Runtime, once: bool, now_text: str | None) -> None:
         _run_once(rt, clock)
         return
     from daemon.reload import Reloader
-    from daemon.service import InstanceLock, Service
+    from daemon.service import Service
+    from daemon.sharing import InstanceLock
 
     config = rt.config
     with InstanceLock(config.daemon.state_dir):

@@ -21,21 +21,18 @@ poll interval), first poll right away. systemd hears RELOADING=1 and, when done,
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from daemon import sdnotify
 from daemon.engine import Engine
 from daemon.errors import ConfigError, FollowupdError
-from daemon.paths import StateDirError, state_directory
 from daemon.store.database import StoreError
 
 if TYPE_CHECKING:
@@ -76,45 +73,6 @@ def stall_limit() -> timedelta:
 # without it (systemd's TimeoutStopSec is 15 s; the issue asks for well under 5 s).
 SHUTDOWN_GRACE = 3.0
 SIGNAL_CHECK = 1.0  # seconds: the longest the main thread waits before looking for a signal
-
-
-class AlreadyRunning(FollowupdError):
-    pass
-
-
-class InstanceLock:
-    """One daemon per state directory: two would race over the same drafts."""
-
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / "followupd.lock"
-        self._fd: int | None = None
-
-    def __enter__(self) -> InstanceLock:
-        state_directory(self.path.parent)
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as err:  # writable folder, but not this file (owned by someone else?)
-            raise StateDirError(
-                f"cannot open the lock file {self.path} ({err.strerror}); expected followupd's "
-                "state folder to be writable by the user it runs as"
-            ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            other = os.read(fd, 32).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise AlreadyRunning(
-                f"another followupd (pid {other}) is already running with state in {self.path.parent}"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
 
 
 class Service:

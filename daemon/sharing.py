@@ -1,7 +1,7 @@
-"""One writer per mailbox, across followupd instances.
+"""One daemon per state, and one state per mailbox, across followupd instances.
 
-The state-dir lock (:class:`daemon.service.InstanceLock`) keeps two daemons off one database.
-It cannot see a second instance with another state dir (another ``XDG_STATE_HOME``, another
+:class:`InstanceLock` keeps two daemons off one state folder (and so one database). It cannot
+see a second instance with another state dir (another ``XDG_STATE_HOME``, another
 user, a container) serving the same Maildir: each would believe the other's drafts are not its
 own and draft them again. So what is shared is locked where it lives: a Maildir in its own root
 (``.followupd.lock``, a name no Maildir reader takes for a folder), a Google or Microsoft
@@ -26,8 +26,8 @@ import os
 import threading
 from pathlib import Path
 
-from daemon.errors import ConnectorError
-from daemon.paths import private_dir
+from daemon.errors import ConnectorError, FollowupdError
+from daemon.paths import StateDirError, private_dir, state_directory
 from daemon.protocols import Resource
 
 LOCK_NAME = ".followupd.lock"
@@ -37,6 +37,67 @@ LOCK_NAME = ".followupd.lock"
 # file in one process would see itself as "another instance".
 _held: dict[Path, int] = {}
 _held_lock = threading.Lock()
+
+
+def _locked(fd: int) -> bool:
+    """Take the exclusive ``flock`` of an open lock file, or say it is taken. It goes with the
+    process, even on SIGKILL: a crashed instance never blocks the next one."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _read(fd: int) -> list[str]:
+    """The lines of a lock file (what the holder wrote about itself)."""
+    try:
+        data = os.pread(fd, 4096, 0)
+    except OSError:
+        return []
+    return [line.strip() for line in data.decode(errors="replace").splitlines() if line.strip()]
+
+
+def _write(fd: int, text: str) -> None:
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, text.encode(), 0)
+
+
+class AlreadyRunning(FollowupdError):
+    pass
+
+
+class InstanceLock:
+    """One daemon per state directory: two would race over the same drafts."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "followupd.lock"
+        self._fd: int | None = None
+
+    def __enter__(self) -> InstanceLock:
+        state_directory(self.path.parent)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as err:  # writable folder, but not this file (owned by someone else?)
+            raise StateDirError(
+                f"cannot open the lock file {self.path} ({err.strerror}); expected followupd's "
+                "state folder to be writable by the user it runs as"
+            ) from None
+        if not _locked(fd):
+            other = " ".join(_read(fd)) or "?"
+            os.close(fd)
+            raise AlreadyRunning(
+                f"another followupd (pid {other}) is already running with state in {self.path.parent}"
+            )
+        _write(fd, str(os.getpid()))
+        self._fd = fd
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class MailboxBusy(ConnectorError):
@@ -91,9 +152,7 @@ class SharedLock:
                     f"cannot create the lock {self.path} ({err.strerror}); expected a folder "
                     "followupd may write to, since it writes drafts there"
                 ) from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            if not _locked(fd):
                 other = _read(fd)
                 os.close(fd)
                 who = ", ".join(other) or "another process"
@@ -112,16 +171,5 @@ class SharedLock:
                     "not know which drafts that one made or you deleted. To move the mailbox "
                     f"to this state for good, stop the other instance and delete {self.path}"
                 )
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, f"{STATE_LINE}{self.state}\n{self.holder}\n".encode(), 0)
+            _write(fd, f"{STATE_LINE}{self.state}\n{self.holder}\n")
             _held[self.path] = fd
-
-
-def _read(fd: int) -> list[str]:
-    """The lines of a lock file (the state that follows the mailbox, then who holds it)."""
-    try:
-        data = os.pread(fd, 4096, 0)
-    except OSError:
-        return []
-    return [line.strip() for line in data.decode(errors="replace").splitlines() if line.strip()]

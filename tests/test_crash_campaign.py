@@ -350,31 +350,6 @@ UIDLESS_KILLS: list[int | str] = [
 ]
 
 
-def all_followups(db_url: str) -> list[oracle.Row]:
-    """Every follow-up row, also several of one person and kind (one per calendar id)."""
-    from sqlalchemy import create_engine, select
-    from sqlalchemy.orm import Session, selectinload
-
-    from daemon.store.models import FollowUp
-
-    engine = create_engine(db_url)
-    try:
-        with Session(engine) as session:
-            found = session.scalars(select(FollowUp).options(selectinload(FollowUp.transitions)))
-            return [
-                oracle.Row(
-                    f.key,
-                    f.state,
-                    f.draft_id,
-                    f.attempts,
-                    [(m.from_state, m.to_state, m.reason or "") for m in f.transitions],
-                )
-                for f in found
-            ]
-    finally:
-        engine.dispose()
-
-
 def second_instance(world: World, root: Path) -> Any:
     """Another followupd on the same calendar and Maildir with a state of its own (another
     XDG_STATE_HOME, as a user starting a second copy gets)."""
@@ -434,7 +409,7 @@ def test_sigkill_while_the_user_edits_a_uidless_meeting_and_a_second_instance_ru
             item.key.split(":")[3] for item in world.view() if ":thank_you:" in item.key
         )
         assert per_person == {scenario.JANE[0]: 1, scenario.RAJ[0]: 1}, world.view()
-        rows = all_followups(world.db_url)  # oracle.read_rows keeps one row per name
+        rows = oracle.all_rows(world.db_url)  # read_rows keeps one row per name
         for row in rows:
             assert not oracle.history_problems(row), (row.key, row.moves)
         for email in (scenario.JANE[0], scenario.RAJ[0]):

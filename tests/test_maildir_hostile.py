@@ -236,8 +236,8 @@ def test_a_file_swapped_for_a_fifo_after_the_listing_is_refused_without_blocking
     tmp_path: Path,
 ) -> None:
     """The second guard: listing said "file", but a FIFO is there by the time we open it."""
-    from connectors.maildir.files import NotRegularFile
     from connectors.maildir.reading import excerpt, parse_inbound, read_head
+    from daemon.files import NotRegularFile
 
     path = tmp_path / "message"
     os.mkfifo(path)

@@ -36,6 +36,7 @@ from connectors.ics import files, reading
 from connectors.ics.components import describe, text
 from connectors.ics.expand import Expansion, Limits, Origin
 from daemon.errors import ConnectorError
+from daemon.files import NotRegularFile, describe_mode, read_regular
 from daemon.protocols import AccountContext, CalendarChanges, CalendarEvent, Problem
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class IcsCalendar:
             return files.Listing(files=[self.path], others=[])
         if not stat.S_ISDIR(mode):  # a FIFO would block the first read for good
             raise ConnectorError(
-                f"ics: {self.path} is {files.kind(mode)}; expected an .ics file or a folder"
+                f"ics: {self.path} is {describe_mode(mode)}; expected an .ics file or a folder"
                 " of .ics files (calendar.path)"
             )
         if not os.access(self.path, os.R_OK | os.X_OK):
@@ -162,11 +163,13 @@ class IcsCalendar:
             problems.append(self._file_problem(path, f"is {what}; expected a regular .ics file"))
         for path in listing.files:
             try:
-                yield path, files.read_regular(path)
+                yield path, read_regular(path, follow_symlinks=True)
             except FileNotFoundError:
                 continue  # deleted since the listing: it is simply gone
-            except files.NotRegular as err:  # replaced since the listing
-                problems.append(self._file_problem(path, f"{err}; expected a regular .ics file"))
+            except NotRegularFile as err:  # replaced since the listing
+                problems.append(
+                    self._file_problem(path, f"is {err.kind}; expected a regular .ics file")
+                )
             except OSError as err:
                 problems.append(
                     self._file_problem(

@@ -24,9 +24,9 @@ from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
-from connectors.maildir.files import open_regular
 from daemon.autoreply import is_auto_reply
 from daemon.errors import BadItem
+from daemon.files import open_regular
 from daemon.protocols import KEY_HEADER, InboundMessage
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def read_head(path: Path) -> bytes:
     blocking, whoever calls this.
     """
     data = b""
-    with open_regular(path) as fh:
+    with open_regular(path, follow_symlinks=False) as fh:
         while len(data) < HEAD_LIMIT:
             chunk = fh.read(16384)
             if not chunk:
@@ -218,7 +218,7 @@ def _content(part: Message) -> str:
 def excerpt(path: Path) -> str:
     """The first ~500 characters of the text (plain preferred, else HTML as text); "" if none."""
     try:
-        with open_regular(path) as fh:
+        with open_regular(path, follow_symlinks=False) as fh:
             msg = BytesParser(policy=POLICY).parsebytes(fh.read(BODY_LIMIT))
         part = msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
         if part is None:

@@ -49,15 +49,16 @@ def name_of(key: str) -> str:
     return ":".join(key.split(":")[3:])
 
 
-def read_rows(db_url: str) -> dict[str, Row]:
+def all_rows(db_url: str) -> list[Row]:
+    """Every follow-up row, also several of one name (one meeting under two calendar ids)."""
     engine = create_engine(db_url)
     try:
         with Session(engine) as session:
             found = session.scalars(
                 select(FollowUp).options(selectinload(FollowUp.transitions))
             ).all()
-            return {
-                name_of(f.key): Row(
+            return [
+                Row(
                     f.key,
                     f.state,
                     f.draft_id,
@@ -65,9 +66,14 @@ def read_rows(db_url: str) -> dict[str, Row]:
                     [(m.from_state, m.to_state, m.reason or "") for m in f.transitions],
                 )
                 for f in found
-            }
+            ]
     finally:
         engine.dispose()
+
+
+def read_rows(db_url: str) -> dict[str, Row]:
+    """The rows by name (``email:kind:seq``); the story gives each meeting one calendar id."""
+    return {name_of(row.key): row for row in all_rows(db_url)}
 
 
 def tag(item: Item) -> str:
