@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from daemon import config as config_mod
     from daemon.drafting import Renderer
-    from daemon.engine import Engine
+    from daemon.running.engine import Engine
     from daemon.store.models import Interview
 
 log = logging.getLogger(__name__)
@@ -85,12 +85,12 @@ class Runtime:
         return open_store(self.config.daemon.database)
 
     def renderer(self) -> Renderer:
-        from daemon.reload import renderer_for
+        from daemon.running.reload import renderer_for
 
         return renderer_for(self.config)
 
     def engine(self, clock: Clock) -> Engine:
-        from daemon.reload import build_engine
+        from daemon.running.reload import build_engine
 
         return build_engine(self.config, clock, self.renderer())
 
@@ -197,7 +197,7 @@ def _check_accounts_and_store(rt: Runtime) -> list[str]:
     """``check`` for what lives in the state folder: each account's connection, the database."""
     from sqlalchemy import select
 
-    from daemon.accounts import connect
+    from daemon.running.accounts import connect
     from daemon.store.models import AccountState
 
     config = rt.config
@@ -229,7 +229,7 @@ def _check_accounts_and_store(rt: Runtime) -> list[str]:
 
 def _run_once(rt: Runtime, clock: Clock) -> None:
     from daemon.report import summarize_run
-    from daemon.sharing import InstanceLock
+    from daemon.running.sharing import InstanceLock
 
     config = rt.config
     with InstanceLock(config.daemon.state_dir):
@@ -261,9 +261,9 @@ def run(rt: Runtime, once: bool, now_text: str | None) -> None:
     if once:
         _run_once(rt, clock)
         return
-    from daemon.reload import Reloader
-    from daemon.service import Service
-    from daemon.sharing import InstanceLock
+    from daemon.running.reload import Reloader
+    from daemon.running.service import Service
+    from daemon.running.sharing import InstanceLock
 
     config = rt.config
     with InstanceLock(config.daemon.state_dir):
@@ -445,8 +445,8 @@ def skip(rt: Runtime, interview_id: int, reason: str) -> None:
 @friendly
 def auth(rt: Runtime, account_name: str) -> None:
     """Authorize followupd for an account (Google: browser; Microsoft: device code)."""
-    from daemon.accounts import context
     from daemon.registry import provider
+    from daemon.running.accounts import context
     from daemon.store.repository import account_state
 
     config = rt.config

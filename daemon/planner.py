@@ -65,7 +65,7 @@ def unstorable(event: CalendarEvent) -> Problem | None:
 
 
 def followup_key(account_tag: str, event_id: str, email: str, kind: str, seq: int) -> str:
-    """The KEY of a draft. Derived from what the account serves (:func:`daemon.identity.tag`,
+    """The KEY of a draft. Derived from what the account serves (:func:`daemon.running.identity.tag`,
     not its name) and provider ids only, so it survives a rename and a lost database."""
     event = hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:16]
     return f"followupd:{account_tag}:{event}:{email}:{kind}:{seq}"
@@ -84,7 +84,7 @@ class Planner:
     @property
     def account_tag(self) -> str:
         if self._tag is None:
-            from daemon.identity import tag
+            from daemon.running.identity import tag
 
             self._tag = tag(self.account)
         return self._tag

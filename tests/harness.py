@@ -18,10 +18,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from daemon import config as config_mod
-from daemon.accounts import connect_all
 from daemon.clock import FrozenClock
 from daemon.drafting import Renderer
-from daemon.engine import Engine
+from daemon.running.accounts import connect_all
+from daemon.running.engine import Engine
 from daemon.store.database import open_store
 from daemon.store.models import FollowUp, Interview
 

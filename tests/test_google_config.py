@@ -44,7 +44,7 @@ def test_a_configured_google_account_is_built_lazily_and_then_works(tmp_path):
     with running_google(tmp_path) as fake:
         config = write_config(tmp_path, fake)
         account = config.account("gmail")
-        ctx = AccountContext(  # as daemon.accounts.context builds it
+        ctx = AccountContext(  # as daemon.running.accounts.context builds it
             name=account.name,
             addresses=account.addresses,
             state_dir=private_dir(config.daemon.state_dir / "accounts" / account.name),

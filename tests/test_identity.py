@@ -232,7 +232,7 @@ def test_one_interview_s_crowd_does_not_hold_up_another_s_thank_you(world: World
 
 
 def test_fair_takes_interviews_in_turns() -> None:
-    from daemon.engine import fair
+    from daemon.running.engine import fair
 
     todo = [(1, "a", 10), (2, "a", 10), (3, "a", 10), (4, "a", 20), (5, "a", 10), (6, "a", 30)]
     assert [fu for fu, _ in fair(todo)] == [1, 4, 6, 2, 3, 5]

@@ -46,7 +46,7 @@ from connectors.outlook import forget_runtimes
 from connectors.outlook.mail import KEY_PROPERTY
 from daemon.clock import SystemClock
 from daemon.protocols import KEY_HEADER, AccountContext
-from daemon.service import STALL_LIMIT, STALL_LIMIT_ENV, stall_limit
+from daemon.running.service import STALL_LIMIT, STALL_LIMIT_ENV, stall_limit
 from tests.fakes.faults import Fault, shape_mutation
 from tests.fakes.google_server import GoogleFake, running_google, start_google_server
 from tests.fakes.graph_server import MicrosoftFakes, start_microsoft
@@ -344,7 +344,7 @@ def test_status_shows_the_last_successful_poll_and_what_failed_since(home: Home)
         "home": "ok | 2026-03-04 12:00 | 2026-03-04 12:00 | ",
     }
     # In the journal: priority 3 (error), the account, the provider's code and message.
-    assert f"<3>daemon.engine: gmail: {FORBIDDEN}\n" in log
+    assert f"<3>daemon.running.engine: gmail: {FORBIDDEN}\n" in log
     assert home.fake.state.count(method="calendar.events.list") == 2  # one try, no retry
 
     home.fake.state.faults.calm()
@@ -409,7 +409,7 @@ def test_the_watchdog_is_not_fed_while_a_poll_hangs_and_is_fed_again_after(
     journal = home.journal.read_text()
     hung = [line for line in journal.splitlines() if "not feeding the watchdog" in line]
     assert hung and hung[0] == (
-        "<3>daemon.service: a job has made no progress for 0:00:01.500000; not feeding the watchdog"
+        "<3>daemon.running.service: a job has made no progress for 0:00:01.500000; not feeding the watchdog"
     )
     # Pinged while the poll was young; silent from about the stall limit on.
     assert len(systemd.pings(since=ready, until=silent_from)) >= 2
@@ -437,7 +437,7 @@ def test_a_poll_that_keeps_failing_is_logged_each_time_and_shown_but_the_daemon_
             line for line in home.journal.read_text().splitlines() if FORBIDDEN in line
         ]
         wait_for(lambda: len(failed()) >= 3, 15, "three failed polls")
-        assert failed()[0] == f"<3>daemon.engine: gmail: {FORBIDDEN}"
+        assert failed()[0] == f"<3>daemon.running.engine: gmail: {FORBIDDEN}"
         rows = home.status_rows()  # read while the daemon runs
         assert rows["gmail"].startswith("error | ") and rows["gmail"].endswith(
             f" | - | {FORBIDDEN}"
@@ -628,7 +628,7 @@ def test_the_daemon_survives_a_storm_on_both_providers_and_catches_up(tmp_path: 
         assert len(google.state.requests) < 400 and len(ms.graph.log) < 300
         assert "Traceback" not in log and "internal error" not in log
         # The storm was noticed and said (Graph's own retries log nothing below debug).
-        assert " ERROR daemon.engine: " in log or "; retrying in " in log
+        assert " ERROR daemon.running.engine: " in log or "; retrying in " in log
         assert "received SIGTERM" in log
     finally:
         google.stop()

@@ -67,11 +67,11 @@ def test_plain_format_has_timestamp_level_and_logger(
     try:
         logsetup.setup("info", stream=stream)
         with time_machine.travel(datetime(2026, 11, 25, 17, 30, tzinfo=UTC), tick=False):
-            logging.getLogger("daemon.engine").info("polled %d accounts", 2)
+            logging.getLogger("daemon.running.engine").info("polled %d accounts", 2)
     finally:
         monkeypatch.undo()
         time.tzset()
-    assert output(stream) == "2026-11-25 17:30:00 INFO daemon.engine: polled 2 accounts\n"
+    assert output(stream) == "2026-11-25 17:30:00 INFO daemon.running.engine: polled 2 accounts\n"
 
 
 def test_journal_format_has_priority_prefix_and_no_timestamp(
@@ -79,18 +79,18 @@ def test_journal_format_has_priority_prefix_and_no_timestamp(
 ) -> None:
     as_journal(stream, monkeypatch)
     logsetup.setup("debug", stream=stream)
-    log = logging.getLogger("daemon.engine")
+    log = logging.getLogger("daemon.running.engine")
     log.debug("d")
     log.info("i")
     log.warning("w")
     log.error("e")
     log.critical("c")
     assert output(stream).splitlines() == [
-        "<7>daemon.engine: d",
-        "<6>daemon.engine: i",
-        "<4>daemon.engine: w",
-        "<3>daemon.engine: e",
-        "<2>daemon.engine: c",
+        "<7>daemon.running.engine: d",
+        "<6>daemon.running.engine: i",
+        "<4>daemon.running.engine: w",
+        "<3>daemon.running.engine: e",
+        "<2>daemon.running.engine: c",
     ]
 
 
@@ -102,9 +102,9 @@ def test_journal_format_prefixes_every_traceback_line(
     try:
         raise RuntimeError("boom")
     except RuntimeError:
-        logging.getLogger("daemon.engine").exception("poll failed")
+        logging.getLogger("daemon.running.engine").exception("poll failed")
     lines = output(stream).splitlines()
-    assert lines[0] == "<3>daemon.engine: poll failed"
+    assert lines[0] == "<3>daemon.running.engine: poll failed"
     assert lines[-1] == "<3>RuntimeError: boom"
     assert len(lines) > 3 and all(line.startswith("<3>") for line in lines)
 

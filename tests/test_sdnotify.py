@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon import sdnotify
+from daemon.running import sdnotify
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_notify_to_missing_socket_logs_and_returns_false(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "gone.sock"))
-    with caplog.at_level(logging.WARNING, logger="daemon.sdnotify"):
+    with caplog.at_level(logging.WARNING, logger="daemon.running.sdnotify"):
         assert sdnotify.notify("READY=1") is False
     assert f"could not notify systemd at {tmp_path / 'gone.sock'}" in caplog.text
 

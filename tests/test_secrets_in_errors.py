@@ -251,7 +251,9 @@ mailbox = {{ provider = "google" }}
     assert "[REDACTED]" in line(problems, "problem: account gmail calendar:")
     assert "[REDACTED]" in line(ran, "account gmail: error ")
     assert "[REDACTED]" in line(status, "HTTP 400 badRequest: invalid request")
-    assert "[REDACTED]" in line(shell.printed[3], "<3>daemon.engine: gmail: ")  # the journal
+    assert "[REDACTED]" in line(
+        shell.printed[3], "<3>daemon.running.engine: gmail: "
+    )  # the journal
     (error,) = stored["accounts.last_error"]
     assert (
         '{"access_token": "[REDACTED]", "token_type": "Bearer"} sent with Bearer [REDACTED]'
@@ -285,7 +287,7 @@ def test_graph_error_answers_echoing_tokens_show_no_token(
     assert "[REDACTED]" in line(problems, "problem: account work calendar:")
     assert "[REDACTED]" in line(ran, "account work: error ")
     assert "[REDACTED]" in line(status, "HTTP 400 BadRequest: invalid request")
-    assert "[REDACTED]" in line(shell.printed[3], "<3>daemon.engine: work: ")  # the journal
+    assert "[REDACTED]" in line(shell.printed[3], "<3>daemon.running.engine: work: ")  # the journal
     (error,) = [e for e in stored["accounts.last_error"] if "Graph" in e]
     assert (
         '{"access_token": "[REDACTED]", "token_type": "Bearer"} sent with Bearer [REDACTED]'

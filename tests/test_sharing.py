@@ -15,7 +15,7 @@ import pytest
 
 from daemon import demo
 from daemon.protocols import Resource
-from daemon.sharing import LOCK_NAME, lock_path
+from daemon.running.sharing import LOCK_NAME, lock_path
 
 ROOT = Path(__file__).resolve().parents[1]
 

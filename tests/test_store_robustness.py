@@ -661,7 +661,7 @@ def test_run_keeps_serving_while_the_server_is_gone(
 STOP_WHILE_SCHEDULING = '''
 import os, signal, threading, time
 from datetime import UTC, datetime, timedelta
-from daemon.service import Service
+from daemon.running.service import Service
 
 class SlowDatabase:
     """An engine whose read of the next due time is still running when SIGTERM arrives."""

@@ -90,7 +90,7 @@ class AccountState(Base):
     fix: Mapped[str | None] = mapped_column(Text)  # the command that fixes a needs_reauth
     backoff_until: Mapped[datetime | None]
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    # The calendar and mailbox the account serves (daemon/identity.py): a renamed account is
+    # The calendar and mailbox the account serves (daemon/running/identity.py): a renamed account is
     # recognised by it and keeps its history (migration 0004).
     identity: Mapped[str | None] = mapped_column(Text)
 

@@ -1,7 +1,7 @@
 """Build each account's calendar source and mailbox from the config, through the registry.
 
 An account whose provider cannot be set up (a missing client file, a library that fails to
-import) becomes a :class:`~daemon.engine.Connection` carrying the error: the other accounts
+import) becomes a :class:`~daemon.running.engine.Connection` carrying the error: the other accounts
 still run, and ``status`` says what is wrong with this one.
 """
 
@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from daemon import faults
 from daemon.clock import Clock
 from daemon.config import Account, Config
-from daemon.engine import Connection
 from daemon.errors import ConnectorError, FollowupdError
-from daemon.identity import adopt_renamed, resource
 from daemon.paths import StateDirError, private_dir, state_directory
 from daemon.protocols import AccountContext
 from daemon.registry import provider
-from daemon.sharing import SharedLock
+from daemon.running.engine import Connection
+from daemon.running.identity import adopt_renamed, resource
+from daemon.running.sharing import SharedLock
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def context(config: Config, account: Account, clock: Clock) -> AccountContext:
 
 def connect(config: Config, account: Account, clock: Clock, writer: bool = False) -> Connection:
     """The account's connectors. A ``writer`` (the daemon, ``run --once``) also gets the lock
-    that keeps other followupd instances off its mailbox (:mod:`daemon.sharing`)."""
+    that keeps other followupd instances off its mailbox (:mod:`daemon.running.sharing`)."""
     ctx = context(config, account, clock)
     try:
         calendar = _open(ctx, account, "calendar")
@@ -91,7 +91,7 @@ def connect_all(
     config: Config, clock: Clock, sessions: sessionmaker[Session] | None = None
 ) -> list[Connection]:
     """Every account, set up to write drafts. With the store's ``sessions``, an account the
-    config renamed first takes over its history and tokens (:func:`daemon.identity.adopt_renamed`)."""
+    config renamed first takes over its history and tokens (:func:`daemon.running.identity.adopt_renamed`)."""
     if sessions is not None:
         with sessions() as session:
             adopt_renamed(session, config)

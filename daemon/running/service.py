@@ -12,7 +12,7 @@ sends READY/STOPPING, and feeds the systemd watchdog while work progresses. A po
 stops feeding it, and systemd restarts the service.
 
 SIGHUP (``systemctl reload``) reloads the config, as daemons conventionally do: the main thread
-loads and checks the new file (:mod:`daemon.reload`) and builds its engine while the old one
+loads and checks the new file (:mod:`daemon.running.reload`) and builds its engine while the old one
 keeps working. An invalid config is logged and changes nothing. A valid one replaces the running
 engine at the next safe point: the old engine is asked to stop after its unit of work, and once
 no job is running the scheduler is rebuilt around the new engine (new accounts, templates,
@@ -30,15 +30,15 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from daemon import sdnotify
-from daemon.engine import Engine
 from daemon.errors import ConfigError, FollowupdError
+from daemon.running import sdnotify
+from daemon.running.engine import Engine
 from daemon.store.database import StoreError
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from daemon.reload import Reloader
+    from daemon.running.reload import Reloader
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from daemon.errors import (
 from daemon.planner import Planner, unstorable
 from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
-from daemon.sharing import MailboxBusy, SharedLock
+from daemon.running.sharing import MailboxBusy, SharedLock
 from daemon.store import repository as repo
 from daemon.store.database import StoreError
 from daemon.store.models import FollowUp, State
@@ -56,7 +56,7 @@ class Connection:
     calendar: CalendarSource | None
     mailbox: Mailbox | None
     error: FollowupdError | None = None
-    # The mailbox's lock across instances (daemon.sharing), taken before any unit of work;
+    # The mailbox's lock across instances (daemon.running.sharing), taken before any unit of work;
     # None where nothing is written (``check``).
     lock: SharedLock | None = None
 

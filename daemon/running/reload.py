@@ -4,7 +4,7 @@ Why check before replacing: a config edited in place is often half-done, and a d
 on a typo would draft nothing until someone looked. So the new file is validated the way
 ``followupd check`` validates config and templates (without asking any server), and only a
 config that passes gets its engine built — store opened, accounts set up — while the old one is
-still running. Any problem leaves the running config in place; :class:`~daemon.service.Service`
+still running. Any problem leaves the running config in place; :class:`~daemon.running.service.Service`
 logs it and carries on.
 """
 
@@ -19,8 +19,8 @@ from daemon import logsetup
 from daemon.clock import Clock
 from daemon.config import Config
 from daemon.drafting import Renderer
-from daemon.engine import Engine
 from daemon.errors import ConfigError
+from daemon.running.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def renderer_for(config: Config) -> Renderer:
 def build_engine(config: Config, clock: Clock, renderer: Renderer | None = None) -> Engine:
     """The engine for ``config``: its store opened (and migrated), its accounts set up (a
     renamed one taking over its history first)."""
-    from daemon.accounts import connect_all
+    from daemon.running.accounts import connect_all
     from daemon.store.database import open_store
 
     sessions = open_store(config.daemon.database)
