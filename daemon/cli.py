@@ -368,7 +368,7 @@ def note(
     max_interviewers: int | None,
 ) -> None:
     """Add what was discussed (used in the drafts), set the main contact or a decision date."""
-    from daemon.planner import Planner
+    from daemon.planning.followups import FollowUpPlanner
     from daemon.store.models import State
     from daemon.store.repository import transition
 
@@ -400,7 +400,7 @@ def note(
         if max_interviewers:
             interview.max_interviewers = max_interviewers
         if contact or decision_by or max_interviewers:
-            planner = Planner(rt.config, rt.config.account(interview.account))
+            planner = FollowUpPlanner(rt.config, rt.config.account(interview.account))
             for fu in interview.followups:
                 if fu.kind == "status_inquiry" and fu.state == State.SCHEDULED:
                     if contact:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from daemon.autoreply import return_date
 from daemon.businessdays import add_business_days
 from daemon.config import Account, Config
-from daemon.planner import Planner
+from daemon.planning.followups import FollowUpPlanner
 from daemon.protocols import DraftRef, DraftStatus, InboundMessage, Mailbox
 from daemon.store.models import FollowUp, Interview, Kind, Process, State
 from daemon.store.repository import get_cursor, record_problems, set_cursor, transition
@@ -33,7 +33,7 @@ class ReplyTracker:
         self.config = config
         self.account = account
         self.mailbox = mailbox
-        self.planner = Planner(config, account)
+        self.planner = FollowUpPlanner(config, account)
 
     # -- drafts ---------------------------------------------------------------------------
 

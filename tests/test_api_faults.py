@@ -807,8 +807,8 @@ def test_an_unreadable_answer_is_named_with_what_was_expected(
     else:  # one broken event is skipped (and listed), not the whole calendar
         assert state.status == "ok", state.last_error
         found = "\n".join(f"{item}: {message}" for _, item, message in problems(world))
-    # KEYs name what the account serves (daemon.running.identity.tag), known once the world is made.
-    from daemon.running.identity import tag
+    # KEYs name what the account serves (daemon.resources.tag), known once the world is made.
+    from daemon.resources import tag
 
     account = world.config.accounts[0]
     shown = shown.replace(KEY_OF_RAJ, KEY_OF_RAJ.replace(":gmail:", f":{tag(account)}:", 1))

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, MetaData, inspect, select, text
 
 from daemon import __version__
 from daemon.cli import main
-from daemon.planner import followup_key
+from daemon.planning.followups import followup_key
 from daemon.store.database import (
     HEAD_REVISION,
     MIGRATIONS,

@@ -20,8 +20,9 @@ from daemon.errors import ConnectorError, FollowupdError
 from daemon.paths import StateDirError, private_dir, state_directory
 from daemon.protocols import AccountContext
 from daemon.registry import provider
+from daemon.resources import resource
 from daemon.running.engine import Connection
-from daemon.running.identity import adopt_renamed, resource
+from daemon.running.identity import adopt_renamed
 from daemon.running.sharing import SharedLock
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from daemon.errors import (
     QuotaExceeded,
     TransientError,
 )
-from daemon.planner import Planner, unstorable
+from daemon.planning.interviews import Planner, unstorable
 from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
 from daemon.running.sharing import MailboxBusy, SharedLock

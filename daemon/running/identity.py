@@ -1,9 +1,9 @@
-"""What an account *is*, and keeping its history when the config calls it something else.
+"""Keeping an account's history when the config calls it something else.
 
 An account's name is a label in the config; the user may rename it, re-order the
 ``[[accounts]]`` tables or split a config in two. What the store remembers about an account
 (interviews, follow-ups, deleted drafts, cursors) must follow what the account *serves*: its
-calendar and its mailbox, as each provider names them (:class:`daemon.protocols.Resource`).
+calendar and its mailbox, as each provider names them (:mod:`daemon.resources`).
 
 So each account row records that identity, and at start an account whose name the store has
 never seen takes over the rows of an account that is no longer configured but served the same
@@ -13,8 +13,6 @@ renamed account also finds its drafts in the mailbox after a lost database.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -22,41 +20,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from daemon.config import Account, Config, ProviderSection
-from daemon.protocols import Resource
-from daemon.registry import UnknownProvider, provider
+from daemon.config import Config
+from daemon.resources import identity
 from daemon.store import repository as repo
 from daemon.store.models import AccountState, Interview
 
 log = logging.getLogger(__name__)
-
-
-def resource(account: Account, side: str) -> Resource:
-    """The calendar or mailbox of ``account``, as its provider names it (without connecting)."""
-    section: ProviderSection = getattr(account, side)
-    try:
-        found = provider(section.provider)
-    except UnknownProvider:
-        found = None
-    describe = getattr(found, "resource", None)
-    if describe is not None:
-        resource: Resource = describe(
-            side, section.options, account.options_for(section.provider), account.addresses
-        )
-        return resource
-    options = json.dumps(section.options, sort_keys=True, default=str)
-    return Resource(f"{section.provider}:{options}")
-
-
-def identity(account: Account) -> str:
-    """The account's calendar and mailbox, as one string (stored in ``accounts.identity``)."""
-    calendar, mailbox = resource(account, "calendar"), resource(account, "mailbox")
-    return f"calendar {calendar.identity}; mailbox {mailbox.identity}"
-
-
-def tag(account: Account) -> str:
-    """A short digest of the identity, for draft KEYs: stable across renames, opaque."""
-    return hashlib.sha256(identity(account).encode("utf-8")).hexdigest()[:12]
 
 
 def adopt_renamed(session: Session, config: Config) -> list[str]:

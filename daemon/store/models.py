@@ -115,7 +115,7 @@ class Process(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(100))
     # Text: provider- and invitation-supplied values have no length a stranger must respect
-    # (migration 0003). company_key is bounded by what it is derived from (planner.py).
+    # (migration 0003). company_key is bounded by what it is derived from (planning/interviews.py).
     company_key: Mapped[str] = mapped_column(Text)
     company: Mapped[str | None] = mapped_column(Text)
     domains: Mapped[list[Any]] = mapped_column(default=list)
