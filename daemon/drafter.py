@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased, object_session
+from sqlalchemy.orm import Session, object_session
 
 from daemon.businessdays import business_days_between
 from daemon.config import Account, Config
@@ -133,19 +133,23 @@ def same_meeting_twin(fu: FollowUp) -> FollowUp | None:
     session = object_session(fu)
     if session is None:
         return None
-    other_interview = aliased(Interview)
+    # Usually no other interview starts at that moment: one look-up in ix_interviews_start_at.
+    others = session.scalars(
+        select(Interview.id).where(
+            Interview.start_at == fu.interview.start_at, Interview.id != fu.interview_id
+        )
+    ).all()
+    if not others:
+        return None
     return session.scalar(
         select(FollowUp)
-        .join(other_interview, FollowUp.interview)
         .join(Interviewer, FollowUp.interviewer)
         .where(
-            FollowUp.id != fu.id,
+            FollowUp.interview_id.in_(others),
             FollowUp.kind == fu.kind,
             FollowUp.seq == fu.seq,
             FollowUp.state.in_(_DRAFTED),
-            FollowUp.interview_id != fu.interview_id,
             Interviewer.email == fu.interviewer.email,
-            other_interview.start_at == fu.interview.start_at,
         )
         .order_by(FollowUp.id)
         .limit(1)

@@ -15,7 +15,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from daemon.autoreply import return_date
 from daemon.businessdays import add_business_days
@@ -84,8 +84,15 @@ class ReplyTracker:
     # -- replies --------------------------------------------------------------------------
 
     def check_replies(self, session: Session, now: datetime) -> None:
+        # Loaded with what is looked at below in four queries, not four per interview: a
+        # calendar of a thousand interviews made this the slowest part of a poll.
         processes = session.scalars(
-            select(Process).where(Process.account == self.account.name, Process.state == "active")
+            select(Process)
+            .where(Process.account == self.account.name, Process.state == "active")
+            .options(
+                selectinload(Process.interviews).selectinload(Interview.followups),
+                selectinload(Process.interviews).selectinload(Interview.interviewers),
+            )
         ).all()
         watched: dict[int, tuple[Process, list[Interview]]] = {}
         for process in processes:

@@ -133,6 +133,7 @@ class Interview(Base):
     __table_args__ = (
         UniqueConstraint("account", "event_id"),
         Index("ix_interviews_account_start_at", "account", "start_at"),  # the sync window
+        Index("ix_interviews_start_at", "start_at"),  # the same meeting in any account
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

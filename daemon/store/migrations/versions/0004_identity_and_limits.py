@@ -8,8 +8,10 @@
   broken event of one file and count them per file.
 - ``interviews.max_interviewers``: the user's override of ``[detection].max_interviewers`` for
   one interview (``followupd note ID --max-interviewers N``).
+- ``ix_interviews_start_at``: before a draft is made, the drafter looks for the same person's
+  follow-up of a meeting at the same time under another calendar id, in any account.
 
-Only nullable columns are added; every row is kept as it is.
+Only nullable columns and an index are added; every row is kept as it is.
 
 Revision ID: 0004
 Revises: 0003
@@ -36,9 +38,11 @@ def upgrade() -> None:
     for table, name, type_ in ADDED:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column(name, type_, nullable=True))
+    op.create_index("ix_interviews_start_at", "interviews", ["start_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_interviews_start_at", table_name="interviews")
     for table, name, _type in reversed(ADDED):
         with op.batch_alter_table(table) as batch:
             batch.drop_column(name)
