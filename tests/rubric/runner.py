@@ -260,7 +260,7 @@ def _business_days_after(base: datetime, n: int) -> datetime:
 
 def addressee(p: Person) -> Addressee:
     names = tuple(n for n in (p.cn, p.contact.name if p.contact else None) if n)
-    return Addressee(p.email, p.first, p.last, p.honorific, p.german, names)
+    return Addressee(p.email, p.first, p.last, p.honorific, p.german, names, p.also)
 
 
 def expectation(s: Scenario, p: Person, kind: str, **kw: object) -> Expectation:
@@ -413,7 +413,10 @@ def report(results: Sequence[ScenarioResult], show: int = 0) -> str:
             for f in r.problems:
                 lines.append(f"     {r.name}: {f}")
     reasons: Counter[str] = Counter(
-        f"item {f.item}: {_reason_kind(f.why)}" for r in results for d in r.drafts for f in d.failures
+        f"item {f.item}: {_reason_kind(f.why)}"
+        for r in results
+        for d in r.drafts
+        for f in d.failures
     )
     lines.append("most common reasons:")
     lines += [f"  {n:>4}  {why}" for why, n in reasons.most_common(15)]

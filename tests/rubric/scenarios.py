@@ -52,6 +52,7 @@ class Person:
     honorific: str | None = None
     german: str | None = None
     contact: Contact | None = None
+    also: tuple[str, ...] = ()  # other given-name forms a greeting may use
     cutype: str = "INDIVIDUAL"
     partstat: str = "ACCEPTED"
     drafted: bool = True
@@ -242,7 +243,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              (P("Priya Patel, PhD", "priya.patel@globex.example", "Priya", "Patel"),),
              "Globex", "Research Engineer"),
     Scenario("nickname-quoted", "display names", "Interview: Initech (Data Engineer)",
-             (P('Robert "Bob" Slydell', "bob.slydell@initech.example", "Bob", "Slydell"),),
+             (P('Robert "Bob" Slydell', "bob.slydell@initech.example", "Robert", "Slydell",
+                also=("Bob",)),),
              "Initech", "Data Engineer"),
     Scenario("chinese-name", "names in many scripts", "Interview: Hooli (Backend Engineer)",
              (P("王伟", "wang.wei@hooli.example", "王伟", None),), "Hooli", "Backend Engineer"),
@@ -288,7 +290,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              notes=(N("the TPS report pipeline", "TPS report", "bill@initech.example"),
                     N("their fax-to-email gateway", "fax-to-email", "samir@initech.example"))),
     Scenario("panel-4-room-declined", "panels", "Final round: Acme Corp (Staff Engineer)",
-             (jane, raj, P("Li Na", "li.na@acme.example", "Na", "Li"),
+             (jane, raj, P("Mei Lin", "mei.lin@acme.example"),
               P("Omar Haddad", "omar.haddad@acme.example", partstat="DECLINED", drafted=False),
               ROOM), "Acme Corp", "Staff Engineer"),
     Scenario("panel-5-notes-block", "panels", "Onsite interview - Stark Industries (Architect)",
@@ -339,11 +341,11 @@ SCENARIOS: tuple[Scenario, ...] = (
              (P("Michael Bolton", "mbolton.initech@gmail.com"),), "Initech", None),
     Scenario("company-only-in-domain", "company from title", "Technical interview",
              (P("Alice Wong", "alice.wong@umbrella.example"),), "Umbrella", None),
-    Scenario("x-separator", "company from title", "Hooli x Alex – intro call",
+    Scenario("x-separator", "company from title", "Hooli x Alex – interview",
              (P("Jared Dunn", "jared@hooli.example"),), "Hooli", None,
              forbidden=("Hooli x Alex",)),
     Scenario("lowercase-title", "company from title", "interview w/ acme - staff engineer",
-             (jane,), "Acme", None),
+             (jane,), "Acme", "Staff Engineer"),
     Scenario("emoji-title", "company from title", "🎉 Final round – Hooli (Product Designer)",
              (P("Monica Hall", "monica@hooli.example"),), "Hooli", "Product Designer"),
     Scenario("role-first-title", "company from title", "Senior SRE interview - Massive Dynamic",
