@@ -624,8 +624,9 @@ def check_specific(draft: Draft, exp: Expectation) -> list[Failure]:
 
 
 def _around(text: str, match: re.Match[str], width: int = 30) -> str:
-    flat = " ".join(text[max(0, match.start() - width) : match.end() + width].split())
-    return flat
+    start = text.rfind(" ", 0, max(0, match.start() - width)) + 1
+    end = text.find(" ", match.end() + width)
+    return " ".join(text[start : end if end >= 0 else len(text)].split())
 
 
 def check_fit(draft: Draft, exp: Expectation) -> list[Failure]:
@@ -771,12 +772,12 @@ def foreign_words(text: str, exp: Expectation) -> list[str]:
             letter = letter.replace(value, " ")
     words = {w.lower() for w in re.findall(r"[^\W\d_]+", letter)}
     own = phrases(exp.language).markers
-    if len(words & own) < 3:
-        return []  # not written in its language at all: item 16 says so, once
     for language, other in LANGUAGES.items():
         if language == exp.language:
             continue
         hits = sorted((words & other.markers) - own)
+        if len(hits) > len(words & own):
+            return []  # mostly in another language: item 16 says so, once
         if len(hits) >= 2:
             return hits
     return []
