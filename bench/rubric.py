@@ -1,0 +1,25 @@
+"""How many of followupd's drafts meet RUBRIC.md: the scenario table through the real CLI.
+
+    python3 bench/rubric.py              # the figures
+    python3 bench/rubric.py --show 5     # and the first five drafts in full, with failures
+    python3 bench/rubric.py --only panel --show 3   # scenarios whose name starts with "panel"
+
+A measurement, not a test: it prints the number of scenarios and drafts, the pass rate (drafts
+that meet every applicable rubric item) and the failures per item, and exits 0 whatever the
+figures are, until issue 10 makes every draft pass (then tests/ asserts it). The work is in
+tests/rubric/ (checks.py, scenarios.py, runner.py); this is the command a developer runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.rubric.runner import main  # noqa: E402
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
+    raise SystemExit(0)
