@@ -23,7 +23,12 @@ Decisions, in order (the first that applies wins):
 10. ``require_other_attendee`` and no other human attendee -> no.
 
 Company and role are best effort. Returning None is better than a wrong value, because a wrong
-company name in a thank-you note is worse than a sentence that does not name one.
+company name in a thank-you note is worse than a sentence that does not name one. The company
+comes from, in order: the user's override for this interview, ``[contacts]``, the organiser's
+company as the provider states it (a hook: no provider gives it today), the attendees' domain
+(spelled as the title spells it when the two agree, else only when the domain is clearly one
+word), and the title alone only when no attendee has a company domain. Each decision leaves a
+short reason on :class:`Detection` for ``preview`` to show.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from datetime import timedelta
 
 from daemon.config import Contact, DetectionRules
 from daemon.protocols import Attendee, AttendeeKind, CalendarEvent, Response
-from daemon.titles import company_from_domain, registrable, title_parts
+from daemon.titles import domain_display, parse_title, registrable, spelled_in_title
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,10 @@ class Detection:
     company: str | None
     role: str | None
     domains: tuple[str, ...]  # the company's non-freemail attendee domains, most common first
+    # Why company and role are what they are (or None), for the user: "company 'Pied Piper':
+    # from the title, agrees with piedpiper.example".
+    company_reason: str = ""
+    role_reason: str = ""
 
 
 def _words(text: str) -> frozenset[str]:
@@ -91,19 +100,35 @@ def detect(
     rules: DetectionRules,
     own_addresses: Sequence[str],
     contacts: Mapping[str, Contact] | None = None,
+    *,
+    candidate_name: str | None = None,
+    company_override: str | None = None,
+    role_override: str | None = None,
 ) -> Detection:
-    """Decide whether ``event`` is an interview; see the module docstring for the order."""
+    """Decide whether ``event`` is an interview; see the module docstring for the order.
+
+    ``candidate_name`` is ``[candidate].name``: a title such as "Contoso <> Alex" names the
+    candidate on one side, and that side is no company. The overrides are the user's own
+    company and role for this interview; they win over anything read from the event.
+    """
     contacts = contacts or {}
     own = {mailbox_of(a) for a in own_addresses}
     interviewers = _interviewers(event, rules, own, contacts)
     organizer = next((p for p in interviewers if p.is_organizer), None)
     domains = _company_domains(interviewers, rules, own)
-    company = _company(event.title, interviewers, domains, contacts)
     names = [p.name for p in interviewers if p.name]
-    role = title_parts(event.title, names)[1]
+    reading = parse_title(event.title, names, _own_names(event, own, candidate_name))
+    company, company_reason = _company(event, reading.company, interviewers, domains, contacts)
+    if company_override:
+        company = company_override
+        company_reason = f"company '{company_override}': set for this interview"
+    role, role_reason = _role(reading.role, reading.stages, role_override)
 
     def result(yes: bool, reason: str) -> Detection:
-        return Detection(yes, reason, interviewers, organizer, company, role, domains)
+        return Detection(
+            yes, reason, interviewers, organizer, company, role, domains,
+            company_reason, role_reason,
+        )  # fmt: skip
 
     if event.cancelled:
         return result(False, "cancelled")
@@ -324,22 +349,81 @@ def _company_domains(
     return tuple(d for base, _ in counts.most_common() for d in (base, *hosts[base]))
 
 
+def _own_names(event: CalendarEvent, own: set[str], candidate_name: str | None) -> list[str]:
+    """The candidate's names: ``[candidate].name`` and the display names of their own entries.
+
+    The user's own attendee entry names them even when the configured name is unknown to the
+    caller, so "Alex <> Contoso" drops "Alex" either way.
+    """
+    names = [candidate_name] if candidate_name and candidate_name.strip() else []
+    for a in [*event.attendees, *([event.organizer] if event.organizer else [])]:
+        if _is_own(a, own) and (name := _clean_name(a.name, a.email.strip().lower())):
+            names.append(name)
+    return names
+
+
+def _organizer_company(event: CalendarEvent) -> str | None:
+    """The organiser's company as the provider states it; a hook, None today.
+
+    No connector gives it yet (Google's and Outlook's event payloads carry only the organiser's
+    address and display name; a directory lookup would need scopes followupd does not ask
+    for). When one does, return it here: it ranks below ``[contacts]`` and above the domain.
+    """
+    del event
+    return None
+
+
 def _company(
-    title: str, people: Sequence[Person], domains: Sequence[str], contacts: Mapping[str, Contact]
-) -> str | None:
+    event: CalendarEvent,
+    from_title: str | None,
+    people: Sequence[Person],
+    domains: Sequence[str],
+    contacts: Mapping[str, Contact],
+) -> tuple[str | None, str]:
+    """The company and why: ``[contacts]``, the organiser's company, the domain, the title."""
     named = Counter(
         c.company for p in people if (c := contacts.get(p.email)) is not None and c.company
     )
     if named:
-        return named.most_common(1)[0][0]
-    from_title = title_parts(title, [p.name for p in people if p.name])[0]
+        company = named.most_common(1)[0][0]
+        return company, f"company '{company}': from [contacts]"
+    if organizer_company := _organizer_company(event):
+        return organizer_company, f"company '{organizer_company}': the organiser's company"
+    names = [p.name for p in people if p.name]
     if domains:
-        guess = company_from_domain(domains[0])
-        # Prefer the title's spelling of the same name ("OpenAI" over "Openai", "Acme Corp"
-        # over "Acme" for acme.com).
-        label = registrable(domains[0]).split(".")[0].replace("-", "")
-        normalized = re.sub(r"[\W_]", "", from_title or "").lower()
-        if from_title and len(label) > 2 and normalized.startswith(label):
-            return from_title
-        return guess
-    return from_title
+        return _company_of_domain(event.title, from_title, domains[0], names)
+    if from_title:
+        return from_title, f"company '{from_title}': from the title (no company domain)"
+    return None, "company not named: no company domain and the title names none"
+
+
+def _company_of_domain(
+    title: str, from_title: str | None, domain: str, names: Sequence[str]
+) -> tuple[str | None, str]:
+    """The company at ``domain``, in the title's spelling when the title agrees with it.
+
+    The title names another company more often by mistake (an agency, a copied invitation)
+    than the attendees' domain does, so a disagreeing title is only mentioned in the reason.
+    """
+    base = registrable(domain)
+    spelled = spelled_in_title(title, domain, from_title, names)
+    if spelled:
+        return spelled, f"company '{spelled}': from the title, agrees with {base}"
+    guess = domain_display(domain)
+    unlike = f"; the title's '{from_title}' does not agree" if from_title else ""
+    if guess:
+        return guess, f"company '{guess}': from the attendees' domain {base}{unlike}"
+    return None, f"company not named: cannot tell how '{base}' is spelled{unlike}"
+
+
+def _role(
+    from_title: str | None, stages: Sequence[str], override: str | None
+) -> tuple[str | None, str]:
+    """The role and why: the user's override, else the title's job title, never a stage."""
+    if override:
+        return override, f"role '{override}': set for this interview"
+    if from_title:
+        return from_title, f"role '{from_title}': from the title"
+    if stages:
+        return None, f"role not taken: '{stages[0]}' is an interview stage"
+    return None, "role not named: the title names none"

@@ -96,7 +96,13 @@ class Planner:
     ) -> Interview | None:
         """Record ``event`` if it is an interview; update or cancel what we knew about it."""
         existing = self._find(session, event.id)
-        found = detect(event, self.config.detection, self.account.addresses, self.config.contacts)
+        found = detect(
+            event,
+            self.config.detection,
+            self.account.addresses,
+            self.config.contacts,
+            candidate_name=self.config.candidate.name,
+        )
         if not found.is_interview:
             if existing is not None and existing.status == "active":
                 self.cancel_interview(
