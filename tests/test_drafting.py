@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from dataclasses import replace
@@ -89,7 +90,9 @@ def test_default_templates_read_well_whatever_is_missing(
     # Salutation first, signature last.
     first_line = draft.text.splitlines()[0]
     assert first_line == ("Dear Jane," if name else "Hello,")
-    assert draft.text.rstrip().endswith("https://alexmorgan.dev" if kind == "thank_you" else "+1 555 0100")
+    assert draft.text.rstrip().endswith(
+        "https://alexmorgan.dev" if kind == "thank_you" else "+1 555 0100"
+    )
     assert "Alex Morgan" in draft.text
     # Specific facts appear when known.
     if role:
@@ -142,15 +145,91 @@ def test_thank_you_full_text() -> None:
     )
 
 
-def test_inquiries_are_polite_and_the_second_is_softer() -> None:
+def test_inquiries_are_polite_and_the_second_says_something_new() -> None:
     first = DEFAULTS.render("status_inquiry", sample_context(inquiry_number=1))
     second = DEFAULTS.render("status_inquiry", sample_context(inquiry_number=2))
     assert first.subject == "Following up on the Senior Backend Engineer interview"
-    assert second.subject == "Checking in – Senior Backend Engineer role"
+    # Was "Checking in – ..." (RUBRIC 15 forbids "check in"); changed deliberately.
+    assert second.subject == "Still interested in the Senior Backend Engineer role"
     assert "follow up on my interview with you on Tuesday, November 24" in first.text
-    assert "once more" in second.text and "whenever it is convenient" in second.text
+    assert (
+        "Some time has passed since our conversation on Tuesday, November 24, about" in second.text
+    )
+    assert "Could you let me know whether there is any update on the timeline?" in second.text
     for pushy in ("ASAP", "urgent", "immediately", "still haven't", "!"):
         assert pushy not in first.text and pushy not in second.text
+
+
+# RUBRIC 15: polite and patient. "check in" in any form reads as a nudge, the rest as pressure.
+FORBIDDEN_IN_INQUIRIES = re.compile(
+    r"\bcheck(?:ing|ed)?[\s-]+in\b|\bjust (?:checking|following|wanted)|touch(?:ing)? base|"
+    r"circle back|bump|gentle reminder|as soon as possible|\bASAP\b|urgent|haven't heard|"
+    r"still waiting|once more|again and again|!",
+    re.IGNORECASE,
+)
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(p.split()) for p in text.strip().split("\n\n")]
+
+
+def _sentences(text: str) -> set[str]:
+    return {s for s in re.split(r"(?<=[.?;])\s+", " ".join(text.split())) if s}
+
+
+INQUIRY_CONTEXTS = [
+    *(
+        context(company=c, role=r, notes=n, highlights=True, name=name, inquiry=number)
+        for number in (1, 2)
+        for c, r, n, name in itertools.product([True, False], repeat=4)
+    ),
+    *(
+        sample_context(inquiry_number=number, decision_expected=date(2026, 12, 1))
+        for number in (1, 2)
+    ),
+]
+
+
+@pytest.mark.parametrize("ctx", INQUIRY_CONTEXTS)
+def test_inquiries_never_check_in_and_end_with_the_offer(ctx: DraftContext) -> None:
+    draft = DEFAULTS.render("status_inquiry", ctx)
+    assert draft.html is not None
+    html_text = re.sub(r"<[^>]+>", "", draft.html)
+    for text in (draft.subject, draft.text, html_text):
+        assert not FORBIDDEN_IN_INQUIRIES.search(text), text
+    paragraphs = _paragraphs(draft.text)
+    closing = paragraphs.index("Best regards, " + ctx.candidate.name + " " + ctx.candidate.signature
+                               + " " + ctx.candidate.phone)  # fmt: skip
+    assert closing == len(paragraphs) - 1, "the signature is last"
+    offer = paragraphs[closing - 1]
+    assert re.search(r"(?:provide|share) .*information\.$", offer), offer
+    # Asks about the timeline, names the interview date, and the role when known.
+    assert "update on the timeline" in draft.text or "timeline still holds?" in draft.text
+    assert ctx.interview.date_text in draft.text
+    if ctx.role:
+        assert ctx.role in draft.text
+    # The HTML part says what the text part says.
+    assert " ".join(html.unescape(html_text).split()) == " ".join(draft.text.split())
+
+
+@pytest.mark.parametrize("decision", [None, date(2026, 12, 1)])
+@pytest.mark.parametrize(("company", "role"), list(itertools.product([True, False], repeat=2)))
+def test_the_second_inquiry_repeats_no_sentence_of_the_first(
+    company: bool, role: bool, decision: date | None
+) -> None:
+    texts = []
+    for number in (1, 2):
+        ctx = context(company=company, role=role, notes=True, highlights=True, name=True,
+                      inquiry=number)  # fmt: skip
+        texts.append(DEFAULTS.render("status_inquiry", replace(ctx, decision_expected=decision)))
+    first, second = texts
+    assert first.subject != second.subject
+    body = [_paragraphs(d.text)[1:-1] for d in (first, second)]  # without greeting, signature
+    shared = _sentences(" ".join(body[0])) & _sentences(" ".join(body[1]))
+    assert not shared
+    # The second adds what the first did not: time has passed, more to offer than "information".
+    assert "Some time has passed" in second.text and "references" in second.text
+    assert "Some time has passed" not in first.text and "references" not in first.text
 
 
 def test_inquiry_mentions_the_expected_decision_date() -> None:
@@ -183,7 +262,11 @@ def test_recipient_uses_contacts_over_invitation() -> None:
     person = Person("jane@acme.example", "jane s")
     contact = Contact(name="Jane Smith", title="Engineering Manager", honorific="Dr.", company=None)
     recipient = recipient_for(person, contact)
-    assert (recipient.name, recipient.first_name, recipient.last_name) == ("Jane Smith", "Jane", "Smith")
+    assert (recipient.name, recipient.first_name, recipient.last_name) == (
+        "Jane Smith",
+        "Jane",
+        "Smith",
+    )
     assert (recipient.title, recipient.honorific, recipient.salutation) == (
         "Engineering Manager", "Dr.", "Dear Dr. Smith",
     )  # fmt: skip
@@ -243,7 +326,9 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_user_text_template_replaces_text_and_html(tmp_path: Path) -> None:
-    path = write(tmp_path, "t.txt.j2", "Subject: Thanks, {{ recipient.first_name }}\n\nHi {{ company }}!\n")
+    path = write(
+        tmp_path, "t.txt.j2", "Subject: Thanks, {{ recipient.first_name }}\n\nHi {{ company }}!\n"
+    )
     renderer = Renderer(thank_you=path)
     draft = renderer.render("thank_you", sample_context())
     assert (draft.subject, draft.text, draft.html) == ("Thanks, Jane", "Hi Acme!\n", None)
@@ -367,7 +452,9 @@ def test_runtime_error_in_template(tmp_path: Path) -> None:
 def test_unknown_kind() -> None:
     with pytest.raises(TemplateError) as err:
         DEFAULTS.render("thanks", sample_context())
-    assert str(err.value) == "unknown draft kind 'thanks'; expected one of thank_you, status_inquiry"
+    assert (
+        str(err.value) == "unknown draft kind 'thanks'; expected one of thank_you, status_inquiry"
+    )
 
 
 def test_check_defaults_and_problems(tmp_path: Path) -> None:
@@ -415,14 +502,20 @@ def test_build_context_from_detection_and_event() -> None:
     assert ctx.recipient.title == "CTO"
     assert (ctx.company, ctx.role) == ("Acme", "Data Scientist")
     assert ctx.interview.date == date(2026, 11, 25)
-    assert (ctx.interview.weekday, ctx.interview.date_text) == ("Wednesday", "Wednesday, November 25")
+    assert (ctx.interview.weekday, ctx.interview.date_text) == (
+        "Wednesday",
+        "Wednesday, November 25",
+    )
     assert ctx.interview.kind == "onsite interview"
     assert ctx.interview.title == "Onsite @ Acme"
     assert ctx.notes == ("Rust", "the office")
     assert ctx.other_interviewers == ("Jane Smith",)
     assert (ctx.inquiry_number, ctx.days_since, ctx.decision_expected) == (1, 5, date(2026, 12, 3))
     text = DEFAULTS.render("status_inquiry", ctx).text
-    assert "my onsite interview with you on Wednesday, November 25, for the Data Scientist role" in text
+    assert (
+        "my onsite interview with you on Wednesday, November 25, for the Data Scientist role"
+        in text
+    )
 
 
 def test_sparse_context_has_nothing_optional() -> None:
