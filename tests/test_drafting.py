@@ -42,7 +42,10 @@ def context(
     honorific: str | None = None,
 ) -> DraftContext:
     ctx = sample_context(inquiry_number=inquiry)
-    person = Person("jane.smith@acme.example", "Jane Smith" if name else None)
+    # Without a name the address must not give one either ("jane.smith@" would: "Dear Jane").
+    person = (
+        Person("jane.smith@acme.example", "Jane Smith") if name else Person("t@acme.example", None)
+    )
     return replace(
         ctx,
         company="Acme" if company else None,
@@ -239,29 +242,78 @@ def test_inquiry_mentions_the_expected_decision_date() -> None:
     assert draft.html is not None and "Tuesday, December 1" in draft.html
 
 
+# (display name, [contacts].honorific, first_name style, formal style)
+SALUTATIONS = [
+    ("Jane Smith", None, "Dear Jane", "Dear Jane Smith"),  # formal: no honorific is guessed
+    ("Jane Smith", "Dr.", "Dear Jane", "Dear Dr. Smith"),
+    ("Jane Smith", "dr", "Dear Jane", "Dear Dr. Smith"),
+    ("Jane Smith", "Ms", "Dear Jane", "Dear Ms. Smith"),
+    ("Jane Smith", "Rev.", "Dear Jane", "Dear Rev. Smith"),  # the user's own honorific, as written
+    ("Dr. Amelia Chen", None, "Dear Amelia", "Dear Dr. Chen"),
+    ("Dr Amelia Chen", None, "Dear Amelia", "Dear Dr. Chen"),
+    ("Dr. Amelia Chen", "Prof.", "Dear Amelia", "Dear Prof. Chen"),  # [contacts] wins
+    ("Chen, Dr. Amelia", None, "Dear Amelia", "Dear Dr. Chen"),
+    ("Dr. Chen", None, "Dear Dr. Chen", "Dear Dr. Chen"),  # a surname only: no first name known
+    ("Prof Ludwig van Beethoven", None, "Dear Ludwig", "Dear Prof. van Beethoven"),
+    ("Prof. Dr.-Ing. Jürgen Müller", None, "Dear Jürgen", "Dear Prof. Müller"),
+    ("Herr Dr. Hans Weber", None, "Dear Hans", "Dear Dr. Weber"),
+    ("Frau Katrin Weber", None, "Dear Katrin", "Dear Ms. Weber"),
+    ("Mx. Sam Lee", None, "Dear Sam", "Dear Mx. Lee"),
+    ("Jane Smith, PhD", "Ms", "Dear Jane", "Dear Ms. Smith"),
+    ("Smith, Jane", None, "Dear Jane", "Dear Jane Smith"),
+    ("JANE SMITH", None, "Dear Jane", "Dear Jane Smith"),
+    ("jane smith", None, "Dear Jane", "Dear Jane Smith"),
+    ("JANE O'BRIEN", None, "Dear Jane", "Dear Jane O'Brien"),
+    ("Jane Smith (she/her)", None, "Dear Jane", "Dear Jane Smith"),
+    ("Jane Smith, she/her", None, "Dear Jane", "Dear Jane Smith"),
+    ("Jane Smith | Acme", None, "Dear Jane", "Dear Jane Smith"),
+    ("Anne-Marie Dubois", None, "Dear Anne-Marie", "Dear Anne-Marie Dubois"),
+    ("Jane", None, "Dear Jane", "Dear Jane"),
+    ("Jane", "Dr.", "Dear Jane", "Dear Jane"),  # one word: a first name or a surname? Unknown.
+    ("王伟", None, "Dear 王伟", "Dear 王伟"),
+    ("李小龙", None, "Dear 李小龙", "Dear 李小龙"),
+    ("山田 太郎", None, "Dear 山田 太郎", "Dear 山田 太郎"),  # family name first: never "Dear 山田"
+    ("Мария Иванова", None, "Dear Мария", "Dear Мария Иванова"),
+    ("МАРИЯ ИВАНОВА", None, "Dear Мария", "Dear Мария Иванова"),
+    ("محمد علي", None, "Dear محمد", "Dear محمد علي"),
+    ("Dr.", None, "Hello", "Hello"),
+    (None, "Dr.", "Hello", "Hello"),
+    (None, None, "Hello", "Hello"),
+]
+
+
+@pytest.mark.parametrize(("name", "honorific", "first_name", "formal"), SALUTATIONS)
+def test_salutation(name: str | None, honorific: str | None, first_name: str, formal: str) -> None:
+    assert address_parts(name, honorific).salutation == first_name  # the default style
+    assert address_parts(name, honorific, "first_name").salutation == first_name
+    assert address_parts(name, honorific, "formal").salutation == formal
+
+
+def test_unknown_salutation_style_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="salutation style 'casual'"):
+        address_parts("Jane Smith", None, "casual")
+
+
 @pytest.mark.parametrize(
-    ("name", "honorific", "salutation"),
+    ("email", "first_name", "formal"),
     [
-        ("Jane Smith", None, "Dear Jane"),
-        ("Jane Smith", "Dr.", "Dear Dr. Smith"),
-        ("Jane Smith", "dr", "Dear Dr. Smith"),
-        ("Dr. Jane Smith", None, "Dear Dr. Smith"),
-        ("Prof Ludwig van Beethoven", None, "Dear Prof. van Beethoven"),
-        ("Jane Smith, PhD", "Ms", "Dear Ms. Smith"),
-        ("Jane", "Dr.", "Dear Jane"),
-        (None, "Dr.", "Hello"),
-        (None, None, "Hello"),
-        ("王伟", None, "Dear 王伟"),
+        ("jane.smith@acme.example", "Dear Jane", "Dear Jane Smith"),
+        ("anne-marie.dupont@acme.example", "Dear Anne-Marie", "Dear Anne-Marie Dupont"),
+        ("jsmith@acme.example", "Hello", "Hello"),
+        ("recruiting@acme.example", "Hello", "Hello"),
     ],
 )
-def test_salutation(name: str | None, honorific: str | None, salutation: str) -> None:
-    assert address_parts(name, honorific).salutation == salutation
+def test_a_name_from_the_address_when_nobody_gave_one(
+    email: str, first_name: str, formal: str
+) -> None:
+    assert recipient_for(Person(email, None)).salutation == first_name
+    assert recipient_for(Person(email, None), None, "formal").salutation == formal
 
 
 def test_recipient_uses_contacts_over_invitation() -> None:
     person = Person("jane@acme.example", "jane s")
     contact = Contact(name="Jane Smith", title="Engineering Manager", honorific="Dr.", company=None)
-    recipient = recipient_for(person, contact)
+    recipient = recipient_for(person, contact, "formal")
     assert (recipient.name, recipient.first_name, recipient.last_name) == (
         "Jane Smith",
         "Jane",
@@ -273,6 +325,25 @@ def test_recipient_uses_contacts_over_invitation() -> None:
     draft = DEFAULTS.render("thank_you", replace(sample_context(), recipient=recipient))
     assert draft.text.startswith("Dear Dr. Smith,\n\n")
     assert draft.html is not None and draft.html.startswith("<p>Dear Dr. Smith,</p>")
+    # The default style greets by first name even when the honorific is known (the account
+    # chose "first_name"); the honorific and title stay available to templates.
+    informal = recipient_for(person, contact)
+    assert (informal.salutation, informal.honorific, informal.title) == (
+        "Dear Jane", "Dr.", "Engineering Manager",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "inquiry"), KINDS)
+@pytest.mark.parametrize(
+    ("style", "greeting"), [("first_name", "Dear Amelia,"), ("formal", "Dear Dr. Chen,")]
+)
+def test_every_default_template_greets_in_the_style(
+    kind: str, inquiry: int, style: str, greeting: str
+) -> None:
+    recipient = recipient_for(Person("amelia.chen@acme.example", "Dr. Amelia Chen"), None, style)
+    draft = DEFAULTS.render(kind, sample_context(recipient=recipient, inquiry_number=inquiry))
+    assert draft.text.splitlines()[0] == greeting
+    assert draft.html is not None and draft.html.startswith(f"<p>{greeting}</p>")
 
 
 # ------------------------------------------------------------------------------------------
@@ -497,7 +568,8 @@ def test_build_context_from_detection_and_event() -> None:
     contacts = {"bob@acme.example": Contact(None, "CTO", "Dr.", None)}
     ctx = build_context(candidate=candidate, person=bob, detection=detection, event=event,
                         timezone="Europe/Berlin", notes=notes, contacts=contacts,
-                        inquiry_number=1, days_since=5, decision_expected=date(2026, 12, 3))  # fmt: skip
+                        inquiry_number=1, days_since=5, decision_expected=date(2026, 12, 3),
+                        salutation="formal")  # fmt: skip
     assert ctx.recipient.salutation == "Dear Dr. Lee"
     assert ctx.recipient.title == "CTO"
     assert (ctx.company, ctx.role) == ("Acme", "Data Scientist")
