@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from daemon.detection import Person
+from daemon.prose import HONORIFICS, honorific_key
 from daemon.titles import looks_like_job_title
 
 MAX_INPUT = 20_000
@@ -186,12 +187,6 @@ def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Forms of address written before a name. "m" (Monsieur) and "don" are left out: both are also
-# initials or first names ("M Smith", "Don Draper").
-_HONORIFIC_WORDS = _wordset(
-    "dr prof professor mr mrs ms miss mx sir herr frau fr hr dring drmed drrernat dipling "
-    "mme mlle madame monsieur sr sra srta dott dottssa ing"
-)
 _NAME_SUFFIXES = _wordset("phd md mba jr sr esq ii iii iv msc bsc")
 # Surname particles: "Ludwig van Beethoven" is also "van Beethoven", not only "Beethoven".
 _PARTICLES = _wordset("van von de der den da di del della la le du dos das ten ter")
@@ -216,7 +211,7 @@ def name_words(name: str) -> list[str]:
         word = "".join(c for c in raw if c.isalnum())
         if word:
             words.append(word)
-    while len(words) > 1 and _fold(words[0]) in _HONORIFIC_WORDS:
+    while len(words) > 1 and honorific_key(words[0]) in HONORIFICS:
         words.pop(0)
     while len(words) > 1 and _fold(words[-1]) in _NAME_SUFFIXES:
         words.pop()
