@@ -22,6 +22,7 @@ from typing import Any
 from daemon import options as o
 from daemon import paths
 from daemon.errors import ConfigError
+from daemon.prose import SALUTATION_STYLES
 from daemon.registry import UnknownProvider, provider
 
 MAX_THANK_YOU_DELAY = timedelta(hours=24)
@@ -153,6 +154,11 @@ class Account:
     calendar: ProviderSection
     mailbox: ProviderSection
     provider_options: dict[str, dict[str, Any]]  # [accounts.<provider>] tables, validated
+    # How drafts greet people: "first_name" ("Dear Jane") or "formal" ("Dear Dr. Chen" where
+    # the honorific is known, else "Dear Jane Smith"); see daemon.prose.address_parts. Per
+    # account because one mailbox may be for a job search where first names are usual and
+    # another for one where they are not.
+    salutation: str = "first_name"
 
     def options_for(self, provider_name: str) -> dict[str, Any]:
         return self.provider_options.get(provider_name, {})
@@ -310,6 +316,11 @@ ACCOUNT = {
         help="your own addresses in this account",
     ),
     "sender_name": o.Option(o.string, None, "the From name on drafts; default: [candidate].name"),
+    "salutation": o.Option(
+        o.choice(*SALUTATION_STYLES),
+        "first_name",
+        "how drafts greet people: 'first_name' (Dear Jane) or 'formal' (Dear Dr. Chen)",
+    ),
     "calendar": o.Option(o.table, help="a table with provider = ... and its options"),
     "mailbox": o.Option(o.table, help="a table with provider = ... and its options"),
 }
@@ -542,6 +553,7 @@ def _accounts(raw: Any, name: str, base: Path, problems: list[str]) -> list[Acco
                     name=v["name"],
                     addresses=tuple(v["addresses"]),
                     sender_name=v.get("sender_name"),
+                    salutation=v.get("salutation", "first_name"),
                     calendar=sections["calendar"],
                     mailbox=sections["mailbox"],
                     provider_options=provider_options,

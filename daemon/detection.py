@@ -293,7 +293,11 @@ def _clean_name(name: str | None, email: str) -> str | None:
         return None
     name = re.split(r"\s+[|(\[]", name, maxsplit=1)[0]  # "Jane Smith (Acme)", "Jane | Acme"
     name = " ".join(name.strip().strip("'\"").split())
-    if not name or "@" in name or name.lower() == email.partition("@")[0]:
+    if not name or "@" in name:
+        return None
+    if name.lower() == email.partition("@")[0] and (name.islower() or not name.isalpha()):
+        # A client filled in the address ("jsmith", "j.smith"). "Jane" for jane@ was written
+        # by a person (or a directory) and is her name: dropping it greeted her "Hello".
         return None
     parts = [p.strip() for p in name.split(",")]
     if len(parts) == 2 and all(parts) and len(parts[0].split()) == 1 and len(parts[1].split()) <= 2:

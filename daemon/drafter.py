@@ -56,9 +56,17 @@ def human(delta: timedelta) -> str:
 MANUAL = "note: "  # prefix of notes added with `followupd note`
 
 
-def context_for(config: Config, fu: FollowUp) -> DraftContext:
-    """The template context for one follow-up, from what the store knows."""
+def context_for(config: Config, fu: FollowUp, account: Account | None = None) -> DraftContext:
+    """The template context for one follow-up, from what the store knows.
+
+    ``account`` is the one the interview belongs to (its ``salutation`` style); by default it
+    is looked up by the interview's account name, and an account no longer configured greets
+    in the default style rather than failing the draft.
+    """
     interview, person = fu.interview, fu.interviewer
+    if account is None:
+        account = next((a for a in config.accounts if a.name == interview.account), None)
+    style = account.salutation if account else "first_name"
     tz = interview.timezone or config.daemon.timezone
     contact = config.contacts.get(person.email)
     notes = [n.removeprefix(MANUAL) for n in (*person.notes, *interview.notes)]
@@ -67,7 +75,7 @@ def context_for(config: Config, fu: FollowUp) -> DraftContext:
     )
     return DraftContext(
         candidate=config.candidate,
-        recipient=recipient_for(Person(person.email, person.name), contact),
+        recipient=recipient_for(Person(person.email, person.name), contact, style),
         company=(contact.company if contact and contact.company else None) or interview.company,
         role=interview.role,
         interview=interview_for(
@@ -167,7 +175,7 @@ class Drafter:
 
     def render(self, session: Session, fu: FollowUp) -> tuple[RenderedDraft, ReplyTarget | None]:
         reply_to = self.reply_target(fu) if fu.kind == Kind.STATUS_INQUIRY else None
-        ctx = context_for(self.config, fu)
+        ctx = context_for(self.config, fu, self.account)
         draft = self.renderer.render(fu.kind, ctx)
         if reply_to is not None:
             subject = reply_to.subject or draft.subject

@@ -47,7 +47,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, StrictUndefin
 from jinja2.sandbox import SecurityError
 
 from daemon.config import Candidate, Contact
-from daemon.detection import Detection, Person
+from daemon.detection import Detection, Person, name_from_address
 from daemon.errors import TemplateError
 from daemon.notes import Notes
 from daemon.prose import (
@@ -82,7 +82,7 @@ class Recipient:
     honorific: str | None  # "Dr.", "Ms."
     title: str | None  # job title, "Engineering Manager"
     email: str
-    salutation: str  # "Dear Dr. Smith", "Dear Jane" or "Hello"
+    salutation: str  # in the account's style: "Dear Jane", "Dear Dr. Chen", or "Hello"
 
 
 @dataclass(frozen=True)
@@ -108,10 +108,16 @@ class DraftContext:
     decision_expected: date | None = None
 
 
-def recipient_for(person: Person, contact: Contact | None = None) -> Recipient:
-    """How to address ``person``: ``[contacts]`` wins over what the invitation said."""
+def recipient_for(
+    person: Person, contact: Contact | None = None, style: str = "first_name"
+) -> Recipient:
+    """How to address ``person`` in salutation ``style`` ("first_name" or "formal", the
+    account's ``salutation``): ``[contacts]`` wins over what the invitation said, and a
+    "jane.smith@" address gives "Jane" when nobody gave a name."""
     name = (contact.name if contact and contact.name else None) or person.name
-    parts = address_parts(name, contact.honorific if contact else None)
+    parts = address_parts(
+        name or name_from_address(person.email), contact.honorific if contact else None, style
+    )
     title = contact.title if contact and contact.title else None
     return Recipient(parts.name, parts.first, parts.last, parts.honorific, title, person.email,
                      parts.salutation)  # fmt: skip
@@ -139,15 +145,17 @@ def build_context(
     inquiry_number: int = 0,
     days_since: int = 0,
     decision_expected: date | None = None,
+    salutation: str = "first_name",
 ) -> DraftContext:
-    """The context for the draft to ``person`` about ``event`` (one of ``detection``'s people)."""
+    """The context for the draft to ``person`` about ``event`` (one of ``detection``'s people),
+    greeting them in the account's ``salutation`` style."""
     contacts = contacts or {}
     day = event.start.astimezone(ZoneInfo(timezone)).date()
     others = tuple(p.name for p in detection.interviewers if p.email != person.email and p.name)
     mine = notes.for_person(person.email) if notes else ()
     return DraftContext(
         candidate=candidate,
-        recipient=recipient_for(person, contacts.get(person.email)),
+        recipient=recipient_for(person, contacts.get(person.email), salutation),
         company=detection.company,
         role=detection.role,
         interview=interview_for(" ".join(event.title.split()), day),

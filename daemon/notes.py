@@ -11,10 +11,25 @@ mentions it is worth far more than a generic one. The format is deliberately loo
     - line after line for Bob
     - until a blank line
 
-A line ``<who>: <text>`` or ``<who> - <text>`` goes to that interviewer when ``<who>`` is their
-full name, their address, or a first or last name no other interviewer shares. Everything else
-in the description (the recruiter's agenda, the video-call block) is ignored: it was not written
-by the user and must never end up in a draft. Descriptions are often HTML (Google, Outlook), so
+A line ``<who>: <text>`` or ``<who> - <text>`` goes to that interviewer when ``<who>`` names
+them: their address, full name, first name, surname, "first last" without middle names, or
+"Surname, First". The calendar writes names its own way ("Dr. Amelia Chen", "Jürgen Müller",
+"O'Brien, Seán") and the user types them quickly ("Amelia", "Dr. Chen", "juergen", "obrien"),
+so both sides are compared without honorifics (Dr., Prof., Mr., Ms., Herr, Frau, Dr.-Ing., ...),
+accents, case or punctuation (:func:`name_keys`). German umlauts also match their spelled-out
+("ue") and their plain ("u") forms, but only when nothing matches without that loosening, so
+"Michal" still finds Michal before Michael.
+
+A name that fits two interviewers (two Janes, or one's first name is another's surname) is
+*ambiguous*: its line is given to neither, because a note in the wrong person's draft is worse
+than no note, but it is not dropped either, because the user did write it about this interview:
+it becomes a general note (and a ``Jane:`` heading opens a general block). A name that fits no
+interviewer is not a note line at all ("Agenda: ...", "Location: ..."). Everything else in the
+description (the recruiter's agenda, the video-call block) is ignored: it was not written by the
+user and must never end up in a draft.
+
+A general block starts with a heading from :data:`NOTE_HEADINGS`, one row per shipped draft
+language ("Notes:", "Notizen:"). Descriptions are often HTML (Google, Outlook), so
 markup is turned into lines with the stdlib :mod:`html.parser` first.
 
 Parsing is bounded: only the first :data:`MAX_INPUT` characters are read, at most
@@ -25,11 +40,13 @@ Parsing is bounded: only the first :data:`MAX_INPUT` characters are read, at mos
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from daemon.detection import Person
+from daemon.prose import HONORIFICS, honorific_key
 from daemon.titles import looks_like_job_title
 
 MAX_INPUT = 20_000
@@ -119,8 +136,21 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"(?<![\w#])#[\w:-]+")
+# The headings that open the general notes block, one row per shipped draft language (a new
+# language adds its row here). Matched case-insensitively, with or without a space before ":".
+NOTE_HEADINGS: dict[str, tuple[str, ...]] = {
+    "en": ("notes", "note", "my notes", "interview notes", "follow-up notes", "followup notes"),
+    "de": ("notizen", "notiz", "meine notizen", "gesprächsnotizen", "interviewnotizen",
+           "interview-notizen"),
+}  # fmt: skip
 _NOTES_HEAD = re.compile(
-    r"^(?:my |interview |follow-?up )?notes?\s*:\s*(?P<text>.*)$", re.IGNORECASE
+    r"^(?:"
+    + "|".join(
+        re.escape(h).replace(r"\ ", r"\s+")
+        for h in sorted({h for row in NOTE_HEADINGS.values() for h in row}, key=len, reverse=True)
+    )
+    + r")\s*:\s*(?P<text>.*)$",
+    re.IGNORECASE,
 )
 _BULLET = re.compile(r"^\s*(?:[-*•·◦‣]|\d+[.)])\s+")
 _COLON_LINE = re.compile(r"^(?P<who>[^:]{1,80}?)\s*:\s*(?P<text>.*)$")
@@ -153,23 +183,120 @@ def _lines(description: str) -> list[str]:
 # ------------------------------------------------------------------------------------------
 
 
-def _aliases(interviewers: Sequence[Person]) -> dict[str, str]:
-    """Lower-cased ways to name each interviewer -> address; ambiguous short names dropped."""
-    exact: dict[str, str] = {}
-    short: dict[str, set[str]] = {}
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_NAME_SUFFIXES = _wordset("phd md mba jr sr esq ii iii iv msc bsc")
+# Surname particles: "Ludwig van Beethoven" is also "van Beethoven", not only "Beethoven".
+_PARTICLES = _wordset("van von de der den da di del della la le du dos das ten ter")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+_SPELLED_UMLAUT = re.compile(r"(?<=[a-z])([aou])e")
+
+
+def _fold(text: str) -> str:
+    """Case and accents away: "Jürgen" -> "jurgen", "Seán" -> "sean", "STRAßE" -> "strasse"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def name_words(name: str) -> list[str]:
+    """The words of a written name without honorifics, suffixes or punctuation, still cased.
+
+    "Dr. Amelia Chen" -> ["Amelia", "Chen"]; "Prof. Dr.-Ing. Jürgen Müller, PhD" -> ["Jürgen",
+    "Müller"]; "O'Brien" -> ["OBrien"]; "Anne-Marie Dubois" -> ["AnneMarie", "Dubois"].
+    """
+    words = []
+    for raw in name.split():
+        word = "".join(c for c in raw if c.isalnum())
+        if word:
+            words.append(word)
+    while len(words) > 1 and honorific_key(words[0]) in HONORIFICS:
+        words.pop(0)
+    while len(words) > 1 and _fold(words[-1]) in _NAME_SUFFIXES:
+        words.pop()
+    return words
+
+
+def name_keys(words: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """The strict key of a name and its looser umlaut keys, for comparing two spellings.
+
+    Strict: folded, spaces gone ("Jürgen Müller" -> "jurgenmuller"). Loose: umlauts spelled
+    out ("juergenmueller") and spelled-out umlauts contracted ("Juergen" -> "jurgen"); only
+    consulted when the strict key matches nobody.
+    """
+    joined = " ".join(words)
+    strict = _fold(joined).replace(" ", "")
+    spelled = _fold(joined.translate(_UMLAUTS)).replace(" ", "")
+    contracted = _SPELLED_UMLAUT.sub(r"\1", strict)
+    loose = tuple(k for k in dict.fromkeys((spelled, contracted)) if k != strict)
+    return strict, loose
+
+
+def _ways_to_name(name: str) -> Iterable[list[str]]:
+    """Each way the user may write ``name``: full, first, surname (with "van"/"de"), first
+    and last without middle names, and "Surname, First"."""
+    words = name_words(name)
+    if not words:
+        return
+    yield words
+    if len(words) == 1:
+        return
+    first, last = words[0], words[-1]
+    start = len(words) - 1
+    while start > 1 and _fold(words[start - 1]) in _PARTICLES:
+        start -= 1
+    for short in ([first], [last], words[start:]):
+        if len(short) > 1 or len(short[0]) > 1:  # never a lone initial
+            yield short
+    yield [first, last]
+    yield [last, first]
+
+
+@dataclass(frozen=True)
+class _Aliases:
+    """Who a written name may mean: exact addresses, then strict keys, then loose keys."""
+
+    addresses: dict[str, str]
+    strict: dict[str, frozenset[str]]
+    loose: dict[str, frozenset[str]]
+
+    def lookup(self, who: str) -> frozenset[str]:
+        """The interviewers ``who`` may mean: one address, several (ambiguous), or none."""
+        who = " ".join(who.split())
+        if who.lower() in self.addresses:
+            return frozenset({self.addresses[who.lower()]})
+        strict, loose = name_keys(name_words(who))
+        if not strict:
+            return frozenset()
+        if strict in self.strict:
+            return self.strict[strict]
+        found: set[str] = set()
+        for key in (strict, *loose):
+            found |= self.loose.get(key, frozenset())
+        return frozenset(found)
+
+
+def _aliases(interviewers: Sequence[Person]) -> _Aliases:
+    """Every way to name each interviewer (see the module docstring), keyed for lookup."""
+    addresses: dict[str, str] = {}
+    strict: dict[str, set[str]] = {}
+    loose: dict[str, set[str]] = {}
     for person in interviewers:
         email = person.email.lower()
-        exact[email] = email
-        if person.name:
-            name = " ".join(person.name.lower().split())
-            exact[name] = email
-            words = [w.strip(".,") for w in name.split()]
-            for word in {words[0], words[-1]}:
-                if len(word) > 1:
-                    short.setdefault(word, set()).add(email)
-    aliases = {word: next(iter(emails)) for word, emails in short.items() if len(emails) == 1}
-    aliases.update(exact)
-    return aliases
+        addresses[email] = email
+        for words in _ways_to_name(person.name or ""):
+            key, looser = name_keys(words)
+            if len(key) == 1 and key.isascii():
+                continue  # "J" is an initial, not a name to file notes under
+            strict.setdefault(key, set()).add(email)
+            for k in (key, *looser):
+                loose.setdefault(k, set()).add(email)
+    return _Aliases(
+        addresses,
+        {k: frozenset(v) for k, v in strict.items()},
+        {k: frozenset(v) for k, v in loose.items()},
+    )
 
 
 def _clean(text: str) -> str:
@@ -180,15 +307,22 @@ def _clean(text: str) -> str:
     return text
 
 
-def _who(line: str, aliases: dict[str, str]) -> tuple[str, str] | None:
-    """(address, text) when the line starts with a name or address of an interviewer."""
+# _who's answer for a line that names two or more interviewers: a general note.
+GENERAL = ""
+
+
+def _who(line: str, aliases: _Aliases) -> tuple[str, str] | None:
+    """(address, text) when the line starts with a name or address of an interviewer;
+    (:data:`GENERAL`, text) when the name fits several of them."""
     line = _BULLET.sub("", line)
     for pattern in (_COLON_LINE, _DASH_LINE):
         match = pattern.match(line)
         if match:
-            who = " ".join(match["who"].lower().strip(" *_").split())
-            if who in aliases:
-                return aliases[who], match["text"]
+            found = aliases.lookup(match["who"].strip(" *_"))
+            if len(found) == 1:
+                return next(iter(found)), match["text"]
+            if found:
+                return GENERAL, match["text"]
     return None
 
 
@@ -214,7 +348,7 @@ def parse_notes(description: str, interviewers: Sequence[Person]) -> Notes:
         person = _who(line, aliases)
         if person:
             email, text = person
-            target = by_person.setdefault(email, [])
+            target = general if email == GENERAL else by_person.setdefault(email, [])
             add(target, text)
             block = target if not text.strip() else block
             continue

@@ -41,6 +41,7 @@ def test_example_config_validates_as_is() -> None:
     assert loaded.thank_you.delay == timedelta(hours=1)
     assert loaded.status_inquiry.after_business_days == 5
     assert loaded.contacts["jane.smith@acme.example"].honorific == "Dr."
+    assert loaded.accounts[0].salutation == "first_name"
 
 
 def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
@@ -135,6 +136,19 @@ def test_bad_account_address_and_duplicate_name(tmp_path: Path) -> None:
         "address like 'name@example.com')" in p
         for p in found
     )
+
+
+def test_salutation_style_per_account(tmp_path: Path) -> None:
+    assert config.load(write(tmp_path, MINIMAL)).accounts[0].salutation == "first_name"
+    formal = MINIMAL.replace("addresses = [", 'salutation = "formal"\naddresses = [')
+    assert config.load(write(tmp_path, formal)).accounts[0].salutation == "formal"
+    found = problems(
+        tmp_path, MINIMAL.replace("addresses = [", 'salutation = "Dr."\naddresses = [')
+    )
+    assert found == [
+        "config.toml: [[accounts]] 'home'.salutation: expected one of 'first_name', 'formal', "
+        "got 'Dr.'"
+    ]
 
 
 def test_an_account_name_too_long_for_the_store_is_a_config_error(tmp_path: Path) -> None:

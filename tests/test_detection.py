@@ -266,6 +266,28 @@ def test_names_from_attendee_contacts_and_address() -> None:
 
 
 @pytest.mark.parametrize(
+    ("display", "email", "name"),
+    [
+        ("Jane", "jane@acme-corp.com", "Jane"),  # a name that is also the local part
+        ("JANE", "jane@acme-corp.com", "Jane"),
+        ("Jane", "JANE@acme-corp.com", "Jane"),
+        ("jane", "jane@acme-corp.com", None),  # the client filled in the address
+        ("jsmith", "jsmith@acme-corp.com", None),
+        ("j.smith", "j.smith@acme-corp.com", None),
+        ("jane.smith", "jane.smith@acme-corp.com", "Jane Smith"),  # from the address instead
+        ("Smith, Jane", "jane@acme-corp.com", "Jane Smith"),
+        ("李小龙", "li@acme-corp.com", "李小龙"),
+        ("Мария Иванова", "m.ivanova@acme-corp.com", "Мария Иванова"),
+    ],
+)
+def test_display_names_that_look_like_the_address(
+    display: str, email: str, name: str | None
+) -> None:
+    found = detect(event(attendees=(Attendee(email, display),), organizer=None), rules(), [ME])
+    assert [p.name for p in found.interviewers] == [name]
+
+
+@pytest.mark.parametrize(
     ("address", "name"),
     [
         ("jane.smith@x.com", "Jane Smith"),

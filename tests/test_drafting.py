@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 from dataclasses import replace
@@ -41,7 +42,10 @@ def context(
     honorific: str | None = None,
 ) -> DraftContext:
     ctx = sample_context(inquiry_number=inquiry)
-    person = Person("jane.smith@acme.example", "Jane Smith" if name else None)
+    # Without a name the address must not give one either ("jane.smith@" would: "Dear Jane").
+    person = (
+        Person("jane.smith@acme.example", "Jane Smith") if name else Person("t@acme.example", None)
+    )
     return replace(
         ctx,
         company="Acme" if company else None,
@@ -89,7 +93,9 @@ def test_default_templates_read_well_whatever_is_missing(
     # Salutation first, signature last.
     first_line = draft.text.splitlines()[0]
     assert first_line == ("Dear Jane," if name else "Hello,")
-    assert draft.text.rstrip().endswith("https://alexmorgan.dev" if kind == "thank_you" else "+1 555 0100")
+    assert draft.text.rstrip().endswith(
+        "https://alexmorgan.dev" if kind == "thank_you" else "+1 555 0100"
+    )
     assert "Alex Morgan" in draft.text
     # Specific facts appear when known.
     if role:
@@ -142,15 +148,91 @@ def test_thank_you_full_text() -> None:
     )
 
 
-def test_inquiries_are_polite_and_the_second_is_softer() -> None:
+def test_inquiries_are_polite_and_the_second_says_something_new() -> None:
     first = DEFAULTS.render("status_inquiry", sample_context(inquiry_number=1))
     second = DEFAULTS.render("status_inquiry", sample_context(inquiry_number=2))
     assert first.subject == "Following up on the Senior Backend Engineer interview"
-    assert second.subject == "Checking in – Senior Backend Engineer role"
+    # Was "Checking in – ..." (RUBRIC 15 forbids "check in"); changed deliberately.
+    assert second.subject == "Still interested in the Senior Backend Engineer role"
     assert "follow up on my interview with you on Tuesday, November 24" in first.text
-    assert "once more" in second.text and "whenever it is convenient" in second.text
+    assert (
+        "Some time has passed since our conversation on Tuesday, November 24, about" in second.text
+    )
+    assert "Could you let me know whether there is any update on the timeline?" in second.text
     for pushy in ("ASAP", "urgent", "immediately", "still haven't", "!"):
         assert pushy not in first.text and pushy not in second.text
+
+
+# RUBRIC 15: polite and patient. "check in" in any form reads as a nudge, the rest as pressure.
+FORBIDDEN_IN_INQUIRIES = re.compile(
+    r"\bcheck(?:ing|ed)?[\s-]+in\b|\bjust (?:checking|following|wanted)|touch(?:ing)? base|"
+    r"circle back|bump|gentle reminder|as soon as possible|\bASAP\b|urgent|haven't heard|"
+    r"still waiting|once more|again and again|!",
+    re.IGNORECASE,
+)
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(p.split()) for p in text.strip().split("\n\n")]
+
+
+def _sentences(text: str) -> set[str]:
+    return {s for s in re.split(r"(?<=[.?;])\s+", " ".join(text.split())) if s}
+
+
+INQUIRY_CONTEXTS = [
+    *(
+        context(company=c, role=r, notes=n, highlights=True, name=name, inquiry=number)
+        for number in (1, 2)
+        for c, r, n, name in itertools.product([True, False], repeat=4)
+    ),
+    *(
+        sample_context(inquiry_number=number, decision_expected=date(2026, 12, 1))
+        for number in (1, 2)
+    ),
+]
+
+
+@pytest.mark.parametrize("ctx", INQUIRY_CONTEXTS)
+def test_inquiries_never_check_in_and_end_with_the_offer(ctx: DraftContext) -> None:
+    draft = DEFAULTS.render("status_inquiry", ctx)
+    assert draft.html is not None
+    html_text = re.sub(r"<[^>]+>", "", draft.html)
+    for text in (draft.subject, draft.text, html_text):
+        assert not FORBIDDEN_IN_INQUIRIES.search(text), text
+    paragraphs = _paragraphs(draft.text)
+    closing = paragraphs.index("Best regards, " + ctx.candidate.name + " " + ctx.candidate.signature
+                               + " " + ctx.candidate.phone)  # fmt: skip
+    assert closing == len(paragraphs) - 1, "the signature is last"
+    offer = paragraphs[closing - 1]
+    assert re.search(r"(?:provide|share) .*information\.$", offer), offer
+    # Asks about the timeline, names the interview date, and the role when known.
+    assert "update on the timeline" in draft.text or "timeline still holds?" in draft.text
+    assert ctx.interview.date_text in draft.text
+    if ctx.role:
+        assert ctx.role in draft.text
+    # The HTML part says what the text part says.
+    assert " ".join(html.unescape(html_text).split()) == " ".join(draft.text.split())
+
+
+@pytest.mark.parametrize("decision", [None, date(2026, 12, 1)])
+@pytest.mark.parametrize(("company", "role"), list(itertools.product([True, False], repeat=2)))
+def test_the_second_inquiry_repeats_no_sentence_of_the_first(
+    company: bool, role: bool, decision: date | None
+) -> None:
+    texts = []
+    for number in (1, 2):
+        ctx = context(company=company, role=role, notes=True, highlights=True, name=True,
+                      inquiry=number)  # fmt: skip
+        texts.append(DEFAULTS.render("status_inquiry", replace(ctx, decision_expected=decision)))
+    first, second = texts
+    assert first.subject != second.subject
+    body = [_paragraphs(d.text)[1:-1] for d in (first, second)]  # without greeting, signature
+    shared = _sentences(" ".join(body[0])) & _sentences(" ".join(body[1]))
+    assert not shared
+    # The second adds what the first did not: time has passed, more to offer than "information".
+    assert "Some time has passed" in second.text and "references" in second.text
+    assert "Some time has passed" not in first.text and "references" not in first.text
 
 
 def test_inquiry_mentions_the_expected_decision_date() -> None:
@@ -160,36 +242,108 @@ def test_inquiry_mentions_the_expected_decision_date() -> None:
     assert draft.html is not None and "Tuesday, December 1" in draft.html
 
 
+# (display name, [contacts].honorific, first_name style, formal style)
+SALUTATIONS = [
+    ("Jane Smith", None, "Dear Jane", "Dear Jane Smith"),  # formal: no honorific is guessed
+    ("Jane Smith", "Dr.", "Dear Jane", "Dear Dr. Smith"),
+    ("Jane Smith", "dr", "Dear Jane", "Dear Dr. Smith"),
+    ("Jane Smith", "Ms", "Dear Jane", "Dear Ms. Smith"),
+    ("Jane Smith", "Rev.", "Dear Jane", "Dear Rev. Smith"),  # the user's own honorific, as written
+    ("Dr. Amelia Chen", None, "Dear Amelia", "Dear Dr. Chen"),
+    ("Dr Amelia Chen", None, "Dear Amelia", "Dear Dr. Chen"),
+    ("Dr. Amelia Chen", "Prof.", "Dear Amelia", "Dear Prof. Chen"),  # [contacts] wins
+    ("Chen, Dr. Amelia", None, "Dear Amelia", "Dear Dr. Chen"),
+    ("Dr. Chen", None, "Dear Dr. Chen", "Dear Dr. Chen"),  # a surname only: no first name known
+    ("Prof Ludwig van Beethoven", None, "Dear Ludwig", "Dear Prof. van Beethoven"),
+    ("Prof. Dr.-Ing. Jürgen Müller", None, "Dear Jürgen", "Dear Prof. Müller"),
+    ("Herr Dr. Hans Weber", None, "Dear Hans", "Dear Dr. Weber"),
+    ("Frau Katrin Weber", None, "Dear Katrin", "Dear Ms. Weber"),
+    ("Mx. Sam Lee", None, "Dear Sam", "Dear Mx. Lee"),
+    ("Jane Smith, PhD", "Ms", "Dear Jane", "Dear Ms. Smith"),
+    ("Smith, Jane", None, "Dear Jane", "Dear Jane Smith"),
+    ("JANE SMITH", None, "Dear Jane", "Dear Jane Smith"),
+    ("jane smith", None, "Dear Jane", "Dear Jane Smith"),
+    ("JANE O'BRIEN", None, "Dear Jane", "Dear Jane O'Brien"),
+    ("Jane Smith (she/her)", None, "Dear Jane", "Dear Jane Smith"),
+    ("Jane Smith, she/her", None, "Dear Jane", "Dear Jane Smith"),
+    ("Jane Smith | Acme", None, "Dear Jane", "Dear Jane Smith"),
+    ("Anne-Marie Dubois", None, "Dear Anne-Marie", "Dear Anne-Marie Dubois"),
+    ("Jane", None, "Dear Jane", "Dear Jane"),
+    ("Jane", "Dr.", "Dear Jane", "Dear Jane"),  # one word: a first name or a surname? Unknown.
+    ("王伟", None, "Dear 王伟", "Dear 王伟"),
+    ("李小龙", None, "Dear 李小龙", "Dear 李小龙"),
+    ("山田 太郎", None, "Dear 山田 太郎", "Dear 山田 太郎"),  # family name first: never "Dear 山田"
+    ("Мария Иванова", None, "Dear Мария", "Dear Мария Иванова"),
+    ("МАРИЯ ИВАНОВА", None, "Dear Мария", "Dear Мария Иванова"),
+    ("محمد علي", None, "Dear محمد", "Dear محمد علي"),
+    ("Dr.", None, "Hello", "Hello"),
+    (None, "Dr.", "Hello", "Hello"),
+    (None, None, "Hello", "Hello"),
+]
+
+
+@pytest.mark.parametrize(("name", "honorific", "first_name", "formal"), SALUTATIONS)
+def test_salutation(name: str | None, honorific: str | None, first_name: str, formal: str) -> None:
+    assert address_parts(name, honorific).salutation == first_name  # the default style
+    assert address_parts(name, honorific, "first_name").salutation == first_name
+    assert address_parts(name, honorific, "formal").salutation == formal
+
+
+def test_unknown_salutation_style_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="salutation style 'casual'"):
+        address_parts("Jane Smith", None, "casual")
+
+
 @pytest.mark.parametrize(
-    ("name", "honorific", "salutation"),
+    ("email", "first_name", "formal"),
     [
-        ("Jane Smith", None, "Dear Jane"),
-        ("Jane Smith", "Dr.", "Dear Dr. Smith"),
-        ("Jane Smith", "dr", "Dear Dr. Smith"),
-        ("Dr. Jane Smith", None, "Dear Dr. Smith"),
-        ("Prof Ludwig van Beethoven", None, "Dear Prof. van Beethoven"),
-        ("Jane Smith, PhD", "Ms", "Dear Ms. Smith"),
-        ("Jane", "Dr.", "Dear Jane"),
-        (None, "Dr.", "Hello"),
-        (None, None, "Hello"),
-        ("王伟", None, "Dear 王伟"),
+        ("jane.smith@acme.example", "Dear Jane", "Dear Jane Smith"),
+        ("anne-marie.dupont@acme.example", "Dear Anne-Marie", "Dear Anne-Marie Dupont"),
+        ("jsmith@acme.example", "Hello", "Hello"),
+        ("recruiting@acme.example", "Hello", "Hello"),
     ],
 )
-def test_salutation(name: str | None, honorific: str | None, salutation: str) -> None:
-    assert address_parts(name, honorific).salutation == salutation
+def test_a_name_from_the_address_when_nobody_gave_one(
+    email: str, first_name: str, formal: str
+) -> None:
+    assert recipient_for(Person(email, None)).salutation == first_name
+    assert recipient_for(Person(email, None), None, "formal").salutation == formal
 
 
 def test_recipient_uses_contacts_over_invitation() -> None:
     person = Person("jane@acme.example", "jane s")
     contact = Contact(name="Jane Smith", title="Engineering Manager", honorific="Dr.", company=None)
-    recipient = recipient_for(person, contact)
-    assert (recipient.name, recipient.first_name, recipient.last_name) == ("Jane Smith", "Jane", "Smith")
+    recipient = recipient_for(person, contact, "formal")
+    assert (recipient.name, recipient.first_name, recipient.last_name) == (
+        "Jane Smith",
+        "Jane",
+        "Smith",
+    )
     assert (recipient.title, recipient.honorific, recipient.salutation) == (
         "Engineering Manager", "Dr.", "Dear Dr. Smith",
     )  # fmt: skip
     draft = DEFAULTS.render("thank_you", replace(sample_context(), recipient=recipient))
     assert draft.text.startswith("Dear Dr. Smith,\n\n")
     assert draft.html is not None and draft.html.startswith("<p>Dear Dr. Smith,</p>")
+    # The default style greets by first name even when the honorific is known (the account
+    # chose "first_name"); the honorific and title stay available to templates.
+    informal = recipient_for(person, contact)
+    assert (informal.salutation, informal.honorific, informal.title) == (
+        "Dear Jane", "Dr.", "Engineering Manager",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "inquiry"), KINDS)
+@pytest.mark.parametrize(
+    ("style", "greeting"), [("first_name", "Dear Amelia,"), ("formal", "Dear Dr. Chen,")]
+)
+def test_every_default_template_greets_in_the_style(
+    kind: str, inquiry: int, style: str, greeting: str
+) -> None:
+    recipient = recipient_for(Person("amelia.chen@acme.example", "Dr. Amelia Chen"), None, style)
+    draft = DEFAULTS.render(kind, sample_context(recipient=recipient, inquiry_number=inquiry))
+    assert draft.text.splitlines()[0] == greeting
+    assert draft.html is not None and draft.html.startswith(f"<p>{greeting}</p>")
 
 
 # ------------------------------------------------------------------------------------------
@@ -243,7 +397,9 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_user_text_template_replaces_text_and_html(tmp_path: Path) -> None:
-    path = write(tmp_path, "t.txt.j2", "Subject: Thanks, {{ recipient.first_name }}\n\nHi {{ company }}!\n")
+    path = write(
+        tmp_path, "t.txt.j2", "Subject: Thanks, {{ recipient.first_name }}\n\nHi {{ company }}!\n"
+    )
     renderer = Renderer(thank_you=path)
     draft = renderer.render("thank_you", sample_context())
     assert (draft.subject, draft.text, draft.html) == ("Thanks, Jane", "Hi Acme!\n", None)
@@ -367,7 +523,9 @@ def test_runtime_error_in_template(tmp_path: Path) -> None:
 def test_unknown_kind() -> None:
     with pytest.raises(TemplateError) as err:
         DEFAULTS.render("thanks", sample_context())
-    assert str(err.value) == "unknown draft kind 'thanks'; expected one of thank_you, status_inquiry"
+    assert (
+        str(err.value) == "unknown draft kind 'thanks'; expected one of thank_you, status_inquiry"
+    )
 
 
 def test_check_defaults_and_problems(tmp_path: Path) -> None:
@@ -410,19 +568,26 @@ def test_build_context_from_detection_and_event() -> None:
     contacts = {"bob@acme.example": Contact(None, "CTO", "Dr.", None)}
     ctx = build_context(candidate=candidate, person=bob, detection=detection, event=event,
                         timezone="Europe/Berlin", notes=notes, contacts=contacts,
-                        inquiry_number=1, days_since=5, decision_expected=date(2026, 12, 3))  # fmt: skip
+                        inquiry_number=1, days_since=5, decision_expected=date(2026, 12, 3),
+                        salutation="formal")  # fmt: skip
     assert ctx.recipient.salutation == "Dear Dr. Lee"
     assert ctx.recipient.title == "CTO"
     assert (ctx.company, ctx.role) == ("Acme", "Data Scientist")
     assert ctx.interview.date == date(2026, 11, 25)
-    assert (ctx.interview.weekday, ctx.interview.date_text) == ("Wednesday", "Wednesday, November 25")
+    assert (ctx.interview.weekday, ctx.interview.date_text) == (
+        "Wednesday",
+        "Wednesday, November 25",
+    )
     assert ctx.interview.kind == "onsite interview"
     assert ctx.interview.title == "Onsite @ Acme"
     assert ctx.notes == ("Rust", "the office")
     assert ctx.other_interviewers == ("Jane Smith",)
     assert (ctx.inquiry_number, ctx.days_since, ctx.decision_expected) == (1, 5, date(2026, 12, 3))
     text = DEFAULTS.render("status_inquiry", ctx).text
-    assert "my onsite interview with you on Wednesday, November 25, for the Data Scientist role" in text
+    assert (
+        "my onsite interview with you on Wednesday, November 25, for the Data Scientist role"
+        in text
+    )
 
 
 def test_sparse_context_has_nothing_optional() -> None:

@@ -365,3 +365,37 @@ def test_overlong_values_from_strangers_never_stop_the_account(world: World) -> 
     world.tick(at(hours=2))
     [fu] = [f for f in world.followups() if (f.interviewer.email, f.kind) == (JANE.email, KIND)]
     assert (fu.state, fu.sent_message_id) == ("done", long_id)
+
+
+@pytest.mark.parametrize(
+    ("style", "amelia", "raj"),
+    [
+        ("first_name", "Dear Amelia,", "Dear Raj,"),
+        # Raj's honorific is unknown: formal never guesses one from his name.
+        ("formal", "Dear Dr. Chen,", "Dear Raj Patel,"),
+    ],
+)
+def test_the_account_salutation_style_and_a_note_for_an_honorific_name(
+    tmp_path: Path, db_url: str, style: str, amelia: str, raj: str
+) -> None:
+    world = World(tmp_path, db_url)
+    text = world.config_path.read_text().replace(
+        'addresses = ["', f'salutation = "{style}"\naddresses = ["'
+    )
+    world.config_path.write_text(text)
+    world.restart()
+    world.add(
+        Event(
+            "acme-2",
+            START,
+            60,
+            "Interview: Acme (Backend Engineer)",
+            [Person("Dr. Amelia Chen", "amelia@acme.example"), RAJ],
+            description="Notizen: they ship weekly\n\nAmelia: the billing migration\n",
+        )
+    )
+    world.tick(at(hours=1))
+    chen = world.drafts_to("amelia@")[0].get_body(("plain",)).get_content()
+    patel = world.drafts_to("raj@")[0].get_body(("plain",)).get_content()
+    assert chen.startswith(amelia + "\n") and patel.startswith(raj + "\n")
+    assert "the billing migration" in chen and "the billing migration" not in patel

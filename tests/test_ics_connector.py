@@ -413,6 +413,19 @@ def test_x_wr_timezone_is_honoured(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def test_an_unquoted_comma_in_a_name_keeps_the_name(tmp_path: Path) -> None:
+    body = """
+    UID:comma
+    DTSTART:20250310T090000Z
+    SUMMARY:Interview
+    ATTENDEE;CN=Müller, Jürgen;PARTSTAT=ACCEPTED:mailto:j.mueller@acme.example
+    ATTENDEE;CN=Smith, Jane, PhD:mailto:jane@acme.example
+    """
+    path = write(tmp_path, "c.ics", calendar(body))
+    [event] = sync(path, tmp_path).events
+    assert [a.name for a in event.attendees] == ["Müller, Jürgen", "Smith, Jane, PhD"]
+
+
 def test_attendees_and_organizer(tmp_path: Path) -> None:
     body = """
     UID:people

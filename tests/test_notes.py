@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from daemon.detection import Person
-from daemon.notes import MAX_NOTE_CHARS, MAX_NOTES, Notes, html_to_text, parse_notes
+from daemon.notes import (
+    MAX_NOTE_CHARS,
+    MAX_NOTES,
+    NOTE_HEADINGS,
+    Notes,
+    html_to_text,
+    name_keys,
+    name_words,
+    parse_notes,
+)
 from tests.conftest import corpus_files
 
 JANE = Person("jane.smith@acme.com", "Jane Smith")
@@ -100,6 +109,8 @@ def test_first_name_only_when_unambiguous() -> None:
     twins = [Person("jane.a@acme.com", "Jane Austen"), Person("jane.d@acme.com", "Jane Doe")]
     notes = parse_notes("Jane: who is this?\nJane Doe: the Doe one\n", twins)
     assert notes.by_person == {"jane.d@acme.com": ("the Doe one",)}
+    # Neither Jane gets it (it may be the other one's), but the user wrote it: a general note.
+    assert notes.general == ("who is this?",)
 
 
 def test_unknown_names_and_free_text_are_ignored() -> None:
@@ -204,3 +215,155 @@ def test_corpus_descriptions_yield_no_boilerplate(corpus_dir: object) -> None:
                 assert "http" not in note and "Meeting ID" not in note, (path.name, note)
                 assert not note.lower().startswith(("join", "passcode", "liity")), note
     assert seen >= 3
+
+
+# ------------------------------------------------------------------------------------------
+# Names as calendars write them, and as users type them
+# ------------------------------------------------------------------------------------------
+
+CHEN = Person("amelia.chen@acme.com", "Dr. Amelia Chen")
+MUELLER = Person("j.mueller@acme.de", "Prof. Dr.-Ing. Jürgen Müller")
+JUERGEN_ASCII = Person("juergen@acme.de", "Juergen Schmidt")
+OBRIEN = Person("sob@acme.ie", "O'Brien, Seán")  # as some directories export it
+BEETHOVEN = Person("lvb@acme.at", "Ludwig van Beethoven")
+ANNE = Person("am@acme.fr", "Anne-Marie Dubois")
+FRAU = Person("weber@acme.de", "Frau Katrin Weber")
+RAJ = Person("raj@acme.in", "Mr. Raj Patel Jr.")
+LI = Person("li@acme.cn", "李小龙")
+MARIA = Person("maria@acme.ru", "Мария Иванова")
+MOHAMMED = Person("m.ali@acme.ae", "محمد علي")
+NAME_PEOPLE = [CHEN, MUELLER, JUERGEN_ASCII, OBRIEN, BEETHOVEN, ANNE, FRAU, RAJ, LI, MARIA,
+               MOHAMMED, BOB]  # fmt: skip
+
+# (the line the user wrote, who it is for): None when it names nobody on the panel.
+NAME_LINES = [
+    ("Amelia: the billing migration", CHEN),
+    ("amelia: the billing migration", CHEN),
+    ("AMELIA - the billing migration", CHEN),
+    ("Chen: the billing migration", CHEN),
+    ("Dr. Chen: the billing migration", CHEN),
+    ("Dr Chen: the billing migration", CHEN),
+    ("Amelia Chen: the billing migration", CHEN),
+    ("Dr. Amelia Chen: the billing migration", CHEN),
+    ("Ms. Chen - the billing migration", CHEN),  # another honorific than the calendar's
+    ("Chen, Amelia: the billing migration", CHEN),
+    ("amelia.chen@acme.com: the billing migration", CHEN),
+    ("- Amelia: the billing migration", CHEN),
+    ("**Amelia**: the billing migration", CHEN),
+    ("Jürgen: the billing migration", MUELLER),  # one Jürgen with ü, one Juergen: strict wins
+    ("Müller: the billing migration", MUELLER),
+    ("Mueller: the billing migration", MUELLER),
+    ("Muller: the billing migration", MUELLER),
+    ("Herr Müller: the billing migration", MUELLER),
+    ("Prof. Müller: the billing migration", MUELLER),
+    ("Dr.-Ing. Müller - the billing migration", MUELLER),
+    ("Schmidt: the billing migration", JUERGEN_ASCII),
+    ("Seán: the billing migration", OBRIEN),
+    ("Sean: the billing migration", OBRIEN),
+    ("O'Brien: the billing migration", OBRIEN),
+    ("obrien: the billing migration", OBRIEN),
+    ("Sean O'Brien: the billing migration", OBRIEN),
+    ("Ludwig: the billing migration", BEETHOVEN),
+    ("van Beethoven: the billing migration", BEETHOVEN),
+    ("Beethoven: the billing migration", BEETHOVEN),
+    ("Anne-Marie: the billing migration", ANNE),
+    ("Anne Marie: the billing migration", ANNE),
+    ("Dubois: the billing migration", ANNE),
+    ("Katrin: the billing migration", FRAU),
+    ("Frau Weber: the billing migration", FRAU),
+    ("Weber: the billing migration", FRAU),
+    ("Raj: the billing migration", RAJ),
+    ("Patel: the billing migration", RAJ),
+    ("Mr Patel: the billing migration", RAJ),
+    ("李小龙: the billing migration", LI),
+    ("Мария: the billing migration", MARIA),
+    ("мария иванова: the billing migration", MARIA),
+    ("Иванова: the billing migration", MARIA),
+    ("محمد: the billing migration", MOHAMMED),
+    ("محمد علي: the billing migration", MOHAMMED),
+    ("Bob: the billing migration", BOB),
+    ("Bob Lee - the billing migration", BOB),
+    # Not a person on this panel: not a note line.
+    ("Carol: the billing migration", None),
+    ("Dr.: the billing migration", None),
+    ("Agenda: the billing migration", None),
+    ("Amelia Smith: the billing migration", None),
+]
+
+
+@pytest.mark.parametrize(("line", "person"), NAME_LINES, ids=[line for line, _ in NAME_LINES])
+def test_a_note_line_finds_its_person_however_the_name_is_written(
+    line: str, person: Person | None
+) -> None:
+    notes = parse_notes(line + "\n", NAME_PEOPLE)
+    if person is None:
+        assert notes == Notes()
+    else:
+        assert notes.by_person == {person.email: ("the billing migration",)}
+        assert notes.general == ()
+
+
+def test_a_loose_umlaut_match_only_when_nothing_matches_strictly() -> None:
+    michael = Person("michael@acme.com", "Michael Berg")
+    michal = Person("michal@acme.cz", "Michal Novák")
+    notes = parse_notes("Michal: Kotlin\nMichael: Rust\nNovak: Go\n", [michael, michal])
+    assert notes.by_person == {"michal@acme.cz": ("Kotlin", "Go"), "michael@acme.com": ("Rust",)}
+    juergen = [Person("j@acme.de", "Juergen Wolf")]
+    assert parse_notes("Jürgen: the rollout\n", juergen).by_person == {
+        "j@acme.de": ("the rollout",)
+    }
+
+
+@pytest.mark.parametrize(
+    ("description", "general"),
+    [
+        ("Jane: the billing migration\n", ("the billing migration",)),
+        ("Smith - asked about on-call\n", ("asked about on-call",)),  # two Smiths
+        ("Jane:\n- the billing migration\n- on-call\n", ("the billing migration", "on-call")),
+    ],
+)
+def test_a_name_two_interviewers_share_becomes_a_general_note(
+    description: str, general: tuple[str, ...]
+) -> None:
+    panel = [
+        Person("jane.smith@acme.com", "Dr. Jane Smith"),
+        Person("jane.doe@acme.com", "Jane Doe"),
+        Person("tom@acme.com", "Tom Smith"),
+    ]
+    notes = parse_notes(description, panel)
+    assert notes.by_person == {}
+    assert notes.general == general
+    assert notes.for_person("tom@acme.com") == general  # general notes reach every draft
+
+
+def test_first_name_of_one_is_surname_of_another() -> None:
+    panel = [Person("a@acme.com", "Jordan Smith"), Person("b@acme.com", "Mike Jordan")]
+    notes = parse_notes("Jordan: the data platform\nMike: Go\n", panel)
+    assert notes.by_person == {"b@acme.com": ("Go",)}
+    assert notes.general == ("the data platform",)
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Notes:", "notes :", "Note:", "My notes:", "Interview notes:", "Follow-up notes:",
+     "Notizen:", "NOTIZEN:", "Notiz:", "Meine Notizen:", "Gesprächsnotizen:", "- Notizen:"],
+)  # fmt: skip
+def test_note_headings_of_every_shipped_language(heading: str) -> None:
+    description = f"Bitte pünktlich sein.\n\n{heading} the billing migration\non-call\n\nignored\n"
+    notes = parse_notes(description, PEOPLE)
+    assert notes.general == ("the billing migration", "on-call")
+
+
+def test_every_heading_in_the_table_is_recognised() -> None:
+    for language, headings in NOTE_HEADINGS.items():
+        for heading in headings:
+            notes = parse_notes(f"{heading.title()}: x\n", PEOPLE)
+            assert notes.general == ("x",), (language, heading)
+
+
+def test_name_words_and_keys() -> None:
+    assert name_words("Prof. Dr.-Ing. Jürgen Müller, PhD") == ["Jürgen", "Müller"]
+    assert name_words("Dr.") == ["Dr"]  # a lone honorific stays: it names nobody
+    strict, loose = name_keys(["Jürgen"])
+    assert (strict, loose) == ("jurgen", ("juergen",))
+    assert name_keys(["Juergen"]) == ("juergen", ("jurgen",))

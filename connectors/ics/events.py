@@ -94,7 +94,12 @@ def _person(prop: Any, addresses: frozenset[str], organizer_email: str | None) -
     if email is None:
         return None
     params = getattr(prop, "params", {})
-    name = str(params.get("CN", "")).strip().strip('"').strip() or None
+    cn = params.get("CN", "")
+    if isinstance(cn, list | tuple):
+        # An unquoted comma (CN=Smith, Jane), which RFC 5545 forbids but some calendars
+        # write, makes the parser split the name into a list; str() of it greeted "Jane']".
+        cn = ", ".join(str(part).strip() for part in cn)
+    name = str(cn).strip().strip('"').strip() or None
     if name and "@" in name:
         name = None  # Exchange/Teams put the address in CN; it is not a name to greet
     return Attendee(
