@@ -137,8 +137,8 @@ def test_thank_you_full_text() -> None:
         "experience, including eight years of backend work in Python and leading a Kafka "
         "migration, would let me contribute quickly.\n"
         "\n"
-        "Please let me know if I can provide any further information. I look forward to hearing "
-        "about the next steps.\n"
+        "Could you share what the next steps and the timeline look like? I am happy to provide "
+        "any further information or documents that would help.\n"
         "\n"
         "Best regards,\n"
         "Alex Morgan\n"
@@ -654,3 +654,20 @@ def test_included_template_missing(tmp_path: Path) -> None:
     assert str(err.value) == (
         f"thank_you template {path} line 3: included template 'sig.txt' not found"
     )
+
+
+def test_the_thank_you_asks_about_next_steps_and_uses_a_noted_decision_date() -> None:
+    """RUBRIC item 6: a polite question, not "I look forward to hearing about the next steps";
+    a decision date the user noted is used, in the text and the HTML part alike."""
+    base = context(company=True, role=True, notes=False, highlights=True, name=True)
+    plain = DEFAULTS.render("thank_you", base)
+    assert "Could you share what the next steps and the timeline look like?" in plain.text
+    noted = replace(base, decision_expected=date(2026, 1, 30))
+    draft = DEFAULTS.render("thank_you", noted)
+    sentence = (
+        "I understand a decision is planned by Friday, January 30. Could you let me know "
+        "whether that timeline still holds, and what the next steps would be?"
+    )
+    assert sentence in draft.text
+    assert sentence in " ".join(html.unescape(re.sub(r"<[^>]+>", " ", draft.html or "")).split())
+    assert "further information" in draft.text
