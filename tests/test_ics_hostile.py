@@ -18,6 +18,7 @@ from connectors.ics import IcsCalendar, Limits
 from daemon.clock import FrozenClock
 from daemon.errors import ConnectorError
 from daemon.protocols import AccountContext, CalendarChanges
+from tests.test_ics_connector import calendar, write
 
 WINDOW = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 12, 31, tzinfo=UTC))
 ME = "me@example.com"
@@ -41,25 +42,6 @@ def context(tmp_path: Path) -> AccountContext:
         clock=FrozenClock(datetime(2025, 3, 1, tzinfo=UTC)),
         timezone="Europe/Berlin",
     )
-
-
-def calendar(*events: str) -> str:
-    """A VCALENDAR around VEVENT bodies (each given without BEGIN/END:VEVENT)."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//followupd tests//EN"]
-    for body in events:
-        lines += ["BEGIN:VEVENT", *(x.strip() for x in body.strip().splitlines()), "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(lines) + "\r\n"
-
-
-def write(folder: Path, name: str, content: str | bytes) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8", newline="")
-    return path
 
 
 def sync(path: Path, tmp_path: Path, limits: Limits | None = None) -> CalendarChanges:
