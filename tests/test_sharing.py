@@ -144,3 +144,38 @@ def test_remote_mailboxes_lock_in_the_runtime_dir(tmp_path: Path, monkeypatch) -
     assert one.parent == tmp_path / "followupd"
     assert one != lock_path(Resource("google:sam@gmail.com"))
     assert lock_path(Resource("maildir:/x", local_dir=Path("/x"))) == Path("/x") / LOCK_NAME
+
+
+def test_a_remote_mailbox_counts_only_the_running_instance(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """The runtime dir outlives no boot and is per login: a claim left there by a state that
+    is gone must not lock a Google or Microsoft account out; a live holder still does."""
+    from daemon.running.sharing import MailboxBusy, SharedLock
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    gmail = Resource("google:alex@gmail.com at https://www.googleapis.com")
+    lock_path(gmail).parent.mkdir(parents=True)
+    lock_path(gmail).write_text("state: sqlite:////old/state.db\npid 1\n")
+    SharedLock(gmail, "sqlite:////new/state.db", "pid 2").acquire()  # no MailboxBusy
+    assert lock_path(gmail).read_text().startswith("state: sqlite:////new/state.db")
+    import daemon.running.sharing as sharing
+
+    os.close(sharing._held.pop(lock_path(gmail)))  # this process lets go, as at its exit
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LIVE_HOLDER, str(lock_path(gmail))], stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        with pytest.raises(MailboxBusy, match="served by another followupd instance"):
+            SharedLock(gmail, "sqlite:////third/state.db", "pid 3").acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+LIVE_HOLDER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+print("locked", flush=True)
+time.sleep(60)
+"""

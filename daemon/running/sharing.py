@@ -11,10 +11,12 @@ The lock is an ``flock`` held for the life of the process: it goes when the proc
 on SIGKILL, so a crashed instance never blocks the next one. An instance that finds the mailbox
 taken leaves that account alone (``status`` says who holds it) and tries again at every poll.
 
-The lock file also names the state that follows the mailbox (its database), and keeps naming it
-after the process is gone: a second state, taking turns with the first, would not know which
-drafts the user deleted and would bring them back. So an instance with another state refuses
-the mailbox even while the first one is stopped, and says how to hand it over (delete the file).
+The lock file in a Maildir also names the state that follows the mailbox (its database), and
+keeps naming it after the process is gone: a second state, taking turns with the first, would
+not know which drafts the user deleted and would bring them back. So an instance with another
+state refuses the Maildir even while the first one is stopped, and says how to hand it over
+(delete the file). The runtime dir of a remote mailbox's lock is emptied at every boot and is
+per login, so there only the running instance counts: a claim found there is ignored.
 """
 
 from __future__ import annotations
@@ -161,7 +163,7 @@ class SharedLock:
                     "this one leaves it alone, since two would draft everything twice. Stop "
                     "the other instance, or give each instance its own mailbox"
                 ) from None
-            found = _read(fd)
+            found = _read(fd) if self.resource.local_dir is not None else []
             claimed = found[0].removeprefix(STATE_LINE) if found else ""
             if found and found[0].startswith(STATE_LINE) and claimed != self.state:
                 os.close(fd)  # and with it the flock
