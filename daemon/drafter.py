@@ -73,6 +73,7 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
     others = tuple(
         p.name for p in interview.interviewers if p.active and p.id != person.id and p.name
     )
+    panel = [p.id for p in interview.interviewers if p.active]
     return DraftContext(
         candidate=config.candidate,
         recipient=recipient_for(Person(person.email, person.name), contact, style),
@@ -86,6 +87,7 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
         inquiry_number=fu.seq if fu.kind == Kind.STATUS_INQUIRY else 0,
         days_since=max(business_days_between(interview.end_at, fu.due_at, tz, config.days), 0),
         decision_expected=interview.decision_expected,
+        panel_position=panel.index(person.id) if person.id in panel else 0,
     )
 
 

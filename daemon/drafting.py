@@ -106,6 +106,10 @@ class DraftContext:
     inquiry_number: int = 0  # 0 for the thank-you, 1 and 2 for status inquiries
     days_since: int = 0  # business days since the interview
     decision_expected: date | None = None
+    # This recipient's place among the interview's interviewers (0 for the first, in invitation
+    # order): the default templates word each panel member's draft differently, since
+    # interviewers compare notes, and the same place gives the same words on a re-run.
+    panel_position: int = 0
 
 
 def recipient_for(

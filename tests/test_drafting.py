@@ -671,3 +671,23 @@ def test_the_thank_you_asks_about_next_steps_and_uses_a_noted_decision_date() ->
     assert sentence in draft.text
     assert sentence in " ".join(html.unescape(re.sub(r"<[^>]+>", " ", draft.html or "")).split())
     assert "further information" in draft.text
+
+
+@pytest.mark.parametrize("notes", [False, True])
+def test_panel_members_get_individual_wording_the_same_on_every_run(notes: bool) -> None:
+    """RUBRIC item 10: interviewers compare notes. Up to six members of one panel get drafts
+    that differ beyond the name (and beyond a shared general note), in text and HTML, and a
+    re-run words each one the same."""
+    base = context(company=True, role=True, notes=notes, highlights=True, name=True)
+    if notes:  # one general note for all: the wording must still differ
+        base = replace(base, notes=("the migration to Kafka",))
+    texts, htmls = [], []
+    for position in range(6):
+        draft = DEFAULTS.render("thank_you", replace(base, panel_position=position))
+        assert draft == DEFAULTS.render("thank_you", replace(base, panel_position=position))
+        texts.append(draft.text)
+        htmls.append(draft.html)
+    assert len(set(texts)) == 6 and len(set(htmls)) == 6
+    for text in texts:
+        assert "Could you share what the next steps" in text
+        assert text.count("Our conversation") <= 1
