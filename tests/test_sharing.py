@@ -152,7 +152,7 @@ def test_a_remote_mailbox_counts_only_the_running_instance(tmp_path: Path, monke
     from daemon.running.sharing import MailboxBusy, SharedLock
 
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
-    gmail = Resource("google:alex@gmail.com at https://www.googleapis.com")
+    gmail = Resource("google:alex@gmail.com at https://google.test")
     lock_path(gmail).parent.mkdir(parents=True)
     lock_path(gmail).write_text("state: sqlite:////old/state.db\npid 1\n")
     SharedLock(gmail, "sqlite:////new/state.db", "pid 2").acquire()  # no MailboxBusy
