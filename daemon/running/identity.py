@@ -40,9 +40,10 @@ def adopt_renamed(session: Session, config: Config) -> list[str]:
     counts = dict(
         session.execute(select(Interview.account, func.count()).group_by(Interview.account)).all()
     )
+    serves = {account.name: identity(account) for account in config.accounts}
     renames: dict[str, str] = {}  # stored name -> configured name
     for account in config.accounts:
-        found = owners.get(identity(account), [])
+        found = owners.get(serves[account.name], [])
         if len(found) == 1 and found[0] != account.name:
             renames[found[0]] = account.name
     for old, new in list(renames.items()):
@@ -69,8 +70,8 @@ def adopt_renamed(session: Session, config: Config) -> list[str]:
             f"account {old!r} is now {new!r} (same calendar and mailbox): its "
             f"{counts.get(old, 0)} interview(s) and their follow-ups carry over"
         )
-    for account in config.accounts:
-        repo.account_state(session, account.name).identity = identity(account)
+    for name, ident in serves.items():
+        repo.account_state(session, name).identity = ident
     for line in moved:
         log.info("%s", line)
     return moved
