@@ -98,14 +98,7 @@ poll_interval = "1h"
 [candidate]
 name = "Alex Candidate"
 
-[[accounts]]
-name = "gmail"
-addresses = ["{ME}"]
-calendar = {{ provider = "google", calendars = ["primary"] }}
-mailbox = {{ provider = "google" }}
-
-[accounts.google]
-{fake.account_toml(tmp_path)}
+{fake.gmail_account_toml(tmp_path, ME)}
 """
         if local:
             text += f"""

@@ -27,14 +27,7 @@ state_dir = "{tmp_path / "state"}"
 [candidate]
 name = "Alex Candidate"
 
-[[accounts]]
-name = "gmail"
-addresses = ["me@example.com"]
-calendar = {{ provider = "google", calendars = ["primary"] }}
-mailbox = {{ provider = "google" }}
-
-[accounts.google]
-{fake.account_toml(tmp_path)}
+{fake.gmail_account_toml(tmp_path)}
 """
     )
     return config_mod.load(path)

@@ -200,14 +200,7 @@ timezone = "Europe/Berlin"
 [candidate]
 name = "Alex Candidate"
 
-[[accounts]]
-name = "gmail"
-addresses = ["me@example.com"]
-calendar = {{ provider = "google", calendars = ["primary"] }}
-mailbox = {{ provider = "google" }}
-
-[accounts.google]
-{fake.account_toml(tmp_path)}
+{fake.gmail_account_toml(tmp_path)}
 """
         )
         with watching(home.state_dir.parent) as seen:

@@ -226,14 +226,7 @@ timezone = "Europe/Berlin"
 [candidate]
 name = "Alex Candidate"
 
-[[accounts]]
-name = "gmail"
-addresses = ["me@example.com"]
-calendar = {{ provider = "google", calendars = ["primary"] }}
-mailbox = {{ provider = "google" }}
-
-[accounts.google]
-{fake.account_toml(tmp_path)}
+{fake.gmail_account_toml(tmp_path)}
 """
         )
         shell = Shell(config, clean_env(tmp_path, {}), tmp_path / "home")

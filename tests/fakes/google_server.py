@@ -283,6 +283,19 @@ class GoogleFake:
             options["token_file"] = token_file
         return "".join(f"{key} = {json.dumps(str(value))}\n" for key, value in options.items())
 
+    def gmail_account_toml(self, folder: Path, address: str = "me@example.com") -> str:
+        """A whole ``[[accounts]]`` table named "gmail": Google Calendar's primary calendar and
+        Gmail, served by this fake, the token in the account's state dir."""
+        return f"""
+[[accounts]]
+name = "gmail"
+addresses = ["{address}"]
+calendar = {{ provider = "google", calendars = ["primary"] }}
+mailbox = {{ provider = "google" }}
+
+[accounts.google]
+{self.account_toml(folder)}"""
+
     def authorize_token(self, token_file: Path, scopes: list[str] | None = None) -> str:
         """Store a token as ``followupd auth`` would (no browser); returns the refresh token."""
         from connectors.google.auth import SCOPES
