@@ -102,6 +102,14 @@ def skip_reason(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str
 
     Needs no mailbox, so the engine settles all of these in one transaction before drafting.
     """
+    skip = _settled(config, fu, now)
+    if skip is None and fu.state == State.SCHEDULED:
+        skip = _twin_skip(fu, same_meeting_twin(fu))
+    return skip
+
+
+def _settled(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str] | None:
+    """The reasons that need nothing but the follow-up itself: cancelled, cold, too late."""
     interview = fu.interview
     if interview.status != "active":
         return State.CANCELLED, f"interview {interview.status}"
@@ -116,16 +124,21 @@ def skip_reason(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str
             f"due {fu.due_at:%Y-%m-%d %H:%M} UTC, but followupd was not running until "
             f"{now:%Y-%m-%d %H:%M} UTC: later than max_lateness ({human(limit)})"
         )
-    twin = same_meeting_twin(fu) if fu.state == State.SCHEDULED else None
-    if twin is not None and twin.state != State.CREATING:  # a twin still being made: wait
-        where = twin.interview.account
-        also = "" if where == interview.account else f" of account {where!r}"
-        return State.SKIPPED, (
-            f"{fu.interviewer.email} already has this {fu.kind.replace('_', '-')} for the same "
-            f"meeting (interview {twin.interview_id}{also}, {twin.state}): the calendar "
-            "gave the meeting a new identity (a new UID, another calendar)"
-        )
     return None
+
+
+def _twin_skip(fu: FollowUp, twin: FollowUp | None) -> tuple[State, str] | None:
+    """Skipped for a twin whose draft exists; None when there is none or it is still being
+    made (an interrupted creation may yet come to nothing: then this one is drafted)."""
+    if twin is None or twin.state == State.CREATING:
+        return None
+    where = twin.interview.account
+    also = "" if where == fu.interview.account else f" of account {where!r}"
+    return State.SKIPPED, (
+        f"{fu.interviewer.email} already has this {fu.kind.replace('_', '-')} for the same "
+        f"meeting (interview {twin.interview_id}{also}, {twin.state}): the calendar "
+        "gave the meeting a new identity (a new UID, another calendar)"
+    )
 
 
 # A follow-up in one of these has (or is getting) its draft.
@@ -226,7 +239,10 @@ class Drafter:
 
     def draft(self, session: Session, fu: FollowUp, now: datetime) -> None:
         """Create the draft for ``fu``; commits the intent and the result separately."""
-        skip = skip_reason(self.config, fu, now)
+        skip, twin = _settled(self.config, fu, now), None
+        if skip is None and fu.state == State.SCHEDULED:
+            twin = same_meeting_twin(fu)
+            skip = _twin_skip(fu, twin)
         if skip is not None and fu.state == State.CREATING and self.mailbox.find_draft(fu.key):
             skip = None  # made before an interruption: record it, it is the user's draft now
         if skip is not None:
@@ -234,7 +250,6 @@ class Drafter:
             session.commit()
             log.info("follow-up %s not drafted: %s", fu.id, skip[1])
             return
-        twin = same_meeting_twin(fu) if fu.state == State.SCHEDULED else None
         if twin is not None:  # being created, interrupted: it may yet come to nothing
             log.info("follow-up %s waits for follow-up %s of the same meeting", fu.id, twin.id)
             session.rollback()
