@@ -29,9 +29,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from daemon import config as config_mod
-    from daemon.drafting import Renderer
     from daemon.running.engine import Engine
     from daemon.store.models import Interview
+    from daemon.writing.render import Renderer
 
 log = logging.getLogger(__name__)
 # Made per invocation by main(), so the width follows the terminal (or $COLUMNS) of this run.

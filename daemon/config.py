@@ -22,8 +22,8 @@ from typing import Any
 from daemon import options as o
 from daemon import paths
 from daemon.errors import ConfigError
-from daemon.prose import SALUTATION_STYLES
 from daemon.registry import UnknownProvider, provider
+from daemon.writing.prose import SALUTATION_STYLES
 
 MAX_THANK_YOU_DELAY = timedelta(hours=24)
 # Polling less than daily would miss interviews booked for the next day; far larger values

@@ -23,19 +23,13 @@ from sqlalchemy.orm import Session, object_session
 from daemon.businessdays import business_days_between
 from daemon.config import Account, Config
 from daemon.detection import Person
-from daemon.drafting import (
-    MAX_CONTEXT_NOTES,
-    DraftContext,
-    RenderedDraft,
-    Renderer,
-    interview_for,
-    recipient_for,
-)
 from daemon.errors import BadItem, TemplateError
 from daemon.message import message_id_for
 from daemon.protocols import Address, DraftRequest, Mailbox, ReplyTarget
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 from daemon.store.repository import transition
+from daemon.writing.context import MAX_CONTEXT_NOTES, DraftContext, interview_for, recipient_for
+from daemon.writing.render import RenderedDraft, Renderer
 
 log = logging.getLogger(__name__)
 

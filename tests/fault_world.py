@@ -35,13 +35,13 @@ from connectors.outlook.mail import KEY_PROPERTY, OutlookMailbox
 from connectors.outlook.settings import resolve
 from daemon import config as config_mod
 from daemon.clock import FrozenClock
-from daemon.drafting import Renderer
 from daemon.protocols import KEY_HEADER, AccountContext
 from daemon.report import print_status
 from daemon.running.accounts import connect, context
 from daemon.running.engine import Connection, Engine
 from daemon.store.database import open_store
 from daemon.store.models import AccountState, FollowUp, ProblemRecord
+from daemon.writing.render import Renderer
 from tests.fakes.faults import Fault, FaultPlan, google_endless, graph_endless
 from tests.fakes.google_server import GoogleFake, start_google_server
 from tests.fakes.graph_server import MicrosoftFakes, start_microsoft

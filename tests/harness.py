@@ -19,11 +19,11 @@ from sqlalchemy import select
 
 from daemon import config as config_mod
 from daemon.clock import FrozenClock
-from daemon.drafting import Renderer
 from daemon.running.accounts import connect_all
 from daemon.running.engine import Engine
 from daemon.store.database import open_store
 from daemon.store.models import FollowUp, Interview
+from daemon.writing.render import Renderer
 
 ME = "alex@example.org"
 

@@ -13,19 +13,19 @@ import pytest
 
 from daemon.config import Candidate, Contact
 from daemon.detection import Detection, Person
-from daemon.drafting import (
+from daemon.errors import TemplateError
+from daemon.protocols import CalendarEvent
+from daemon.writing.context import (
     DraftContext,
-    Renderer,
     build_context,
     interview_for,
     recipient_for,
     sample_context,
     sparse_context,
 )
-from daemon.errors import TemplateError
-from daemon.notes import Notes
-from daemon.prose import address_parts, interview_kind, join_and, longdate, nl2br, topic
-from daemon.protocols import CalendarEvent
+from daemon.writing.notes import Notes
+from daemon.writing.prose import address_parts, interview_kind, join_and, longdate, nl2br, topic
+from daemon.writing.render import Renderer
 
 DEFAULTS = Renderer()
 KINDS = [("thank_you", 0), ("status_inquiry", 1), ("status_inquiry", 2)]

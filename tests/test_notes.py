@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from daemon.detection import Person
-from daemon.notes import (
+from daemon.writing.notes import (
     MAX_NOTE_CHARS,
     MAX_NOTES,
     NOTE_HEADINGS,

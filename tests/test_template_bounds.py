@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from daemon import demo
-from daemon.drafting import Renderer, sample_context
 from daemon.errors import TemplateError
+from daemon.writing.context import sample_context
+from daemon.writing.render import Renderer
 from tests.conftest import ROOT
 
 NESTED = (

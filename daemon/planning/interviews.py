@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Account, Config
 from daemon.detection import Detection, detect
-from daemon.notes import parse_notes
 from daemon.planning.followups import FollowUpPlanner
 from daemon.protocols import CalendarEvent, Problem
 from daemon.store.models import Interview, Interviewer, Process, State
 from daemon.store.repository import transition
+from daemon.writing.notes import parse_notes
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from daemon.clock import Clock
 from daemon.config import Account, Config
 from daemon.drafter import Drafter, skip_reason
-from daemon.drafting import Renderer
 from daemon.errors import (
     AuthNeeded,
     CursorExpired,
@@ -42,6 +41,7 @@ from daemon.store import repository as repo
 from daemon.store.database import StoreError
 from daemon.store.models import FollowUp, State
 from daemon.store.repository import transition
+from daemon.writing.render import Renderer
 
 log = logging.getLogger(__name__)
 

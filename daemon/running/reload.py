@@ -18,9 +18,9 @@ from daemon import config as config_mod
 from daemon import logsetup
 from daemon.clock import Clock
 from daemon.config import Config
-from daemon.drafting import Renderer
 from daemon.errors import ConfigError
 from daemon.running.engine import Engine
+from daemon.writing.render import Renderer
 
 log = logging.getLogger(__name__)
 

@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from daemon.detection import Person
-from daemon.prose import HONORIFICS, honorific_key
 from daemon.titles import looks_like_job_title
+from daemon.writing.prose import HONORIFICS, honorific_key
 
 MAX_INPUT = 20_000
 MAX_NOTES = 5

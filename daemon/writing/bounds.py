@@ -15,7 +15,7 @@ rendering:
 - size checks on the operators and filters that can build huge values in one step (``*``,
   ``**``, ``%``, ``~``, ``center``, ``replace``, ...), before the value exists where possible.
 
-A limit that is hit raises :class:`RenderLimit`; :mod:`daemon.drafting` turns it into the
+A limit that is hit raises :class:`RenderLimit`; :mod:`daemon.writing.render` turns it into the
 usual :class:`~daemon.errors.TemplateError` naming the template file and line.
 """
 

@@ -1,6 +1,6 @@
 """Small pieces of English for drafts: salutations, meeting kinds, note phrases, dates.
 
-Kept apart from :mod:`daemon.drafting` (which renders) because these decide how a draft reads,
+Kept apart from :mod:`daemon.writing.render` (which renders) because these decide how a draft reads,
 and each is a pure function that is easy to test on its own. The filters are registered in the
 template environment as ``topic``, ``join_and``, ``longdate`` and ``nl2br``.
 """
