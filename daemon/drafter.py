@@ -71,8 +71,10 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
     return DraftContext(
         candidate=config.candidate,
         recipient=recipient_for(Person(person.email, person.name), contact, style),
-        company=(contact.company if contact and contact.company else None) or interview.company,
-        role=interview.role,
+        company=interview.company_override
+        or (contact.company if contact and contact.company else None)
+        or interview.company,
+        role=interview.role_override or interview.role,
         interview=interview_for(
             " ".join(interview.title.split()), interview.start_at.astimezone(ZoneInfo(tz)).date()
         ),
@@ -82,6 +84,7 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
         days_since=max(business_days_between(interview.end_at, fu.due_at, tz, config.days), 0),
         decision_expected=interview.decision_expected,
         panel_position=panel.index(person.id) if person.id in panel else 0,
+        fit=interview.fit,
     )
 
 

@@ -445,3 +445,22 @@ def test_0004_adds_identity_container_and_limit_and_keeps_every_row(db_url: str)
         assert conn.execute(text("SELECT identity FROM accounts")).scalars().all() == [None] * len(
             before["accounts"]
         )
+
+
+def test_0005_adds_what_the_user_says_and_keeps_every_row(db_url: str) -> None:
+    engine = state_at_0001(db_url)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0004")
+    before, old_columns = dump(engine), columns_of(engine)
+
+    command.upgrade(cfg, "0005")
+
+    assert dump(engine, old_columns) == before
+    added = {
+        table: set(columns_of(engine)[table]) - set(old_columns[table]) for table in old_columns
+    }
+    assert {t: c for t, c in added.items() if c} == {
+        "interviews": {"language", "fit", "company_override", "role_override", "own_message"},
+    }
+    command.downgrade(cfg, "0004")
+    assert columns_of(engine) == old_columns

@@ -156,6 +156,14 @@ class Interview(Base):
     decision_expected: Mapped[date | None] = mapped_column(Date)
     # The user's override of [detection].max_interviewers for this interview.
     max_interviewers: Mapped[int | None] = mapped_column(Integer)
+    # What the user said about this interview (migration 0005): the draft language, their fit
+    # sentence, corrections of the detected company and role (which win over `company` and
+    # `role`, rewritten by detection on every poll), and a message of their own sent about it.
+    language: Mapped[str | None] = mapped_column(Text)
+    fit: Mapped[str | None] = mapped_column(Text)
+    company_override: Mapped[str | None] = mapped_column(Text)
+    role_override: Mapped[str | None] = mapped_column(Text)
+    own_message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

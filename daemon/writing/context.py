@@ -59,6 +59,10 @@ class DraftContext:
     # order): the default templates word each panel member's draft differently, since
     # interviewers compare notes, and the same place gives the same words on a re-run.
     panel_position: int = 0
+    # The user's own sentence on how their experience fits this role (`note ID --fit`); the
+    # templates prefer it to candidate.highlights.
+    fit: str | None = None
+    language: str = "en"  # the draft's language: a folder under daemon/writing/languages/
 
 
 def recipient_for(
