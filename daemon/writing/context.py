@@ -63,6 +63,9 @@ class DraftContext:
     # templates prefer it to candidate.highlights.
     fit: str | None = None
     language: str = "en"  # the draft's language: a folder under daemon/writing/languages/
+    # One sentence on what this interviewer discussed, composed from the notes in the draft's
+    # language (daemon.writing.compose); None when there is no note that can be woven in.
+    mention: str | None = None
 
 
 def recipient_for(
