@@ -167,7 +167,7 @@ def build_context(
     )
 
 
-def sample_context(language: str = phrases.DEFAULT, **changes: Any) -> DraftContext:
+def sample_context(language: Language | str = phrases.DEFAULT, **changes: Any) -> DraftContext:
     """A realistic context, used by ``followupd check`` to render the user's templates (and
     each language's defaults) with; its English notes and highlights are left out of the
     other languages' sample, as they would be from a real draft."""
@@ -178,7 +178,8 @@ def sample_context(language: str = phrases.DEFAULT, **changes: Any) -> DraftCont
         phone="+1 555 0100",
         links=("https://alexmorgan.dev",),
     )
-    candidate, _ = in_language(candidate, None, language)
+    lang = language if isinstance(language, Language) else phrases.get(language)
+    candidate, _ = in_language(candidate, None, lang.code)
     ctx = DraftContext(
         candidate=candidate,
         recipient=recipient_for(
@@ -192,19 +193,19 @@ def sample_context(language: str = phrases.DEFAULT, **changes: Any) -> DraftCont
             "Acme – Senior Backend Engineer interview", date(2026, 11, 24), language
         ),
         notes=notelang.usable(
-            ("talked about the migration to Kafka", "the team's on-call rotation"), language
+            ("talked about the migration to Kafka", "the team's on-call rotation"), lang.code
         ),
         other_interviewers=("Bob Lee",),
         inquiry_number=0,
         days_since=0,
         decision_expected=None,
-        language=language,
-        closing=closing_for("first_name", language),
+        language=lang.code,
+        closing=closing_for("first_name", lang),
     )
     return replace(ctx, **changes)
 
 
-def sparse_context(language: str = phrases.DEFAULT, **changes: Any) -> DraftContext:
+def sparse_context(language: Language | str = phrases.DEFAULT, **changes: Any) -> DraftContext:
     """The sample with every optional value missing: templates must still read well."""
     ctx = sample_context(
         language,

@@ -77,7 +77,8 @@ def fits(text: str, language: str) -> bool:
     none that can be told (and nothing says it cannot be in this one)."""
     found = text_language(text)
     if found is None:
-        return not _cannot_be(text, phrases.get(language))
+        lang = phrases.shipped().get(language)
+        return lang is None or not _cannot_be(text, lang)
     return found == language
 
 

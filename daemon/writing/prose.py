@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from babel.dates import format_date
 from markupsafe import Markup, escape
 
 from daemon.writing import phrases
@@ -292,12 +291,16 @@ def join_and(items: Iterable[Any]) -> str:
 def weekday(day: date, language: Language | str | None = None) -> str:
     """ "Tuesday", "Dienstag": the weekday in the draft's language (Babel, not the process
     locale: a daemon's locale says nothing about the language of a draft)."""
+    from babel.dates import format_date  # here: config imports this module on every command
+
     lang = language if isinstance(language, Language) else phrases.get(language)
     return format_date(day, "EEEE", locale=lang.locale)
 
 
 def longdate(day: date, language: Language | str | None = None) -> str:
     """ "Tuesday, March 3", "Dienstag, 3. März": the language's ``date_format``."""
+    from babel.dates import format_date
+
     lang = language if isinstance(language, Language) else phrases.get(language)
     return format_date(day, lang.date_format, locale=lang.locale)
 

@@ -203,8 +203,9 @@ class Renderer:
                 continue
             for number in (0,) if kind == "thank_you" else (1, 2):
                 try:
-                    self.render(kind, sample_context(code, inquiry_number=number))
-                    sparse = self.render(kind, sparse_context(code, inquiry_number=number))
+                    lang = self._languages[code]
+                    self.render(kind, sample_context(lang, inquiry_number=number))
+                    sparse = self.render(kind, sparse_context(lang, inquiry_number=number))
                 except TemplateError as err:
                     if str(err) not in problems:
                         problems.append(str(err))
