@@ -322,3 +322,22 @@ def test_note_language_overrides_the_account_and_returns_to_it(tmp_path: Path) -
     home.cli("note", "1", "--language", "fr")
     assert "-> 1" in home.log[-1]
     assert "--language: expected one of de, en" in home.log[-1]
+
+
+GERMAN_NOTES = [
+    ("Migration der Abrechnung auf Kafka", "Austausch zum Thema Migration der Abrechnung auf Kafka."),
+    ("Rufbereitschaft", "Austausch zum Thema Rufbereitschaft."),
+    ("die neue Datenplattform", "Austausch über die neue Datenplattform."),
+    ("Wir haben über die Migration gesprochen", ": „Wir haben über die Migration gesprochen.“"),
+    ("Kafka-Migration besprochen", ": „Kafka-Migration besprochen.“"),
+    ("nächster Schritt: Probearbeit", ": „Nächster Schritt: Probearbeit.“"),
+    ("der Umbau der Plattform", ": „Der Umbau der Plattform.“"),  # "über der Umbau": quoted
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("note", "written"), GERMAN_NOTES)
+def test_a_german_note_is_woven_in_or_quoted(note: str, written: str) -> None:
+    """Until a composed ``mention`` arrives, the German template weaves a noun phrase in and
+    quotes anything else as the user's own sentence, never bending a clause into a phrase."""
+    draft = DEFAULTS.render("thank_you", sample_context("de", notes=(note,)))
+    assert written in " ".join(draft.text.split())
