@@ -1,4 +1,7 @@
-"""Small pieces of English for drafts: salutations, meeting kinds, note phrases, dates.
+"""Small pieces of language for drafts: salutations, meeting kinds, note phrases, dates.
+
+Salutations and dates are written in the draft's language from its phrase table
+(:mod:`daemon.writing.phrases`); ``topic`` and ``join_and`` are English.
 
 Kept apart from :mod:`daemon.writing.render` (which renders) because these decide how a draft reads,
 and each is a pure function that is easy to test on its own. The filters are registered in the
