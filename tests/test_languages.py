@@ -17,7 +17,7 @@ from daemon.config import load as load_config
 from daemon.detection import Person
 from daemon.errors import ConfigError
 from daemon.writing import notelang, phrases
-from daemon.writing.context import closing_for, interview_for, sample_context
+from daemon.writing.context import closing_for, interview_for, sample_context, sparse_context
 from daemon.writing.notes import parse_notes
 from daemon.writing.phrases import LanguageError, discover
 from daemon.writing.prose import address_parts, longdate, weekday
@@ -341,3 +341,24 @@ def test_a_german_note_is_woven_in_or_quoted(note: str, written: str) -> None:
     quotes anything else as the user's own sentence, never bending a clause into a phrase."""
     draft = DEFAULTS.render("thank_you", sample_context("de", notes=(note,)))
     assert written in " ".join(draft.text.split())
+
+
+def _words(text: str) -> list[str]:
+    import html
+    import re
+
+    return re.findall(r"[\w'„“.-]+", html.unescape(re.sub(r"<[^>]+>", " ", text)))
+
+
+@pytest.mark.parametrize("kind_number", [("thank_you", 0), ("status_inquiry", 1),
+                                         ("status_inquiry", 2)])  # fmt: skip
+@pytest.mark.parametrize("turn", [0, 1, 2])
+def test_german_html_says_what_the_text_says(kind_number: tuple[str, int], turn: int) -> None:
+    kind, number = kind_number
+    for ctx in (
+        sample_context("de", notes=("die neue Datenplattform",), company="Müller GmbH"),
+        sample_context("de", decision_expected=date(2026, 12, 1), fit="Das passt gut."),
+        sparse_context("de"),
+    ):
+        draft = DEFAULTS.render(kind, replace(ctx, panel_position=turn, inquiry_number=number))
+        assert _words(draft.text) == _words(draft.html or "")
