@@ -180,6 +180,11 @@ def check(rt: Runtime) -> None:
     problems += [f"template: {p}" for p in rt.renderer().check()]
     if not problems:
         out.print("templates: OK (rendered with sample data)")
+    from daemon.writing.notelang import highlight_warnings
+
+    languages = {a.name: a.language for a in config.accounts}
+    for warning in highlight_warnings(config.candidate.highlights, languages):
+        out.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     try:
         paths.state_directory(config.daemon.state_dir)
     except FollowupdError as err:  # the accounts and the database live there: nothing to check

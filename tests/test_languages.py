@@ -362,3 +362,18 @@ def test_german_html_says_what_the_text_says(kind_number: tuple[str, int], turn:
     ):
         draft = DEFAULTS.render(kind, replace(ctx, panel_position=turn, inquiry_number=number))
         assert _words(draft.text) == _words(draft.html or "")
+
+
+def test_check_warns_when_highlights_are_not_in_the_drafts_language(tmp_path: Path) -> None:
+    german = Scenario("check-language", "language", "Vorstellungsgespräch – Globex (Data Scientist)",
+                      (P("Anna Müller", "anna@globex.example"),), "Globex", "Data Scientist",
+                      language="de")  # fmt: skip
+    home = Home(tmp_path, german, {"name", "addresses", "calendar", "mailbox", "language"})
+    said = " ".join(home.cli("check").split())
+    assert (
+        "warning: [candidate].highlights 'eight years of building payment systems', 'leading "
+        "incident reviews' are not in German: the drafts of account 'home' (in German) leave "
+        "them out" in said
+    )
+    english = Home(tmp_path / "en", MUELLER, {"name", "addresses", "calendar", "mailbox"})
+    assert "warning:" not in english.cli("check")

@@ -133,4 +133,24 @@ def remarks(
     return out
 
 
-__all__ = ["fits", "remarks", "text_language", "usable"]
+def highlight_warnings(highlights: Sequence[str], accounts: Mapping[str, str]) -> list[str]:
+    """For ``followupd check``: highlights that the drafts of an account (name -> language)
+    leave out because they are in another language, one line per account and language."""
+    out: list[str] = []
+    for language in dict.fromkeys(accounts.values()):
+        unused = [h for h in highlights if not fits(h, language)]
+        if not unused:
+            continue
+        names = ", ".join(repr(a) for a, code in accounts.items() if code == language)
+        draft = phrases.get(language).name
+        which = ", ".join(_quoted(h) for h in unused)
+        out.append(
+            f"[candidate].highlights {which} {'is' if len(unused) == 1 else 'are'} not in "
+            f"{draft}: the drafts of account {names} (in {draft}) leave "
+            f"{'it' if len(unused) == 1 else 'them'} out and say how your experience fits in "
+            "general words"
+        )
+    return out
+
+
+__all__ = ["fits", "highlight_warnings", "remarks", "text_language", "usable"]
