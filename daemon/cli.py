@@ -180,6 +180,11 @@ def check(rt: Runtime) -> None:
     problems += [f"template: {p}" for p in rt.renderer().check()]
     if not problems:
         out.print("templates: OK (rendered with sample data)")
+    from daemon.writing.notelang import highlight_warnings
+
+    languages = {a.name: a.language for a in config.accounts}
+    for warning in highlight_warnings(config.candidate.highlights, languages):
+        out.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     try:
         paths.state_directory(config.daemon.state_dir)
     except FollowupdError as err:  # the accounts and the database live there: nothing to check
@@ -310,7 +315,8 @@ def _interview(session: Any, interview_id: int) -> Interview:
 @friendly
 def preview(rt: Runtime, interview_id: int) -> None:
     """Show the drafts of an interview as they would be created (creates nothing)."""
-    from daemon.drafter import Drafter
+    from daemon.drafter import Drafter, language_for, remarks_for
+    from daemon.writing import phrases
 
     config = rt.config
     renderer = rt.renderer()
@@ -318,6 +324,14 @@ def preview(rt: Runtime, interview_id: int) -> None:
         interview = _interview(session, interview_id)
         account = config.account(interview.account)
         drafter = Drafter(config, account, None, renderer)  # type: ignore[arg-type]
+        language = language_for(interview, account)
+        why = (
+            "set for this interview; 'note ID --language account' returns to the account's"
+            if interview.language == language
+            else f"the account's (change it with 'followupd note {interview_id} --language')"
+        )
+        out.print(f"Language: {phrases.get(language).name} ({language}), {why}", markup=False,
+                  highlight=False)  # fmt: skip
         if not interview.followups:
             out.print("This interview has no follow-ups.")
         for fu in interview.followups:
@@ -335,6 +349,11 @@ def preview(rt: Runtime, interview_id: int) -> None:
                 )
             out.print()
             out.print(request.text, markup=False, highlight=False)
+            for remark in remarks_for(config, fu, account):
+                out.print(f"Remark: {remark}", markup=False, highlight=False, soft_wrap=True)
+
+
+ACCOUNT_LANGUAGE = "account"  # `note ID --language account`: back to the account's language
 
 
 @main.command()
@@ -347,6 +366,12 @@ def preview(rt: Runtime, interview_id: int) -> None:
     "decision_by",
     metavar="DATE",
     help="A decision is expected by this date (YYYY-MM-DD).",
+)
+@click.option(
+    "--language",
+    metavar="CODE",
+    help="Write this interview's drafts in this language (e.g. 'de'); 'account' returns to "
+    "the account's language.",
 )
 @click.option(
     "--max-interviewers",
@@ -365,13 +390,22 @@ def note(
     about: str | None,
     contact: str | None,
     decision_by: str | None,
+    language: str | None,
     max_interviewers: int | None,
 ) -> None:
-    """Add what was discussed (used in the drafts), set the main contact or a decision date."""
+    """Add what was discussed (used in the drafts), set the main contact, a decision date or
+    the drafts' language."""
     from daemon.planning.followups import FollowUpPlanner
     from daemon.store.models import State
     from daemon.store.repository import transition
+    from daemon.writing import phrases
 
+    if language is not None and language not in (*phrases.codes(), ACCOUNT_LANGUAGE):
+        raise FollowupdError(
+            f"--language: expected one of {', '.join(phrases.codes())} (the folders of "
+            f"daemon/writing/languages/), or '{ACCOUNT_LANGUAGE}' for the account's language; "
+            f"got {language!r}"
+        )
     now = SystemClock().now()
     with rt.sessions()() as session:
         interview = _interview(session, interview_id)
@@ -399,6 +433,8 @@ def note(
                 ) from None
         if max_interviewers:
             interview.max_interviewers = max_interviewers
+        if language is not None:
+            interview.language = None if language == ACCOUNT_LANGUAGE else language
         if contact or decision_by or max_interviewers:
             planner = FollowUpPlanner(rt.config, rt.config.account(interview.account))
             for fu in interview.followups:

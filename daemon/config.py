@@ -23,6 +23,7 @@ from daemon import options as o
 from daemon import paths
 from daemon.errors import ConfigError
 from daemon.registry import UnknownProvider, provider
+from daemon.writing import phrases
 from daemon.writing.prose import SALUTATION_STYLES
 
 MAX_THANK_YOU_DELAY = timedelta(hours=24)
@@ -47,8 +48,13 @@ DEFAULT_KEYWORDS = [
     "coding challenge review",
     "case study",
     "entrevista",
-    "vorstellungsgespräch",
 ]
+# Every shipped language brings its own title words ("Telefoninterview": German compounds are
+# no whole-word "interview").
+DEFAULT_KEYWORDS += [
+    k for lang in phrases.shipped().values() for k in lang.interview_keywords
+    if k not in DEFAULT_KEYWORDS
+]  # fmt: skip
 
 # Free-mail domains never identify a company.
 DEFAULT_FREEMAIL = [
@@ -159,6 +165,9 @@ class Account:
     # account because one mailbox may be for a job search where first names are usual and
     # another for one where they are not.
     salutation: str = "first_name"
+    # The language drafts are written in: a folder of daemon/writing/languages/ ("en", "de");
+    # `followupd note ID --language` overrides it for one interview.
+    language: str = phrases.DEFAULT
 
     def options_for(self, provider_name: str) -> dict[str, Any]:
         return self.provider_options.get(provider_name, {})
@@ -320,6 +329,11 @@ ACCOUNT = {
         o.choice(*SALUTATION_STYLES),
         "first_name",
         "how drafts greet people: 'first_name' (Dear Jane) or 'formal' (Dear Dr. Chen)",
+    ),
+    "language": o.Option(
+        o.choice(*phrases.codes()),
+        phrases.DEFAULT,
+        "the language drafts are written in: one of the folders of daemon/writing/languages/",
     ),
     "calendar": o.Option(o.table, help="a table with provider = ... and its options"),
     "mailbox": o.Option(o.table, help="a table with provider = ... and its options"),
@@ -554,6 +568,7 @@ def _accounts(raw: Any, name: str, base: Path, problems: list[str]) -> list[Acco
                     addresses=tuple(v["addresses"]),
                     sender_name=v.get("sender_name"),
                     salutation=v.get("salutation", "first_name"),
+                    language=v.get("language", phrases.DEFAULT),
                     calendar=sections["calendar"],
                     mailbox=sections["mailbox"],
                     provider_options=provider_options,

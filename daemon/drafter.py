@@ -28,7 +28,15 @@ from daemon.message import message_id_for
 from daemon.protocols import Address, DraftRequest, Mailbox, ReplyTarget
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 from daemon.store.repository import transition
-from daemon.writing.context import MAX_CONTEXT_NOTES, DraftContext, interview_for, recipient_for
+from daemon.writing import notelang, phrases
+from daemon.writing.context import (
+    MAX_CONTEXT_NOTES,
+    DraftContext,
+    closing_for,
+    in_language,
+    interview_for,
+    recipient_for,
+)
 from daemon.writing.render import RenderedDraft, Renderer
 
 log = logging.getLogger(__name__)
@@ -50,33 +58,60 @@ def human(delta: timedelta) -> str:
 MANUAL = "note: "  # prefix of notes added with `followupd note`
 
 
+def language_for(interview: Interview, account: Account | None) -> str:
+    """The draft language of ``interview``: its own (``note ID --language``), else the
+    account's, else the default. A stored language whose folder is gone (a downgrade) falls
+    back to the account's rather than failing every draft of the interview."""
+    fallback = account.language if account else phrases.DEFAULT
+    if interview.language and interview.language in phrases.codes():
+        return interview.language
+    if interview.language:
+        log.warning(
+            "interview %s: language %r is not shipped (any more); drafting in %r",
+            interview.id, interview.language, fallback,
+        )  # fmt: skip
+    return fallback
+
+
+def _account_of(config: Config, interview: Interview) -> Account | None:
+    return next((a for a in config.accounts if a.name == interview.account), None)
+
+
 def context_for(config: Config, fu: FollowUp, account: Account | None = None) -> DraftContext:
     """The template context for one follow-up, from what the store knows.
 
-    ``account`` is the one the interview belongs to (its ``salutation`` style); by default it
-    is looked up by the interview's account name, and an account no longer configured greets
-    in the default style rather than failing the draft.
+    ``account`` is the one the interview belongs to (its ``salutation`` style and
+    ``language``); by default it is looked up by the interview's account name, and an account
+    no longer configured greets in the default style and language rather than failing the
+    draft. Notes, highlights and the fit sentence in another language than the draft's are
+    left out (:mod:`daemon.writing.notelang`; :func:`remarks_for` says which).
     """
     interview, person = fu.interview, fu.interviewer
     if account is None:
-        account = next((a for a in config.accounts if a.name == interview.account), None)
+        account = _account_of(config, interview)
     style = account.salutation if account else "first_name"
+    language = language_for(interview, account)
     tz = interview.timezone or config.daemon.timezone
     contact = config.contacts.get(person.email)
-    notes = [n.removeprefix(MANUAL) for n in (*person.notes, *interview.notes)]
+    notes = notelang.usable(
+        [n.removeprefix(MANUAL) for n in (*person.notes, *interview.notes)], language
+    )
+    candidate, fit = in_language(config.candidate, interview.fit, language)
     others = tuple(
         p.name for p in interview.interviewers if p.active and p.id != person.id and p.name
     )
     panel = [p.id for p in interview.interviewers if p.active]
     return DraftContext(
-        candidate=config.candidate,
-        recipient=recipient_for(Person(person.email, person.name), contact, style),
+        candidate=candidate,
+        recipient=recipient_for(Person(person.email, person.name), contact, style, language),
         company=interview.company_override
         or (contact.company if contact and contact.company else None)
         or interview.company,
         role=interview.role_override or interview.role,
         interview=interview_for(
-            " ".join(interview.title.split()), interview.start_at.astimezone(ZoneInfo(tz)).date()
+            " ".join(interview.title.split()),
+            interview.start_at.astimezone(ZoneInfo(tz)).date(),
+            language,
         ),
         notes=tuple(notes[:MAX_CONTEXT_NOTES]),
         other_interviewers=others,
@@ -84,8 +119,21 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
         days_since=max(business_days_between(interview.end_at, fu.due_at, tz, config.days), 0),
         decision_expected=interview.decision_expected,
         panel_position=panel.index(person.id) if person.id in panel else 0,
-        fit=interview.fit,
+        fit=fit,
+        language=language,
+        closing=closing_for(style, language),
     )
+
+
+def remarks_for(config: Config, fu: FollowUp, account: Account | None = None) -> list[str]:
+    """Remarks to show beside ``fu``'s draft (``preview``, ``status``): the user's text that
+    the draft leaves out because it is in another language than the draft's."""
+    interview, person = fu.interview, fu.interviewer
+    language = language_for(interview, account or _account_of(config, interview))
+    who = person.name or person.email
+    notes = [(who, n.removeprefix(MANUAL)) for n in person.notes]
+    notes += [(None, n.removeprefix(MANUAL)) for n in interview.notes]
+    return notelang.remarks(language, notes, config.candidate.highlights, interview.fit)
 
 
 def lateness_limit(config: Config, fu: FollowUp) -> timedelta:

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Config
+from daemon.drafter import language_for
 from daemon.store.models import AccountState, FollowUp, Interview, ProblemRecord, State, Transition
+from daemon.writing import phrases
 
 SHORT = 20  # up to this many lines of one kind are listed, more are counted
 
@@ -67,6 +69,7 @@ def print_status(
     for column in ("id", "interview", "when", "follow-up", "to", "state", "due", "why"):
         table.add_column(column, overflow="fold")
     interviews = session.scalars(select(Interview).order_by(Interview.start_at)).all()
+    accounts_by_name = {a.name: a for a in config.accounts}
     shown = 0
     for interview in interviews:
         followups = [
@@ -77,6 +80,9 @@ def print_status(
         label = interview.company or interview.title
         if interview.role:
             label += f" — {interview.role}"
+        language = language_for(interview, accounts_by_name.get(interview.account))
+        if interview.language or language != phrases.DEFAULT:
+            label += f" [dim]({language})[/]"  # the drafts' language, when it is not English
         if interview.status != "active":
             label += f" [dim]({interview.status})[/]"
         first = True

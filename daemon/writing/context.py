@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from daemon.config import Candidate, Contact
 from daemon.detection import Detection, Person, name_from_address
 from daemon.protocols import CalendarEvent
+from daemon.writing import notelang, phrases
 from daemon.writing.notes import Notes
+from daemon.writing.phrases import Language
 from daemon.writing.prose import address_parts, interview_kind, longdate, weekday
 
 MAX_CONTEXT_NOTES = 5
@@ -31,16 +33,20 @@ class Recipient:
     honorific: str | None  # "Dr.", "Ms."
     title: str | None  # job title, "Engineering Manager"
     email: str
-    salutation: str  # in the account's style: "Dear Jane", "Dear Dr. Chen", or "Hello"
+    # In the account's style and the draft's language: "Dear Jane", "Dear Dr. Chen", "Hello",
+    # "Sehr geehrte Frau Dr. Chen", "Hallo Anna", "Guten Tag Klaus Schmidt".
+    salutation: str
 
 
 @dataclass(frozen=True)
 class Interview:
     title: str
     date: date
-    weekday: str  # "Tuesday"
-    date_text: str  # "Tuesday, November 24"
-    kind: str  # "phone screen", "technical interview", "onsite interview", "interview", ...
+    weekday: str  # "Tuesday", "Dienstag": in the draft's language
+    date_text: str  # "Tuesday, November 24", "Dienstag, 24. November"
+    # "phone screen", "technical interview", "onsite interview", "interview", ...; in the
+    # draft's language ("Telefonat", "Gespräch") where its phrases.toml [kinds] says so
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -66,31 +72,60 @@ class DraftContext:
     # One sentence on what this interviewer discussed, composed from the notes in the draft's
     # language (daemon.writing.compose); None when there is no note that can be woven in.
     mention: str | None = None
+    # The line before the signature in the draft's language and the account's salutation
+    # style ("Best regards", "Viele Grüße", "Mit freundlichen Grüßen").
+    closing: str = "Best regards"
 
 
 def recipient_for(
-    person: Person, contact: Contact | None = None, style: str = "first_name"
+    person: Person,
+    contact: Contact | None = None,
+    style: str = "first_name",
+    language: Language | str | None = None,
 ) -> Recipient:
     """How to address ``person`` in salutation ``style`` ("first_name" or "formal", the
-    account's ``salutation``): ``[contacts]`` wins over what the invitation said, and a
-    "jane.smith@" address gives "Jane" when nobody gave a name."""
+    account's ``salutation``) and the draft's ``language``: ``[contacts]`` wins over what the
+    invitation said, and a "jane.smith@" address gives "Jane" when nobody gave a name."""
     name = (contact.name if contact and contact.name else None) or person.name
     parts = address_parts(
-        name or name_from_address(person.email), contact.honorific if contact else None, style
+        name or name_from_address(person.email),
+        contact.honorific if contact else None,
+        style,
+        language,
     )
     title = contact.title if contact and contact.title else None
     return Recipient(parts.name, parts.first, parts.last, parts.honorific, title, person.email,
                      parts.salutation)  # fmt: skip
 
 
-def interview_for(title: str, day: date) -> Interview:
+def interview_for(title: str, day: date, language: Language | str | None = None) -> Interview:
+    lang = language if isinstance(language, Language) else phrases.get(language)
+    kind = interview_kind(title)
     return Interview(
         title=title,
         date=day,
-        weekday=weekday(day),
-        date_text=longdate(day),
-        kind=interview_kind(title),
+        weekday=weekday(day, lang),
+        date_text=longdate(day, lang),
+        kind=lang.kinds.get(kind, kind),
     )
+
+
+def closing_for(style: str, language: Language | str | None = None) -> str:
+    """The closing line of the language's table for salutation ``style``."""
+    lang = language if isinstance(language, Language) else phrases.get(language)
+    return lang.closing.get(style) or lang.closing["first_name"]
+
+
+def in_language(
+    candidate: Candidate, fit: str | None, language: str
+) -> tuple[Candidate, str | None]:
+    """The candidate's highlights and the fit sentence without what is written in another
+    language than the draft's (:mod:`daemon.writing.notelang`): a draft then says less rather
+    than mix languages."""
+    highlights = notelang.usable(candidate.highlights, language)
+    if highlights != tuple(candidate.highlights):
+        candidate = replace(candidate, highlights=highlights)
+    return candidate, (fit if fit and notelang.fits(fit, language) else None)
 
 
 def build_context(
@@ -106,61 +141,79 @@ def build_context(
     days_since: int = 0,
     decision_expected: date | None = None,
     salutation: str = "first_name",
+    language: str = phrases.DEFAULT,
 ) -> DraftContext:
     """The context for the draft to ``person`` about ``event`` (one of ``detection``'s people),
-    greeting them in the account's ``salutation`` style."""
+    greeting them in the account's ``salutation`` style, in ``language``; notes in another
+    language are left out (:func:`daemon.writing.notelang.usable`)."""
     contacts = contacts or {}
     day = event.start.astimezone(ZoneInfo(timezone)).date()
     others = tuple(p.name for p in detection.interviewers if p.email != person.email and p.name)
-    mine = notes.for_person(person.email) if notes else ()
+    mine = notelang.usable(notes.for_person(person.email) if notes else (), language)
+    candidate, _ = in_language(candidate, None, language)
     return DraftContext(
         candidate=candidate,
-        recipient=recipient_for(person, contacts.get(person.email), salutation),
+        recipient=recipient_for(person, contacts.get(person.email), salutation, language),
         company=detection.company,
         role=detection.role,
-        interview=interview_for(" ".join(event.title.split()), day),
+        interview=interview_for(" ".join(event.title.split()), day, language),
         notes=mine[:MAX_CONTEXT_NOTES],
         other_interviewers=others,
         inquiry_number=inquiry_number,
         days_since=days_since,
         decision_expected=decision_expected,
+        language=language,
+        closing=closing_for(salutation, language),
     )
 
 
-def sample_context(**changes: Any) -> DraftContext:
-    """A realistic context, used by ``followupd check`` to render the user's templates."""
+def sample_context(language: Language | str = phrases.DEFAULT, **changes: Any) -> DraftContext:
+    """A realistic context, used by ``followupd check`` to render the user's templates (and
+    each language's defaults) with; its English notes and highlights are left out of the
+    other languages' sample, as they would be from a real draft."""
+    candidate = Candidate(
+        name="Alex Morgan",
+        highlights=("eight years of backend work in Python", "leading a Kafka migration"),
+        signature="Senior Software Engineer",
+        phone="+1 555 0100",
+        links=("https://alexmorgan.dev",),
+    )
+    lang = language if isinstance(language, Language) else phrases.get(language)
+    candidate, _ = in_language(candidate, None, lang.code)
     ctx = DraftContext(
-        candidate=Candidate(
-            name="Alex Morgan",
-            highlights=("eight years of backend work in Python", "leading a Kafka migration"),
-            signature="Senior Software Engineer",
-            phone="+1 555 0100",
-            links=("https://alexmorgan.dev",),
-        ),
+        candidate=candidate,
         recipient=recipient_for(
             Person("jane.smith@acme.example", "Jane Smith"),
             Contact(name=None, title="Engineering Manager", honorific=None, company=None),
+            language=language,
         ),
         company="Acme",
         role="Senior Backend Engineer",
-        interview=interview_for("Acme – Senior Backend Engineer interview", date(2026, 11, 24)),
-        notes=("talked about the migration to Kafka", "the team's on-call rotation"),
+        interview=interview_for(
+            "Acme – Senior Backend Engineer interview", date(2026, 11, 24), language
+        ),
+        notes=notelang.usable(
+            ("talked about the migration to Kafka", "the team's on-call rotation"), lang.code
+        ),
         other_interviewers=("Bob Lee",),
         inquiry_number=0,
         days_since=0,
         decision_expected=None,
+        language=lang.code,
+        closing=closing_for("first_name", lang),
     )
     return replace(ctx, **changes)
 
 
-def sparse_context(**changes: Any) -> DraftContext:
+def sparse_context(language: Language | str = phrases.DEFAULT, **changes: Any) -> DraftContext:
     """The sample with every optional value missing: templates must still read well."""
     ctx = sample_context(
+        language,
         candidate=Candidate(name="Alex Morgan", highlights=(), signature="", phone="", links=()),
-        recipient=recipient_for(Person("recruiting@acme.example", None)),
+        recipient=recipient_for(Person("recruiting@acme.example", None), language=language),
         company=None,
         role=None,
-        interview=interview_for("Interview", date(2026, 11, 24)),
+        interview=interview_for("Interview", date(2026, 11, 24), language),
         notes=(),
         other_interviewers=(),
     )
@@ -168,6 +221,7 @@ def sparse_context(**changes: Any) -> DraftContext:
 
 
 __all__ = [
-    "DraftContext", "Interview", "Recipient", "build_context", "interview_for",
+    "DraftContext", "Interview", "Recipient", "build_context", "closing_for", "in_language",
+    "interview_for",
     "recipient_for", "sample_context", "sparse_context",
 ]  # fmt: skip

@@ -29,7 +29,7 @@ description (the recruiter's agenda, the video-call block) is ignored: it was no
 user and must never end up in a draft.
 
 A general block starts with a heading from :data:`NOTE_HEADINGS`, one row per shipped draft
-language ("Notes:", "Notizen:"). Descriptions are often HTML (Google, Outlook), so
+language ("Notes:", "Notizen:", from each language's ``phrases.toml``). Descriptions are often HTML (Google, Outlook), so
 markup is turned into lines with the stdlib :mod:`html.parser` first.
 
 Parsing is bounded: only the first :data:`MAX_INPUT` characters are read, at most
@@ -47,6 +47,7 @@ from html.parser import HTMLParser
 
 from daemon.detection import Person
 from daemon.titles import looks_like_job_title
+from daemon.writing import phrases
 from daemon.writing.prose import HONORIFICS, honorific_key
 
 MAX_INPUT = 20_000
@@ -136,13 +137,12 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"(?<![\w#])#[\w:-]+")
-# The headings that open the general notes block, one row per shipped draft language (a new
-# language adds its row here). Matched case-insensitively, with or without a space before ":".
+# The headings that open the general notes block, one row per shipped draft language, from
+# each language's phrases.toml ("Notes:", "Notizen:"): a new language brings its own. Matched
+# case-insensitively, with or without a space before ":".
 NOTE_HEADINGS: dict[str, tuple[str, ...]] = {
-    "en": ("notes", "note", "my notes", "interview notes", "follow-up notes", "followup notes"),
-    "de": ("notizen", "notiz", "meine notizen", "gesprächsnotizen", "interviewnotizen",
-           "interview-notizen"),
-}  # fmt: skip
+    code: language.note_headings for code, language in phrases.shipped().items()
+}
 _NOTES_HEAD = re.compile(
     r"^(?:"
     + "|".join(

@@ -27,14 +27,24 @@ iterations or two seconds, and the follow-up fails with a message naming the lin
 
 The user's text template replaces the default text *and* HTML (a draft whose HTML part still
 said the default text would be a nasty surprise): without an HTML override it is text-only.
+
+Languages
+---------
+The default templates are chosen by the draft's language (``ctx.language``): the folder
+``languages/<code>/`` (:mod:`daemon.writing.phrases`). The user's own templates are used for
+every draft of their kind, whatever its language: followupd cannot translate them, so the
+greeting, dates and closing they print (``recipient.salutation``, ``interview.date_text``,
+``closing``, ``longdate``/``shortdate``) follow the draft's language while their own words stay
+as written; a template that should read differently per language branches on
+``{% if language == "de" %}``. ``shortdate`` gives "March 31" / "31. März".
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -44,9 +54,11 @@ from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, StrictUndefin
 from jinja2.sandbox import SecurityError
 
 from daemon.errors import TemplateError
+from daemon.writing import phrases
 from daemon.writing.bounds import BoundedEnvironment, RenderLimit
 from daemon.writing.bounds import render as render_bounded
 from daemon.writing.context import DraftContext, sample_context, sparse_context
+from daemon.writing.phrases import Language
 from daemon.writing.prose import join_and, longdate, nl2br, topic
 
 log = logging.getLogger(__name__)
@@ -65,16 +77,25 @@ class RenderedDraft:
 class _Slot:
     """One template: which file, and how to name it in an error message."""
 
-    name: str  # loader name, "thank_you.txt.j2"; its suffix decides autoescaping
+    # loader name: "thank_you.txt.j2" for the user's file, "de/thank_you.txt.j2" for a
+    # language's default; its suffix decides autoescaping
+    name: str
     path: Path | None  # the user's file, or None for the packaged default
 
     @property
     def label(self) -> str:
-        kind, _, rest = self.name.partition(".")
+        code, _, file = self.name.rpartition("/")
+        kind, _, rest = file.partition(".")
         key = "html_template" if rest.startswith("html") else "template"
         if self.path is None:
-            return f"default {kind} {key} (daemon/writing/languages/en/{self.name})"
+            return f"default {kind} {key} (daemon/writing/languages/{code}/{file})"
         return f"{kind} {key} {self.path}"
+
+    def in_language(self, code: str) -> _Slot:
+        """This slot for a draft in ``code``: the language's default, or the user's file."""
+        if self.path is not None:
+            return self
+        return _Slot(f"{code}/{self.name.rpartition('/')[2]}", None)
 
 
 _UNDEFINED = re.compile(r"^'(?P<name>[^']+)' is undefined$")
@@ -96,7 +117,11 @@ class Renderer:
         thank_you_html: Path | None = None,
         status_inquiry: Path | None = None,
         status_inquiry_html: Path | None = None,
+        languages: Mapping[str, Language] | None = None,
     ) -> None:
+        # Which languages' default templates exist: the shipped ones, or (in tests) a folder
+        # of language folders read with phrases.discover.
+        self._languages = dict(languages if languages is not None else phrases.shipped())
         self._slots: dict[str, tuple[_Slot, _Slot | None]] = {}
         for kind, text, html in (
             ("thank_you", thank_you, thank_you_html),
@@ -116,7 +141,10 @@ class Renderer:
         dirs = sorted({str(p.parent) for p in user.values()})
         self._env = BoundedEnvironment(
             loader=ChoiceLoader(
-                [FunctionLoader(lambda name: _source(name, user)), FileSystemLoader(dirs)]
+                [
+                    FunctionLoader(lambda name: _source(name, user, self._languages)),
+                    FileSystemLoader(dirs),
+                ]
             ),
             autoescape=jinja2.select_autoescape(
                 enabled_extensions=("html.j2", "html", "htm"), default_for_string=False
@@ -126,13 +154,34 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._env.filters.update(topic=topic, join_and=join_and, longdate=longdate, nl2br=nl2br)
+        self._env.filters.update(
+            topic=topic,
+            join_and=join_and,
+            longdate=jinja2.pass_context(lambda c, day: longdate(day, self._language(c))),
+            shortdate=jinja2.pass_context(lambda c, day: self._language(c).short_date(day)),
+            nl2br=nl2br,
+        )
         self._env.bound_filters()
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self._languages)
+
+    def _language(self, context: jinja2.runtime.Context) -> Language:
+        """The draft's language, as the template's ``language`` variable names it."""
+        return self._languages.get(context.get("language"), phrases.get(phrases.DEFAULT))
 
     def render(self, kind: str, ctx: DraftContext) -> RenderedDraft:
         if kind not in self._slots:
             raise TemplateError(f"unknown draft kind {kind!r}; expected one of {', '.join(KINDS)}")
+        if ctx.language not in self._languages:
+            raise TemplateError(
+                f"no templates for the draft language {ctx.language!r}; expected one of "
+                f"{', '.join(self._languages)} (a folder under daemon/writing/languages/)"
+            )
         text_slot, html_slot = self._slots[kind]
+        text_slot = text_slot.in_language(ctx.language)
+        html_slot = html_slot.in_language(ctx.language) if html_slot else None
         subject, body = _split_subject(self._render(text_slot, ctx), text_slot.label)
         html = None
         if html_slot is not None:
@@ -145,12 +194,18 @@ class Renderer:
     def check(self) -> list[str]:
         """Render every template with sample contexts; return the problems found (if any)."""
         problems: list[str] = []
-        for kind in KINDS:
-            text_slot = self._slots[kind][0]
+        codes = sorted(self._languages, key=lambda c: c != phrases.DEFAULT)  # English first
+        for kind, code in ((k, c) for k in KINDS for c in codes):
+            text_slot = self._slots[kind][0].in_language(code)
+            # The user's own template is rendered in every language but reported once.
+            reported = any(p.startswith(text_slot.label) for p in problems)
+            if text_slot.path is not None and code != phrases.DEFAULT and reported:
+                continue
             for number in (0,) if kind == "thank_you" else (1, 2):
                 try:
-                    self.render(kind, sample_context(inquiry_number=number))
-                    sparse = self.render(kind, sparse_context(inquiry_number=number))
+                    lang = self._languages[code]
+                    self.render(kind, sample_context(lang, inquiry_number=number))
+                    sparse = self.render(kind, sparse_context(lang, inquiry_number=number))
                 except TemplateError as err:
                     if str(err) not in problems:
                         problems.append(str(err))
@@ -206,13 +261,19 @@ class Renderer:
             raise TemplateError(f"{slot.label}{line}: {type(err).__name__}: {err}") from err
 
 
-def _source(name: str, user: dict[str, Path]) -> tuple[str, str, Any] | None:
-    """Loader: the user's file for a slot name, else the packaged default, else None."""
+def _source(
+    name: str, user: dict[str, Path], languages: Mapping[str, Language]
+) -> tuple[str, str, Any] | None:
+    """Loader: the user's file for a slot name, else a language's default ("de/thank_you.txt.j2"),
+    else None."""
     path = user.get(name)
     if path is None:
-        if not re.fullmatch(r"(?:thank_you|status_inquiry)\.(?:txt|html)\.j2", name):
+        match = re.fullmatch(
+            r"(?P<code>[^/]+)/(?:thank_you|status_inquiry)\.(?:txt|html)\.j2", name
+        )
+        if not match or match["code"] not in languages:
             return None
-        resource = resources.files("daemon.writing") / "languages" / "en" / name
+        resource = languages[match["code"]].template(name.rpartition("/")[2])
         return resource.read_text(encoding="utf-8"), str(resource), lambda: True
     label = _Slot(name, path).label
     try:

@@ -377,6 +377,7 @@ LANGUAGES: dict[str, Phrases] = {
         ),  # fmt: skip
         greet_full=(
             "Guten Tag {first} {last}",
+            "Guten Tag {honorific} {first} {last}",  # a title known, the gender not
             "Hallo {first} {last}",
             "Sehr geehrte Frau {last}",
             "Sehr geehrter Herr {last}",
