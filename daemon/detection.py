@@ -123,6 +123,9 @@ def detect(
         company = company_override
         company_reason = f"company '{company_override}': set for this interview"
     role, role_reason = _role(reading.role, reading.stages, role_override)
+    if role and company and not role_override and role.lower().startswith(company.lower() + " "):
+        role = role[len(company) + 1 :]  # "Acme Data Engineer interview": Acme's Data Engineer
+        role_reason = f"role '{role}': from the title, after the company's name"
 
     def result(yes: bool, reason: str) -> Detection:
         return Detection(

@@ -129,6 +129,67 @@ CASES: list[tuple[str, tuple[str, ...], str | None, str | None]] = [
     ("Phone interview - Wayne Enterprises", ("wayne-enterprises.com",), "Wayne Enterprises", None),
     ("Interview | Hooli", ("hooli.xyz",), "Hooli", None),
     ("interview w/ acme", ("acme.com",), "Acme", None),
+    # -- the title's fuller form wins when it starts with the domain's name (issue 10) ---------
+    (
+        "Interview: Wayne Enterprises (Security Engineer)",
+        ("wayne.example",),
+        "Wayne Enterprises",
+        "Security Engineer",
+    ),
+    (
+        "Interview: Massive Dynamic (Staff Engineer)",
+        ("massive.example",),
+        "Massive Dynamic",
+        "Staff Engineer",
+    ),
+    (
+        "Senior SRE interview - Massive Dynamic",
+        ("massive.example",),
+        "Massive Dynamic",
+        "Senior SRE",
+    ),
+    (
+        "Interview: Müller GmbH (Backend Engineer)",
+        ("mueller.example",),
+        "Müller GmbH",
+        "Backend Engineer",
+    ),
+    (
+        "Vorstellungsgespräch – Müller GmbH (Backend-Entwickler)",
+        ("mueller.example",),
+        "Müller GmbH",
+        "Backend-Entwickler",
+    ),
+    ("Panel-Interview – Bauer KG (Data Engineer)", ("bauer.example",), "Bauer KG", "Data Engineer"),
+    ("Onsite – Société Générale", ("societegenerale.example",), "Société Générale", None),
+    ("Interview with Massive Dynamic", ("massive.example",), "Massive Dynamic", None),
+    ("Massive Dynamic x Alex Candidate – intro", ("massive.example",), "Massive Dynamic", None),
+    ("Alex Candidate <> Wayne Enterprises", ("wayne.example",), "Wayne Enterprises", None),
+    (
+        "Massive Dynamic | Final round (Hiring Manager)",
+        ("massive.example",),
+        "Massive Dynamic",
+        None,
+    ),
+    # a role word after the company's name keeps the words between with the role
+    ("Acme Data Engineer interview", ("acme.com",), "Acme", "Data Engineer"),
+    (
+        "Interview: Wayne Enterprises (Security Engineer)",
+        ("acme.com",),
+        "Acme",
+        "Security Engineer",
+    ),
+    # -- roles without the usual words: the vocabulary knows more occupations -----------------
+    (
+        "Interview: Wayne Enterprises (Composer)",
+        ("wayne.example",),
+        "Wayne Enterprises",
+        "Composer",
+    ),
+    ("Interview: Acme (Photographer)", ("acme.com",), "Acme", "Photographer"),
+    ("Pharmacist interview - Acme", ("acme.com",), "Acme", "Pharmacist"),
+    ("Interview: Acme (Rescheduled)", ("acme.com",), "Acme", None),
+    ("Interview: Acme (Updated invitation)", ("acme.com",), "Acme", None),
     # -- the domain wins over a title that names another company -------------------------------
     ("Interview with Globex", ("acme.com",), "Acme", None),
     ("Interview with Globex", ("openai.com",), None, None),
