@@ -47,6 +47,7 @@ from daemon.errors import TemplateError
 from daemon.writing.bounds import BoundedEnvironment, RenderLimit
 from daemon.writing.bounds import render as render_bounded
 from daemon.writing.context import DraftContext, sample_context, sparse_context
+from daemon.writing.fit import interest_and_fit
 from daemon.writing.prose import join_and, longdate, nl2br, topic
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self._env.filters.update(topic=topic, join_and=join_and, longdate=longdate, nl2br=nl2br)
+        self._env.globals.update(interest_and_fit=interest_and_fit)
         self._env.bound_filters()
 
     def render(self, kind: str, ctx: DraftContext) -> RenderedDraft:
