@@ -186,6 +186,7 @@ def check(rt: Runtime) -> None:
         problems.append(str(err))
     else:
         problems += _check_accounts_and_store(rt)
+        _warn_about_fit(rt)
     if problems:
         for problem in problems:
             err_console.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
@@ -225,6 +226,32 @@ def _check_accounts_and_store(rt: Runtime) -> list[str]:
     except FollowupdError as err:
         problems.append(str(err))
     return problems
+
+
+def _warn_about_fit(rt: Runtime) -> None:
+    """A warning, not a problem: drafts without fit text are still good to send."""
+    from sqlalchemy import func, select
+
+    from daemon.store.models import Interview
+    from daemon.writing.fit import fit_warning
+
+    with_fit = 0
+    if not any(h.strip() for h in rt.config.candidate.highlights):
+        try:
+            with rt.sessions()() as session:
+                with_fit = (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(Interview)
+                        .where(Interview.fit.is_not(None))
+                    )
+                    or 0
+                )
+        except FollowupdError:
+            pass  # the database problem is reported by the store check
+    warning = fit_warning(rt.config.candidate.highlights, with_fit)
+    if warning:
+        out.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
 
 def _run_once(rt: Runtime, clock: Clock) -> None:
@@ -356,6 +383,21 @@ def preview(rt: Runtime, interview_id: int) -> None:
     help="Draft thank-yous for up to N interviewers of this interview "
     "(default: [detection].max_interviewers).",
 )
+@click.option(
+    "--fit",
+    metavar="TEXT",
+    help='How your experience fits this role, said in the thank-you ("" clears it).',
+)
+@click.option(
+    "--company",
+    metavar="NAME",
+    help='The company as the drafts should name it ("" goes back to the detected one).',
+)
+@click.option(
+    "--role",
+    metavar="TITLE",
+    help='The role as the drafts should name it ("" goes back to the detected one).',
+)
 @pass_runtime
 @friendly
 def note(
@@ -366,8 +408,12 @@ def note(
     contact: str | None,
     decision_by: str | None,
     max_interviewers: int | None,
+    fit: str | None,
+    company: str | None,
+    role: str | None,
 ) -> None:
-    """Add what was discussed (used in the drafts), set the main contact or a decision date."""
+    """Add what was discussed (used in the drafts), set the main contact or a decision date,
+    say how you fit the role, or correct the company and role the drafts name."""
     from daemon.planning.followups import FollowUpPlanner
     from daemon.store.models import State
     from daemon.store.repository import transition
@@ -399,6 +445,9 @@ def note(
                 ) from None
         if max_interviewers:
             interview.max_interviewers = max_interviewers
+        for column, value in (("fit", fit), ("company_override", company), ("role_override", role)):
+            if value is not None:
+                setattr(interview, column, " ".join(value.split()) or None)
         if contact or decision_by or max_interviewers:
             planner = FollowUpPlanner(rt.config, rt.config.account(interview.account))
             for fu in interview.followups:

@@ -74,9 +74,9 @@ def print_status(
         ]
         if not show_all and interview.status != "active" and not followups:
             continue
-        label = interview.company or interview.title
-        if interview.role:
-            label += f" — {interview.role}"
+        label = interview.company_override or interview.company or interview.title
+        if role := interview.role_override or interview.role:
+            label += f" — {role}"
         if interview.status != "active":
             label += f" [dim]({interview.status})[/]"
         first = True
