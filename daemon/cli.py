@@ -251,7 +251,9 @@ def _warn_about_fit(rt: Runtime) -> None:
             pass  # the database problem is reported by the store check
     warning = fit_warning(rt.config.candidate.highlights, with_fit)
     if warning:
-        out.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 def _run_once(rt: Runtime, clock: Clock) -> None:
@@ -337,7 +339,8 @@ def _interview(session: Any, interview_id: int) -> Interview:
 @friendly
 def preview(rt: Runtime, interview_id: int) -> None:
     """Show the drafts of an interview as they would be created (creates nothing)."""
-    from daemon.drafter import Drafter
+    from daemon.drafter import Drafter, context_for
+    from daemon.explain import draft_remarks, reasons
 
     config = rt.config
     renderer = rt.renderer()
@@ -362,6 +365,17 @@ def preview(rt: Runtime, interview_id: int) -> None:
                 )
             out.print()
             out.print(request.text, markup=False, highlight=False)
+            ctx = context_for(config, fu, account)
+            _print_list("Why", reasons(config, fu, ctx))
+            _print_list("Check before sending", draft_remarks(config, fu, ctx))
+
+
+def _print_list(title: str, lines: list[str]) -> None:
+    """A titled list beside a draft in ``preview``; nothing when it is empty."""
+    if lines:
+        out.print(f"{title}:", highlight=False)
+        for line in lines:
+            out.print(f"  - {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 @main.command()
