@@ -22,10 +22,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from daemon import lexicon
 
 MIN_LENGTH = 4
+# Longer words are no slip from a dictionary word, and each costs ~54 edits per letter to look
+# up; a text's first MAX_WORDS words are checked (a note is a line or two, a description may
+# be a stranger's essay).
+MAX_LENGTH = 30
+MAX_WORDS = 400
 
 # Words of the trade that dictionaries lack, written in lower case in real notes.
 _JARGON_WORDS = """
@@ -50,10 +56,10 @@ _JARGON_WORDS = """
     graphql etl elt bi ml ai nlp genai rag gpu gpus cpu cpus ram ssd
 """
 JARGON = frozenset(_JARGON_WORDS.split())
-_SKIP = re.compile(
-    r"https?://\S+|www\.\S+|\S+@\S+|(?<!\w)[@#]\w+|`[^`]*`|\S*[/\\]\S*",
-    re.IGNORECASE,
-)
+# Code in backticks; then whole tokens that are URLs, addresses, handles, tags or paths.
+_CODE = re.compile(r"`[^`]*`")
+_NOT_PROSE = ("://", "www.", "@", "/", "\\", "#", "=")
+MAX_TEXT = 20_000  # characters of one text looked at
 _TOKEN = re.compile(r"[^\s\"“”„()\[\]{}<>,;:!?]+")
 _SUFFIXES = ("'s", "’s", "s", "es", "ed", "d", "ing", "er", "ers", "ly", "ies")
 
@@ -102,30 +108,37 @@ def _near(word: str, language: str) -> str | None:
 
 def _words(text: str) -> list[str]:
     """The words of ``text`` worth checking: see the module docstring."""
-    text = _SKIP.sub(" ", text)
     found = []
-    for token in _TOKEN.findall(text):
+    prose = (
+        t for t in _CODE.sub(" ", text[:MAX_TEXT]).split() if not any(m in t for m in _NOT_PROSE)
+    )
+    for token in (piece for t in prose for piece in _TOKEN.findall(t)):
         word = token.strip(".'’-*_~…")
         if word.endswith(("'s", "’s")):
             word = word[:-2]
-        if len(word) < MIN_LENGTH or not word.isalpha() or not word.islower():
+        if not MIN_LENGTH <= len(word) <= MAX_LENGTH or not word.isalpha() or not word.islower():
             continue
         found.append(word)
+        if len(found) >= MAX_WORDS:
+            break
     return found
 
 
-def suspects(text: str, language: str = "en") -> list[Suspect]:
-    """The words of ``text`` that look misspelled in ``language`` (each once, in order)."""
+@lru_cache(maxsize=1024)
+def suspects(text: str, language: str = "en") -> tuple[Suspect, ...]:
+    """The words of ``text`` that look misspelled in ``language`` (each once, in order).
+
+    Cached: ``status`` asks it of the same highlights for every draft it lists."""
     if lexicon.dictionary(language) is None:
         language = "en"  # no dictionary for the draft's language: English terms still count
     out: dict[str, Suspect] = {}
-    for word in _words(text):
-        if word in out or word in JARGON or _known(word, language):
+    for word in dict.fromkeys(_words(text)):
+        if word in JARGON or _known(word, language):
             continue
         suggestion = _near(word, language)
         if suggestion is not None:
             out[word] = Suspect(word, suggestion)
-    return list(out.values())
+    return tuple(out.values())
 
 
 __all__ = ["JARGON", "MIN_LENGTH", "Suspect", "suspects"]
