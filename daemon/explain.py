@@ -152,7 +152,9 @@ def user_texts(config: Config, fu: FollowUp, ctx: DraftContext) -> list[UserText
     if interview.company_override:
         texts.append(UserText(interview.company_override, "your company correction"))
     if interview.role_override:
-        texts.append(UserText(interview.role_override, "your role correction"))
+        # A role is written in title case ("Staff Enginer"), which proofreading takes for a
+        # name; its words are ordinary words, so they are checked in lower case.
+        texts.append(UserText(interview.role_override.lower(), "your role correction"))
     return texts
 
 

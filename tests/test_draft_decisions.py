@@ -86,6 +86,8 @@ def test_note_corrects_company_and_role_and_can_undo_it(tmp_path: Path) -> None:
     assert "company 'Pied Piper': your correction" in shown
     assert "role 'Staff Engineer': your correction" in shown
     assert "Pied Piper — Staff Engineer" in cli(h, "status").stdout
+    assert cli(h, "note", "1", "--role", "Staff Enginer").returncode == 0
+    assert "'enginer' in your role correction (engineer?)" in cli(h, "preview", "1").stdout
     assert cli(h, "note", "1", "--company", "", "--role", "").returncode == 0
     shown = cli(h, "preview", "1").stdout
     assert "Pied Piper" not in shown and "Staff Engineer" not in shown

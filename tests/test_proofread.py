@@ -107,6 +107,8 @@ def test_the_table_is_realistic_and_large() -> None:
         ("great convesration about hiring", "convesration", "conversation"),
         ("the seperate staging envs", "seperate", "separate"),
         ("the team's sharding stratgy", "stratgy", "strategy"),
+        ("a staff enginer on the platform", "enginer", "engineer"),
+        ("the dashbaord for alerts", "dashbaord", "dashboard"),
     ],
 )
 def test_slips_of_the_fingers_are_found(note: str, word: str, suggestion: str) -> None:

@@ -90,7 +90,7 @@ def _near(word: str, language: str) -> str | None:
     """The most frequent known word one edit from ``word``, in the draft's language or
     English, else None."""
     swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
-    best: tuple[bool, float, str] | None = None
+    best: tuple[bool, bool, bool, float, str] | None = None
     for lang in dict.fromkeys((language, "en")):
         checker = lexicon.dictionary(lang)
         if checker is None:
@@ -98,12 +98,19 @@ def _near(word: str, language: str) -> str | None:
         for candidate in checker.known(checker.edit_distance_1(word)):
             if len(candidate) < MIN_LENGTH - 1:
                 continue
-            # Two letters swapped is the commonest slip of the fingers: "bliling" is
-            # "billing" before it is the more frequent "boiling".
-            score = (candidate in swapped, lexicon.frequency(candidate, lang), candidate)
+            # The commonest slips of the fingers first: two letters swapped ("bliling" is
+            # "billing" before the more frequent "boiling"), then a letter left out
+            # ("enginer" is "engineer" before "engine"), then one struck wrong.
+            score = (
+                candidate in swapped,
+                len(candidate) > len(word),
+                len(candidate) == len(word),
+                lexicon.frequency(candidate, lang),
+                candidate,
+            )
             if best is None or score > best:
                 best = score
-    return best[2] if best else None
+    return best[-1] if best else None
 
 
 def _words(text: str) -> list[str]:
