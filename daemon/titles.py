@@ -215,7 +215,8 @@ def _starts_with(text: str, key: str) -> bool:
     words = text.split()
     for cut in range(1, len(words)):
         rest = words[cut:]
-        if key in _keys(" ".join(words[:cut])) and all(w[:1].isupper() for w in rest):
+        capitalised = all(w[:1].isupper() and not any(c.isdigit() for c in w) for w in rest)
+        if key in _keys(" ".join(words[:cut])) and capitalised:
             return not any(is_role(w) or _DEPARTMENT.fullmatch(" " + w) for w in rest)
     return False
 
@@ -279,7 +280,9 @@ def _name_end(tokens: Sequence[str], end: int, people: Sequence[str]) -> int:
     stop = end
     while stop < len(tokens) and stop - end < 2:
         word = tokens[stop]
-        if not word[:1].isupper() or _FILLER.fullmatch(word) or _KIND.fullmatch(word):
+        if not (word[:1].isupper() and word.isalpha()) or _FILLER.fullmatch(word):
+            return end
+        if _KIND.fullmatch(word):
             return end
         if is_role(word) or _is_person(word, people) or _DEPARTMENT.fullmatch(" " + word):
             return end

@@ -179,6 +179,15 @@ CASES: list[tuple[str, tuple[str, ...], str | None, str | None]] = [
         "Acme",
         "Security Engineer",
     ),
+    ("Interview - Acme Q3", ("acme.com",), "Acme", None),
+    ("Interview: Acme Jane Doe", ("acme.com",), "Acme", None),
+    (
+        "Acme Senior Backend Engineer interview",
+        ("acme.com",),
+        "Acme",
+        "Senior Backend Engineer",
+    ),
+    ("Interview w/ Massive Dynamic Inc.", ("massive.example",), "Massive Dynamic Inc", None),
     # -- roles without the usual words: the vocabulary knows more occupations -----------------
     (
         "Interview: Wayne Enterprises (Composer)",
