@@ -179,6 +179,22 @@ CASES: list[tuple[str, tuple[str, ...], str | None, str | None]] = [
         "Acme",
         "Security Engineer",
     ),
+    ("Wayne Enterprises | Hiring Manager interview", ("wayne.example",), "Wayne Enterprises", None),
+    (
+        "Alex Candidate x Massive Dynamic | Recruiter screen",
+        ("massive.example",),
+        "Massive Dynamic",
+        None,
+    ),
+    (
+        "Massive Dynamic <> Alex Candidate: Final round",
+        ("massive.example",),
+        "Massive Dynamic",
+        None,
+    ),
+    ("Bauer KG – Telefoninterview", ("bauer.example",), "Bauer KG", None),
+    ("Müller GmbH x Alex – Kennenlerngespräch", ("mueller.example",), "Müller GmbH", None),
+    ("Interview: Müller GmbH", ("muller.example",), "Müller GmbH", None),
     ("Interview - Acme Q3", ("acme.com",), "Acme", None),
     ("Interview: Acme Jane Doe", ("acme.com",), "Acme", None),
     (
