@@ -191,6 +191,7 @@ def check(rt: Runtime) -> None:
         problems.append(str(err))
     else:
         problems += _check_accounts_and_store(rt)
+        _warn_about_fit(rt)
     if problems:
         for problem in problems:
             err_console.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
@@ -230,6 +231,34 @@ def _check_accounts_and_store(rt: Runtime) -> list[str]:
     except FollowupdError as err:
         problems.append(str(err))
     return problems
+
+
+def _warn_about_fit(rt: Runtime) -> None:
+    """A warning, not a problem: drafts without fit text are still good to send."""
+    from sqlalchemy import func, select
+
+    from daemon.store.models import Interview
+    from daemon.writing.fit import fit_warning
+
+    with_fit = 0
+    if not any(h.strip() for h in rt.config.candidate.highlights):
+        try:
+            with rt.sessions()() as session:
+                with_fit = (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(Interview)
+                        .where(Interview.fit.is_not(None))
+                    )
+                    or 0
+                )
+        except FollowupdError:
+            pass  # the database problem is reported by the store check
+    warning = fit_warning(rt.config.candidate.highlights, with_fit)
+    if warning:
+        from rich.markup import escape
+
+        out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 def _run_once(rt: Runtime, clock: Clock) -> None:
@@ -315,7 +344,8 @@ def _interview(session: Any, interview_id: int) -> Interview:
 @friendly
 def preview(rt: Runtime, interview_id: int) -> None:
     """Show the drafts of an interview as they would be created (creates nothing)."""
-    from daemon.drafter import Drafter, language_for, remarks_for
+    from daemon.drafter import Drafter, context_for, language_for
+    from daemon.explain import draft_remarks, reasons
     from daemon.writing import phrases
 
     config = rt.config
@@ -349,8 +379,17 @@ def preview(rt: Runtime, interview_id: int) -> None:
                 )
             out.print()
             out.print(request.text, markup=False, highlight=False)
-            for remark in remarks_for(config, fu, account):
-                out.print(f"Remark: {remark}", markup=False, highlight=False, soft_wrap=True)
+            ctx = context_for(config, fu, account)
+            _print_list("Why", reasons(config, fu, ctx))
+            _print_list("Check before sending", draft_remarks(config, fu, ctx))
+
+
+def _print_list(title: str, lines: list[str]) -> None:
+    """A titled list beside a draft in ``preview``; nothing when it is empty."""
+    if lines:
+        out.print(f"{title}:", highlight=False)
+        for line in lines:
+            out.print(f"  - {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 ACCOUNT_LANGUAGE = "account"  # `note ID --language account`: back to the account's language
@@ -381,6 +420,21 @@ ACCOUNT_LANGUAGE = "account"  # `note ID --language account`: back to the accoun
     help="Draft thank-yous for up to N interviewers of this interview "
     "(default: [detection].max_interviewers).",
 )
+@click.option(
+    "--fit",
+    metavar="TEXT",
+    help='How your experience fits this role, said in the thank-you ("" clears it).',
+)
+@click.option(
+    "--company",
+    metavar="NAME",
+    help='The company as the drafts should name it ("" goes back to the detected one).',
+)
+@click.option(
+    "--role",
+    metavar="TITLE",
+    help='The role as the drafts should name it ("" goes back to the detected one).',
+)
 @pass_runtime
 @friendly
 def note(
@@ -392,9 +446,13 @@ def note(
     decision_by: str | None,
     language: str | None,
     max_interviewers: int | None,
+    fit: str | None,
+    company: str | None,
+    role: str | None,
 ) -> None:
-    """Add what was discussed (used in the drafts), set the main contact, a decision date or
-    the drafts' language."""
+    """Add what was discussed (used in the drafts), set the main contact or a decision date,
+    say how you fit the role, correct the company and role the drafts name, or set the drafts'
+    language."""
     from daemon.planning.followups import FollowUpPlanner
     from daemon.store.models import State
     from daemon.store.repository import transition
@@ -435,6 +493,9 @@ def note(
             interview.max_interviewers = max_interviewers
         if language is not None:
             interview.language = None if language == ACCOUNT_LANGUAGE else language
+        for column, value in (("fit", fit), ("company_override", company), ("role_override", role)):
+            if value is not None:
+                setattr(interview, column, " ".join(value.split()) or None)
         if contact or decision_by or max_interviewers:
             planner = FollowUpPlanner(rt.config, rt.config.account(interview.account))
             for fu in interview.followups:

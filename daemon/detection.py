@@ -123,6 +123,9 @@ def detect(
         company = company_override
         company_reason = f"company '{company_override}': set for this interview"
     role, role_reason = _role(reading.role, reading.stages, role_override)
+    if role and company and not role_override and role.lower().startswith(company.lower() + " "):
+        role = role[len(company) + 1 :]  # "Acme Data Engineer interview": Acme's Data Engineer
+        role_reason = f"role '{role}': from the title, after the company's name"
 
     def result(yes: bool, reason: str) -> Detection:
         return Detection(
@@ -295,9 +298,10 @@ def _clean_name(name: str | None, email: str) -> str | None:
     name = " ".join(name.strip().strip("'\"").split())
     if not name or "@" in name:
         return None
-    if name.lower() == email.partition("@")[0] and (name.islower() or not name.isalpha()):
-        # A client filled in the address ("jsmith", "j.smith"). "Jane" for jane@ was written
-        # by a person (or a directory) and is her name: dropping it greeted her "Hello".
+    # A client filled in the address ("jsmith", "j.smith"), or the address is the name:
+    # "marco" for marco@ is Marco, and dropping it greeted him "Hello".
+    is_local_part = name.lower() == email.partition("@")[0].lower()
+    if is_local_part and (name.islower() or not name.isalpha()) and not looks_like_given_name(name):
         return None
     parts = [p.strip() for p in name.split(",")]
     if len(parts) == 2 and all(parts) and len(parts[0].split()) == 1 and len(parts[1].split()) <= 2:
@@ -305,6 +309,41 @@ def _clean_name(name: str | None, email: str) -> str | None:
     if name.isupper() or name.islower():
         name = " ".join(w[:1].upper() + w[1:].lower() for w in name.split())
     return name
+
+
+# Consonants a given name may begin with before its first vowel, in the Latin-script names
+# seen in local parts; "js", "tm", "mb" begin logins ("jsmith", "tmiller", "mbolton").
+_ONSETS = _words(
+    "b c d f g h j k l m n p q r s t v w x y z bl br ch chr cl cr dr dw fl fr gl gr gw kh kl kr "
+    "ph pl pr qu sc sch sh shr sk sl sm sn sp st str sv sw th thr tr ts tw vl wh wr zh"
+)
+# Mailboxes named after what they do rather than who reads them.
+_FUNCTIONS = _words(
+    "billing security support sales press marketing engineering accounts finance legal ops it "
+    "dev devops calendar invoices help feedback privacy abuse postmaster webmaster alerts "
+    "notifications updates newsletter partners booking bookings applications apply admissions"
+)
+
+
+def looks_like_given_name(word: str) -> bool:
+    """A one-word local part that is a given name ("marco", "priya"), not a login or a
+    function: "jsmith" starts like no name, "jallen" is an initial and a word of the
+    dictionary (J. Allen), "billing" names a task. When unsure, not a name: "Hello" is
+    better than "Dear Jsmith"."""
+    lowered = word.lower()
+    if not (word.isalpha() and word.isascii() and 2 <= len(word) <= 12):
+        return False
+    if lowered in _NOT_NAMES or lowered in _FUNCTIONS:
+        return False
+    if not re.search(r"[aeiou]", lowered):
+        return False
+    onset = re.match(r"[^aeiouy]*", lowered)
+    if onset is None or onset[0] == lowered or (onset[0] and onset[0] not in _ONSETS):
+        return False
+    from daemon.lexicon import frequency
+
+    tail = lowered[1:]
+    return not (len(tail) >= 3 and frequency(tail) > frequency(lowered))
 
 
 def name_from_address(email: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -77,9 +78,9 @@ def print_status(
         ]
         if not show_all and interview.status != "active" and not followups:
             continue
-        label = interview.company or interview.title
-        if interview.role:
-            label += f" — {interview.role}"
+        label = interview.company_override or interview.company or interview.title
+        if role := interview.role_override or interview.role:
+            label += f" — {role}"
         language = language_for(interview, accounts_by_name.get(interview.account))
         if interview.language or language != phrases.DEFAULT:
             label += f" [dim]({language})[/]"  # the drafts' language, when it is not English
@@ -114,10 +115,38 @@ def print_status(
         shown += 1
     if shown:
         console.print(table)
+        print_remarks(console, config, interviews)
     else:
         console.print("No interviews found yet.")
 
     print_problems(console, session, tz, show_all)
+
+
+# Follow-ups whose draft the user has yet to send: remarks about it are still useful.
+_TO_REVIEW = (State.SCHEDULED, State.CREATING, State.DRAFTED)
+
+
+def print_remarks(console: Console, config: Config, interviews: Sequence[Interview]) -> None:
+    """What to check in the drafts not sent yet (a misspelled word in a note, ...), by
+    interview and recipient, under the table; nothing when there is nothing to say."""
+    from daemon.drafter import context_for
+    from daemon.explain import draft_remarks
+
+    lines = []
+    for interview in interviews:
+        if interview.status != "active":
+            continue
+        for fu in interview.followups:
+            if fu.state not in _TO_REVIEW:
+                continue
+            kind = "thank-you" if fu.kind == "thank_you" else f"inquiry #{fu.seq}"
+            who = fu.interviewer.name or fu.interviewer.email
+            for remark in draft_remarks(config, fu, context_for(config, fu)):
+                lines.append(f"interview {interview.id}, {kind} to {who}: {remark}")
+    if lines:
+        console.print("Check before sending (followupd preview ID shows the draft):")
+        for line in lines:
+            console.print(f"  - {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 PROBLEMS_LISTED = 50  # rows of skipped input listed by ``status`` (all with ``--all``)

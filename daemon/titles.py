@@ -9,6 +9,7 @@ that names the wrong company is worse than one that names none.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,7 +31,15 @@ _ROLE_WORDS = _words(
     "devops officer coordinator associate owner head vp president accountant editor writer "
     "nurse teacher technician strategist marketer representative executive assistant advisor "
     "counsel attorney paralegal planner producer artist tester qa recruiter physician "
-    "economist statistician werkstudent werkstudentin praktikant praktikantin"
+    "economist statistician werkstudent werkstudentin praktikant praktikantin "
+    # occupations outside tech: "Interview: Wayne Enterprises (Composer)" names the job too
+    "composer musician photographer videographer illustrator animator copywriter journalist "
+    "translator interpreter pharmacist librarian electrician plumber carpenter mechanic "
+    "machinist welder chef cook baker barista pilot dentist therapist psychologist "
+    "veterinarian surgeon paramedic midwife caregiver lawyer solicitor barrister notary "
+    "auditor bookkeeper actuary underwriter buyer cashier clerk receptionist secretary "
+    "surveyor geologist chemist biologist physicist mathematician curator archivist "
+    "librarian lecturer professor tutor instructor trainer coach postdoc"
 )
 # Abbreviations that are roles only when written in capitals ("Senior PM", never "3 pm").
 _ROLE_ABBREVIATIONS = frozenset({"PM", "TPM", "SWE", "SDE", "UX", "UI"})
@@ -100,6 +109,7 @@ _ROLE_TAIL = re.compile(
 # Words that make a capitalised pair a company rather than a person ("Acme Labs", not "Jane Doe").
 _COMPANY_WORDS = _words(
     "inc corp corporation co company ltd llc gmbh ag sa bv plc labs lab bank group systems "
+    "kg ohg ug se kgaa eg nv oy ab asa spa srl sarl sas pty kk "
     "technologies technology tech software solutions health capital partners ai consulting media "
     "studio studios games analytics networks energy motors robotics security cloud data digital "
     "financial insurance pharma therapeutics bio ventures industries holdings international "
@@ -162,21 +172,53 @@ def domain_display(domain: str) -> str | None:
     return company_from_domain(domain)
 
 
+# How domains write letters they cannot hold: "Müller" is at mueller.example (or muller.example).
+_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae",
+                                  "ø": "oe", "å": "aa", "œ": "oe"})  # fmt: skip
+
+
 def _key(text: str) -> str:
     """Spaces, case and punctuation ignored: "Pied Piper" and "piedpiper" are one key."""
     return re.sub(r"[\W_]+", "", text).lower()
 
 
+def _keys(text: str) -> set[str]:
+    """Every key a domain may spell ``text`` with: "Müller" -> {"müller", "mueller", "muller"};
+    "Société" -> {"société", "societe"}."""
+    lowered = text.lower()
+    transliterated = lowered.translate(_TRANSLITERATION)
+    variants = (lowered, transliterated, lowered.replace("ß", "ss"))
+    stripped = (
+        "".join(c for c in unicodedata.normalize("NFKD", v) if not unicodedata.combining(c))
+        for v in variants
+    )
+    return {_key(v) for v in (*variants, *stripped)}
+
+
 def _agrees(text: str, key: str) -> bool:
-    """``text`` spells the domain label ``key``: "OpenAI", "Acme Corp" (acme), "Goldman Sachs" (gs)."""
-    if _key(text) == key:
+    """``text`` spells the domain label ``key``: "OpenAI", "Acme Corp" (acme), "Goldman Sachs"
+    (gs), "Müller GmbH" (mueller)."""
+    if key in _keys(text):
         return True
     words = text.split()
     for cut in range(1, len(words)):
         rest = words[cut:]
-        if _key(" ".join(words[:cut])) == key and all(_is_company_word(w) for w in rest):
+        if key in _keys(" ".join(words[:cut])) and all(_is_company_word(w) for w in rest):
             return True
     return len(words) >= 2 and "".join(w[:1] for w in words).lower() == key
+
+
+def _starts_with(text: str, key: str) -> bool:
+    """``text``'s first word(s) spell the domain label ``key``, and what follows is
+    capitalised: "Wayne Enterprises" and "Massive Dynamic" at wayne.example and
+    massive.example, where the domain kept only the first word of the name."""
+    words = text.split()
+    for cut in range(1, len(words)):
+        rest = words[cut:]
+        capitalised = all(w[:1].isupper() and not any(c.isdigit() for c in w) for w in rest)
+        if key in _keys(" ".join(words[:cut])) and capitalised:
+            return not any(is_role(w) or _DEPARTMENT.fullmatch(" " + w) for w in rest)
+    return False
 
 
 def _is_company_word(word: str) -> bool:
@@ -188,30 +230,64 @@ def spelled_in_title(
 ) -> str | None:
     """The title's spelling of the company at ``domain``, when the title has one, else None.
 
-    ``company`` is what :func:`parse_title` read; failing that, any run of the title's words
-    that spells the domain label counts ("Interview with Pied Piper" on piedpiper.example),
-    except a person's name. An all-lowercase spelling says nothing the domain does not.
+    ``company`` is what :func:`parse_title` read; it counts when it spells the domain label
+    or starts with it ("Wayne Enterprises" at wayne.example). Failing that, any run of the
+    title's words that spells the domain label counts ("Interview with Pied Piper" on
+    piedpiper.example), except a person's name, together with the capitalised words that
+    follow it in the same part of the title ("Massive Dynamic" in "Senior SRE interview -
+    Massive Dynamic"), unless a role word follows them ("Acme Data Engineer" is Acme's data
+    engineer). An all-lowercase spelling says nothing the domain does not.
     """
     key = _key(registrable(domain).split(".")[0])
     if len(key) < 2:
         return None
-    if company and _agrees(company, key) and not company.islower():
+    if company and not company.islower() and (_agrees(company, key) or _starts_with(company, key)):
         return company
-    tokens = re.findall(r"[^\W_][\w&.'’-]*", _BRACKETS.sub(r" \1 ", title))
-    tokens = [t.rstrip(".'’-") for t in tokens]
-    for start in range(len(tokens)):
-        for end in range(start + 1, min(start + 4, len(tokens)) + 1):
-            run = tokens[start:end]
-            text = " ".join(run)
-            capitalised = all(w[:1].isupper() for w in run)
-            if _key(text) != key and not (capitalised and _agrees(text, key)):
-                continue
-            while end < len(tokens) and _is_company_word(tokens[end]) and tokens[end][:1].isupper():
-                end += 1  # "Acme Corp" for acme.com: the title's fuller name
-            text = " ".join(tokens[start:end])
-            if not text.islower() and not _is_person(text, people):
-                return text
+    for segment in _segments(title):
+        tokens = [t.rstrip(".'’-") for t in re.findall(r"[^\W_][\w&.'’-]*", segment)]
+        for start in range(len(tokens)):
+            for end in range(start + 1, min(start + 4, len(tokens)) + 1):
+                run = tokens[start:end]
+                text = " ".join(run)
+                capitalised = all(w[:1].isupper() for w in run)
+                if key not in _keys(text) and not (capitalised and _agrees(text, key)):
+                    continue
+                text = " ".join(tokens[start : _name_end(tokens, end, people)])
+                if not text.islower() and not _is_person(text, people):
+                    return text
     return None
+
+
+def _segments(title: str) -> list[str]:
+    """The parts of a title between separators, brackets and "<>"/" x " pairs."""
+    parts = [*_BRACKETS.findall(title), _BRACKETS.sub(" | ", title)]
+    pieces = [p for part in parts for p in _SEPARATORS.split(part)]
+    return [side for piece in pieces for side in _PAIR.split(piece) if side.strip()]
+
+
+def _name_end(tokens: Sequence[str], end: int, people: Sequence[str]) -> int:
+    """Where a company's name that spells the domain up to ``end`` really ends.
+
+    Company words always belong to it ("Acme Corp"); other capitalised words do when they
+    close the title's part ("Massive Dynamic"), not when a role word, a person or a word of
+    the meeting's kind follows ("Acme Data Engineer", "Acme Interview", "Acme Jane Doe").
+    """
+    first = end
+    while end < len(tokens) and _is_company_word(tokens[end]) and tokens[end][:1].isupper():
+        end += 1
+    if end < len(tokens) and is_role(tokens[end]):
+        return first  # "Acme Data Engineer": "Data" belongs to the role
+    stop = end
+    while stop < len(tokens) and stop - end < 2:
+        word = tokens[stop]
+        if not (word[:1].isupper() and word.isalpha()) or _FILLER.fullmatch(word):
+            return end
+        if _KIND.fullmatch(word):
+            return end
+        if is_role(word) or _is_person(word, people) or _DEPARTMENT.fullmatch(" " + word):
+            return end
+        stop += 1
+    return stop if stop == len(tokens) else end
 
 
 def is_role(text: str) -> bool:

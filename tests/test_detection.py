@@ -271,8 +271,18 @@ def test_names_from_attendee_contacts_and_address() -> None:
         ("Jane", "jane@acme-corp.com", "Jane"),  # a name that is also the local part
         ("JANE", "jane@acme-corp.com", "Jane"),
         ("Jane", "JANE@acme-corp.com", "Jane"),
-        ("jane", "jane@acme-corp.com", None),  # the client filled in the address
-        ("jsmith", "jsmith@acme-corp.com", None),
+        ("jane", "jane@acme-corp.com", "Jane"),  # the address is her name (issue 10)
+        ("marco", "marco@fabrikam.example", "Marco"),
+        ("priya", "priya@acme-corp.com", "Priya"),
+        ("david", "david@acme-corp.com", "David"),
+        ("jsmith", "jsmith@acme-corp.com", None),  # the client filled in the login
+        ("tmiller", "tmiller@acme-corp.com", None),
+        ("jallen", "jallen@acme-corp.com", None),  # J. Allen
+        ("amiller", "amiller@acme-corp.com", None),
+        ("billing", "billing@acme-corp.com", None),  # a function, not a person
+        ("recruiting", "recruiting@acme-corp.com", None),
+        ("xyz", "xyz@acme-corp.com", None),
+        ("pkumar", "pkumar@acme-corp.com", None),
         ("j.smith", "j.smith@acme-corp.com", None),
         ("jane.smith", "jane.smith@acme-corp.com", "Jane Smith"),  # from the address instead
         ("Smith, Jane", "jane@acme-corp.com", "Jane Smith"),

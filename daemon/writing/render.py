@@ -58,6 +58,7 @@ from daemon.writing import phrases
 from daemon.writing.bounds import BoundedEnvironment, RenderLimit
 from daemon.writing.bounds import render as render_bounded
 from daemon.writing.context import DraftContext, sample_context, sparse_context
+from daemon.writing.fit import interest_and_fit
 from daemon.writing.phrases import Language
 from daemon.writing.prose import join_and, longdate, nl2br, topic
 
@@ -161,6 +162,7 @@ class Renderer:
             shortdate=jinja2.pass_context(lambda c, day: self._language(c).short_date(day)),
             nl2br=nl2br,
         )
+        self._env.globals.update(interest_and_fit=interest_and_fit)
         self._env.bound_filters()
 
     @property
