@@ -302,8 +302,8 @@ def test_note_language_overrides_the_account_and_returns_to_it(tmp_path: Path) -
     english = home.cli("preview", "1")
     assert "Language: English (en), the account's" in english
     assert "Dear Anna," in english
-    assert "Abrechnung" not in english.split("Remark:")[0]
-    assert "Remark: the note for Anna Müller is in German, the draft in English: not used" in (
+    assert "Abrechnung" not in english.split("Check before sending:")[0]
+    assert "- the note for Anna Müller is in German, the draft in English: not used" in (
         " ".join(english.split())
     )
 
@@ -312,8 +312,8 @@ def test_note_language_overrides_the_account_and_returns_to_it(tmp_path: Path) -
     assert "Language: German (de), set for this interview" in german
     assert "Hallo Anna," in german
     assert "zum Thema Migration der Abrechnung auf Kafka" in german
-    assert "Remark: the note for Anna" not in german
-    assert "Remark: the highlight 'eight years of building payment systems'" in german
+    assert "- the note for Anna" not in german
+    assert "- the highlight 'eight years of building payment systems'" in german
     assert "(de)" in home.cli("status")
 
     home.cli("note", "1", "--language", "account")
