@@ -1,0 +1,222 @@
+"""Notes become sentences: what this interviewer discussed, and what comes next.
+
+Users jot notes the way people do: a topic ("the billing migration"), a clause ("she is
+rebuilding the data platform on Snowflake"), a fragment ("Great chat about on-call, very
+friendly."), a label ("next step: take-home", "decision: end of month"), a question, an
+exclamation, several sentences at once. A template that pastes a note after "our conversation
+about" breaks on all but the first, so the sentences are composed here, in Python, per language
+(:mod:`.compose_en`, :mod:`.compose_de`), and the templates print them whole: ``mention`` and
+``next_step`` of :class:`daemon.writing.context.DraftContext`.
+
+What happens to a note, sentence by sentence:
+
+* a decision ("decision: end of month", "They expect a decision by March 20.") is a date, not
+  a topic: :mod:`.deadline` resolves it; it never becomes the mention;
+* a next step or follow-up label ("next step: take-home", "follow-up: send portfolio") becomes
+  the ``next_step`` sentence of the next-steps paragraph;
+* a to-do ("todo: update CV") is the user's reminder to themselves and goes nowhere;
+* anything else is what was discussed: woven into one sentence when its form is understood,
+  quoted as the user's own words in a natural frame when it is not, dropped when nothing is
+  left of it ("Great chat, very friendly.": an impression, not a topic).
+
+The frame of each sentence is chosen by ``panel_position``, so a re-run gives the same words and
+two members of one panel never get the same wording.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from daemon.writing.deadline import is_decision_note
+
+
+class Kind(StrEnum):
+    """What a note (one sentence of it) is."""
+
+    TOPIC = "topic"  # what was discussed: woven or quoted
+    NEXT_STEP = "next_step"  # "next step: take-home"
+    FOLLOW_UP = "follow_up"  # "follow-up: send portfolio": something the candidate will do
+    DECISION = "decision"  # "decision: end of month"
+    TODO = "todo"  # "todo: update CV": the user's own reminder, for nobody else
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One sentence of a note, tidied: its kind, its text without the label, and how it ended
+    ("." "!" "?" or "")."""
+
+    kind: Kind
+    text: str
+    end: str = ""
+
+
+@dataclass(frozen=True)
+class Names:
+    """The recipient's names, so that "Jane's team" in a note to Jane becomes "your team"."""
+
+    words: tuple[str, ...] = field(default=())  # "Jane", "Smith", "Jane Smith"
+
+
+@dataclass(frozen=True)
+class Composition:
+    mention: str | None = None
+    next_step: str | None = None
+
+
+# ------------------------------------------------------------------------------------------
+# Tidying what people type
+# ------------------------------------------------------------------------------------------
+
+_BULLET = re.compile(r"^\s*(?:[-*•·◦‣>]+|\d+[.)]|\[[ xX]?\])\s+")
+_URL = re.compile(
+    r"(?:\(\s*)?(?:\b(?:see|check|at|via|here|link)\s*:?\s+)?<?\b(?:https?://|www\.)\S+",
+    re.IGNORECASE,
+)
+_DANGLING = re.compile(r"\s+(?:at|on|see|via|here|link|from|in|under|:)\s*(?=[,;.!?]|$)", re.I)
+_QUOTES = "\"'“”„‘’«»"
+
+
+def _is_emoji(char: str) -> bool:
+    cat = unicodedata.category(char)
+    return cat in ("So", "Sk", "Cs", "Co") or char in "\u200d\ufe0f\ufe0e\u20e3"
+
+
+def tidy(note: str) -> str:
+    """The note without bullets, links, emoji, outer quotes, shouting punctuation ("!!!",
+    "?!") or stray whitespace; the words themselves as the user wrote them."""
+    text = _BULLET.sub("", str(note))
+    text = _URL.sub(" ", text)
+    text = re.sub(r"\(\s*\)", " ", text)
+    text = "".join(" " if _is_emoji(c) else c for c in text)
+    text = " ".join(text.split())
+    text = _DANGLING.sub("", text)
+    text = re.sub(r"\(\s*\)", "", text)
+    text = re.sub(r"([!?])[!?.]+", r"\1", text)  # "!!!" "?!" -> "!" / "?"
+    text = re.sub(r"\.{2,}|…", ".", text)
+    text = re.sub(r"\s+([,;:.!?])", r"\1", text)
+    text = text.strip(" ,;:-–—")
+    if len(text) > 1 and text[0] in _QUOTES and text[-1] in _QUOTES + ".!?":
+        inner = text.rstrip(".!?")
+        if inner[-1:] in _QUOTES and not any(q in inner[1:-1] for q in _QUOTES):
+            text = inner[1:-1] + text[len(inner) :]
+    return " ".join(text.split())
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'“„(]?[A-ZÄÖÜ0-9])")
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|dr|mr|ms|mrs|prof|z\.b|bzw|ca|u\.a|inkl)\.$", re.I)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a tidied note, not split after "e.g." or "Dr."."""
+    out: list[str] = []
+    for part in _SENTENCE.split(text):
+        if out and _ABBREV.search(out[-1]):
+            out[-1] = f"{out[-1]} {part}"
+        elif part.strip():
+            out.append(part.strip())
+    return out
+
+
+# Labels users put before a note, in the shipped languages, by the kind they give the note.
+_LABELS: dict[Kind, tuple[str, ...]] = {
+    Kind.NEXT_STEP: ("next steps?", "next", "nächste[rn]? schritte?", "nächster schritt",
+                     "weiteres vorgehen", "ns"),
+    Kind.FOLLOW_UP: ("follow[- ]?ups?", "f/u", "fu", "action items?", "action", "nachfassen",
+                     "nachreichen"),
+    Kind.DECISION: ("decision", "decision date", "deadline", "timeline", "entscheidung",
+                    "rückmeldung", "zeitplan"),
+    Kind.TODO: ("to[- ]?dos?", "reminder", "remember", "note to self", "self", "me",
+                "erinnerung", "aufgabe", "zu tun", "merken"),
+    Kind.TOPIC: ("re", "topic", "topics", "discussed", "about", "thema", "themen", "besprochen"),
+}  # fmt: skip
+_LABEL = re.compile(
+    r"^(?P<label>"
+    + "|".join(f"(?P<{kind}>{'|'.join(words)})" for kind, words in _LABELS.items())
+    + r")\s*(?:[:=>\-–—]+|\)|\s+->)\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_NEXT_IS = re.compile(
+    r"^(?:the\s+)?next\s+steps?\s+(?:is|are|will\s+be|would\s+be|=)\s+(?:an?\s+|the\s+)?(?P<rest>.+)$"
+    r"|^(?:der\s+)?nächste\s+schritt\s+(?:ist|wäre|wird)\s+(?P<rest_de>.+)$",
+    re.IGNORECASE,
+)
+
+
+def piece(sentence: str) -> Piece:
+    """One sentence of a note as a :class:`Piece`: its label (if any) read and removed."""
+    end = sentence[-1] if sentence[-1:] in ".!?" else ""
+    body = sentence.rstrip(".!?").strip(" ,;:")
+    if is_decision_note(body):
+        return Piece(Kind.DECISION, body, end)
+    match = _LABEL.match(body)
+    if match and match["rest"].strip():
+        kind = next(k for k in Kind if match.groupdict().get(str(k)))
+        return Piece(kind, match["rest"].strip(" ,;:"), end)
+    match = _NEXT_IS.match(body)
+    if match:
+        return Piece(Kind.NEXT_STEP, (match["rest"] or match["rest_de"]).strip(), end)
+    return Piece(Kind.TOPIC, body, end)
+
+
+def pieces(note: str) -> list[Piece]:
+    """Every sentence of ``note``, tidied and classified; empty ones dropped."""
+    return [piece(s) for s in sentences(tidy(note)) if s.strip(" .!?")]
+
+
+# ------------------------------------------------------------------------------------------
+# Composing
+# ------------------------------------------------------------------------------------------
+
+
+def compose(
+    own: Sequence[str],
+    general: Sequence[str] = (),
+    *,
+    language: str = "en",
+    panel_position: int = 0,
+    names: Sequence[str] = (),
+    solo: bool = False,
+) -> Composition:
+    """The mention and next-step sentences of one draft.
+
+    ``own`` are the notes about this recipient, ``general`` the notes about the whole
+    interview; ``solo`` says the recipient is the interview's only interviewer, so general
+    notes are about them too ("she is ..." becomes "you are ..."). ``names`` are the
+    recipient's names as a note may write them.
+    """
+    if language == "de":
+        from daemon.writing import compose_de as writer
+    else:
+        from daemon.writing import compose_en as writer  # type: ignore[no-redef]
+    turn = max(panel_position, 0)
+    who = Names(tuple(n for n in names if n))
+    mention_woven: str | None = None
+    mention_quoted: str | None = None
+    next_step: str | None = None
+    for notes, about_recipient in ((own, True), (general, solo)):
+        for note in notes:
+            for part in pieces(note):
+                if part.kind in (Kind.NEXT_STEP, Kind.FOLLOW_UP):
+                    next_step = next_step or writer.next_step(part, turn, about_recipient, who)
+                elif part.kind == Kind.TOPIC and mention_woven is None:
+                    woven, quoted = writer.mention(part, turn, about_recipient, who)
+                    mention_woven = woven
+                    mention_quoted = mention_quoted or quoted
+        if mention_woven is None and mention_quoted is not None:
+            break  # this recipient's own words, quoted, beat a general note woven in
+        if mention_woven is not None:
+            break
+    # Keep looking for a next step in the general notes even when the own notes gave the mention.
+    if next_step is None:
+        for note in general:
+            for part in pieces(note):
+                if part.kind in (Kind.NEXT_STEP, Kind.FOLLOW_UP):
+                    next_step = next_step or writer.next_step(part, turn, solo, who)
+    return Composition(mention=mention_woven or mention_quoted, next_step=next_step)
+
+
+__all__ = ["Composition", "Kind", "Piece", "compose", "piece", "pieces", "sentences", "tidy"]
