@@ -399,6 +399,11 @@ def note(
                 ) from None
         if max_interviewers:
             interview.max_interviewers = max_interviewers
+        if text and not (contact or decision_by or max_interviewers):
+            # A note may give the decision date ("decision: end of month"): the pending
+            # inquiry waits until one business day after it, as with --decision-by.
+            planner = FollowUpPlanner(rt.config, rt.config.account(interview.account))
+            planner.reschedule_inquiries(session, interview, now, "a note gave a decision date")
         if contact or decision_by or max_interviewers:
             planner = FollowUpPlanner(rt.config, rt.config.account(interview.account))
             for fu in interview.followups:

@@ -25,10 +25,17 @@ from daemon.config import Account, Config
 from daemon.detection import Person
 from daemon.errors import BadItem, TemplateError
 from daemon.message import message_id_for
+from daemon.planning.followups import MANUAL, expected_decision
 from daemon.protocols import Address, DraftRequest, Mailbox, ReplyTarget
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 from daemon.store.repository import transition
-from daemon.writing.context import MAX_CONTEXT_NOTES, DraftContext, interview_for, recipient_for
+from daemon.writing.context import (
+    MAX_CONTEXT_NOTES,
+    DraftContext,
+    composed,
+    interview_for,
+    recipient_for,
+)
 from daemon.writing.render import RenderedDraft, Renderer
 
 log = logging.getLogger(__name__)
@@ -47,9 +54,6 @@ def human(delta: timedelta) -> str:
     return " ".join(p for p in parts if p) or "0m"
 
 
-MANUAL = "note: "  # prefix of notes added with `followupd note`
-
-
 def context_for(config: Config, fu: FollowUp, account: Account | None = None) -> DraftContext:
     """The template context for one follow-up, from what the store knows.
 
@@ -63,14 +67,20 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
     style = account.salutation if account else "first_name"
     tz = interview.timezone or config.daemon.timezone
     contact = config.contacts.get(person.email)
-    notes = [n.removeprefix(MANUAL) for n in (*person.notes, *interview.notes)]
+    own = [str(n).removeprefix(MANUAL) for n in person.notes]
+    general = [str(n).removeprefix(MANUAL) for n in interview.notes]
+    notes = [*own, *general]
     others = tuple(
         p.name for p in interview.interviewers if p.active and p.id != person.id and p.name
     )
     panel = [p.id for p in interview.interviewers if p.active]
+    position = panel.index(person.id) if person.id in panel else 0
+    recipient = recipient_for(Person(person.email, person.name), contact, style)
+    language = interview.language or "en"
+    written = composed(own, general, recipient, language, position, solo=len(panel) == 1)
     return DraftContext(
         candidate=config.candidate,
-        recipient=recipient_for(Person(person.email, person.name), contact, style),
+        recipient=recipient,
         company=interview.company_override
         or (contact.company if contact and contact.company else None)
         or interview.company,
@@ -82,9 +92,12 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
         other_interviewers=others,
         inquiry_number=fu.seq if fu.kind == Kind.STATUS_INQUIRY else 0,
         days_since=max(business_days_between(interview.end_at, fu.due_at, tz, config.days), 0),
-        decision_expected=interview.decision_expected,
-        panel_position=panel.index(person.id) if person.id in panel else 0,
+        decision_expected=expected_decision(interview, tz),
+        panel_position=position,
         fit=interview.fit,
+        language=language,
+        mention=written.mention,
+        next_step=written.next_step,
     )
 
 

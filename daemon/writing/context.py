@@ -8,7 +8,7 @@ check`` renders the user's templates with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from daemon.config import Candidate, Contact
 from daemon.detection import Detection, Person, name_from_address
 from daemon.protocols import CalendarEvent
+from daemon.writing.compose import Composition, compose
+from daemon.writing.deadline import decision_from_notes
 from daemon.writing.notes import Notes
 from daemon.writing.prose import address_parts, interview_kind, longdate, weekday
 
@@ -66,6 +68,9 @@ class DraftContext:
     # One sentence on what this interviewer discussed, composed from the notes in the draft's
     # language (daemon.writing.compose); None when there is no note that can be woven in.
     mention: str | None = None
+    # One sentence for the next-steps paragraph from a "next step:" or "follow-up:" note ("I
+    # look forward to the take-home assignment."), in the draft's language; None without one.
+    next_step: str | None = None
 
 
 def recipient_for(
@@ -106,16 +111,26 @@ def build_context(
     days_since: int = 0,
     decision_expected: date | None = None,
     salutation: str = "first_name",
+    language: str = "en",
+    panel_position: int = 0,
 ) -> DraftContext:
     """The context for the draft to ``person`` about ``event`` (one of ``detection``'s people),
-    greeting them in the account's ``salutation`` style."""
+    greeting them in the account's ``salutation`` style. A decision date given explicitly
+    wins over one the notes give."""
     contacts = contacts or {}
     day = event.start.astimezone(ZoneInfo(timezone)).date()
     others = tuple(p.name for p in detection.interviewers if p.email != person.email and p.name)
     mine = notes.for_person(person.email) if notes else ()
+    recipient = recipient_for(person, contacts.get(person.email), salutation)
+    own = notes.by_person.get(person.email.lower(), ()) if notes else ()
+    general = notes.general if notes else ()
+    written = composed(
+        own, general, recipient, language, panel_position, solo=len(detection.interviewers) == 1
+    )
+    every = [*general, *(n for ns in (notes.by_person.values() if notes else ()) for n in ns)]
     return DraftContext(
         candidate=candidate,
-        recipient=recipient_for(person, contacts.get(person.email), salutation),
+        recipient=recipient,
         company=detection.company,
         role=detection.role,
         interview=interview_for(" ".join(event.title.split()), day),
@@ -123,7 +138,28 @@ def build_context(
         other_interviewers=others,
         inquiry_number=inquiry_number,
         days_since=days_since,
-        decision_expected=decision_expected,
+        decision_expected=decision_expected or decision_from_notes(every, day),
+        panel_position=panel_position,
+        language=language,
+        mention=written.mention,
+        next_step=written.next_step,
+    )
+
+
+def composed(
+    own: Sequence[str],
+    general: Sequence[str],
+    recipient: Recipient,
+    language: str,
+    panel_position: int,
+    *,
+    solo: bool,
+) -> Composition:
+    """The mention and next-step sentences of the draft to ``recipient`` from the notes
+    (:mod:`daemon.writing.compose`), knowing the names a note may call them by."""
+    names = [n for n in (recipient.name, recipient.first_name, recipient.last_name) if n]
+    return compose(
+        own, general, language=language, panel_position=panel_position, names=names, solo=solo
     )
 
 
@@ -149,6 +185,8 @@ def sample_context(**changes: Any) -> DraftContext:
         inquiry_number=0,
         days_since=0,
         decision_expected=None,
+        mention="I especially enjoyed our conversation about the migration to Kafka.",
+        next_step="I look forward to the take-home assignment.",
     )
     return replace(ctx, **changes)
 
@@ -163,11 +201,13 @@ def sparse_context(**changes: Any) -> DraftContext:
         interview=interview_for("Interview", date(2026, 11, 24)),
         notes=(),
         other_interviewers=(),
+        mention=None,
+        next_step=None,
     )
     return replace(ctx, **changes)
 
 
 __all__ = [
-    "DraftContext", "Interview", "Recipient", "build_context", "interview_for",
+    "DraftContext", "Interview", "Recipient", "build_context", "composed", "interview_for",
     "recipient_for", "sample_context", "sparse_context",
 ]  # fmt: skip
