@@ -76,7 +76,8 @@ _URL = re.compile(
     r"(?:\(\s*)?(?:\b(?:see|check|at|via|here|link)\s*:?\s+)?<?\b(?:https?://|www\.)\S+",
     re.IGNORECASE,
 )
-_DANGLING = re.compile(r"\s+(?:at|on|see|via|here|link|from|in|under|:)\s*(?=[,;.!?]|$)", re.I)
+# What is left before a link that was taken out: "the demo at", "see:".
+_DANGLING = re.compile(r"\s+(?:at|on|see|via|here|from|in|under|:)\s*$", re.I)
 _QUOTES = "\"'“”„‘’«»"
 
 
@@ -89,11 +90,11 @@ def tidy(note: str) -> str:
     """The note without bullets, links, emoji, outer quotes, shouting punctuation ("!!!",
     "?!") or stray whitespace; the words themselves as the user wrote them."""
     text = _BULLET.sub("", str(note))
-    text = _URL.sub(" ", text)
+    if _URL.search(text):
+        text = " ".join(_DANGLING.sub("", p.strip()) for p in _URL.split(text))
     text = re.sub(r"\(\s*\)", " ", text)
     text = "".join(" " if _is_emoji(c) else c for c in text)
     text = " ".join(text.split())
-    text = _DANGLING.sub("", text)
     text = re.sub(r"\(\s*\)", "", text)
     text = re.sub(r"([!?])[!?.]+", r"\1", text)  # "!!!" "?!" -> "!" / "?"
     text = re.sub(r"\.{2,}|…", ".", text)
@@ -106,7 +107,7 @@ def tidy(note: str) -> str:
     return " ".join(text.split())
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'“„(]?[A-ZÄÖÜ0-9])")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|dr|mr|ms|mrs|prof|z\.b|bzw|ca|u\.a|inkl)\.$", re.I)
 
 

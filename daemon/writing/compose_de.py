@@ -107,8 +107,16 @@ def _sentence(text: str) -> str:
 
 
 def _theme(text: str) -> str:
-    text = _ARTICLE.sub("", text.strip(" ,;:„“\"'"))
-    return text[:1].upper() + text[1:] if text[:1].islower() and text[:1] != "e" else text
+    """A topic as a quoted theme: its article dropped when a noun follows ("die Migration"),
+    since the article would be in the wrong case; kept before an adjective ("das neue
+    Design-System"), whose ending agrees with it."""
+    text = text.strip(" ,;:„“\"'")
+    rest = _ARTICLE.sub("", text)
+    if rest != text and rest[:1].isupper():
+        text = rest
+    if re.match(r"^[a-zäöü]+[A-Z]", text):  # "iOS", "eBay": a name as it is written
+        return text
+    return text[:1].upper() + text[1:]
 
 
 def _polite(verb: str) -> str:
@@ -121,10 +129,6 @@ def _polite(verb: str) -> str:
     if low.endswith("t"):
         stem = verb[:-1]
         return stem + ("n" if stem.endswith(("el", "er")) else "en")
-    return verb
-
-
-def _third(verb: str) -> str:
     return verb
 
 

@@ -40,6 +40,13 @@ ENJOYED_FRAMES = (
     "I really valued {x}.",
     "I found {x} especially interesting.",
 )
+IMPRESSED_FRAMES = (
+    "I was particularly impressed by {x}.",
+    "I was especially impressed by {x}.",
+    "{x} impressed me in particular.",
+    "I came away impressed by {x}.",
+    "I was genuinely impressed by {x}.",
+)
 CLAUSE_FRAMES = (
     "I especially enjoyed hearing {how} {x}.",
     "It was great to learn {how} {x}.",
@@ -85,7 +92,7 @@ _LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _ASKED = re.compile(
-    r"^(?:(?:she|he|they|you)\s+)?(?:asked|grilled)\s+(?:me\s+)?(?:a\s+lot\s+|lots\s+)?"
+    r"^(?:(?:she|he|they|you)\s+)?(?:asked|grilled)\s+(?:me\s+)?(?:a\s+lot\s+)?"
     r"(?:(?:about|on|re)\s+)?(?:(?:lots\s+of\s+|many\s+|some\s+|a\s+few\s+)?questions\s+"
     r"(?:about|on)\s+)?",
     re.IGNORECASE,
@@ -101,7 +108,8 @@ _IMPRESSION = re.compile(
 )
 _ENJOYED = re.compile(
     r"^(?:i\s+)?(?:(?:really|truly|totally|absolutely)\s+)?(?:loved|liked|enjoyed|"
-    r"appreciated|love|like|enjoy|dug|was\s+impressed\s+by|impressed\s+by|excited\s+about)\s+",
+    r"appreciated|love|like|enjoy|dug|(?:i\s+)?was\s+(?:really\s+)?impressed\s+(?:by|with)|"
+    r"impressed\s+(?:by|with)|excited\s+about)\s+",
     re.IGNORECASE,
 )
 _TAIL = re.compile(
@@ -124,8 +132,8 @@ _SUBJECTS = {"she": "she", "he": "he", "they": "they", "we": "we", "i": "I", "yo
              "it": "it", "there": "there"}  # fmt: skip
 _AUX = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|would|can|could|should|may|might|must|does|do|"
-    r"did|wants?|plans?|needs?|uses?|runs?|leads?|owns?|manages?|builds?|works?|joined|"
-    r"moved|started|built|leads|hopes?|expects?|thinks?|believes?|'s|'re|'ll)\b",
+    r"did|wants|plans|needs|uses|runs|leads|owns|manages|builds|works|joined|moved|started|"
+    r"built|hopes|expects|thinks|believes|'s|'re|'ll)\b",
     re.IGNORECASE,
 )
 _RELATIVE = re.compile(r"\b(?:that|which|who|where|when)\s+\S+$", re.IGNORECASE)
@@ -163,8 +171,8 @@ def _sentence(text: str) -> str:
 
 def _plain(text: str) -> str:
     """Shouting and shorthand gone: "HUGE kafka migration w/ the team" -> "huge kafka
-    migration with the team". A note written wholly in capitals keeps only short words (API,
-    SRE) in capitals."""
+    migration with the team". A note written wholly in capitals keeps only what is no English
+    word (API, SRE) in capitals."""
     for pattern, repl in _ABBREVIATIONS:
         text = re.sub(pattern, repl, text, flags=re.IGNORECASE)
     words = text.split()
@@ -176,16 +184,30 @@ def _plain(text: str) -> str:
         if (
             core.isupper()
             and len(core) > 1
-            and (core.lower() in _EMPHASIS or (shouting and len(core) > 4))
+            and (core.lower() in _EMPHASIS or (shouting and _is_word(core)))
         ):
             word = word.replace(core, core.lower())
         out.append(word)
     return " ".join(out)
 
 
+def _is_word(word: str) -> bool:
+    """Whether ``word`` is an English word (LAG, KAFKA) rather than an acronym (API, SRE), by
+    pyspellchecker's English dictionary; loaded only for notes written in capitals."""
+    from spellchecker import SpellChecker
+
+    global _DICTIONARY
+    if _DICTIONARY is None:
+        _DICTIONARY = SpellChecker()
+    return _DICTIONARY.word_usage_frequency(word.lower()) > 0
+
+
+_DICTIONARY = None
+
+
 def _lower_first(text: str) -> str:
     first = text.split(" ", 1)[0]
-    if first.lower().strip(",'s") in _LOWER_FIRST and not first.isupper():
+    if re.split(r"['’]", first.lower())[0].strip(",") in _LOWER_FIRST and not first.isupper():
         return first.lower() + text[len(first) :]
     return text
 
@@ -198,7 +220,9 @@ def _shorten(text: str) -> str:
     if len(items) > 1:
         second = re.sub(r"^(?:and|then)\s+", "", items[1])
         two = f"{items[0]} and {second}"
-        if len(two.split()) <= MAX_WORDS:
+        if len(two.split()) <= MAX_WORDS and not re.match(
+            r"^(?:which|who|that|where|when|plus|but|so|because|since|though)\b", second, re.I
+        ):
             return two
         if len(items[0].split()) <= MAX_WORDS:
             return items[0]
@@ -296,8 +320,10 @@ def _is_clause(text: str) -> bool:
         return True
     head = text.split()[:6]
     for index, word in enumerate(head[1:], 1):
-        if _AUX.fullmatch(word.lower()) and not _RELATIVE.search(" ".join(head[:index])):
-            return index <= 4
+        before = " ".join(head[:index])
+        if _AUX.fullmatch(word.lower()) and not _RELATIVE.search(before):
+            # "the way he runs retros" is a noun phrase with a clause inside, not a clause
+            return index <= 4 and not re.search(r"\b(?:she|he|they|we|i|you)$", before, re.I)
     return False
 
 
@@ -307,7 +333,7 @@ def mention(part: Piece, turn: int, about: bool, names: Names) -> tuple[str | No
     quoted = _quote(raw, part.end, turn)
     text = raw
     asked = _ASKED.match(text)
-    if asked and asked.end() > 0 and re.match(r"^(?:she|he|they|you\s+)?(?:asked|grilled)",
+    if asked and asked.end() > 0 and re.match(r"^(?:(?:she|he|they|you)\s+)?(?:asked|grilled)",
                                               text, re.I):  # fmt: skip
         rest = _without_impressions(text[asked.end() :])
         rest = _shorten(_lower_first(rest)) if rest else ""
@@ -322,7 +348,11 @@ def mention(part: Piece, turn: int, about: bool, names: Names) -> tuple[str | No
             return _sentence(_pick(WH_FRAMES if _WH.match(rest) else TOPIC_FRAMES,
                                    turn).format(x=rest)), quoted  # fmt: skip
         return None, quoted
-    enjoyed = _ENJOYED.match(_IMPRESSION.sub("", _TAIL.sub("", text), count=1)) is not None
+    bare = _IMPRESSION.sub("", _TAIL.sub("", text), count=1)
+    enjoyed = _ENJOYED.match(bare) is not None
+    impressed = re.match(r"^(?:i\s+was\s+|was\s+)?(?:really\s+)?impressed\s+(?:by|with)\s",
+                         bare, re.I) is not None  # fmt: skip
+    text = _PARENTHETICAL.sub("", text)
     text = _without_impressions(text)
     text = _LEAD_IN.sub("", text, count=1).strip()
     text = _without_impressions(text)
@@ -341,18 +371,23 @@ def mention(part: Piece, turn: int, about: bool, names: Names) -> tuple[str | No
         shifted = to_second_person(short, names, about)
         return _sentence(_pick(WH_FRAMES, turn).format(x=shifted)), quoted
     if _is_clause(short):
-        if first in ("i", "i'm", "i've", "we", "we're", "it", "it's", "there", "there's"):
-            return None, quoted  # about the candidate or "it": their words, not ours
+        if first in ("it", "it's", "there", "there's"):
+            return None, None  # "it was a long interview": an impression, not a topic
+        if first in ("i", "i'm", "i've", "we", "we're"):
+            return None, quoted  # about the candidate: their own words, quoted
         if first in ("she", "he", "she's", "he's") and not about:
-            return None, quoted  # about someone else of the panel: not for this draft
+            return None, None  # about someone of the panel, who is not this recipient
         shifted = to_second_person(short, names, about)
         how = "how" if re.search(r"\b\w+ing\b", " ".join(shifted.split()[1:4])) else "that"
         return _sentence(_pick(CLAUSE_FRAMES, turn).format(how=how, x=shifted)), quoted
     shifted = to_second_person(_article(short), names, about)
-    frames = ENJOYED_FRAMES if enjoyed else TOPIC_FRAMES
+    frames = IMPRESSED_FRAMES if impressed else ENJOYED_FRAMES if enjoyed else TOPIC_FRAMES
     return _sentence(_pick(frames, turn).format(x=shifted)), quoted
 
 
+# "(she's the lead)": an aside about a person reads badly inside a sentence; "(Snowflake +
+# dbt)" is kept.
+_PARENTHETICAL = re.compile(r"\s*\((?:[^()]*\b(?:she|he|they|i|we)\b[^()]*)\)", re.I)
 _PREPOSITION = re.compile(r"^(?:for|to|with|at|by|from|of|in|on|and|or|but)\s", re.IGNORECASE)
 _DIRECT_QUESTION = re.compile(
     r"^(?:how|what|why|where|when|who|which)\s+(?:do|does|did|is|are|was|were|can|could|will|"
