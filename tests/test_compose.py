@@ -352,3 +352,29 @@ def test_the_first_note_with_a_decision_date_wins() -> None:
     assert decision_from_notes(notes, INTERVIEW) == date(2026, 3, 20)
     assert decision_from_notes(["the billing migration"], INTERVIEW) is None
     assert date_in("see you on 5 April", INTERVIEW) == date(2026, 4, 5)
+
+
+@pytest.mark.parametrize(
+    ("notes", "language"),
+    [
+        (["Migration der Abrechnung auf Kafka"], "en"),
+        (["Nächster Schritt: Take-Home-Aufgabe"], "en"),
+        (["sie baut die Datenplattform neu auf"], "en"),
+        (["the billing migration"], "de"),
+        (["next step: take-home"], "de"),
+        (["she is rebuilding the data platform"], "de"),
+    ],
+)
+def test_a_note_in_another_language_is_never_pasted_into_this_ones_sentences(
+    notes: list[str], language: str
+) -> None:
+    """Which language a note is in is for ``preview``/``status`` to flag; the composer itself
+    never writes "our conversation about the Migration der Abrechnung"."""
+    assert compose(notes, language=language) == compose([], language=language)
+
+
+def test_a_foreign_note_gives_way_to_the_next_usable_one() -> None:
+    result = compose(["Migration der Abrechnung auf Kafka", "the billing migration"])
+    assert result.mention == "I especially enjoyed our conversation about the billing migration."
+    neutral = compose(["Kafka"], language="de")  # no words of either language: usable in both
+    assert neutral.mention == "Besonders gefallen hat mir unser Gespräch zum Thema „Kafka“."

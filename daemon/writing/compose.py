@@ -34,6 +34,10 @@ from enum import StrEnum
 from daemon.writing.deadline import is_decision_note
 
 
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 class Kind(StrEnum):
     """What a note (one sentence of it) is."""
 
@@ -52,6 +56,7 @@ class Piece:
     kind: Kind
     text: str
     end: str = ""
+    written: str = ""  # the sentence as the user wrote it, label and all
 
 
 @dataclass(frozen=True)
@@ -147,20 +152,50 @@ _NEXT_IS = re.compile(
 )
 
 
+# Common words of each shipped language that the other one does not use: a note made mostly of
+# another language's words is not woven into this language's sentences. Deciding a note's
+# language (and telling the user) is :mod:`daemon.writing`'s language check's job; this is the
+# composer's own guard against writing "our conversation about the Migration der Abrechnung".
+_MARKERS: dict[str, frozenset[str]] = {
+    "en": _wordset(
+        "the and of to with for about our their is are we they she he how why what my your its "
+        "next step steps decision from"
+    ),
+    "de": _wordset(
+        "der die das den dem des und mit für über von zum zur ist sind wir sie er ein eine einen "
+        "auf bei nicht noch wie warum ich ihr ihre unser nächster nächste schritt schritte "
+        "entscheidung gespräch"
+    ),
+}
+
+
+def written_in(text: str, language: str) -> bool:
+    """False when ``text`` reads as another shipped language than ``language``: some of that
+    language's common words and none of this one's. Notes without such words ("Kafka consumer
+    lag") pass."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    own = _MARKERS.get(language, frozenset())
+    if any(w in own for w in words):
+        return True
+    return not any(
+        any(w in markers for w in words) for other, markers in _MARKERS.items() if other != language
+    )
+
+
 def piece(sentence: str) -> Piece:
     """One sentence of a note as a :class:`Piece`: its label (if any) read and removed."""
     end = sentence[-1] if sentence[-1:] in ".!?" else ""
     body = sentence.rstrip(".!?").strip(" ,;:")
     if is_decision_note(body):
-        return Piece(Kind.DECISION, body, end)
+        return Piece(Kind.DECISION, body, end, sentence)
     match = _LABEL.match(body)
     if match and match["rest"].strip():
         kind = next(k for k in Kind if match.groupdict().get(str(k)))
-        return Piece(kind, match["rest"].strip(" ,;:"), end)
+        return Piece(kind, match["rest"].strip(" ,;:"), end, sentence)
     match = _NEXT_IS.match(body)
     if match:
-        return Piece(Kind.NEXT_STEP, (match["rest"] or match["rest_de"]).strip(), end)
-    return Piece(Kind.TOPIC, body, end)
+        return Piece(Kind.NEXT_STEP, (match["rest"] or match["rest_de"]).strip(), end, sentence)
+    return Piece(Kind.TOPIC, body, end, sentence)
 
 
 def pieces(note: str) -> list[Piece]:
@@ -195,29 +230,24 @@ def compose(
         from daemon.writing import compose_en as writer  # type: ignore[no-redef]
     turn = max(panel_position, 0)
     who = Names(tuple(n for n in names if n))
-    mention_woven: str | None = None
-    mention_quoted: str | None = None
+    mention: str | None = None
     next_step: str | None = None
-    for notes, about_recipient in ((own, True), (general, solo)):
-        for note in notes:
-            for part in pieces(note):
-                if part.kind in (Kind.NEXT_STEP, Kind.FOLLOW_UP):
-                    next_step = next_step or writer.next_step(part, turn, about_recipient, who)
-                elif part.kind == Kind.TOPIC and mention_woven is None:
-                    woven, quoted = writer.mention(part, turn, about_recipient, who)
-                    mention_woven = woven
-                    mention_quoted = mention_quoted or quoted
-        if mention_woven is None and mention_quoted is not None:
-            break  # this recipient's own words, quoted, beat a general note woven in
-        if mention_woven is not None:
-            break
-    # Keep looking for a next step in the general notes even when the own notes gave the mention.
-    if next_step is None:
-        for note in general:
-            for part in pieces(note):
-                if part.kind in (Kind.NEXT_STEP, Kind.FOLLOW_UP):
-                    next_step = next_step or writer.next_step(part, turn, solo, who)
-    return Composition(mention=mention_woven or mention_quoted, next_step=next_step)
+    # This recipient's own notes first: their words, even quoted, beat a general note woven in.
+    for notes, about in ((own, True), (general, solo)):
+        parts = [p for note in notes for p in pieces(note) if written_in(p.written, language)]
+        if mention is None:
+            found = [writer.mention(p, turn, about, who) for p in parts if p.kind == Kind.TOPIC]
+            mention = next((w for w, _ in found if w), None) or next(
+                (q for _, q in found if q), None
+            )
+        if next_step is None:
+            steps = (p for p in parts if p.kind in (Kind.NEXT_STEP, Kind.FOLLOW_UP))
+            next_step = next(
+                filter(None, (writer.next_step(p, turn, about, who) for p in steps)), None
+            )
+    return Composition(mention=mention, next_step=next_step)
 
 
-__all__ = ["Composition", "Kind", "Piece", "compose", "piece", "pieces", "sentences", "tidy"]
+__all__ = [
+    "Composition", "Kind", "Piece", "compose", "piece", "pieces", "sentences", "tidy", "written_in",
+]  # fmt: skip
