@@ -182,12 +182,19 @@ def written_in(text: str, language: str) -> bool:
     )
 
 
+# Reminders written without a colon: "TODO send thank you", "follow up in a week".
+_REMINDER = re.compile(r"^(?:todo|to-do|fyi|follow[- ]?up(?:\s+(?:in|on|by|after|next)\b|$)|"
+                       r"remember\s+to|don'?t\s+forget|need\s+to|must)\b", re.IGNORECASE)  # fmt: skip
+
+
 def piece(sentence: str) -> Piece:
     """One sentence of a note as a :class:`Piece`: its label (if any) read and removed."""
     end = sentence[-1] if sentence[-1:] in ".!?" else ""
     body = sentence.rstrip(".!?").strip(" ,;:")
     if is_decision_note(body):
         return Piece(Kind.DECISION, body, end, sentence)
+    if _REMINDER.match(body):
+        return Piece(Kind.TODO, body, end, sentence)
     match = _LABEL.match(body)
     if match and match["rest"].strip():
         kind = next(k for k in Kind if match.groupdict().get(str(k)))

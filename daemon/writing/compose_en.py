@@ -23,6 +23,7 @@ import re
 
 from daemon.writing.compose import Names, Piece
 from daemon.writing.english import (
+    AUX,
     DETERMINERS,
     MAX_WORDS,
     article,
@@ -55,6 +56,20 @@ IMPRESSED_FRAMES = (
     "{x} impressed me in particular.",
     "I came away impressed by {x}.",
     "I was genuinely impressed by {x}.",
+)
+MOMENT_FRAMES = (
+    "I especially enjoyed the part of our conversation where {x}.",
+    "I particularly enjoyed the moment when {x}.",
+    "A highlight for me was when {x}.",
+    "I was glad of the moment when {x}.",
+    "I especially appreciated the part where {x}.",
+)
+INTEREST_FRAMES = (
+    "I appreciated your interest in {x}.",
+    "I was glad you were interested in {x}.",
+    "Thank you for your interest in {x}.",
+    "I enjoyed your questions about {x}.",
+    "It was good to see your interest in {x}.",
 )
 CLAUSE_FRAMES = (
     "I especially enjoyed hearing {how} {x}.",
@@ -158,35 +173,86 @@ def _without_impressions(text: str) -> str:
     return text.strip(" ,;:-–—")
 
 
+def _asked(text: str, turn: int, about: bool, names: Names) -> str | None:
+    """ "asked me why I moved to ML", "Q: how do you handle conflict?": a question the
+    interviewer asked the candidate, as a sentence; None when it cannot be one."""
+    q = _Q_LABEL.match(text)
+    if q:
+        rest = undo_question(text[q.end() :], about)
+        rest = re.sub(r"\byou\b", "I", re.sub(r"\byour\b", "my", rest))  # asked of the candidate
+    else:
+        rest = text[_ASKED.match(text).end() :]  # type: ignore[union-attr]
+    rest = _without_impressions(rest)
+    rest = shorten(lower_first(rest)) if rest else ""
+    if (
+        not rest
+        or re.match(r"^(?:me\s+)?to\b", rest)
+        or not (_WH.match(rest) or not is_clause(rest))
+    ):
+        return None
+    rest = to_second_person(rest, names, about)
+    if about:
+        return _sentence(_pick(ASKED_FRAMES, turn).format(x=rest))
+    return _sentence(_pick(WH_FRAMES if _WH.match(rest) else TOPIC_FRAMES, turn).format(x=rest))
+
+
+def _clause(short: str, turn: int, about: bool, names: Names) -> tuple[str | None, bool]:
+    """A clause as a sentence: (the sentence or None, whether quoting it is still fitting)."""
+    first = short.split(" ", 1)[0].lower()
+    if first in ("it", "it's", "there", "there's"):
+        return None, False  # "it was a long interview": an impression, not a topic
+    if first in ("i", "we"):
+        verb = short.split()[1].lower() if len(short.split()) > 1 else ""
+        if verb in _UNSURE:
+            return None, False  # "I think it went well": the user's feelings, not a topic
+        if verb.endswith("ed") or verb in _PAST:
+            moment = to_second_person(short, names, True)  # "showed them" -> "showed you"
+            return _sentence(_pick(MOMENT_FRAMES, turn).format(x=moment)), True
+        if first == "we":
+            return _sentence(_pick(CLAUSE_FRAMES, turn).format(how="that", x=short)), True
+        return None, True
+    if first in ("i'm", "i've", "we're", "we've"):
+        return None, True
+    if first in ("she", "he", "she's", "he's") and not about:
+        return None, False  # about someone of the panel, who is not this recipient
+    shifted = to_second_person(short, names, about)
+    how = "how" if _PROGRESSIVE.match(shifted) else "that"
+    return _sentence(_pick(CLAUSE_FRAMES, turn).format(how=how, x=shifted)), True
+
+
 def mention(part: Piece, turn: int, about: bool, names: Names) -> tuple[str | None, str | None]:
     """(the note woven into a sentence, or None; the note quoted, or None)."""
-    raw = plain(part.text)
-    quoted = _quote(raw, part.end, turn)
-    text = raw
-    asked = _ASKED.match(text)
-    if asked and asked.end() > 0 and re.match(r"^(?:(?:she|he|they|you)\s+)?(?:asked|grilled)",
-                                              text, re.I):  # fmt: skip
-        rest = _without_impressions(text[asked.end() :])
-        rest = shorten(lower_first(rest)) if rest else ""
-        if (
-            rest
-            and not re.match(r"^(?:me\s+)?to\b", rest)
-            and (_WH.match(rest) or not is_clause(rest))
-        ):
-            rest = to_second_person(rest, names, about)
-            if about:
-                return _sentence(_pick(ASKED_FRAMES, turn).format(x=rest)), quoted
-            return _sentence(_pick(WH_FRAMES if _WH.match(rest) else TOPIC_FRAMES,
-                                   turn).format(x=rest)), quoted  # fmt: skip
-        return None, quoted
+    text = plain(part.text)
+    if _PRIVATE.search(text):
+        return None, None  # pay, or a joke for the user alone: not for the interviewer
+    text = _drop_label(text, names)
+    quoted = _quote(text, part.end, turn)
+    if _Q_LABEL.match(text) or (
+        _ASKED.match(text)
+        and re.match(r"^(?:(?:she|he|they|you)\s+)?(?:asked|grilled)", text, re.I)
+    ):
+        return _asked(text, turn, about, names), quoted
+    loved = _LOVED_TAIL.search(text)
+    if loved:  # '"We ship every day" - loved that'
+        text = text[: loved.start()].strip()
+        if text[:1] in "\"'“‘":
+            return None, _quote(text.strip("\"'“”‘’"), part.end, turn)
     bare = _IMPRESSION.sub("", _TAIL.sub("", text), count=1)
-    enjoyed = _ENJOYED.match(bare) is not None
+    enjoyed = loved is not None or _ENJOYED.match(bare) is not None
     impressed = re.match(r"^(?:i\s+was\s+|was\s+)?(?:really\s+)?impressed\s+(?:by|with)\s",
                          bare, re.I) is not None  # fmt: skip
+    went_well = _WENT_WELL.match(text)
+    if went_well:  # "pair programming exercise went well"
+        text, enjoyed = went_well["what"], True
+    interest = _INTEREST.match(text)
+    if interest:  # "interested in my k8s experience"
+        x = to_second_person(lower_first(interest["what"]), names, about)
+        frames = INTEREST_FRAMES if about else TOPIC_FRAMES
+        return _sentence(_pick(frames, turn).format(x=x)), quoted
     text = _PARENTHETICAL.sub("", text)
     text = _without_impressions(text)
     text = _LEAD_IN.sub("", text, count=1).strip()
-    text = _without_impressions(text)
+    text = re.sub(r"^that\s+", "", _without_impressions(text), flags=re.I)
     if not text or _ONLY_IMPRESSION.fullmatch(text):
         return None, None  # an impression, not a topic: nothing to mention
     if _PREPOSITION.match(text):
@@ -194,27 +260,68 @@ def mention(part: Piece, turn: int, about: bool, names: Names) -> tuple[str | No
     text = lower_first(undo_question(text, about))
     if part.end == "?" and not _WH.match(text) or _DIRECT_QUESTION.match(text):
         return None, quoted  # a direct question: the user's own words
+    verb = text.split(" ", 1)[0].lower()
+    if AUX.fullmatch(verb) and re.fullmatch(r"is|was|has|\w+s", verb):  # "wants someone senior"
+        text = ("she " if about else "the team ") + text
     short = shorten(text)
     if not short:
         return None, quoted
-    first = short.split(" ", 1)[0].lower()
     if _WH.match(short):
         shifted = to_second_person(short, names, about)
         return _sentence(_pick(WH_FRAMES, turn).format(x=shifted)), quoted
     if is_clause(short):
-        if first in ("it", "it's", "there", "there's"):
-            return None, None  # "it was a long interview": an impression, not a topic
-        if first in ("i", "i'm", "i've", "we", "we're"):
-            return None, quoted  # about the candidate: their own words, quoted
-        if first in ("she", "he", "she's", "he's") and not about:
-            return None, None  # about someone of the panel, who is not this recipient
-        shifted = to_second_person(short, names, about)
-        how = "how" if re.search(r"\b\w+ing\b", " ".join(shifted.split()[1:4])) else "that"
-        return _sentence(_pick(CLAUSE_FRAMES, turn).format(how=how, x=shifted)), quoted
+        sentence, quotable = _clause(short, turn, about, names)
+        return sentence, quoted if quotable else None
     shifted = to_second_person(article(short), names, about)
     frames = IMPRESSED_FRAMES if impressed else ENJOYED_FRAMES if enjoyed else TOPIC_FRAMES
     return _sentence(_pick(frames, turn).format(x=shifted)), quoted
 
+
+def _drop_label(text: str, names: Names) -> str:
+    """ "Jane: she's the hiring manager" -> "she's the hiring manager"; "Their stack: Python,
+    Go" -> "their stack (Python, Go)"."""
+    m = re.match(r"^(?P<head>[^:]{1,40}):\s+(?P<rest>.+)$", text)
+    if not m or _Q_LABEL.match(text):
+        return text
+    head = m["head"].strip()
+    if head in names.words or re.fullmatch(r"[A-Z][a-z]+", head) and len(head.split()) == 1:
+        return m["rest"]
+    if len(head.split()) <= 4 and not is_clause(m["rest"]):
+        return f"{head} ({m['rest']})"
+    return text
+
+
+_Q_LABEL = re.compile(r"^(?:q|question|they asked|asked me)\s*:\s*", re.IGNORECASE)
+_PRIVATE = re.compile(
+    r"\b(?:lol|haha+|lmao|rofl|salary|compensation|comp|pay\s+range|equity|stock\s+options|"
+    r"bonus|\d+\s*k)\b|\$\s*\d|[:;]-?[)(pD]\B",
+    re.IGNORECASE,
+)
+_LOVED_TAIL = re.compile(
+    r"\s*[-–—,:]\s*(?:really\s+|totally\s+)?(?:loved|liked|enjoyed|love|like)\s+(?:that|it|this)"
+    r"(?:\s+(?:a\s+lot|very\s+much))?\s*$",
+    re.IGNORECASE,
+)
+_WENT_WELL = re.compile(
+    r"^(?P<what>.+?)\s+(?:went|was|felt|seemed)\s+(?:really\s+|very\s+|super\s+|quite\s+)?"
+    r"(?:well|great|good|smoothly|fine|fun|ok|okay)$",
+    re.IGNORECASE,
+)
+_INTEREST = re.compile(
+    r"^(?:(?:she|he|they)\s+(?:was|were|is|are|seemed)\s+)?(?:very\s+|really\s+|quite\s+)?"
+    r"(?:interested\s+in|curious\s+about|keen\s+on)\s+(?P<what>.+)$",
+    re.IGNORECASE,
+)
+# "you are rebuilding", "you're leading", "the team is quickly growing": heard "how"
+_PROGRESSIVE = re.compile(
+    r"^\S+(?:\s+\S+)?(?:\s+(?:are|were|is|was|have been|has been|been))?\s+(?:\w+ly\s+)?"
+    r"\w+ing\b(?!\s+(?:manager|lead|plan|team|process|committee|budget|data))",
+    re.IGNORECASE,
+)
+_UNSURE = frozenset(["think", "feel", "felt", "guess", "hope", "believe", "thought", "wonder"])
+_PAST = frozenset(["showed", "told", "pitched", "gave", "built", "drew", "wrote", "did", "had",
+                   "made", "ran", "shared", "went", "got", "brought", "took", "spoke", "sketched",
+                   "whiteboarded", "demoed", "explained", "presented", "mentioned"])  # fmt: skip
 
 # "(she's the lead)": an aside about a person reads badly inside a sentence; "(Snowflake +
 # dbt)" is kept.

@@ -52,7 +52,8 @@ _COUNT = r"(?P<count>\d{1,2}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True
 # Words that say a note is about the company's decision (or its answer), not just any date.
 DECISION_WORDS = re.compile(
     r"\b(?:decision|decide[sd]?|deciding|verdict|outcome|hear back|get back to (?:me|us)|"
-    r"back to me|answer|feedback|offer|result|entscheid\w*|rückmeldung|bescheid|antwort|"
+    r"back to me|let (?:me|us) know|hear from (?:them|her|him|you)|answer|feedback|offer|result|"
+    r"entscheid\w*|rückmeldung|bescheid|antwort|"
     r"zusage|absage|melden sich|meldet sich|hören wir|ergebnis)\b",
     re.IGNORECASE,
 )

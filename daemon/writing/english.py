@@ -24,7 +24,9 @@ SUBJECTS = {"she": "she", "he": "he", "they": "they", "we": "we", "i": "I", "you
 AUX = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|would|can|could|should|may|might|must|does|do|"
     r"did|wants|plans|needs|uses|runs|leads|owns|manages|builds|works|joined|moved|started|"
-    r"built|hopes|expects|thinks|believes|'s|'re|'ll)\b",
+    r"built|hopes|expects|thinks|believes|reports|sits|covers|includes|involves|focuses|"
+    r"requires|pays|offers|starts|means|looks|seems|sounds|depends|handles|ships|deploys|"
+    r"supports|wanted|needed|said|'s|'re|'ll)\b",
     re.IGNORECASE,
 )
 _RELATIVE = re.compile(r"\b(?:that|which|who|where|when)\s+\S+$", re.IGNORECASE)
@@ -45,6 +47,7 @@ _ABBREVIATIONS = (
     (r"\bw/o\b", "without"), (r"\bw/", "with "), (r"\bb/c\b", "because"), (r"\s&\s", " and "),
     (r"\bconvo\b", "conversation"), (r"\bre:\s*", "about "), (r"\bppl\b", "people"),
     (r"\bthru\b", "through"), (r"\btmrw\b", "tomorrow"), (r"\binfo\b", "information"),
+    (r"\byrs\b", "years"), (r"\bmos\b", "months"), (r"\beng\b", "engineering"),
 )  # fmt: skip
 
 
@@ -162,6 +165,9 @@ def to_second_person(text: str, names: Names, shift_she: bool) -> str:
                 new = "you" if (not after or after in _OBJECT_AFTER or before in
                                 ("asked", "told", "showed", "gave", "thanked", "to", "with",
                                  "for", "about")) else "your"  # fmt: skip
+            after = words[index + 1].lower() if index + 1 < len(words) else ""
+            if low in ("she's", "he's") and (after == "been" or re.fullmatch(r"\w+ed", after)):
+                new = "you've"  # "she's been here" is "she has been here"
             if core[:1].isupper() and index == 0:
                 new = new.capitalize()
             out.append(word.replace(core, new))
@@ -226,6 +232,8 @@ def article(np: str) -> str:
     notes do, not as prose. Plurals, mass nouns, names and phrases with a determiner stay."""
     words = np.split()
     if len(words) < 2 or DETERMINERS.match(np) or re.match(r"^\d", np):
+        return np
+    if re.search(r"['’]s$", words[0]) or words[0][:1].isupper() and words[1][:1].isupper():
         return np
     head = next(
         (w for w, nxt in zip(words, [*words[1:], ""], strict=True)
