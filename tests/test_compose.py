@@ -193,6 +193,17 @@ DE = [
     ('Entscheidung: Ende des Monats', None, None),
     ('Rückmeldung bis Freitag', None, None),
     ('Ich habe mein Side-Project gezeigt', 'Ein Punkt aus unserem Gespräch ist mir besonders im Gedächtnis geblieben: „Ich habe mein Side-Project gezeigt.“', None),
+    ('Anna: sie ist die Teamleiterin', 'Besonders spannend fand ich zu hören, dass Sie die Teamleiterin sind.', None),
+    ('interessiert an meiner Kafka-Erfahrung', 'Gefreut hat mich Ihr Interesse an meiner Kafka-Erfahrung.', None),
+    ('Gehaltsband 70-80k', None, None),
+    ('sehr nettes Gespräch, Thema Datenqualität', 'Besonders gefallen hat mir unser Gespräch zum Thema „Datenqualität“.', None),
+    ('Pair-Programming lief gut', 'Besonders gefallen hat mir unser Gespräch zum Thema „Pair-Programming“.', None),
+    ('ich glaube, es lief gut', None, None),
+    ('Demo des neuen Dashboards war super!', 'Besonders gefallen hat mir unser Gespräch zum Thema „Demo des neuen Dashboards“.', None),
+    ('hat viel über Teamkultur erzählt', 'Besonders gefallen hat mir unser Gespräch zum Thema „Teamkultur“.', None),
+    ('Fragen zur Architektur gestellt', 'Gern habe ich Ihre Fragen zur Architektur beantwortet.', None),
+    ('Sie sucht jemanden mit Führungserfahrung', 'Besonders spannend fand ich zu hören, dass Sie jemanden mit Führungserfahrung suchen.', None),
+    ('TODO Dankesmail schicken', None, None),
 ]  # fmt: skip
 
 _LABEL_PASTED = re.compile(

@@ -169,6 +169,15 @@ _MARKERS: dict[str, frozenset[str]] = {
 }
 
 
+# What is for the user alone, in any shipped language: pay, and jokes ("lol", ":)"). A note
+# about the salary band is legitimate to keep; a thank-you that recalls it is not.
+PRIVATE = re.compile(
+    r"\b(?:lol|haha+|lmao|rofl|salary|compensation|comp|pay\s+range|equity|stock\s+options|"
+    r"bonus|gehalt\w*|vergütung|\d+\s*k)\b|[$€]\s*\d|\d\s*[$€]|[:;]-?[)(pD](?!\w)",
+    re.IGNORECASE,
+)
+
+
 def written_in(text: str, language: str) -> bool:
     """False when ``text`` reads as another shipped language than ``language``: some of that
     language's common words and none of this one's. Notes without such words ("Kafka consumer
@@ -241,7 +250,12 @@ def compose(
     next_step: str | None = None
     # This recipient's own notes first: their words, even quoted, beat a general note woven in.
     for notes, about in ((own, True), (general, solo)):
-        parts = [p for note in notes for p in pieces(note) if written_in(p.written, language)]
+        parts = [
+            p
+            for note in notes
+            for p in pieces(note)
+            if written_in(p.written, language) and not PRIVATE.search(p.written)
+        ]
         if mention is None:
             found = [writer.mention(p, turn, about, who) for p in parts if p.kind == Kind.TOPIC]
             mention = next((w for w, _ in found if w), None) or next(

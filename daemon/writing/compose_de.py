@@ -41,6 +41,20 @@ ASKED_FRAMES = (
     "Gern habe ich Ihre Frage beantwortet, {x}.",
     "Ihre Frage, {x}, ist mir in guter Erinnerung geblieben.",
 )
+INTEREST_FRAMES = (
+    "Gefreut hat mich Ihr Interesse {x}.",
+    "Ihr Interesse {x} hat mich sehr gefreut.",
+    "Sehr gefreut habe ich mich über Ihr Interesse {x}.",
+    "Schön fand ich Ihr Interesse {x}.",
+    "Ihr Interesse {x} hat mich besonders gefreut.",
+)
+QUESTIONS_FRAMES = (
+    "Gern habe ich Ihre Fragen {x} beantwortet.",
+    "Ihre Fragen {x} habe ich sehr gern beantwortet.",
+    "Besonders gefallen haben mir Ihre Fragen {x}.",
+    "Ihre Fragen {x} fand ich sehr anregend.",
+    "Über Ihre Fragen {x} habe ich mich sehr gefreut.",
+)
 QUOTE_FRAMES = (
     "Ein Punkt aus unserem Gespräch ist mir besonders im Gedächtnis geblieben: „{x}“",
     "Ein Gedanke aus unserem Gespräch beschäftigt mich weiter: „{x}“",
@@ -52,7 +66,7 @@ QUOTE_FRAMES = (
 _LEAD_IN = re.compile(
     r"^(?:(?:wir|sie|er|ich)\s+)?(?:haben|hat|habe)?\s*(?:(?:viel|lange|ausführlich|kurz)\s+)?"
     r"(?:über|zu|zum\s+thema)\s+(?P<topic>.+?)\s+(?:gesprochen|geredet|diskutiert|"
-    r"ausgetauscht|unterhalten)$"
+    r"ausgetauscht|unterhalten|erzählt|berichtet|geplaudert)$"
     r"|^(?:(?:wir|sie|er)\s+)?(?:sprachen|redeten|diskutierten|haben\s+gesprochen)\s+"
     r"(?:über|zu)\s+(?P<topic2>.+)$"
     r"|^(?:gespräch|austausch|diskussion)\s+(?:über|zu|zum\s+thema)\s+(?P<topic3>.+)$",
@@ -78,6 +92,22 @@ _ONLY_IMPRESSION = re.compile(
 _ASKED = re.compile(
     r"^(?:(?:sie|er)\s+)?(?:hat\s+)?(?:mich\s+)?(?:gefragt|fragte(?:\s+mich)?)\s*,?\s*"
     r"(?P<x>(?:warum|wie|was|wieso|weshalb|ob|wann|wo|welche\w*)\b.+)$",
+    re.IGNORECASE,
+)
+_UNSURE = re.compile(r"^(?:ich\s+)?(?:glaube|denke|finde|hoffe|vermute|fühlte)\b", re.IGNORECASE)
+_INTEREST = re.compile(
+    r"^(?:(?:sie|er)\s+(?:war|ist|schien)\s+)?(?:sehr\s+)?(?:interessiert|neugierig)\s+"
+    r"(?P<x>(?:an|auf)\s+.+)$",
+    re.IGNORECASE,
+)
+_QUESTIONS = re.compile(
+    r"^(?:(?:sie|er)\s+)?(?:hat\s+)?(?:viele\s+|einige\s+)?fragen\s+"
+    r"(?P<x>(?:zu|zur|zum|über|nach)\s+.+?)\s+gestellt$",
+    re.IGNORECASE,
+)
+_WENT_WELL = re.compile(
+    r"\s+(?:lief|war|ging)\s+(?:sehr\s+|richtig\s+|echt\s+)?(?:gut|super|toll|klasse|spannend|"
+    r"interessant|beeindruckend|stark)$|\s+hat\s+(?:viel\s+)?spaß\s+gemacht$",
     re.IGNORECASE,
 )
 _ARTICLE = re.compile(r"^(?:der|die|das|den|dem|des|ein|eine|einen|einem|einer)\s+", re.I)
@@ -147,7 +177,18 @@ def _possessives(text: str) -> str:
 def mention(part: Piece, turn: int, about: bool, names: Names) -> tuple[str | None, str | None]:
     """(the note woven into a German sentence, or None; the note quoted, or None)."""
     text = " ".join(part.text.split())
+    head = re.match(r"^(?P<who>[A-ZÄÖÜ][\w-]+):\s+(?P<rest>.+)$", text)
+    if head and (head["who"] in names.words or not re.search(r"[-A-Z].*[A-Z]|stack", head["who"])):
+        text = head["rest"]  # "Anna: sie ist die Teamleiterin"
+    if _UNSURE.match(text):
+        return None, None  # "ich glaube, es lief gut": the user's feelings, not a topic
     quoted = _quote(text, part.end, turn)
+    interest = _INTEREST.match(text)
+    if interest and about:
+        return _sentence(_pick(INTEREST_FRAMES, turn).format(x=interest["x"])), quoted
+    questions = _QUESTIONS.match(text)
+    if questions and about:
+        return _sentence(_pick(QUESTIONS_FRAMES, turn).format(x=questions["x"])), quoted
     asked = _ASKED.match(text)
     if asked:
         x = asked["x"].strip(" ?")
@@ -156,6 +197,8 @@ def mention(part: Piece, turn: int, about: bool, names: Names) -> tuple[str | No
         return None, quoted
     text = _TAIL.sub("", text).strip(" ,;-–—")
     text = _IMPRESSION.sub("", text, count=1).strip(" ,;:-–—")
+    text = _WENT_WELL.sub("", text).strip(" ,;:-–—")
+    text = re.sub(r"^(?:thema|themen)\s*:?\s+", "", text, flags=re.IGNORECASE)
     if not text or _ONLY_IMPRESSION.fullmatch(text):
         return None, None
     lead = _LEAD_IN.match(text)

@@ -223,8 +223,6 @@ def _clause(short: str, turn: int, about: bool, names: Names) -> tuple[str | Non
 def mention(part: Piece, turn: int, about: bool, names: Names) -> tuple[str | None, str | None]:
     """(the note woven into a sentence, or None; the note quoted, or None)."""
     text = plain(part.text)
-    if _PRIVATE.search(text):
-        return None, None  # pay, or a joke for the user alone: not for the interviewer
     text = _drop_label(text, names)
     quoted = _quote(text, part.end, turn)
     if _Q_LABEL.match(text) or (
@@ -292,11 +290,6 @@ def _drop_label(text: str, names: Names) -> str:
 
 
 _Q_LABEL = re.compile(r"^(?:q|question|they asked|asked me)\s*:\s*", re.IGNORECASE)
-_PRIVATE = re.compile(
-    r"\b(?:lol|haha+|lmao|rofl|salary|compensation|comp|pay\s+range|equity|stock\s+options|"
-    r"bonus|\d+\s*k)\b|\$\s*\d|[:;]-?[)(pD]\B",
-    re.IGNORECASE,
-)
 _LOVED_TAIL = re.compile(
     r"\s*[-–—,:]\s*(?:really\s+|totally\s+)?(?:loved|liked|enjoyed|love|like)\s+(?:that|it|this)"
     r"(?:\s+(?:a\s+lot|very\s+much))?\s*$",
