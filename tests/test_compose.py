@@ -368,6 +368,7 @@ INTERVIEW = date(2026, 3, 3)  # a Tuesday
         ("next step: onsite on March 10", None),  # a date, but not the decision's
         ("the billing migration", None),
         ("decision was made on 2026-02-01", None),  # before the interview: nothing to wait for
+        ("great feedback on my March 3 take-home", None),  # the interview's own day
     ],
 )  # fmt: skip
 def test_a_decision_date_is_resolved_against_the_interview_date(

@@ -228,12 +228,13 @@ _DECISION_LABEL = re.compile(
 
 def decision_in(note: str, day: date) -> date | None:
     """The decision date ``note`` gives, or None: a "decision:" label, or a sentence that
-    speaks of the decision, with a date resolved against the interview ``day``. A date
-    before the interview is no decision still to come, and is ignored."""
+    speaks of the decision, with a date resolved against the interview ``day``. A date not
+    after the interview ("feedback on my March 3 take-home") is no decision still to come,
+    and is ignored."""
     if not (_DECISION_LABEL.match(note) or DECISION_WORDS.search(note)):
         return None
     found = date_in(note, day)
-    return found if found is not None and found >= day else None
+    return found if found is not None and found > day else None
 
 
 def is_decision_note(note: str, day: date | None = None) -> bool:
