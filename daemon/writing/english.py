@@ -8,7 +8,9 @@ reads in the draft to her ("you lead your team"), when a bare noun phrase wants 
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 from daemon.writing.compose import Names
 
@@ -76,15 +78,14 @@ def plain(text: str) -> str:
 def _is_word(word: str) -> bool:
     """Whether ``word`` is an English word (LAG, KAFKA) rather than an acronym (API, SRE), by
     pyspellchecker's English dictionary; loaded only for notes written in capitals."""
+    return _dictionary().word_usage_frequency(word.lower()) > 0
+
+
+@functools.cache
+def _dictionary() -> Any:
     from spellchecker import SpellChecker
 
-    global _DICTIONARY
-    if _DICTIONARY is None:
-        _DICTIONARY = SpellChecker()
-    return _DICTIONARY.word_usage_frequency(word.lower()) > 0
-
-
-_DICTIONARY = None
+    return SpellChecker()
 
 
 def lower_first(text: str) -> str:
