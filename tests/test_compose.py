@@ -409,3 +409,20 @@ def test_a_foreign_note_gives_way_to_the_next_usable_one() -> None:
     assert result.mention == "I especially enjoyed our conversation about the billing migration."
     neutral = compose(["Kafka"], language="de")  # no words of either language: usable in both
     assert neutral.mention == "Besonders gefallen hat mir unser Gespräch zum Thema „Kafka“."
+
+
+@pytest.mark.parametrize(
+    ("note", "language"),
+    [("next step: take-home", "en"), ("follow-up: send portfolio", "en"),
+     ("next step: they will send a take-home", "en"), ("next: meet the CTO", "en"),
+     ("Nächster Schritt: Take-Home-Aufgabe", "de"), ("Follow-up: Portfolio schicken", "de")],
+)  # fmt: skip
+def test_a_shared_next_step_is_worded_differently_for_each_panel_member(
+    note: str, language: str
+) -> None:
+    """A next step in the general notes reaches every interviewer of the panel."""
+    seen = [compose([], [note], language=language, panel_position=p).next_step for p in range(5)]
+    assert len(set(seen)) == 5, seen
+    for sentence in seen:
+        assert sentence is not None
+        assert_reads_well(sentence, note)

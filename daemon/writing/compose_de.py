@@ -55,6 +55,20 @@ QUESTIONS_FRAMES = (
     "Ihre Fragen {x} fand ich sehr anregend.",
     "Über Ihre Fragen {x} habe ich mich sehr gefreut.",
 )
+NEXT_FRAMES = (
+    "Ich freue mich auf den nächsten Schritt: {x}.",
+    "Auf den nächsten Schritt freue ich mich schon: {x}.",
+    "Gern gehe ich den nächsten Schritt an: {x}.",
+    "Ich freue mich bereits auf den nächsten Schritt: {x}.",
+    "Den nächsten Schritt gehe ich gern an: {x}.",
+)
+FOLLOW_UP_FRAMES = (
+    "Wie besprochen reiche ich Folgendes zeitnah nach: {x}.",
+    "Wie vereinbart reiche ich Folgendes zeitnah nach: {x}.",
+    "Wie angekündigt reiche ich Folgendes zeitnah nach: {x}.",
+    "Wie besprochen sende ich Ihnen zeitnah Folgendes: {x}.",
+    "Wie vereinbart sende ich Ihnen zeitnah Folgendes: {x}.",
+)
 QUOTE_FRAMES = (
     "Ein Punkt aus unserem Gespräch ist mir besonders im Gedächtnis geblieben: „{x}“",
     "Ein Gedanke aus unserem Gespräch beschäftigt mich weiter: „{x}“",
@@ -244,7 +258,7 @@ def next_step(part: Piece, turn: int, about: bool, names: Names) -> str | None:
         thing = _ARTICLE.sub("", thing)
         if not thing:
             return None
-        return _sentence(f"Wie besprochen reiche ich Folgendes zeitnah nach: {_theme(thing)}.")
+        return _sentence(_pick(FOLLOW_UP_FRAMES, turn).format(x=_theme(thing)))
     if _SUBJECT.match(text) or re.match(r"^(?:ich|wir)\s", text, re.I):
         return None
-    return _sentence(f"Ich freue mich auf den nächsten Schritt: {_theme(_possessives(text))}.")
+    return _sentence(_pick(NEXT_FRAMES, turn).format(x=_theme(_possessives(text))))

@@ -353,8 +353,29 @@ _VERBS_ING = {"meet": "meeting", "talk": "talking", "speak": "speaking", "chat":
               "hear": "hearing", "go": "going", "work": "working", "review": "reviewing",
               "walk": "walking", "join": "joining"}  # fmt: skip
 _SENDING = re.compile(r"^(?:send|share|email|e-mail|forward|mail|submit|provide|upload)\b", re.I)
-_FOLLOW_UP_FRAMES = ("As discussed, I will {x} shortly.", "As promised, I will {x} shortly.")
-_NEXT_FRAMES = ("I look forward to {x}.", "I am looking forward to {x}.")
+# Five each, like the mention frames: a next step in the general notes reaches every panel
+# member, and each of them gets it in other words.
+_FOLLOW_UP_FRAMES = (
+    "As discussed, I will {x} shortly.",
+    "As promised, I will {x} shortly.",
+    "As agreed, I will {x} shortly.",
+    "I will {x} shortly, as we discussed.",
+    "As mentioned, I will {x} shortly.",
+)
+_NEXT_FRAMES = (
+    "I look forward to {x}.",
+    "I am looking forward to {x}.",
+    "I look forward to {x} as the next step.",
+    "I am glad to be moving on to {x}.",
+    "I am already looking forward to {x}.",
+)
+_UNDERSTOOD_FRAMES = (
+    "As for the next steps, I understand that {x}.",
+    "Regarding the next steps, I understand that {x}.",
+    "As I understand it, {x} as the next step.",
+    "On the next steps, I understand that {x}.",
+    "For the next steps, I understand that {x}.",
+)
 
 
 def _with_article(np: str) -> str:
@@ -391,6 +412,6 @@ def next_step(part: Piece, turn: int, about: bool, names: Names) -> str | None:
         shifted = to_second_person(text, names, about)
         if shifted.split(" ", 1)[0].lower() in ("i", "we", "it", "there"):
             return None
-        return _sentence(f"As for the next steps, I understand that {shifted}.")
+        return _sentence(_pick(_UNDERSTOOD_FRAMES, turn).format(x=shifted))
     return _sentence(_pick(_NEXT_FRAMES, turn).format(x=_with_article(
         to_second_person(text, names, about))))  # fmt: skip
