@@ -155,6 +155,9 @@ EN = [
     ('his dog was in the background lol', None, None),
     ("Sarah's advice on the system design round", "I especially enjoyed our conversation about Sarah's advice on the system design round.", None),
     ('we both love Rust', 'I especially enjoyed hearing that we both love Rust.', None),
+    ('Kafka -> Pulsar migration', 'I especially enjoyed our conversation about the Kafka to Pulsar migration.', None),
+    ('🎉🎉 the launch 👍🏽', 'I especially enjoyed our conversation about the launch.', None),
+    ('next step -> take-home', None, 'I look forward to the take-home assignment.'),
     ('she leads the hiring committee', 'I especially enjoyed hearing that you lead the hiring committee.', None),
 ]  # fmt: skip
 

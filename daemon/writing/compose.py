@@ -87,8 +87,11 @@ _QUOTES = "\"'“”„‘’«»"
 
 
 def _is_emoji(char: str) -> bool:
-    cat = unicodedata.category(char)
-    return cat in ("So", "Sk", "Cs", "Co") or char in "\u200d\ufe0f\ufe0e\u20e3"
+    """Pictographs, their modifiers and joiners; not "°", "^" or the arrows ("→" means "to")."""
+    if char in "\u200d\ufe0f\ufe0e\u20e3":
+        return True
+    category = unicodedata.category(char)
+    return category in ("Cs", "Co") or (category in ("So", "Sk") and ord(char) >= 0x2300)
 
 
 def tidy(note: str) -> str:
@@ -97,7 +100,6 @@ def tidy(note: str) -> str:
     text = _BULLET.sub("", str(note))
     if _URL.search(text):
         text = " ".join(_DANGLING.sub("", p.strip()) for p in _URL.split(text))
-    text = re.sub(r"\(\s*\)", " ", text)
     text = "".join(" " if _is_emoji(c) else c for c in text)
     text = " ".join(text.split())
     text = re.sub(r"\(\s*\)", "", text)

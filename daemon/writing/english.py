@@ -49,7 +49,7 @@ _ABBREVIATIONS = (
     (r"\bw/o\b", "without"), (r"\bw/", "with "), (r"\bb/c\b", "because"), (r"\s&\s", " and "),
     (r"\bconvo\b", "conversation"), (r"\bre:\s*", "about "), (r"\bppl\b", "people"),
     (r"\bthru\b", "through"), (r"\btmrw\b", "tomorrow"), (r"\binfo\b", "information"),
-    (r"\byrs\b", "years"), (r"\bmos\b", "months"), (r"\beng\b", "engineering"),
+    (r"\s*(?:->|→|=>|⇒)\s*", " to "), (r"\byrs\b", "years"), (r"\bmos\b", "months"), (r"\beng\b", "engineering"),
 )  # fmt: skip
 
 
