@@ -38,7 +38,7 @@ from daemon.writing.english import (
 # --- frames: five of each, chosen by panel position ---------------------------------------
 TOPIC_FRAMES = (
     "I especially enjoyed our conversation about {x}.",
-    "I particularly appreciated our discussion of {x}.",
+    "I particularly valued our discussion of {x}.",
     "Our exchange about {x} was a highlight for me.",
     "I enjoyed hearing your perspective on {x}.",
     "Talking through {x} with you was especially interesting.",
