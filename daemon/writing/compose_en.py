@@ -45,7 +45,7 @@ TOPIC_FRAMES = (
 )
 ENJOYED_FRAMES = (
     "I especially enjoyed {x}.",
-    "I particularly appreciated {x}.",
+    "I particularly liked {x}.",
     "{x} was a highlight for me.",
     "I really valued {x}.",
     "I found {x} especially interesting.",
