@@ -80,7 +80,7 @@ CLAUSE_FRAMES = (
 )
 WH_FRAMES = (
     "I especially enjoyed discussing {x}.",
-    "I appreciated the chance to talk about {x}.",
+    "I valued the chance to talk about {x}.",
     "Our conversation about {x} was a highlight for me.",
     "I was glad we could talk about {x}.",
     "I enjoyed exploring {x} with you.",
