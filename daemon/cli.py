@@ -496,6 +496,11 @@ def note(
         for column, value in (("fit", fit), ("company_override", company), ("role_override", role)):
             if value is not None:
                 setattr(interview, column, " ".join(value.split()) or None)
+        if text and not (contact or decision_by or max_interviewers):
+            # A note may give the decision date ("decision: end of month"): the pending
+            # inquiry waits until one business day after it, as with --decision-by.
+            planner = FollowUpPlanner(rt.config, rt.config.account(interview.account))
+            planner.reschedule_inquiries(session, interview, now, "a note gave a decision date")
         if contact or decision_by or max_interviewers:
             planner = FollowUpPlanner(rt.config, rt.config.account(interview.account))
             for fu in interview.followups:

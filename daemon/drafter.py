@@ -25,6 +25,7 @@ from daemon.config import Account, Config
 from daemon.detection import Person
 from daemon.errors import BadItem, TemplateError
 from daemon.message import message_id_for
+from daemon.planning.followups import MANUAL, expected_decision
 from daemon.protocols import Address, DraftRequest, Mailbox, ReplyTarget
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 from daemon.store.repository import transition
@@ -33,6 +34,7 @@ from daemon.writing.context import (
     MAX_CONTEXT_NOTES,
     DraftContext,
     closing_for,
+    composed,
     in_language,
     interview_for,
     recipient_for,
@@ -53,9 +55,6 @@ def human(delta: timedelta) -> str:
         f"{minutes}m" if minutes else "",
     ]
     return " ".join(p for p in parts if p) or "0m"
-
-
-MANUAL = "note: "  # prefix of notes added with `followupd note`
 
 
 def language_for(interview: Interview, account: Account | None) -> str:
@@ -93,17 +92,20 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
     language = language_for(interview, account)
     tz = interview.timezone or config.daemon.timezone
     contact = config.contacts.get(person.email)
-    notes = notelang.usable(
-        [n.removeprefix(MANUAL) for n in (*person.notes, *interview.notes)], language
-    )
+    own = notelang.usable([str(n).removeprefix(MANUAL) for n in person.notes], language)
+    general = notelang.usable([str(n).removeprefix(MANUAL) for n in interview.notes], language)
+    notes = [*own, *general]
     candidate, fit = in_language(config.candidate, interview.fit, language)
     others = tuple(
         p.name for p in interview.interviewers if p.active and p.id != person.id and p.name
     )
     panel = [p.id for p in interview.interviewers if p.active]
+    position = panel.index(person.id) if person.id in panel else 0
+    recipient = recipient_for(Person(person.email, person.name), contact, style, language)
+    written = composed(own, general, recipient, language, position, solo=len(panel) == 1)
     return DraftContext(
         candidate=candidate,
-        recipient=recipient_for(Person(person.email, person.name), contact, style, language),
+        recipient=recipient,
         company=interview.company_override
         or (contact.company if contact and contact.company else None)
         or interview.company,
@@ -117,11 +119,13 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
         other_interviewers=others,
         inquiry_number=fu.seq if fu.kind == Kind.STATUS_INQUIRY else 0,
         days_since=max(business_days_between(interview.end_at, fu.due_at, tz, config.days), 0),
-        decision_expected=interview.decision_expected,
-        panel_position=panel.index(person.id) if person.id in panel else 0,
+        decision_expected=expected_decision(interview, tz),
+        panel_position=position,
         fit=fit,
         language=language,
         closing=closing_for(style, language),
+        mention=written.mention,
+        next_step=written.next_step,
     )
 
 

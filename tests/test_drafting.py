@@ -51,6 +51,10 @@ def context(
         company="Acme" if company else None,
         role="Backend Engineer" if role else None,
         notes=("talked about the migration to Kafka",) if notes else (),
+        mention="I especially enjoyed our conversation about the migration to Kafka."
+        if notes
+        else None,
+        next_step=None,
         candidate=replace(ctx.candidate, highlights=ctx.candidate.highlights if highlights else ()),
         recipient=recipient_for(person, Contact(None, None, honorific, None)),
     )
@@ -356,18 +360,19 @@ def test_event_data_is_never_template_code() -> None:
         company="{{ 7*7 }}",
         role="{% raw %}Engineer",
         notes=("{{ candidate.__class__ }} and {{ 7*7 }}",),
+        mention="I enjoyed {{ candidate.__class__ }} and {{ 7*7 }}.",
         interview=interview_for("{{ 7*7 }} interview", date(2026, 11, 24)),
     )
     draft = DEFAULTS.render("thank_you", ctx)
     assert "joining {{ 7*7 }}" in draft.text
     assert "{% raw %}Engineer" in draft.text
-    assert "our conversation about {{ candidate.__class__ }} and {{ 7*7 }}." in draft.text
+    assert "I enjoyed {{ candidate.__class__ }} and {{ 7*7 }}." in draft.text
     assert "49" not in draft.text
     assert draft.html is not None and "{{ 7*7 }}" in draft.html
 
 
 def test_html_is_escaped_and_text_is_literal() -> None:
-    ctx = sample_context(notes=("<script>alert('x')</script> & more",), company="A&B <Co>")
+    ctx = sample_context(mention="<script>alert('x')</script> & more", company="A&B <Co>")
     draft = DEFAULTS.render("thank_you", ctx)
     assert "<script>alert('x')</script> & more" in draft.text
     assert "A&B <Co>" in draft.text

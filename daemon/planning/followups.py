@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -22,8 +22,26 @@ from daemon.protocols import Problem
 from daemon.store import repository as repo
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 from daemon.store.repository import transition
+from daemon.writing.deadline import decision_from_notes
 
 log = logging.getLogger(__name__)
+
+MANUAL = "note: "  # prefix of the notes added with `followupd note`
+
+
+def expected_decision(interview: Interview, tz: str) -> date | None:
+    """When the company said it would decide: ``followupd note ID --decision-by`` when the user
+    gave it, else the date the notes give ("decision: end of month"), resolved against the
+    interview's local date.
+
+    Derived from the notes each time rather than stored: the notes are re-read from the
+    calendar on every sync and the user may edit them, and a stored copy would go stale.
+    """
+    if interview.decision_expected is not None:
+        return interview.decision_expected
+    day = interview.start_at.astimezone(ZoneInfo(tz)).date()
+    notes = [*interview.notes, *(n for p in interview.interviewers if p.active for n in p.notes)]
+    return decision_from_notes((str(n).removeprefix(MANUAL) for n in notes), day)
 
 
 def followup_key(account_tag: str, event_id: str, email: str, kind: str, seq: int) -> str:
@@ -157,10 +175,9 @@ class FollowUpPlanner:
             if thank_you is not None and thank_you.sent_at is not None:
                 base = max(base, thank_you.sent_at)
             due = add_business_days(base, settings.after_business_days, tz, self.config.days)
-            if interview.decision_expected is not None:
-                decision = datetime.combine(
-                    interview.decision_expected, time(12, 0), tzinfo=ZoneInfo(tz)
-                )
+            decided = expected_decision(interview, tz)
+            if decided is not None:
+                decision = datetime.combine(decided, time(12, 0), tzinfo=ZoneInfo(tz))
                 due = add_business_days(decision, 1, tz, self.config.days)
             return due
         previous = next(
@@ -175,6 +192,17 @@ class FollowUpPlanner:
         if previous is not None:
             base = previous.sent_at or previous.drafted_at or previous.due_at
         return add_business_days(base, settings.spacing_business_days, tz, self.config.days)
+
+    def reschedule_inquiries(
+        self, session: Session, interview: Interview, now: datetime, why: str
+    ) -> None:
+        """Move the pending status inquiries to when they are due now, after something they
+        depend on changed (the decision date, from the CLI or from edited notes)."""
+        for fu in interview.followups:
+            if fu.kind == Kind.STATUS_INQUIRY and fu.state == State.SCHEDULED:
+                due = self.due_time(session, interview, fu)
+                if due != fu.due_at:
+                    fu.due_at, fu.updated_at, fu.reason = due, now, f"{why}: due {due.isoformat()}"
 
     @staticmethod
     def thank_you_of(interview: Interview, person: Interviewer) -> FollowUp | None:

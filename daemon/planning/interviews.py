@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Account, Config
 from daemon.detection import Detection, detect
-from daemon.planning.followups import FollowUpPlanner
+from daemon.planning.followups import FollowUpPlanner, expected_decision
 from daemon.protocols import CalendarEvent, Problem
 from daemon.store.models import Interview, Interviewer, Process, State
 from daemon.store.repository import transition
@@ -115,7 +115,14 @@ class Planner:
         else:
             interview = existing
             self._update(session, interview, event, found, now)
+        tz = interview.timezone or self.config.daemon.timezone
+        decided = expected_decision(interview, tz) if existing is not None else None
         self._sync_interviewers(session, interview, event, found, now)
+        if existing is not None and expected_decision(interview, tz) != decided:
+            # The user edited the decision date in their notes: the inquiry waits for the new one.
+            self.followups.reschedule_inquiries(
+                session, interview, now, "the decision date in the notes changed"
+            )
         self.followups.plan(session, interview, now)
         return interview
 

@@ -8,7 +8,7 @@ check`` renders the user's templates with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -18,6 +18,8 @@ from daemon.config import Candidate, Contact
 from daemon.detection import Detection, Person, name_from_address
 from daemon.protocols import CalendarEvent
 from daemon.writing import notelang, phrases
+from daemon.writing.compose import Composition, compose
+from daemon.writing.deadline import decision_from_notes
 from daemon.writing.notes import Notes
 from daemon.writing.phrases import Language
 from daemon.writing.prose import address_parts, interview_kind, longdate, weekday
@@ -75,6 +77,9 @@ class DraftContext:
     # The line before the signature in the draft's language and the account's salutation
     # style ("Best regards", "Viele Grüße", "Mit freundlichen Grüßen").
     closing: str = "Best regards"
+    # One sentence for the next-steps paragraph from a "next step:" or "follow-up:" note ("I
+    # look forward to the take-home assignment."), in the draft's language; None without one.
+    next_step: str | None = None
 
 
 def recipient_for(
@@ -142,18 +147,27 @@ def build_context(
     decision_expected: date | None = None,
     salutation: str = "first_name",
     language: str = phrases.DEFAULT,
+    panel_position: int = 0,
 ) -> DraftContext:
     """The context for the draft to ``person`` about ``event`` (one of ``detection``'s people),
     greeting them in the account's ``salutation`` style, in ``language``; notes in another
-    language are left out (:func:`daemon.writing.notelang.usable`)."""
+    language are left out (:func:`daemon.writing.notelang.usable`). A decision date given
+    explicitly wins over one the notes give."""
     contacts = contacts or {}
     day = event.start.astimezone(ZoneInfo(timezone)).date()
     others = tuple(p.name for p in detection.interviewers if p.email != person.email and p.name)
     mine = notelang.usable(notes.for_person(person.email) if notes else (), language)
     candidate, _ = in_language(candidate, None, language)
+    recipient = recipient_for(person, contacts.get(person.email), salutation, language)
+    own = notelang.usable(notes.by_person.get(person.email.lower(), ()) if notes else (), language)
+    general = notelang.usable(notes.general if notes else (), language)
+    written = composed(
+        own, general, recipient, language, panel_position, solo=len(detection.interviewers) == 1
+    )
+    every = [*general, *(n for ns in (notes.by_person.values() if notes else ()) for n in ns)]
     return DraftContext(
         candidate=candidate,
-        recipient=recipient_for(person, contacts.get(person.email), salutation, language),
+        recipient=recipient,
         company=detection.company,
         role=detection.role,
         interview=interview_for(" ".join(event.title.split()), day, language),
@@ -161,9 +175,29 @@ def build_context(
         other_interviewers=others,
         inquiry_number=inquiry_number,
         days_since=days_since,
-        decision_expected=decision_expected,
+        decision_expected=decision_expected or decision_from_notes(every, day),
+        panel_position=panel_position,
         language=language,
         closing=closing_for(salutation, language),
+        mention=written.mention,
+        next_step=written.next_step,
+    )
+
+
+def composed(
+    own: Sequence[str],
+    general: Sequence[str],
+    recipient: Recipient,
+    language: str,
+    panel_position: int,
+    *,
+    solo: bool,
+) -> Composition:
+    """The mention and next-step sentences of the draft to ``recipient`` from the notes
+    (:mod:`daemon.writing.compose`), knowing the names a note may call them by."""
+    names = [n for n in (recipient.name, recipient.first_name, recipient.last_name) if n]
+    return compose(
+        own, general, language=language, panel_position=panel_position, names=names, solo=solo
     )
 
 
@@ -180,13 +214,19 @@ def sample_context(language: Language | str = phrases.DEFAULT, **changes: Any) -
     )
     lang = language if isinstance(language, Language) else phrases.get(language)
     candidate, _ = in_language(candidate, None, lang.code)
+    recipient = recipient_for(
+        Person("jane.smith@acme.example", "Jane Smith"),
+        Contact(name=None, title="Engineering Manager", honorific=None, company=None),
+        language=language,
+    )
+    sample_notes = {"de": ("die Migration auf Kafka", "nächster Schritt: eine Probeaufgabe")}
+    written = composed(
+        sample_notes.get(lang.code, ("the migration to Kafka", "next step: a take-home task")),
+        (), recipient, lang.code, 0, solo=True,
+    )  # fmt: skip
     ctx = DraftContext(
         candidate=candidate,
-        recipient=recipient_for(
-            Person("jane.smith@acme.example", "Jane Smith"),
-            Contact(name=None, title="Engineering Manager", honorific=None, company=None),
-            language=language,
-        ),
+        recipient=recipient,
         company="Acme",
         role="Senior Backend Engineer",
         interview=interview_for(
@@ -201,6 +241,8 @@ def sample_context(language: Language | str = phrases.DEFAULT, **changes: Any) -
         decision_expected=None,
         language=lang.code,
         closing=closing_for("first_name", lang),
+        mention=written.mention,
+        next_step=written.next_step,
     )
     return replace(ctx, **changes)
 
@@ -216,12 +258,14 @@ def sparse_context(language: Language | str = phrases.DEFAULT, **changes: Any) -
         interview=interview_for("Interview", date(2026, 11, 24), language),
         notes=(),
         other_interviewers=(),
+        mention=None,
+        next_step=None,
     )
     return replace(ctx, **changes)
 
 
 __all__ = [
-    "DraftContext", "Interview", "Recipient", "build_context", "closing_for", "in_language",
-    "interview_for",
+    "DraftContext", "Interview", "Recipient", "build_context", "closing_for", "composed",
+    "in_language", "interview_for",
     "recipient_for", "sample_context", "sparse_context",
 ]  # fmt: skip

@@ -1,0 +1,115 @@
+"""A decision date in the user's notes is used like ``followupd note ID --decision-by``.
+
+The thank-you names it and the first status inquiry waits until one business day after it;
+the date given on the command line wins; and since the notes are re-read from the calendar on
+every sync, editing them moves the inquiry again. Run through the real CLI against the demo's
+ics calendar and Maildir, at a fixed time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from daemon import demo
+from daemon.cli import main
+from daemon.config import Candidate
+from daemon.detection import Detection, Person
+from daemon.protocols import CalendarEvent
+from daemon.writing.context import build_context
+from daemon.writing.notes import Notes
+
+NOW = "2026-03-03T12:00+00:00"  # a Tuesday; the demo's Initech interview (id 4) is tomorrow
+INITECH = 4
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> list[str]:
+    config = demo.create(tmp_path / "demo", now=datetime(2026, 3, 3, 12, 0, tzinfo=UTC))
+    base = ["--config", str(config)]
+    assert CliRunner().invoke(main, [*base, "run", "--once", "--now", NOW]).exit_code == 0
+    return base
+
+
+def _cli(base: list[str], *args: str) -> str:
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(main, [*base, *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _inquiry_due(base: list[str]) -> str:
+    """The due time of the Initech interview's status inquiry, as ``status`` shows it."""
+    rows = _cli(base, "status").splitlines()
+    start = next(i for i, row in enumerate(rows) if row.startswith(f"│ {INITECH} "))
+    row = next(r for r in rows[start:] if "inquiry #1" in r)
+    return row.split("│")[7].strip()
+
+
+def _set_description(base: list[str], text: str) -> None:
+    """Edit the Initech event's notes in the calendar file, as the user would."""
+    ics = Path(base[1]).parent / "calendar" / "interviews.ics"
+    with ics.open(newline="") as file:
+        lines = file.read().split("\r\n")
+    uid = lines.index("UID:demo-initech-tomorrow@followupd")
+    at = next(i for i in range(uid, len(lines)) if lines[i].startswith("DESCRIPTION:"))
+    lines[at] = "DESCRIPTION:" + text.replace("\n", "\\n")
+    ics.write_text("\r\n".join(lines), newline="")
+
+
+def test_a_noted_decision_date_moves_the_inquiry_and_reaches_the_thank_you(home: list[str]) -> None:
+    assert _inquiry_due(home) == "2026-03-11 13:00"  # five business days after the interview
+    _cli(home, "note", str(INITECH), "decision: end of month")
+    assert _inquiry_due(home) == "2026-04-01 12:00"  # one business day after Tuesday, March 31
+    preview = _cli(home, "preview", str(INITECH))
+    assert "I understand a decision is planned by Tuesday, March 31." in preview
+    assert "decision: end of month" not in preview
+
+
+def test_the_command_lines_date_wins_over_the_notes(home: list[str]) -> None:
+    _cli(home, "note", str(INITECH), "decision: end of month")
+    _cli(home, "note", str(INITECH), "--decision-by", "2026-03-20")
+    assert _inquiry_due(home) == "2026-03-23 12:00"
+    assert "decision is planned by Friday, March 20." in _cli(home, "preview", str(INITECH))
+    _cli(home, "note", str(INITECH), "They expect a decision by March 13.")
+    assert _inquiry_due(home) == "2026-03-23 12:00"
+
+
+def test_editing_the_notes_in_the_calendar_moves_the_inquiry_again(home: list[str]) -> None:
+    for description, due in [
+        ("Notes:\nThey expect a decision by March 13.", "2026-03-16 12:00"),
+        ("Notes:\nEntscheidung bis 20.3.", "2026-03-23 12:00"),
+        ("Notes:\nthe billing migration", "2026-03-11 13:00"),
+    ]:
+        _set_description(home, description)
+        _cli(home, "run", "--once", "--now", NOW)
+        assert _inquiry_due(home) == due, description
+
+
+def test_labels_in_the_notes_become_the_next_step_not_the_topic(home: list[str]) -> None:
+    _cli(home, "note", str(INITECH), "next step: take-home", "--about", "bill@initech.example")
+    _cli(home, "note", str(INITECH), "Great chat about on-call, very friendly.")
+    preview = _cli(home, "preview", str(INITECH))
+    assert "I especially enjoyed our conversation about on-call." in preview
+    assert "I look forward to the take-home assignment." in preview
+    assert "next step:" not in preview and "Great chat" not in preview
+
+
+def test_build_context_takes_the_decision_from_the_notes_unless_given() -> None:
+    bill = Person("bill@initech.example", "Bill Lumbergh")
+    found = Detection(True, "title", (bill,), bill, "Initech", "Engineer", ("initech.example",))
+    start = datetime(2026, 3, 3, 10, tzinfo=UTC)
+    event = CalendarEvent("e1", "Interview - Initech", start, start + timedelta(hours=1))
+    notes = Notes(general=("decision: end of month",),
+                  by_person={"bill@initech.example": ("she is rebuilding the TPS pipeline",)})  # fmt: skip
+    candidate = Candidate("Alex Morgan", (), "", "", ())
+    ctx = build_context(candidate=candidate, person=bill, detection=found, event=event,
+                        timezone="Europe/Berlin", notes=notes)  # fmt: skip
+    assert ctx.decision_expected == date(2026, 3, 31)
+    assert ctx.mention == "I especially enjoyed hearing how you are rebuilding the TPS pipeline."
+    given = build_context(candidate=candidate, person=bill, detection=found, event=event,
+                          timezone="Europe/Berlin", notes=notes,
+                          decision_expected=date(2026, 3, 20))  # fmt: skip
+    assert given.decision_expected == date(2026, 3, 20)
