@@ -17,7 +17,13 @@ from daemon.config import load as load_config
 from daemon.detection import Person
 from daemon.errors import ConfigError
 from daemon.writing import notelang, phrases
-from daemon.writing.context import closing_for, interview_for, sample_context, sparse_context
+from daemon.writing.context import (
+    closing_for,
+    composed,
+    interview_for,
+    sample_context,
+    sparse_context,
+)
 from daemon.writing.notes import parse_notes
 from daemon.writing.phrases import LanguageError, discover
 from daemon.writing.prose import address_parts, longdate, weekday
@@ -196,7 +202,7 @@ def test_german_thank_you_reads_german_and_uses_mention_and_decision() -> None:
     assert draft.text.startswith("Hallo Jane,\n\nvielen Dank, dass Sie sich Zeit")
     assert "bis zum 31. März eine Entscheidung" in draft.text
     assert "Viele Grüße\nAlex Morgan" in draft.text
-    assert "Kafka" not in draft.text  # the sample's English notes are not German
+    assert "migration to Kafka" not in draft.text  # the English sample notes are not German
     mention = "Besonders spannend fand ich, was Sie über die Migration auf Kafka erzählt haben."
     assert mention in DEFAULTS.render("thank_you", sample_context("de", mention=mention)).text
 
@@ -311,7 +317,7 @@ def test_note_language_overrides_the_account_and_returns_to_it(tmp_path: Path) -
     german = " ".join(home.cli("preview", "1").split())  # rich wraps long lines
     assert "Language: German (de), set for this interview" in german
     assert "Hallo Anna," in german
-    assert "zum Thema Migration der Abrechnung auf Kafka" in german
+    assert "„Migration der Abrechnung auf Kafka“" in german  # composed, in German
     assert "- the note for Anna" not in german
     assert "- the highlight 'eight years of building payment systems'" in german
     assert "(de)" in home.cli("status")
@@ -325,22 +331,29 @@ def test_note_language_overrides_the_account_and_returns_to_it(tmp_path: Path) -
 
 
 GERMAN_NOTES = [
-    ("Migration der Abrechnung auf Kafka", "Austausch zum Thema Migration der Abrechnung auf Kafka."),
-    ("Rufbereitschaft", "Austausch zum Thema Rufbereitschaft."),
-    ("die neue Datenplattform", "Austausch über die neue Datenplattform."),
-    ("Wir haben über die Migration gesprochen", ": „Wir haben über die Migration gesprochen.“"),
-    ("Kafka-Migration besprochen", ": „Kafka-Migration besprochen.“"),
-    ("nächster Schritt: Probearbeit", ": „Nächster Schritt: Probearbeit.“"),
-    ("der Umbau der Plattform", ": „Der Umbau der Plattform.“"),  # "über der Umbau": quoted
+    "Migration der Abrechnung auf Kafka", "Rufbereitschaft", "die neue Datenplattform",
+    "Wir haben über die Migration gesprochen", "Kafka-Migration besprochen",
+    "nächster Schritt: Probearbeit", "der Umbau der Plattform",
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("note", "written"), GERMAN_NOTES)
-def test_a_german_note_is_woven_in_or_quoted(note: str, written: str) -> None:
-    """Until a composed ``mention`` arrives, the German template weaves a noun phrase in and
-    quotes anything else as the user's own sentence, never bending a clause into a phrase."""
-    draft = DEFAULTS.render("thank_you", sample_context("de", notes=(note,)))
-    assert written in " ".join(draft.text.split())
+@pytest.mark.parametrize("note", GERMAN_NOTES)
+def test_a_german_note_reaches_the_german_draft_composed(note: str) -> None:
+    """The German template prints what the composer (daemon/writing/compose_de.py, tested
+    note by note in tests/test_compose.py) makes of a note, and never the note pasted raw
+    into a frame of its own: a label goes to the next-steps paragraph, not the mention."""
+    ctx = sample_context("de")
+    written = composed((note,), (), ctx.recipient, "de", 0, solo=True)
+    assert written.mention or written.next_step
+    draft = DEFAULTS.render(
+        "thank_you",
+        replace(ctx, notes=(note,), mention=written.mention, next_step=written.next_step),
+    )
+    text = " ".join(draft.text.split())
+    for sentence in (written.mention, written.next_step):
+        if sentence:
+            assert sentence in text
+    assert "nächster Schritt:" not in text.lower()  # the label as written, pasted
 
 
 def _words(text: str) -> list[str]:
