@@ -114,3 +114,16 @@ def test_fit_reason_names_the_source() -> None:
     assert "[candidate].highlights (2 of 2)" in fit_reason(sample_context())
     bare = replace(sample_context(), candidate=_candidate())
     assert "general line" in fit_reason(bare)
+
+
+def test_panel_places_word_the_highlights_sentence_differently() -> None:
+    """Interviewers compare notes: the three first places of a panel get three wordings of the
+    same highlights, and a re-run gives each place its own again."""
+    lead = "Our conversation reinforced my interest in joining Acme"
+    highlights = ("eight years of backend work", "leading a Kafka migration")
+    sentences = [interest_and_fit(lead, highlights, None, turn) for turn in range(3)]
+    assert len(set(sentences)) == 3
+    assert sentences == [interest_and_fit(lead, highlights, None, turn) for turn in range(3)]
+    for sentence in sentences:
+        assert "from eight years of backend work to leading a Kafka migration" in sentence
+        assert len(sentence.split()) <= MAX_WORDS

@@ -67,36 +67,55 @@ def _from_own(lead: str, fit: str) -> str:
     return f"{lead}. {own[:1].upper()}{own[1:]}."
 
 
-def _from_highlights(lead: str, highlights: Sequence[str]) -> str:
+# Panel members compare notes: the highlights sentence has one wording per panel place (the
+# same on a re-run), each "I ... that my experience, <from X to Y>, <ends>".
+_HIGHLIGHT_FORMS = (
+    "{lead}, and I am confident that my experience, {middle}, would let me contribute quickly.",
+    "{lead}, and I believe my experience, {middle}, fits the work you described.",
+    "{lead}, and I am sure my experience, {middle}, would help me make an impact early on.",
+)
+
+
+_COMPACT_FORM = "{lead}, and my experience, {middle}, fits the role well."
+
+
+def _from_highlights(lead: str, highlights: Sequence[str], turn: int = 0) -> str:
+    """Two highlights in this place's wording; when that runs past :data:`MAX_WORDS`, the
+    compact wording, then one highlight in each; one long highlight is kept whole."""
     chosen = [_clean(h) for h in highlights if _clean(h)][:MAX_HIGHLIGHTS]
-    while chosen:
-        if len(chosen) == 1:
-            middle = f"including {chosen[0]}"
-        else:
-            middle = f"from {chosen[0]} to {chosen[1]}"
-        sentence = f"{lead}, and my experience, {middle}, would let me contribute quickly."
-        if _words(sentence) <= MAX_WORDS or len(chosen) == 1:
-            return sentence
-        chosen = chosen[:1]
-    return _generic(lead)
+    if not chosen:
+        return _generic(lead)
+    form = _HIGHLIGHT_FORMS[turn % len(_HIGHLIGHT_FORMS)]
+    middles = [f"including {chosen[0]}"]
+    if len(chosen) == 2:
+        middles.insert(0, f"from {chosen[0]} to {chosen[1]}")
+    sentence = ""
+    for middle in middles:
+        for wording in (form, _COMPACT_FORM):
+            sentence = wording.format(lead=lead, middle=middle)
+            if _words(sentence) <= MAX_WORDS:
+                return sentence
+    return sentence
 
 
 def _generic(lead: str) -> str:
     return f"{lead}, and I would welcome the chance to put my experience to work in this role."
 
 
-def interest_and_fit(lead: str, highlights: Sequence[str] = (), fit: str | None = None) -> str:
+def interest_and_fit(
+    lead: str, highlights: Sequence[str] = (), fit: str | None = None, turn: int = 0
+) -> str:
     """``lead`` (the interest clause, "Our conversation reinforced my interest in joining
     Acme") completed with how the candidate's experience fits, as one sentence.
 
     From ``fit`` (the user's text for this interview) when given, else from the first two
-    ``highlights``, else a general line.
+    ``highlights`` (worded by ``turn``, the recipient's place in a panel), else a general line.
     """
     lead = lead.rstrip(" .,")
     if fit and _clean(fit):
         return _from_own(lead, fit)
     if any(_clean(h) for h in highlights):
-        return _from_highlights(lead, highlights)
+        return _from_highlights(lead, highlights, turn)
     return _generic(lead)
 
 
