@@ -72,7 +72,7 @@ def _from_own(lead: str, fit: str) -> str:
 _HIGHLIGHT_FORMS = (
     "{lead}, and I am confident that my experience, {middle}, would let me contribute quickly.",
     "{lead}, and I believe my experience, {middle}, fits the work you described.",
-    "{lead}, and I am sure my experience, {middle}, would help me make an impact early on.",
+    "{lead}, and I am sure my experience, {middle}, would help me make an impact from the start.",
 )
 
 
