@@ -153,32 +153,37 @@ def message_token(key: str) -> str:
     the database is lost) without anything but the KEY. A hash reveals neither the interviewer
     nor followupd, and the UUID shape is what Thunderbird and many other clients write.
     """
-    h = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    h = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+FALLBACK_DOMAIN = "localhost"  # for a sender without a usable domain (never followupd's)
+
+
 def sender_domain(address: str) -> str | None:
-    """The domain part of ``address``, lower-cased and in IDNA form; None when there is none."""
+    """The domain part of ``address``, lower-cased and in IDNA form (as :func:`header_address`
+    writes it); None when it has none that a Message-ID can hold."""
     local, at, domain = address.strip().rpartition("@")
     domain = domain.strip().lower()
-    if not at or not local or not domain or _UNSAFE.search(domain) or "<" in domain:
+    if not at or not local or not domain:
         return None
     try:
-        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+        domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
     except UnicodeError:
         return None
-    return domain if re.fullmatch(r"[a-z0-9.-]+", domain) else None
+    return domain if _DOT_ATOM.fullmatch(domain) else None
 
 
 def message_id_for(key: str, sender: str) -> str:
     """The deterministic Message-ID of ``key``'s draft, at the domain of ``sender`` (the user's
     own address): it reads like any message the user writes, and names no tool."""
-    return f"<{message_token(key)}@{sender_domain(sender) or LEGACY_DOMAIN}>"
+    return f"<{message_token(key)}@{sender_domain(sender) or FALLBACK_DOMAIN}>"
 
 
 def legacy_message_id(key: str) -> str:
     """The Message-ID drafts carried before issue 10 (users upgrading still have them)."""
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"<{digest}@{LEGACY_DOMAIN}>"
 
 
@@ -202,7 +207,7 @@ def is_message_id_of(message_id: str | None, key: str) -> bool:
         return False
     mid = message_id.strip()
     left, at, _ = mid.strip("<>").partition("@")
-    return (at and left.lower() == message_token(key)) or mid == legacy_message_id(key)
+    return bool(at and left.lower() == message_token(key)) or mid == legacy_message_id(key)
 
 
 def header_address(address: Address) -> HeaderAddress:
@@ -234,6 +239,24 @@ def header_address(address: Address) -> HeaderAddress:
         ) from err
 
 
+def draft_message_id(request: DraftRequest) -> str:
+    """The Message-ID the draft of ``request`` carries: ``request.message_id`` when it is one
+    derived from the KEY (and can be written as given), else :func:`message_id_for`.
+
+    A mailbox finds a draft again by its KEY alone (after a crash, even with the database
+    lost), so a Message-ID not derived from it would leave the draft unfindable and bring a
+    second one: never written.
+    """
+    given = header_text(request.message_id or "", 998, "message-id")
+    if (
+        given
+        and given == (request.message_id or "").strip()
+        and is_message_id_of(given, request.key)
+    ):
+        return given
+    return message_id_for(request.key, request.sender.email)
+
+
 def build_message(request: DraftRequest, date: datetime | None = None) -> EmailMessage:
     """The complete message for ``request``: plain text, optional HTML alternative, threading."""
     msg = EmailMessage(policy=POLICY)
@@ -242,8 +265,7 @@ def build_message(request: DraftRequest, date: datetime | None = None) -> EmailM
     msg["Subject"] = header_text(request.subject, 998, "subject")
     if date is not None:
         msg["Date"] = format_datetime(date)
-    message_id = header_text(request.message_id or "", 998, "message-id")
-    msg["Message-ID"] = message_id or message_id_for(request.key, request.sender.email)
+    msg["Message-ID"] = draft_message_id(request)
     if request.reply_to is not None:
         parent = header_text(request.reply_to.message_id, 998, "in-reply-to")
         refs = [one_line(r, 998) for r in request.reply_to.references if r]
