@@ -166,7 +166,8 @@ class GmailDrafts:
             )
         except NotFound:
             return None  # deleted while we looked
-        message = draft.get("message") if isinstance(draft.get("message"), dict) else {}
+        found = draft.get("message") if isinstance(draft, dict) else None
+        message: dict[str, Any] = found if isinstance(found, dict) else {}
         self._readable(message, f"Gmail drafts.get of draft {draft_id}", key)
         if not self._is_ours(message, key) and (
             draft_id in claimed or not self._looks_intended(message, intended)

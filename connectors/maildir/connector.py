@@ -295,18 +295,8 @@ class MaildirMailbox:
 
     def draft_state(self, ref: DraftRef, key: str) -> DraftState:
         drafts = self._drafts()
-        if drafts is not None:
-            found = next(((e, None) for e in entries(drafts) if e.key == ref.id), None)
-            found = found or self._find([drafts], key, ref.message_id, sent_only=False)
-            if found:
-                entry, head = found
-                try:  # keep the record as the draft is now (the user may edit it in Drafts)
-                    self._remember(
-                        key, entry, head or Head.parse(entry.path, read_head(entry.path))
-                    )
-                except (OSError, BadItem) as err:
-                    log.debug("could not read draft %s: %s", entry.path, err)
-                return DraftState(DraftStatus.DRAFT)
+        if drafts is not None and self._still_a_draft(drafts, ref, key):
+            return DraftState(DraftStatus.DRAFT)
         found = self._find(self._sent_folders(), key, ref.message_id, sent_only=True)
         found = found or self._renewed(key)
         if found is None:
@@ -320,6 +310,22 @@ class MaildirMailbox:
             references=head.references(),
         )
         return DraftState(DraftStatus.SENT, sent_at=sent_at, sent=sent)
+
+    def _still_a_draft(self, drafts: Folder, ref: DraftRef, key: str) -> bool:
+        """Whether the draft is still in Drafts (by its file, or by its Message-ID); its record
+        is kept as the draft is now, since the user may edit it there."""
+        entry = next((e for e in entries(drafts) if e.key == ref.id), None)
+        head: Head | None = None
+        if entry is None:
+            found = self._find([drafts], key, ref.message_id, sent_only=False)
+            if found is None:
+                return False
+            entry, head = found
+        try:
+            self._remember(key, entry, head or Head.parse(entry.path, read_head(entry.path)))
+        except (OSError, BadItem) as err:
+            log.debug("could not read draft %s: %s", entry.path, err)
+        return True
 
     def messages_since(
         self,

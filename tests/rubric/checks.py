@@ -829,7 +829,6 @@ def check_machine_trace(draft: Draft, exp: Expectation) -> list[Failure]:
     return out
 
 
-
 def check_headers(draft: Draft, exp: Expectation) -> list[Failure]:
     """12: From, To with the name, Subject, Date, Message-ID; headers in ASCII (RFC 2047 for
     non-ASCII); the HTML part says what the text part says."""
