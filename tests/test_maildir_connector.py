@@ -426,6 +426,27 @@ def test_one_renewed_copy_is_taken_for_one_draft_only(box: MaildirMailbox, root:
     assert box.draft_state(second, KEY + "-2").status == DraftStatus.GONE
 
 
+def test_a_draft_a_client_saved_again_under_a_new_message_id_is_followed(
+    box: MaildirMailbox, root: Path
+) -> None:
+    """A client that gives a draft a new Message-ID when it saves it (the user opened ours and
+    saved an edit): still a draft, not a deleted one; its copy in Sent is the draft sent."""
+    ref = box.create_draft(request())
+    [draft] = files(root, "Drafts")
+    msg = message_from_bytes(draft.read_bytes(), policy=policy.default)
+    draft.unlink()
+    msg.replace_header("Message-ID", "<resaved.1@laptop.example.org>")
+    msg.replace_header("Date", format_datetime(NOW + timedelta(minutes=30)))
+    stored = mailbox.MaildirMessage(msg.as_bytes())
+    stored.set_subdir("cur")
+    stored.set_flags("DS")
+    folder(root, "Drafts").add(stored)
+    assert box.draft_state(ref, KEY).status == DraftStatus.DRAFT
+    user_sends(root, files(root, "Drafts")[0])
+    state = box.draft_state(ref, KEY)
+    assert state.status == DraftStatus.SENT and state.sent and state.sent.message_id == RENEWED
+
+
 def test_a_renewed_copy_is_found_after_a_crash_before_the_draft_was_recorded(
     tmp_path: Path, box: MaildirMailbox, root: Path
 ) -> None:

@@ -215,12 +215,29 @@ class MaildirMailbox:
         self.records.claim(key, best[2].message_id() or "")
         return best[1], best[2]
 
+    def _resaved(self, drafts: Folder, key: str) -> tuple[Entry, Head] | None:
+        """``key``'s draft saved again by a client that gives a draft a new Message-ID when it
+        saves it: the latest file in Drafts to the same recipients with the same subject (and
+        parent), written after ours and not another recorded draft's. Without this, the user
+        opening our draft in such a client and saving it would read as deleting it."""
+        record = self.records.get(key)
+        if record is None or not record.to:
+            return None
+        taken = self.records.others(key)
+        best: tuple[datetime, Entry, Head] | None = None
+        for entry, head in self._heads(drafts, [a.encode() for a in record.to]):
+            when = self._renewal_time(entry, head, record, key, taken, draft=True)
+            if when is not None and (best is None or when > best[0]):
+                best = (when, entry, head)
+        return (best[1], best[2]) if best else None
+
     @staticmethod
     def _renewal_time(
-        entry: Entry, head: Head, record: Record, key: str, taken: set[str]
+        entry: Entry, head: Head, record: Record, key: str, taken: set[str], draft: bool = False
     ) -> datetime | None:
-        """When ``head`` was sent, if it can be the renewed copy of ``record``; else None."""
-        if "D" in entry.flags or head.message_id() in taken:
+        """When ``head`` was written, if it can be ``record``'s draft under a new Message-ID:
+        its copy in Sent, or (``draft``) a new save of it in Drafts; else None."""
+        if ("D" in entry.flags and not draft) or head.message_id() in taken:
             return None
         legacy = head.key()
         if legacy and not names_key(legacy, key):
@@ -318,6 +335,7 @@ class MaildirMailbox:
         head: Head | None = None
         if entry is None:
             found = self._find([drafts], key, ref.message_id, sent_only=False)
+            found = found or self._resaved(drafts, key)
             if found is None:
                 return False
             entry, head = found
