@@ -5,9 +5,10 @@ client leaves behind in Sent. A draft names no KEY (a recipient would see it; is
 found by its Message-ID, derived from the KEY (:func:`daemon.message.message_id_for`). mutt keeps
 the Message-ID of a recalled postponed message (postpone.c drops it only when resending), aerc's
 composer makes one only when the recalled header has none; a copy in Sent with that Message-ID
-is the draft sent. For clients that make a new Message-ID, the copy is recognised by the
-recipients, subject, parent and send time recorded when the draft was written
-(:mod:`connectors.maildir.records`), once the draft has left Drafts. Drafts written before
+is the draft sent. For clients that make a new Message-ID (on send, or on every save of a
+draft), the copy is recognised by the recipients, subject, parent and time recorded when the
+draft was written (:mod:`connectors.maildir.records`): in Drafts as the draft saved again, in
+Sent, once the draft has left Drafts, as the draft sent. Drafts written before
 issue 10 carry the ``X-Followupd-Key`` header and are still recognised by it. Nothing found
 means the user deleted the draft, and the core will never recreate it.
 
