@@ -273,17 +273,16 @@ class Drafter:
     def request(self, session: Session, fu: FollowUp) -> DraftRequest:
         draft, reply_to = self.render(session, fu)
         person = fu.interviewer
+        sender = self.account.addresses[0]
         return DraftRequest(
             key=fu.key,
-            sender=Address(
-                self.account.addresses[0], self.account.sender_name or self.config.candidate.name
-            ),
+            sender=Address(sender, self.account.sender_name or self.config.candidate.name),
             to=(Address(person.email, person.name),),
             subject=draft.subject,
             text=draft.text,
             html=draft.html,
             reply_to=reply_to,
-            message_id=message_id_for(fu.key),
+            message_id=message_id_for(fu.key, sender),
         )
 
     def draft(self, session: Session, fu: FollowUp, now: datetime) -> None:

@@ -12,6 +12,12 @@ what they decode to verbatim: a title ``=?utf-8?q?=0D=0ABcc:_x@evil.test?=`` add
 to the draft; fixed Pythons raise instead. So every value is decoded the way the package will
 read it and flattened again until it reads back as itself (:func:`header_text`,
 :func:`display_name`).
+
+Nothing in the message names followupd (issue 10): no KEY header, no ``@followupd.invalid``.
+The Message-ID, derived from the KEY by a hash at the user's own domain, is what lets a
+mailbox find the draft again after a crash (:func:`message_id_for`); the KEY itself stays where
+only the user's mailbox sees it (a Graph extended property, the connectors' records in the
+state dir).
 """
 
 from __future__ import annotations
@@ -19,16 +25,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from email import policy
 from email.errors import MessageError
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from daemon.errors import BadItem
-from daemon.protocols import KEY_HEADER, Address, DraftRequest
+from daemon.protocols import KEY_HEADER, Address, DraftRequest  # KEY_HEADER: legacy drafts
 
 # C0/C1 controls, line and paragraph separators, and bidi overrides/isolates.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
@@ -113,17 +119,18 @@ def display_name(text: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def key_value(key: str) -> str:
-    """The KEY header's value for ``key`` as :func:`build_message` writes it.
+    """The legacy KEY header's value for ``key`` as drafts made before issue 10 carry it.
 
-    Usually ``key`` itself; a mailbox that finds drafts by comparing the header compares with
-    this (see :func:`names_key`), so that a key the header could not hold verbatim still finds
-    its draft. Cached: a mailbox scan asks for the same few keys over and over.
+    Usually ``key`` itself; a mailbox that recognises such drafts compares with this (see
+    :func:`names_key`), so that a key the header could not hold verbatim still finds its
+    draft. Cached: a mailbox scan asks for the same few keys over and over. New drafts carry
+    no KEY header at all (a recipient would see it): see :func:`message_id_for`.
     """
     return header_text(key, 998, KEY_HEADER)
 
 
 def names_key(value: str | None, key: str) -> bool:
-    """Whether a KEY header read back from a mailbox (``value``) belongs to ``key``.
+    """Whether a legacy KEY header read back from a mailbox (``value``) belongs to ``key``.
 
     True for ``key`` verbatim and for :func:`key_value` of it: a key with runs of spaces,
     controls or ``=?`` is written changed, and comparing with the key alone would not find the
@@ -136,10 +143,71 @@ def names_key(value: str | None, key: str) -> bool:
     return value == key or value == key_value(key)
 
 
-def message_id_for(key: str, domain: str = "followupd.invalid") -> str:
-    """A deterministic Message-ID for a KEY, so the same draft always has the same id."""
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    return f"<{digest}@{domain}>"
+LEGACY_DOMAIN = "followupd.invalid"  # Message-IDs of drafts made before issue 10
+
+
+def message_token(key: str) -> str:
+    """The left part of the Message-ID of ``key``'s draft: a hash, shaped like a UUID.
+
+    Derived from the KEY alone, so a mailbox can find the draft again after a crash (even after
+    the database is lost) without anything but the KEY. A hash reveals neither the interviewer
+    nor followupd, and the UUID shape is what Thunderbird and many other clients write.
+    """
+    h = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+FALLBACK_DOMAIN = "localhost"  # for a sender without a usable domain (never followupd's)
+
+
+def sender_domain(address: str) -> str | None:
+    """The domain part of ``address``, lower-cased and in IDNA form (as :func:`header_address`
+    writes it); None when it has none that a Message-ID can hold."""
+    local, at, domain = address.strip().rpartition("@")
+    domain = domain.strip().lower()
+    if not at or not local or not domain:
+        return None
+    try:
+        domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return domain if _DOT_ATOM.fullmatch(domain) else None
+
+
+def message_id_for(key: str, sender: str) -> str:
+    """The deterministic Message-ID of ``key``'s draft, at the domain of ``sender`` (the user's
+    own address): it reads like any message the user writes, and names no tool."""
+    return f"<{message_token(key)}@{sender_domain(sender) or FALLBACK_DOMAIN}>"
+
+
+def legacy_message_id(key: str) -> str:
+    """The Message-ID drafts carried before issue 10 (users upgrading still have them)."""
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"<{digest}@{LEGACY_DOMAIN}>"
+
+
+def message_ids_for(key: str, addresses: Iterable[str]) -> list[str]:
+    """Every Message-ID a draft of ``key`` may carry: one per domain of the user's
+    ``addresses`` (the sender is one of them), then the legacy one."""
+    ids: list[str] = []
+    for address in addresses:
+        domain = sender_domain(address)
+        mid = f"<{message_token(key)}@{domain}>" if domain else None
+        if mid and mid not in ids:
+            ids.append(mid)
+    ids.append(legacy_message_id(key))
+    return ids
+
+
+def is_message_id_of(message_id: str | None, key: str) -> bool:
+    """Whether ``message_id`` is the one a draft of ``key`` was given, at any domain (the
+    user may have changed their first address since), or the legacy one."""
+    if not message_id:
+        return False
+    mid = message_id.strip()
+    left, at, _ = mid.strip("<>").partition("@")
+    return bool(at and left.lower() == message_token(key)) or mid == legacy_message_id(key)
 
 
 def header_address(address: Address) -> HeaderAddress:
@@ -171,6 +239,24 @@ def header_address(address: Address) -> HeaderAddress:
         ) from err
 
 
+def draft_message_id(request: DraftRequest) -> str:
+    """The Message-ID the draft of ``request`` carries: ``request.message_id`` when it is one
+    derived from the KEY (and can be written as given), else :func:`message_id_for`.
+
+    A mailbox finds a draft again by its KEY alone (after a crash, even with the database
+    lost), so a Message-ID not derived from it would leave the draft unfindable and bring a
+    second one: never written.
+    """
+    given = header_text(request.message_id or "", 998, "message-id")
+    if (
+        given
+        and given == (request.message_id or "").strip()
+        and is_message_id_of(given, request.key)
+    ):
+        return given
+    return message_id_for(request.key, request.sender.email)
+
+
 def build_message(request: DraftRequest, date: datetime | None = None) -> EmailMessage:
     """The complete message for ``request``: plain text, optional HTML alternative, threading."""
     msg = EmailMessage(policy=POLICY)
@@ -179,9 +265,7 @@ def build_message(request: DraftRequest, date: datetime | None = None) -> EmailM
     msg["Subject"] = header_text(request.subject, 998, "subject")
     if date is not None:
         msg["Date"] = format_datetime(date)
-    message_id = header_text(request.message_id or "", 998, "message-id")
-    msg["Message-ID"] = message_id or make_msgid(domain="followupd.invalid")
-    msg[KEY_HEADER] = key_value(request.key)
+    msg["Message-ID"] = draft_message_id(request)
     if request.reply_to is not None:
         parent = header_text(request.reply_to.message_id, 998, "in-reply-to")
         refs = [one_line(r, 998) for r in request.reply_to.references if r]

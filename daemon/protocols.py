@@ -31,8 +31,9 @@ from daemon.redaction import redact
 if TYPE_CHECKING:
     from daemon.clock import Clock
 
-# Every draft carries its KEY in this header (and a Message-ID derived from it), so a mailbox
-# can find it again after a crash and recognise the sent copy in a thread.
+# Drafts made before issue 10 carried their KEY in this header; a recipient saw it. New drafts
+# carry only a Message-ID derived from the KEY at the user's own domain (daemon.message.
+# message_id_for); mailboxes still recognise this header on drafts users have from before.
 KEY_HEADER = "X-Followupd-Key"
 
 
@@ -188,7 +189,8 @@ class DraftRequest:
     text: str
     html: str | None = None
     reply_to: ReplyTarget | None = None  # None: a new conversation
-    message_id: str | None = None  # deterministic Message-ID derived from the key
+    message_id: str | None = None  # deterministic Message-ID derived from the key (at the
+    # sender's domain: daemon.message.message_id_for)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from connectors.outlook.mail import KEY_PROPERTY, OutlookMailbox
 from connectors.outlook.settings import resolve
 from daemon import config as config_mod
 from daemon.clock import FrozenClock
-from daemon.protocols import KEY_HEADER, AccountContext
+from daemon.protocols import AccountContext
 from daemon.report import print_status
 from daemon.running.accounts import connect, context
 from daemon.running.engine import Connection, Engine
@@ -199,14 +200,24 @@ class World:
         return sum(1 for r in self.ms.graph.log[mark:] if match in f"{r.method} {r.path}")  # type: ignore[union-attr]
 
     def draft_keys(self) -> list[str]:
-        """The KEY of every draft in the provider's mailbox (duplicates kept)."""
+        """What names the KEY of every draft in the provider's mailbox (duplicates kept): in
+        Gmail the Message-ID derived from it (nothing in a draft names the KEY, issue 10), in
+        Outlook the KEY itself, in the draft's extended property."""
         if self.google:
             state = self.google.state
-            return sorted(str(state.messages[m].header(KEY_HEADER)) for m in state.drafts.values())
+            return sorted(
+                str(state.messages[m].header("Message-ID")) for m in state.drafts.values()
+            )
         graph = self.ms.graph  # type: ignore[union-attr]
         return sorted(graph.extended(d["id"]).get(KEY_PROPERTY, "?") for d in graph.drafts())
 
     def drafted_to(self) -> list[str]:
+        if self.google:
+            state = self.google.state
+            return sorted(
+                parseaddr(str(state.messages[m].header("To")))[1].lower()
+                for m in state.drafts.values()
+            )
         keys = self.draft_keys()
         return sorted(k.split(":")[3] for k in keys)
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from daemon import config as config_mod
 from daemon.clock import FrozenClock
+from daemon.message import is_message_id_of
 from daemon.running.accounts import connect_all
 from daemon.running.engine import Engine
 from daemon.store.database import open_store
@@ -157,12 +158,19 @@ mailbox = {{ provider = "maildir", path = "mail" }}
             for k in self.folder("Drafts").iterkeys()
         ]
 
+    def key_of(self, draft: EmailMessage) -> str:
+        """The KEY of a draft followupd made, as the user could tell it: nothing in the draft
+        names it (issue 10), so it is the follow-up whose Message-ID the draft carries."""
+        keys = [fu.key for fu in self.followups() if is_message_id_of(draft["Message-ID"], fu.key)]
+        assert len(keys) == 1, f"no single follow-up has the draft {draft['Message-ID']}: {keys}"
+        return keys[0]
+
     def drafts_to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.drafts() if address in str(m["To"])]
 
     def send(self, draft: EmailMessage, at: datetime) -> EmailMessage:
         """The user sends the draft: it leaves Drafts and lands in Sent with a new Message-ID,
-        as many clients do, keeping our key header."""
+        as some clients do (mutt before it kept a recalled message's), headers otherwise kept."""
         drafts = self.folder("Drafts")
         for key in drafts.iterkeys():
             msg = message_from_bytes(drafts.get_bytes(key), policy=policy.default)

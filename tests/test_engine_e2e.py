@@ -56,7 +56,7 @@ def test_one_thank_you_per_interviewer_at_the_right_moment(world: World) -> None
     body = jane.get_body(("plain",)).get_content()
     assert "Jane" in body and "event sourcing" in body
     assert "on-call" in world.drafts_to("raj@")[0].get_body(("plain",)).get_content()
-    assert jane["X-Followupd-Key"]
+    assert world.key_of(jane)
     # more polls never add more drafts
     for hours in (2, 5, 30):
         world.tick(at(hours=hours))
@@ -87,7 +87,7 @@ def test_no_reply_gives_an_inquiry_in_the_same_thread(world: World) -> None:
 def test_unsent_thank_you_means_a_new_message_not_a_reply(world: World) -> None:
     world.tick(at(hours=1))
     world.tick(at(days=7, hours=1))  # Jane's thank-you is still an unsent draft
-    inquiries = [d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]
+    inquiries = [d for d in world.drafts() if "status_inquiry" in world.key_of(d)]
     assert len(inquiries) == 1
     assert inquiries[0]["In-Reply-To"] is None
 
@@ -98,7 +98,7 @@ def test_human_reply_cancels_the_inquiry(world: World) -> None:
     world.receive("Pat Recruiter <pat@acme.example>", "Next steps", at(days=2))
     world.tick(at(days=2, hours=1))
     world.tick(at(days=10))
-    assert not [d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]
+    assert not [d for d in world.drafts() if "status_inquiry" in world.key_of(d)]
     assert world.states()[("jane@acme.example", "status_inquiry", 1)] == "cancelled"
 
 
@@ -113,7 +113,7 @@ def test_only_an_auto_reply_still_gives_the_inquiry(world: World) -> None:
         headers={"Auto-Submitted": "auto-replied"},
     )
     world.tick(at(days=7, hours=3))
-    assert len([d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]) == 1
+    assert len([d for d in world.drafts() if "status_inquiry" in world.key_of(d)]) == 1
 
 
 def test_auto_reply_with_return_date_pushes_the_inquiry(world: World) -> None:
@@ -127,9 +127,9 @@ def test_auto_reply_with_return_date_pushes_the_inquiry(world: World) -> None:
         headers={"Auto-Submitted": "auto-replied"},
     )
     world.tick(at(days=7, hours=3))
-    assert not [d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]
+    assert not [d for d in world.drafts() if "status_inquiry" in world.key_of(d)]
     world.tick(datetime(2026, 1, 28, 12, tzinfo=UTC))
-    assert len([d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]) == 1
+    assert len([d for d in world.drafts() if "status_inquiry" in world.key_of(d)]) == 1
 
 
 def test_rescheduled_event_moves_pending_follow_ups(world: World) -> None:
@@ -246,17 +246,17 @@ def test_two_unanswered_inquiries_then_cold(world: World) -> None:
     world.tick(at(hours=1))
     world.send(world.drafts_to("jane@")[0], at(hours=2))
     world.tick(at(days=7, hours=3))
-    first = [d for d in world.drafts() if "status_inquiry:1" in d["X-Followupd-Key"]][0]
+    first = [d for d in world.drafts() if "status_inquiry:1" in world.key_of(d)][0]
     world.send(first, at(days=7, hours=4))
     world.tick(at(days=7, hours=5))
     world.tick(at(days=14, hours=5))
-    second = [d for d in world.drafts() if "status_inquiry:2" in d["X-Followupd-Key"]]
+    second = [d for d in world.drafts() if "status_inquiry:2" in world.key_of(d)]
     assert len(second) == 1
     assert second[0]["In-Reply-To"]
     world.send(second[0], at(days=14, hours=6))
     world.tick(at(days=14, hours=7))
     world.tick(at(days=30))
-    assert not [d for d in world.drafts() if "status_inquiry:3" in d["X-Followupd-Key"]]
+    assert not [d for d in world.drafts() if "status_inquiry:3" in world.key_of(d)]
     with world.engine.sessions() as session:
         from daemon.store.models import Process
 
@@ -291,7 +291,7 @@ def test_reply_cancelled_inquiry_stays_cancelled_when_event_returns(world: World
         "cancelled",
         "reply from jane@acme.example on 2026-01-14",
     )
-    assert not [d for d in world.drafts() if "status_inquiry" in d["X-Followupd-Key"]]
+    assert not [d for d in world.drafts() if "status_inquiry" in world.key_of(d)]
 
 
 def test_declined_interview_gets_nothing(world: World) -> None:

@@ -8,12 +8,14 @@ from email.parser import BytesParser
 
 import pytest
 
+from connectors.google.draftlog import DraftLog
 from connectors.google.gmail import DRAFT_LOG
-from daemon.message import key_value, message_id_for
+from daemon.message import key_value, legacy_message_id, message_id_for
 from daemon.protocols import Address, DraftRef, DraftRequest, DraftStatus, ReplyTarget
 from tests.fakes.google_env import google_env
 
 KEY = "followupd:personal:7:jane@acme.com:thank-you"
+ME = "me@example.com"
 
 
 @pytest.fixture
@@ -27,11 +29,11 @@ def request(
 ) -> DraftRequest:
     values = dict(
         key=key,
-        sender=Address("me@example.com", "Max Müller"),
+        sender=Address(ME, "Max Müller"),
         to=(Address(to, name),),
         subject="Thank you – our interview",
         text="Hello Jane,\nthank you!\n",
-        message_id=message_id_for(key),
+        message_id=message_id_for(key, ME),
     )
     values.update(extra)
     return DraftRequest(**values)
@@ -51,10 +53,12 @@ def test_a_thank_you_draft_is_one_clean_mime_message(env):
     mail = parsed(env, ref.id)
     assert mail["Bcc"] is None and "evil" not in str(mail["To"]).split("<")[1]
     assert mail["Subject"] == "Hi Bcc: x@evil.example"
-    assert mail["X-Followupd-Key"] == KEY
-    assert mail["Message-ID"] == message_id_for(KEY) == ref.message_id
+    assert mail["X-Followupd-Key"] is None
+    assert mail["Message-ID"] == message_id_for(KEY, ME) == ref.message_id
+    assert mail["Message-ID"].endswith("@example.com>")  # the user's own domain
     assert mail["In-Reply-To"] is None and mail["References"] is None
     raw = env.state.draft_message(ref.id).raw
+    assert b"followupd" not in raw.lower() and b"jane@acme.com:" not in raw  # nothing of the KEY
     assert b"=?utf-8?" in raw  # "Max Müller" is RFC 2047-encoded, not raw UTF-8
     assert str(mail["From"]) == "Max Müller <me@example.com>"
     create = [r for r in env.state.requests if r.method == "gmail.users.drafts.create"]
@@ -80,10 +84,10 @@ def test_a_crash_between_create_and_record_never_makes_a_second_draft(env):
     # The process dies before the core records the ref. A new process asks by key.
     mark = len(env.state.requests)
     found = env.mailbox().find_draft(KEY)
-    assert found == DraftRef(created.id, created.thread_id, message_id_for(KEY))
+    assert found == DraftRef(created.id, created.thread_id, message_id_for(KEY, ME))
     assert env.state.api_requests(mark) == []  # the connector's own record answered
 
-    # Even when the crash fell before that record was written, the key header finds it.
+    # Even when the crash fell before that record was written, the Message-ID finds it.
     (env.ctx.state_dir / DRAFT_LOG).unlink()
     again = env.mailbox().find_draft(KEY)
     assert (again.id, again.thread_id) == (created.id, created.thread_id)
@@ -101,9 +105,25 @@ def test_find_draft_is_none_when_nothing_was_created(env):
 def test_find_draft_survives_gmail_rewriting_the_message_id(env):
     env.state.rewrite_message_ids = True
     created = env.mailbox().create_draft(request())
-    (env.ctx.state_dir / DRAFT_LOG).unlink()
-    assert parsed(env, created.id)["Message-ID"] != message_id_for(KEY)
-    assert env.mailbox().find_draft(KEY).id == created.id
+    assert parsed(env, created.id)["Message-ID"] != message_id_for(KEY, ME)
+    assert env.mailbox().find_draft(KEY).id == created.id  # the record names it
+
+
+def test_a_crash_before_the_record_when_gmail_rewrote_the_message_id(env):
+    """Nothing in the draft names its KEY, and Gmail replaced the Message-ID: the note written
+    before drafts.create still tells it (recipients and subject), and never another's draft."""
+    env.state.rewrite_message_ids = True
+    bob = env.mailbox().create_draft(
+        request("followupd:personal:7:bob@acme.com:thank-you", "bob@acme.com", "Bob")
+    )
+    log = env.ctx.state_dir / DRAFT_LOG
+    before = log.read_bytes()
+    created = env.mailbox().create_draft(request())
+    log.write_bytes(before)  # the crash: Gmail made the draft, the record was never written
+    DraftLog(log).intend(KEY, ["jane@acme.com"], "Thank you – our interview")  # what was
+
+    assert env.mailbox().find_draft(KEY).id == created.id  # None would make a second draft
+    assert env.mailbox().find_draft(KEY).id != bob.id
 
 
 def test_draft_states_follow_the_user(env):
@@ -118,7 +138,7 @@ def test_draft_states_follow_the_user(env):
     state = mailbox.draft_state(ref, KEY)
 
     assert state.status == DraftStatus.SENT and state.sent_at == sent_at
-    assert state.sent.message_id == sent.header("Message-ID") != message_id_for(KEY)
+    assert state.sent.message_id == sent.header("Message-ID") != message_id_for(KEY, ME)
     assert (state.sent.thread_id, state.sent.provider_id) == (ref.thread_id, sent.id)
     assert state.sent.subject == "Thank you – our interview"
 
@@ -188,7 +208,7 @@ def test_a_sent_inquiry_is_told_apart_from_the_thank_you(env):
     assert state.sent.provider_id == sent.id and state.sent.references == (target.message_id,)
 
 
-def test_without_its_record_a_sent_copy_is_recognised_by_its_key(env):
+def test_without_its_record_a_sent_copy_is_recognised_by_its_message_id(env):
     mailbox = env.mailbox()
     ref = mailbox.create_draft(request())
     (env.ctx.state_dir / DRAFT_LOG).unlink()
@@ -210,29 +230,52 @@ def test_a_draft_never_touches_a_send_endpoint_or_reads_a_body(env):
     assert not any(r.method.endswith(".send") for r in env.state.requests)
 
 
-# An account name with a run of spaces: the header cannot hold this KEY verbatim, so the
-# draft carries key_value(KEY) instead (daemon/message.py).
+# An account name with a run of spaces: the header could not hold this KEY verbatim, so drafts
+# made before issue 10 carry key_value(KEY) instead (daemon/message.py).
 SPACED = "followupd:Job  search:7:jane@acme.com:thank-you:1"
 
 
-def test_a_key_written_changed_still_finds_its_draft_after_a_crash(env):
-    env.state.rewrite_message_ids = True  # so only the key header can tell the draft
-    created = env.mailbox().create_draft(request(SPACED))
-    assert parsed(env, created.id)["X-Followupd-Key"] == key_value(SPACED) != SPACED
-    (env.ctx.state_dir / DRAFT_LOG).unlink()
+def legacy_draft(env, key: str) -> str:
+    """A draft as followupd made them before issue 10: KEY header, Message-ID @followupd.invalid
+    (replaced by Gmail here, so that only the header can tell it)."""
+    raw = (
+        f"From: {ME}\r\nTo: jane@acme.com\r\nSubject: Thank you\r\n"
+        f"Message-ID: <legacy-replaced@mail.gmail.com>\r\nX-Followupd-Key: {key_value(key)}\r\n"
+        "\r\nHello\r\n"
+    ).encode()
+    with env.state.lock:
+        msg = env.state.store_message(raw, {"DRAFT"}, None)
+        draft_id = "r" + env.state.new_id("d")
+        env.state.drafts[draft_id] = msg.id
+    return draft_id
 
+
+def test_a_draft_made_before_issue_10_is_found_by_its_header_after_a_crash(env):
+    """Users upgrading have such drafts in their mailbox: never a second one."""
+    created = legacy_draft(env, SPACED)
     found = env.mailbox().find_draft(SPACED)
+    assert found is not None and found.id == created  # None would make a second draft
+    assert env.mailbox().find_draft(KEY) is None
 
-    assert found is not None and found.id == created.id  # None would make a second draft
 
-
-def test_a_key_written_changed_still_marks_its_sent_copy(env):
-    env.state.rewrite_message_ids = True
+def test_a_draft_made_before_issue_10_still_marks_its_sent_copy(env):
     mailbox = env.mailbox()
-    ref = mailbox.create_draft(request(SPACED))
+    draft_id = legacy_draft(env, SPACED)
+    ref = mailbox.find_draft(SPACED)
     (env.ctx.state_dir / DRAFT_LOG).unlink()
-    env.state.send_draft_as_user(ref.id, keep_headers=True)
+    env.state.send_draft_as_user(draft_id, keep_headers=True)
 
     assert mailbox.draft_state(ref, SPACED).status == DraftStatus.SENT
     found = mailbox.find_draft(SPACED)
     assert found is not None and found.id.startswith("sent:")
+
+
+def test_a_draft_with_the_legacy_message_id_is_found(env):
+    raw = (
+        f"From: {ME}\r\nTo: jane@acme.com\r\nSubject: Thank you\r\n"
+        f"Message-ID: {legacy_message_id(KEY)}\r\n\r\nHello\r\n"
+    ).encode()
+    with env.state.lock:
+        msg = env.state.store_message(raw, {"DRAFT"}, None)
+        env.state.drafts["rlegacy"] = msg.id
+    assert env.mailbox().find_draft(KEY).id == "rlegacy"

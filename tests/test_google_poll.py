@@ -32,7 +32,7 @@ def test_an_unchanged_calendar_and_mailbox_cost_two_requests_per_poll(tmp_path):
                 (Address("jane@acme.com"),),
                 "Thanks",
                 "Hi",
-                message_id=message_id_for(key),
+                message_id=message_id_for(key, "me@example.com"),
             )
         )
         cal_cursor = calendar.changes(None, WINDOW).cursor

@@ -101,7 +101,7 @@ def test_a_lost_answer_to_draft_creation_never_makes_a_second_draft(env):
         (Address("jane@acme.com"),),
         "Thanks",
         "Hi",
-        message_id=message_id_for(key),
+        message_id=message_id_for(key, "me@example.com"),
     )
     env.state.inject("gmail.users.drafts.create", None, after=True)  # created, answer lost
     mailbox = env.mailbox()
@@ -121,7 +121,7 @@ def test_draft_creation_is_never_retried_blindly(env):
         (Address("jane@acme.com"),),
         "Thanks",
         "Hi",
-        message_id=message_id_for(key),
+        message_id=message_id_for(key, "me@example.com"),
     )
     env.state.inject("gmail.users.drafts.create", 503, "backendError", "Backend Error")
     mailbox = env.mailbox()

@@ -71,7 +71,7 @@ def test_renaming_the_account_drafts_nothing_again(world: World) -> None:
 
 def test_the_key_names_what_the_account_serves_not_its_name(world: World) -> None:
     world.tick(at(1))
-    keys = {str(d["X-Followupd-Key"]) for d in world.drafts()}
+    keys = {world.key_of(d) for d in world.drafts()}
     assert len(keys) == 2
     assert not any(":home:" in key for key in keys)
     assert all(re.fullmatch(r"followupd:[0-9a-f]{12}:[0-9a-f]{16}:.+:thank_you:1", k) for k in keys)

@@ -45,7 +45,7 @@ from connectors.outlook import PROVIDER as OUTLOOK
 from connectors.outlook import forget_runtimes
 from connectors.outlook.mail import KEY_PROPERTY
 from daemon.clock import SystemClock
-from daemon.protocols import KEY_HEADER, AccountContext
+from daemon.protocols import AccountContext
 from daemon.running.service import STALL_LIMIT, STALL_LIMIT_ENV, stall_limit
 from tests.fakes.faults import Fault, shape_mutation
 from tests.fakes.google_server import GoogleFake, running_google, start_google_server
@@ -613,7 +613,7 @@ def test_the_daemon_survives_a_storm_on_both_providers_and_catches_up(tmp_path: 
             journal.close()
 
         google_keys = [
-            google.state.draft_message(d).header(KEY_HEADER) for d in google.state.drafts
+            google.state.draft_message(d).header("Message-ID") for d in google.state.drafts
         ]
         graph_keys = [ms.graph.extended(d["id"])[KEY_PROPERTY] for d in ms.graph.drafts()]
         assert len(set(google_keys)) == 2 and len(set(graph_keys)) == 2  # exactly once each

@@ -20,6 +20,7 @@ from daemon import options as o
 from daemon.autoreply import return_date
 from daemon.clock import FrozenClock
 from daemon.errors import ConnectorError
+from daemon.message import legacy_message_id, message_id_for
 from daemon.protocols import (
     KEY_HEADER,
     AccountContext,
@@ -55,9 +56,9 @@ def request(key: str = KEY, **changes: object) -> DraftRequest:
         "to": (Address("jane.doe@acme.com", "Zoë Ärger-Łukasz"),),
         "subject": "Danke für das Gespräch – Senior Engineer",
         "text": "Hi Zoë,\n\nthank you for your time today.\n\nAlex\n",
-        "message_id": "<d41d8cd98f00b204e9800998ecf8427e@followupd.invalid>",
     }
     values.update(changes)
+    values.setdefault("message_id", message_id_for(str(values["key"]), ME))
     return DraftRequest(**values)  # type: ignore[arg-type]
 
 
@@ -111,19 +112,20 @@ def files(root: Path, name: str, sub: str = "cur") -> list[Path]:
     return sorted((base / sub).iterdir())
 
 
-def user_sends(
-    root: Path, draft_file: Path, keep_key: bool = True, date_header: bool = True
-) -> str:
-    """Play mutt sending a postponed draft: new Message-ID, key header kept, copy in Sent."""
+RENEWED = "<20261121093000.GA1234@laptop.example.org>"
+
+
+def user_sends(root: Path, draft_file: Path, date_header: bool = True, renew: bool = True) -> str:
+    """Play a client sending a draft, copy in Sent: with ``renew`` it makes a new Message-ID
+    (mutt before it kept recalled ones did); without, it keeps the draft's (mutt, aerc)."""
     msg = message_from_bytes(draft_file.read_bytes(), policy=policy.default)
     draft_file.unlink()
-    del msg["Message-ID"]
-    msg["Message-ID"] = "<20261121093000.GA1234@laptop.example.org>"
+    if renew:
+        del msg["Message-ID"]
+        msg["Message-ID"] = RENEWED
     del msg["Date"]
     if date_header:
         msg["Date"] = "Sat, 21 Nov 2026 10:30:00 +0100"
-    if not keep_key:
-        del msg[KEY_HEADER]
     stored = mailbox.MaildirMessage(msg.as_bytes())
     stored.set_subdir("cur")
     stored.set_flags("S")
@@ -181,17 +183,15 @@ def test_create_draft_writes_a_flagged_message_into_drafts_cur(
     raw = path.read_bytes()
     head = raw.split(b"\n\n", 1)[0]
     head.decode("ascii")  # every header is 7-bit: UTF-8 names and subjects are RFC 2047-encoded
-    assert f"{KEY_HEADER}: {KEY}".encode() in head.split(b"\n")  # one plain line, greppable
+    assert b"followupd" not in raw.lower() and KEY_HEADER.lower().encode() not in raw.lower()
+    assert b"interview-7f3a" not in raw  # nothing of the KEY either (it names the event)
     msg = message_from_bytes(raw, policy=policy.default)
     assert msg["Subject"] == "Danke für das Gespräch – Senior Engineer"
     assert msg["To"].addresses[0].display_name == "Zoë Ärger-Łukasz"
     assert msg["From"].addresses[0].addr_spec == ME
     assert msg["Date"].datetime == NOW
-    assert (
-        msg["Message-ID"]
-        == ref.message_id
-        == "<d41d8cd98f00b204e9800998ecf8427e@followupd.invalid>"
-    )
+    assert msg["Message-ID"] == ref.message_id == message_id_for(KEY, ME)
+    assert ref.message_id.endswith("@example.org>")  # the user's own domain
     assert msg.get_body(("plain",)).get_content() == request().text
     assert "In-Reply-To" not in msg and "References" not in msg
     assert ref.thread_id == ref.message_id  # a new conversation is its own thread root
@@ -237,7 +237,7 @@ def test_find_draft_finds_the_sent_copy(box: MaildirMailbox, root: Path) -> None
     sent_key = user_sends(root, files(root, "Drafts")[0])
     found = box.find_draft(KEY)
     assert found is not None
-    assert found.id == sent_key and found.message_id == "<20261121093000.GA1234@laptop.example.org>"
+    assert found.id == sent_key and found.message_id == RENEWED
 
 
 def test_draft_state_draft_then_sent_with_rewritten_message_id(
@@ -250,26 +250,26 @@ def test_draft_state_draft_then_sent_with_rewritten_message_id(
     assert state.status == DraftStatus.SENT
     assert state.sent_at == datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
     assert state.sent == ReplyTarget(
-        message_id="<20261121093000.GA1234@laptop.example.org>",
-        thread_id="<20261121093000.GA1234@laptop.example.org>",
+        message_id=RENEWED,
+        thread_id=RENEWED,
         subject="Thank you – Senior Engineer",
         references=(),
     )
 
 
-def test_sent_copy_found_by_message_id_when_the_key_header_was_dropped(
-    box: MaildirMailbox, root: Path
+def test_sent_copy_that_kept_the_message_id(
+    tmp_path: Path, box: MaildirMailbox, root: Path
 ) -> None:
+    """mutt keeps a recalled postponed message's Message-ID, aerc too: found by it alone,
+    even by an instance that lost its state dir (and with it the draft records)."""
     ref = box.create_draft(request())
-    path = files(root, "Drafts")[0]
-    msg = message_from_bytes(path.read_bytes(), policy=policy.default)
-    del msg[KEY_HEADER]
-    path.unlink()
-    folder(root, "Sent").add(mailbox.MaildirMessage(msg.as_bytes()))
-    state = box.draft_state(ref, KEY)
-    assert state.status == DraftStatus.SENT and state.sent is not None
-    assert state.sent.message_id == ref.message_id
-    assert state.sent_at == NOW  # the Date header
+    user_sends(root, files(root, "Drafts")[0], renew=False)
+    for mailbox_ in (box, MaildirMailbox(context(tmp_path / "fresh"), {"path": root})):
+        state = mailbox_.draft_state(ref, KEY)
+        assert state.status == DraftStatus.SENT and state.sent is not None
+        assert state.sent.message_id == ref.message_id
+        assert state.sent_at == datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+        assert mailbox_.find_draft(KEY) is not None
 
 
 @pytest.mark.parametrize("place", ["INBOX", "Archive", "Junk"])
@@ -339,7 +339,7 @@ def test_sent_at_falls_back_to_the_file_time(box: MaildirMailbox, root: Path) ->
 
 def test_draft_state_gone_when_deleted_or_in_trash(box: MaildirMailbox, root: Path) -> None:
     ref = box.create_draft(request())
-    other = box.create_draft(request(key=KEY + "-2", message_id="<other@followupd.invalid>"))
+    other = box.create_draft(request(key=KEY + "-2"))
     drafts = sorted(files(root, "Drafts"), key=lambda p: p.name.startswith(other.id))
     drafts[0].unlink()
     assert box.draft_state(ref, KEY).status == DraftStatus.GONE
@@ -355,6 +355,116 @@ def test_a_draft_flagged_copy_elsewhere_is_not_a_sent_message(
     [path] = files(root, "Drafts")
     shutil.move(path, root / ".Archive" / "cur" / path.name)
     assert box.draft_state(ref, KEY).status == DraftStatus.GONE
+
+
+def legacy_draft(root: Path, key: str = KEY) -> str:
+    """A draft as followupd wrote them before issue 10: KEY header, @followupd.invalid id."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = ME, "jane.doe@acme.com", "Thank you"
+    msg["Date"] = format_datetime(NOW)
+    msg["Message-ID"] = legacy_message_id(key)
+    msg[KEY_HEADER] = key
+    msg.set_content("Hi Jane")
+    stored = mailbox.MaildirMessage(msg.as_bytes())
+    stored.set_subdir("cur")
+    stored.set_flags("DS")
+    return folder(root, "Drafts").add(stored)
+
+
+def test_a_draft_made_before_issue_10_is_still_found_and_followed(
+    box: MaildirMailbox, root: Path
+) -> None:
+    """Users upgrading have drafts with the old header in their mailbox: never a second one."""
+    name = legacy_draft(root)
+    ref = box.create_draft(request())
+    assert ref.id == name and len(files(root, "Drafts")) == 1
+    assert box.find_draft(KEY) == ref and box.draft_state(ref, KEY).status == DraftStatus.DRAFT
+    user_sends(root, files(root, "Drafts")[0])  # mutt keeps the header, renews the id
+    state = box.draft_state(ref, KEY)
+    assert state.status == DraftStatus.SENT and state.sent and state.sent.message_id == RENEWED
+
+
+def test_a_renewed_copy_must_match_recipient_subject_parent_and_time(
+    box: MaildirMailbox, root: Path
+) -> None:
+    """Without its Message-ID, a copy in Sent is the draft only if the user could not tell
+    them apart: same recipients, same subject, same parent, sent after the draft was made."""
+    parent = ReplyTarget(message_id="<sent-1@laptop>", subject="Thank you")
+    ref = box.create_draft(request(subject="Re: Thank you", reply_to=parent))
+    [draft] = files(root, "Drafts")
+    raw = draft.read_bytes()
+
+    def sent_copy(**changes: str) -> None:
+        msg = message_from_bytes(raw, policy=policy.default)
+        values = {"Message-ID": RENEWED, "Date": format_datetime(NOW + timedelta(hours=2))}
+        values.update({name.replace("_", "-"): value for name, value in changes.items()})
+        for name, value in values.items():
+            del msg[name]
+            msg[name] = value
+        folder(root, "Sent").add(mailbox.MaildirMessage(msg.as_bytes()))
+
+    draft.unlink()
+    sent_copy(Subject="Something else")
+    sent_copy(To="someone@acme.com")
+    sent_copy(In_Reply_To="<other@laptop>")
+    sent_copy(Date=format_datetime(NOW - timedelta(days=1)))  # before the draft existed
+    assert box.draft_state(ref, KEY).status == DraftStatus.GONE
+    sent_copy(Subject="RE:  Thank you")  # a client's own spelling of the same subject
+    state = box.draft_state(ref, KEY)
+    assert state.status == DraftStatus.SENT and state.sent and state.sent.message_id == RENEWED
+    assert state.sent_at == NOW + timedelta(hours=2)
+
+
+def test_one_renewed_copy_is_taken_for_one_draft_only(box: MaildirMailbox, root: Path) -> None:
+    """Two drafts to one person with one subject (two interviews): one copy, one draft."""
+    first = box.create_draft(request())
+    second = box.create_draft(request(key=KEY + "-2"))
+    [a, b] = sorted(files(root, "Drafts"), key=lambda p: not p.name.startswith(first.id))
+    user_sends(root, a)
+    assert box.draft_state(first, KEY).status == DraftStatus.SENT
+    b.unlink()  # the user deleted the other one
+    assert box.draft_state(second, KEY + "-2").status == DraftStatus.GONE
+
+
+def test_a_draft_a_client_saved_again_under_a_new_message_id_is_followed(
+    box: MaildirMailbox, root: Path
+) -> None:
+    """A client that gives a draft a new Message-ID when it saves it (the user opened ours and
+    saved an edit): still a draft, not a deleted one; its copy in Sent is the draft sent."""
+    ref = box.create_draft(request())
+    [draft] = files(root, "Drafts")
+    msg = message_from_bytes(draft.read_bytes(), policy=policy.default)
+    draft.unlink()
+    msg.replace_header("Message-ID", "<resaved.1@laptop.example.org>")
+    msg.replace_header("Date", format_datetime(NOW + timedelta(minutes=30)))
+    stored = mailbox.MaildirMessage(msg.as_bytes())
+    stored.set_subdir("cur")
+    stored.set_flags("DS")
+    folder(root, "Drafts").add(stored)
+    assert box.draft_state(ref, KEY).status == DraftStatus.DRAFT
+    user_sends(root, files(root, "Drafts")[0])
+    state = box.draft_state(ref, KEY)
+    assert state.status == DraftStatus.SENT and state.sent and state.sent.message_id == RENEWED
+
+
+def test_a_renewed_copy_is_found_after_a_crash_before_the_draft_was_recorded(
+    tmp_path: Path, box: MaildirMailbox, root: Path
+) -> None:
+    """find_draft after a crash: the draft was sent (new Message-ID) before the core recorded
+    it; finding nothing would draft the thank-you a second time."""
+    box.create_draft(request())
+    user_sends(root, files(root, "Drafts")[0])
+    restarted = MaildirMailbox(context(tmp_path), {"path": root})
+    found = restarted.find_draft(KEY)
+    assert found is not None and found.message_id == RENEWED
+
+
+def test_the_draft_record_is_owner_only_and_names_no_more_than_needed(
+    tmp_path: Path, box: MaildirMailbox
+) -> None:
+    box.create_draft(request())
+    [record] = (tmp_path / "state").iterdir()
+    assert record.stat().st_mode & 0o077 == 0
 
 
 # ------------------------------------------------------------------------------------------
@@ -547,10 +657,10 @@ def test_check_not_a_maildir(tmp_path: Path) -> None:
 
 
 def test_draft_ref_lookup_by_id(box: MaildirMailbox, root: Path) -> None:
-    """A draft whose key header a client dropped is still found in Drafts by its file key."""
+    """A draft whose Message-ID a client changed is still found in Drafts by its file key."""
     ref = box.create_draft(request())
     path = files(root, "Drafts")[0]
-    path.write_bytes(path.read_bytes().replace(KEY_HEADER.encode(), b"X-Something-Else"))
+    path.write_bytes(path.read_bytes().replace(b"Message-ID: <", b"Message-ID: <x"))
     assert box.draft_state(ref, KEY).status == DraftStatus.DRAFT
     assert box.draft_state(DraftRef(id="unknown"), "followupd:other").status == DraftStatus.GONE
 

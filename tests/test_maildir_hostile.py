@@ -31,12 +31,13 @@ from connectors.maildir.connector import MaildirMailbox
 from daemon import demo
 from daemon.clock import FrozenClock
 from daemon.errors import BadItem, ConnectorError
+from daemon.message import message_id_for
 from daemon.protocols import AccountContext, Address, DraftRequest, DraftStatus
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ME = "alex@example.org"
 KEY = "followupd:personal:interview-7f3a9c0e:jane.doe@acme.com:thank-you"
-DRAFT_ID = "<d41d8cd98f00b204e9800998ecf8427e@followupd.invalid>"
+DRAFT_ID = message_id_for(KEY, ME)
 HOUR = 3600
 
 
@@ -289,21 +290,24 @@ def test_a_draft_moved_by_hand_to_sent_is_sent(
     assert box.find_draft(KEY) == ref
 
 
-def test_a_draft_flagged_copy_in_sent_without_our_key_is_still_not_sent(
+def test_a_draft_flagged_copy_in_sent_under_another_message_id_is_not_sent(
     box: MaildirMailbox, root: Path
 ) -> None:
-    """A client's copy of the draft that dropped our header but kept Message-ID and D flag
-    (Gmail shows drafts in other folders) is not the user sending it: unchanged behaviour."""
+    """A client's copy of the draft under a new Message-ID, still flagged D, is a draft, not
+    the user sending it: only an unflagged copy may be recognised by recipients and subject
+    (connectors/maildir/records.py). The draft's own Message-ID in Sent counts whatever its
+    flags (above): nothing but the user moves our draft there."""
     ref = box.create_draft(request())
     [draft] = (root / ".Drafts" / "cur").iterdir()
-    data = b"".join(
-        line
-        for line in draft.read_bytes().splitlines(keepends=True)
-        if not line.lower().startswith(b"x-followupd-key:")
-    )
+    data = draft.read_bytes().replace(DRAFT_ID.encode(), b"<renewed.1@laptop.example.org>")
     draft.unlink()
     (root / ".Sent" / "cur" / "1796000000.M5P5.gmail:2,DS").write_bytes(data)
     assert box.draft_state(ref, KEY).status is DraftStatus.GONE
+    os.rename(
+        root / ".Sent" / "cur" / "1796000000.M5P5.gmail:2,DS",
+        root / ".Sent" / "cur" / "1796000000.M5P5.gmail:2,S",
+    )
+    assert box.draft_state(ref, KEY).status is DraftStatus.SENT
 
 
 # ------------------------------------------------------------------------------------------

@@ -236,7 +236,7 @@ def test_the_upgrade_keeps_every_row_and_the_daemon_carries_on(tmp_path: Path, d
     world.tick(at(2) + timedelta(minutes=5))
 
     # Jane's due thank-you and Raj's interrupted one are drafted, once each, with their keys.
-    drafts = sorted((str(d["To"]), d["X-Followupd-Key"]) for d in world.drafts())
+    drafts = sorted((str(d["To"]), world.key_of(d)) for d in world.drafts())
     assert drafts == [
         (f"{JANE.name} <{JANE.email}>", key("acme-1", JANE.email, "thank_you")),
         (f"{RAJ.name} <{RAJ.email}>", key("acme-1", RAJ.email, "thank_you")),

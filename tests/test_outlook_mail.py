@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from email import message_from_binary_file, policy
 from email.utils import parseaddr
@@ -68,7 +69,7 @@ def thank_you(
         subject="Thank you - Onsite interview",
         text=f"Dear {person.name},\n\nthank you for your time today.\n\nCasey",
         reply_to=reply_to,
-        message_id=message_id_for(key),
+        message_id=message_id_for(key, ME.email),
     )
 
 
@@ -90,8 +91,12 @@ def test_one_draft_per_interviewer_tagged_with_its_key(
         assert stored["subject"] == "Thank you - Onsite interview"
         assert stored["body"] == {"contentType": "Text", "content": request.text}
         assert ms.graph.extended(ref.id) == {KEY_PROPERTY: request.key}
-        assert ms.graph.headers_of(ref.id) == {"X-Followupd-Key": request.key}
+        assert ms.graph.headers_of(ref.id) == {}  # nothing a recipient sees names followupd
         assert stored["internetMessageId"] == request.message_id == ref.message_id
+        assert ref.message_id.endswith("@contoso.example>")  # the user's domain, not followupd's
+        assert "followupd" not in json.dumps(
+            {k: v for k, v in stored.items() if k != "_props"}  # all but the properties
+        )
         assert ref.thread_id == stored["conversationId"]
         assert mailbox.find_draft(request.key) == ref
     assert mailbox.find_draft("followupd:work:7:nobody@acme.example:thanks") is None
@@ -222,7 +227,7 @@ def test_inquiry_is_a_reply_in_the_thread_addressed_to_the_interviewer(
         subject="Re: Thank you - Onsite interview",
         text="Hi Ian, is there any news on the role?",
         reply_to=sent,
-        message_id=message_id_for("followupd:work:7:ian@acme.example:inquiry-1"),
+        message_id=message_id_for("followupd:work:7:ian@acme.example:inquiry-1", ME.email),
     )
     reply = mailbox.create_draft(inquiry)
     stored = ms.graph.message(reply.id)

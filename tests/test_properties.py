@@ -28,7 +28,15 @@ from connectors.maildir.connector import MaildirMailbox
 from daemon.autoreply import MAX_AHEAD, auto_reply_reason, is_auto_reply, return_date
 from daemon.clock import FrozenClock
 from daemon.errors import BadItem
-from daemon.message import build_message, display_name, header_text, key_value, one_line
+from daemon.message import (
+    build_message,
+    display_name,
+    draft_message_id,
+    header_text,
+    is_message_id_of,
+    key_value,
+    one_line,
+)
 from daemon.protocols import (
     KEY_HEADER,
     AccountContext,
@@ -153,7 +161,6 @@ _ALLOWED_HEADERS = {
     "subject",
     "date",
     "message-id",
-    KEY_HEADER.lower(),
     "in-reply-to",
     "references",
     "content-type",
@@ -194,8 +201,9 @@ def check_message(request: DraftRequest) -> None:
         parsed = BytesParser(policy=policy.default).parsebytes(raw)
         assert parsed.defects == []
         assert {name.lower() for name in parsed} <= _ALLOWED_HEADERS
-        for name in ("From", "To", "Subject", KEY_HEADER, "Message-ID"):
+        for name in ("From", "To", "Subject", "Message-ID"):
             assert len(parsed.get_all(name) or []) == 1, name
+        assert KEY_HEADER not in parsed  # nothing a recipient receives names followupd
         assert "Bcc" not in parsed and "Cc" not in parsed
 
         [sender] = parsed["From"].addresses
@@ -209,16 +217,14 @@ def check_message(request: DraftRequest) -> None:
         for a in request.to:
             _same_text(display_name(a.name or ""), a.name or "", 300)
 
-        key, subject = str(parsed[KEY_HEADER]), str(parsed["Subject"])
-        assert key == key_value(request.key)
+        subject = str(parsed["Subject"])
         assert subject == header_text(request.subject, 998, "subject")
-        _same_text(key, request.key, 998)
         _same_text(subject, request.subject, 998)
-        for value in (key, subject, str(parsed["Message-ID"])):
+        for value in (subject, str(parsed["Message-ID"])):
             assert not _LINE_BREAK.search(value) and "\x00" not in value and "\u202e" not in value
-        wanted_id = header_text(request.message_id or "", 998, "message-id")
-        if wanted_id:  # the deterministic Message-ID a mailbox finds the draft by
-            assert parsed["Message-ID"] == wanted_id
+        # The deterministic Message-ID a mailbox finds the draft by, whatever the request gave.
+        assert parsed["Message-ID"] == draft_message_id(request)
+        assert is_message_id_of(str(parsed["Message-ID"]), request.key)
         if request.reply_to is not None:
             assert parsed["In-Reply-To"] == header_text(
                 request.reply_to.message_id, 998, "in-reply-to"

@@ -248,11 +248,26 @@ BAD_THANKS = [
                  id="12-html-differs"),
     pytest.param(12, GOOD_THANKS, {"headers": {"Message-ID": "no-angle-brackets"}},
                  id="12-bad-message-id"),
+    pytest.param(12, GOOD_THANKS, {"headers": {"Message-ID": "<0a1b2c@followupd.invalid>"}},
+                 id="12-tool-message-id"),
+    pytest.param(12, GOOD_THANKS, {"extra": {"X-Followupd-Key": "abc"}}, id="12-tool-header"),
+    pytest.param(12, GOOD_THANKS, {"extra": {
+                     "X-Draft-Key": "acct:event-7:jane.smith@acme.example:thank_you:1"}},
+                 id="12-address-in-a-key"),
+    pytest.param(12, GOOD_THANKS.replace("Best regards,", "Drafted by followupd.\n\nBest regards,"),
+                 {}, id="12-tool-in-body"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("item", "body", "kw"), BAD_THANKS)
 def test_a_bad_thank_you_fails_exactly_its_item(item: int, body: str, kw: dict) -> None:
+    kw = dict(kw)
+    if "extra" in kw:
+        kw["headers"] = kw.pop("extra")
+        draft = message(body, **kw)
+        failures = check_draft(draft, expect())
+        assert items(failures) == {item}, failures
+        return
     headers = kw.pop("headers", None)
     if headers:
         draft = message(body, **kw)

@@ -1,15 +1,17 @@
 """A small owner-only record of the drafts this connector created, kept in the state dir.
 
 Why it exists: when the user sends a draft from Gmail's web interface, Gmail builds a new message
-(new id, new Message-ID, our ``X-Followupd-Key`` header may be dropped) in the same thread, and
+(new id, new Message-ID, custom headers dropped) in the same thread, and
 the draft id disappears. In a status inquiry's thread the earlier thank-you is a SENT message too,
 so "a SENT message in the thread" alone cannot tell "the user sent the inquiry" from "the user
 deleted the inquiry". Remembering which messages were in the thread *before* the draft settles
 it. The record also answers ``find_draft`` without any request when the crash fell after the
 API call returned.
 
-It is a cache, not the source of truth: when it is lost, drafts are still found by their key
-header and sent messages by key header or Message-ID (see :mod:`connectors.google.drafts`).
+It is also the only place the KEY of a draft is written down next to the draft's id: nothing in
+the message names it (a recipient would see it; issue 10). It is a cache, not the source of
+truth: when it is lost, drafts and sent messages are still found by their Message-ID, derived
+from the KEY (see :mod:`connectors.google.drafts`), unless Gmail replaced it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from daemon.paths import write_private
 log = logging.getLogger(__name__)
 
 KEEP_SECONDS = 400 * 86400  # drafts older than this are long resolved
+PENDING = "pending:"  # prefix of the entry written before a creation Gmail has not confirmed
 
 
 class DraftLog:
@@ -47,21 +50,55 @@ class DraftLog:
 
     def by_key(self, key: str) -> tuple[str, dict[str, Any]] | None:
         for draft_id, entry in self._load().items():
-            if entry.get("key") == key:
+            if entry.get("key") == key and not entry.get("pending"):
                 return draft_id, entry
         return None
 
-    def remember(self, draft_id: str, key: str, thread_id: str | None, prior: list[str]) -> None:
+    def pending(self, key: str) -> dict[str, Any] | None:
+        """What :meth:`intend` wrote for ``key`` before a creation that was never confirmed."""
+        return self._load().get(PENDING + key)
+
+    def recorded_ids(self) -> set[str]:
+        """The ids of every confirmed draft (each is some key's, and only that key's)."""
+        return {k for k, v in self._load().items() if not v.get("pending")}
+
+    def intend(self, key: str, to: list[str], subject: str) -> None:
+        """Note, before ``drafts.create``, what the draft of ``key`` will look like.
+
+        Gmail may replace a Message-ID it is given; a crash between its answer and
+        :meth:`remember` would then leave a draft nothing names. With this note, the draft is
+        still recognised by its recipients and subject among the drafts no record claims.
+        Never raises.
+        """
+        self._write(PENDING + key, {"key": key, "to": to, "subject": subject, "pending": True})
+
+    def remember(
+        self,
+        draft_id: str,
+        key: str,
+        thread_id: str | None,
+        prior: list[str],
+        message_id: str | None = None,
+    ) -> None:
         """Record a draft; never raises (the draft exists whether or not this is written)."""
+        entry = {
+            "key": key,
+            "thread": thread_id,
+            "prior": prior,
+            "message_id": message_id,
+        }
+        self._write(draft_id, entry, drop=PENDING + key)
+
+    def _write(self, name: str, entry: dict[str, Any], drop: str | None = None) -> None:
         now = time.time()
         try:
             drafts = {
                 k: v
                 for k, v in self._load().items()
-                if now - float(v.get("created", now)) < KEEP_SECONDS
+                if now - float(v.get("created", now)) < KEEP_SECONDS and k != drop
             }
-            drafts[draft_id] = {"key": key, "thread": thread_id, "prior": prior, "created": now}
+            drafts[name] = entry | {"created": now}
             payload = json.dumps({"v": 1, "drafts": drafts}, sort_keys=True).encode("utf-8")
             write_private(self.path, payload)
         except (OSError, ValueError, TypeError) as err:
-            log.warning("could not record draft %s in %s: %s", draft_id, self.path, err)
+            log.warning("could not record draft %s in %s: %s", name, self.path, err)

@@ -1,10 +1,16 @@
 """Gmail drafts: create one per KEY, find it again after a crash, follow it until sent or gone.
 
 * Creation is ``users.drafts.create`` with a raw MIME message from :func:`daemon.message.
-  build_message` (header-safe, RFC 2047 for non-ASCII) carrying ``X-Followupd-Key`` and the
-  deterministic Message-ID. A reply (status inquiry) also carries ``threadId``, ``In-Reply-To``
-  and ``References``; Gmail files a draft into a thread only when all of them and the subject
-  agree. Creation is never retried blindly: the core calls :meth:`GmailDrafts.find` first.
+  build_message` (header-safe, RFC 2047 for non-ASCII) carrying the deterministic Message-ID at
+  the user's own domain and nothing that names followupd or the KEY (issue 10). A reply
+  (status inquiry) also carries ``threadId``, ``In-Reply-To`` and ``References``; Gmail files a
+  draft into a thread only when all of them and the subject agree. Creation is never retried
+  blindly: the core calls :meth:`GmailDrafts.find` first.
+* Finding a draft again: the owner-only record in the state dir (:mod:`connectors.google.
+  draftlog`) answers without a request; without it, the drafts are listed and their Message-ID
+  compared (a search with ``q=rfc822msgid:`` would be one request, but Gmail refuses ``q`` to
+  any token that holds the ``gmail.metadata`` scope, which followupd needs to never read a
+  body). Drafts made before issue 10 are also recognised by their ``X-Followupd-Key`` header.
 * A draft is identified by ``draft.id`` plus ``threadId``, never by its message id, which Gmail
   changes on every save and on send.
 * State: ``drafts.get`` answers -> DRAFT. Otherwise the thread is read (headers only): a SENT
@@ -15,15 +21,23 @@ from __future__ import annotations
 
 import base64
 import logging
+from email.utils import getaddresses
 from typing import Any
 
 from connectors.google.draftlog import DraftLog
 from connectors.google.errors import NotFound
 from connectors.google.http import GoogleSession
-from connectors.google.mailmeta import header, id_text, internal_date, labels, reply_target
+from connectors.google.mailmeta import (
+    decoded,
+    header,
+    id_text,
+    internal_date,
+    labels,
+    reply_target,
+)
 from connectors.google.paging import entries, pages
 from daemon.errors import BadItem, InvalidResponse
-from daemon.message import build_message, message_id_for, names_key
+from daemon.message import build_message, is_message_id_of, message_ids_for, names_key
 from daemon.protocols import KEY_HEADER, DraftRef, DraftRequest, DraftState, DraftStatus
 
 log = logging.getLogger(__name__)
@@ -35,9 +49,12 @@ THREAD_HEADERS = ["Message-ID", "Subject", "References", "In-Reply-To", KEY_HEAD
 
 
 class GmailDrafts:
-    def __init__(self, session: GoogleSession, record: DraftLog) -> None:
+    def __init__(
+        self, session: GoogleSession, record: DraftLog, addresses: tuple[str, ...] = ()
+    ) -> None:
         self.session = session
         self.record = record
+        self.addresses = addresses  # the user's own: a draft's Message-ID is at their domain
 
     @property
     def _users(self) -> Any:
@@ -60,6 +77,8 @@ class GmailDrafts:
                 thread_id = None
         message = build_message(request)
         data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        to = [a.addr_spec.lower() for a in message["To"].addresses]
+        self.record.intend(request.key, to, str(message["Subject"]))
         body: dict[str, Any] = {"message": {"raw": base64.urlsafe_b64encode(data).decode("ascii")}}
         if thread_id:
             body["message"]["threadId"] = thread_id
@@ -79,30 +98,62 @@ class GmailDrafts:
                 draft_id,
                 thread_id,
             )
-        self.record.remember(draft_id, request.key, made_thread, prior)
-        return DraftRef(id=draft_id, thread_id=made_thread, message_id=str(message["Message-ID"]))
+        mid = str(message["Message-ID"])
+        self.record.remember(draft_id, request.key, made_thread, prior, mid)
+        return DraftRef(id=draft_id, thread_id=made_thread, message_id=mid)
 
     # -- find --------------------------------------------------------------------------------
 
     def find(self, key: str) -> DraftRef | None:
-        mid = message_id_for(key)
+        mid = message_ids_for(key, self.addresses)[0]
         known = self.record.by_key(key)
         if known is not None:
             # Created and confirmed by Gmail before the crash; draft_state tells what became of it.
-            return DraftRef(id=known[0], thread_id=known[1].get("thread"), message_id=mid)
+            return DraftRef(
+                id=known[0],
+                thread_id=known[1].get("thread"),
+                message_id=known[1].get("message_id") or mid,
+            )
 
         def fetch(token: str | None) -> dict[str, Any]:
             request = self._users.drafts().list(userId="me", maxResults=100, pageToken=token)
             return self.session.execute(request, "Gmail drafts.list")
 
+        intended = self.record.pending(key)
+        claimed = self.record.recorded_ids() if intended else set()
         for page in pages(fetch, "Gmail drafts.list", DRAFT_PAGES):
             for item in entries(page, "drafts", "Gmail drafts.list"):
-                ref = self._match_draft(item, key, mid)
+                ref = self._match_draft(item, key, mid, intended, claimed)
                 if ref is not None:
                     return ref
         return self._match_sent(key, mid)
 
-    def _match_draft(self, item: dict[str, Any], key: str, mid: str) -> DraftRef | None:
+    @staticmethod
+    def _is_ours(message: dict[str, Any], key: str) -> bool:
+        """Our draft of ``key`` by its Message-ID (at any domain), or a draft made before issue
+        10 by its legacy KEY header."""
+        return is_message_id_of(header(message, "Message-ID"), key) or names_key(
+            header(message, KEY_HEADER), key
+        )
+
+    @staticmethod
+    def _looks_intended(message: dict[str, Any], intended: dict[str, Any] | None) -> bool:
+        """Whether a draft no record claims has the recipients and subject noted for a
+        creation that was never confirmed (Gmail may have replaced its Message-ID)."""
+        if intended is None:
+            return False
+        to = {a.lower() for _, a in getaddresses([header(message, "To") or ""]) if a}
+        subject = decoded(header(message, "Subject"))
+        return to == set(intended.get("to") or ()) and subject == intended.get("subject")
+
+    def _match_draft(
+        self,
+        item: dict[str, Any],
+        key: str,
+        mid: str,
+        intended: dict[str, Any] | None = None,
+        claimed: set[str] | frozenset[str] = frozenset(),
+    ) -> DraftRef | None:
         # An entry or a draft that cannot be read is an error, never "not ours": taking it
         # for "not ours" could create a second draft for the same key.
         draft_id = id_text(item.get("id"))
@@ -115,13 +166,14 @@ class GmailDrafts:
             )
         except NotFound:
             return None  # deleted while we looked
-        message = draft.get("message") if isinstance(draft.get("message"), dict) else {}
+        found = draft.get("message") if isinstance(draft, dict) else None
+        message: dict[str, Any] = found if isinstance(found, dict) else {}
         self._readable(message, f"Gmail drafts.get of draft {draft_id}", key)
-        if (
-            not names_key(header(message, KEY_HEADER), key)
-            and (header(message, "Message-ID") or "") != mid
+        if not self._is_ours(message, key) and (
+            draft_id in claimed or not self._looks_intended(message, intended)
         ):
             return None
+        mid = (header(message, "Message-ID") or "").strip() or mid
         thread_id = id_text(message.get("threadId"))
         prior: list[str] = []
         if thread_id:
@@ -134,7 +186,7 @@ class GmailDrafts:
                 for m in entries(thread, "messages")
                 if m.get("id") and m.get("id") != message.get("id")
             ]
-        self.record.remember(draft_id, key, thread_id, prior)
+        self.record.remember(draft_id, key, thread_id, prior, mid)
         log.info("found draft %s for %s after an interruption", draft_id, key)
         return DraftRef(id=draft_id, thread_id=thread_id, message_id=mid)
 
@@ -153,12 +205,12 @@ class GmailDrafts:
             except NotFound:
                 continue
             self._readable(message, f"Gmail messages.get of sent message {item['id']}", key)
-            if names_key(header(message, KEY_HEADER), key) or header(message, "Message-ID") == mid:
+            if self._is_ours(message, key):
                 log.info("draft for %s was already sent as message %s", key, item["id"])
                 return DraftRef(
                     id=SENT_PREFIX + str(item["id"]),
                     thread_id=id_text(message.get("threadId")),
-                    message_id=mid,
+                    message_id=(header(message, "Message-ID") or "").strip() or mid,
                 )
         return None
 
@@ -218,11 +270,11 @@ class GmailDrafts:
             for m in messages
             if isinstance(m, dict) and "SENT" in labels(m) and "DRAFT" not in labels(m)
         ]
-        ids = {ref.message_id, message_id_for(key)} - {None}
         marked = [
             m
             for m in sent
-            if names_key(header(m, KEY_HEADER), key) or header(m, "Message-ID") in ids
+            if self._is_ours(m, key)
+            or (ref.message_id and header(m, "Message-ID") == ref.message_id)
         ]
         if marked:
             return marked

@@ -27,7 +27,7 @@ class GoogleMailbox:
     ) -> None:
         self.session = session
         self.ctx = ctx
-        self.drafts = GmailDrafts(session, DraftLog(ctx.state_dir / DRAFT_LOG))
+        self.drafts = GmailDrafts(session, DraftLog(ctx.state_dir / DRAFT_LOG), ctx.addresses)
         self.inbound = GmailInbound(session, ctx)
 
     def find_draft(self, key: str) -> DraftRef | None:

@@ -1,18 +1,24 @@
 """The Maildir mailbox: drafts written into the Drafts folder, replies read from the others.
 
 There is nothing to send with here, so "sent" can only be learnt from what the user's mail
-client leaves behind: mutt, neomutt and aerc keep custom headers when a postponed draft is sent
-and save the copy in Sent, so our KEY header (or, failing that, the draft's Message-ID) found
-in a Sent folder means the draft went out. Nothing found there means the user deleted it, and
-the core will never recreate it.
+client leaves behind in Sent. A draft names no KEY (a recipient would see it; issue 10): it is
+found by its Message-ID, derived from the KEY (:func:`daemon.message.message_id_for`). mutt keeps
+the Message-ID of a recalled postponed message (postpone.c drops it only when resending), aerc's
+composer makes one only when the recalled header has none; a copy in Sent with that Message-ID
+is the draft sent. For clients that make a new Message-ID (on send, or on every save of a
+draft), the copy is recognised by the recipients, subject, parent and time recorded when the
+draft was written (:mod:`connectors.maildir.records`): in Drafts as the draft saved again, in
+Sent, once the draft has left Drafts, as the draft sent. Drafts written before
+issue 10 carry the ``X-Followupd-Key`` header and are still recognised by it. Nothing found
+means the user deleted the draft, and the core will never recreate it.
 
 Only Sent folders count, never INBOX or the other folders mail is delivered or filed into: the
-KEY and the Message-ID are derived from the calendar event, so anyone who can send the user
-mail can write both into a message of their own. Counted as "sent", such a message would close
-the thank-you and become the parent of the later status inquiry. Nobody but the user's own
-client (or server, on submission) writes into Sent. The From of a copy found there is not
-checked: it proves nothing a stranger could not forge, and a draft sent from another of the
-user's aliases would be taken for a deleted one.
+Message-ID is derived from the calendar event, so anyone who can send the user mail could write
+it into a message of their own. Counted as "sent", such a message would close the thank-you and
+become the parent of the later status inquiry. Nobody but the user's own client (or server, on
+submission) writes into Sent. The From of a copy found there is not checked: it proves nothing a
+stranger could not forge, and a draft sent from another of the user's aliases would be taken
+for a deleted one.
 """
 
 from __future__ import annotations
@@ -35,9 +41,17 @@ from connectors.maildir.folders import (
     entries,
 )
 from connectors.maildir.reading import Head, mentions, read_head, to_inbound
+from connectors.maildir.records import FILE_NAME, DraftRecords, Record
 from connectors.maildir.writing import deliver, remove_stale_tmp
 from daemon.errors import BadItem, ConnectorError
-from daemon.message import POLICY, build_message, names_key
+from daemon.message import (
+    POLICY,
+    build_message,
+    is_message_id_of,
+    legacy_message_id,
+    message_token,
+    names_key,
+)
 from daemon.protocols import (
     KEY_HEADER,
     AccountContext,
@@ -61,17 +75,17 @@ _DRAFT_POLICY = POLICY.clone(refold_source="none", linesep="\n")
 
 
 def serialize(msg: EmailMessage) -> bytes:
-    """The message as bytes with LF line endings, the KEY header on one unencoded line.
-
-    The ``email`` package folds a long header without spaces by RFC 2047-encoding it; a KEY is
-    one long token, and an encoded KEY is needlessly opaque to the user and to clients that keep
-    the header verbatim when sending. A line of up to 998 characters is legal (RFC 5322 2.1.1).
-    """
-    value = str(msg[KEY_HEADER])
-    if value.isascii():  # a non-ASCII KEY (an account named "Bewerbung ü") must stay encoded
-        del msg[KEY_HEADER]
-        msg.set_raw(KEY_HEADER, value)
+    """The message as bytes with LF line endings, as Maildir files are stored."""
     return msg.as_bytes(policy=_DRAFT_POLICY)
+
+
+# A copy in Sent may be dated a little before the draft was written (clock skew between the
+# machine that sent and this one); a send earlier than this cannot be the draft's.
+SENT_SLACK_SECONDS = 600
+
+
+def _same_subject(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def _mtime(path: Path) -> datetime | None:
@@ -92,6 +106,7 @@ class MaildirMailbox:
         self.sent_name: str = options.get("sent_folder", "Sent")
         self.inbox_names: list[str] | None = options.get("inbox_folders")
         self.own = {a.lower() for a in ctx.addresses}
+        self.records = DraftRecords(ctx.state_dir / FILE_NAME)
 
     # -- folders ---------------------------------------------------------------------------
 
@@ -148,28 +163,111 @@ class MaildirMailbox:
             except (OSError, BadItem) as err:
                 log.debug("skipped %s: %s", entry.path, err)
 
+    @staticmethod
+    def _ours(head: Head, key: str) -> bool:
+        """Our draft of ``key`` (or a copy that kept its Message-ID), or a pre-issue-10 draft
+        that names ``key`` in the legacy header."""
+        return is_message_id_of(head.message_id(), key) or names_key(head.key(), key)
+
     def _find(
         self, folders: Sequence[Folder], key: str, message_id: str | None, sent_only: bool
     ) -> tuple[Entry, Head] | None:
-        """The first file of ``folders`` carrying our KEY, or else the draft's Message-ID.
+        """The first file of ``folders`` with the Message-ID of ``key`` (or its legacy header),
+        or else with ``message_id`` (the one recorded for the draft).
 
-        ``sent_only``: we are looking for a sent copy. A file with our KEY counts whatever its
+        ``sent_only``: we are looking for a sent copy. A file that is ours counts whatever its
         flags: a draft the user moved from Drafts to Sent by hand keeps its ``D`` flag in the
         file name (``:2,D``, ``:2,DS``) and is the user saying "this went out" (issue 9, point
-        16a; it used to read as a deleted draft). Only a file matched by Message-ID alone is
-        still refused when it carries ``D``: that is a client's copy of a draft (Gmail shows
-        drafts in other folders, flag and all) which dropped our header, not a sent message.
+        16a). Only a file matched by a recorded Message-ID that is not derived from ``key`` is
+        still refused when it carries ``D``: that is a client's copy of a draft, not a sent one.
         """
-        needles = [_KEY_NEEDLE] + ([message_id.lower().encode()] if message_id else [])
+        needles = [
+            _KEY_NEEDLE,
+            message_token(key).encode(),
+            legacy_message_id(key).lower().encode(),
+        ] + ([message_id.lower().encode()] if message_id else [])
         for folder in folders:
             for entry, head in self._heads(folder, needles):
-                if names_key(head.key(), key):
+                if self._ours(head, key):
                     return entry, head
                 if message_id and head.message_id() == message_id:
                     if sent_only and "D" in entry.flags:
                         continue
                     return entry, head
         return None
+
+    def _renewed(self, key: str) -> tuple[Entry, Head] | None:
+        """The copy in Sent of ``key``'s draft sent by a client that gave it a new Message-ID:
+        the earliest message in a Sent folder, sent after the draft was written, to the same
+        recipients with the same subject (and, for a reply, the same parent). None without a
+        record of the draft (see :mod:`connectors.maildir.records`)."""
+        record = self.records.get(key)
+        if record is None or not record.to:
+            return None
+        taken = self.records.others(key)
+        best: tuple[datetime, Entry, Head] | None = None
+        for folder in self._sent_folders():
+            for entry, head in self._heads(folder, [a.encode() for a in record.to]):
+                when = self._renewal_time(entry, head, record, key, taken)
+                if when is not None and (best is None or when < best[0]):
+                    best = (when, entry, head)
+        if best is None:
+            return None
+        self.records.claim(key, best[2].message_id() or "")
+        return best[1], best[2]
+
+    def _resaved(self, drafts: Folder, key: str) -> tuple[Entry, Head] | None:
+        """``key``'s draft saved again by a client that gives a draft a new Message-ID when it
+        saves it: the latest file in Drafts to the same recipients with the same subject (and
+        parent), written after ours and not another recorded draft's. Without this, the user
+        opening our draft in such a client and saving it would read as deleting it."""
+        record = self.records.get(key)
+        if record is None or not record.to:
+            return None
+        taken = self.records.others(key)
+        best: tuple[datetime, Entry, Head] | None = None
+        for entry, head in self._heads(drafts, [a.encode() for a in record.to]):
+            when = self._renewal_time(entry, head, record, key, taken, draft=True)
+            if when is not None and (best is None or when > best[0]):
+                best = (when, entry, head)
+        return (best[1], best[2]) if best else None
+
+    @staticmethod
+    def _renewal_time(
+        entry: Entry, head: Head, record: Record, key: str, taken: set[str], draft: bool = False
+    ) -> datetime | None:
+        """When ``head`` was written, if it can be ``record``'s draft under a new Message-ID:
+        its copy in Sent, or (``draft``) a new save of it in Drafts; else None."""
+        if ("D" in entry.flags and not draft) or head.message_id() in taken:
+            return None
+        legacy = head.key()
+        if legacy and not names_key(legacy, key):
+            return None  # another draft's (pre-issue-10) copy
+        if not _same_subject(head.text("subject"), record.subject):
+            return None
+        if not set(record.to) <= set(head.recipients()):
+            return None
+        if record.in_reply_to and record.in_reply_to not in head.in_reply_to():
+            return None
+        when = head.date() or _mtime(entry.path)
+        if when is None or when.timestamp() < record.written - SENT_SLACK_SECONDS:
+            return None
+        return when
+
+    def _remember(self, key: str, entry: Entry, head: Head) -> None:
+        """Record the draft as it is now in Drafts, for :meth:`_renewed`."""
+        written = head.date() or _mtime(entry.path)
+        parents = head.in_reply_to()
+        self.records.remember(
+            key,
+            Record(
+                message_id=head.message_id() or "",
+                to=tuple(head.recipients()),
+                subject=head.text("subject"),
+                in_reply_to=parents[0] if parents else None,
+                written=written.timestamp() if written else 0.0,
+            ),
+        )
 
     @staticmethod
     def _ref(entry: Entry, head: Head) -> DraftRef:
@@ -178,10 +276,14 @@ class MaildirMailbox:
     # -- Mailbox protocol ------------------------------------------------------------------
 
     def find_draft(self, key: str) -> DraftRef | None:
-        """The draft (in Drafts) or its sent copy (in a Sent folder) carrying ``key``."""
+        """The draft (in Drafts) or its sent copy (in a Sent folder) of ``key``."""
         drafts = self._drafts()
-        folders = ([drafts] if drafts is not None else []) + self._sent_folders()
-        found = self._find(folders, key, None, sent_only=False)
+        if drafts is not None:
+            found = self._find([drafts], key, None, sent_only=False)
+            if found:
+                self._remember(key, *found)
+                return self._ref(*found)
+        found = self._find(self._sent_folders(), key, None, sent_only=False) or self._renewed(key)
         return self._ref(*found) if found else None
 
     def create_draft(self, request: DraftRequest) -> DraftRef:
@@ -204,18 +306,17 @@ class MaildirMailbox:
         except OSError as err:
             raise ConnectorError(f"maildir {drafts.path}: cannot write the draft: {err}") from err
         head = Head.parse(path, data)
+        entry = Entry(key, path, DRAFT_FLAGS, drafts)
+        self._remember(request.key, entry, head)
         log.info("draft %s written to %s", key, path)
-        return self._ref(Entry(key, path, DRAFT_FLAGS, drafts), head)
+        return self._ref(entry, head)
 
     def draft_state(self, ref: DraftRef, key: str) -> DraftState:
         drafts = self._drafts()
-        if drafts is not None:
-            for entry in entries(drafts):
-                if entry.key == ref.id:
-                    return DraftState(DraftStatus.DRAFT)
-            if self._find([drafts], key, ref.message_id, sent_only=False):
-                return DraftState(DraftStatus.DRAFT)
+        if drafts is not None and self._still_a_draft(drafts, ref, key):
+            return DraftState(DraftStatus.DRAFT)
         found = self._find(self._sent_folders(), key, ref.message_id, sent_only=True)
+        found = found or self._renewed(key)
         if found is None:
             return DraftState(DraftStatus.GONE)
         entry, head = found
@@ -227,6 +328,23 @@ class MaildirMailbox:
             references=head.references(),
         )
         return DraftState(DraftStatus.SENT, sent_at=sent_at, sent=sent)
+
+    def _still_a_draft(self, drafts: Folder, ref: DraftRef, key: str) -> bool:
+        """Whether the draft is still in Drafts (by its file, or by its Message-ID); its record
+        is kept as the draft is now, since the user may edit it there."""
+        entry = next((e for e in entries(drafts) if e.key == ref.id), None)
+        head: Head | None = None
+        if entry is None:
+            found = self._find([drafts], key, ref.message_id, sent_only=False)
+            found = found or self._resaved(drafts, key)
+            if found is None:
+                return False
+            entry, head = found
+        try:
+            self._remember(key, entry, head or Head.parse(entry.path, read_head(entry.path)))
+        except (OSError, BadItem) as err:
+            log.debug("could not read draft %s: %s", entry.path, err)
+        return True
 
     def messages_since(
         self,

@@ -144,6 +144,18 @@ class Head:
                 return value.strip()
         return None
 
+    def recipients(self) -> list[str]:
+        """The To and Cc addresses, lower-cased (unreadable values are skipped)."""
+        values = [v[:VALUE_LIMIT] for name in ("to", "cc") for v in self.raw(name)]
+        try:
+            pairs = getaddresses(values)
+        except Exception:  # a broken address list must not lose the message
+            return []
+        return [a.strip().lower() for _, a in pairs if "@" in a]
+
+    def in_reply_to(self) -> tuple[str, ...]:
+        return tuple(m for v in self.raw("in-reply-to") for m in _MSGID.findall(v))
+
     def references(self) -> tuple[str, ...]:
         return tuple(ref for value in self.raw("references") for ref in _MSGID.findall(value))
 
@@ -169,7 +181,8 @@ class Head:
         return None
 
     def key(self) -> str | None:
-        """The value of our X-Followupd-Key header (decoded, in case a client re-encoded it)."""
+        """The legacy X-Followupd-Key header of a draft made before issue 10 (decoded, in case
+        a client re-encoded it)."""
         if not self.raw(KEY_HEADER):
             return None
         return self.text(KEY_HEADER).strip() or None

@@ -5,8 +5,11 @@ Every draft carries its KEY in a single-value extended property (a fixed GUID, n
 received copies, an extended property can be set on a reply draft, survives sending (the sent
 item is the same item, with ImmutableId even the same id) and can be searched with the
 documented ``$filter`` ``singleValueExtendedProperties/Any(...)``. :meth:`find_draft` uses it,
-so a crash between "Graph created it" and "we recorded it" never yields a second draft. New
-drafts also get the ``X-Followupd-Key`` header and the deterministic Message-ID.
+so a crash between "Graph created it" and "we recorded it" never yields a second draft. The
+property is part of the item in the user's mailbox, not a header of its MIME message; nothing
+in the headers a recipient receives names followupd (issue 10): no ``X-Followupd-Key`` header
+any more (drafts made before still have it), and the deterministic Message-ID is at the user's
+domain.
 
 Status inquiries are ``createReply`` drafts on the *sent* thank-you, which keeps Outlook's
 threading; because that message is the user's own, Graph would address the reply to the user,
@@ -28,7 +31,6 @@ from connectors.outlook.shapes import obj, objects, text
 from daemon.errors import InvalidResponse
 from daemon.message import header_address, one_line
 from daemon.protocols import (
-    KEY_HEADER,
     AccountContext,
     Address,
     DraftRef,
@@ -108,7 +110,6 @@ class OutlookMailbox:
             "body": _body(request),
             "toRecipients": recipients,
             "singleValueExtendedProperties": prop,
-            "internetMessageHeaders": [{"name": KEY_HEADER, "value": one_line(request.key, 998)}],
         }
         if request.message_id:
             body["internetMessageId"] = request.message_id

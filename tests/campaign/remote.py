@@ -14,8 +14,17 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
-from daemon.protocols import KEY_HEADER
-from tests.campaign.worlds import ACCOUNT, Interview, Item, World, _addresses, end_of, google_time
+from tests.campaign.worlds import (
+    ACCOUNT,
+    Interview,
+    Item,
+    World,
+    _addresses,
+    end_of,
+    google_time,
+    key_of,
+    known_keys,
+)
 from tests.fakes.google_server import GoogleFake, start_google_server
 from tests.fakes.graph_server import MicrosoftFakes, start_microsoft
 
@@ -86,12 +95,14 @@ class GoogleWorld(World):
     def view(self) -> list[Item]:
         state = self.fake.state
         threads = {m.thread_id for m in self.sent.values()}
+        keys = known_keys(self.db_url)
         items = []
         for draft_id in list(state.drafts):
             msg = state.draft_message(draft_id)
             mime = message_from_bytes(msg.raw, policy=policy.default)
             reply = msg.thread_id in threads and bool(mime["In-Reply-To"])
-            items.append(Item(str(mime[KEY_HEADER]), "draft", _addresses(mime["To"]), reply))
+            key = key_of(mime["Message-ID"], keys)
+            items.append(Item(key, "draft", _addresses(mime["To"]), reply))
         for key, msg in self.sent.items():
             mime = message_from_bytes(msg.raw, policy=policy.default)
             items.append(Item(key, "sent", _addresses(mime["To"]), False))

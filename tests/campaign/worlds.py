@@ -20,7 +20,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
 
-from daemon.protocols import KEY_HEADER
+from sqlalchemy import create_engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from daemon.message import is_message_id_of
+from daemon.store.models import FollowUp
 from tests.campaign.daemon import Daemon
 from tests.harness import Event, Person
 
@@ -147,6 +151,26 @@ addresses = ["{self.me}"]
 # --------------------------------------------------------------------------------------------
 
 
+def known_keys(db_url: str) -> list[str]:
+    """The KEY of every follow-up the state database has (none before it exists)."""
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.scalars(select(FollowUp.key)))
+    except SQLAlchemyError:
+        return []
+    finally:
+        engine.dispose()
+
+
+def key_of(message_id: object, keys: list[str]) -> str:
+    """The KEY a message followupd made belongs to, told by its Message-ID: nothing else in it
+    names the KEY (issue 10). A message no row's KEY explains is named by its Message-ID, so
+    the oracle reports it."""
+    found = [k for k in keys if is_message_id_of(str(message_id or ""), k)]
+    return found[0] if len(found) == 1 else f"unknown:{message_id}"
+
+
 def _parse(data: bytes) -> EmailMessage:
     return message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
 
@@ -164,6 +188,7 @@ class LocalWorld(World):
         self.box = mailbox.Maildir(root / "mail", create=True)
         for folder in ("Drafts", "Sent"):
             self.box.add_folder(folder)
+        self.sent_keys: dict[str, str] = {}  # Message-ID of a copy in Sent -> the draft's KEY
         super().__init__(root)
         self.write_calendar()
 
@@ -201,7 +226,9 @@ class LocalWorld(World):
         return [(k, _parse(box.get_bytes(k))) for k in box.iterkeys()]
 
     def _draft(self, key: str) -> str:
-        (found,) = [k for k, m in self._messages("Drafts") if m[KEY_HEADER] == key]
+        (found,) = [
+            k for k, m in self._messages("Drafts") if is_message_id_of(str(m["Message-ID"]), key)
+        ]
         return found
 
     def send(self, key: str, when: datetime) -> None:
@@ -209,13 +236,14 @@ class LocalWorld(World):
         name = self._draft(key)
         draft = _parse(drafts.get_bytes(name))
         drafts.remove(name)
-        sent = EmailMessage()  # what mutt leaves in Sent: our headers, a new Message-ID
+        sent = EmailMessage()  # what a client that renews the Message-ID leaves in Sent
         skip = ("message-id", "date", "content-type", "mime-version", "content-transfer-encoding")
         for header, value in draft.items():
             if header.lower() not in skip:
                 sent[header] = value
         sent["Date"] = format_datetime(when)
         sent["Message-ID"] = make_msgid(domain="example.org")
+        self.sent_keys[str(sent["Message-ID"])] = key  # the user knows what they sent
         body = draft.get_body(("plain",))
         sent.set_content(body.get_content() if body else "")
         self.box.get_folder("Sent").add(mailbox.MaildirMessage(sent))
@@ -236,16 +264,17 @@ class LocalWorld(World):
     def view(self) -> list[Item]:
         sent = self._messages("Sent")
         sent_ids = {str(m["Message-ID"]) for _, m in sent}
-        items = [
-            Item(str(m[KEY_HEADER]), where, _addresses(m["To"]), str(m["In-Reply-To"]) in sent_ids)
-            for where, found in (("draft", self._messages("Drafts")), ("sent", sent))
-            for _, m in found
-            if m[KEY_HEADER]
+        keys = known_keys(self.db_url)
+        drafts = [(key_of(m["Message-ID"], keys), m) for _, m in self._messages("Drafts")]
+        copies = [
+            (self.sent_keys.get(str(m["Message-ID"])) or key_of(m["Message-ID"], keys), m)
+            for _, m in sent
         ]
-        # Anything else followupd might have written somewhere must show up too.
-        strays = [k for k, m in self._messages("Drafts") if not m[KEY_HEADER]]
-        assert not strays, f"drafts without a key in {self.root / 'mail'}: {strays}"
-        return items
+        return [
+            Item(key, where, _addresses(m["To"]), str(m["In-Reply-To"]) in sent_ids)
+            for where, found in (("draft", drafts), ("sent", copies))
+            for key, m in found
+        ]
 
     def draft_ids(self) -> set[str]:
         return set(self.box.get_folder("Drafts").iterkeys())

@@ -363,6 +363,13 @@ class FakeGoogleState:
             self.min_history_id = self.history_id + 1
 
     def drafts_with_key(self, key: str) -> list[str]:
+        """Test bookkeeping: the drafts followupd made for ``key`` (by the Message-ID derived
+        from it, or the header drafts carried before issue 10)."""
+        from daemon.message import is_message_id_of
+
         return [
-            d for d, m in self.drafts.items() if self.messages[m].header("X-Followupd-Key") == key
+            d
+            for d, m in self.drafts.items()
+            if is_message_id_of(self.messages[m].header("Message-ID"), key)
+            or self.messages[m].header("X-Followupd-Key") == key
         ]

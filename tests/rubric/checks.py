@@ -800,6 +800,34 @@ def check_tone(draft: Draft, exp: Expectation) -> list[Failure]:
 
 
 _MESSAGE_ID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
+# Headers that name people by their address by design; anywhere else, an address is a leak.
+_ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "sender"}
+_TOOL = re.compile(r"followupd", re.I)
+
+
+def check_machine_trace(draft: Draft, exp: Expectation) -> list[Failure]:
+    """12: nothing the recipient receives names the tool that drafted it (a header such as
+    ``X-Followupd-Key``, a Message-ID ``@followupd.invalid``, a word in the body), and no
+    header but the address fields carries the recipient's address (a machine key such as
+    ``followupd:acct:event:jane@acme.example:thank_you:1`` would)."""
+    msg = draft.message
+    out: list[Failure] = []
+    raw_head = (draft.raw or b"").split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    named = [n for n, v in msg.items() if _TOOL.search(n) or _TOOL.search(str(v))]
+    if named or _TOOL.search(raw_head.decode("ascii", "replace")):
+        out.append(Failure(12, f"a header names the tool that drafted it: {named or 'raw'}"))
+    bodies = [draft.text, html_as_text(msg) or ""]
+    if any(_TOOL.search(b) for b in bodies):
+        out.append(Failure(12, "the body names the tool that drafted it"))
+    address = exp.to.email.lower()
+    leaks = [
+        n
+        for n, v in msg.items()
+        if n.lower() not in _ADDRESS_HEADERS and address and address in str(v).lower()
+    ]
+    if leaks:
+        out.append(Failure(12, f"{', '.join(leaks)} carries the recipient's address"))
+    return out
 
 
 def check_headers(draft: Draft, exp: Expectation) -> list[Failure]:
@@ -849,7 +877,7 @@ def check_headers(draft: Draft, exp: Expectation) -> list[Failure]:
                     f"{' '.join(plain[max(0, at - 3) : at + 3])!r}",
                 )
             )
-    return out
+    return out + check_machine_trace(draft, exp)
 
 
 def check_thread(draft: Draft, exp: Expectation) -> list[Failure]:

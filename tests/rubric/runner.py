@@ -47,7 +47,6 @@ TZ = "Europe/Berlin"
 START = datetime(2026, 3, 3, 10, 0, tzinfo=ZoneInfo(TZ))  # a Tuesday
 PHONE = "+1 555 0100"
 LINKS = ("https://alex.example.org",)
-KEY_HEADER = "X-Followupd-Key"
 
 
 @dataclass
@@ -196,17 +195,18 @@ class Home:
     def run_at(self, when: datetime) -> None:
         self.cli("run", "--once", "--now", when.isoformat(timespec="minutes"))
 
-    def new_drafts(self) -> list[tuple[str, bytes]]:
-        """Drafts that appeared since the last call: (key header, bytes)."""
+    def new_drafts(self) -> list[bytes]:
+        """Drafts that appeared in Drafts since the last call, as a user finds them: nothing in
+        a draft names followupd or its key (issue 10), so what a draft is follows from when it
+        appeared (thank-yous after the interview, inquiries days after what the user sent) and
+        from its threading (:func:`_kind`)."""
         out = []
         folder = self.box.get_folder("Drafts")
         for key in sorted(folder.iterkeys()):
             if key in self.seen:
                 continue
             self.seen.add(key)
-            raw = folder.get_bytes(key)
-            msg = message_from_bytes(raw, policy=policy.default)
-            out.append((str(msg.get(KEY_HEADER, "")), raw))
+            out.append(folder.get_bytes(key))
         return out
 
     def send(self, raw: bytes, at: datetime) -> EmailMessage:
@@ -232,11 +232,12 @@ class Home:
         return sent
 
 
-def _kind(key: str) -> tuple[str, int]:
-    parts = key.rsplit(":", 2)
-    if len(parts) == 3 and parts[2].isdigit():
-        return parts[1], int(parts[2])
-    return "unknown", 0
+def _kind(raw: bytes, phase: str) -> str:
+    """What a new draft is: a reply (In-Reply-To) is a status inquiry whatever the phase; so is
+    any draft that appears in the inquiry phase (an inquiry to nothing sent is judged as one,
+    and fails item 13); anything else is a thank-you."""
+    msg = message_from_bytes(raw, policy=policy.default)
+    return "status_inquiry" if msg["In-Reply-To"] or phase == "inquiry" else "thank_you"
 
 
 def _to(raw: bytes) -> str:
@@ -285,12 +286,12 @@ def run_scenario(s: Scenario, root: Path, keys: set[str] | None = None) -> Scena
         if s.decision_by_cli and s.decision:
             home.cli("note", "1", "--decision-by", s.decision.day.isoformat())
     home.run_at(end + timedelta(hours=2))
-    thanks = [(k, raw) for k, raw in home.new_drafts()]
+    thanks = home.new_drafts()
     results: list[DraftResult] = []
-    problems = check_recipients([_to(raw) for _, raw in thanks], [p.email for p in drafted])
+    problems = check_recipients([_to(raw) for raw in thanks], [p.email for p in drafted])
     panel: list[tuple[Draft, Addressee]] = []
-    for key, raw in thanks:
-        kind, seq = _kind(key)
+    for raw in thanks:
+        kind, seq = _kind(raw, "thank_you"), 1
         person = people.get(_to(raw)) or Person(None, _to(raw))
         draft = Draft(message_from_bytes(raw, policy=policy.default), raw)  # type: ignore[arg-type]
         failures = check_draft(draft, expectation(s, person, kind))
@@ -304,7 +305,7 @@ def run_scenario(s: Scenario, root: Path, keys: set[str] | None = None) -> Scena
     if s.inquiries:
         if s.send_thank_you:
             at = end + timedelta(hours=3)
-            for _, raw in thanks:
+            for raw in thanks:
                 sent[_to(raw)] = home.send(raw, at)
             base = at
             home.run_at(at + timedelta(hours=1))  # the daemon sees what was sent
@@ -317,13 +318,13 @@ def run_scenario(s: Scenario, root: Path, keys: set[str] | None = None) -> Scena
         parent_by_person = dict(sent)
         for number in range(1, s.inquiries + 1):
             home.run_at(due + timedelta(hours=2))
-            found = [(k, raw) for k, raw in home.new_drafts() if _kind(k)[0] == "status_inquiry"]
+            found = [raw for raw in home.new_drafts() if _kind(raw, "inquiry") == "status_inquiry"]
             if not found:
                 if s.send_thank_you:
                     problems.append(Failure(13, f"no inquiry #{number} although it was due"))
                 break
-            for key, raw in found:
-                kind, seq = _kind(key)
+            for raw in found:
+                kind, seq = "status_inquiry", number
                 to = _to(raw)
                 person = people.get(to) or Person(None, to)
                 parent = parent_by_person.get(to) or next(iter(parent_by_person.values()), None)
