@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Config
+from daemon.planning.basis import is_waiting, waiting_text
 from daemon.store.models import AccountState, FollowUp, Interview, ProblemRecord, State, Transition
 
 SHORT = 20  # up to this many lines of one kind are listed, more are counted
@@ -97,13 +98,18 @@ def print_status(
                 if fu.state in (State.SCHEDULED, State.CREATING)
                 else _local(fu.drafted_at or fu.updated_at, tz)
             )
+            why = fu.reason or ""
+            if is_waiting(fu):  # said afresh: the thank-you may have been deleted meanwhile
+                after = config.status_inquiry.after_business_days
+                why = waiting_text(fu, interview.timezone or tz, after)
+                due = "waiting"
             table.add_row(
                 *cells,
                 kind,
                 fu.interviewer.name or fu.interviewer.email,
                 f"[{style}]{fu.state}[/]",
                 due,
-                fu.reason or "",
+                Text(why),
             )
         shown += 1
     if shown:

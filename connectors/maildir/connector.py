@@ -35,6 +35,7 @@ from connectors.maildir.folders import (
     entries,
 )
 from connectors.maildir.reading import Head, mentions, read_head, to_inbound
+from connectors.maildir.sent import sent_since
 from connectors.maildir.writing import deliver, remove_stale_tmp
 from daemon.errors import BadItem, ConnectorError
 from daemon.message import POLICY, build_message, names_key
@@ -49,6 +50,7 @@ from daemon.protocols import (
     InboundMessages,
     Problem,
     ReplyTarget,
+    SentMessages,
 )
 
 log = logging.getLogger(__name__)
@@ -289,6 +291,13 @@ class MaildirMailbox:
         except BadItem as err:
             problems.append(Problem(err.item, err.message))
         return None
+
+    def sent_since(
+        self, since: datetime, recipients: Sequence[str], domains: Sequence[str]
+    ) -> SentMessages:
+        """The user's messages in the Sent folders to those people or domains (headers only):
+        what a status inquiry waiting for something the user sent replies to."""
+        return sent_since(self._sent_folders(), since, recipients, domains)
 
     def check(self) -> str:
         """The tree exists; the Drafts folder is created when missing, as mail clients do.

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from daemon.businessdays import add_business_days
 from daemon.config import Account, Config
+from daemon.planning.basis import WAIT_FOR_SENT, first_basis, waiting_text
 from daemon.protocols import Problem
 from daemon.store import repository as repo
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
@@ -141,9 +142,11 @@ class FollowUpPlanner:
         )
         interview.followups.append(fu)
         fu.due_at = self.due_time(session, interview, fu)
-        transition(
-            session, fu, State.SCHEDULED, f"planned, due {fu.due_at.isoformat()}", now, new=True
-        )
+        reason = f"planned, due {fu.due_at.isoformat()}"
+        if kind == Kind.STATUS_INQUIRY and seq == 1 and first_basis(interview, person) is None:
+            tz = interview.timezone or self.config.daemon.timezone
+            reason = waiting_text(fu, tz, self.config.status_inquiry.after_business_days)
+        transition(session, fu, State.SCHEDULED, reason, now, new=True)
         return fu
 
     def due_time(self, session: Session, interview: Interview, fu: FollowUp) -> datetime:
@@ -152,16 +155,18 @@ class FollowUpPlanner:
         settings = self.config.status_inquiry
         tz = interview.timezone or self.config.daemon.timezone
         if fu.seq == 1:
-            base = interview.end_at
-            thank_you = self.thank_you_of(interview, fu.interviewer)
-            if thank_you is not None and thank_you.sent_at is not None:
-                base = max(base, thank_you.sent_at)
-            due = add_business_days(base, settings.after_business_days, tz, self.config.days)
+            basis = first_basis(interview, fu.interviewer)
+            if basis is None:
+                # Nothing sent yet: it waits, and gives up at the end of the wait (basis.py).
+                return interview.end_at + WAIT_FOR_SENT
+            due = add_business_days(
+                basis.sent_at, settings.after_business_days, tz, self.config.days
+            )
             if interview.decision_expected is not None:
                 decision = datetime.combine(
                     interview.decision_expected, time(12, 0), tzinfo=ZoneInfo(tz)
                 )
-                due = add_business_days(decision, 1, tz, self.config.days)
+                due = max(add_business_days(decision, 1, tz, self.config.days), basis.sent_at)
             return due
         previous = next(
             (
