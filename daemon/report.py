@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Config
-from daemon.planning.basis import is_waiting, waiting_text
+from daemon.planning.basis import is_waiting
+from daemon.planning.followups import waiting_reason
 from daemon.store.models import AccountState, FollowUp, Interview, ProblemRecord, State, Transition
 
 SHORT = 20  # up to this many lines of one kind are listed, more are counted
@@ -100,8 +101,7 @@ def print_status(
             )
             why = fu.reason or ""
             if is_waiting(fu):  # said afresh: the thank-you may have been deleted meanwhile
-                after = config.status_inquiry.after_business_days
-                why = waiting_text(fu, interview.timezone or tz, after)
+                why = waiting_reason(config, fu)
                 due = "waiting"
             table.add_row(
                 *cells,

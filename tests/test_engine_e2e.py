@@ -109,7 +109,8 @@ def test_unsent_thank_you_means_no_inquiry_and_status_says_why(world: World) -> 
     inquiry = [fu for fu in world.followups() if fu.kind == "status_inquiry"][0]
     assert inquiry.state == "skipped"
     assert inquiry.reason.startswith(
-        "nothing was sent to Acme about the 14 January interview within 30 days"
+        "nothing was sent to Acme about the 14 January interview by 2026-02-13: no status "
+        "inquiry without a message of yours to follow up"
     )
     assert inquiries(world) == []
 

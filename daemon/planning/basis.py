@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -171,7 +171,21 @@ def _day(interview: Interview, tz: str) -> str:
     return f"{local.day} {local:%B}"
 
 
-def waiting_text(fu: FollowUp, tz: str, after_business_days: int) -> str:
+def wait_until(interview: Interview, tz: str) -> datetime:
+    """The end of a waiting inquiry's wait: :data:`WAIT_FOR_SENT` after the interview, or the
+    day after a decision the user expects later than that."""
+    until = interview.end_at + WAIT_FOR_SENT
+    if interview.decision_expected is not None:
+        after = datetime.combine(
+            interview.decision_expected + timedelta(days=1), time(12, 0), tzinfo=ZoneInfo(tz)
+        )
+        until = max(until, after)
+    return until
+
+
+def waiting_text(
+    fu: FollowUp, tz: str, after_business_days: int, decision_due: datetime | None = None
+) -> str:
     """Why a waiting inquiry waits and what would start it, for ``status``:
 
     "waiting: nothing sent to Globex about the 3 March interview yet; the inquiry follows 5
@@ -188,11 +202,18 @@ def waiting_text(fu: FollowUp, tz: str, after_business_days: int) -> str:
     )
     start = f"after you send the thank-you (or {anyone})" if unsent else f"after you send {anyone}"
     deleted_text = "you deleted the thank-you draft; " if deleted and not unsent else ""
-    until = (interview.end_at + WAIT_FOR_SENT).astimezone(ZoneInfo(tz)).date().isoformat()
+    until = wait_until(interview, tz).astimezone(ZoneInfo(tz)).date().isoformat()
+    when = f"follows {after_business_days} business days {start}"
+    if decision_due is not None and interview.decision_expected is not None:
+        day = decision_due.astimezone(ZoneInfo(tz)).date().isoformat()
+        when = (
+            f"follows on {day}, after the decision expected on "
+            f"{interview.decision_expected.isoformat()}, once you send the thank-you (or "
+            f"{anyone})"
+        )
     return (
         f"waiting: nothing sent to {company} about the {_day(interview, tz)} interview yet; "
-        f"{deleted_text}the inquiry follows {after_business_days} business days {start}; "
-        f"followupd looks in Sent until {until}"
+        f"{deleted_text}the inquiry {when}; followupd looks in Sent until {until}"
     )
 
 
@@ -200,7 +221,8 @@ def gave_up_text(fu: FollowUp, tz: str) -> str:
     """Why a first inquiry is skipped once the wait is over without anything sent."""
     interview = fu.interview
     company = interview.company_override or interview.company or interview.title
+    until = wait_until(interview, tz).astimezone(ZoneInfo(tz)).date().isoformat()
     return (
-        f"nothing was sent to {company} about the {_day(interview, tz)} interview within "
-        f"{WAIT_FOR_SENT.days} days: no status inquiry without a message of yours to follow up"
+        f"nothing was sent to {company} about the {_day(interview, tz)} interview by {until}: "
+        "no status inquiry without a message of yours to follow up"
     )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from daemon.businessdays import add_business_days
 from daemon.config import Account, Config
-from daemon.planning.basis import WAIT_FOR_SENT, first_basis, waiting_text
+from daemon.planning.basis import first_basis, wait_until, waiting_text
 from daemon.protocols import Problem
 from daemon.store import repository as repo
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
@@ -144,8 +144,7 @@ class FollowUpPlanner:
         fu.due_at = self.due_time(session, interview, fu)
         reason = f"planned, due {fu.due_at.isoformat()}"
         if kind == Kind.STATUS_INQUIRY and seq == 1 and first_basis(interview, person) is None:
-            tz = interview.timezone or self.config.daemon.timezone
-            reason = waiting_text(fu, tz, self.config.status_inquiry.after_business_days)
+            reason = self.waiting_text(fu)
         transition(session, fu, State.SCHEDULED, reason, now, new=True)
         return fu
 
@@ -158,15 +157,13 @@ class FollowUpPlanner:
             basis = first_basis(interview, fu.interviewer)
             if basis is None:
                 # Nothing sent yet: it waits, and gives up at the end of the wait (basis.py).
-                return interview.end_at + WAIT_FOR_SENT
+                return wait_until(interview, tz)
             due = add_business_days(
                 basis.sent_at, settings.after_business_days, tz, self.config.days
             )
-            if interview.decision_expected is not None:
-                decision = datetime.combine(
-                    interview.decision_expected, time(12, 0), tzinfo=ZoneInfo(tz)
-                )
-                due = max(add_business_days(decision, 1, tz, self.config.days), basis.sent_at)
+            decision = self.decision_due(interview)
+            if decision is not None:
+                due = max(decision, basis.sent_at)
             return due
         previous = next(
             (
@@ -180,6 +177,12 @@ class FollowUpPlanner:
         if previous is not None:
             base = previous.sent_at or previous.drafted_at or previous.due_at
         return add_business_days(base, settings.spacing_business_days, tz, self.config.days)
+
+    def decision_due(self, interview: Interview) -> datetime | None:
+        return decision_due(self.config, interview)
+
+    def waiting_text(self, fu: FollowUp) -> str:
+        return waiting_reason(self.config, fu)
 
     @staticmethod
     def thank_you_of(interview: Interview, person: Interviewer) -> FollowUp | None:
@@ -220,3 +223,21 @@ class FollowUpPlanner:
                 if fu.kind == Kind.STATUS_INQUIRY and fu.state == State.SCHEDULED:
                     reason = f"a newer interview with the same company on {when}"
                     transition(session, fu, State.CANCELLED, reason, now)
+
+
+def decision_due(config: Config, interview: Interview) -> datetime | None:
+    """When the first inquiry is due after a decision date the user gave, if any: the next
+    business day, at noon."""
+    if interview.decision_expected is None:
+        return None
+    tz = interview.timezone or config.daemon.timezone
+    noon = datetime.combine(interview.decision_expected, time(12, 0), tzinfo=ZoneInfo(tz))
+    return add_business_days(noon, 1, tz, config.days)
+
+
+def waiting_reason(config: Config, fu: FollowUp) -> str:
+    """``status``'s why for a first inquiry waiting for something sent (planning/basis.py)."""
+    interview = fu.interview
+    tz = interview.timezone or config.daemon.timezone
+    after = config.status_inquiry.after_business_days
+    return waiting_text(fu, tz, after, decision_due(config, interview))
