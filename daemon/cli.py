@@ -311,6 +311,8 @@ def _interview(session: Any, interview_id: int) -> Interview:
 def preview(rt: Runtime, interview_id: int) -> None:
     """Show the drafts of an interview as they would be created (creates nothing)."""
     from daemon.drafter import Drafter
+    from daemon.planning.basis import is_waiting
+    from daemon.planning.followups import waiting_reason
 
     config = rt.config
     renderer = rt.renderer()
@@ -325,6 +327,8 @@ def preview(rt: Runtime, interview_id: int) -> None:
             out.rule(
                 f"{fu.kind} #{fu.seq} to {fu.interviewer.email} — {fu.state}, due {fu.due_at:%Y-%m-%d %H:%M} UTC"
             )
+            if is_waiting(fu):  # not drafted until something was sent: say so, and why
+                out.print(waiting_reason(config, fu), markup=False, highlight=False)
             out.print(f"Subject: {request.subject}", markup=False, highlight=False)
             out.print(
                 f"To: {', '.join(a.email for a in request.to)}", markup=False, highlight=False
