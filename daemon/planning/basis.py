@@ -196,10 +196,9 @@ def waiting_text(
     thanks = [f for f in interview.followups if f.kind == Kind.THANK_YOU]
     unsent = [f for f in thanks if f.state in (State.SCHEDULED, State.CREATING, State.DRAFTED)]
     deleted = [f for f in thanks if f.state == State.DONE and f.sent_at is None]
-    domains = sorted(interview.process.domains or [])
-    anyone = f"any mail to {fu.interviewer.email}" + (
-        f" or anyone at {domains[0]}" if len(domains) == 1 else ""
-    )
+    # The base domain (process.domains also holds hosts: acme.example, jobs.acme.example).
+    domain = min(interview.process.domains or [""], key=lambda d: (len(d), d))
+    anyone = f"any mail to {fu.interviewer.email}" + (f" or anyone at {domain}" if domain else "")
     start = f"after you send the thank-you (or {anyone})" if unsent else f"after you send {anyone}"
     deleted_text = "you deleted the thank-you draft; " if deleted and not unsent else ""
     until = wait_until(interview, tz).astimezone(ZoneInfo(tz)).date().isoformat()
