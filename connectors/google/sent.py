@@ -5,7 +5,9 @@ refuses ``q`` even when other scopes are granted too (Gmail answers 403 "Metadat
 not support 'q' parameter"), and followupd holds that scope so as never to read bodies. So
 ``messages.list`` with ``labelIds=SENT`` is paged newest first, each message is read with
 ``format=metadata`` and only the headers needed here, and the listing stops at the first page
-that reaches back past ``since`` (or after :data:`daemon.protocols.SENT_LIMIT` messages).
+that reaches back past ``since``, or after :data:`SENT_PAGES` pages (the newest
+:data:`daemon.protocols.SENT_LIMIT` messages; a listing that never ends is cut off there and
+said so as a problem, like the reply scan's).
 
 Sent messages do not change, so their headers are kept in a small owner-only cache in the
 state dir (``google-sent.json``): while an inquiry waits, a poll in which the user sent nothing
@@ -25,7 +27,7 @@ from typing import Any
 from connectors.google.errors import NotFound
 from connectors.google.http import GoogleSession
 from connectors.google.mailmeta import decoded, header, id_text, internal_date, labels, message_ids
-from connectors.google.paging import entries
+from connectors.google.paging import TooManyPages, entries, pages
 from daemon.errors import BadItem
 from daemon.paths import write_private
 from daemon.protocols import SENT_LIMIT, Problem, SentMessage, SentMessages, watched
@@ -33,6 +35,7 @@ from daemon.protocols import SENT_LIMIT, Problem, SentMessage, SentMessages, wat
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
+SENT_PAGES = SENT_LIMIT // PAGE_SIZE  # pages of the SENT listing read at most, newest first
 HEADERS = ["To", "Cc", "Message-ID", "Subject", "References"]
 CACHE_FILE = "google-sent.json"
 CACHE_LIMIT = 2000  # messages; the oldest are dropped first
@@ -57,37 +60,44 @@ class GmailSent:
             return result
         cache = self._load()
         fresh = False
-        token: str | None = None
-        read = 0
-        while read < SENT_LIMIT:
-            page = self.session.execute(
-                self._users.messages().list(
-                    userId="me", labelIds=["SENT"], maxResults=PAGE_SIZE, pageToken=token
-                ),
-                "Gmail messages.list (sent)",
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            request = self._users.messages().list(
+                userId="me", labelIds=["SENT"], maxResults=PAGE_SIZE, pageToken=token
             )
-            reached_back = False
-            for item in entries(page, "messages", "Gmail messages.list (sent)"):
-                ident = id_text(item.get("id"))
-                if ident is None:
-                    continue
-                read += 1
-                if ident not in cache:
-                    found = self._metadata(ident, result.problems)
-                    if found is None:
+            return self.session.execute(request, "Gmail messages.list (sent)")
+
+        try:
+            for page in pages(fetch, "Gmail messages.list (sent)", SENT_PAGES):
+                reached_back = False
+                for item in entries(page, "messages", "Gmail messages.list (sent)"):
+                    ident = id_text(item.get("id"))
+                    if ident is None:
                         continue
-                    cache[ident], fresh = found, True
-                entry = cache[ident]
-                when = datetime.fromisoformat(entry["at"])
-                if when <= since:
-                    reached_back = True
-                    continue
-                message = _sent_message(ident, entry)
-                if message is not None and any(watched(r, people, zones) for r in entry["to"]):
-                    result.messages.append(message)
-            token = id_text(page.get("nextPageToken"))
-            if reached_back or token is None:
-                break
+                    if ident not in cache:
+                        found = self._metadata(ident, result.problems)
+                        if found is None:
+                            continue
+                        cache[ident], fresh = found, True
+                    entry = cache[ident]
+                    if datetime.fromisoformat(entry["at"]) <= since:
+                        reached_back = True
+                        continue
+                    message = _sent_message(ident, entry)
+                    if message is not None and any(watched(r, people, zones) for r in entry["to"]):
+                        result.messages.append(message)
+                if reached_back:
+                    break
+        except TooManyPages as err:
+            # The newest SENT_LIMIT are what matters: the message that starts an inquiry is
+            # one sent in the days since the interview.
+            result.problems.append(
+                Problem(
+                    "Gmail messages.list (sent)",
+                    f"{err}; only the newest {SENT_PAGES * PAGE_SIZE} sent messages since "
+                    f"{since:%Y-%m-%d %H:%M} UTC were read",
+                )
+            )
         if fresh:
             self._save(cache)
         result.messages.sort(key=lambda m: m.sent_at, reverse=True)
