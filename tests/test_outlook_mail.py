@@ -479,3 +479,20 @@ def test_sent_since_reads_only_sent_items_to_the_company(
     assert listed and listed[0].query["$orderby"] == "sentDateTime desc"
     assert "body" not in listed[0].query["$select"]
     assert len(listed) == 2  # 4 sent messages after `since`, 2 a page
+
+
+def test_an_endless_sent_items_listing_is_cut_off(
+    ms: MicrosoftFakes, mailbox: OutlookMailbox
+) -> None:
+    from tests.fakes.faults import Fault, graph_endless
+
+    since = INTERVIEW_END - timedelta(hours=1)
+    ms.graph.user_writes(IAN.email, "Thank you", at=since + timedelta(hours=2))
+    endless = Fault("mutate", mutate=graph_endless(ms.graph.base_url))
+    ms.graph.faults.script("GET /me/mailFolders/sentitems/messages", endless, times=10**6)
+    result = mailbox.sent_since(since, [IAN.email], [])
+    assert len(ms.graph.requests("GET", "/me/mailFolders/sentitems/messages")) == 4
+    assert [p.message for p in result.problems] == [
+        f"more than 200 sent messages since {since.isoformat()}; only the newest were read"
+    ]
+    assert [m.subject for m in result.messages] == ["Thank you"]

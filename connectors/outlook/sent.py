@@ -20,6 +20,8 @@ from connectors.outlook.shapes import obj, objects, text
 from daemon.protocols import SENT_LIMIT, Problem, SentMessage, SentMessages, watched
 
 PAGE_SIZE = 50
+MAX_PAGES = SENT_LIMIT // PAGE_SIZE  # read at most, newest first
+SENT_ITEMS = "/me/mailFolders/sentitems/messages"
 FIELDS = (
     "id,isDraft,sentDateTime,toRecipients,ccRecipients,internetMessageId,subject,conversationId"
 )
@@ -39,9 +41,11 @@ def sent_since(
         "$select": FIELDS,
         "$top": str(PAGE_SIZE),
     }
-    page: Any = graph.get("/me/mailFolders/sentitems/messages", params)
-    read = 0
-    while True:
+    page: Any = None
+    link: Any = None
+    seen: set[str | None] = set()  # a page served twice lists its messages once
+    for number in range(MAX_PAGES):
+        page = graph.get(str(link)) if number else graph.get(SENT_ITEMS, params)
         values = page.get("value") if isinstance(page, dict) else None
         if not isinstance(values, list):
             result.problems.append(
@@ -49,14 +53,22 @@ def sent_since(
             )
             return result
         for raw in values:
-            read += 1
             message = _one(raw, people, zones, since, result.problems)
-            if message is not None:
+            if message is not None and message.provider_id not in seen:
+                seen.add(message.provider_id)
                 result.messages.append(message)
         link = page.get("@odata.nextLink")
-        if not link or read >= SENT_LIMIT:
+        if not link:
             return result
-        page = graph.get(str(link))
+    # A listing that never ends (or a user who sent that much): the newest are what matter.
+    result.problems.append(
+        Problem(
+            item="Outlook Sent Items",
+            message=f"more than {SENT_LIMIT} sent messages since {since.isoformat()}; only the "
+            "newest were read",
+        )
+    )
+    return result
 
 
 def _one(
