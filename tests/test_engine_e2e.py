@@ -151,6 +151,21 @@ def test_the_users_own_message_starts_the_inquiry_which_replies_to_it(world: Wor
     assert second["References"].split() == [own["Message-ID"], sent["Message-ID"]]
 
 
+def test_an_inquiry_deleted_by_the_user_never_comes_back(world: World) -> None:
+    world.tick(at(hours=1))
+    own = world.write_own("Jane Smith <jane@acme.example>", "Thanks for today", at(hours=3))
+    world.tick(at(hours=4))
+    world.tick(at(days=7, hours=4))
+    [inquiry] = inquiries(world)
+    assert inquiry["In-Reply-To"] == own["Message-ID"]
+    world.delete(inquiry)
+    for days in (8, 15, 30):
+        world.tick(at(days=days))
+    assert inquiries(world) == []
+    assert world.states()[("jane@acme.example", "status_inquiry", 1)] == "done"
+    assert ("jane@acme.example", "status_inquiry", 2) not in world.states()
+
+
 def test_a_message_to_the_recruiter_gets_the_inquiry_in_its_thread(world: World) -> None:
     world.tick(at(hours=1))
     own = world.write_own(
