@@ -346,6 +346,8 @@ def preview(rt: Runtime, interview_id: int) -> None:
     """Show the drafts of an interview as they would be created (creates nothing)."""
     from daemon.drafter import Drafter, context_for, language_for
     from daemon.explain import draft_remarks, reasons
+    from daemon.planning.basis import is_waiting
+    from daemon.planning.followups import waiting_reason
     from daemon.writing import phrases
 
     config = rt.config
@@ -369,6 +371,8 @@ def preview(rt: Runtime, interview_id: int) -> None:
             out.rule(
                 f"{fu.kind} #{fu.seq} to {fu.interviewer.email} — {fu.state}, due {fu.due_at:%Y-%m-%d %H:%M} UTC"
             )
+            if is_waiting(fu):  # not drafted until something was sent: say so, and why
+                out.print(waiting_reason(config, fu), markup=False, highlight=False)
             out.print(f"Subject: {request.subject}", markup=False, highlight=False)
             out.print(
                 f"To: {', '.join(a.email for a in request.to)}", markup=False, highlight=False

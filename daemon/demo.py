@@ -1,9 +1,11 @@
 """A self-contained demo: a calendar of interviews, a Maildir, and a config that ties them.
 
 The events are placed relative to *now*, so that running the demo at any moment shows the
-whole job: thank-you drafts for an interview that just ended, a status inquiry for one that
-went quiet, nothing for a company that already answered, and a planned follow-up for an
-interview still to come.
+whole job: thank-you drafts for an interview that just ended (whose status inquiry waits until
+the user sends one), a status inquiry for one that went quiet after the user thanked the
+interviewer from their own mail client (its copy is in Sent, and the inquiry replies to it),
+nothing for a company that already answered, and a planned follow-up for an interview still to
+come.
 """
 
 from __future__ import annotations
@@ -69,11 +71,16 @@ def _event(
     return "\r\n".join(lines)
 
 
+# The user's own thank-you to Maria went out this long after her phone screen began.
+OWN_THANKS_AFTER = timedelta(hours=2)
+
+
 def _quiet_start(now: datetime, days: CalendarDays) -> datetime:
-    """The latest start, a week or more ago, whose status inquiry (5 business days) is due."""
+    """The latest start, a week or more ago, whose status inquiry is due: 5 business days
+    after the user's own thank-you, sent :data:`OWN_THANKS_AFTER` after the start."""
     for back in range(7, 15):
         start = now - timedelta(days=back, hours=3)
-        if add_business_days(start + timedelta(minutes=45), 5, "UTC", days) <= now:
+        if add_business_days(start + OWN_THANKS_AFTER, 5, "UTC", days) <= now:
             return start
     return now - timedelta(days=14)
 
@@ -169,6 +176,21 @@ def create(folder: Path, now: datetime | None = None) -> Path:
     )
     if not any(m["Message-ID"] == reply["Message-ID"] for m in box):
         box.add(mailbox.MaildirMessage(reply))
+
+    # Maria's thank-you was written by hand in the user's mail client: the inquiry replies to it.
+    thanks = EmailMessage()
+    thanks["From"] = "Alex Candidate <alex@example.org>"
+    thanks["To"] = "Maria Garcia <maria.garcia@globex.example>"
+    thanks["Subject"] = "Thank you for today"
+    thanks["Date"] = format_datetime(quiet + OWN_THANKS_AFTER)
+    thanks["Message-ID"] = "<demo-thanks@example.org>"
+    thanks.set_content(
+        "Hi Maria,\n\nthank you for the phone screen today; I enjoyed hearing about the "
+        "team's move to Kubernetes.\n\nBest regards,\nAlex"
+    )
+    sent = box.get_folder("Sent")
+    if not any(m["Message-ID"] == thanks["Message-ID"] for m in sent):
+        sent.add(mailbox.MaildirMessage(thanks))
 
     config = folder / "config.toml"
     config.write_text(

@@ -14,6 +14,7 @@ draft the user deleted does not come back.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from daemon.config import Account, Config
 from daemon.detection import Person
 from daemon.errors import BadItem, TemplateError
 from daemon.message import message_id_for
+from daemon.planning.basis import basis_for, gave_up_text, is_waiting
 from daemon.planning.followups import MANUAL, expected_decision
 from daemon.protocols import Address, DraftRequest, Mailbox, ReplyTarget
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
@@ -167,6 +169,9 @@ def _settled(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str] |
             State.CANCELLED,
             f"the process is {interview.process.state}: {interview.process.reason}",
         )
+    if fu.state == State.SCHEDULED and is_waiting(fu):
+        # Due is the end of its wait (planning/basis.py): nothing was sent to follow up on.
+        return State.SKIPPED, gave_up_text(fu, interview.timezone or config.daemon.timezone)
     limit = lateness_limit(config, fu)
     if fu.state == State.SCHEDULED and now - fu.due_at > limit:
         return State.SKIPPED, (
@@ -238,8 +243,14 @@ class Drafter:
         self.renderer = renderer
 
     def render(self, session: Session, fu: FollowUp) -> tuple[RenderedDraft, ReplyTarget | None]:
-        reply_to = self.reply_target(fu) if fu.kind == Kind.STATUS_INQUIRY else None
+        basis = basis_for(fu) if fu.kind == Kind.STATUS_INQUIRY else None
+        reply_to = basis.target if basis is not None else None
         ctx = context_for(self.config, fu, self.account)
+        to = self.recipient(fu)
+        if to.email != fu.interviewer.email:
+            contact = self.config.contacts.get(to.email)
+            style = self.account.salutation if self.account else "first_name"
+            ctx = replace(ctx, recipient=recipient_for(Person(to.email, to.name), contact, style))
         draft = self.renderer.render(fu.kind, ctx)
         if reply_to is not None:
             subject = reply_to.subject or draft.subject
@@ -250,34 +261,30 @@ class Drafter:
 
     @staticmethod
     def reply_target(fu: FollowUp) -> ReplyTarget | None:
-        """The last message the user actually sent to this person in this interview's thread."""
-        sent = [
-            other
-            for other in fu.interview.followups
-            if other.interviewer_id == fu.interviewer_id
-            and other.sent_at is not None
-            and other.sent_message_id
-            and other.id != fu.id
-        ]
-        if not sent:
-            return None  # the thank-you was never sent: a new message, not a reply to a draft
-        last = max(sent, key=lambda f: f.sent_at)  # type: ignore[arg-type, return-value]
-        return ReplyTarget(
-            message_id=last.sent_message_id or "",
-            thread_id=last.thread_id,
-            provider_id=last.sent_provider_id,
-            subject=last.subject or "",
-            references=tuple(last.sent_references or ()),
-        )
+        """The sent message an inquiry replies to (planning/basis.py); None for a thank-you."""
+        basis = basis_for(fu) if fu.kind == Kind.STATUS_INQUIRY else None
+        return basis.target if basis is not None else None
+
+    @staticmethod
+    def recipient(fu: FollowUp) -> Address:
+        """Who the draft goes to: the follow-up's interviewer, except an inquiry whose basis
+        went to someone else of the company (the user wrote to the recruiter, or thanked only
+        one of the panel): it replies in that thread, so to that person. The KEY stays the
+        planned one, so "one draft per follow-up" does not depend on it."""
+        person = fu.interviewer
+        basis = basis_for(fu) if fu.kind == Kind.STATUS_INQUIRY else None
+        if basis is None or basis.to == person.email:
+            return Address(person.email, person.name)
+        known = next((p for p in fu.interview.interviewers if p.email == basis.to), None)
+        return Address(basis.to, known.name if known is not None else basis.name)
 
     def request(self, session: Session, fu: FollowUp) -> DraftRequest:
         draft, reply_to = self.render(session, fu)
-        person = fu.interviewer
         sender = self.account.addresses[0]
         return DraftRequest(
             key=fu.key,
             sender=Address(sender, self.account.sender_name or self.config.candidate.name),
-            to=(Address(person.email, person.name),),
+            to=(self.recipient(fu),),
             subject=draft.subject,
             text=draft.text,
             html=draft.html,

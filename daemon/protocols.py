@@ -235,6 +235,44 @@ class InboundMessages:
     problems: list[Problem] = field(default_factory=list)
 
 
+# At most this many sent messages are returned by one :meth:`Mailbox.sent_since`, newest first:
+# it is asked about the days since an interview, and a user sends a few messages a day.
+SENT_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message the user sent, in any mail client, as its Sent folder keeps it (headers only).
+
+    What a status inquiry needs to reply to it in its thread, and when its clock starts. It
+    carries no followupd header (the user wrote it), so nothing here depends on one.
+    """
+
+    message_id: str  # RFC 5322 Message-ID, with angle brackets
+    sent_at: datetime
+    recipients: tuple[str, ...]  # To and Cc addresses, lower-cased
+    subject: str = ""
+    thread_id: str | None = None  # provider thread / conversation id
+    provider_id: str | None = None  # provider id of the sent copy (Graph createReply needs it)
+    references: tuple[str, ...] = ()
+    names: tuple[tuple[str, str], ...] = ()  # (address, display name) as the headers gave them
+
+    def reply_target(self) -> ReplyTarget:
+        return ReplyTarget(
+            message_id=self.message_id,
+            thread_id=self.thread_id,
+            provider_id=self.provider_id,
+            subject=self.subject,
+            references=self.references,
+        )
+
+
+@dataclass
+class SentMessages:
+    messages: list[SentMessage]
+    problems: list[Problem] = field(default_factory=list)
+
+
 @runtime_checkable
 class Mailbox(Protocol):
     def find_draft(self, key: str) -> DraftRef | None:
@@ -260,6 +298,15 @@ class Mailbox(Protocol):
         """Messages received after ``since`` from any of ``senders`` (addresses) or from any
         address in ``domains``. The user's own messages are never included. ``cursor`` may let
         a provider answer incrementally; providers that cannot simply ignore it."""
+        ...
+
+    def sent_since(
+        self, since: datetime, recipients: Sequence[str], domains: Sequence[str]
+    ) -> SentMessages:
+        """Messages the user sent after ``since`` to any of ``recipients`` (addresses) or to
+        any address in ``domains`` (To or Cc), read from the Sent folder(s), headers only, at
+        most :data:`SENT_LIMIT` of them, newest first. Asked only while a status inquiry waits
+        for something the user sent, so it may cost a few requests; never a body."""
         ...
 
     def check(self) -> str:
@@ -335,3 +382,16 @@ class Provider(Protocol):
 
         Optional: for a provider without it the core uses the provider's name and options."""
         ...
+
+
+def watched(address: str, addresses: Sequence[str], domains: Sequence[str]) -> bool:
+    """Is ``address`` one of ``addresses``, or at one of ``domains`` (or a subdomain of one)?
+
+    The one rule for "to the company" and "from the company", shared by the core and the
+    providers so that they never disagree about a message."""
+    address = address.strip().lower()
+    if address in {a.strip().lower() for a in addresses}:
+        return True
+    domain = address.rpartition("@")[2]
+    zones = {d.strip().lower().lstrip("@.") for d in domains if d.strip()}
+    return bool(domain) and any(domain == z or domain.endswith("." + z) for z in zones)

@@ -68,15 +68,16 @@ class ReplyTracker:
     def _after_sent(self, session: Session, fu: FollowUp, now: datetime) -> None:
         interview = fu.interview
         if fu.kind == Kind.THANK_YOU:
-            # The no-reply clock starts when the thank-you to the main contact really went out.
+            # The no-reply clock starts when a thank-you really went out (planning/basis.py):
+            # the one to the inquiry's own contact, else the first one sent.
             for inquiry in interview.followups:
                 if (
                     inquiry.kind == Kind.STATUS_INQUIRY
                     and inquiry.seq == 1
-                    and inquiry.interviewer_id == fu.interviewer_id
                     and inquiry.state == State.SCHEDULED
                 ):
                     inquiry.due_at = self.planner.due_time(session, interview, inquiry)
+                    inquiry.reason = f"your thank-you went out; due {inquiry.due_at.isoformat()}"
                     inquiry.updated_at = now
         elif fu.kind == Kind.STATUS_INQUIRY:
             self.planner.plan_next_inquiry(session, fu, now)

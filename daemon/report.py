@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Config
 from daemon.drafter import language_for
+from daemon.planning.basis import is_waiting
+from daemon.planning.followups import waiting_reason
 from daemon.store.models import AccountState, FollowUp, Interview, ProblemRecord, State, Transition
 from daemon.writing import phrases
 
@@ -104,13 +106,17 @@ def print_status(
                 if fu.state in (State.SCHEDULED, State.CREATING)
                 else _local(fu.drafted_at or fu.updated_at, tz)
             )
+            why = fu.reason or ""
+            if is_waiting(fu):  # said afresh: the thank-you may have been deleted meanwhile
+                why = waiting_reason(config, fu)
+                due = "waiting"
             table.add_row(
                 *cells,
                 kind,
                 fu.interviewer.name or fu.interviewer.email,
                 f"[{style}]{fu.state}[/]",
                 due,
-                fu.reason or "",
+                Text(why),
             )
         shown += 1
     if shown:

@@ -226,6 +226,37 @@ mailbox = {{ provider = "maildir", path = "mail" }}
         msg.set_content(body)
         self.box.add(mailbox.MaildirMessage(msg))
 
+    def write_own(
+        self, to: str, subject: str, at: datetime, headers: dict[str, str] | None = None
+    ) -> EmailMessage:
+        """The user writes a message of their own in their mail client (no followupd header)
+        and sends it: the copy lands in Sent."""
+        msg = EmailMessage()
+        msg["From"] = f"Alex Candidate <{ME}>"
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg["Date"] = format_datetime(at)
+        msg["Message-ID"] = make_msgid(domain="example.org")
+        for name, value in (headers or {}).items():
+            msg[name] = value
+        msg.set_content("Thank you for the conversation today.")
+        self.folder("Sent").add(mailbox.MaildirMessage(msg))
+        return msg
+
+    def status(self) -> str:
+        """What `followupd status` prints now, as plain text."""
+        from io import StringIO
+
+        from rich.console import Console
+
+        from daemon.report import print_status
+
+        out = StringIO()
+        console = Console(file=out, width=400, color_system=None)
+        with self.engine.sessions() as session:
+            print_status(console, session, self.config, self.clock.now())
+        return out.getvalue()
+
     # -- the state ------------------------------------------------------------------------
 
     def followups(self) -> list[FollowUp]:

@@ -352,6 +352,104 @@ def test_a_human_reply_cancels_the_inquiry(tmp_path, fake):
 
 
 # --------------------------------------------------------------------------------------------
+# the inquiry waits for something the user really sent (issue 10, RUBRIC 13-14)
+# --------------------------------------------------------------------------------------------
+
+
+def inquiry_drafts(fake: GoogleFake) -> list[EmailMessage]:
+    """Inquiry drafts: nothing in a draft names its kind (issue 10), but every inquiry replies
+    to something the user sent, and no thank-you does."""
+    return [m for m in gmail_drafts(fake).values() if m["In-Reply-To"] is not None]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.replace("│", " ").split())
+
+
+def test_an_unsent_thank_you_gives_no_inquiry_and_status_says_why(tmp_path, fake):
+    home = Home(tmp_path, fake)
+    home.authorize()
+    fake.state.put_event(interview(START))
+    home.run_at(at(hours=1))
+    mark = len(fake.state.requests)
+    home.run_at(at(hours=2))
+    # While it waits, a poll asks for the sent mail: one listing, the few new messages read once.
+    asked = Counter(r.method for r in fake.state.requests[mark:])
+    assert asked["gmail.users.messages.list"] == 1
+    # Nothing sent since: the sent headers already read are not read again (google-sent.json).
+    fake.state.user_sends("Bob <bob@other.example>", "Lunch?", at=at(hours=2, minutes=30))
+    mark = len(fake.state.requests)
+    home.run_at(at(hours=3))
+    asked = Counter(r.method for r in fake.state.requests[mark:])
+    assert (asked["gmail.users.messages.list"], asked["gmail.users.messages.get"]) == (1, 1)
+    mark = len(fake.state.requests)
+    home.run_at(at(hours=4))
+    asked = Counter(r.method for r in fake.state.requests[mark:])
+    assert (asked["gmail.users.messages.list"], asked["gmail.users.messages.get"]) == (1, 0)
+    home.run_at(at(days=10))
+    assert inquiry_drafts(fake) == []
+    shown = flat(home.cli("status").stdout)
+    assert (
+        "waiting: nothing sent to Acme about the 4 March interview yet; the inquiry follows 5 "
+        "business days after you send the thank-you (or any mail to jane@acme.example or "
+        "anyone at acme.example)" in shown
+    )
+
+
+def test_a_deleted_thank_you_is_the_same_as_an_unsent_one(tmp_path, fake):
+    home = Home(tmp_path, fake)
+    home.authorize()
+    fake.state.put_event(interview(START))
+    home.run_at(at(hours=1))
+    for draft_id in list(fake.state.drafts):
+        fake.state.delete_draft(draft_id)
+    home.run_at(at(hours=2))
+    home.run_at(at(days=10))
+    assert fake.state.drafts == {}
+    assert "you deleted the thank-you draft" in flat(home.cli("status").stdout)
+
+
+def test_the_users_own_message_from_gmail_starts_the_inquiry_in_its_thread(tmp_path, fake):
+    home = Home(tmp_path, fake)
+    home.authorize()
+    fake.state.put_event(interview(START))
+    home.run_at(at(hours=1))
+    fake.state.delete_draft(draft_to(fake, "jane@")[0])
+    # Written by hand in Gmail the next morning (Thu 5 March, 08:00 UTC), to Jane.
+    own = fake.state.user_sends(
+        "Jane Smith <jane@acme.example>", "Thank you, Jane", at=at(days=1, hours=-2)
+    )
+    home.run_at(at(days=1))
+    # The clock starts at its send time: Thu 08:00 UTC + 5 business days = Thu 12 March 08:00.
+    home.run_at(at(days=8, hours=-2, minutes=-1))
+    assert inquiry_drafts(fake) == []
+    home.run_at(at(days=8, hours=-2, minutes=1))
+    [inquiry] = inquiry_drafts(fake)
+    assert inquiry["In-Reply-To"] == own.header("Message-ID")
+    assert inquiry["References"] == own.header("Message-ID")
+    assert inquiry["Subject"] == "Re: Thank you, Jane"
+    assert str(inquiry["To"]) == "Jane Smith <jane@acme.example>"
+    draft_id, _ = draft_to(fake, "jane@", "status_inquiry")
+    assert fake.state.draft_message(draft_id).thread_id == own.thread_id
+
+
+def test_a_thank_you_sent_from_the_web_to_raj_carries_the_inquiry_to_raj(tmp_path, fake):
+    home = Home(tmp_path, fake)
+    home.authorize()
+    fake.state.put_event(interview(START))
+    home.run_at(at(hours=1))
+    # Jane's stays an unsent draft; Raj's is sent from Gmail's web page (a new id and
+    # Message-ID, our header dropped).
+    sent = fake.state.send_draft_as_user(draft_to(fake, "raj@")[0], at=at(hours=2))
+    home.run_at(at(hours=3))
+    home.run_at(at(days=7, hours=3))
+    [inquiry] = inquiry_drafts(fake)
+    assert inquiry["In-Reply-To"] == sent.header("Message-ID")
+    assert str(inquiry["To"]) == "Raj Patel <raj@acme.example>"
+    assert inquiry["Subject"] == "Re: " + sent.header("Subject")
+
+
+# --------------------------------------------------------------------------------------------
 # followupd run: the long-running daemon
 # --------------------------------------------------------------------------------------------
 

@@ -185,11 +185,13 @@ def test_thank_yous_then_an_inquiry_in_the_same_conversation(signed_in: User) ->
     ]
     per_poll = [p for p in polled if p not in once_per_process]
     waiting = [("GET", f"/me/messages/{d['id']}") for d in (ian, pam)]
-    expected = [("GET", "/me/calendarView/delta"), ("GET", "/me/messages"), *waiting]
+    # The inquiry waits for something sent (the thank-yous are drafts): Sent Items is read too.
+    sent = ("GET", "/me/mailFolders/sentitems/messages")
+    expected = [("GET", "/me/calendarView/delta"), ("GET", "/me/messages"), sent, *waiting]
     assert per_poll == sorted(expected)
-    assert len(per_poll) == 2 + len(waiting)  # docs/outlook.md: "with n drafts waiting, 2 + n"
+    assert len(per_poll) == 3 + len(waiting)  # docs/outlook.md: "2 + n", one more while waiting
     assert sorted(set(polled) - set(per_poll)) == once_per_process
-    assert len(polled) == 7
+    assert len(polled) == 8
     assert user.ms.authority.requests[logins:] == [
         "GET /common/v2.0/.well-known/openid-configuration",  # MSAL's discovery, per process
         "POST /common/oauth2/v2.0/token",  # one silent refresh, per process
@@ -249,6 +251,80 @@ def test_a_human_reply_from_the_company_cancels_the_inquiry(signed_in: User) -> 
     everything = user.ok("status", "--all")
     assert "inquiry #1 │ Ian Interviewer │ cancelled" in everything
     assert "reply from pat@acme.example on 2026-01-16" in everything
+
+
+def inquiries(user: User) -> list[dict]:
+    graph = user.ms.graph
+    return [
+        d
+        for d in user.drafts()
+        if graph.extended(d["id"]).get(KEY_PROPERTY, "").endswith(":status_inquiry:1")
+    ]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.replace("│", " ").split())
+
+
+def test_an_unsent_thank_you_gives_no_inquiry_and_status_says_why(signed_in: User) -> None:
+    user = signed_in
+    user.once(at(hours=1))
+    user.once(at(days=10))
+    assert inquiries(user) == [] and user.ms.graph.requests("POST", "/createReply") == []
+    assert (
+        "waiting: nothing sent to Acme about the 14 January interview yet; the inquiry follows "
+        "5 business days after you send the thank-you (or any mail to ian@acme.example or "
+        "anyone at acme.example)" in flat(user.ok("status"))
+    )
+
+
+def test_a_deleted_thank_you_is_the_same_as_an_unsent_one(signed_in: User) -> None:
+    user, graph = signed_in, signed_in.ms.graph
+    user.once(at(hours=1))
+    for draft in user.drafts():
+        graph.user_deletes(draft["id"])
+    user.once(at(hours=2))
+    user.once(at(days=10))
+    assert inquiries(user) == [] and graph.requests("POST", "/createReply") == []
+    assert "you deleted the thank-you draft" in flat(user.ok("status"))
+
+
+def test_the_users_own_message_from_outlook_starts_the_inquiry_in_its_thread(
+    signed_in: User,
+) -> None:
+    user, graph = signed_in, signed_in.ms.graph
+    user.once(at(hours=1))
+    graph.user_deletes(user.draft_to(IAN[0])["id"])
+    # Written by hand on the phone the next morning (Thu 15th, 08:00 UTC), to Ian.
+    own = graph.user_writes(IAN[0], "Thanks for yesterday", name=IAN[1], at=at(days=1, hours=-2))
+    user.once(at(days=1))
+    # Its send time starts the clock: Thu 08:00 UTC + 5 business days = Thu 22nd 08:00 UTC.
+    user.once(at(days=8, hours=-2, minutes=-1))
+    assert graph.requests("POST", "/createReply") == []
+    user.once(at(days=8, hours=-2, minutes=1))
+    (reply,) = graph.requests("POST", "/createReply")
+    assert reply.path.startswith(f"/me/messages/{own}")
+    [inquiry] = inquiries(user)
+    assert inquiry["conversationId"] == graph.message(own)["conversationId"]
+    assert recipients(inquiry) == [IAN[0]]
+    assert inquiry["subject"] == "RE: Thanks for yesterday"
+
+
+def test_a_thank_you_sent_from_outlook_on_the_web_with_a_new_id(signed_in: User) -> None:
+    """Sent from another client, the sent copy is a new item (new id, new Message-ID, no
+    followupd property): found in Sent Items, it starts the inquiry all the same."""
+    user, graph = signed_in, signed_in.ms.graph
+    user.once(at(hours=1))
+    pam = user.draft_to(PAM[0])
+    graph.user_deletes(pam["id"], hard=True)  # the draft is gone; a new item went out instead
+    copy = graph.user_writes(PAM[0], pam["subject"], name=PAM[1], at=at(hours=2))
+    user.once(at(hours=3))
+    user.once(at(days=7, hours=3))
+    (reply,) = graph.requests("POST", "/createReply")
+    assert reply.path.startswith(f"/me/messages/{copy}")
+    [inquiry] = inquiries(user)
+    assert recipients(inquiry) == [PAM[0]]
+    assert inquiry["body"]["content"].startswith("Dear Pam,")
 
 
 def test_throttling_is_survived_or_shown(signed_in: User) -> None:

@@ -84,12 +84,110 @@ def test_no_reply_gives_an_inquiry_in_the_same_thread(world: World) -> None:
     assert len([d for d in world.drafts() if d["In-Reply-To"]]) == 1
 
 
-def test_unsent_thank_you_means_a_new_message_not_a_reply(world: World) -> None:
+def inquiries(world: World) -> list:
+    return [d for d in world.drafts() if "status_inquiry" in world.key_of(d)]
+
+
+def status_text(world: World) -> str:
+    return " ".join(world.status().replace("│", " ").split())
+
+
+def test_unsent_thank_you_means_no_inquiry_and_status_says_why(world: World) -> None:
     world.tick(at(hours=1))
-    world.tick(at(days=7, hours=1))  # Jane's thank-you is still an unsent draft
-    inquiries = [d for d in world.drafts() if "status_inquiry" in world.key_of(d)]
-    assert len(inquiries) == 1
-    assert inquiries[0]["In-Reply-To"] is None
+    for days in (7, 10, 20):
+        world.tick(at(days=days, hours=1))  # the thank-yous are still unsent drafts
+    assert inquiries(world) == []
+    assert world.states()[("jane@acme.example", "status_inquiry", 1)] == "scheduled"
+    shown = status_text(world)
+    assert (
+        "waiting: nothing sent to Acme about the 14 January interview yet; the inquiry follows "
+        "5 business days after you send the thank-you (or any mail to jane@acme.example or "
+        "anyone at acme.example)" in shown
+    )
+    # A month on, it stops looking, and says so.
+    world.tick(at(days=31))
+    inquiry = [fu for fu in world.followups() if fu.kind == "status_inquiry"][0]
+    assert inquiry.state == "skipped"
+    assert inquiry.reason.startswith(
+        "nothing was sent to Acme about the 14 January interview by 2026-02-13: no status "
+        "inquiry without a message of yours to follow up"
+    )
+    assert inquiries(world) == []
+
+
+def test_deleted_thank_you_is_the_same_as_an_unsent_one(world: World) -> None:
+    world.tick(at(hours=1))
+    world.delete(world.drafts_to("jane@")[0])
+    world.delete(world.drafts_to("raj@")[0])
+    world.tick(at(hours=2))
+    world.tick(at(days=10))
+    assert inquiries(world) == []
+    assert (
+        "you deleted the thank-you draft; the inquiry follows 5 business days after you send any mail to jane@acme.example"
+        in status_text(world)
+    )
+
+
+def test_the_users_own_message_starts_the_inquiry_which_replies_to_it(world: World) -> None:
+    world.tick(at(hours=1))
+    world.delete(world.drafts_to("jane@")[0])  # the user writes their own instead
+    own = world.write_own("Jane Smith <jane@acme.example>", "Thanks for today", at(days=1, hours=5))
+    world.tick(at(days=1, hours=6))
+    # Thursday 15th 15:00 UTC + 5 business days = Thursday 22nd 15:00 UTC
+    world.tick(at(days=8, hours=4, minutes=59))
+    assert inquiries(world) == []
+    world.tick(at(days=8, hours=5, minutes=1))
+    [first] = inquiries(world)
+    assert first["In-Reply-To"] == own["Message-ID"]
+    assert first["References"].split() == [own["Message-ID"]]
+    assert first["Subject"] == "Re: Thanks for today"
+    assert str(first["To"]) == "Jane Smith <jane@acme.example>"
+    # The second inquiry replies to the first, as sent.
+    sent = world.send(first, at(days=8, hours=6))
+    world.tick(at(days=8, hours=7))
+    world.tick(at(days=15, hours=7))
+    [second] = [d for d in inquiries(world) if world.key_of(d).endswith(":2")]
+    assert second["In-Reply-To"] == sent["Message-ID"]
+    assert second["References"].split() == [own["Message-ID"], sent["Message-ID"]]
+
+
+def test_an_inquiry_deleted_by_the_user_never_comes_back(world: World) -> None:
+    world.tick(at(hours=1))
+    own = world.write_own("Jane Smith <jane@acme.example>", "Thanks for today", at(hours=3))
+    world.tick(at(hours=4))
+    world.tick(at(days=7, hours=4))
+    [inquiry] = inquiries(world)
+    assert inquiry["In-Reply-To"] == own["Message-ID"]
+    world.delete(inquiry)
+    for days in (8, 15, 30):
+        world.tick(at(days=days))
+    assert inquiries(world) == []
+    assert world.states()[("jane@acme.example", "status_inquiry", 1)] == "done"
+    assert ("jane@acme.example", "status_inquiry", 2) not in world.states()
+
+
+def test_a_message_to_the_recruiter_gets_the_inquiry_in_its_thread(world: World) -> None:
+    world.tick(at(hours=1))
+    own = world.write_own(
+        "Pat Recruiter <pat@acme.example>", "Following up on today", at(hours=3),
+        headers={"Cc": "alex@example.org"},
+    )  # fmt: skip
+    world.tick(at(hours=4))
+    world.tick(at(days=7, hours=4))
+    [inquiry] = inquiries(world)
+    assert inquiry["In-Reply-To"] == own["Message-ID"]
+    assert str(inquiry["To"]) == "Pat Recruiter <pat@acme.example>"
+    assert inquiry.get_body(("plain",)).get_content().startswith("Dear Pat,")
+
+
+def test_mail_before_the_interview_or_to_others_starts_nothing(world: World) -> None:
+    world.write_own("Jane Smith <jane@acme.example>", "See you tomorrow", at(days=-1))
+    world.write_own("Bob <bob@other.example>", "Lunch?", at(hours=3))
+    world.tick(at(hours=1))
+    world.tick(at(hours=4))
+    world.tick(at(days=10))
+    assert inquiries(world) == []
+    assert world.interviews()[0].own_message is None
 
 
 def test_human_reply_cancels_the_inquiry(world: World) -> None:

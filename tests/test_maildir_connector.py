@@ -712,3 +712,82 @@ def test_listing_failure_is_a_connector_error(tmp_path: Path) -> None:
     with pytest.raises(ConnectorError) as err:
         list(entries(Folder("F", tmp_path / "F")))
     assert str(err.value).startswith(f"maildir folder {tmp_path / 'F' / 'cur'}: cannot list it: ")
+
+
+# -- sent_since: the user's own messages, for a status inquiry waiting for one -----------------
+
+
+def own(
+    root: Path,
+    to: str,
+    subject: str,
+    when: datetime,
+    *,
+    cc: str | None = None,
+    folder_name: str = "Sent",
+    flags: str = "S",
+    message_id: str | None = None,
+) -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = f"Alex <{ME}>", to, subject
+    if cc:
+        msg["Cc"] = cc
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = message_id or f"<{subject.replace(' ', '-')}@example.org>"
+    msg["References"] = "<earlier@acme.com>"
+    msg.set_content("Thank you for today.")
+    message = mailbox.MaildirMessage(msg)
+    message.set_subdir("cur")
+    message.set_flags(flags)
+    folder(root, folder_name).add(message)
+
+
+def test_sent_since_finds_the_users_own_mail_to_the_people_or_the_company(
+    box: MaildirMailbox, root: Path
+) -> None:
+    later = NOW + timedelta(hours=2)
+    own(root, "Jane Doe <jane.doe@acme.com>", "Thanks Jane", later)
+    own(root, "pat@jobs.acme.com", "To the recruiter", later + timedelta(hours=1))
+    own(root, "friend@other.example", "Cc the company", later, cc="Raj <raj@acme.com>")
+    own(root, "anne@partner.example", "To a watched person", later)
+    result = box.sent_since(NOW, ["anne@partner.example"], ["acme.com"])
+    assert result.messages[0].subject == "To the recruiter"  # newest first
+    assert sorted(m.subject for m in result.messages[1:]) == [
+        "Cc the company",
+        "Thanks Jane",
+        "To a watched person",
+    ]
+    jane = next(m for m in result.messages if m.subject == "Thanks Jane")
+    assert jane.message_id == "<Thanks-Jane@example.org>"
+    assert jane.sent_at == later
+    assert jane.recipients == ("jane.doe@acme.com",)
+    assert jane.references == ("<earlier@acme.com>",)
+    assert jane.names == (("jane.doe@acme.com", "Jane Doe"),)
+    cc = next(m for m in result.messages if m.subject == "Cc the company")
+    assert cc.recipients == ("friend@other.example", "raj@acme.com")
+
+
+def test_sent_since_skips_old_mail_drafts_other_folders_and_strangers(
+    box: MaildirMailbox, root: Path
+) -> None:
+    own(root, "jane.doe@acme.com", "Before the interview", NOW - timedelta(minutes=1))
+    own(
+        root,
+        "jane.doe@acme.com",
+        "A client's copy of a draft",
+        NOW + timedelta(hours=1),
+        flags="DS",
+    )
+    own(
+        root,
+        "jane.doe@acme.com",
+        "Filed in the archive",
+        NOW + timedelta(hours=1),
+        folder_name="Archive",
+    )
+    own(root, "jane.doe@acme.com", "In Drafts", NOW + timedelta(hours=1), folder_name="Drafts")
+    own(root, "bob@notacme.com", "Another company", NOW + timedelta(hours=1))
+    own(root, "jane.doe@acme.com", "Sent", NOW + timedelta(hours=1))
+    result = box.sent_since(NOW, [], ["acme.com"])
+    assert [m.subject for m in result.messages] == ["Sent"]
+    assert box.sent_since(NOW, [], []).messages == []

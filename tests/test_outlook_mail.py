@@ -453,3 +453,51 @@ def test_the_fake_fails_the_test_on_any_send_call(tmp_path: Path) -> None:
         assert len(fakes.graph.violations) == 4
     finally:
         fakes.stop()
+
+
+def test_sent_since_reads_only_sent_items_to_the_company(
+    ms: MicrosoftFakes, mailbox: OutlookMailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph = ms.graph
+    monkeypatch.setattr("connectors.outlook.sent.PAGE_SIZE", 2)  # pages, each followed
+    since = INTERVIEW_END - timedelta(hours=1)
+    before = graph.user_writes(IAN.email, "See you tomorrow", at=since - timedelta(days=1))
+    thanks = graph.user_writes(IAN.email, "Thank you", name="Ian", at=since + timedelta(hours=2))
+    recruiter = graph.user_writes(
+        "pat@jobs.acme.example", "Next steps?", at=since + timedelta(hours=5)
+    )
+    graph.user_writes("bob@other.example", "Lunch", at=since + timedelta(hours=3))
+    graph.user_writes("eve@acme.example.evil", "Lookalike", at=since + timedelta(hours=3))
+    graph.deliver(IAN.email, "Re: Thank you", received=since + timedelta(hours=4), name="Ian")
+    mailbox.create_draft(thank_you(PAM))
+    result = mailbox.sent_since(since, [], ["acme.example"])
+    assert result.problems == []
+    assert [m.subject for m in result.messages] == ["Next steps?", "Thank you"]
+    found = result.messages[1]
+    assert found.provider_id is not None and found.provider_id.split("~")[0] == thanks
+    assert found.message_id == graph.message(thanks)["internetMessageId"]
+    assert found.thread_id == graph.message(thanks)["conversationId"]
+    assert found.recipients == (IAN.email,) and found.names == ((IAN.email, "Ian"),)
+    assert result.messages[0].provider_id.split("~")[0] == recruiter  # type: ignore[union-attr]
+    assert before not in {m.provider_id for m in result.messages}
+    listed = graph.requests("GET", "/me/mailFolders/sentitems/messages")
+    assert listed and listed[0].query["$orderby"] == "sentDateTime desc"
+    assert "body" not in listed[0].query["$select"]
+    assert len(listed) == 2  # 4 sent messages after `since`, 2 a page
+
+
+def test_an_endless_sent_items_listing_is_cut_off(
+    ms: MicrosoftFakes, mailbox: OutlookMailbox
+) -> None:
+    from tests.fakes.faults import Fault, graph_endless
+
+    since = INTERVIEW_END - timedelta(hours=1)
+    ms.graph.user_writes(IAN.email, "Thank you", at=since + timedelta(hours=2))
+    endless = Fault("mutate", mutate=graph_endless(ms.graph.base_url))
+    ms.graph.faults.script("GET /me/mailFolders/sentitems/messages", endless, times=10**6)
+    result = mailbox.sent_since(since, [IAN.email], [])
+    assert len(ms.graph.requests("GET", "/me/mailFolders/sentitems/messages")) == 4
+    assert [p.message for p in result.problems] == [
+        f"more than 200 sent messages since {since.isoformat()}; only the newest were read"
+    ]
+    assert [m.subject for m in result.messages] == ["Thank you"]

@@ -10,12 +10,14 @@ from connectors.google.draftlog import DraftLog
 from connectors.google.drafts import GmailDrafts
 from connectors.google.http import GoogleSession
 from connectors.google.inbound import GmailInbound
+from connectors.google.sent import GmailSent
 from daemon.protocols import (
     AccountContext,
     DraftRef,
     DraftRequest,
     DraftState,
     InboundMessages,
+    SentMessages,
 )
 
 DRAFT_LOG = "google-drafts.json"
@@ -29,6 +31,7 @@ class GoogleMailbox:
         self.ctx = ctx
         self.drafts = GmailDrafts(session, DraftLog(ctx.state_dir / DRAFT_LOG), ctx.addresses)
         self.inbound = GmailInbound(session, ctx)
+        self.sent = GmailSent(session, ctx.state_dir)
 
     def find_draft(self, key: str) -> DraftRef | None:
         return self.drafts.find(key)
@@ -47,6 +50,11 @@ class GoogleMailbox:
         cursor: str | None = None,
     ) -> InboundMessages:
         return self.inbound.messages_since(since, senders, domains, cursor)
+
+    def sent_since(
+        self, since: datetime, recipients: Sequence[str], domains: Sequence[str]
+    ) -> SentMessages:
+        return self.sent.sent_since(since, recipients, domains)
 
     def check(self) -> str:
         profile = self.session.execute(

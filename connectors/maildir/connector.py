@@ -42,6 +42,7 @@ from connectors.maildir.folders import (
 )
 from connectors.maildir.reading import Head, mentions, read_head, to_inbound
 from connectors.maildir.records import FILE_NAME, DraftRecords, Record
+from connectors.maildir.sent import sent_since
 from connectors.maildir.writing import deliver, remove_stale_tmp
 from daemon.errors import BadItem, ConnectorError
 from daemon.message import (
@@ -63,6 +64,7 @@ from daemon.protocols import (
     InboundMessages,
     Problem,
     ReplyTarget,
+    SentMessages,
 )
 
 log = logging.getLogger(__name__)
@@ -407,6 +409,13 @@ class MaildirMailbox:
         except BadItem as err:
             problems.append(Problem(err.item, err.message))
         return None
+
+    def sent_since(
+        self, since: datetime, recipients: Sequence[str], domains: Sequence[str]
+    ) -> SentMessages:
+        """The user's messages in the Sent folders to those people or domains (headers only):
+        what a status inquiry waiting for something the user sent replies to."""
+        return sent_since(self._sent_folders(), since, recipients, domains)
 
     def check(self) -> str:
         """The tree exists; the Drafts folder is created when missing, as mail clients do.

@@ -27,6 +27,7 @@ from connectors.outlook import timefmt
 from connectors.outlook.http import Graph, NotFound
 from connectors.outlook.inbound import Inbound
 from connectors.outlook.inbound import message_path as item
+from connectors.outlook.sent import sent_since
 from connectors.outlook.shapes import obj, objects, text
 from daemon.errors import InvalidResponse
 from daemon.message import header_address, one_line
@@ -39,6 +40,7 @@ from daemon.protocols import (
     DraftStatus,
     InboundMessages,
     ReplyTarget,
+    SentMessages,
 )
 
 log = logging.getLogger(__name__)
@@ -149,6 +151,11 @@ class OutlookMailbox:
         cursor: str | None = None,
     ) -> InboundMessages:
         return self._inbound.messages_since(since, senders, domains, cursor)
+
+    def sent_since(
+        self, since: datetime, recipients: Sequence[str], domains: Sequence[str]
+    ) -> SentMessages:
+        return sent_since(self._graph, since, recipients, domains)
 
     # -- helpers -----------------------------------------------------------------------------
 

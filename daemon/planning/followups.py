@@ -11,37 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import date, datetime, time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from daemon.businessdays import add_business_days
 from daemon.config import Account, Config
+from daemon.planning.basis import first_basis, wait_until, waiting_text
+from daemon.planning.decision import expected_decision
 from daemon.protocols import Problem
 from daemon.store import repository as repo
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 from daemon.store.repository import transition
-from daemon.writing.deadline import decision_from_notes
 
 log = logging.getLogger(__name__)
 
-MANUAL = "note: "  # prefix of the notes added with `followupd note`
-
-
-def expected_decision(interview: Interview, tz: str) -> date | None:
-    """When the company said it would decide: ``followupd note ID --decision-by`` when the user
-    gave it, else the date the notes give ("decision: end of month"), resolved against the
-    interview's local date.
-
-    Derived from the notes each time rather than stored: the notes are re-read from the
-    calendar on every sync and the user may edit them, and a stored copy would go stale.
-    """
-    if interview.decision_expected is not None:
-        return interview.decision_expected
-    day = interview.start_at.astimezone(ZoneInfo(tz)).date()
-    notes = [*interview.notes, *(n for p in interview.interviewers if p.active for n in p.notes)]
-    return decision_from_notes((str(n).removeprefix(MANUAL) for n in notes), day)
 
 
 def followup_key(account_tag: str, event_id: str, email: str, kind: str, seq: int) -> str:
@@ -159,9 +144,10 @@ class FollowUpPlanner:
         )
         interview.followups.append(fu)
         fu.due_at = self.due_time(session, interview, fu)
-        transition(
-            session, fu, State.SCHEDULED, f"planned, due {fu.due_at.isoformat()}", now, new=True
-        )
+        reason = f"planned, due {fu.due_at.isoformat()}"
+        if kind == Kind.STATUS_INQUIRY and seq == 1 and first_basis(interview, person) is None:
+            reason = self.waiting_text(fu)
+        transition(session, fu, State.SCHEDULED, reason, now, new=True)
         return fu
 
     def due_time(self, session: Session, interview: Interview, fu: FollowUp) -> datetime:
@@ -170,15 +156,16 @@ class FollowUpPlanner:
         settings = self.config.status_inquiry
         tz = interview.timezone or self.config.daemon.timezone
         if fu.seq == 1:
-            base = interview.end_at
-            thank_you = self.thank_you_of(interview, fu.interviewer)
-            if thank_you is not None and thank_you.sent_at is not None:
-                base = max(base, thank_you.sent_at)
-            due = add_business_days(base, settings.after_business_days, tz, self.config.days)
-            decided = expected_decision(interview, tz)
-            if decided is not None:
-                decision = datetime.combine(decided, time(12, 0), tzinfo=ZoneInfo(tz))
-                due = add_business_days(decision, 1, tz, self.config.days)
+            basis = first_basis(interview, fu.interviewer)
+            if basis is None:
+                # Nothing sent yet: it waits, and gives up at the end of the wait (basis.py).
+                return wait_until(interview, tz)
+            due = add_business_days(
+                basis.sent_at, settings.after_business_days, tz, self.config.days
+            )
+            decision = self.decision_due(interview)
+            if decision is not None:
+                due = max(decision, basis.sent_at)
             return due
         previous = next(
             (
@@ -203,6 +190,11 @@ class FollowUpPlanner:
                 due = self.due_time(session, interview, fu)
                 if due != fu.due_at:
                     fu.due_at, fu.updated_at, fu.reason = due, now, f"{why}: due {due.isoformat()}"
+    def decision_due(self, interview: Interview) -> datetime | None:
+        return decision_due(self.config, interview)
+
+    def waiting_text(self, fu: FollowUp) -> str:
+        return waiting_reason(self.config, fu)
 
     @staticmethod
     def thank_you_of(interview: Interview, person: Interviewer) -> FollowUp | None:
@@ -243,3 +235,22 @@ class FollowUpPlanner:
                 if fu.kind == Kind.STATUS_INQUIRY and fu.state == State.SCHEDULED:
                     reason = f"a newer interview with the same company on {when}"
                     transition(session, fu, State.CANCELLED, reason, now)
+
+
+def decision_due(config: Config, interview: Interview) -> datetime | None:
+    """When the first inquiry is due after the decision date the user gave or noted, if any:
+    the next business day, at noon."""
+    tz = interview.timezone or config.daemon.timezone
+    decided = expected_decision(interview, tz)
+    if decided is None:
+        return None
+    noon = datetime.combine(decided, time(12, 0), tzinfo=ZoneInfo(tz))
+    return add_business_days(noon, 1, tz, config.days)
+
+
+def waiting_reason(config: Config, fu: FollowUp) -> str:
+    """``status``'s why for a first inquiry waiting for something sent (planning/basis.py)."""
+    interview = fu.interview
+    tz = interview.timezone or config.daemon.timezone
+    after = config.status_inquiry.after_business_days
+    return waiting_text(fu, tz, after, decision_due(config, interview))

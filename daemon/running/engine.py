@@ -37,6 +37,7 @@ from daemon.planning.interviews import Planner, unstorable
 from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
 from daemon.running.sharing import MailboxBusy, SharedLock
+from daemon.sentwatch import SentWatch
 from daemon.store import repository as repo
 from daemon.store.database import StoreError
 from daemon.store.models import FollowUp, State
@@ -108,6 +109,12 @@ class Engine:
             return
         tracker = ReplyTracker(self.config, account, connection.mailbox)
         tracker.check_drafts(session, now)
+        session.commit()
+        self._progress()
+        if self.stopping:
+            return
+        # After the drafts: a thank-you just found sent already starts its inquiry.
+        SentWatch(self.config, account, connection.mailbox).check(session, now)
         session.commit()
         self._progress()
         if self.stopping:

@@ -42,6 +42,7 @@ class GoogleWorld(World):
         with _starting:
             self.fake: GoogleFake = start_google_server(root)
         self.sent: dict[str, Any] = {}  # key -> the message Gmail made when the user sent it
+        self.own: list[Any] = []  # messages the user wrote themselves
         super().__init__(root)
         token = root / "state" / "accounts" / ACCOUNT / "google-token.json"
         token.parent.mkdir(parents=True, mode=0o700)
@@ -92,9 +93,12 @@ class GoogleWorld(World):
     def receive(self, sender: str, name: str, subject: str, when: datetime) -> None:
         self.fake.state.receive(f"{name} <{sender}>", subject, at=when)
 
+    def write_own(self, to: str, name: str, subject: str, when: datetime) -> None:
+        self.own.append(self.fake.state.user_sends(f"{name} <{to}>", subject, at=when))
+
     def view(self) -> list[Item]:
         state = self.fake.state
-        threads = {m.thread_id for m in self.sent.values()}
+        threads = {m.thread_id for m in [*self.sent.values(), *self.own]}
         keys = known_keys(self.db_url)
         items = []
         for draft_id in list(state.drafts):
@@ -125,6 +129,7 @@ class OutlookWorld(World):
     def __init__(self, root: Path) -> None:
         with _starting:
             self.ms: MicrosoftFakes = start_microsoft(root / "fakes")
+        self.own: list[str] = []  # ids of the messages the user wrote themselves
         super().__init__(root)
         self._sign_in()
 
@@ -199,6 +204,9 @@ class OutlookWorld(World):
     def receive(self, sender: str, name: str, subject: str, when: datetime) -> None:
         self.ms.graph.deliver(sender, subject, received=when, name=name, preview="Thanks!")
 
+    def write_own(self, to: str, name: str, subject: str, when: datetime) -> None:
+        self.own.append(self.ms.graph.user_writes(to, subject, name=name, at=when))
+
     def view(self) -> list[Item]:
         ours = self._ours()
         with self.ms.graph.lock:
@@ -206,6 +214,8 @@ class OutlookWorld(World):
         strays = set(drafts) - {m["id"] for _, m in ours}
         assert not strays, f"drafts without a followupd key in the fake Outlook: {strays}"
         sent = {m["conversationId"] for _, m in ours if m["_folder"] == "sentitems"}
+        with self.ms.graph.lock:
+            sent |= {self.ms.graph.messages[i]["conversationId"] for i in self.own}
         where = {"drafts": "draft", "sentitems": "sent"}
         return [
             Item(

@@ -8,7 +8,9 @@ Four interviews in January 2026 (a Wednesday is the 14th), all times UTC, Berlin
 - Globex, Wed 13:00, Maria: a thank-you draft, then Maria replies: the inquiry is cancelled;
 - Initech, Thu 09:00, Bill: cancelled before it happens, so nothing is ever drafted;
 - Umbrella, Thu 13:00, Sam: moved to Mon 19th before it happens; the thank-you follows the move
-  and stays an unsent draft, so the inquiry is a new message, not a reply.
+  and stays an unsent draft (no inquiry can follow it); the user writes to Sam from their own
+  mail client on Tuesday 20th at 09:00 instead, so the inquiry replies to that message, 5
+  business days after it (Tue 27th 09:00).
 
 Each step is one ``run --once --now WHEN`` (to be crashed and recovered), then what the user
 and the calendar do before the next step. Follow-ups are named ``email:kind:seq`` (the end of
@@ -64,6 +66,11 @@ def _calendar_changes(world: World, keys: dict[str, str]) -> None:
     world.move("umbrella1", t(19, 13))
 
 
+def _user_writes_to_sam(world: World, keys: dict[str, str]) -> None:
+    world.at(t(20, 9))
+    world.write_own(SAM[0], SAM[1], "Thank you for yesterday", t(20, 9))
+
+
 def _user_acts(world: World, keys: dict[str, str]) -> None:
     world.at(t(14, 16))
     world.send(keys[fu(JANE, TY)], t(14, 16))
@@ -107,7 +114,13 @@ STEPS = [
     Step("plan", t(13, 12), PLANNED, {}, _calendar_changes),
     Step("thank-yous", t(14, 15, 30), THANKED, THREE_DRAFTS, _user_acts),
     Step("sent, deleted, replied", t(15, 12), TRACKED, AFTER_USER),
-    Step("moved interview", t(19, 15, 30), MOVED, AFTER_USER | {fu(SAM, TY): "draft"}),
+    Step(
+        "moved interview",
+        t(19, 15, 30),
+        MOVED,
+        AFTER_USER | {fu(SAM, TY): "draft"},
+        _user_writes_to_sam,
+    ),
     Step(
         "inquiry in the thread",
         t(21, 16, 30),
@@ -115,10 +128,11 @@ STEPS = [
         AFTER_USER | {fu(SAM, TY): "draft", fu(JANE, INQ): "draft:reply"},
     ),
     Step(
-        "inquiry as a new message",
+        "inquiry replying to the user's own message",
         t(27, 12),
         FINAL,
-        AFTER_USER | {fu(SAM, TY): "draft", fu(JANE, INQ): "draft:reply", fu(SAM, INQ): "draft"},
+        AFTER_USER
+        | {fu(SAM, TY): "draft", fu(JANE, INQ): "draft:reply", fu(SAM, INQ): "draft:reply"},
     ),
 ]
 

@@ -135,6 +135,10 @@ addresses = ["{self.me}"]
     def receive(self, sender: str, name: str, subject: str, when: datetime) -> None: ...
 
     @abstractmethod
+    def write_own(self, to: str, name: str, subject: str, when: datetime) -> None:
+        """The user writes and sends a message of their own, from any mail client."""
+
+    @abstractmethod
     def view(self) -> list[Item]: ...
 
     @abstractmethod
@@ -260,6 +264,16 @@ class LocalWorld(World):
         msg["Message-ID"] = make_msgid(domain="example.com")
         msg.set_content("Thanks, we will be in touch.")
         self.box.add(mailbox.MaildirMessage(msg))
+
+    def write_own(self, to: str, name: str, subject: str, when: datetime) -> None:
+        msg = EmailMessage()  # what any client leaves in Sent: no followupd header at all
+        msg["From"] = f"Alex Candidate <{self.me}>"
+        msg["To"] = f"{name} <{to}>"
+        msg["Subject"] = subject
+        msg["Date"] = format_datetime(when)
+        msg["Message-ID"] = make_msgid(domain="example.org")
+        msg.set_content("Thank you for the conversation.")
+        self.box.get_folder("Sent").add(mailbox.MaildirMessage(msg))
 
     def view(self) -> list[Item]:
         sent = self._messages("Sent")

@@ -279,6 +279,28 @@ class GraphSeed:
             message.update(isDraft=False, sentDateTime=stamp(at), receivedDateTime=stamp(at))
             message["_folder"] = "sentitems"
 
+    def user_writes(
+        self, to: str, subject: str, *, name: str | None = None, at: datetime | None = None
+    ) -> str:
+        """The user writes and sends a message of their own (Outlook on the web, the phone):
+        it lands in Sent Items with its own ids, and no followupd property or header."""
+        at = at or self.clock()
+        with self.lock:
+            message = self._new("sentitems", is_draft=False)
+            message.update(
+                {
+                    "subject": subject,
+                    "bodyPreview": "Thank you for the conversation today.",
+                    "body": {"contentType": "text", "content": "Thank you for the conversation."},
+                    "toRecipients": [_who(to, name)],
+                    "receivedDateTime": stamp(at),
+                    "sentDateTime": stamp(at),
+                    "createdDateTime": stamp(at),
+                    "lastModifiedDateTime": stamp(at),
+                }
+            )
+        return message["id"]
+
     def user_deletes(self, ident: str, hard: bool = False) -> None:
         with self.lock:
             if hard:

@@ -11,7 +11,8 @@ Speaks the real wire protocol for what followupd uses and checks what the real s
   ``receivedDateTime``, ``conversationId``, ``internetMessageId`` and the extended-property
   lambda, ``$expand`` of extended properties, paging, and ``InefficientFilter`` when an
   ``$orderby`` property does not lead the ``$filter``; ``createReply`` (to one's own message it
-  addresses the user, like Outlook); ``mailFolders/{well-known name}``.
+  addresses the user, like Outlook); ``mailFolders/{well-known name}`` and a folder's
+  ``mailFolders/{name or id}/messages`` (the same list, filter and order rules, in that folder).
 - Ids survive folder moves only with ``Prefer: IdType="ImmutableId"``.
 - Throttling on demand (429/503 with ``Retry-After``), a latency knob and a count of the
   requests in flight, a request log for "how many requests did a poll cost".
@@ -303,6 +304,16 @@ class GraphHandler(JsonHandler):
             if folder is None:
                 raise GraphError(404, "ErrorInvalidIdMalformed", "Id is malformed.")
             return 200, {"id": folder, "displayName": rest[1]}
+        if method == "GET" and rest[:1] == ["mailFolders"] and rest[2:] == ["messages"]:
+            # A folder's messages: by well-known name (sentitems, inbox, ...) or by folder id.
+            name = next(
+                (n for n, i in state.folders.items() if rest[1] in (i, n) or rest[1].lower() == n),
+                None,
+            )
+            if name is None:
+                raise GraphError(404, "ErrorInvalidIdMalformed", "Id is malformed.")
+            with state.lock:
+                return 200, self._list(state, query, immutable, folder=name, path=rel)
         if rest and rest[0] == "messages":
             return self._messages(state, method, rest[1:], query, body, immutable)
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{rel}'")
@@ -480,8 +491,15 @@ class GraphHandler(JsonHandler):
                     )
         return body
 
-    def _list(self, state: GraphState, query: dict[str, str], immutable: bool) -> dict[str, Any]:
-        items = list(state.messages.values())
+    def _list(
+        self,
+        state: GraphState,
+        query: dict[str, str],
+        immutable: bool,
+        folder: str | None = None,
+        path: str = "/me/messages",
+    ) -> dict[str, Any]:
+        items = [m for m in state.messages.values() if folder is None or m["_folder"] == folder]
         filter_properties: list[str] = []
         if "$filter" in query:
             try:
@@ -514,7 +532,7 @@ class GraphHandler(JsonHandler):
             rest = {k: v for k, v in query.items() if k != "$skip"}
             rest["$skip"] = str(skip + top)
             link = "&".join(f"{k}={_quote(v)}" for k, v in rest.items())
-            answer["@odata.nextLink"] = f"{state.base_url}/v1.0/me/messages?{link}"
+            answer["@odata.nextLink"] = f"{state.base_url}/v1.0/{path.strip('/')}?{link}"
         return answer
 
 

@@ -231,6 +231,19 @@ class Home:
         self.box.get_folder("Sent").add(mailbox.MaildirMessage(sent))
         return sent
 
+    def write_own(self, person: Person, at: datetime) -> EmailMessage:
+        """The user writes a thank-you of their own in their mail client and sends it: a copy
+        in Sent with the client's Message-ID and no followupd header."""
+        msg = EmailMessage()
+        msg["From"] = f"Alex Candidate <{ME}>"
+        msg["To"] = f"{person.cn} <{person.email}>" if person.cn else person.email
+        msg["Subject"] = "Thank you for today"
+        msg["Date"] = format_datetime(at)
+        msg["Message-ID"] = make_msgid(domain="example.org")
+        msg.set_content("Thank you for the conversation today; I enjoyed it.\n\nAlex")
+        self.box.get_folder("Sent").add(mailbox.MaildirMessage(msg))
+        return msg
+
 
 def _kind(raw: bytes, phase: str) -> str:
     """What a new draft is: a reply (In-Reply-To) is a status inquiry whatever the phase; so is
@@ -303,7 +316,14 @@ def run_scenario(s: Scenario, root: Path, keys: set[str] | None = None) -> Scena
     sent: dict[str, EmailMessage] = {}
     base = end
     if s.inquiries:
-        if s.send_thank_you:
+        if s.own_message_to is not None:
+            at = end + timedelta(hours=3)
+            person = s.people[s.own_message_to]
+            sent[person.email.lower()] = home.write_own(person, at)
+            base = at
+            home.run_at(at + timedelta(hours=1))  # the daemon finds it in Sent
+            home.new_drafts()
+        elif s.send_thank_you:
             at = end + timedelta(hours=3)
             for raw in thanks:
                 sent[_to(raw)] = home.send(raw, at)
@@ -320,7 +340,7 @@ def run_scenario(s: Scenario, root: Path, keys: set[str] | None = None) -> Scena
             home.run_at(due + timedelta(hours=2))
             found = [raw for raw in home.new_drafts() if _kind(raw, "inquiry") == "status_inquiry"]
             if not found:
-                if s.send_thank_you:
+                if s.send_thank_you or s.own_message_to is not None:
                     problems.append(Failure(13, f"no inquiry #{number} although it was due"))
                 break
             for raw in found:

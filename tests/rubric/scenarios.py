@@ -79,6 +79,9 @@ class Scenario:
     forbidden: tuple[str, ...] = ()
     organizer: int = 0  # index into people; -1: the user organised it
     send_thank_you: bool = False  # the user sends the thank-you(s), so an inquiry may follow
+    # Instead, the user writes a message of their own in their mail client to people[i] (the
+    # thank-you drafts stay unsent): the inquiry replies to that message, to that person.
+    own_message_to: int | None = None
     inquiries: int = 0  # inquiry rounds to run: 0, 1 or 2
     minutes: int = 60
     extra_lines: tuple[str, ...] = field(default=())
@@ -419,6 +422,14 @@ SCENARIOS: tuple[Scenario, ...] = (
              "Interview: Umbrella (Security Analyst)",
              (P("Albert Wesker", "wesker@umbrella.example"),), "Umbrella", "Security Analyst",
              send_thank_you=False, inquiries=1),
+    Scenario("inquiry-own-message", "inquiry after the user's own message",
+             "Phone screen - Globex (Platform Engineer)",
+             (P("Maria Garcia", "maria.garcia@globex.example"),), "Globex", "Platform Engineer",
+             own_message_to=0, inquiries=2),
+    Scenario("inquiry-own-message-panel", "inquiry after the user's own message",
+             "Onsite interview: Hooli (Staff Engineer)",
+             (P("Gavin Belson", "gavin@hooli.example"), P("Jian Yang", "jian@hooli.example")),
+             "Hooli", "Staff Engineer", own_message_to=1, inquiries=1),
     Scenario("inquiry-recruiter", "inquiry", "Contoso <> Alex — Recruiter phone screen",
              (P("Adele Vance", "adele.vance@contoso.example"),), "Contoso", None,
              forbidden=("Contoso <> Alex", "<>"), send_thank_you=True, inquiries=2),
