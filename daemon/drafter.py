@@ -27,7 +27,7 @@ from daemon.detection import Person
 from daemon.errors import BadItem, TemplateError
 from daemon.message import message_id_for
 from daemon.planning.basis import basis_for, gave_up_text, is_waiting
-from daemon.planning.followups import MANUAL, expected_decision
+from daemon.planning.decision import MANUAL, expected_decision
 from daemon.protocols import Address, DraftRequest, Mailbox, ReplyTarget
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 from daemon.store.repository import transition

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from daemon.config import Account, Config
 from daemon.detection import Detection, detect
-from daemon.drafter import MANUAL, remarks_for
+from daemon.drafter import remarks_for
+from daemon.planning.decision import MANUAL
 from daemon.protocols import Attendee, CalendarEvent
 from daemon.store.models import FollowUp, Interview
 from daemon.writing.context import DraftContext, Recipient

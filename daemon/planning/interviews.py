@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Account, Config
 from daemon.detection import Detection, detect
-from daemon.planning.followups import FollowUpPlanner, expected_decision
+from daemon.planning.decision import expected_decision
+from daemon.planning.followups import FollowUpPlanner
 from daemon.protocols import CalendarEvent, Problem
 from daemon.store.models import Interview, Interviewer, Process, State
 from daemon.store.repository import transition
