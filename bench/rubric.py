@@ -4,10 +4,11 @@
     python3 bench/rubric.py --show 5     # and the first five drafts in full, with failures
     python3 bench/rubric.py --only panel --show 3   # scenarios whose name starts with "panel"
 
-A measurement, not a test: it prints the number of scenarios and drafts, the pass rate (drafts
-that meet every applicable rubric item) and the failures per item, and exits 0 whatever the
-figures are, until issue 10 makes every draft pass (then tests/ asserts it). The work is in
-tests/rubric/ (checks.py, scenarios.py, runner.py); this is the command a developer runs.
+A measurement: it prints the number of scenarios and drafts, the pass rate (drafts that meet
+every applicable rubric item) and the failures per item, and exits 0 whatever the figures are.
+tests/test_rubric.py asserts that every draft of every scenario passes (since issue 10); this
+is the command a developer runs to see the drafts. The work is in tests/rubric/ (checks.py,
+scenarios.py, runner.py).
 """
 
 from __future__ import annotations
