@@ -697,3 +697,33 @@ def test_panel_members_get_individual_wording_the_same_on_every_run(notes: bool)
     for text in texts:
         assert "Could you share what the next steps" in text
         assert text.count("Our conversation") <= 1
+
+
+def test_a_panel_of_five_shares_no_opening_and_no_general_line() -> None:
+    """Interviewers compare notes: without notes, five members of one panel each get their own
+    opening sentence and their own general line, not just a different mix of the same ones."""
+    base = context(company=True, role=True, notes=False, highlights=True, name=True)
+    paragraphs = [
+        DEFAULTS.render("thank_you", replace(base, panel_position=n)).text.split("\n\n")[1]
+        for n in range(5)
+    ]
+    sentences = [re.split(r"(?<=[.;]) (?=[A-Z])", p.replace("; I", ". I")) for p in paragraphs]
+    assert len({s[0] for s in sentences}) == 5
+    assert len({s[-1] for s in sentences}) == 5
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_known_job_title_gives_its_own_line_without_notes(language: str) -> None:
+    """A [contacts] title is no form of address, but it is what is known about the person: it
+    replaces the general line when there is no note for them, and never the greeting."""
+    ctx = sample_context(language, mention=None)
+    ctx = replace(ctx, recipient=replace(ctx.recipient, title="VP Engineering"))
+    text = DEFAULTS.render("thank_you", ctx).text
+    line = {
+        "en": "It was valuable to hear your perspective as VP Engineering.",
+        "de": "Ihre Sicht als VP Engineering war für mich besonders aufschlussreich.",
+    }[language]
+    assert line in " ".join(text.split())
+    assert "VP Engineering" not in text.splitlines()[0]
+    noted = DEFAULTS.render("thank_you", replace(ctx, mention="I enjoyed the Kafka talk.")).text
+    assert "VP Engineering" not in noted
