@@ -225,6 +225,27 @@ def test_a_broken_attendee_line_is_recovered_with_a_warning(
     assert changes.complete is True
 
 
+@pytest.mark.parametrize(
+    "line",
+    [  # folded at 75 octets as exporters fold them, inside a parameter and inside a name
+        b"ATTENDEE;CN=Anna M\xc3\xbcller;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=AC\r\n"
+        b" CEPTED:mailto:jane@acme.example",
+        b'ATTENDEE;CN="Anna M\xc3\xbc\r\n ller";PARTSTAT=ACCEPTED:mailto:jane@acme.example',
+        b"ATTENDEE;CN=Anna M\xc3\xbcller;PARTSTAT=ACCEPTED:mailto:jane@acme.exa\r\n\tmple",
+    ],
+    ids=["in-a-parameter", "in-a-quoted-name", "in-the-address-tab"],
+)
+def test_a_properly_folded_attendee_line_is_no_problem(tmp_path: Path, line: bytes) -> None:
+    """Was: the CR of every CRLF fold stayed inside the unfolded line, so any folded ATTENDEE
+    line that icalendar's quick check did not pass was "repaired" with a warning in status."""
+    data = calendar(INTERVIEW).encode().replace(b"ATTENDEE;CN=Me:", line + b"\r\nATTENDEE;CN=Me:")
+    changes = sync(write(tmp_path, "cal/work.ics", data).parent, tmp_path)
+    [event] = changes.events
+    people = {a.email: a for a in event.attendees}
+    assert people["jane@acme.example"].name == "Anna Müller"
+    assert changes.problems == []
+
+
 def test_a_broken_organizer_line_is_recovered_too(tmp_path: Path) -> None:
     body = INTERVIEW.replace("ORGANIZER;CN=Rita Recruiter:", 'ORGANIZER;CN=Rita "R" Recruiter:')
     changes = sync(write(tmp_path, "c.ics", calendar(body)), tmp_path)

@@ -46,8 +46,12 @@ class _Line:
 
     @property
     def text(self) -> str:
-        """The line unfolded as icalendar unfolds it (CRLF + one space or tab removed)."""
-        return "".join([self.raw[0], *(part[1:] for part in self.raw[1:])])
+        """The line unfolded as icalendar unfolds it (CRLF + one space or tab removed).
+
+        Only the CR that ends a physical line goes with its fold; a CR anywhere else is what
+        is left of a damaged fold and stays, for :func:`_repair` to report."""
+        parts = [self.raw[0], *(part[1:] for part in self.raw[1:])]
+        return "".join(part[:-1] if part.endswith("\r") else part for part in parts)
 
     @property
     def name(self) -> str:
@@ -98,10 +102,10 @@ def _logical(physical: list[str]) -> list[_Line]:
 # or properly quoted, no control characters. Nearly every line is one, and this costs far less
 # than letting icalendar try (a thousand-event calendar spent half a second there).
 _CLEAN = re.compile(
-    r'(?:ATTENDEE|ORGANIZER)'
+    r"(?:ATTENDEE|ORGANIZER)"
     r'(?:;[A-Za-z0-9-]+=(?:"[^"\x00-\x1f]*"|[^";:,\x00-\x1f]*)'
     r'(?:,(?:"[^"\x00-\x1f]*"|[^";:,\x00-\x1f]*))*)*'
-    r':[^\x00-\x1f]*',
+    r":[^\x00-\x1f]*",
     re.IGNORECASE,
 )
 
