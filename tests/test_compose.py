@@ -162,25 +162,25 @@ EN = [
 ]  # fmt: skip
 
 DE = [
-    ('Migration der Abrechnung auf Kafka', 'Besonders gefallen hat mir unser Gespräch zum Thema „Migration der Abrechnung auf Kafka“.', None),
-    ('die Migration der Abrechnung auf Kafka', 'Besonders gefallen hat mir unser Gespräch zum Thema „Migration der Abrechnung auf Kafka“.', None),
-    ('- Umbau der Datenplattform', 'Besonders gefallen hat mir unser Gespräch zum Thema „Umbau der Datenplattform“.', None),
-    ('* Bereitschaftsdienst im Team', 'Besonders gefallen hat mir unser Gespräch zum Thema „Bereitschaftsdienst im Team“.', None),
-    ('das neue Design-System 🎨', 'Besonders gefallen hat mir unser Gespräch zum Thema „Das neue Design-System“.', None),
-    ('Kubernetes', 'Besonders gefallen hat mir unser Gespräch zum Thema „Kubernetes“.', None),
-    ('Teamstruktur und Onboarding', 'Besonders gefallen hat mir unser Gespräch zum Thema „Teamstruktur und Onboarding“.', None),
-    ('wir haben über die Teamstruktur gesprochen', 'Besonders gefallen hat mir unser Gespräch zum Thema „Teamstruktur“.', None),
-    ('Haben über Code-Reviews gesprochen.', 'Besonders gefallen hat mir unser Gespräch zum Thema „Code-Reviews“.', None),
-    ('über das Onboarding geredet', 'Besonders gefallen hat mir unser Gespräch zum Thema „Onboarding“.', None),
-    ('sprachen über Remote-Arbeit', 'Besonders gefallen hat mir unser Gespräch zum Thema „Remote-Arbeit“.', None),
-    ('Gespräch über die Roadmap für 2027', 'Besonders gefallen hat mir unser Gespräch zum Thema „Roadmap für 2027“.', None),
+    ('Migration der Abrechnung auf Kafka', 'Besonders interessant fand ich das Thema „Migration der Abrechnung auf Kafka“.', None),
+    ('die Migration der Abrechnung auf Kafka', 'Besonders interessant fand ich das Thema „Migration der Abrechnung auf Kafka“.', None),
+    ('- Umbau der Datenplattform', 'Besonders interessant fand ich das Thema „Umbau der Datenplattform“.', None),
+    ('* Bereitschaftsdienst im Team', 'Besonders interessant fand ich das Thema „Bereitschaftsdienst im Team“.', None),
+    ('das neue Design-System 🎨', 'Besonders interessant fand ich das Thema „Das neue Design-System“.', None),
+    ('Kubernetes', 'Besonders interessant fand ich das Thema „Kubernetes“.', None),
+    ('Teamstruktur und Onboarding', 'Besonders interessant fand ich das Thema „Teamstruktur und Onboarding“.', None),
+    ('wir haben über die Teamstruktur gesprochen', 'Besonders interessant fand ich das Thema „Teamstruktur“.', None),
+    ('Haben über Code-Reviews gesprochen.', 'Besonders interessant fand ich das Thema „Code-Reviews“.', None),
+    ('über das Onboarding geredet', 'Besonders interessant fand ich das Thema „Onboarding“.', None),
+    ('sprachen über Remote-Arbeit', 'Besonders interessant fand ich das Thema „Remote-Arbeit“.', None),
+    ('Gespräch über die Roadmap für 2027', 'Besonders interessant fand ich das Thema „Roadmap für 2027“.', None),
     ('sie baut die Datenplattform auf Snowflake neu auf', 'Besonders spannend fand ich zu hören, dass Sie die Datenplattform auf Snowflake neu aufbauen.', None),
     ('sie leitet das Payments-Team', 'Besonders spannend fand ich zu hören, dass Sie das Payments-Team leiten.', None),
     ('er ist seit fünf Jahren im Team', 'Besonders spannend fand ich zu hören, dass Sie seit fünf Jahren im Team sind.', None),
     ('er arbeitet an der Migration auf Kafka', 'Besonders spannend fand ich zu hören, dass Sie an der Migration auf Kafka arbeiten.', None),
     ('sie hat das Team aufgebaut', 'Besonders spannend fand ich zu hören, dass Sie das Team aufgebaut haben.', None),
-    ('Tolles Gespräch über Bereitschaftsdienst, sehr sympathisch.', 'Besonders gefallen hat mir unser Gespräch zum Thema „Bereitschaftsdienst“.', None),
-    ('Super Gespräch zur Architektur!', 'Besonders gefallen hat mir unser Gespräch zum Thema „Architektur“.', None),
+    ('Tolles Gespräch über Bereitschaftsdienst, sehr sympathisch.', 'Besonders interessant fand ich das Thema „Bereitschaftsdienst“.', None),
+    ('Super Gespräch zur Architektur!', 'Besonders interessant fand ich das Thema „Architektur“.', None),
     ('Sehr nett!', None, None),
     ('Super sympathisch', None, None),
     ('hat mich gefragt, warum ich von Fintech zu ML gewechselt bin?', 'Ihre Frage, warum ich von Fintech zu ML gewechselt bin, habe ich sehr gern beantwortet.', None),
@@ -199,11 +199,11 @@ DE = [
     ('Anna: sie ist die Teamleiterin', 'Besonders spannend fand ich zu hören, dass Sie die Teamleiterin sind.', None),
     ('interessiert an meiner Kafka-Erfahrung', 'Gefreut hat mich Ihr Interesse an meiner Kafka-Erfahrung.', None),
     ('Gehaltsband 70-80k', None, None),
-    ('sehr nettes Gespräch, Thema Datenqualität', 'Besonders gefallen hat mir unser Gespräch zum Thema „Datenqualität“.', None),
-    ('Pair-Programming lief gut', 'Besonders gefallen hat mir unser Gespräch zum Thema „Pair-Programming“.', None),
+    ('sehr nettes Gespräch, Thema Datenqualität', 'Besonders interessant fand ich das Thema „Datenqualität“.', None),
+    ('Pair-Programming lief gut', 'Besonders interessant fand ich das Thema „Pair-Programming“.', None),
     ('ich glaube, es lief gut', None, None),
-    ('Demo des neuen Dashboards war super!', 'Besonders gefallen hat mir unser Gespräch zum Thema „Demo des neuen Dashboards“.', None),
-    ('hat viel über Teamkultur erzählt', 'Besonders gefallen hat mir unser Gespräch zum Thema „Teamkultur“.', None),
+    ('Demo des neuen Dashboards war super!', 'Besonders interessant fand ich das Thema „Demo des neuen Dashboards“.', None),
+    ('hat viel über Teamkultur erzählt', 'Besonders interessant fand ich das Thema „Teamkultur“.', None),
     ('Fragen zur Architektur gestellt', 'Gern habe ich Ihre Fragen zur Architektur beantwortet.', None),
     ('Sie sucht jemanden mit Führungserfahrung', 'Besonders spannend fand ich zu hören, dass Sie jemanden mit Führungserfahrung suchen.', None),
     ('TODO Dankesmail schicken', None, None),
@@ -411,7 +411,7 @@ def test_a_foreign_note_gives_way_to_the_next_usable_one() -> None:
     result = compose(["Migration der Abrechnung auf Kafka", "the billing migration"])
     assert result.mention == "I especially enjoyed our conversation about the billing migration."
     neutral = compose(["Kafka"], language="de")  # no words of either language: usable in both
-    assert neutral.mention == "Besonders gefallen hat mir unser Gespräch zum Thema „Kafka“."
+    assert neutral.mention == "Besonders interessant fand ich das Thema „Kafka“."
 
 
 @pytest.mark.parametrize(

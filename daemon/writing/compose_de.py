@@ -1,8 +1,8 @@
 """German sentences from notes (see :mod:`daemon.writing.compose` for what goes where).
 
 German inflects a noun phrase by case and gender, which a note does not tell; so a topic is
-named the way German business mail does anyway, as a quoted theme: "Besonders gefallen hat mir
-unser Gespräch zum Thema „Migration der Abrechnung auf Kafka“." A leading article is dropped
+named the way German business mail does anyway, as a quoted theme: "Besonders interessant fand ich
+das Thema „Migration der Abrechnung auf Kafka“." A leading article is dropped
 ("der Umbau der Plattform" -> „Umbau der Plattform“), since it would be in the wrong case.
 
 A clause about the recipient ("sie baut die Datenplattform neu auf") becomes a "dass" clause in
@@ -20,12 +20,14 @@ from daemon.writing.compose import Names, Piece
 
 MAX_WORDS = 20
 
+# The thank-you's own sentences already say "Gespräch" and "Austausch" (the thanks, the
+# interest): a frame that said them again made a German reader count three in four lines.
 TOPIC_FRAMES = (
-    "Besonders gefallen hat mir unser Gespräch zum Thema „{x}“.",
-    "Besonders interessant fand ich unseren Austausch zum Thema „{x}“.",
-    "In Erinnerung geblieben ist mir vor allem unser Gespräch über das Thema „{x}“.",
-    "Sehr spannend fand ich unseren Austausch zum Thema „{x}“.",
-    "Gern denke ich an unser Gespräch zum Thema „{x}“ zurück.",
+    "Besonders interessant fand ich das Thema „{x}“.",
+    "Besonders spannend fand ich, was Sie zum Thema „{x}“ erzählt haben.",
+    "In Erinnerung geblieben ist mir vor allem das Thema „{x}“.",
+    "Sehr aufschlussreich war für mich das Thema „{x}“.",
+    "Gern denke ich an Ihre Ausführungen zum Thema „{x}“ zurück.",
 )
 CLAUSE_FRAMES = (
     "Besonders spannend fand ich zu hören, dass {x}.",

@@ -193,6 +193,7 @@ class LocalWorld(World):
         for folder in ("Drafts", "Sent"):
             self.box.add_folder(folder)
         self.sent_keys: dict[str, str] = {}  # Message-ID of a copy in Sent -> the draft's KEY
+        self.own_ids: set[str] = set()  # Message-IDs of the messages the user wrote themselves
         super().__init__(root)
         self.write_calendar()
 
@@ -274,15 +275,17 @@ class LocalWorld(World):
         msg["Message-ID"] = make_msgid(domain="example.org")
         msg.set_content("Thank you for the conversation.")
         self.box.get_folder("Sent").add(mailbox.MaildirMessage(msg))
+        self.own_ids.add(str(msg["Message-ID"]))
 
     def view(self) -> list[Item]:
         sent = self._messages("Sent")
         sent_ids = {str(m["Message-ID"]) for _, m in sent}
         keys = known_keys(self.db_url)
         drafts = [(key_of(m["Message-ID"], keys), m) for _, m in self._messages("Drafts")]
-        copies = [
+        copies = [  # the user's own messages are theirs, not followupd's: not in the view
             (self.sent_keys.get(str(m["Message-ID"])) or key_of(m["Message-ID"], keys), m)
             for _, m in sent
+            if str(m["Message-ID"]) not in self.own_ids
         ]
         return [
             Item(key, where, _addresses(m["To"]), str(m["In-Reply-To"]) in sent_ids)
