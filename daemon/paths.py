@@ -7,10 +7,15 @@ Secrets and state are created owner-only from the first byte: the file is opened
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from daemon.errors import FollowupdError
+
+log = logging.getLogger(__name__)
 
 APP = "followupd"
 
@@ -127,3 +132,23 @@ def write_private(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def read_private_table(path: Path, section: str, what: str) -> dict[str, dict[str, Any]]:
+    """The ``section`` table of an owner-only JSON record a connector keeps in its state
+    folder (its drafts, its sent-mail cache): entries that are objects, keyed by string.
+
+    These records are caches, never the source of truth, so a missing file is an empty table
+    and an unreadable one is logged (naming ``what`` it holds) and read as empty too.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        log.warning("ignoring unreadable %s %s: %s", what, path, err)
+        return {}
+    table = data.get(section) if isinstance(data, dict) else None
+    if not isinstance(table, dict):
+        return {}
+    return {str(k): v for k, v in table.items() if isinstance(v, dict)}

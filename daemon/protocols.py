@@ -384,6 +384,14 @@ class Provider(Protocol):
         ...
 
 
+def watch_list(addresses: Sequence[str], domains: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``addresses`` and ``domains`` as :func:`watched` compares them: lower-cased, trimmed,
+    a domain without a leading "@" or ".", blanks dropped (for a provider's query)."""
+    people = [a.strip().lower() for a in addresses if a.strip()]
+    zones = [d.strip().lower().lstrip("@.") for d in domains if d.strip()]
+    return people, zones
+
+
 def watched(address: str, addresses: Sequence[str], domains: Sequence[str]) -> bool:
     """Is ``address`` one of ``addresses``, or at one of ``domains`` (or a subdomain of one)?
 
@@ -393,5 +401,5 @@ def watched(address: str, addresses: Sequence[str], domains: Sequence[str]) -> b
     if address in {a.strip().lower() for a in addresses}:
         return True
     domain = address.rpartition("@")[2]
-    zones = {d.strip().lower().lstrip("@.") for d in domains if d.strip()}
+    zones = set(watch_list((), domains)[1])
     return bool(domain) and any(domain == z or domain.endswith("." + z) for z in zones)

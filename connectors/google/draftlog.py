@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from daemon.paths import write_private
+from daemon.paths import read_private_table, write_private
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,7 @@ class DraftLog:
         self.path = path
 
     def _load(self) -> dict[str, dict[str, Any]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as err:
-            log.warning("ignoring unreadable draft record %s: %s", self.path, err)
-            return {}
-        drafts = data.get("drafts") if isinstance(data, dict) else None
-        return {str(k): v for k, v in (drafts or {}).items() if isinstance(v, dict)}
+        return read_private_table(self.path, "drafts", "draft record")
 
     def get(self, draft_id: str) -> dict[str, Any] | None:
         return self._load().get(draft_id)

@@ -29,8 +29,8 @@ from connectors.google.http import GoogleSession
 from connectors.google.mailmeta import decoded, header, id_text, internal_date, labels, message_ids
 from connectors.google.paging import TooManyPages, entries, pages
 from daemon.errors import BadItem
-from daemon.paths import write_private
-from daemon.protocols import SENT_LIMIT, Problem, SentMessage, SentMessages, watched
+from daemon.paths import read_private_table, write_private
+from daemon.protocols import SENT_LIMIT, Problem, SentMessage, SentMessages, watch_list, watched
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ class GmailSent:
     def sent_since(
         self, since: datetime, recipients: Sequence[str], domains: Sequence[str]
     ) -> SentMessages:
-        people = [r.strip().lower() for r in recipients if r.strip()]
-        zones = [d.strip().lower().lstrip("@.") for d in domains if d.strip()]
+        people, zones = watch_list(recipients, domains)
         result = SentMessages(messages=[])
         if not people and not zones:
             return result
@@ -132,22 +131,11 @@ class GmailSent:
         }
 
     def _load(self) -> dict[str, dict[str, Any]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as err:
-            log.warning("ignoring unreadable sent-mail cache %s: %s", self.path, err)
-            return {}
-        found = data.get("sent") if isinstance(data, dict) else None
-        if not isinstance(found, dict):
-            return {}
+        found = read_private_table(self.path, "sent", "sent-mail cache")
         return {
-            str(k): v
+            k: v
             for k, v in found.items()
-            if isinstance(v, dict)
-            and isinstance(v.get("at"), str)
-            and isinstance(v.get("to"), list)
+            if isinstance(v.get("at"), str) and isinstance(v.get("to"), list)
         }
 
     def _save(self, cache: dict[str, dict[str, Any]]) -> None:

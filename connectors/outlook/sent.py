@@ -17,7 +17,7 @@ from typing import Any
 from connectors.outlook import timefmt
 from connectors.outlook.http import Graph
 from connectors.outlook.shapes import obj, objects, text
-from daemon.protocols import SENT_LIMIT, Problem, SentMessage, SentMessages, watched
+from daemon.protocols import SENT_LIMIT, Problem, SentMessage, SentMessages, watch_list, watched
 
 PAGE_SIZE = 50
 MAX_PAGES = SENT_LIMIT // PAGE_SIZE  # read at most, newest first
@@ -30,8 +30,7 @@ FIELDS = (
 def sent_since(
     graph: Graph, since: datetime, recipients: Sequence[str], domains: Sequence[str]
 ) -> SentMessages:
-    people = [r.strip().lower() for r in recipients if r.strip()]
-    zones = [d.strip().lower().lstrip("@.") for d in domains if d.strip()]
+    people, zones = watch_list(recipients, domains)
     result = SentMessages(messages=[])
     if not people and not zones:
         return result
