@@ -7,7 +7,7 @@ ever thanking it reads as impatient, and a new conversation cannot be a reply (R
 
 - our thank-you, once the user sent it (a deleted draft is the same as an unsent one);
 - a message of the user's own, written in any client and found in a Sent folder
-  (``interviews.own_message``, recorded by :mod:`daemon.sentwatch`): to an interviewer or any
+  (``interviews.own_message``, recorded by :mod:`daemon.running.sentwatch`): to an interviewer or any
   address at the company's domains, sent after the interview *began*. Began, not ended:
   the calendar's end is the scheduled one, and a thank-you written when a call ended early,
   or a portfolio link sent during it, is still mail about this interview.

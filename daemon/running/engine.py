@@ -36,8 +36,8 @@ from daemon.errors import (
 from daemon.planning.interviews import Planner, unstorable
 from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
+from daemon.running.sentwatch import SentWatch
 from daemon.running.sharing import MailboxBusy, SharedLock
-from daemon.sentwatch import SentWatch
 from daemon.store import repository as repo
 from daemon.store.database import StoreError
 from daemon.store.models import FollowUp, State
