@@ -459,7 +459,6 @@ def note(
     language."""
     from daemon.planning.followups import FollowUpPlanner
     from daemon.store.models import State
-    from daemon.store.repository import transition
     from daemon.writing import phrases
 
     if language is not None and language not in (*phrases.codes(), ACCOUNT_LANGUAGE):
@@ -505,21 +504,27 @@ def note(
             # inquiry waits until one business day after it, as with --decision-by.
             planner = FollowUpPlanner(rt.config, rt.config.account(interview.account))
             planner.reschedule_inquiries(session, interview, now, "a note gave a decision date")
+        moved = 0
         if contact or decision_by or max_interviewers:
             planner = FollowUpPlanner(rt.config, rt.config.account(interview.account))
+            if contact:
+                moved = planner.move_inquiries(session, interview, people[contact.lower()], now)
             for fu in interview.followups:
                 if fu.kind == "status_inquiry" and fu.state == State.SCHEDULED:
-                    if contact:
-                        transition(
-                            session, fu, State.CANCELLED, f"main contact changed to {contact}", now
-                        )
-                    else:
-                        fu.due_at = planner.due_time(session, interview, fu)
+                    fu.due_at = planner.due_time(session, interview, fu)
             session.flush()
             planner.plan(session, interview, now)
         interview.updated_at = now
         session.commit()
-    out.print("Saved.")
+    if contact:
+        where = (
+            f"{moved} status inquiry moved to {contact.lower()}"
+            if moved
+            else (f"status inquiries will go to {contact.lower()}")
+        )
+        out.print(f"Saved; {where}.")
+    else:
+        out.print("Saved.")
 
 
 @main.command()
@@ -535,6 +540,12 @@ def skip(rt: Runtime, interview_id: int, reason: str) -> None:
     now = SystemClock().now()
     with rt.sessions()() as session:
         interview = _interview(session, interview_id)
+        if interview.status == "skipped":
+            out.print(
+                f"Interview {interview_id} is already skipped ({interview.reason}); "
+                f"'followupd unskip {interview_id}' undoes it."
+            )
+            return
         count = 0
         for fu in interview.followups:
             if fu.state in OPEN_STATES:
@@ -542,7 +553,48 @@ def skip(rt: Runtime, interview_id: int, reason: str) -> None:
                 count += 1
         interview.status, interview.reason, interview.updated_at = "skipped", reason, now
         session.commit()
-    out.print(f"Skipped {count} pending follow-up(s) of interview {interview_id}.")
+    out.print(
+        f"Skipped {count} pending follow-up(s) of interview {interview_id}; "
+        f"'followupd unskip {interview_id}' undoes it."
+    )
+
+
+@main.command()
+@click.argument("interview_id", type=int)
+@pass_runtime
+@friendly
+def unskip(rt: Runtime, interview_id: int) -> None:
+    """Undo 'skip': what it stopped is planned again, and drafted if still in time."""
+    from daemon.drafter import skip_reason
+    from daemon.planning.followups import FollowUpPlanner
+    from daemon.store.models import State
+    from daemon.store.repository import transition
+
+    now = SystemClock().now()
+    with rt.sessions()() as session:
+        interview = _interview(session, interview_id)
+        if interview.status != "skipped":
+            out.print(f"Interview {interview_id} is not skipped ({interview.status}).")
+            return
+        skipped_by_you = interview.reason
+        interview.status, interview.reason, interview.updated_at = "active", None, now
+        planner = FollowUpPlanner(rt.config, rt.config.account(interview.account))
+        restored, late = 0, []
+        for fu in interview.followups:
+            if fu.state != State.SKIPPED or fu.reason != skipped_by_you:
+                continue  # skipped for a reason of its own (too late, ...): that still holds
+            fu.due_at = planner.due_time(session, interview, fu)
+            transition(session, fu, State.SCHEDULED, f"unskipped, due {fu.due_at.isoformat()}", now)
+            restored += 1
+            why = skip_reason(rt.config, fu, now)
+            if why is not None:
+                late.append(f"{fu.kind.replace('_', '-')} to {fu.interviewer.email}: {why[1]}")
+        session.flush()
+        planner.plan(session, interview, now)
+        session.commit()
+    out.print(f"Restored {restored} follow-up(s) of interview {interview_id}.")
+    for line in late:
+        out.print(f"  not drafted after all: {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 @main.command()

@@ -27,6 +27,7 @@ from daemon.store.repository import transition
 
 log = logging.getLogger(__name__)
 
+CONTACT_CHANGED = "main contact changed to"  # the reason an inquiry moved to another person
 
 
 def followup_key(account_tag: str, event_id: str, email: str, kind: str, seq: int) -> str:
@@ -190,6 +191,49 @@ class FollowUpPlanner:
                 due = self.due_time(session, interview, fu)
                 if due != fu.due_at:
                     fu.due_at, fu.updated_at, fu.reason = due, now, f"{why}: due {due.isoformat()}"
+
+    def move_inquiries(
+        self, session: Session, interview: Interview, contact: Interviewer, now: datetime
+    ) -> int:
+        """The status inquiries still to come go to ``contact``, the new main contact
+        (``followupd note ID --contact``); returns how many were moved.
+
+        Each scheduled inquiry of another person is cancelled, and the one of the same number
+        is planned for ``contact``: a new row, or theirs again if an earlier change of contact
+        cancelled it. With no inquiry scheduled, one that an earlier change of contact
+        cancelled counts as still to come (before this method, such a change lost the inquiry
+        for good). Drafted, sent and answered inquiries stay as they are.
+        """
+        inquiries = [fu for fu in interview.followups if fu.kind == Kind.STATUS_INQUIRY]
+        pending = [fu for fu in inquiries if fu.state == State.SCHEDULED]
+        if not pending and not any(fu.state in (State.DRAFTED, State.CREATING) for fu in inquiries):
+            moved_away = [
+                fu for fu in inquiries
+                if fu.state == State.CANCELLED and (fu.reason or "").startswith(CONTACT_CHANGED)
+            ]  # fmt: skip
+            pending = [max(moved_away, key=lambda fu: fu.seq)] if moved_away else []
+        moved = 0
+        for fu in pending:
+            if fu.interviewer is contact:
+                continue
+            if fu.state == State.SCHEDULED:
+                transition(session, fu, State.CANCELLED, f"{CONTACT_CHANGED} {contact.email}", now)
+            mine = next(
+                (f for f in inquiries if f.seq == fu.seq and f.interviewer is contact), None
+            )
+            if mine is None:
+                self._add(session, interview, contact, Kind.STATUS_INQUIRY, fu.seq, now)
+            elif mine.state == State.CANCELLED:
+                mine.due_at = self.due_time(session, interview, mine)
+                transition(
+                    session, mine, State.SCHEDULED,
+                    f"the main contact again, due {mine.due_at.isoformat()}", now,
+                )  # fmt: skip
+            else:
+                continue
+            moved += 1
+        return moved
+
     def decision_due(self, interview: Interview) -> datetime | None:
         return decision_due(self.config, interview)
 
