@@ -8,14 +8,14 @@ now. Run through the real CLI against the demo's ics calendar and Maildir, at a 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from daemon import demo
 from daemon.cli import main
+from tests.demo_home import cli, demo_home
 
 NOW = "2026-03-03T12:00+00:00"  # the demo's Acme interview (id 3) ended this morning
 ACME = "3"
@@ -24,21 +24,12 @@ JANE, RAJ = "jane.smith@acme.example", "raj.patel@acme.example"
 
 @pytest.fixture
 def home(tmp_path: Path) -> list[str]:
-    config = demo.create(tmp_path / "demo", now=datetime(2026, 3, 3, 12, 0, tzinfo=UTC))
-    base = ["--config", str(config)]
-    assert CliRunner().invoke(main, [*base, "run", "--once", "--now", NOW]).exit_code == 0
-    return base
-
-
-def _cli(base: list[str], *args: str) -> str:
-    result = CliRunner(env={"COLUMNS": "250"}).invoke(main, [*base, *args])
-    assert result.exit_code == 0, result.output
-    return result.output
+    return demo_home(tmp_path, datetime.fromisoformat(NOW))
 
 
 def _rows(base: list[str], kind: str) -> set[tuple[str, str]]:
     """(to, state) of the Acme interview's follow-ups of ``kind``, as ``status --all`` shows."""
-    rows = _cli(base, "status", "--all").splitlines()
+    rows = cli(base, "status", "--all").splitlines()
     start = next(i for i, row in enumerate(rows) if row.startswith(f"│ {ACME} "))
     found = set()
     for row in rows[start:]:
@@ -52,35 +43,35 @@ def _rows(base: list[str], kind: str) -> set[tuple[str, str]]:
 
 def test_a_new_main_contact_gets_the_pending_inquiry(home: list[str]) -> None:
     assert _rows(home, "inquiry") == {("Jane Smith", "scheduled")}
-    said = _cli(home, "note", ACME, "--contact", RAJ)
+    said = cli(home, "note", ACME, "--contact", RAJ)
     assert f"1 status inquiry moved to {RAJ}" in said
     assert _rows(home, "inquiry") == {("Jane Smith", "cancelled"), ("Raj Patel", "scheduled")}
     # Back to Jane: her own inquiry is planned again, not a second row for her.
-    _cli(home, "note", ACME, "--contact", JANE)
+    cli(home, "note", ACME, "--contact", JANE)
     assert _rows(home, "inquiry") == {("Jane Smith", "scheduled"), ("Raj Patel", "cancelled")}
     # The same contact again changes nothing.
-    assert "status inquiries will go to" in _cli(home, "note", ACME, "--contact", JANE)
+    assert "status inquiries will go to" in cli(home, "note", ACME, "--contact", JANE)
     assert _rows(home, "inquiry") == {("Jane Smith", "scheduled"), ("Raj Patel", "cancelled")}
 
 
 def test_skip_twice_says_so_and_unskip_restores_what_skip_stopped(home: list[str]) -> None:
     # Jane's and Raj's thank-yous are drafted already; the inquiry is still to come.
-    said = _cli(home, "skip", ACME)
+    said = cli(home, "skip", ACME)
     assert "Skipped 1 pending follow-up(s)" in said and f"followupd unskip {ACME}" in said
     assert _rows(home, "inquiry") == {("Jane Smith", "skipped")}
-    assert "already skipped" in _cli(home, "skip", ACME)
+    assert "already skipped" in cli(home, "skip", ACME)
 
-    said = _cli(home, "unskip", ACME)
+    said = cli(home, "unskip", ACME)
     assert "Restored 1 follow-up(s)" in said
     assert _rows(home, "inquiry") == {("Jane Smith", "scheduled")}
     assert _rows(home, "thank-you") == {("Jane Smith", "drafted"), ("Raj Patel", "drafted")}
-    assert "is not skipped" in _cli(home, "unskip", ACME)
+    assert "is not skipped" in cli(home, "unskip", ACME)
 
 
 def test_unskip_says_what_is_too_late_now(home: list[str]) -> None:
     """The Initech interview (id 4) is tomorrow: skipped today, unskipped two days after it,
     its thank-you is past max_lateness and says so instead of being drafted late."""
-    _cli(home, "skip", "4")
+    cli(home, "skip", "4")
     base = home
     assert (
         CliRunner()
@@ -88,6 +79,6 @@ def test_unskip_says_what_is_too_late_now(home: list[str]) -> None:
         .exit_code
         == 0
     )
-    said = " ".join(_cli(home, "unskip", "4").split())
+    said = " ".join(cli(home, "unskip", "4").split())
     assert "Restored 2 follow-up(s) of interview 4." in said
     assert "not drafted after all: thank-you to bill@initech.example" in said

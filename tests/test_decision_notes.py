@@ -13,15 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from daemon import demo
-from daemon.cli import main
 from daemon.config import Candidate
 from daemon.detection import Detection, Person
 from daemon.protocols import CalendarEvent
 from daemon.writing.context import build_context
 from daemon.writing.notes import Notes
+from tests.demo_home import cli, demo_home
 
 NOW = "2026-03-03T12:00+00:00"  # a Tuesday; the demo's Initech interview (id 4) is tomorrow
 INITECH = 4
@@ -29,23 +27,14 @@ INITECH = 4
 
 @pytest.fixture
 def home(tmp_path: Path) -> list[str]:
-    config = demo.create(tmp_path / "demo", now=datetime(2026, 3, 3, 12, 0, tzinfo=UTC))
-    base = ["--config", str(config)]
-    assert CliRunner().invoke(main, [*base, "run", "--once", "--now", NOW]).exit_code == 0
-    return base
-
-
-def _cli(base: list[str], *args: str) -> str:
-    result = CliRunner(env={"COLUMNS": "250"}).invoke(main, [*base, *args])
-    assert result.exit_code == 0, result.output
-    return result.output
+    return demo_home(tmp_path, datetime.fromisoformat(NOW))
 
 
 def _inquiry_due(base: list[str]) -> str:
     """When the Initech interview's status inquiry follows, as ``status`` says it: nothing was
     sent yet, so it waits (issue 10's rule) and says "on <date>" after a decision date, else
     "<n> business days" after the user sends something."""
-    rows = _cli(base, "status").splitlines()
+    rows = cli(base, "status").splitlines()
     start = next(i for i, row in enumerate(rows) if row.startswith(f"│ {INITECH} "))
     block = " ".join(" ".join(r.split("│")[8].split()) for r in rows[start:] if r.startswith("│"))
     found = re.search(r"the inquiry follows (?:on (\d{4}-\d\d-\d\d)|(\d+ business days))", block)
@@ -66,19 +55,19 @@ def _set_description(base: list[str], text: str) -> None:
 
 def test_a_noted_decision_date_moves_the_inquiry_and_reaches_the_thank_you(home: list[str]) -> None:
     assert _inquiry_due(home) == "5 business days"  # five business days after a sent mail
-    _cli(home, "note", str(INITECH), "decision: end of month")
+    cli(home, "note", str(INITECH), "decision: end of month")
     assert _inquiry_due(home) == "2026-04-01"  # one business day after Tuesday, March 31
-    preview = _cli(home, "preview", str(INITECH))
+    preview = cli(home, "preview", str(INITECH))
     assert "I understand a decision is planned by Tuesday, March 31." in preview
     assert "decision: end of month" not in preview
 
 
 def test_the_command_lines_date_wins_over_the_notes(home: list[str]) -> None:
-    _cli(home, "note", str(INITECH), "decision: end of month")
-    _cli(home, "note", str(INITECH), "--decision-by", "2026-03-20")
+    cli(home, "note", str(INITECH), "decision: end of month")
+    cli(home, "note", str(INITECH), "--decision-by", "2026-03-20")
     assert _inquiry_due(home) == "2026-03-23"
-    assert "decision is planned by Friday, March 20." in _cli(home, "preview", str(INITECH))
-    _cli(home, "note", str(INITECH), "They expect a decision by March 13.")
+    assert "decision is planned by Friday, March 20." in cli(home, "preview", str(INITECH))
+    cli(home, "note", str(INITECH), "They expect a decision by March 13.")
     assert _inquiry_due(home) == "2026-03-23"
 
 
@@ -89,14 +78,14 @@ def test_editing_the_notes_in_the_calendar_moves_the_inquiry_again(home: list[st
         ("Notes:\nthe billing migration", "5 business days"),
     ]:
         _set_description(home, description)
-        _cli(home, "run", "--once", "--now", NOW)
+        cli(home, "run", "--once", "--now", NOW)
         assert _inquiry_due(home) == due, description
 
 
 def test_labels_in_the_notes_become_the_next_step_not_the_topic(home: list[str]) -> None:
-    _cli(home, "note", str(INITECH), "next step: take-home", "--about", "bill@initech.example")
-    _cli(home, "note", str(INITECH), "Great chat about on-call, very friendly.")
-    preview = _cli(home, "preview", str(INITECH))
+    cli(home, "note", str(INITECH), "next step: take-home", "--about", "bill@initech.example")
+    cli(home, "note", str(INITECH), "Great chat about on-call, very friendly.")
+    preview = cli(home, "preview", str(INITECH))
     assert "I especially enjoyed our conversation about on-call." in preview
     assert "I look forward to the take-home assignment." in preview
     assert "next step:" not in preview and "Great chat" not in preview

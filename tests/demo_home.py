@@ -1,0 +1,33 @@
+"""The demo's home at a fixed time, driven through the real CLI in-process.
+
+Tests of what a user does with ``followupd note``, ``skip`` and friends need interviews that
+already have follow-ups at a known moment: the demo (``daemon.demo``) writes an ics calendar
+and a Maildir around ``now`` and one ``run --once`` plans and drafts what is due. The output is
+read at 250 columns so that a status row is one line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from daemon import demo
+from daemon.cli import main
+
+
+def demo_home(root: Path, now: datetime) -> list[str]:
+    """The ``--config`` arguments of a demo home under ``root``, after one run at ``now``."""
+    config = demo.create(root / "demo", now=now)
+    base = ["--config", str(config)]
+    ran = CliRunner().invoke(main, [*base, "run", "--once", "--now", now.isoformat()])
+    assert ran.exit_code == 0, ran.output
+    return base
+
+
+def cli(base: list[str], *args: str) -> str:
+    """What ``followupd <args>`` prints in that home; it must succeed."""
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(main, [*base, *args])
+    assert result.exit_code == 0, result.output
+    return result.output
