@@ -1,0 +1,126 @@
+"""The ``followupd`` command group and what every command shares.
+
+Every command loads the config first; a broken config is reported (all problems at once) and
+exits with status 2 before anything else happens. Errors the user can act on are printed as
+one clear line, never as a traceback (``-v`` adds the traceback for bug reports).
+
+The commands live beside this module by what they are for: :mod:`daemon.cli.setup` (init,
+demo, check, auth), :mod:`daemon.cli.service` (run, status, preview) and
+:mod:`daemon.cli.corrections` (note, skip, unskip: what the user says about an interview).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from daemon import __version__, logsetup, paths
+from daemon.cli import console
+from daemon.clock import Clock
+from daemon.errors import ConfigError, FollowupdError
+
+# The rest (SQLAlchemy, Alembic, Jinja2, rich, APScheduler, the providers' libraries) is
+# imported by the commands that use it: start-up time is paid by every command, including
+# ``--version`` and ``--help``, and by every start of the daemon.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from daemon import config as config_mod
+    from daemon.running.engine import Engine
+    from daemon.store.models import Interview
+    from daemon.writing.render import Renderer
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Turn followupd's own errors into one clear message and a non-zero exit."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as err:
+            console.err.print("[bold red]Configuration problems:[/]", highlight=False)
+            for problem in err.problems:
+                console.err.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(2)
+        except FollowupdError as err:
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                log.debug("details", exc_info=True)
+            console.err.print(f"followupd: {err}", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Runtime:
+    """What the commands need, built lazily from the config file."""
+
+    def __init__(self, config_path: Path | None, verbose: bool) -> None:
+        self.config_path = config_path
+        self.verbose = verbose
+        self._config: config_mod.Config | None = None
+
+    @property
+    def config(self) -> config_mod.Config:
+        if self._config is None:
+            from daemon import config as config_mod
+
+            self._config = config_mod.load(self.config_path)
+            logsetup.setup(self._config.daemon.log_level, self.verbose)
+        return self._config
+
+    def sessions(self) -> sessionmaker[Session]:
+        from daemon.store.database import open_store
+
+        return open_store(self.config.daemon.database)
+
+    def renderer(self) -> Renderer:
+        from daemon.running.reload import renderer_for
+
+        return renderer_for(self.config)
+
+    def engine(self, clock: Clock) -> Engine:
+        from daemon.running.reload import build_engine
+
+        return build_engine(self.config, clock, self.renderer())
+
+
+pass_runtime = click.make_pass_decorator(Runtime)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="FOLLOWUPD_CONFIG",
+    help=f"Config file (default: {paths.default_config_file()}).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.version_option(__version__, prog_name="followupd")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
+    """followupd drafts interview thank-you notes and polite status inquiries in your own
+    mailbox. It never sends anything: you review, edit and send the drafts yourself."""
+    console.start()
+    logsetup.setup("debug" if verbose else "info", verbose)
+    ctx.obj = Runtime(config_path, verbose)
+
+
+def interview_or_fail(session: Any, interview_id: int) -> Interview:
+    from daemon.store.models import Interview
+
+    interview = session.get(Interview, interview_id)
+    if interview is None:
+        raise FollowupdError(f"no interview with id {interview_id} (see 'followupd status')")
+    return interview

@@ -1,0 +1,147 @@
+"""What the user says about an interview: ``note``, ``skip`` and ``unskip``.
+
+Every correction takes effect visibly: the command says what it changed, and what it could
+not change any more.
+"""
+
+from __future__ import annotations
+
+import click
+
+from daemon.cli import console
+from daemon.cli.app import Runtime, friendly, interview_or_fail, main, pass_runtime
+from daemon.clock import SystemClock
+
+
+@main.command()
+@click.argument("interview_id", type=int)
+@click.argument("text", nargs=-1)
+@click.option("--about", "about", metavar="EMAIL", help="The note is about this interviewer.")
+@click.option("--contact", metavar="EMAIL", help="Send status inquiries to this interviewer.")
+@click.option(
+    "--decision-by",
+    "decision_by",
+    metavar="DATE",
+    help="A decision is expected by this date (YYYY-MM-DD).",
+)
+@click.option(
+    "--language",
+    metavar="CODE",
+    help="Write this interview's drafts in this language (e.g. 'de'); 'account' returns to "
+    "the account's language.",
+)
+@click.option(
+    "--max-interviewers",
+    "max_interviewers",
+    type=click.IntRange(1, 10_000),
+    metavar="N",
+    help="Draft thank-yous for up to N interviewers of this interview "
+    "(default: [detection].max_interviewers).",
+)
+@click.option(
+    "--fit",
+    metavar="TEXT",
+    help='How your experience fits this role, said in the thank-you ("" clears it).',
+)
+@click.option(
+    "--company",
+    metavar="NAME",
+    help='The company as the drafts should name it ("" goes back to the detected one).',
+)
+@click.option(
+    "--role",
+    metavar="TITLE",
+    help='The role as the drafts should name it ("" goes back to the detected one).',
+)
+@pass_runtime
+@friendly
+def note(
+    rt: Runtime,
+    interview_id: int,
+    text: tuple[str, ...],
+    about: str | None,
+    contact: str | None,
+    decision_by: str | None,
+    language: str | None,
+    max_interviewers: int | None,
+    fit: str | None,
+    company: str | None,
+    role: str | None,
+) -> None:
+    """Add what was discussed (used in the drafts), set the main contact or a decision date,
+    say how you fit the role, correct the company and role the drafts name, or set the drafts'
+    language."""
+    from daemon.corrections.notes import NoteChanges, apply_note, parse_decision_date
+
+    changes = NoteChanges(
+        text=" ".join(text) or None,
+        about=about,
+        contact=contact,
+        decision_by=parse_decision_date(decision_by) if decision_by else None,
+        language=language,
+        max_interviewers=max_interviewers,
+        fit=fit,
+        company=company,
+        role=role,
+    )
+    now = SystemClock().now()
+    with rt.sessions()() as session:
+        interview = interview_or_fail(session, interview_id)
+        result = apply_note(rt.config, session, interview, changes, now)
+        session.commit()
+    if contact:
+        where = (
+            f"{result.moved} status inquiry moved to {contact.lower()}"
+            if result.moved
+            else f"status inquiries will go to {contact.lower()}"
+        )
+        console.out.print(f"Saved; {where}.")
+    else:
+        console.out.print("Saved.")
+
+
+@main.command()
+@click.argument("interview_id", type=int)
+@click.option("--reason", default="skipped by you", help="Why (shown in status).")
+@pass_runtime
+@friendly
+def skip(rt: Runtime, interview_id: int, reason: str) -> None:
+    """Never draft anything (more) for this interview."""
+    from daemon.corrections import skips
+
+    with rt.sessions()() as session:
+        interview = interview_or_fail(session, interview_id)
+        count = skips.skip(session, interview, reason, SystemClock().now())
+        if count is None:
+            console.out.print(
+                f"Interview {interview_id} is already skipped ({interview.reason}); "
+                f"'followupd unskip {interview_id}' undoes it."
+            )
+            return
+        session.commit()
+    console.out.print(
+        f"Skipped {count} pending follow-up(s) of interview {interview_id}; "
+        f"'followupd unskip {interview_id}' undoes it."
+    )
+
+
+@main.command()
+@click.argument("interview_id", type=int)
+@pass_runtime
+@friendly
+def unskip(rt: Runtime, interview_id: int) -> None:
+    """Undo 'skip': what it stopped is planned again, and drafted if still in time."""
+    from daemon.corrections import skips
+
+    with rt.sessions()() as session:
+        interview = interview_or_fail(session, interview_id)
+        if interview.status != "skipped":
+            console.out.print(f"Interview {interview_id} is not skipped ({interview.status}).")
+            return
+        result = skips.unskip(rt.config, session, interview, SystemClock().now())
+        session.commit()
+    console.out.print(f"Restored {result.restored} follow-up(s) of interview {interview_id}.")
+    for line in result.late:
+        console.out.print(
+            f"  not drafted after all: {line}", markup=False, highlight=False, soft_wrap=True
+        )

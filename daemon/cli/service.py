@@ -1,0 +1,130 @@
+"""The daemon and what it has done: ``run``, ``status`` and ``preview``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from daemon.cli import console
+from daemon.cli.app import Runtime, friendly, interview_or_fail, main, pass_runtime
+from daemon.clock import Clock, FrozenClock, SystemClock
+from daemon.errors import FollowupdError
+
+
+def run_once(rt: Runtime, clock: Clock) -> None:
+    from daemon.report import summarize_run
+    from daemon.running.sharing import InstanceLock
+
+    config = rt.config
+    with InstanceLock(config.daemon.state_dir):
+        engine = rt.engine(clock)
+        before = clock.now()
+        engine.poll()
+        engine.run_due()
+        with engine.sessions() as session:
+            summarize_run(console.out, session, config, before)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="One poll plus all due work, then exit.")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO-TIME",
+    help="With --once: pretend it is this time (testing, what-if).",
+)
+@pass_runtime
+@friendly
+def run(rt: Runtime, once: bool, now_text: str | None) -> None:
+    """Run the daemon in the foreground (systemd runs exactly this)."""
+    clock: Clock = SystemClock()
+    if now_text:
+        if not once:
+            raise FollowupdError("--now only works together with --once")
+        clock = FrozenClock(_parse_time(now_text))
+    if once:
+        run_once(rt, clock)
+        return
+    from daemon.running.reload import Reloader
+    from daemon.running.service import Service
+    from daemon.running.sharing import InstanceLock
+
+    config = rt.config
+    with InstanceLock(config.daemon.state_dir):
+        reloader = Reloader(rt.config_path, config, clock, rt.verbose)  # for SIGHUP
+        Service(rt.engine(clock), config.daemon.poll_interval, reloader).run()
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise FollowupdError(
+            f"--now: expected a time like 2026-11-25T14:00+01:00, got {text!r}"
+        ) from None
+    if value.tzinfo is None:
+        raise FollowupdError(f"--now: expected a time with a UTC offset, got {text!r}")
+    return value
+
+
+@main.command()
+@click.option("--all", "show_all", is_flag=True, help="Include finished and cancelled follow-ups.")
+@pass_runtime
+@friendly
+def status(rt: Runtime, show_all: bool) -> None:
+    """Interviews, interviewers and follow-ups with their state and due time."""
+    from daemon.report import print_status
+
+    with rt.sessions()() as session:
+        print_status(console.out, session, rt.config, SystemClock().now(), show_all=show_all)
+
+
+@main.command()
+@click.argument("interview_id", type=int)
+@pass_runtime
+@friendly
+def preview(rt: Runtime, interview_id: int) -> None:
+    """Show the drafts of an interview as they would be created (creates nothing)."""
+    from daemon.drafter import Drafter, context_for, language_for
+    from daemon.explain import draft_remarks, reasons
+    from daemon.planning.basis import is_waiting
+    from daemon.planning.followups import waiting_reason
+    from daemon.writing import phrases
+
+    config = rt.config
+    renderer = rt.renderer()
+    with rt.sessions()() as session:
+        interview = interview_or_fail(session, interview_id)
+        account = config.account(interview.account)
+        drafter = Drafter(config, account, None, renderer)  # type: ignore[arg-type]
+        language = language_for(interview, account)
+        why = (
+            "set for this interview; 'note ID --language account' returns to the account's"
+            if interview.language == language
+            else f"the account's (change it with 'followupd note {interview_id} --language')"
+        )
+        console.out.print(f"Language: {phrases.get(language).name} ({language}), {why}", markup=False,
+                  highlight=False)  # fmt: skip
+        if not interview.followups:
+            console.out.print("This interview has no follow-ups.")
+        for fu in interview.followups:
+            request = drafter.request(session, fu)
+            console.out.rule(
+                f"{fu.kind} #{fu.seq} to {fu.interviewer.email} — {fu.state}, due {fu.due_at:%Y-%m-%d %H:%M} UTC"
+            )
+            if is_waiting(fu):  # not drafted until something was sent: say so, and why
+                console.out.print(waiting_reason(config, fu), markup=False, highlight=False)
+            console.out.print(f"Subject: {request.subject}", markup=False, highlight=False)
+            console.out.print(
+                f"To: {', '.join(a.email for a in request.to)}", markup=False, highlight=False
+            )
+            if request.reply_to:
+                console.out.print(
+                    f"In-Reply-To: {request.reply_to.message_id}", markup=False, highlight=False
+                )
+            console.out.print()
+            console.out.print(request.text, markup=False, highlight=False)
+            ctx = context_for(config, fu, account)
+            console.print_list("Why", reasons(config, fu, ctx))
+            console.print_list("Check before sending", draft_remarks(config, fu, ctx))
