@@ -1,0 +1,114 @@
+"""Notes and corrections of one interview, as ``followupd note`` gives them.
+
+A :class:`NoteChanges` says what the user changes; :func:`apply_note` validates all of it
+first (so a bad value changes nothing) and then applies it, replanning what depends on it:
+the pending status inquiries follow a new main contact or decision date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from daemon.config import Config
+from daemon.errors import FollowupdError
+from daemon.planning.followups import FollowUpPlanner
+from daemon.store.models import Interview, State
+from daemon.writing import phrases
+
+ACCOUNT_LANGUAGE = "account"  # `note ID --language account`: back to the account's language
+
+
+@dataclass
+class NoteChanges:
+    """What one ``followupd note`` changes. None (or empty) leaves a thing as it is; for
+    ``fit``, ``company`` and ``role`` an empty string clears the user's value."""
+
+    text: str | None = None  # a note, about ``about`` or (None) the whole interview
+    about: str | None = None
+    contact: str | None = None
+    decision_by: date | None = None
+    language: str | None = None  # a shipped language code, or ACCOUNT_LANGUAGE
+    max_interviewers: int | None = None
+    fit: str | None = None
+    company: str | None = None
+    role: str | None = None
+
+
+@dataclass
+class NoteResult:
+    """What :func:`apply_note` did that the user should hear about."""
+
+    moved: int = 0  # status inquiries moved to the new main contact
+
+
+def parse_decision_date(text: str, what: str = "--decision-by") -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise FollowupdError(f"{what}: expected a date like 2026-12-24, got {text!r}") from None
+
+
+def check_language(language: str | None, what: str = "--language") -> None:
+    if language is not None and language not in (*phrases.codes(), ACCOUNT_LANGUAGE):
+        raise FollowupdError(
+            f"{what}: expected one of {', '.join(phrases.codes())} (the folders of "
+            f"daemon/writing/languages/), or '{ACCOUNT_LANGUAGE}' for the account's language; "
+            f"got {language!r}"
+        )
+
+
+def apply_note(
+    config: Config, session: Session, interview: Interview, changes: NoteChanges, now: datetime
+) -> NoteResult:
+    """Apply ``changes`` to ``interview`` (the caller commits)."""
+    check_language(changes.language)
+    people = {p.email: p for p in interview.interviewers}
+    for address in filter(None, (changes.about, changes.contact)):
+        if address.lower() not in people:
+            raise FollowupdError(
+                f"{address} is not an interviewer of interview {interview.id} "
+                f"(interviewers: {', '.join(people) or 'none'})"
+            )
+    text, contact = changes.text, changes.contact
+    if text:
+        entry = "note: " + text
+        if changes.about:
+            person = people[changes.about.lower()]
+            person.notes = [*person.notes, entry]
+        else:
+            interview.notes = [*interview.notes, entry]
+    if contact:
+        interview.main_contact = contact.lower()
+    if changes.decision_by:
+        interview.decision_expected = changes.decision_by
+    if changes.max_interviewers:
+        interview.max_interviewers = changes.max_interviewers
+    if changes.language is not None:
+        interview.language = None if changes.language == ACCOUNT_LANGUAGE else changes.language
+    for column, value in (
+        ("fit", changes.fit),
+        ("company_override", changes.company),
+        ("role_override", changes.role),
+    ):
+        if value is not None:
+            setattr(interview, column, " ".join(value.split()) or None)
+    result = NoteResult()
+    planner = FollowUpPlanner(config, config.account(interview.account))
+    replans = contact or changes.decision_by or changes.max_interviewers
+    if text and not replans:
+        # A note may give the decision date ("decision: end of month"): the pending
+        # inquiry waits until one business day after it, as with --decision-by.
+        planner.reschedule_inquiries(session, interview, now, "a note gave a decision date")
+    if replans:
+        if contact:
+            result.moved = planner.move_inquiries(session, interview, people[contact.lower()], now)
+        for fu in interview.followups:
+            if fu.kind == "status_inquiry" and fu.state == State.SCHEDULED:
+                fu.due_at = planner.due_time(session, interview, fu)
+        session.flush()
+        planner.plan(session, interview, now)
+    interview.updated_at = now
+    return result
