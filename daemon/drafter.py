@@ -25,7 +25,7 @@ from daemon.businessdays import business_days_between
 from daemon.config import Account, Config
 from daemon.detection import Person
 from daemon.errors import BadItem, TemplateError
-from daemon.message import message_id_for
+from daemon.message import draft_key, message_id_for
 from daemon.planning.basis import basis_for, gave_up_text, is_waiting
 from daemon.planning.decision import MANUAL, expected_decision
 from daemon.protocols import Address, DraftRequest, Mailbox, ReplyTarget
@@ -140,6 +140,11 @@ def remarks_for(config: Config, fu: FollowUp, account: Account | None = None) ->
     notes = [(who, n.removeprefix(MANUAL)) for n in person.notes]
     notes += [(None, n.removeprefix(MANUAL)) for n in interview.notes]
     return notelang.remarks(language, notes, config.candidate.highlights, interview.fit)
+
+
+def request_key(fu: FollowUp) -> str:
+    """The key of ``fu``'s current draft in the mailbox (its revision's)."""
+    return draft_key(fu.key, fu.revision or 0)
 
 
 def lateness_limit(config: Config, fu: FollowUp) -> timedelta:
@@ -281,15 +286,16 @@ class Drafter:
     def request(self, session: Session, fu: FollowUp) -> DraftRequest:
         draft, reply_to = self.render(session, fu)
         sender = self.account.addresses[0]
+        key = draft_key(fu.key, fu.revision or 0)
         return DraftRequest(
-            key=fu.key,
+            key=key,
             sender=Address(sender, self.account.sender_name or self.config.candidate.name),
             to=(self.recipient(fu),),
             subject=draft.subject,
             text=draft.text,
             html=draft.html,
             reply_to=reply_to,
-            message_id=message_id_for(fu.key, sender),
+            message_id=message_id_for(key, sender),
         )
 
     def draft(self, session: Session, fu: FollowUp, now: datetime) -> None:
@@ -298,7 +304,11 @@ class Drafter:
         if skip is None and fu.state == State.SCHEDULED:
             twin = same_meeting_twin(fu)
             skip = _twin_skip(fu, twin)
-        if skip is not None and fu.state == State.CREATING and self.mailbox.find_draft(fu.key):
+        if (
+            skip is not None
+            and fu.state == State.CREATING
+            and self.mailbox.find_draft(request_key(fu))
+        ):
             skip = None  # made before an interruption: record it, it is the user's draft now
         if skip is not None:
             transition(session, fu, *skip, now)
@@ -324,7 +334,7 @@ class Drafter:
 
         # Always look before creating, not only after an interruption: it costs one lookup per
         # draft (a few a day) and keeps "exactly one" even if the state database was lost.
-        ref = self.mailbox.find_draft(fu.key)
+        ref = self.mailbox.find_draft(request.key)
         if ref is None:
             try:
                 ref = self.mailbox.create_draft(request)
@@ -342,6 +352,7 @@ class Drafter:
             )
         fu.draft_id, fu.thread_id, fu.message_id = ref.id, ref.thread_id, ref.message_id
         fu.subject, fu.drafted_at, fu.last_error = request.subject, now, None
+        fu.draft_text = request.text  # what `redraft` compares the mailbox's copy with
         transition(session, fu, State.DRAFTED, how, now)
         session.commit()
         log.info(

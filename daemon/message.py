@@ -175,6 +175,13 @@ def sender_domain(address: str) -> str | None:
     return domain if _DOT_ATOM.fullmatch(domain) else None
 
 
+def draft_key(key: str, revision: int = 0) -> str:
+    """The key of a follow-up's draft in the mailbox: the follow-up's own KEY for its first
+    draft, marked with the revision for each redraft (``followupd redraft``), so that every
+    revision has its own Message-ID and is found again, exactly once, after a crash."""
+    return key if not revision else f"{key}#r{revision}"
+
+
 def message_id_for(key: str, sender: str) -> str:
     """The deterministic Message-ID of ``key``'s draft, at the domain of ``sender`` (the user's
     own address): it reads like any message the user writes, and names no tool."""

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from daemon.autoreply import return_date
 from daemon.businessdays import add_business_days
 from daemon.config import Account, Config
+from daemon.message import draft_key
 from daemon.planning.followups import FollowUpPlanner
 from daemon.protocols import DraftRef, DraftStatus, InboundMessage, Mailbox
 from daemon.store.models import FollowUp, Interview, Kind, Process, State
@@ -46,7 +47,7 @@ class ReplyTracker:
         ).all()
         for fu in waiting:
             ref = DraftRef(id=fu.draft_id or "", thread_id=fu.thread_id, message_id=fu.message_id)
-            state = self.mailbox.draft_state(ref, fu.key)
+            state = self.mailbox.draft_state(ref, draft_key(fu.key, fu.revision or 0))
             if state.status == DraftStatus.DRAFT:
                 continue
             if state.status == DraftStatus.GONE:

@@ -464,3 +464,27 @@ def test_0005_adds_what_the_user_says_and_keeps_every_row(db_url: str) -> None:
     }
     command.downgrade(cfg, "0004")
     assert columns_of(engine) == old_columns
+
+
+def test_0006_adds_the_users_loop_and_keeps_every_row(db_url: str) -> None:
+    engine = state_at_0001(db_url)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0005")
+    before, old_columns = dump(engine), columns_of(engine)
+
+    command.upgrade(cfg, "0006")
+
+    assert dump(engine, old_columns) == before
+    added = {
+        table: set(columns_of(engine)[table]) - set(old_columns[table]) for table in old_columns
+    }
+    assert {t: c for t, c in added.items() if c} == {
+        "interviews": {"notified_at"},
+        "interviewers": {"title"},
+        "followups": {"draft_text", "revision", "failure", "failure_fingerprint"},
+    }
+    with engine.connect() as conn:  # every follow-up there was is at its first revision
+        revisions = conn.execute(text("SELECT revision FROM followups")).scalars().all()
+    assert revisions and set(revisions) == {0}
+    command.downgrade(cfg, "0005")
+    assert columns_of(engine) == old_columns

@@ -164,6 +164,8 @@ class Interview(Base):
     company_override: Mapped[str | None] = mapped_column(Text)
     role_override: Mapped[str | None] = mapped_column(Text)
     own_message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the user was told the interview ended and their notes are wanted (migration 0006).
+    notified_at: Mapped[datetime | None]
     process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -189,6 +191,8 @@ class Interviewer(Base):
     is_organizer: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)  # False once removed from the event
     notes: Mapped[list[Any]] = mapped_column(default=list)  # notes about this person
+    # The title the user gave (migration 0006); wins over [contacts] and detection.
+    title: Mapped[str | None] = mapped_column(Text)
 
     interview: Mapped[Interview] = relationship(back_populates="interviewers")
 
@@ -221,6 +225,14 @@ class FollowUp(Base):
     sent_message_id: Mapped[str | None] = mapped_column(Text)
     sent_provider_id: Mapped[str | None] = mapped_column(Text)
     sent_references: Mapped[list[Any]] = mapped_column(default=list)
+    # The body as followupd wrote it, and how often it was redrafted (migration 0006): the
+    # draft's key in the mailbox is draft_key(fu) (daemon/message.py), which includes it.
+    draft_text: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Why it failed (template, config, item) and the templates' and config's fingerprint then:
+    # a template or config failure is retried once the fingerprint changes (migration 0006).
+    failure: Mapped[str | None] = mapped_column(String(20))
+    failure_fingerprint: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
