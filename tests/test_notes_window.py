@@ -11,8 +11,10 @@ CLI against the demo's ics calendar and Maildir: ``run --once --now`` for the da
 from __future__ import annotations
 
 import mailbox
+import signal
+import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from click.testing import CliRunner
 
 from daemon import demo
 from daemon.cli import main
+from daemon.running.service import DUE_RECHECK_ENV
 from tests.demo_home import cli
 
 # The demo's Acme interview (id 3) ran 09:00-11:00 UTC; its thank-yous are due at 12:00 (delay
@@ -231,3 +234,36 @@ def test_a_moved_interview_keeps_its_wait_and_its_released_thank_yous(home: list
     calendar.write_text(text, newline="")  # back to 12:00-13:00
     run(home, "2026-03-03T12:30+00:00")
     assert bill("2026-03-03T12:35+00:00")[:2] == ("scheduled", "2026-03-04 14:00")
+
+
+@pytest.mark.timeout(120)
+def test_a_running_daemon_drafts_a_released_thank_you_within_its_recheck(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``note`` runs in another process than the daemon, which polls only daily here: the
+    daemon reads the earliest due time again every minute (a second here) and drafts the
+    thank-yous the note released without waiting for the poll or the end of the wait."""
+    from tests.test_reload import Daemon, drafts, wait_for
+
+    config = demo.create(tmp_path / "demo", now=datetime.now(UTC))
+    text = config.read_text().replace("[daemon]", '[daemon]\npoll_interval = "24h"')
+    config.write_text(text + '\n[thank_you]\nwait_for_notes = "2h"\n')
+    maildir = config.parent / "Maildir"
+    monkeypatch.setenv(DUE_RECHECK_ENV, "1")
+    running = Daemon(config, tmp_path)
+    try:
+        wait_for(lambda: running.said("READY=1") == 1, 60, "READY=1")
+        # The status inquiry to Maria; Acme's thank-yous wait for notes for another hour.
+        wait_for(lambda: len(drafts(maildir)) == 1, 60, f"the first draft\n{running.output()}")
+        time.sleep(2)
+        assert len(drafts(maildir)) == 1, running.output()
+        said = cli(["--config", str(config)], "note", ACME, NOTE)
+        assert "the thank-you to Jane Smith is due now" in said
+        noted = time.monotonic()
+        wait_for(lambda: len(drafts(maildir)) == 3, 30, f"the released drafts\n{running.output()}")
+        print(f"note to its drafts in the running daemon: {time.monotonic() - noted:.1f} s")
+        running.proc.send_signal(signal.SIGTERM)
+        assert running.proc.wait(timeout=10) == 0, running.output()
+        assert "Traceback" not in running.output(), running.output()
+    finally:
+        running.close()
