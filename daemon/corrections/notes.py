@@ -112,7 +112,8 @@ def apply_note(
                 fu.due_at = planner.due_time(session, interview, fu)
         session.flush()
         planner.plan(session, interview, now)
-    if text:  # what a thank-you may wait for ([thank_you].wait_for_notes): due at once
-        result.window = release(config, interview, now)
+    # Notes are what a thank-you may wait for ([thank_you].wait_for_notes): due at once. Run
+    # whatever changed (it only releases what has notes now), so every way of giving notes does.
+    result.window = release(config, interview, now)
     interview.updated_at = now
     return result
