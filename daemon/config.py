@@ -119,6 +119,9 @@ class ThankYouSettings:
     max_lateness: timedelta
     template: Path | None
     html_template: Path | None
+    # Without notes given yet, the thank-you waits this long after the end (when longer than
+    # ``delay``) for them; 0 = never waits (planning/notes_window.py).
+    wait_for_notes: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -286,6 +289,13 @@ THANK_YOU = {
     "enabled": o.Option(o.boolean, True, "draft thank-you notes"),
     "delay": o.Option(
         o.duration_at_most(MAX_THANK_YOU_DELAY, "24h"), "1h", "after the interview ends"
+    ),
+    # Capped like delay: a thank-you is never due later than 24 h after the interview, so a
+    # value past that is a mistake to point out, not one to cut silently.
+    "wait_for_notes": o.Option(
+        o.duration_at_most(MAX_THANK_YOU_DELAY, "24h"),
+        "0m",
+        "after the interview ends, how long a thank-you without notes waits for them",
     ),
     "max_lateness": o.Option(o.duration, "12h", "skip a thank-you more than this past due"),
     "template": o.Option(o.path, None, "your own plain-text template"),
@@ -455,6 +465,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         thank_you=ThankYouSettings(
             enabled=t["enabled"],
             delay=t["delay"],
+            wait_for_notes=t["wait_for_notes"],
             max_lateness=t["max_lateness"],
             template=resolve(t["template"]),
             html_template=resolve(t["html_template"]),

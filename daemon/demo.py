@@ -31,6 +31,11 @@ name = "local"
 addresses = ["you@example.com"]
 calendar = { provider = "ics", path = "~/calendars/interviews" }
 mailbox = { provider = "maildir", path = "~/Mail/you" }
+
+[thank_you]
+# A thank-you is drafted an hour after the interview; without notes from you ('followupd note
+# ID what you talked about') it waits up to this long after the interview for them.
+wait_for_notes = "2h"
 """
 
 

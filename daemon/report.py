@@ -17,6 +17,8 @@ from daemon.config import Config
 from daemon.drafter import language_for
 from daemon.planning.basis import is_waiting
 from daemon.planning.followups import waiting_reason
+from daemon.planning.notes_window import waiting_text as notes_waiting_text
+from daemon.planning.notes_window import waits_for_notes
 from daemon.store.models import AccountState, FollowUp, Interview, ProblemRecord, State, Transition
 from daemon.writing import phrases
 
@@ -110,6 +112,8 @@ def print_status(
             if is_waiting(fu):  # said afresh: the thank-you may have been deleted meanwhile
                 why = waiting_reason(config, fu)
                 due = "waiting"
+            elif waits_for_notes(config, fu):
+                why = notes_waiting_text(config, fu, now)
             table.add_row(
                 *cells,
                 kind,

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from connectors.outlook.mail import KEY_PROPERTY
 from tests.fakes.graph_server import MicrosoftFakes, running_microsoft
@@ -388,3 +389,41 @@ def test_the_daemon_drafts_when_due_and_stops_on_sigterm(
     assert "followupd running; polling every 1:00:00" in output
     assert "received SIGTERM, stopping after the current unit of work" in output
     assert "Traceback" not in output
+
+
+def test_a_thank_you_waits_for_notes_until_a_note_about_its_interviewer(signed_in: User) -> None:
+    """[thank_you].wait_for_notes on Outlook (issue 11, point 2): without notes the thank-yous
+    wait three hours instead of one; a note about Ian releases his at once, Pam's waits on.
+
+    ``note`` runs in-process (the same config, HOME and XDG directories) so that its clock can
+    be the simulated one; the runs are the real CLI in subprocesses as everywhere here."""
+    from click.testing import CliRunner
+
+    from daemon.cli import main
+
+    user = signed_in
+    user.config.write_text(user.config.read_text() + '\n[thank_you]\nwait_for_notes = "3h"\n')
+    out = user.once(at(hours=1))
+    assert "planned thank-you to Ian Interviewer (Acme), due 2026-01-14 14:00" in out
+    assert user.drafts() == []
+    acme = next(
+        line.split("│")[1].strip()
+        for line in user.ok("status").splitlines()
+        if "│ Acme" in line
+    )  # fmt: skip
+    with time_machine.travel(at(hours=1, minutes=30), tick=False):
+        noted = CliRunner(env={**user.env, "STATE_DIRECTORY": None}).invoke(
+            main, ["--config", str(user.config), "note", acme, "--about", IAN[0], "the API"]
+        )
+    assert noted.exit_code == 0, noted.output
+    assert "the thank-you to Ian Interviewer is due now" in noted.output
+    assert "the thank-you to Pam Panelist still waits for notes about them until 14:00" in (
+        " ".join(noted.output.split())
+    )
+    out = user.once(at(hours=1, minutes=31))
+    assert "drafted thank-you to Ian Interviewer (Acme)" in out and "Pam" not in out
+    assert sorted(recipients(d)[0] for d in user.drafts()) == [IAN[0]]
+    assert "waiting for your notes until 2026-01-14 14:00" in user.ok("status")  # real today
+    out = user.once(at(hours=3))
+    assert "drafted thank-you to Pam Panelist (Acme)" in out
+    assert sorted(recipients(d)[0] for d in user.drafts()) == [IAN[0], PAM[0]]

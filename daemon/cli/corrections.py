@@ -6,11 +6,18 @@ not change any more.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 import click
 
 from daemon.cli import console
 from daemon.cli.app import Runtime, friendly, interview_or_fail, main, pass_runtime
 from daemon.clock import SystemClock
+
+if TYPE_CHECKING:
+    from daemon.config import Config
+    from daemon.corrections.notes import NoteResult
 
 
 @main.command()
@@ -89,15 +96,22 @@ def note(
         interview = interview_or_fail(session, interview_id)
         result = apply_note(rt.config, session, interview, changes, now)
         session.commit()
+    said = ["Saved"]
     if contact:
-        where = (
+        said.append(
             f"{result.moved} status inquiry moved to {contact.lower()}"
             if result.moved
             else f"status inquiries will go to {contact.lower()}"
         )
-        console.out.print(f"Saved; {where}.")
-    else:
-        console.out.print("Saved.")
+    said += _notes_window(rt.config, result, now)
+    console.out.print("; ".join(said) + ".", markup=False, highlight=False, soft_wrap=True)
+
+
+def _notes_window(config: Config, result: NoteResult, now: datetime) -> list[str]:
+    """What the note did to thank-yous waiting for notes ([thank_you].wait_for_notes)."""
+    from daemon.planning.notes_window import said
+
+    return said(config, result.window, now) if result.window else []
 
 
 @main.command()

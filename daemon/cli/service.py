@@ -90,6 +90,8 @@ def preview(rt: Runtime, interview_id: int) -> None:
     from daemon.explain import draft_remarks, reasons
     from daemon.planning.basis import is_waiting
     from daemon.planning.followups import waiting_reason
+    from daemon.planning.notes_window import waiting_text as notes_waiting_text
+    from daemon.planning.notes_window import waits_for_notes
     from daemon.writing import phrases
 
     config = rt.config
@@ -115,6 +117,11 @@ def preview(rt: Runtime, interview_id: int) -> None:
             )
             if is_waiting(fu):  # not drafted until something was sent: say so, and why
                 console.out.print(waiting_reason(config, fu), markup=False, highlight=False)
+            if waits_for_notes(config, fu):
+                console.out.print(
+                    notes_waiting_text(config, fu, SystemClock().now()), markup=False,
+                    highlight=False,
+                )  # fmt: skip
             console.out.print(f"Subject: {request.subject}", markup=False, highlight=False)
             console.out.print(
                 f"To: {', '.join(a.email for a in request.to)}", markup=False, highlight=False

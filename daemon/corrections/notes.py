@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from daemon.config import Config
 from daemon.errors import FollowupdError
 from daemon.planning.followups import FollowUpPlanner
+from daemon.planning.notes_window import Window, release
 from daemon.store.models import Interview, State
 from daemon.writing import phrases
 
@@ -42,6 +43,7 @@ class NoteResult:
     """What :func:`apply_note` did that the user should hear about."""
 
     moved: int = 0  # status inquiries moved to the new main contact
+    window: Window | None = None  # thank-yous the note released, and those still waiting
 
 
 def parse_decision_date(text: str, what: str = "--decision-by") -> date:
@@ -110,5 +112,8 @@ def apply_note(
                 fu.due_at = planner.due_time(session, interview, fu)
         session.flush()
         planner.plan(session, interview, now)
+    # Notes are what a thank-you may wait for ([thank_you].wait_for_notes): due at once. Run
+    # whatever changed (it only releases what has notes now), so every way of giving notes does.
+    result.window = release(config, interview, now)
     interview.updated_at = now
     return result

@@ -20,6 +20,7 @@ from daemon.businessdays import add_business_days
 from daemon.config import Account, Config
 from daemon.planning.basis import first_basis, wait_until, waiting_text
 from daemon.planning.decision import expected_decision
+from daemon.planning.notes_window import thank_you_due
 from daemon.protocols import Problem
 from daemon.store import repository as repo
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
@@ -153,7 +154,7 @@ class FollowUpPlanner:
 
     def due_time(self, session: Session, interview: Interview, fu: FollowUp) -> datetime:
         if fu.kind == Kind.THANK_YOU:
-            return interview.end_at + self.config.thank_you.delay
+            return thank_you_due(self.config, interview, fu.interviewer)
         settings = self.config.status_inquiry
         tz = interview.timezone or self.config.daemon.timezone
         if fu.seq == 1:

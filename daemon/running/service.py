@@ -4,7 +4,11 @@ Two kinds of wake-up, both rebuilt from the database at every start (nothing is 
 
 - ``poll`` every ``[daemon].poll_interval``, first right at start so downtime is caught up;
 - ``due`` at the earliest due time of any pending follow-up, so a draft is created at its due
-  time and not only at the next poll.
+  time and not only at the next poll;
+- ``recheck`` every minute (:data:`DUE_RECHECK`), in a thread of its own: the earliest due time
+  read again, because another process may have moved it earlier (``followupd note`` releases a
+  thank-you that waited for notes) and the poll may be hours away. It only reads one time and
+  moves the ``due`` wake-up earlier; the work stays with the one worker.
 
 One worker thread runs all jobs, so polls and drafting never race each other over the state.
 The main thread only waits: it turns SIGTERM/SIGINT into a clean stop between units of work,
@@ -69,6 +73,26 @@ def stall_limit() -> timedelta:
     return STALL_LIMIT
 
 
+# How often the earliest due time is read again (see the module's docstring).
+DUE_RECHECK = timedelta(minutes=1)
+# A test knob: seconds instead of DUE_RECHECK.
+DUE_RECHECK_ENV = "FOLLOWUPD_DUE_RECHECK_SECONDS"
+
+
+def due_recheck() -> timedelta:
+    """DUE_RECHECK, or ``$FOLLOWUPD_DUE_RECHECK_SECONDS`` when set to a positive number."""
+    raw = os.environ.get(DUE_RECHECK_ENV, "").strip()
+    try:
+        seconds = float(raw) if raw else 0.0
+    except ValueError:
+        seconds = 0.0
+    if seconds > 0:
+        return timedelta(seconds=seconds)
+    if raw:
+        log.warning("ignoring %s=%r: expected a number of seconds above 0", DUE_RECHECK_ENV, raw)
+    return DUE_RECHECK
+
+
 # On SIGTERM, how long the unit of work in flight may take to finish before the process leaves
 # without it (systemd's TimeoutStopSec is 15 s; the issue asks for well under 5 s).
 SHUTDOWN_GRACE = 3.0
@@ -101,7 +125,11 @@ class Service:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         return BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            executors={
+                "default": ThreadPoolExecutor(max_workers=1),
+                # Never queued behind a long poll (which would make APScheduler skip it, warning).
+                "recheck": ThreadPoolExecutor(max_workers=1),
+            },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -128,7 +156,13 @@ class Service:
             if not engine.stopping:
                 self._schedule_due(engine)
 
-    def _schedule_due(self, engine: Engine | None = None) -> None:
+    def _recheck(self, engine: Engine) -> None:
+        """Wake up earlier if the earliest due time moved earlier behind our back."""
+        self._schedule_due(engine, only_earlier=True)
+
+    def _schedule_due(self, engine: Engine | None = None, only_earlier: bool = False) -> None:
+        """(Re)place the ``due`` wake-up at the earliest due time. ``only_earlier``: leave it
+        when it wakes in time already, or when a job is running (which places it when done)."""
         engine = engine or self.engine
         try:
             due = engine.next_due()
@@ -141,6 +175,12 @@ class Service:
         with self._scheduling:
             if engine.stopping:  # its scheduler is being shut down or replaced: leave it alone
                 return
+            if only_earlier:
+                job = self.scheduler.get_job("due")
+                if due is None or self._busy_since is not None:
+                    return
+                if job is not None and job.next_run_time <= due:
+                    return
             if due is None:
                 if self.scheduler.get_job("due"):
                     self.scheduler.remove_job("due")
@@ -228,6 +268,14 @@ class Service:
             args=[True, self.engine],
             id="poll",
             next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.add_job(
+            self._recheck,
+            "interval",
+            seconds=due_recheck().total_seconds(),
+            args=[self.engine],
+            id="recheck",
+            executor="recheck",
         )
         self.scheduler.start()
 
