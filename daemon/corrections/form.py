@@ -383,10 +383,10 @@ def parse(text: str, form: Form) -> Values:
     general, sections = blocks[0], blocks[1:]
     f = general.fields
     if "decision by" in f and f["decision by"]:
-        _check(problems, parse_decision_date, f["decision by"], "Decision by:")
+        _check(problems, parse_decision_date, f["decision by"], "Decision by")
     if "language" in f:
         f["language"] = f["language"].lower() or ACCOUNT_LANGUAGE
-        _check(problems, check_language, f["language"], "Language:")
+        _check(problems, check_language, f["language"], "Language")
     known = [p.email for p in form.people]
     if f.get("main contact"):
         f["main contact"] = _address_of(f["main contact"])
@@ -410,7 +410,7 @@ def parse(text: str, form: Form) -> Values:
             continue
         title = block.fields.get("title")
         if title:
-            _check(problems, check_title, block.address, title, f"{block.label}Title:")
+            _check(problems, check_title, block.address, title, f"{block.label}Title")
         people[block.address] = PersonValues(
             title=_clean(title) if title is not None else None,
             notes=tuple(block.notes) if block.notes is not None else None,
@@ -453,7 +453,7 @@ def changes(form: Form, saved: Values) -> NoteChanges | None:
             touched = True
     if saved.decision_by is not None and saved.decision_by != shown.decision_by:
         if saved.decision_by:
-            out.decision_by = parse_decision_date(saved.decision_by, "Decision by:")
+            out.decision_by = parse_decision_date(saved.decision_by, "Decision by")
         else:
             out.clear_decision = True
         touched = True
