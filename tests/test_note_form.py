@@ -356,3 +356,56 @@ def test_bad_title_values_are_refused(home: list[str], value: str, said: str) ->
     result = note(home, INITECH, "--title", value)
     assert result.exit_code == 1
     assert said in " ".join(result.output.split())
+
+
+def test_a_form_saved_unchanged_with_its_problems_aborts(home: list[str], tmp_path: Path) -> None:
+    """An editor that just saves the reopened form again would loop for ever: abort."""
+    user = Editor(
+        tmp_path,
+        "user",
+        'save(set_field(text, None, "Decision by", "soon") if n == 1 else text)',
+    )
+    said = note(home, ACME, editor=user)
+    assert said.exit_code == 1 and user.calls == 2
+    assert "saved unchanged; nothing changed" in " ".join(said.output.split())
+
+
+def test_on_a_terminal_without_visual_or_editor_the_system_editor_opens(
+    home: list[str], tmp_path: Path
+) -> None:
+    """The fallback (``editor``, as Debian's alternatives name it) runs only on a terminal:
+    followupd runs in a pseudo-terminal here, with an ``editor`` of our own first on PATH."""
+    import os
+    import pty
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    user = Editor(tmp_path, "user", 'save(set_field(text, None, "Role", "Staff Engineer"))')
+    fallback = bin_dir / "editor"
+    fallback.write_text(f'#!/bin/sh\nexec {user.command} "$@"\n')
+    fallback.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("VISUAL", "EDITOR")}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "daemon", *home, "note", ACME],
+            stdin=follower, stdout=follower, stderr=follower, env=env, timeout=120,
+        )  # fmt: skip
+        os.close(follower)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0, output
+    assert user.calls == 1 and b"Saved: role." in output
+    assert "Role: Staff Engineer" in form_now(home, tmp_path).splitlines()
