@@ -409,3 +409,11 @@ def test_on_a_terminal_without_visual_or_editor_the_system_editor_opens(
     assert done.returncode == 0, output
     assert user.calls == 1 and b"Saved: role." in output
     assert "Role: Staff Engineer" in form_now(home, tmp_path).splitlines()
+
+
+def test_an_editor_that_does_not_exist_says_so(home: list[str]) -> None:
+    said = note(home, ACME, EDITOR="followupd-no-such-editor --wait")
+    assert said.exit_code == 1
+    assert "status 127 (not found? check $VISUAL and $EDITOR); nothing changed" in " ".join(
+        said.output.split()
+    )

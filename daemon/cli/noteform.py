@@ -82,12 +82,22 @@ def edit_notes(rt: Runtime, interview_id: int) -> None:
         reopened = False
         while True:
             path.write_text(text, encoding="utf-8")
-            status = _run_editor(editor, path)
+            try:
+                status = _run_editor(editor, path)
+            except KeyboardInterrupt:
+                raise FollowupdError("interrupted; nothing changed") from None
             if status != 0:
+                hint = " (not found? check $VISUAL and $EDITOR)" if status == 127 else ""
                 raise FollowupdError(
-                    f"the editor ({editor}) exited with status {status}; nothing changed"
+                    f"the editor ({editor}) exited with status {status}{hint}; nothing changed"
                 )
-            saved = path.read_text(encoding="utf-8", errors="replace")
+            try:
+                saved = path.read_text(encoding="utf-8", errors="replace")
+            except OSError as err:
+                raise FollowupdError(
+                    f"the note form could not be read back after editing ({err.strerror}: "
+                    f"{path}); nothing changed"
+                ) from None
             if form.is_empty(saved):
                 console.out.print("The form was saved empty: nothing changed.")
                 return

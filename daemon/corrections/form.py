@@ -53,7 +53,7 @@ form showed: a value the user did not touch is never written back.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -344,8 +344,8 @@ def _blocks(text: str, problems: list[str]) -> Iterator[_Block]:
             continue
         match = _FIELD.match(raw.strip())
         allowed = PERSON_FIELDS if block.address else GENERAL_FIELDS
-        key = " ".join(match["key"].lower().split()) if match else None
-        if key is None or key not in allowed:
+        key = " ".join(match["key"].lower().split()) if match else ""
+        if match is None or key not in allowed:
             where = "an interviewer's section" if block.address else "the interview's part"
             problems.append(
                 f"{block.label}{raw.strip()!r}: expected one of the fields of {where} ("
@@ -353,7 +353,7 @@ def _blocks(text: str, problems: list[str]) -> Iterator[_Block]:
                 + "), or a note below 'Notes:'"
             )
             continue
-        value = match["value"].strip() if match else ""
+        value = match["value"].strip()
         if key == "notes":
             block.notes = []
             _add_note(block.notes, value)
@@ -433,10 +433,10 @@ def _cleaned(value: str | None) -> str | None:
     return None if value is None else _clean(value)
 
 
-def _check(problems: list[str], check: object, *args: str) -> None:
+def _check(problems: list[str], check: Callable[..., object], *args: str) -> None:
     """Run a validator of :mod:`daemon.corrections.notes`, keeping its message as a problem."""
     try:
-        check(*args)  # type: ignore[operator]
+        check(*args)
     except FollowupdError as err:
         problems.append(str(err))
 
