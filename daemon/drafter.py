@@ -104,6 +104,8 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
     panel = [p.id for p in interview.interviewers if p.active]
     position = panel.index(person.id) if person.id in panel else 0
     recipient = recipient_for(Person(person.email, person.name), contact, style, language)
+    if person.title:  # the user's (note --title, the note form) wins over [contacts]
+        recipient = replace(recipient, title=person.title)
     written = composed(own, general, recipient, language, position, solo=len(panel) == 1)
     return DraftContext(
         candidate=candidate,

@@ -3,8 +3,9 @@
 
 Every decision behind a draft has a reason the user can read and act on (issue 10): which
 company and role it names and from where (their own correction, ``[contacts]``, the title,
-the attendees' domain), how it greets and in which style, where the fit sentence came from,
-and the draft's language. The store keeps the company and role, not the reasons, so the
+the attendees' domain), how it greets and in which style, where the recipient's job title came
+from (the user's ``--title`` or ``[contacts]``), where the fit sentence came from, and the
+draft's language. The store keeps the company and role, not the reasons, so the
 reasons are read again from what the store knows of the event (title and attendees) with the
 same :func:`daemon.detection.detect` the poll used.
 
@@ -104,6 +105,19 @@ def greeting_reason(recipient: Recipient, style: str) -> str:
     return why
 
 
+def _title(config: Config, fu: FollowUp, ctx: DraftContext) -> str | None:
+    """Where the recipient's job title came from, when the draft knows one."""
+    title, person = ctx.recipient.title, fu.interviewer
+    if not title:
+        return None
+    if person.title:
+        return (
+            f"title '{title}': yours (followupd note {fu.interview.id} --title "
+            f"'{person.email}=' clears it)"
+        )
+    return f"title '{title}': from [contacts] for {person.email}"
+
+
 def _language(interview: Interview, account: Account | None, ctx: DraftContext) -> str:
     if interview.language:
         return f"language '{ctx.language}': set for this interview"
@@ -123,6 +137,9 @@ def reasons(config: Config, fu: FollowUp, ctx: DraftContext) -> list[str]:
         _role(fu, ctx, found, interview.id),
         greeting_reason(ctx.recipient, style),
     ]
+    title = _title(config, fu, ctx) if ctx.recipient.email == fu.interviewer.email else None
+    if title:
+        lines.append(title)
     if fu.kind == "thank_you":
         lines.append(fit_reason(ctx))
     lines.append(_language(interview, account, ctx))

@@ -60,6 +60,14 @@ if TYPE_CHECKING:
     metavar="TITLE",
     help='The role as the drafts should name it ("" goes back to the detected one).',
 )
+@click.option(
+    "--title",
+    "titles",
+    metavar="EMAIL=TITLE",
+    multiple=True,
+    help="This interviewer's job title, as the thank-you may name it (repeatable; "
+    "EMAIL= clears it).",
+)
 @pass_runtime
 @friendly
 def note(
@@ -74,11 +82,24 @@ def note(
     fit: str | None,
     company: str | None,
     role: str | None,
+    titles: tuple[str, ...],
 ) -> None:
     """Add what was discussed (used in the drafts), set the main contact or a decision date,
     say how you fit the role, correct the company and role the drafts name, or set the drafts'
-    language."""
-    from daemon.corrections.notes import NoteChanges, apply_note, parse_decision_date
+    language. Without text or options, opens the note form in $VISUAL or $EDITOR."""
+    from daemon.corrections.notes import (
+        NoteChanges,
+        apply_note,
+        parse_decision_date,
+        parse_titles,
+    )
+
+    flags = (about, contact, decision_by, language, max_interviewers, fit, company, role)
+    if not text and not titles and all(flag is None for flag in flags):
+        from daemon.cli.noteform import edit_notes
+
+        edit_notes(rt, interview_id)
+        return
 
     changes = NoteChanges(
         text=" ".join(text) or None,
@@ -90,6 +111,7 @@ def note(
         fit=fit,
         company=company,
         role=role,
+        titles=parse_titles(titles),
     )
     now = SystemClock().now()
     with rt.sessions()() as session:
