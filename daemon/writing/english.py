@@ -234,6 +234,8 @@ def article(np: str) -> str:
     words = np.split()
     if len(words) < 2 or DETERMINERS.match(np) or re.match(r"^\d", np):
         return np
+    if _GERUND_PHRASE.match(np):  # "moving the billing system ...": an activity, no article
+        return np
     if re.search(r"['’]s$", words[0]) or words[0][:1].isupper() and words[1][:1].isupper():
         return np
     head = next(
@@ -242,10 +244,19 @@ def article(np: str) -> str:
         words[-1],
     )  # fmt: skip
     head = head.strip("\"'“”,").lower()
-    if head.endswith(("s", "ing")) or head in _MASS:
+    plural = head.endswith("s") and not head.endswith(("ss", "us", "is"))  # not "process"
+    if plural or head.endswith("ing") or head in _MASS:
         return np
     return "the " + np
 
 
+# A verb in -ing followed by its object or a preposition ("moving the billing system to event
+# sourcing", "scaling our API", "working with legacy code"), unlike a noun in -ing that heads a
+# compound ("onboarding process", "billing migration"), which takes an article.
+_GERUND_PHRASE = re.compile(
+    r"^[a-z]+ing\s+(?:the|a|an|my|our|your|their|his|her|its|this|that|these|those|it|them|"
+    r"to|with|from|into|on|across|between|through|for|up|out|off|away|over)\b",
+    re.IGNORECASE,
+)
 DETERMINERS = re.compile(r"^(?:the|a|an|my|our|your|their|his|her|this|that|some|any|"
                           r"them|you|him|it|over|\d+)\b", re.IGNORECASE)  # fmt: skip
