@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -78,6 +79,15 @@ def _account_of(config: Config, interview: Interview) -> Account | None:
     return next((a for a in config.accounts if a.name == interview.account), None)
 
 
+def users_first(notes: list[Any]) -> list[str]:
+    """Notes as the drafts use them: the user's own (``followupd note``, the note form) before
+    what the invitation said, because the first note is the one the draft mentions, and what
+    the user remembers of the conversation says more than the agenda written before it."""
+    texts = [str(n) for n in notes]
+    mine = [n.removeprefix(MANUAL) for n in texts if n.startswith(MANUAL)]
+    return mine + [n for n in texts if not n.startswith(MANUAL)]
+
+
 def context_for(config: Config, fu: FollowUp, account: Account | None = None) -> DraftContext:
     """The template context for one follow-up, from what the store knows.
 
@@ -94,8 +104,8 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
     language = language_for(interview, account)
     tz = interview.timezone or config.daemon.timezone
     contact = config.contacts.get(person.email)
-    own = notelang.usable([str(n).removeprefix(MANUAL) for n in person.notes], language)
-    general = notelang.usable([str(n).removeprefix(MANUAL) for n in interview.notes], language)
+    own = notelang.usable(users_first(person.notes), language)
+    general = notelang.usable(users_first(interview.notes), language)
     notes = [*own, *general]
     candidate, fit = in_language(config.candidate, interview.fit, language)
     others = tuple(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from daemon import demo
 from daemon.cli import main
 from tests.demo_home import cli, demo_home
 
@@ -82,3 +83,19 @@ def test_unskip_says_what_is_too_late_now(home: list[str]) -> None:
     said = " ".join(cli(home, "unskip", "4").split())
     assert "Restored 2 follow-up(s) of interview 4." in said
     assert "not drafted after all: thank-you to bill@initech.example" in said
+
+
+def test_the_users_own_note_is_the_one_the_draft_mentions(tmp_path: Path) -> None:
+    """The demo's invitation already says what Jane's part is about (billing, event sourcing);
+    a note the user gives after the interview says what they actually talked about, and that
+    is what her thank-you mentions: the invitation's agenda is only the fallback."""
+    config = demo.create(tmp_path / "demo", now=datetime.fromisoformat(NOW))
+    base = ["--config", str(config)]
+    cli(base, "run", "--once", "--now", "2026-03-03T10:00+00:00")  # the onsite is on (9-11)
+    cli(base, "note", ACME, "--about", JANE, "the migration to Kafka")
+    cli(base, "run", "--once", "--now", NOW)
+    drafts = (tmp_path / "demo" / "Maildir" / ".Drafts" / "cur").iterdir()
+    to_jane = [p.read_text() for p in drafts if f"To: Jane Smith <{JANE}>" in p.read_text()]
+    assert len(to_jane) == 1
+    assert "our conversation about the migration to Kafka." in to_jane[0]
+    assert "event sourcing" not in to_jane[0]
