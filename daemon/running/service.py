@@ -4,7 +4,8 @@ Two kinds of wake-up, both rebuilt from the database at every start (nothing is 
 
 - ``poll`` every ``[daemon].poll_interval``, first right at start so downtime is caught up;
 - ``due`` at the earliest due time of any pending follow-up, so a draft is created at its due
-  time and not only at the next poll.
+  time and not only at the next poll, or at the next end of an interview whose notes are
+  wanted, so the user is told right then (:mod:`daemon.notify`), whichever comes first.
 
 One worker thread runs all jobs, so polls and drafting never race each other over the state.
 The main thread only waits: it turns SIGTERM/SIGINT into a clean stop between units of work,
@@ -154,7 +155,7 @@ class Service:
                 id="due",
                 replace_existing=True,
             )
-        log.debug("next follow-up due at %s", when.isoformat())
+        log.debug("next wake-up (a follow-up due or an interview ending) at %s", when.isoformat())
 
     # -- process --------------------------------------------------------------------------
 

@@ -1,0 +1,310 @@
+"""The user is told when their input is wanted (issue 11, point 1).
+
+Through the real CLI, at simulated times, on the demo's ics calendar and Maildir: the Acme
+onsite (interview 3) ends at 11:00 and its thank-yous are due at 12:00. At 11:05 the user hears
+"add notes before 12:00", once, whatever runs and restarts follow; at 12:00 that the drafts are
+waiting. Each notifier is the real thing against a local stand-in: a notification server on a
+private D-Bus (jeepney), an HTTP receiver for an Apprise ``json://`` URL, a hook script. A
+notifier that fails or is missing never costs a draft.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from daemon import config as config_mod
+from daemon import demo
+from daemon.cli import main
+from daemon.clock import FrozenClock
+from daemon.errors import AuthNeeded
+from daemon.running.engine import Connection
+from daemon.running.reload import build_engine
+from daemon.store.models import FollowUp, State
+from daemon.store.repository import transition
+
+CREATED = datetime.fromisoformat("2026-03-03T12:00+00:00")  # the demo's "now"
+BEFORE = "2026-03-03T10:30+00:00"  # Acme's onsite still running
+ENDED = "2026-03-03T11:05+00:00"  # it ended at 11:00; the thank-yous are due at 12:00
+LATER = "2026-03-03T11:10+00:00"
+DUE = "2026-03-03T12:00+00:00"
+ACME_ENDED = (
+    "Interview with Acme Corp (Jane Smith, Raj Patel) ended — add notes before 12:00: "
+    "followupd note 3"
+)
+TWO_DRAFTS = "2 thank-you drafts are waiting in Drafts"
+
+HOOK = """#!/bin/sh
+# Writes the event it is told about, one block per call.
+env | grep '^FOLLOWUPD_' | sort >> "{out}"
+echo --- >> "{out}"
+exit {code}
+"""
+
+
+def home(root: Path, notify: str) -> Path:
+    """The demo, with ``notify`` as its [notify] section; returns its config file."""
+    config = demo.create(root / "demo", now=CREATED)
+    with config.open("a") as file:
+        file.write(f"\n[notify]\n{notify}\n")
+    return config
+
+
+def run(config: Path, at: str) -> str:
+    result = CliRunner().invoke(main, ["--config", str(config), "run", "--once", "--now", at])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def hook(root: Path, code: int = 0) -> tuple[Path, Path]:
+    """A hook script and the file it writes to."""
+    out, script = root / "told.txt", root / "hook.sh"
+    script.write_text(HOOK.format(out=out, code=code))
+    script.chmod(0o755)
+    return script, out
+
+
+def told(out: Path) -> list[dict[str, str]]:
+    """What the hook was told, one dict of FOLLOWUPD_* variables per call."""
+    if not out.exists():
+        return []
+    calls = out.read_text().split("---\n")[:-1]
+    return [dict(line.split("=", 1) for line in call.splitlines()) for call in calls]
+
+
+def drafts(config: Path) -> int:
+    return len(list((config.parent / "Maildir" / ".Drafts" / "cur").iterdir()))
+
+
+@pytest.fixture(autouse=True)
+def no_session_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never the desktop of whoever runs the tests."""
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+
+
+# -- the command hook ---------------------------------------------------------------------
+
+
+def test_the_hook_hears_that_the_interview_ended_once_then_that_drafts_wait(
+    tmp_path: Path,
+) -> None:
+    script, out = hook(tmp_path)
+    config = home(tmp_path, f'command = ["{script}", "--from-followupd"]')
+    run(config, BEFORE)  # the interviews of last week: marked, not told about
+    assert told(out) == []
+    run(config, ENDED)
+    run(config, LATER)  # a restart: told already
+    # (The demo's status inquiry to Globex comes due meanwhile: told as a draft waiting.)
+    assert [c for c in told(out) if c["FOLLOWUPD_EVENT"] == "interview_ended"] == [
+        {
+            "FOLLOWUPD_ACCOUNT": "demo",
+            "FOLLOWUPD_EVENT": "interview_ended",
+            "FOLLOWUPD_INTERVIEW": "3",
+            "FOLLOWUPD_MESSAGE": ACME_ENDED,
+            "FOLLOWUPD_TITLE": "Interview ended: notes wanted",
+        }
+    ]
+    run(config, DUE)
+    last = told(out)[-1]
+    assert last["FOLLOWUPD_EVENT"] == "drafts_created"
+    assert last["FOLLOWUPD_MESSAGE"] == TWO_DRAFTS and last["FOLLOWUPD_INTERVIEW"] == "3"
+    assert [c["FOLLOWUPD_EVENT"] for c in told(out)].count("interview_ended") == 1
+
+
+def test_nothing_is_said_for_an_interview_whose_notes_window_closed(tmp_path: Path) -> None:
+    """Down from before the end until the thank-yous were due: no 'add notes before 12:00'
+    at 12:00, only the drafts; and nothing about the interviews of last week."""
+    script, out = hook(tmp_path)
+    config = home(tmp_path, f'command = ["{script}"]')
+    run(config, DUE)
+    events = [call["FOLLOWUPD_EVENT"] for call in told(out)]
+    assert "interview_ended" not in events and "drafts_created" in events
+    run(config, "2026-03-03T12:30+00:00")
+    assert [call["FOLLOWUPD_EVENT"] for call in told(out)] == events
+
+
+def test_the_service_wakes_up_when_an_interview_ends(tmp_path: Path) -> None:
+    """The due job is scheduled at the next end of an interview with notes wanted (11:00),
+    before the next follow-up due (12:00): that is when the running daemon tells the user."""
+    script, _ = hook(tmp_path)
+    config = home(tmp_path, f'command = ["{script}"]')
+    run(config, BEFORE)
+    clock = FrozenClock(datetime.fromisoformat(BEFORE))
+    engine = build_engine(config_mod.load(config), clock)
+    assert engine.next_due() == datetime.fromisoformat("2026-03-03T11:00+00:00")
+    clock.set(datetime.fromisoformat(ENDED))
+    engine.run_due()  # the due job: no poll, only the round
+    assert engine.next_due() == datetime.fromisoformat(DUE)
+
+
+def test_an_account_that_needs_auth_is_told_once(tmp_path: Path) -> None:
+    script, out = hook(tmp_path)
+    config = home(tmp_path, f'command = ["{script}"]')
+    clock = FrozenClock(datetime.fromisoformat(BEFORE))
+    loaded = config_mod.load(config)
+    engine = build_engine(loaded, clock)
+    expired = AuthNeeded("the refresh token was revoked", "followupd auth demo")
+    engine.connections["demo"] = Connection(loaded.accounts[0], None, None, error=expired)
+    engine.poll()
+    engine.poll()
+    assert [(c["FOLLOWUPD_EVENT"], c["FOLLOWUPD_MESSAGE"]) for c in told(out)] == [
+        ("needs_auth", "Account demo needs re-authorization — run: followupd auth demo")
+    ]
+
+
+def test_a_failed_follow_up_is_told_with_its_reason(tmp_path: Path) -> None:
+    """Failures are read from the transitions of the round, whoever recorded them."""
+    script, out = hook(tmp_path)
+    config = home(tmp_path, f'command = ["{script}"]')
+    run(config, LATER)
+    clock = FrozenClock(datetime.fromisoformat(DUE))
+    engine = build_engine(config_mod.load(config), clock)
+    mark = engine.teller.round_begins(clock.now())
+    with engine.sessions() as session:
+        fu = session.get(FollowUp, 1)
+        assert fu is not None
+        transition(session, fu, State.FAILED, "template line 3: 'fit' is undefined", clock.now())
+        session.commit()
+        who = fu.interviewer.name
+    engine.teller.round_ends(mark)
+    last = told(out)[-1]
+    assert last["FOLLOWUPD_EVENT"] == "followup_failed"
+    assert f"to {who} " in last["FOLLOWUPD_MESSAGE"]
+    assert last["FOLLOWUPD_MESSAGE"].endswith(
+        "could not be drafted: template line 3: 'fit' is undefined — see: followupd status"
+    )
+
+
+# -- failing notifiers --------------------------------------------------------------------
+
+
+def test_failing_notifiers_are_logged_and_the_drafts_are_made(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("apprise")
+    script, out = hook(tmp_path, code=1)
+    down = "json://127.0.0.1:9/nobody-listens"  # the discard port: refused
+    config = home(
+        tmp_path,
+        f'command = ["{script}"]\napprise = ["{down}"]\ndesktop = true\ntimeout = "3s"',
+    )
+    with caplog.at_level(logging.WARNING):
+        run(config, ENDED)
+        run(config, DUE)
+    assert drafts(config) >= 2  # both thank-yous (and the demo's inquiry)
+    assert "interview_ended" in [c["FOLLOWUPD_EVENT"] for c in told(out)]  # ran, and failed
+    assert f"[notify].command could not tell you {ACME_ENDED!r}" in caplog.text
+    assert "hook.sh exited with status 1" in caplog.text
+    assert "[notify].apprise could not tell you" in caplog.text
+    assert "[notify].desktop is not available: no desktop session bus here" in caplog.text
+    assert "nobody-listens" not in caplog.text  # an Apprise URL may hold a token
+
+
+def test_a_hook_that_hangs_is_stopped_at_the_timeout(tmp_path: Path) -> None:
+    script = tmp_path / "slow.sh"
+    script.write_text("#!/bin/sh\nsleep 30\n")
+    script.chmod(0o755)
+    config = home(tmp_path, f'command = ["{script}"]\ntimeout = "1s"')
+    started = datetime.now()
+    run(config, ENDED)
+    assert (datetime.now() - started).total_seconds() < 10
+
+
+# -- the desktop, over D-Bus ----------------------------------------------------------------
+
+
+@pytest.fixture
+def desktop(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    from tests.fakes.notifications import FakeNotificationServer, PrivateBus, dbus_daemon
+
+    if dbus_daemon() is None:
+        pytest.skip("dbus-daemon is not installed (Debian package dbus)")
+    bus = PrivateBus()
+    server = FakeNotificationServer(bus.address, capabilities=("body", "body-markup"))
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+    yield server
+    server.close()
+    bus.close()
+
+
+def test_the_desktop_shows_the_interview_end_once(tmp_path: Path, desktop) -> None:  # noqa: ANN001
+    config = home(tmp_path, "desktop = true")
+    run(config, BEFORE)
+    assert desktop.shown == []
+    run(config, ENDED)
+    run(config, LATER)
+    ended = [s for s in desktop.shown if s.summary.startswith("Interview ended")]
+    assert [(s.app_name, s.summary, s.body) for s in ended] == [
+        ("followupd", "Interview ended: notes wanted", ACME_ENDED)
+    ]
+    run(config, DUE)
+    assert desktop.shown[-1].body == TWO_DRAFTS
+    checked = CliRunner().invoke(main, ["--config", str(config), "check"]).output
+    assert "notify desktop: OK (notification server: fake" in checked
+
+
+def test_notify_test_sends_through_each_notifier(tmp_path: Path, desktop) -> None:  # noqa: ANN001
+    config = home(tmp_path, "desktop = true")
+    result = CliRunner().invoke(main, ["--config", str(config), "notify", "--test"])
+    assert result.exit_code == 0, result.output
+    assert "test via desktop: sent" in result.output
+    assert desktop.shown[0].summary == "followupd test notification"
+
+
+# -- Apprise ------------------------------------------------------------------------------
+
+
+def test_an_apprise_url_receives_the_interview_end(tmp_path: Path) -> None:
+    pytest.importorskip("apprise")
+    from tests.fakes.notifications import PushReceiver
+
+    receiver = PushReceiver()
+    try:
+        config = home(tmp_path, f'apprise = ["{receiver.url}"]')
+        run(config, ENDED)
+        run(config, LATER)
+        assert [
+            (r["title"], r["message"])
+            for r in receiver.received
+            if r["title"].startswith("Interview ended")
+        ] == [("Interview ended: notes wanted", ACME_ENDED)]
+    finally:
+        receiver.close()
+
+
+def test_without_apprise_check_says_how_to_install_it_and_the_daemon_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "apprise", None)  # import apprise -> ImportError
+    script, out = hook(tmp_path)
+    config = home(tmp_path, f'apprise = ["ntfy://my-secret-topic"]\ncommand = ["{script}"]')
+    with caplog.at_level(logging.WARNING):
+        run(config, ENDED)
+        run(config, DUE)
+    assert "install it with: pip install 'followupd[apprise]'" in caplog.text
+    assert drafts(config) >= 2
+    assert {c["FOLLOWUPD_EVENT"] for c in told(out)} == {"interview_ended", "drafts_created"}
+    checked = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["--config", str(config), "check"])
+    assert "warning: notify apprise: not available: the apprise package is not installed; " \
+        "install it with: pip install 'followupd[apprise]'" in checked.output
+    assert "my-secret-topic" not in checked.output + caplog.text
+
+
+def test_notify_settings_are_checked_like_every_other_option(tmp_path: Path) -> None:
+    config = home(tmp_path, 'apprise = ["not a url"]\ncommand = []\ntimeout = "5m"\nsound = 1')
+    result = CliRunner().invoke(main, ["--config", str(config), "check"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "[notify].apprise: expected a list of Apprise URLs like 'ntfy://my-topic' or " \
+        "'tgram://bot-token/chat-id', got item 1, which is not one" in said
+    assert "not a url" not in said  # secret: never shown
+    assert "[notify].timeout: expected a duration of at most 60s, got '5m'" in said
+    assert "[notify].sound: unknown key" in said
+    assert os.path.exists(config)
