@@ -292,8 +292,10 @@ def test_without_apprise_check_says_how_to_install_it_and_the_daemon_works(
     assert drafts(config) >= 2
     assert {c["FOLLOWUPD_EVENT"] for c in told(out)} == {"interview_ended", "drafts_created"}
     checked = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["--config", str(config), "check"])
-    assert "warning: notify apprise: not available: the apprise package is not installed; " \
+    assert (
+        "warning: notify apprise: not available: the apprise package is not installed; "
         "install it with: pip install 'followupd[apprise]'" in checked.output
+    )
     assert "my-secret-topic" not in checked.output + caplog.text
 
 
@@ -302,8 +304,10 @@ def test_notify_settings_are_checked_like_every_other_option(tmp_path: Path) -> 
     result = CliRunner().invoke(main, ["--config", str(config), "check"])
     assert result.exit_code == 2
     said = " ".join(result.output.split())
-    assert "[notify].apprise: expected a list of Apprise URLs like 'ntfy://my-topic' or " \
+    assert (
+        "[notify].apprise: expected a list of Apprise URLs like 'ntfy://my-topic' or "
         "'tgram://bot-token/chat-id', got item 1, which is not one" in said
+    )
     assert "not a url" not in said  # secret: never shown
     assert "[notify].timeout: expected a duration of at most 60s, got '5m'" in said
     assert "[notify].sound: unknown key" in said

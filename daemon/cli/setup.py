@@ -160,7 +160,7 @@ def _warn_about_fit(rt: Runtime) -> None:
         console.out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
-def _report_notifiers(rt: Runtime) -> bool:
+def _report_notifiers(rt: Runtime) -> None:
     """Each [notify] notifier, available or why not. Warnings only: the daemon works without
     them, and one config may serve a desktop (with a session bus) and a server (without)."""
     from daemon.notify.fanout import notifiers_for
@@ -170,7 +170,6 @@ def _report_notifiers(rt: Runtime) -> bool:
     notifiers = notifiers_for(settings)
     if not notifiers:
         console.out.print("notify: nothing configured (see [notify] in config.example.toml)")
-    working = True
     for notifier in notifiers:
         problem = notifier.problem()
         if problem is None:
@@ -181,14 +180,12 @@ def _report_notifiers(rt: Runtime) -> bool:
         if problem is None:
             console.out.print(f"notify {notifier.name}: {said}", markup=False, highlight=False)
         else:
-            working = False
             console.out.print(
                 f"warning: notify {notifier.name}: not available: {problem}",
                 markup=False,
                 highlight=False,
                 soft_wrap=True,
             )
-    return working
 
 
 @main.command()
