@@ -335,10 +335,12 @@ def _apprise_urls(value: Any) -> list[str]:
     and Apprise is optional (``followupd check`` asks it about each URL when installed). An
     error names the URL by its position: it may hold a token."""
     expected = "a list of Apprise URLs like 'ntfy://my-topic' or 'tgram://bot-token/chat-id'"
-    if not isinstance(value, list):
-        raise o.Invalid(expected)
+    if isinstance(value, str):
+        raise o.Invalid(expected, "a string")
+    if not isinstance(value, list) or not all(isinstance(url, str) for url in value):
+        raise o.Invalid(expected, o.describe(value))  # no string in it: nothing secret
     for number, url in enumerate(value, 1):
-        if not isinstance(url, str) or not _APPRISE_URL.match(url.strip()):
+        if not _APPRISE_URL.match(url.strip()):
             raise o.Invalid(expected, f"item {number}, which is not one")
     return [url.strip() for url in value]
 
