@@ -182,6 +182,20 @@ def test_a_failed_follow_up_is_told_with_its_reason(tmp_path: Path) -> None:
     )
 
 
+def test_a_reload_picks_up_a_changed_notify_section(tmp_path: Path) -> None:
+    """SIGHUP builds the engine again from the file: its notifiers are the new [notify]."""
+    from daemon.running.reload import Reloader
+
+    config = home(tmp_path, "")
+    clock = FrozenClock(datetime.fromisoformat(BEFORE))
+    reloader = Reloader(config, config_mod.load(config), clock)
+    assert not reloader.load().teller.active
+    script, _ = hook(tmp_path)
+    with config.open("a") as file:
+        file.write(f'command = ["{script}"]\n')
+    assert [n.name for n in reloader.load().teller.notifier.notifiers] == ["command"]
+
+
 # -- failing notifiers --------------------------------------------------------------------
 
 
