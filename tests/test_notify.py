@@ -134,7 +134,8 @@ def test_the_service_wakes_up_when_an_interview_ends(tmp_path: Path) -> None:
     """The due job is scheduled at the next end of an interview with notes wanted (11:00),
     before the next follow-up due (12:00): that is when the running daemon tells the user."""
     script, _ = hook(tmp_path)
-    config = home(tmp_path, f'command = ["{script}"]')
+    # Without status inquiries: the demo's inquiry to Globex happens to be due at 11:00 too.
+    config = home(tmp_path, f'command = ["{script}"]\n[status_inquiry]\nenabled = false')
     run(config, BEFORE)
     clock = FrozenClock(datetime.fromisoformat(BEFORE))
     engine = build_engine(config_mod.load(config), clock)
@@ -326,3 +327,54 @@ def test_notify_settings_are_checked_like_every_other_option(tmp_path: Path) -> 
     assert "[notify].timeout: expected a duration of at most 60s, got '5m'" in said
     assert "[notify].sound: unknown key" in said
     assert os.path.exists(config)
+
+
+def test_markup_in_a_name_reaches_the_desktop_as_text(desktop) -> None:  # noqa: ANN001
+    """A server that speaks body markup gets 'AT&T' escaped, so it shows 'AT&T'."""
+    from datetime import timedelta
+
+    from daemon.notify import events
+    from daemon.notify.desktop import DesktopNotifier
+
+    event = events.Event("test", "t", "Interview with AT&T <Labs> ended")
+    DesktopNotifier().send(event, timedelta(seconds=3))
+    assert desktop.shown[-1].body == "Interview with AT&amp;T &lt;Labs&gt; ended"
+
+
+def test_notify_test_fails_visibly_when_a_notifier_fails(tmp_path: Path) -> None:
+    script, out = hook(tmp_path, code=1)
+    config = home(tmp_path, f'command = ["{script}"]')
+    result = CliRunner().invoke(main, ["--config", str(config), "notify", "--test"])
+    assert result.exit_code == 1
+    assert "test via command: failed: " in result.output and "exited with status 1" in result.output
+    assert told(out)[0]["FOLLOWUPD_EVENT"] == "test"
+
+
+# -- the wording --------------------------------------------------------------------------
+
+
+def test_the_wording_of_what_is_told() -> None:
+    from daemon.notify import events
+
+    end = datetime.fromisoformat("2026-03-03T16:00+00:00")
+    said = events.interview_ended(
+        7, "work", None, "Phone screen", ["A", "B", "C", "D", "E"],
+        datetime.fromisoformat("2026-03-04T08:30+00:00"), end, "Europe/Berlin",
+    )  # fmt: skip
+    assert said.message == (
+        "Interview “Phone screen” (A, B, C and 2 more) ended — add notes before Wed 09:30: "
+        "followupd note 7"
+    )
+    assert events.drafts_created(1, 0, ["work"], [7]).message == (
+        "1 thank-you draft is waiting in Drafts"
+    )
+    assert events.drafts_created(2, 1, ["home", "work"], [7, 8], named=True).message == (
+        "2 thank-you drafts and 1 status inquiry are waiting in Drafts (accounts home, work)"
+    )
+    failures = [
+        events.Failure("status_inquiry", "Jane Smith", "Acme", "x" * 400, 3, "work"),
+        events.Failure("thank_you", "Raj Patel", "Acme", "bad", 3, "work"),
+    ]
+    message = events.followups_failed(failures).message
+    assert message.startswith("2 follow-ups could not be drafted; the status inquiry to Jane ")
+    assert message.endswith("x… — see: followupd status") and len(message) <= 260
