@@ -31,6 +31,11 @@ name = "local"
 addresses = ["you@example.com"]
 calendar = { provider = "ics", path = "~/calendars/interviews" }
 mailbox = { provider = "maildir", path = "~/Mail/you" }
+
+# Tells you when an interview ended and your notes are wanted, and when drafts are waiting.
+# Phone or anything else: see [notify] in config.example.toml.
+[notify]
+desktop = true
 """
 
 

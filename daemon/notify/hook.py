@@ -42,7 +42,8 @@ class CommandNotifier:
         problem = self.problem()
         if problem:
             raise NotifyError(problem)
-        return f"OK ({' '.join(self.argv)}; followupd notify --test runs it)"
+        # The program only: its arguments may hold a token (a curl to a webhook).
+        return f"OK ({self.argv[0]}; followupd notify --test runs it)"
 
     def send(self, event: Event, timeout: timedelta) -> None:
         program = self.argv[0]
