@@ -53,7 +53,9 @@ class DesktopNotifier:
         except DBusErrorResponse as err:
             raise NotifyError(f"the notification server refused {method}: {err.name}") from None
         except TimeoutError:
-            raise NotifyError(f"the notification server did not answer within {timeout}") from None
+            raise NotifyError(
+                f"the notification server did not answer within {timeout.total_seconds():g}s"
+            ) from None
         except (OSError, ValueError, KeyError) as err:
             # No such socket, refused, bad address: no desktop session right now.
             raise NotifyError(f"cannot reach the session bus ({err})") from None

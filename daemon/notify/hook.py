@@ -65,7 +65,9 @@ class CommandNotifier:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-                raise NotifyError(f"{program} did not finish within {timeout}; stopped") from None
+                raise NotifyError(
+                    f"{program} did not finish within {timeout.total_seconds():g}s; stopped"
+                ) from None
             if code != 0:
                 errors.seek(0)
                 lines = errors.read().decode("utf-8", "replace").strip().splitlines()
