@@ -56,3 +56,8 @@ def test_an_outlook_interview_end_and_a_revoked_sign_in_are_told(
     user.once(at(hours=2))
     auth = [c["FOLLOWUPD_MESSAGE"] for c in told(out) if c["FOLLOWUPD_EVENT"] == "needs_auth"]
     assert auth == [f"Account work needs re-authorization — run: {FIX}"]
+    # Two accounts: the drafts message says where to look (the work account waits for auth).
+    waiting = [c for c in told(out) if c["FOLLOWUPD_EVENT"] == "drafts_created"]
+    assert [(c["FOLLOWUPD_ACCOUNT"], c["FOLLOWUPD_MESSAGE"]) for c in waiting] == [
+        ("home", "2 thank-you drafts are waiting in Drafts (account home)")
+    ]
