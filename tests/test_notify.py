@@ -385,3 +385,43 @@ def test_the_wording_of_what_is_told() -> None:
     message = events.followups_failed(failures).message
     assert message.startswith("2 follow-ups could not be drafted; the status inquiry to Jane ")
     assert message.endswith("x… — see: followupd status") and len(message) <= 260
+
+
+# -- the running daemon -------------------------------------------------------------------
+
+
+def test_the_running_daemon_wakes_up_when_an_interview_ends(tmp_path: Path) -> None:
+    """`followupd run` polls once an hour here, yet tells about an interview the moment it
+    ends: the end is a wake-up of its own, like a follow-up's due time."""
+    from datetime import UTC, timedelta
+
+    from daemon.demo import _event
+    from tests.test_reload import Daemon, wait_for
+
+    script, out = hook(tmp_path)
+    config = demo.create(tmp_path / "demo", now=datetime.now(UTC))
+    ends = (datetime.now(UTC) + timedelta(seconds=6)).replace(microsecond=0)
+    hooli = _event("hooli@test", ends - timedelta(minutes=45), 45, "Interview: Hooli", "",
+                   [("Gavin Belson", "gavin@hooli.example", "INDIVIDUAL")])  # fmt: skip
+    (config.parent / "calendar" / "hooli.ics").write_text(
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{hooli}\r\nEND:VCALENDAR\r\n",
+        newline="",
+    )
+    text = config.read_text().replace('timezone = "UTC"', 'timezone = "UTC"\npoll_interval = "1h"')
+    config.write_text(text + f'\n[notify]\ncommand = ["{script}"]\n')
+
+    def ended() -> list[dict[str, str]]:
+        return [c for c in told(out) if c["FOLLOWUPD_EVENT"] == "interview_ended"]
+
+    daemon = Daemon(config, tmp_path)
+    try:
+        wait_for(lambda: daemon.said("READY=1") > 0, 30, "the daemon to start")
+        wait_for(lambda: bool(ended()), 30, "the interview end to be told")
+        assert datetime.now(UTC) >= ends
+        due = ends + timedelta(hours=1)
+        assert [c["FOLLOWUPD_MESSAGE"] for c in ended()] == [
+            f"Interview with Hooli (Gavin Belson) ended — add notes before {due:%H:%M}: "
+            f"followupd note {ended()[0]['FOLLOWUPD_INTERVIEW']}"
+        ]
+    finally:
+        daemon.close()
