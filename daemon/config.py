@@ -142,6 +142,20 @@ class CalendarDays:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """Who hears that the user's input is wanted (daemon/notify/): any combination of these."""
+
+    desktop: bool = False  # freedesktop notifications on the session bus
+    apprise: tuple[str, ...] = ()  # Apprise URLs (secrets: never logged)
+    command: tuple[str, ...] = ()  # a hook: program and arguments, run without a shell
+    timeout: timedelta = timedelta(seconds=10)  # each notifier, each event
+
+    @property
+    def any(self) -> bool:
+        return self.desktop or bool(self.apprise) or bool(self.command)
+
+
+@dataclass(frozen=True)
 class Contact:
     name: str | None
     title: str | None  # job title, e.g. "Engineering Manager"
@@ -188,6 +202,7 @@ class Config:
     contacts: dict[str, Contact]  # by lower-cased e-mail address
     accounts: tuple[Account, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def account(self, name: str) -> Account:
         for account in self.accounts:
@@ -319,6 +334,48 @@ DAYS = {
     "weekend": o.Option(_weekend, ["sat", "sun"], "weekend days"),
 }
 
+MAX_NOTIFY_TIMEOUT = timedelta(seconds=60)
+
+
+_APPRISE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+
+
+def _apprise_urls(value: Any) -> list[str]:
+    """Apprise URLs, checked for their shape only: which schemes exist is Apprise's business,
+    and Apprise is optional (``followupd check`` asks it about each URL when installed). An
+    error names the URL by its position: it may hold a token."""
+    expected = "a list of Apprise URLs like 'ntfy://my-topic' or 'tgram://bot-token/chat-id'"
+    if isinstance(value, str):
+        raise o.Invalid(expected, "a string")
+    if not isinstance(value, list) or not all(isinstance(url, str) for url in value):
+        raise o.Invalid(expected, o.describe(value))  # no string in it: nothing secret
+    for number, url in enumerate(value, 1):
+        if not _APPRISE_URL.match(url.strip()):
+            raise o.Invalid(expected, f"item {number}, which is not one")
+    return [url.strip() for url in value]
+
+
+NOTIFY = {
+    "desktop": o.Option(
+        o.boolean, False, "a desktop notification (freedesktop, over the session D-Bus)"
+    ),
+    # Secret: Apprise URLs carry tokens and passwords; an error never shows the value.
+    "apprise": o.Option(
+        _apprise_urls,
+        [],
+        "Apprise URLs (ntfy://, pover://, tgram://, mailto://, ...); needs followupd[apprise]",
+        secret=True,
+    ),
+    "command": o.Option(
+        o.list_of(o.non_empty_string, "non-empty strings"),
+        [],
+        "a program and its arguments, run with the event in FOLLOWUPD_* variables",
+    ),
+    "timeout": o.Option(
+        o.duration_at_most(MAX_NOTIFY_TIMEOUT, "60s"), "10s", "how long each notifier may take"
+    ),
+}
+
 CONTACT = {
     "name": o.Option(o.string, None, "how to address them"),
     "title": o.Option(o.string, None, "their job title, e.g. 'Engineering Manager'"),
@@ -356,6 +413,7 @@ SECTIONS = {
     "thank_you": THANK_YOU,
     "status_inquiry": STATUS_INQUIRY,
     "days": DAYS,
+    "notify": NOTIFY,
 }
 
 
@@ -435,6 +493,13 @@ def parse(data: dict[str, Any], path: Path) -> Config:
     t = values["thank_you"]
     s = values["status_inquiry"]
     days = values["days"]
+    n = values["notify"]
+    command = tuple(n["command"])
+    if command and "/" in command[0]:
+        # A path: '~' expanded and relative to the config file, as every other path; a bare
+        # name ("notify-send") is looked up on PATH when it is run.
+        program = Path(command[0]).expanduser()
+        command = (str(program if program.is_absolute() else base / program), *command[1:])
     return Config(
         path=path,
         daemon=daemon,
@@ -482,6 +547,9 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         days=CalendarDays(holidays=frozenset(days["holidays"]), weekend=frozenset(days["weekend"])),
         contacts=contacts,
         accounts=tuple(accounts),
+        notify=NotifySettings(
+            desktop=n["desktop"], apprise=tuple(n["apprise"]), command=command, timeout=n["timeout"]
+        ),
     )
 
 

@@ -36,6 +36,11 @@ mailbox = { provider = "maildir", path = "~/Mail/you" }
 # A thank-you is drafted an hour after the interview; without notes from you ('followupd note
 # ID what you talked about') it waits up to this long after the interview for them.
 wait_for_notes = "2h"
+
+# Tells you when an interview ended and your notes are wanted, and when drafts are waiting.
+# Phone or anything else: see [notify] in config.example.toml.
+[notify]
+desktop = true
 """
 
 

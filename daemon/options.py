@@ -84,7 +84,9 @@ def validate(
         try:
             out[key] = option.convert(value)
         except Invalid as err:
-            found = "a value" if option.secret else err.found or describe(value)
+            # A converter's own ``found`` names no value ("item 2, which is not one"): a secret
+            # option may use it; otherwise a secret is only "a value".
+            found = err.found or ("a value" if option.secret else describe(value))
             problems.append(f"{where}.{key}: expected {err}, got {found}")
     for key, option in schema.items():
         if key in out or key in table:

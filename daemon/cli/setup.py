@@ -1,4 +1,5 @@
-"""Getting started and staying connected: ``init``, ``demo``, ``check`` and ``auth``."""
+"""Getting started and staying connected: ``init``, ``demo``, ``check``, ``auth`` and
+``notify``."""
 
 from __future__ import annotations
 
@@ -87,6 +88,7 @@ def check(rt: Runtime) -> None:
     else:
         problems += _check_accounts_and_store(rt)
         _warn_about_fit(rt)
+    _report_notifiers(rt)
     if problems:
         for problem in problems:
             console.err.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
@@ -156,6 +158,58 @@ def _warn_about_fit(rt: Runtime) -> None:
         from rich.markup import escape
 
         console.out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+
+
+def _report_notifiers(rt: Runtime) -> None:
+    """Each [notify] notifier, available or why not. Warnings only: the daemon works without
+    them, and one config may serve a desktop (with a session bus) and a server (without)."""
+    from daemon.notify.fanout import notifiers_for
+    from daemon.notify.notifiers import NotifyError
+
+    settings = rt.config.notify
+    notifiers = notifiers_for(settings)
+    if not notifiers:
+        console.out.print("notify: nothing configured (see [notify] in config.example.toml)")
+    for notifier in notifiers:
+        problem = notifier.problem()
+        if problem is None:
+            try:
+                said = notifier.check(settings.timeout)
+            except NotifyError as err:
+                problem = str(err)
+        if problem is None:
+            console.out.print(f"notify {notifier.name}: {said}", markup=False, highlight=False)
+        else:
+            console.out.print(
+                f"warning: notify {notifier.name}: not available: {problem}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+@main.command()
+@click.option("--test", "send_test", is_flag=True, help="Send a test notification through each.")
+@pass_runtime
+@friendly
+def notify(rt: Runtime, send_test: bool) -> None:
+    """Show the [notify] notifiers; with --test, send a test notification through each."""
+    from daemon.notify import events
+    from daemon.notify.fanout import Fanout
+
+    _report_notifiers(rt)
+    if not send_test:
+        return
+    fanout = Fanout.from_settings(rt.config.notify)
+    outcomes = fanout.send(events.test())
+    if not outcomes:
+        raise FollowupdError("no notifier could be used; see the warnings above")
+    failed = [o for o in outcomes if o.error is not None]
+    for outcome in outcomes:
+        said = "sent" if outcome.error is None else f"failed: {outcome.error}"
+        console.out.print(f"test via {outcome.notifier}: {said}", markup=False, highlight=False)
+    if failed:
+        sys.exit(1)
 
 
 @main.command()

@@ -9,6 +9,10 @@ half-written.
 Failures are classified by :mod:`daemon.errors` into what happens next: an account that needs
 re-authorization, hit its quota or is unreachable is marked so (``followupd status`` shows it)
 and the other accounts carry on.
+
+What the user should hear about (an interview ended, drafts made, a follow-up failed, an account
+needing ``followupd auth``) is told by :class:`~daemon.notify.teller.Teller` around a round and
+after a poll, once it is recorded.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from daemon.errors import (
     QuotaExceeded,
     TransientError,
 )
+from daemon.notify.fanout import Fanout
+from daemon.notify.teller import Teller
 from daemon.planning.interviews import Planner, unstorable
 from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
@@ -70,12 +76,20 @@ class Engine:
         connections: list[Connection],
         clock: Clock,
         renderer: Renderer,
+        notifier: Fanout | None = None,
     ) -> None:
         self.config = config
         self.sessions = sessions
         self.connections = {c.account.name: c for c in connections}
         self.clock = clock
         self.renderer = renderer
+        self.teller = Teller(
+            config,
+            sessions,
+            tuple(self.connections),
+            notifier or Fanout([], config.notify.timeout),
+            self._progress,
+        )
         self._stop = threading.Event()
         self.progress_at = time.monotonic()  # fed to the systemd watchdog
 
@@ -94,10 +108,15 @@ class Engine:
     # -- polling --------------------------------------------------------------------------
 
     def poll(self) -> None:
-        for connection in self.connections.values():
-            if self.stopping:
-                return
-            self._guarded(connection, self._poll_account)
+        try:
+            for connection in self.connections.values():
+                if self.stopping:
+                    break
+                self._guarded(connection, self._poll_account)
+        except BaseException:
+            self.teller.not_recorded()
+            raise
+        self.teller.recorded()
 
     def _poll_account(self, connection: Connection, session: Session, now: datetime) -> None:
         account = connection.account
@@ -202,6 +221,7 @@ class Engine:
         """Draft everything that is due now. Returns how many follow-ups were looked at."""
         now = self.clock.now()
         todo: list[tuple[int, str, int]] = []
+        mark = self.teller.round_begins(now)  # "interview ended: add your notes"
         with self.sessions() as session:
             due = repo.due_followups(session, now)
             # What can no longer be drafted (too late, cancelled meanwhile) is settled in one
@@ -225,6 +245,7 @@ class Engine:
                 continue  # an account removed from the config: its work waits, untouched
             self._guarded(connection, partial(self._draft_one, fu_id=fu_id), poll=False)
             self._progress()
+        self.teller.round_ends(mark)  # "2 thank-you drafts are waiting in Drafts"
         return len(due)
 
     def _draft_one(
@@ -237,8 +258,11 @@ class Engine:
         drafter.draft(session, fu, now)
 
     def next_due(self) -> datetime | None:
+        """When the service must wake up: the earliest due follow-up, or the next interview end
+        to tell the user about, whichever comes first."""
         with self.sessions() as session:
-            return repo.next_due(session)
+            times = (repo.next_due(session), self.teller.next_end(session, self.clock.now()))
+        return min((t for t in times if t is not None), default=None)
 
     # -- failures, per account ------------------------------------------------------------
 
@@ -310,6 +334,8 @@ class Engine:
         state.failures = (state.failures or 0) + 1
         state.last_error = str(err)
         if isinstance(err, AuthNeeded):
+            if state.status != "needs_reauth":  # told on the change, not at every poll after it
+                self.teller.needs_auth(state.name, err.fix)
             state.status, state.fix = "needs_reauth", err.fix
             log.error("%s needs re-authorization: %s", state.name, err)
             return

@@ -19,6 +19,7 @@ from daemon import logsetup
 from daemon.clock import Clock
 from daemon.config import Config
 from daemon.errors import ConfigError
+from daemon.notify.fanout import Fanout
 from daemon.running.engine import Engine
 from daemon.writing.render import Renderer
 
@@ -32,13 +33,22 @@ def renderer_for(config: Config) -> Renderer:
 
 def build_engine(config: Config, clock: Clock, renderer: Renderer | None = None) -> Engine:
     """The engine for ``config``: its store opened (and migrated), its accounts set up (a
-    renamed one taking over its history first)."""
+    renamed one taking over its history first), its notifiers (so SIGHUP picks up [notify])."""
     from daemon.running.accounts import connect_all
     from daemon.store.database import open_store
 
     sessions = open_store(config.daemon.database)
     connections = connect_all(config, clock, sessions)
-    return Engine(config, sessions, connections, clock, renderer or renderer_for(config))
+    return Engine(
+        config, sessions, connections, clock, renderer or renderer_for(config), notifier_for(config)
+    )
+
+
+def notifier_for(config: Config) -> Fanout:
+    """The notifiers of ``[notify]``; the log says once which of them cannot work here."""
+    notifier = Fanout.from_settings(config.notify)
+    notifier.log_unavailable()
+    return notifier
 
 
 class Reloader:

@@ -1,10 +1,11 @@
 """The long-running process: APScheduler wakes the engine, systemd is kept informed.
 
-Two kinds of wake-up, both rebuilt from the database at every start (nothing is pickled):
+Three kinds of wake-up, all rebuilt from the database at every start (nothing is pickled):
 
 - ``poll`` every ``[daemon].poll_interval``, first right at start so downtime is caught up;
 - ``due`` at the earliest due time of any pending follow-up, so a draft is created at its due
-  time and not only at the next poll;
+  time and not only at the next poll, or at the next end of an interview whose notes are
+  wanted, so the user is told right then (:mod:`daemon.notify`), whichever comes first;
 - ``recheck`` every minute (:data:`DUE_RECHECK`), in a thread of its own: the earliest due time
   read again, because another process may have moved it earlier (``followupd note`` releases a
   thank-you that waited for notes) and the poll may be hours away. It only reads one time and
@@ -194,7 +195,7 @@ class Service:
                 id="due",
                 replace_existing=True,
             )
-        log.debug("next follow-up due at %s", when.isoformat())
+        log.debug("next wake-up (a follow-up due or an interview ending) at %s", when.isoformat())
 
     # -- process --------------------------------------------------------------------------
 
