@@ -25,9 +25,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from daemon.autoreply import is_auto_reply
+from daemon.bodytext import message_text
 from daemon.errors import BadItem
 from daemon.files import open_regular
-from daemon.htmltext import html_to_text
 from daemon.protocols import KEY_HEADER, DraftContent, InboundMessage
 
 log = logging.getLogger(__name__)
@@ -249,9 +249,9 @@ def excerpt(path: Path) -> str:
 
 
 def draft_content(path: Path) -> DraftContent:
-    """The subject and text of a draft file: its text/plain part, else its HTML part as text
-    (:func:`daemon.htmltext.html_to_text`), line endings as "\\n". The whole file is read
-    (up to :data:`BODY_LIMIT`): unlike a reply, a draft of ours is asked about on request only.
+    """The subject and text of a draft file (:func:`daemon.bodytext.message_text`). The whole
+    file is read (up to :data:`BODY_LIMIT`): unlike a reply, a draft of ours is asked about on
+    request only.
 
     OSError when the file cannot be read (FileNotFoundError: a client moved it meanwhile);
     BadItem when it is no e-mail message.
@@ -260,14 +260,9 @@ def draft_content(path: Path) -> DraftContent:
         data = fh.read(BODY_LIMIT)
     head = Head.parse(path, data)  # BadItem for a file that is no message at all
     try:
-        msg = BytesParser(policy=POLICY).parsebytes(data)
-        part = msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+        text = message_text(BytesParser(policy=POLICY).parsebytes(data))  # type: ignore[arg-type]
     except Exception as err:  # the email package's internals on hostile input
         raise BadItem(str(path), f"{EXPECTED}: its body could not be parsed ({err})") from err
-    text = "" if part is None else _content(part)
-    if part is not None and part.get_content_type() == "text/html":
-        text = html_to_text(text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     return DraftContent(subject=head.text("subject"), text=text)
 
 

@@ -1,6 +1,6 @@
-"""An HTML body as plain text: what ``followupd redraft`` shows of a draft that has no text part.
+"""A draft's body as plain text, as ``followupd redraft`` compares and shows it.
 
-A mail client that composes in HTML may save the user's edit of our draft as HTML alone. The
+The text/plain part when there is one (every draft followupd writes has it). A mail client that composes in HTML may save the user's edit of our draft as HTML alone. The
 text only has to read as the draft reads (paragraphs, line breaks, list items), for the user to
 see what changed and for a comparison with what followupd wrote, which will differ anyway: such
 a draft was edited. So this is the standard library's tokenizer with block elements turned
@@ -11,6 +11,7 @@ decoded, runs of spaces collapsed as a browser collapses them.
 from __future__ import annotations
 
 import re
+from email.message import EmailMessage, Message
 from html.parser import HTMLParser
 
 _INVISIBLE = frozenset({"script", "style", "head", "title", "template"})
@@ -72,3 +73,24 @@ def html_to_text(html: str) -> str:
     text = "\n".join(lines)
     text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
     return text + "\n" if text else ""
+
+
+def message_text(msg: EmailMessage) -> str:
+    """The body of ``msg`` as text: its text/plain part, else its HTML part as text, else "";
+    line endings as "\\n". A part in an unknown charset or a broken transfer encoding is read
+    as UTF-8 with replacement characters, never an error: the text is shown, not trusted."""
+    part = msg.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    text = _content(part)
+    if part.get_content_type() == "text/html":
+        text = html_to_text(text)
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+
+
+def _content(part: Message) -> str:
+    try:
+        return str(part.get_content())  # type: ignore[attr-defined]
+    except Exception:  # unknown charset, broken transfer encoding
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
