@@ -26,14 +26,20 @@ _PARAGRAPH = frozenset({"p", "blockquote", "table", "ul", "ol", "h1", "h2", "h3"
 
 
 # Where a block starts or ends: one line break, or a blank line around a paragraph. Adjacent
-# boundaries (</div><div>) are one break, as a browser draws them; <br> is a line break each.
+# boundaries (</div><div>) are one break, as a browser draws them. A <br> is a line break,
+# except the last thing in a block with text ("x<br></div>"); alone in a block it is an empty
+# line (<div><br></div>, how web mail editors write one).
 _LINE, _PARA = "\x01", "\x02"
 _BOUNDARIES = re.compile(r"[ \t\n]*[\x01\x02][\x01\x02 \t\n]*")
 
 
 def _break(run: re.Match[str]) -> str:
-    text = run.group()
-    return "\n" * max(text.count("\n"), 2 if _PARA in text else 1)
+    breaks, at_line_start = 0, False  # the run follows text, so not at a line start
+    for char in run.group():
+        # A <br> always breaks the line; a block boundary only when the line has text.
+        if char == "\n" or (char in (_LINE, _PARA) and not at_line_start):
+            breaks, at_line_start = breaks + 1, True
+    return "\n" * max(breaks, 2 if _PARA in run.group() else 1)
 
 
 class _Text(HTMLParser):
