@@ -12,7 +12,7 @@ import pytest
 from connectors.google.auth import SCOPES
 from connectors.google.draftlog import DraftLog
 from connectors.google.gmail import DRAFT_LOG
-from daemon.errors import AuthNeeded, TransientError
+from daemon.errors import AuthNeeded, ConnectorError, TransientError
 from daemon.message import key_value, legacy_message_id, message_id_for
 from daemon.protocols import (
     Address,
@@ -401,3 +401,19 @@ def test_redraft_calls_classify_errors_like_every_other_call(env, method):
 
 def test_the_gmail_mailbox_satisfies_the_protocol(env):
     assert isinstance(env.mailbox(), Mailbox)
+
+
+def test_a_refused_narrowed_token_is_no_reason_to_authorize_again(env):
+    """If Google would not narrow the token, `followupd auth` would not help: say what failed."""
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request())
+    env.state.inject("oauth.token", 400, "invalid_scope", "Some requested scopes were invalid.")
+    with pytest.raises(ConnectorError) as err:
+        mailbox.read_draft(ref, KEY)
+    assert not isinstance(err.value, AuthNeeded)
+    assert str(err.value) == (
+        f"Gmail drafts.get of draft {ref.id} (format=raw, for redraft): Google refused an "
+        "access token limited to gmail.compose (invalid_scope)"
+    )
+    assert mailbox.draft_state(ref, KEY).status == DraftStatus.DRAFT  # the grant still works
+    assert mailbox.read_draft(ref, KEY) is not None  # and the next try may succeed

@@ -186,6 +186,13 @@ class GoogleSession:
             failure = unreadable_failure(answers[-1], now)
             raise translate(failure, what, self.ctx.name, now) from err
         except RefreshError as err:
+            if self.scopes is not None and "invalid_scope" in str(err.args):
+                # The grant is fine (the daemon's own token still works): only the narrowing
+                # was refused, and `followupd auth` would not change that.
+                raise ConnectorError(
+                    f"{what}: Google refused an access token limited to "
+                    f"{', '.join(auth.short(s) for s in self.scopes)} (invalid_scope)"
+                ) from err
             failure = auth.refresh_failure(err, self.ctx)
             if isinstance(failure, AuthNeeded):
                 self._forget_credentials()
