@@ -25,6 +25,23 @@ _BLOCK = frozenset(
 _PARAGRAPH = frozenset({"p", "blockquote", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5"})
 
 
+# Where a block starts or ends: one line break, or a blank line around a paragraph. Adjacent
+# boundaries (</div><div>) are one break, as a browser draws them. A <br> is a line break,
+# except the last thing in a block with text ("x<br></div>"); alone in a block it is an empty
+# line (<div><br></div>, how web mail editors write one).
+_LINE, _PARA = "\x01", "\x02"
+_BOUNDARIES = re.compile(r"[ \t\n]*[\x01\x02][\x01\x02 \t\n]*")
+
+
+def _break(run: re.Match[str]) -> str:
+    breaks, at_line_start = 0, False  # the run follows text, so not at a line start
+    for char in run.group():
+        # A <br> always breaks the line; a block boundary only when the line has text.
+        if char == "\n" or (char in (_LINE, _PARA) and not at_line_start):
+            breaks, at_line_start = breaks + 1, True
+    return "\n" * max(breaks, 2 if _PARA in run.group() else 1)
+
+
 class _Text(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -38,21 +55,23 @@ class _Text(HTMLParser):
         elif tag in _BREAK:
             self.out.append("\n")
         elif tag in _BLOCK:
-            self.out.append("\n\n" if tag in _PARAGRAPH else "\n")
+            self.out.append(_PARA if tag in _PARAGRAPH else _LINE)
             if tag == "li":
                 self.out.append("- ")
             if tag == "pre":
                 self._pre += 1
 
     def handle_startendtag(self, tag: str, attrs: object) -> None:
-        if tag in _BREAK or tag in _BLOCK:
+        if tag in _BREAK:
             self.out.append("\n")
+        elif tag in _BLOCK:
+            self.out.append(_LINE)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _INVISIBLE:
             self._hidden = max(0, self._hidden - 1)
         elif tag in _BLOCK:
-            self.out.append("\n\n" if tag in _PARAGRAPH else "\n")
+            self.out.append(_PARA if tag in _PARAGRAPH else _LINE)
             if tag == "pre":
                 self._pre = max(0, self._pre - 1)
 
@@ -60,6 +79,7 @@ class _Text(HTMLParser):
         if self._hidden:
             return
         # Outside <pre>, any run of whitespace (newlines included) is one space in a browser.
+        data = data.replace(_LINE, " ").replace(_PARA, " ")
         self.out.append(data if self._pre else re.sub(r"\s+", " ", data))
 
 
@@ -69,9 +89,8 @@ def html_to_text(html: str) -> str:
     reader = _Text()
     reader.feed(html)
     reader.close()
-    lines = [line.strip(" \t") for line in "".join(reader.out).replace("\xa0", " ").split("\n")]
-    text = "\n".join(lines)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+    text = _BOUNDARIES.sub(_break, "".join(reader.out).replace("\xa0", " "))
+    text = "\n".join(line.strip(" \t") for line in text.split("\n")).strip("\n")
     return text + "\n" if text else ""
 
 

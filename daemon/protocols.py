@@ -302,8 +302,10 @@ class Mailbox(Protocol):
 
         Located as :meth:`draft_state` locates it (``ref.id`` first, then the Message-ID
         derived from ``key``, then a copy the user's client saved again), so a draft the user
-        edited is returned as edited: the caller compares it with what followupd wrote. Line
-        endings are "\\n"; nothing else is normalised."""
+        edited is returned as edited: the caller compares it with what followupd wrote. The
+        text is the text/plain part as stored, else the HTML body read by
+        :func:`daemon.bodytext.html_to_text` (the shipped templates' HTML reads back as their
+        text exactly); line endings are "\\n"."""
         ...
 
     def delete_draft(self, ref: DraftRef, key: str) -> None:
