@@ -88,3 +88,29 @@ def test_redraft_on_outlook(tmp_path: Path) -> None:
         assert "added the new version as a second draft" in " ".join(kept.split())
         assert len([d for d in user.drafts() if PAM[0] in str(d["toRecipients"])]) == 2
         assert pam["id"] in {d["id"] for d in user.drafts()}
+
+
+def test_an_outlook_inquiry_with_its_quote_is_untouched_and_redrafted(tmp_path: Path) -> None:
+    """An inquiry made with createReply holds Outlook's quote of the thank-you below our text:
+    that is the mailbox's, not an edit of the user's, so the inquiry is replaced."""
+    from tests.fakes.graph_server import running_microsoft
+
+    with running_microsoft(tmp_path / "fakes") as ms:
+        user = make_user(tmp_path, ms)
+        user.sign_in()
+        seed_interview(ms)
+        user.once(outlook_at(hours=1))
+        ms.graph.user_sends(user.draft_to(IAN[0])["id"], outlook_at(hours=2))
+        user.once(outlook_at(hours=3))
+        user.once(outlook_at(days=7, hours=2, minutes=1))
+        (old,) = [d for d in user.drafts() if d["subject"].startswith("RE:")]
+        assert "From:" in old["body"]["content"] or "wrote" in old["body"]["content"], old
+        acme = interview_id(user.ok("status"), "Acme")
+        user.ok("note", acme, "--company", CORRECTED)
+
+        said = " ".join(user.ok("redraft", acme, "--about", IAN[0]).split())
+        assert f"thank-you to {IAN[0]}: you already sent it on 2026-01-14" in said
+        assert f"status-inquiry to {IAN[0]}: replaced the draft in your mailbox" in said
+        (new,) = [d for d in user.drafts() if d["subject"].startswith("RE:")]
+        assert new["id"] != old["id"] and CORRECTED in new["body"]["content"]
+        assert new["conversationId"] == old["conversationId"]  # still in the thread
