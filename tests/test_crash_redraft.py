@@ -1,6 +1,7 @@
 """SIGKILL anywhere in ``followupd redraft``, then restart: one current draft each, nothing lost.
 
-The crash campaign's world (tests/campaign/) after the story's first two steps: the Acme
+On each provider's world of the crash campaign (tests/campaign/: ics + Maildir, the fake Gmail,
+the fake Outlook), after the story's first two steps: the Acme
 thank-yous to Jane and Raj and the Globex one to Maria are drafts. Then, again and again, the
 user corrects the Acme role (``note ID --role``) and asks for ``redraft``; the redraft process
 is killed with SIGKILL at a checkpoint of :mod:`daemon.faults` (after a flush, around a commit,
@@ -29,7 +30,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from daemon.store.models import Interview
+from daemon.store.models import FollowUp, Interview
 from tests.campaign import oracle, scenario
 from tests.campaign.daemon import Outcome, read_trace
 from tests.campaign.passes import ALWAYS, SOMETIMES
@@ -80,6 +81,17 @@ def interview_id(world: World, company: str) -> str:
         engine.dispose()
 
 
+def drafted_rows(world: World) -> dict[str, str]:
+    """The text each follow-up's row says followupd wrote, by follow-up name."""
+    engine = create_engine(world.db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(FollowUp.key, FollowUp.draft_text)).all()
+        return {oracle.name_of(key): " ".join((text or "").split()) for key, text in rows}
+    finally:
+        engine.dispose()
+
+
 def drafted_texts(world: LocalWorld) -> dict[str, list[str]]:
     """The plain text of every draft in the Maildir, by addressee."""
     found: dict[str, list[str]] = {}
@@ -115,7 +127,7 @@ def first_kills(total: int, rng: random.Random) -> list[int]:
     ]
 
 
-@pytest.mark.parametrize("provider", ["local"])
+@pytest.mark.parametrize("provider", ["local", "google", "outlook"])
 def test_sigkill_anywhere_in_a_redraft_then_restart_converges(
     provider: str, tmp_path: Path
 ) -> None:
@@ -148,7 +160,10 @@ def test_sigkill_anywhere_in_a_redraft_then_restart_converges(
             # The user's command was killed: they run it again; it finishes what is left.
             again = ok(command(world, ["redraft", acme]), f"{context}: redraft again")
             check(world, f"{context}, redrafted again", scenario.THREE_DRAFTS)
-            if isinstance(world, LocalWorld):
+            for name, row_text in drafted_rows(world).items():
+                if name in ACME_TY:  # what followupd recorded as written: the latest role
+                    assert role in row_text, (context, name, again.stdout)
+            if isinstance(world, LocalWorld):  # and what the draft in the Maildir says
                 texts = drafted_texts(world)
                 for who in (scenario.JANE[0], scenario.RAJ[0]):
                     assert len(texts[who]) == 1 and role in texts[who][0], (context, again.stdout)
@@ -175,8 +190,6 @@ def _intent_committed(world: World) -> bool:
     """Whether Maria's thank-you was redrafted (its revision went up)."""
     engine = create_engine(world.db_url)
     try:
-        from daemon.store.models import FollowUp
-
         with engine.connect() as conn:
             keys = conn.execute(select(FollowUp.key, FollowUp.revision)).all()
         return any(scenario.MARIA[0] in key and revision for key, revision in keys)
