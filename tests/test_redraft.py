@@ -11,6 +11,7 @@ the status inquiry like any sent thank-you.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime
@@ -234,3 +235,57 @@ def test_a_redraft_killed_half_way_is_finished_by_the_next_run(
     assert NEW_ROLE in _body(draft)[2]
     assert "redrafted on your request" in cli(home, "status")
     assert "up to date" in _followupd(home, "redraft", ACME, "--about", JANE).stdout
+
+
+def test_redraft_waits_for_a_running_daemon(home: list[str]) -> None:
+    """The daemon holds the state's lock: redraft says so and what to do, and changes nothing."""
+    from daemon.running.sharing import InstanceLock
+
+    cli(home, "note", ACME, "--role", NEW_ROLE)
+    before = _drafts_to(home, JANE)
+    with InstanceLock(Path(home[1]).parent / "state"):
+        refused = _invoke(home, "redraft", ACME)
+    assert refused.exit_code == 1
+    said = _one_line(refused.output)
+    assert "is already running" in said and "systemctl --user stop followupd" in said
+    assert _drafts_to(home, JANE) == before
+
+
+def test_a_draft_from_before_followupd_kept_its_text(home: list[str]) -> None:
+    """Drafted before migration 0006: nothing to compare with. preview says so; redraft
+    cannot tell an edit and refuses, --keep adds the new version beside it."""
+    database = Path(home[1]).parent / "state" / "state.db"
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE followups SET draft_text = NULL")
+    cli(home, "note", ACME, "--role", NEW_ROLE)
+    assert "before followupd kept a copy of what it wrote: it cannot compare" in _one_line(
+        _invoke(home, "preview", ACME).output
+    )
+    refused = _invoke(home, "redraft", ACME, "--about", JANE)
+    assert refused.exit_code == 1
+    assert "cannot tell whether you edited it; your draft is kept. Use --keep" in _one_line(
+        refused.output
+    )
+    assert len(_drafts_to(home, JANE)) == 1
+    cli(home, "redraft", ACME, "--about", JANE, "--keep")
+    assert len(_drafts_to(home, JANE)) == 2
+
+
+def test_sending_the_draft_kept_beside_starts_the_inquiry(home: list[str]) -> None:
+    """With --keep the follow-up follows the new draft; the user sends their own edited one
+    instead: followupd sees it in Sent like any message the user writes, and the inquiry's
+    clock starts; the new draft stays a draft until the user deletes it."""
+    (draft,) = _drafts_to(home, JANE)
+    _edit(draft, "Dear Jane,", "Hi Jane, great to meet you!")
+    cli(home, "note", ACME, "--role", NEW_ROLE)
+    cli(home, "redraft", ACME, "--about", JANE, "--keep")
+    sent = _maildir(home) / ".Sent" / "cur"
+    sent.mkdir(parents=True, exist_ok=True)
+    draft.rename(sent / draft.name.replace(":2,DS", ":2,S"))
+    waiting = "waiting: nothing sent to Acme Corp"
+    assert waiting in cli(home, "status")
+    cli(home, "run", "--once", "--now", "2026-03-03T13:00+00:00")
+    status = cli(home, "status")
+    assert waiting not in status
+    (new,) = _drafts_to(home, JANE)
+    assert NEW_ROLE in _body(new)[2]

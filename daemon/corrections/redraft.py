@@ -58,7 +58,7 @@ from daemon.drafter import (
     request_key,
 )
 from daemon.drafttext import same_text, untouched, words
-from daemon.errors import FollowupdError
+from daemon.errors import BadItem, FollowupdError, TemplateError
 from daemon.protocols import DraftRef, DraftRequest
 from daemon.store.models import FollowUp, Interview, State
 from daemon.store.repository import transition
@@ -167,7 +167,11 @@ def _redraft_one(
         return _finish(session, drafter, fu, now)
     if fu.state != State.DRAFTED:
         return Result.NOT_DRAFTED, why_not(fu)
-    if compare(session, drafter, fu).same:
+    try:
+        comparison = compare(session, drafter, fu)
+    except (TemplateError, BadItem) as err:  # the draft in the mailbox stays as it is
+        return Result.FAILED, f"not redrafted: the new version cannot be written: {err}"
+    if comparison.same:
         return Result.UP_TO_DATE, "already up to date: nothing to redraft"
     ref = DraftRef(id=fu.draft_id or "", thread_id=fu.thread_id, message_id=fu.message_id)
     found = drafter.mailbox.read_draft(ref, request_key(fu))
