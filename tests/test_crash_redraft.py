@@ -37,7 +37,8 @@ from tests.campaign.passes import ALWAYS, SOMETIMES
 from tests.campaign.remote import make_world
 from tests.campaign.worlds import LocalWorld, World
 
-pytestmark = pytest.mark.slow
+# A round is five or six processes; the three worlds take 1-2 minutes each on a quiet machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 PROFILE = os.environ.get("FOLLOWUPD_CAMPAIGN", "ci")
 SEED = os.environ.get("FOLLOWUPD_CAMPAIGN_SEED", "20260114")
