@@ -289,3 +289,26 @@ def test_sending_the_draft_kept_beside_starts_the_inquiry(home: list[str]) -> No
     assert waiting not in status
     (new,) = _drafts_to(home, JANE)
     assert NEW_ROLE in _body(new)[2]
+
+
+def test_an_edit_made_while_a_redraft_was_interrupted_is_kept(tmp_path: Path) -> None:
+    """Killed after the intent, the redraft is finished by a later run; if the user edited the
+    old draft in between, that run keeps it beside the new one rather than deleting it."""
+    from daemon import demo
+
+    home = ["--config", str(demo.create(tmp_path / "demo", now=datetime.fromisoformat(NOW)))]
+    assert _followupd(home, "run", "--once", "--now", NOW).returncode == 0
+    cli(home, "note", ACME, "--role", NEW_ROLE)
+    (old,) = _drafts_to(home, JANE)
+    killed = _followupd(
+        home, "redraft", ACME, "--about", JANE, faults="kill-on:mailbox.find_draft before"
+    )
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    _edit(old, "Dear Jane,", "Hi Jane, great to meet you!")
+
+    ran = _followupd(home, "run", "--once", "--now", "2026-03-03T12:30+00:00")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    drafts = _drafts_to(home, JANE)
+    assert len(drafts) == 2 and old in drafts
+    assert "Hi Jane, great to meet you!" in _body(old)[2]
+    assert "you edited the earlier draft meanwhile, so it stays beside" in cli(home, "status")
