@@ -8,7 +8,10 @@ The protocol that makes "exactly one" hold across crashes:
 3. create only when none exists; commit the reference as ``drafted``.
 
 A follow-up that is ``drafted``, ``done`` or anything else final is never drafted again, so a
-draft the user deleted does not come back.
+draft the user deleted does not come back. The one exception is a redraft the user asked for
+(``followupd redraft``, :mod:`daemon.corrections.redraft`): it commits ``creating`` with the next
+revision (a new KEY), and finishing it here also retires the draft it replaces. The daemon never
+edits or deletes a draft on its own.
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ from sqlalchemy.orm import Session, object_session
 from daemon.businessdays import business_days_between
 from daemon.config import Account, Config
 from daemon.detection import Person
+from daemon.drafttext import untouched
 from daemon.errors import BadItem, TemplateError
 from daemon.message import draft_key, message_id_for
 from daemon.planning.basis import basis_for, gave_up_text, is_waiting
 from daemon.planning.decision import MANUAL, expected_decision
-from daemon.protocols import Address, DraftRequest, Mailbox, ReplyTarget
+from daemon.protocols import Address, DraftRef, DraftRequest, Mailbox, ReplyTarget
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 from daemon.store.repository import transition
 from daemon.writing import notelang, phrases
@@ -152,6 +156,23 @@ def remarks_for(config: Config, fu: FollowUp, account: Account | None = None) ->
     notes = [(who, n.removeprefix(MANUAL)) for n in person.notes]
     notes += [(None, n.removeprefix(MANUAL)) for n in interview.notes]
     return notelang.remarks(language, notes, config.candidate.highlights, interview.fit)
+
+
+# How a redraft ended, as the history (and ``redraft``) says it.
+REDRAFTED = "redrafted on your request, replacing the draft you had not touched"
+REDRAFTED_BESIDE = "redrafted on your request; your earlier draft stays beside the new one"
+REDRAFTED_EDITED = (
+    "redrafted on your request; you edited the earlier draft meanwhile, so it stays beside "
+    "the new one"
+)
+REDRAFTED_GONE = "redrafted on your request (the earlier draft was already gone)"
+
+
+def is_redrafting(fu: FollowUp) -> bool:
+    """Whether ``fu`` is a redraft the user asked for, not finished yet (an interrupted one is
+    finished by the engine like any interrupted creation). Only ``followupd redraft`` raises a
+    revision, and it commits ``creating`` with it: a first draft is revision 0."""
+    return fu.state == State.CREATING and (fu.revision or 0) > 0
 
 
 def request_key(fu: FollowUp) -> str:
@@ -310,9 +331,30 @@ class Drafter:
             message_id=message_id_for(key, sender),
         )
 
+    def _retire(self, fu: FollowUp, new: DraftRef) -> str:
+        """The last step of a redraft (:mod:`daemon.corrections.redraft`), once ``new`` exists:
+        delete the draft it replaces, if it still is exactly what followupd wrote. Asked again
+        here, not only when the user asked for the redraft: after an interruption this may run
+        days later, and the user may have edited that draft meanwhile. With ``--keep`` (no
+        draft to replace) nothing is deleted. Returns what happened, for the history."""
+        if fu.draft_id is None:
+            return REDRAFTED_BESIDE
+        old = DraftRef(id=fu.draft_id, thread_id=fu.thread_id, message_id=fu.message_id)
+        if old.id == new.id:  # a mailbox that reused the id: nothing else to delete
+            return REDRAFTED_GONE
+        old_key = draft_key(fu.key, (fu.revision or 1) - 1)
+        found = self.mailbox.read_draft(old, old_key)
+        if found is None:
+            return REDRAFTED_GONE
+        if not untouched(found, fu.subject, fu.draft_text):
+            return REDRAFTED_EDITED
+        self.mailbox.delete_draft(old, old_key)
+        return REDRAFTED
+
     def draft(self, session: Session, fu: FollowUp, now: datetime) -> None:
         """Create the draft for ``fu``; commits the intent and the result separately."""
-        skip, twin = _settled(self.config, fu, now), None
+        redrafting = is_redrafting(fu)
+        skip, twin = (None if redrafting else _settled(self.config, fu, now)), None
         if skip is None and fu.state == State.SCHEDULED:
             twin = same_meeting_twin(fu)
             skip = _twin_skip(fu, twin)
@@ -362,6 +404,8 @@ class Drafter:
                 if resumed
                 else "found it already there"
             )
+        if redrafting:
+            how = self._retire(fu, ref)
         fu.draft_id, fu.thread_id, fu.message_id = ref.id, ref.thread_id, ref.message_id
         fu.subject, fu.drafted_at, fu.last_error = request.subject, now, None
         fu.draft_text = request.text  # what `redraft` compares the mailbox's copy with

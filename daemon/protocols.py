@@ -202,6 +202,14 @@ class DraftRef:
     message_id: str | None = None
 
 
+@dataclass(frozen=True)
+class DraftContent:
+    """A draft as the mailbox holds it now."""
+
+    subject: str
+    text: str  # the plain-text body (an HTML-only body turned into text)
+
+
 class DraftStatus(enum.StrEnum):
     DRAFT = "draft"  # still waiting for the user
     SENT = "sent"  # the user sent it (a sent message with our key is in its thread)
@@ -286,6 +294,25 @@ class Mailbox(Protocol):
 
     def draft_state(self, ref: DraftRef, key: str) -> DraftState:
         """Is the draft still a draft, was it sent (and when), or is it gone?"""
+        ...
+
+    def read_draft(self, ref: DraftRef, key: str) -> DraftContent | None:
+        """The draft as the mailbox holds it now; None when it is not a draft any more (sent,
+        deleted). Asked only by ``followupd redraft`` and never by the daemon.
+
+        Located as :meth:`draft_state` locates it (``ref.id`` first, then the Message-ID
+        derived from ``key``, then a copy the user's client saved again), so a draft the user
+        edited is returned as edited: the caller compares it with what followupd wrote. The
+        text is the text/plain part as stored, else the HTML body read by
+        :func:`daemon.bodytext.html_to_text` (the shipped templates' HTML reads back as their
+        text exactly); line endings are "\\n"."""
+        ...
+
+    def delete_draft(self, ref: DraftRef, key: str) -> None:
+        """Delete this draft of ours, which :meth:`read_draft` has just shown untouched. Only
+        ``followupd redraft`` asks this, on the user's explicit request; the daemon itself
+        never deletes or edits a draft. Deleting a draft that is already gone is not an
+        error."""
         ...
 
     def messages_since(

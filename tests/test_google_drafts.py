@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import email.policy
+import json
 from datetime import UTC, datetime
 from email.parser import BytesParser
 
 import pytest
 
+from connectors.google.auth import SCOPES
 from connectors.google.draftlog import DraftLog
 from connectors.google.gmail import DRAFT_LOG
+from daemon.errors import AuthNeeded, ConnectorError, TransientError
 from daemon.message import key_value, legacy_message_id, message_id_for
-from daemon.protocols import Address, DraftRef, DraftRequest, DraftStatus, ReplyTarget
+from daemon.protocols import (
+    Address,
+    DraftContent,
+    DraftRef,
+    DraftRequest,
+    DraftStatus,
+    Mailbox,
+    ReplyTarget,
+)
 from tests.fakes.google_env import google_env
 
 KEY = "followupd:personal:7:jane@acme.com:thank-you"
@@ -279,3 +290,130 @@ def test_a_draft_with_the_legacy_message_id_is_found(env):
         msg = env.state.store_message(raw, {"DRAFT"}, None)
         env.state.drafts["rlegacy"] = msg.id
     assert env.mailbox().find_draft(KEY).id == "rlegacy"
+
+
+# -- read_draft / delete_draft: what `followupd redraft` asks ----------------------------------
+
+COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
+GET, DELETE = "gmail.users.drafts.get", "gmail.users.drafts.delete"
+
+
+def test_read_draft_of_a_fresh_draft_is_what_was_written(env):
+    wanted = request(html="<p>Hello Jane,</p><p>thank you!</p>")
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(wanted)
+    assert mailbox.read_draft(ref, KEY) == DraftContent(subject=wanted.subject, text=wanted.text)
+    [get] = [r for r in env.state.requests if r.method == GET]
+    assert get.query["format"] == ["raw"]  # refused to any token that holds gmail.metadata
+    narrowed = [t for t in env.state.access_tokens.values() if set(t["scopes"]) == {COMPOSE}]
+    assert len(narrowed) == 1  # a second token, of gmail.compose alone, from the same grant
+    # The token file keeps the full grant; the daemon's calls go on with it.
+    stored = json.loads(env.options["token_file"].read_text())
+    assert set(stored["scopes"]) == set(SCOPES)
+    assert env.mailbox().draft_state(ref, KEY).status == DraftStatus.DRAFT
+
+
+def test_read_draft_shows_the_users_edit(env):
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request())
+    env.state.edit_draft_as_user(
+        ref.id,
+        subject="Thanks again",
+        text="Hello Jane,\nthank you! Here is my portfolio.\n",
+        html="<div>Hello Jane,<br>thank you! Here is my portfolio.</div>",
+    )
+    assert mailbox.read_draft(ref, KEY) == DraftContent(
+        subject="Thanks again", text="Hello Jane,\nthank you! Here is my portfolio.\n"
+    )
+    assert mailbox.draft_state(ref, KEY).status == DraftStatus.DRAFT
+
+
+def test_read_draft_turns_an_html_only_body_into_text(env):
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request())
+    env.state.edit_draft_as_user(
+        ref.id, html="<div>Hello Jane,</div><div>thank you &amp; bye</div>"
+    )
+    content = mailbox.read_draft(ref, KEY)
+    assert content is not None and content.text == "Hello Jane,\nthank you & bye\n"
+
+
+def test_read_draft_is_none_once_sent_or_deleted(env):
+    mailbox = env.mailbox()
+    sent = mailbox.create_draft(request())
+    env.state.send_draft_as_user(sent.id)
+    assert mailbox.read_draft(sent, KEY) is None
+    found = env.mailbox().find_draft(KEY)  # the record still names the draft id
+    assert mailbox.read_draft(found, KEY) is None
+    other = "followupd:personal:7:bob@acme.com:thank-you"
+    deleted = mailbox.create_draft(request(other, "bob@acme.com", "Bob"))
+    env.state.delete_draft(deleted.id)
+    assert mailbox.read_draft(deleted, other) is None
+    mark = len(env.state.requests)
+    assert mailbox.read_draft(DraftRef("sent:m42", "t1", "<x@example.com>"), KEY) is None
+    mailbox.delete_draft(DraftRef("sent:m42", "t1", "<x@example.com>"), KEY)
+    assert env.state.api_requests(mark) == []  # a sent message is no draft: nothing asked
+
+
+def test_delete_draft_deletes_only_that_draft_and_twice_is_fine(env):
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request())
+    bob = mailbox.create_draft(
+        request("followupd:personal:7:bob@acme.com:thank-you", "bob@acme.com", "Bob")
+    )
+    mailbox.delete_draft(ref, KEY)
+    assert list(env.state.drafts) == [bob.id]
+    assert mailbox.read_draft(ref, KEY) is None
+    assert mailbox.draft_state(ref, KEY).status == DraftStatus.GONE
+    mailbox.delete_draft(ref, KEY)  # already gone: not an error
+    assert env.state.count(method=DELETE) == 2 and list(env.state.drafts) == [bob.id]
+    assert not any(r.method.endswith(".send") for r in env.state.requests)
+
+
+@pytest.mark.parametrize("method", [GET, DELETE])
+def test_redraft_calls_classify_errors_like_every_other_call(env, method):
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request())
+
+    def call():
+        if method == GET:
+            return mailbox.read_draft(ref, KEY)
+        return mailbox.delete_draft(ref, KEY)
+
+    env.state.inject(method, 500, "backendError", "Backend Error", times=10)
+    with pytest.raises(TransientError) as transient:
+        call()
+    assert "HTTP 500 backendError" in str(transient.value) and env.slept
+    # google-auth refreshes the token on a 401, twice at most; a third one is a refusal.
+    env.state.inject(method, 401, "authError", "Invalid Credentials", times=3)
+    with pytest.raises(AuthNeeded) as auth:
+        call()
+    assert auth.value.fix == "followupd auth personal"
+    assert ref.id in env.state.drafts  # nothing was deleted on the way
+    call()  # then it works again
+    assert (ref.id in env.state.drafts) is (method == GET)
+    env.state.revoke_all()
+    with pytest.raises(AuthNeeded):
+        env.mailbox().read_draft(ref, KEY) if method == GET else env.mailbox().delete_draft(
+            ref, KEY
+        )
+
+
+def test_the_gmail_mailbox_satisfies_the_protocol(env):
+    assert isinstance(env.mailbox(), Mailbox)
+
+
+def test_a_refused_narrowed_token_is_no_reason_to_authorize_again(env):
+    """If Google would not narrow the token, `followupd auth` would not help: say what failed."""
+    mailbox = env.mailbox()
+    ref = mailbox.create_draft(request())
+    env.state.inject("oauth.token", 400, "invalid_scope", "Some requested scopes were invalid.")
+    with pytest.raises(ConnectorError) as err:
+        mailbox.read_draft(ref, KEY)
+    assert not isinstance(err.value, AuthNeeded)
+    assert str(err.value) == (
+        f"Gmail drafts.get of draft {ref.id} (format=raw, for redraft): Google refused an "
+        "access token limited to gmail.compose (invalid_scope)"
+    )
+    assert mailbox.draft_state(ref, KEY).status == DraftStatus.DRAFT  # the grant still works
+    assert mailbox.read_draft(ref, KEY) is not None  # and the next try may succeed

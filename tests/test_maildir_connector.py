@@ -25,6 +25,7 @@ from daemon.protocols import (
     KEY_HEADER,
     AccountContext,
     Address,
+    DraftContent,
     DraftRef,
     DraftRequest,
     DraftStatus,
@@ -791,3 +792,153 @@ def test_sent_since_skips_old_mail_drafts_other_folders_and_strangers(
     result = box.sent_since(NOW, [], ["acme.com"])
     assert [m.subject for m in result.messages] == ["Sent"]
     assert box.sent_since(NOW, [], []).messages == []
+
+
+# -- read_draft / delete_draft: what `followupd redraft` asks ----------------------------------
+
+
+def resave(
+    root: Path,
+    draft_file: Path,
+    text: str | None = None,
+    html: str | None = None,
+    keep_old: bool = False,
+) -> Path:
+    """Play a client that saves a draft again under a new Message-ID and file name (with the
+    user's edit, when given), deleting the old file unless ``keep_old``."""
+    msg = message_from_bytes(draft_file.read_bytes(), policy=policy.default)
+    if not keep_old:
+        draft_file.unlink()
+    edited = EmailMessage()
+    for name in ("From", "To", "Subject", "In-Reply-To", "References"):
+        if msg[name] is not None:
+            edited[name] = msg[name]
+    edited["Date"] = format_datetime(NOW + timedelta(minutes=30))
+    edited["Message-ID"] = "<resaved.2@laptop.example.org>"
+    plain = msg.get_body(("plain",)).get_content()
+    if html is not None and text is None:
+        edited.set_content(html, subtype="html")
+    else:
+        edited.set_content(text if text is not None else plain)
+    stored = mailbox.MaildirMessage(edited.as_bytes())
+    stored.set_subdir("cur")
+    stored.set_flags("DS")
+    name = folder(root, "Drafts").add(stored)
+    return next(p for p in files(root, "Drafts") if p.name.startswith(name))
+
+
+def test_read_draft_of_a_fresh_draft_is_what_was_written(box: MaildirMailbox) -> None:
+    wanted = request(html="<p>Hi Zoë,</p><p>thank you for your time today.</p>")
+    ref = box.create_draft(wanted)
+    assert box.read_draft(ref, KEY) == DraftContent(subject=wanted.subject, text=wanted.text)
+
+
+def test_read_draft_finds_the_draft_by_message_id_after_a_crash(
+    tmp_path: Path, box: MaildirMailbox
+) -> None:
+    box.create_draft(request())
+    restarted = MaildirMailbox(context(tmp_path), {"path": box.tree.root})
+    unknown_file = DraftRef(id="", message_id=message_id_for(KEY, ME))
+    content = restarted.read_draft(unknown_file, KEY)
+    assert content is not None and content.text == request().text
+
+
+def test_read_draft_shows_an_edit_saved_in_place(box: MaildirMailbox, root: Path) -> None:
+    ref = box.create_draft(request())
+    [path] = files(root, "Drafts")
+    msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+    msg.set_content("Hi Zoë,\n\nthank you, and here is the portfolio link.\n\nAlex\n")
+    msg.replace_header("Subject", "Thank you – Senior Engineer")
+    path.write_bytes(msg.as_bytes())
+    assert box.read_draft(ref, KEY) == DraftContent(
+        subject="Thank you – Senior Engineer",
+        text="Hi Zoë,\n\nthank you, and here is the portfolio link.\n\nAlex\n",
+    )
+
+
+def test_read_draft_shows_an_edit_a_client_saved_under_a_new_name(
+    box: MaildirMailbox, root: Path
+) -> None:
+    ref = box.create_draft(request())
+    assert box.draft_state(ref, KEY).status == DraftStatus.DRAFT
+    resave(root, files(root, "Drafts")[0], text="Hi Zoë,\n\nedited by me.\n")
+    content = box.read_draft(ref, KEY)
+    assert content == DraftContent(subject=request().subject, text="Hi Zoë,\n\nedited by me.\n")
+
+
+def test_an_edit_saved_beside_our_untouched_file_is_the_draft(
+    box: MaildirMailbox, root: Path
+) -> None:
+    """A client that writes the edit as a new file and leaves ours: our file is not the draft
+    as the user has it, and must not pass for it (redraft would replace it, keep the edit)."""
+    ref = box.create_draft(request())
+    ours = files(root, "Drafts")[0]
+    edit = resave(root, ours, text="Hi Zoë,\n\nedited by me.\n", keep_old=True)
+    content = box.read_draft(ref, KEY)
+    assert content is not None and content.text == "Hi Zoë,\n\nedited by me.\n"
+    box.delete_draft(ref, KEY)
+    assert not edit.exists() and ours.exists()
+
+
+def test_read_draft_turns_an_html_only_body_into_text(box: MaildirMailbox, root: Path) -> None:
+    ref = box.create_draft(request())
+    resave(
+        root,
+        files(root, "Drafts")[0],
+        html="<html><head><style>p{}</style></head><body><p>Hi Zo&euml;,</p>"
+        "<p>thank you<br>for today.</p><ul><li>one</li></ul></body></html>",
+    )
+    content = box.read_draft(ref, KEY)
+    assert content is not None
+    assert content.text == "Hi Zoë,\n\nthank you\nfor today.\n\n- one\n"
+
+
+def test_read_draft_is_none_once_sent_deleted_or_moved(box: MaildirMailbox, root: Path) -> None:
+    sent = box.create_draft(request())
+    user_sends(root, files(root, "Drafts")[0], renew=False)  # keeps the Message-ID
+    assert box.draft_state(sent, KEY).status == DraftStatus.SENT
+    assert box.read_draft(sent, KEY) is None  # only Drafts holds drafts
+    deleted = box.create_draft(request(key=KEY + "-2"))
+    [path] = files(root, "Drafts")
+    path.unlink()
+    assert box.read_draft(deleted, KEY + "-2") is None
+    trashed = box.create_draft(request(key=KEY + "-3"))
+    [path] = files(root, "Drafts")
+    shutil.move(path, root / ".Trash" / "cur" / path.name)
+    assert box.read_draft(trashed, KEY + "-3") is None
+
+
+def test_delete_draft_removes_only_that_draft_and_twice_is_fine(
+    box: MaildirMailbox, root: Path
+) -> None:
+    ref = box.create_draft(request())
+    other = box.create_draft(request(key=KEY + "-2"))
+    box.delete_draft(ref, KEY)
+    [left] = files(root, "Drafts")
+    assert left.name.startswith(other.id)
+    assert box.read_draft(ref, KEY) is None
+    assert box.draft_state(ref, KEY).status == DraftStatus.GONE
+    box.delete_draft(ref, KEY)  # already gone: not an error
+    assert files(root, "Drafts") == [left] and files(root, "Trash") == []
+    assert box.records.get(KEY) is None and box.records.get(KEY + "-2") is not None
+
+
+def test_delete_draft_of_a_resaved_draft_deletes_the_users_file(
+    box: MaildirMailbox, root: Path
+) -> None:
+    ref = box.create_draft(request())
+    box.draft_state(ref, KEY)
+    resave(root, files(root, "Drafts")[0])  # saved again unchanged, new name and Message-ID
+    content = box.read_draft(ref, KEY)
+    assert content == DraftContent(subject=request().subject, text=request().text)
+    box.delete_draft(ref, KEY)
+    assert files(root, "Drafts") == []
+
+
+def test_an_unreadable_draft_is_a_connector_error(box: MaildirMailbox, root: Path) -> None:
+    ref = box.create_draft(request())
+    [path] = files(root, "Drafts")
+    path.write_bytes(b"\x00\x01 not mail at all")
+    with pytest.raises(ConnectorError) as err:
+        box.read_draft(ref, KEY)
+    assert str(err.value).startswith(f"maildir {path}: expected an RFC 5322 e-mail message")

@@ -14,13 +14,16 @@ import requests
 from connectors.outlook import PROVIDER, forget_runtimes, runtime
 from connectors.outlook.mail import KEY_PROPERTY, OutlookMailbox
 from daemon.clock import SystemClock
-from daemon.errors import BadItem, ConnectorError
+from daemon.errors import AuthNeeded, BadItem, ConnectorError, TransientError
 from daemon.message import message_id_for
 from daemon.protocols import (
     AccountContext,
     Address,
+    DraftContent,
+    DraftRef,
     DraftRequest,
     DraftStatus,
+    Mailbox,
     ReplyTarget,
 )
 from tests.fakes.graph_server import MicrosoftFakes, running_microsoft, start_microsoft
@@ -501,3 +504,122 @@ def test_an_endless_sent_items_listing_is_cut_off(
         f"more than 200 sent messages since {since.isoformat()}; only the newest were read"
     ]
     assert [m.subject for m in result.messages] == ["Thank you"]
+
+
+# -- read_draft / delete_draft: what `followupd redraft` asks ----------------------------------
+
+
+def html_thank_you(person: Address = IAN) -> DraftRequest:
+    """A thank-you as the shipped templates make it: a text and the same text in HTML."""
+    request = thank_you(person)
+    return DraftRequest(
+        **{
+            **request.__dict__,
+            "text": f"Dear {person.name},\n\nthank you for your time today.\n\nBest regards,\nCasey\n",
+            "html": f"<p>Dear {person.name},</p>\n<p>thank you for your time today.</p>\n"
+            "<p>Best regards,<br>\nCasey</p>\n",
+        }
+    )
+
+
+def test_the_outlook_mailbox_satisfies_the_protocol(mailbox: OutlookMailbox) -> None:
+    assert isinstance(mailbox, Mailbox)
+
+
+def test_read_draft_of_a_fresh_draft_is_what_was_written(
+    ms: MicrosoftFakes, mailbox: OutlookMailbox
+) -> None:
+    request = html_thank_you()
+    ref = mailbox.create_draft(request)
+    assert mailbox.read_draft(ref, request.key) == DraftContent(request.subject, request.text)
+    (get,) = [r for r in ms.graph.requests("GET", "/me/messages/") if "$select" in r.query]
+    assert get.query["$select"] == "id,subject,body,isDraft,parentFolderId"
+    assert 'outlook.body-content-type="html"' in get.prefer and "ImmutableId" in get.prefer
+    # A text-only draft (a user's own template without HTML): Exchange turns it into HTML on
+    # the way out, and back it comes line for line.
+    plain = thank_you(PAM)
+    plain_ref = mailbox.create_draft(plain)
+    content = mailbox.read_draft(plain_ref, plain.key)
+    assert content is not None and content.text == plain.text + "\n"
+
+
+def test_read_draft_shows_the_users_edit(ms: MicrosoftFakes, mailbox: OutlookMailbox) -> None:
+    request = html_thank_you()
+    ref = mailbox.create_draft(request)
+    ms.graph.user_edits(
+        ref.id,
+        subject="Thank you!",
+        html="<div>Dear Ian,</div><div><br></div><div>thank you, and here is my portfolio."
+        "</div><div><br></div><div>Casey</div>",
+    )
+    assert mailbox.read_draft(ref, request.key) == DraftContent(
+        "Thank you!", "Dear Ian,\n\nthank you, and here is my portfolio.\n\nCasey\n"
+    )
+    assert mailbox.draft_state(ref, request.key).status == DraftStatus.DRAFT
+
+
+def test_read_draft_is_none_once_sent_or_deleted(
+    ms: MicrosoftFakes, mailbox: OutlookMailbox
+) -> None:
+    sent, soft, hard = html_thank_you(IAN), thank_you(PAM), thank_you(ME)
+    sent_ref, soft_ref, hard_ref = (mailbox.create_draft(r) for r in (sent, soft, hard))
+    ms.graph.user_sends(sent_ref.id)
+    ms.graph.user_deletes(soft_ref.id)  # to Deleted Items: still isDraft there
+    ms.graph.user_deletes(hard_ref.id, hard=True)
+    assert mailbox.read_draft(sent_ref, sent.key) is None
+    assert mailbox.read_draft(soft_ref, soft.key) is None
+    assert mailbox.read_draft(hard_ref, hard.key) is None
+    mailbox.delete_draft(sent_ref, sent.key)  # a sent message is no draft: left alone
+    assert ms.graph.message(sent_ref.id)["_folder"] == "sentitems"
+    assert ms.graph.requests("DELETE") == []
+
+
+def test_read_draft_finds_the_draft_by_its_key_when_the_id_is_stale(
+    ms: MicrosoftFakes, mailbox: OutlookMailbox
+) -> None:
+    request = html_thank_you()
+    created = mailbox.create_draft(request)
+    stale = DraftRef(id="AAMkgone", thread_id=created.thread_id, message_id=created.message_id)
+    content = mailbox.read_draft(stale, request.key)
+    assert content is not None and content.text == request.text
+    mailbox.delete_draft(stale, request.key)
+    assert ms.graph.message(created.id)["_folder"] == "deleteditems"
+
+
+def test_delete_draft_moves_only_that_draft_to_deleted_items_and_twice_is_fine(
+    ms: MicrosoftFakes, mailbox: OutlookMailbox
+) -> None:
+    ian, pam = html_thank_you(IAN), html_thank_you(PAM)
+    ref, other = mailbox.create_draft(ian), mailbox.create_draft(pam)
+    mailbox.delete_draft(ref, ian.key)
+    assert [d["id"] for d in ms.graph.drafts()] == [other.id]
+    assert ms.graph.message(ref.id)["_folder"] == "deleteditems"  # as Outlook's own delete
+    assert mailbox.read_draft(ref, ian.key) is None
+    assert mailbox.draft_state(ref, ian.key).status == DraftStatus.GONE
+    mailbox.delete_draft(ref, ian.key)  # already gone: not an error
+    ms.graph.user_deletes(other.id, hard=True)
+    mailbox.delete_draft(other, pam.key)  # gone for good: not an error either
+    assert len(ms.graph.requests("DELETE")) == 1
+
+
+def test_redraft_calls_classify_errors_like_every_other_call(
+    ms: MicrosoftFakes, mailbox: OutlookMailbox
+) -> None:
+    request = html_thank_you()
+    ref = mailbox.create_draft(request)
+    slept: list[float] = []
+    mailbox._graph.sleep = slept.append
+    for call in (mailbox.read_draft, mailbox.delete_draft):
+        ms.graph.throttle(10, 500, None)
+        with pytest.raises(TransientError) as transient:
+            call(ref, request.key)
+        assert "HTTP 500" in str(transient.value) and slept
+        ms.graph.throttled.clear()
+        ms.graph.tokens.reject_all = True
+        with pytest.raises(AuthNeeded) as auth:
+            call(ref, request.key)
+        assert auth.value.fix == "followupd auth work"
+        ms.graph.tokens.reject_all = False
+        assert ms.graph.message(ref.id)["_folder"] == "drafts"  # nothing deleted on the way
+    mailbox.delete_draft(ref, request.key)
+    assert ms.graph.message(ref.id)["_folder"] == "deleteditems"

@@ -106,6 +106,32 @@ def load_credentials(ctx: AccountContext, options: dict[str, Any]) -> Credential
     return creds.with_token_uri(token_uri)
 
 
+# The one scope of a draft-body session: gmail.compose alone may read drafts whole (drafts.get
+# with format=raw), which no token holding gmail.metadata may, whatever else it holds.
+DRAFT_BODY_SCOPES: tuple[str, ...] = ("https://www.googleapis.com/auth/gmail.compose",)
+
+
+def narrowed(creds: Credentials, scopes: tuple[str, ...]) -> Credentials:
+    """Credentials for an access token of ``scopes`` only, from the stored refresh token.
+
+    OAuth lets a refresh ask for fewer scopes than were granted (RFC 6749, section 6), and
+    google-auth sends the credentials' scopes with every refresh. No new consent, no new
+    grant: a subset of what ``followupd auth`` obtained. The access token starts empty, so the
+    first request refreshes; it is never written to the token file (which keeps the full
+    grant's token, see :class:`connectors.google.http.GoogleSession`).
+    """
+    if not set(scopes) <= set(SCOPES):
+        raise ValueError(f"not a subset of followupd's scopes: {sorted(set(scopes) - set(SCOPES))}")
+    return Credentials(
+        token=None,
+        refresh_token=creds.refresh_token,
+        token_uri=creds.token_uri,
+        client_id=creds.client_id,
+        client_secret=creds.client_secret,
+        scopes=list(scopes),
+    )
+
+
 def save_credentials(ctx: AccountContext, options: dict[str, Any], creds: Credentials) -> None:
     for secret in (creds.token, creds.refresh_token, creds.client_secret):
         redaction.register_secret(secret)

@@ -10,9 +10,11 @@ from connectors.google.draftlog import DraftLog
 from connectors.google.drafts import GmailDrafts
 from connectors.google.http import GoogleSession
 from connectors.google.inbound import GmailInbound
+from connectors.google.redraft import GmailRedraft
 from connectors.google.sent import GmailSent
 from daemon.protocols import (
     AccountContext,
+    DraftContent,
     DraftRef,
     DraftRequest,
     DraftState,
@@ -32,6 +34,7 @@ class GoogleMailbox:
         self.drafts = GmailDrafts(session, DraftLog(ctx.state_dir / DRAFT_LOG), ctx.addresses)
         self.inbound = GmailInbound(session, ctx)
         self.sent = GmailSent(session, ctx.state_dir)
+        self.redraft = GmailRedraft(session)
 
     def find_draft(self, key: str) -> DraftRef | None:
         return self.drafts.find(key)
@@ -41,6 +44,12 @@ class GoogleMailbox:
 
     def draft_state(self, ref: DraftRef, key: str) -> DraftState:
         return self.drafts.state(ref, key)
+
+    def read_draft(self, ref: DraftRef, key: str) -> DraftContent | None:
+        return self.redraft.read(ref, key)
+
+    def delete_draft(self, ref: DraftRef, key: str) -> None:
+        self.redraft.delete(ref, key)
 
     def messages_since(
         self,

@@ -28,6 +28,7 @@ from googleapiclient.errors import HttpError
 from connectors.google import auth
 from connectors.google.errors import failure_of, translate, unreadable_failure
 from connectors.google.retry import RetryPolicy
+from daemon import redaction
 from daemon.errors import (
     AuthNeeded,
     ConnectorError,
@@ -87,9 +88,11 @@ class GoogleSession:
         options: dict[str, Any],
         policy: RetryPolicy | None = None,
         http_factory: Callable[[], httplib2.Http] | None = None,
+        scopes: tuple[str, ...] | None = None,
     ) -> None:
         self.ctx = ctx
         self.options = options
+        self.scopes = scopes  # None: the full grant; else a narrowed token (see narrowed())
         self.policy = policy or RetryPolicy()
         self._http_factory = http_factory or self._plain_http
         self._creds: Any = None
@@ -103,9 +106,20 @@ class GoogleSession:
         ca = self.options.get("ca_bundle")
         return NoResendHttp(timeout=HTTP_TIMEOUT, ca_certs=str(ca) if ca else None)
 
+    def narrowed(self, scopes: tuple[str, ...]) -> GoogleSession:
+        """Another session, on an access token of ``scopes`` only (:func:`auth.narrowed`).
+
+        For the few calls the full grant cannot make because it holds ``gmail.metadata``
+        (reading a draft's body for ``followupd redraft``). Its own connection, since httplib2
+        connections are not thread-safe; its token is never written to the token file.
+        """
+        return GoogleSession(self.ctx, self.options, self.policy, self._http_factory, scopes=scopes)
+
     def _authorized(self) -> AuthorizedHttp:
         if self._authed is None:
             self._creds = auth.load_credentials(self.ctx, self.options)
+            if self.scopes is not None:
+                self._creds = auth.narrowed(self._creds, self.scopes)
             self._saved_token = self._creds.token
             self._authed = AuthorizedHttp(self._creds, http=self._http_factory())
         return self._authed
@@ -127,8 +141,11 @@ class GoogleSession:
 
     # -- execution ---------------------------------------------------------------------------
 
-    def execute(self, request: Any, what: str, *, retry: bool = True) -> dict[str, Any]:
-        """Run one API request; ``retry=False`` for non-idempotent calls (draft creation)."""
+    def execute(
+        self, request: Any, what: str, *, retry: bool = True, empty: bool = False
+    ) -> dict[str, Any]:
+        """Run one API request; ``retry=False`` for non-idempotent calls (draft creation);
+        ``empty`` for a method whose success has no body (``drafts.delete``: 204)."""
 
         answers: list[Any] = []  # the HTTP response of each attempt, before it is decoded
         request.add_response_callback(answers.append)
@@ -140,6 +157,8 @@ class GoogleSession:
             result = self.policy.call(attempt, what) if retry else attempt()
         finally:
             self._persist_refreshed_token()
+        if empty and result in ("", None):
+            return {}
         if not isinstance(result, dict):
             raise InvalidResponse(
                 f"{what}: Google's answer is not a JSON object (it starts {str(result)[:40]!r})"
@@ -167,6 +186,13 @@ class GoogleSession:
             failure = unreadable_failure(answers[-1], now)
             raise translate(failure, what, self.ctx.name, now) from err
         except RefreshError as err:
+            if self.scopes is not None and "invalid_scope" in str(err.args):
+                # The grant is fine (the daemon's own token still works): only the narrowing
+                # was refused, and `followupd auth` would not change that.
+                raise ConnectorError(
+                    f"{what}: Google refused an access token limited to "
+                    f"{', '.join(auth.short(s) for s in self.scopes)} (invalid_scope)"
+                ) from err
             failure = auth.refresh_failure(err, self.ctx)
             if isinstance(failure, AuthNeeded):
                 self._forget_credentials()
@@ -197,6 +223,10 @@ class GoogleSession:
     def _persist_refreshed_token(self) -> None:
         creds = self._creds
         if creds is None or not creds.token or creds.token == self._saved_token:
+            return
+        if self.scopes is not None:  # a narrowed token: kept in memory only, never logged
+            redaction.register_secret(creds.token)
+            self._saved_token = creds.token
             return
         try:
             auth.save_credentials(self.ctx, self.options, creds)

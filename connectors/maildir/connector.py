@@ -40,7 +40,7 @@ from connectors.maildir.folders import (
     Tree,
     entries,
 )
-from connectors.maildir.reading import Head, mentions, read_head, to_inbound
+from connectors.maildir.reading import Head, draft_content, mentions, read_head, to_inbound
 from connectors.maildir.records import FILE_NAME, DraftRecords, Record
 from connectors.maildir.sent import sent_since
 from connectors.maildir.writing import deliver, remove_stale_tmp
@@ -56,6 +56,7 @@ from daemon.message import (
 from daemon.protocols import (
     KEY_HEADER,
     AccountContext,
+    DraftContent,
     DraftRef,
     DraftRequest,
     DraftState,
@@ -331,22 +332,94 @@ class MaildirMailbox:
         )
         return DraftState(DraftStatus.SENT, sent_at=sent_at, sent=sent)
 
+    def _locate(self, drafts: Folder, ref: DraftRef, key: str) -> tuple[Entry, Head | None] | None:
+        """The draft's file in Drafts: by its Maildir key (``ref.id``), else by its Message-ID
+        (or the one recorded), else the copy a client saved again under a new Message-ID."""
+        entry = next((e for e in entries(drafts) if e.key == ref.id), None)
+        if entry is not None:
+            return entry, None
+        found = self._find([drafts], key, ref.message_id, sent_only=False)
+        return found or self._resaved(drafts, key)
+
+    def _current(self, drafts: Folder, ref: DraftRef, key: str) -> Entry | None:
+        """The file that holds the draft as the user last saved it, for ``followupd redraft``.
+
+        As :meth:`_locate`, except that a later save under a new Message-ID wins over our own
+        file still there (a client that writes the edit beside the draft instead of replacing
+        it): taking our untouched file for the draft would let redraft replace it and leave the
+        user's edit behind as a second draft."""
+        found = self._locate(drafts, ref, key)
+        if found is None:
+            return None
+        resaved = self._resaved(drafts, key)
+        return resaved[0] if resaved is not None else found[0]
+
     def _still_a_draft(self, drafts: Folder, ref: DraftRef, key: str) -> bool:
         """Whether the draft is still in Drafts (by its file, or by its Message-ID); its record
         is kept as the draft is now, since the user may edit it there."""
-        entry = next((e for e in entries(drafts) if e.key == ref.id), None)
-        head: Head | None = None
-        if entry is None:
-            found = self._find([drafts], key, ref.message_id, sent_only=False)
-            found = found or self._resaved(drafts, key)
-            if found is None:
-                return False
-            entry, head = found
+        found = self._locate(drafts, ref, key)
+        if found is None:
+            return False
+        entry, head = found
         try:
             self._remember(key, entry, head or Head.parse(entry.path, read_head(entry.path)))
         except (OSError, BadItem) as err:
             log.debug("could not read draft %s: %s", entry.path, err)
         return True
+
+    def read_draft(self, ref: DraftRef, key: str) -> DraftContent | None:
+        """The draft in Drafts as it is now (see :meth:`_current`); None when it left Drafts
+        (sent, deleted, moved to another folder): only a file in Drafts is a draft."""
+        for _ in range(3):  # a client may move the file between our listing and our read
+            drafts = self._drafts()
+            entry = self._current(drafts, ref, key) if drafts is not None else None
+            if entry is None:
+                return None
+            try:
+                return draft_content(entry.path)
+            except FileNotFoundError:
+                continue
+            except OSError as err:
+                raise ConnectorError(
+                    f"maildir {entry.path}: cannot read the draft: {err.strerror or err}"
+                ) from err
+            except BadItem as err:
+                raise ConnectorError(f"maildir {err.item}: {err.message}") from err
+        raise ConnectorError(
+            f"maildir {self.tree.root}: the draft for {key} keeps moving in "
+            f"{self.drafts_name!r}; is a mail client saving it right now? Try again."
+        )
+
+    def delete_draft(self, ref: DraftRef, key: str) -> None:
+        """Remove the draft's file from Drafts, the file :meth:`read_draft` just read.
+
+        Unlinked rather than moved to Trash: the draft is being replaced by a new one at the
+        user's request and read_draft has just shown it to be what followupd wrote, so nothing
+        of the user's is lost; a copy in Trash would only be a duplicate to clean up (and mail
+        clients delete a draft from Drafts the same way when it is replaced or sent). Its
+        record goes too, so that no later copy in Drafts or Sent is taken for it.
+        """
+        for _ in range(3):  # a client may rename the file (a flag, new/ -> cur/) meanwhile
+            drafts = self._drafts()
+            entry = self._current(drafts, ref, key) if drafts is not None else None
+            if entry is None:
+                break  # gone already: what was asked
+            try:
+                entry.path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as err:
+                raise ConnectorError(
+                    f"maildir {entry.path}: cannot delete the draft: {err.strerror or err}"
+                ) from err
+            log.info("draft %s deleted from %s at the user's request", entry.key, entry.path)
+            break
+        else:
+            raise ConnectorError(
+                f"maildir {self.tree.root}: the draft for {key} keeps moving in "
+                f"{self.drafts_name!r}; is a mail client saving it right now? Try again."
+            )
+        self.records.forget(key)
 
     def messages_since(
         self,

@@ -25,9 +25,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from daemon.autoreply import is_auto_reply
+from daemon.bodytext import message_text
 from daemon.errors import BadItem
 from daemon.files import open_regular
-from daemon.protocols import KEY_HEADER, InboundMessage
+from daemon.protocols import KEY_HEADER, DraftContent, InboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,24 @@ def excerpt(path: Path) -> str:
         log.debug("no excerpt from %s: %s", path, err)
         return ""
     return " ".join(text.replace("\x00", "\ufffd").split())[:EXCERPT_CHARS]
+
+
+def draft_content(path: Path) -> DraftContent:
+    """The subject and text of a draft file (:func:`daemon.bodytext.message_text`). The whole
+    file is read (up to :data:`BODY_LIMIT`): unlike a reply, a draft of ours is asked about on
+    request only.
+
+    OSError when the file cannot be read (FileNotFoundError: a client moved it meanwhile);
+    BadItem when it is no e-mail message.
+    """
+    with open_regular(path, follow_symlinks=False) as fh:
+        data = fh.read(BODY_LIMIT)
+    head = Head.parse(path, data)  # BadItem for a file that is no message at all
+    try:
+        text = message_text(BytesParser(policy=POLICY).parsebytes(data))  # type: ignore[arg-type]
+    except Exception as err:  # the email package's internals on hostile input
+        raise BadItem(str(path), f"{EXPECTED}: its body could not be parsed ({err})") from err
+    return DraftContent(subject=head.text("subject"), text=text)
 
 
 def to_inbound(head: Head, message_key: str, sender: str, received: datetime) -> InboundMessage:

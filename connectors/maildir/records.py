@@ -87,6 +87,18 @@ class DraftRecords:
         except (OSError, ValueError, TypeError) as err:
             log.warning("could not record the sent copy of %s in %s: %s", key, self.path, err)
 
+    def forget(self, key: str) -> None:
+        """Drop ``key``'s record: its draft was deleted at the user's request (``followupd
+        redraft``), so no later copy in Drafts or Sent can be that draft. Never raises."""
+        try:
+            drafts = self._load()
+            if drafts.pop(key, None) is None:
+                return
+            payload = json.dumps({"v": 1, "drafts": drafts}, sort_keys=True).encode("utf-8")
+            write_private(self.path, payload)
+        except (OSError, ValueError, TypeError) as err:
+            log.warning("could not forget the draft for %s in %s: %s", key, self.path, err)
+
     def remember(self, key: str, record: Record) -> None:
         """Record (or refresh) a draft; never raises: the draft exists whether or not this is
         written, and only the rare client that renews the Message-ID needs it."""

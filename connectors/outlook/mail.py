@@ -27,6 +27,7 @@ from connectors.outlook import timefmt
 from connectors.outlook.http import Graph, NotFound
 from connectors.outlook.inbound import Inbound
 from connectors.outlook.inbound import message_path as item
+from connectors.outlook.redraft import OutlookRedraft
 from connectors.outlook.sent import sent_since
 from connectors.outlook.shapes import obj, objects, text
 from daemon.errors import InvalidResponse
@@ -34,6 +35,7 @@ from daemon.message import header_address, one_line
 from daemon.protocols import (
     AccountContext,
     Address,
+    DraftContent,
     DraftRef,
     DraftRequest,
     DraftState,
@@ -64,6 +66,7 @@ class OutlookMailbox:
         self._inbound = Inbound(graph, ctx)
         self._deleted_folder: str | None = None
         self._sent_folder: str | None = None
+        self._redraft = OutlookRedraft(graph, self._by_key, self._deleted_items)
 
     # -- protocol ----------------------------------------------------------------------------
 
@@ -142,6 +145,12 @@ class OutlookMailbox:
         if found.get("parentFolderId") and found.get("parentFolderId") == self._deleted_items():
             return DraftState(DraftStatus.GONE)
         return DraftState(DraftStatus.DRAFT)
+
+    def read_draft(self, ref: DraftRef, key: str) -> DraftContent | None:
+        return self._redraft.read(ref, key)
+
+    def delete_draft(self, ref: DraftRef, key: str) -> None:
+        self._redraft.delete(ref, key)
 
     def messages_since(
         self,

@@ -1,4 +1,4 @@
-"""What the user says about an interview: ``note``, ``skip`` and ``unskip``.
+"""What the user says about an interview: ``note``, ``skip``, ``unskip`` and ``redraft``.
 
 Every correction takes effect visibly: the command says what it changed, and what it could
 not change any more.
@@ -6,6 +6,8 @@ not change any more.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,11 +15,12 @@ import click
 
 from daemon.cli import console
 from daemon.cli.app import Runtime, friendly, interview_or_fail, main, pass_runtime
-from daemon.clock import SystemClock
+from daemon.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
-    from daemon.config import Config
+    from daemon.config import Account, Config
     from daemon.corrections.notes import NoteResult
+    from daemon.protocols import Mailbox
 
 
 @main.command()
@@ -181,3 +184,79 @@ def unskip(rt: Runtime, interview_id: int) -> None:
         console.out.print(
             f"  not drafted after all: {line}", markup=False, highlight=False, soft_wrap=True
         )
+
+
+@main.command()
+@click.argument("interview_id", type=int)
+@click.option("--about", metavar="EMAIL", help="Only the draft(s) to this interviewer.")
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Add the new version beside the draft in your mailbox; delete nothing.",
+)
+@pass_runtime
+@friendly
+def redraft(rt: Runtime, interview_id: int, about: str | None, keep: bool) -> None:
+    """Rewrite drafts with your later notes and corrections ('preview ID' shows the change).
+
+    A draft you have not touched is replaced; one you edited, sent or deleted is left alone
+    (with --keep, a new draft is added beside one you edited)."""
+    from daemon.corrections.redraft import Result, chosen
+    from daemon.corrections.redraft import redraft as run_redraft
+    from daemon.drafter import Drafter
+
+    config, clock = rt.config, SystemClock()
+    with _writer_lock(rt), rt.sessions()() as session:
+        interview = interview_or_fail(session, interview_id)
+        followups = chosen(interview, about)
+        if not followups:
+            console.out.print(f"Interview {interview_id} has no follow-ups to redraft.")
+            return
+        account = config.account(interview.account)
+        mailbox = _mailbox(rt, account, clock)
+        drafter = Drafter(config, account, mailbox, rt.renderer())
+        outcomes = list(run_redraft(session, drafter, followups, keep, clock.now()))
+    for outcome in outcomes:
+        console.out.print(
+            f"{outcome.kind} to {outcome.to}: {outcome.message}.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if any(o.result in (Result.REPLACED, Result.ADDED) for o in outcomes):
+        console.out.print(f"Check it with: followupd preview {interview_id}", highlight=False)
+    if any(o.refused for o in outcomes):
+        raise SystemExit(1)
+
+
+@contextmanager
+def _writer_lock(rt: Runtime) -> Iterator[None]:
+    """The state's instance lock, as ``run --once`` takes it: a redraft must not race a running
+    daemon over the same drafts. A daemon that holds it is named, with what to do."""
+    from daemon.errors import FollowupdError
+    from daemon.running.sharing import AlreadyRunning, InstanceLock
+
+    try:
+        lock = InstanceLock(rt.config.daemon.state_dir).__enter__()
+    except AlreadyRunning as err:
+        raise FollowupdError(
+            f"{err}; a redraft replaces drafts, which that daemon also looks after. Stop it "
+            "(systemctl --user stop followupd), redraft, and start it again"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.__exit__()
+
+
+def _mailbox(rt: Runtime, account: Account, clock: Clock) -> Mailbox:
+    """The account's mailbox, connected as the daemon connects it, with its lock held."""
+    from daemon.running.accounts import connect
+
+    connection = connect(rt.config, account, clock, writer=True)
+    if connection.error is not None:
+        raise connection.error
+    if connection.lock is not None:
+        connection.lock.acquire()
+    assert connection.mailbox is not None
+    return connection.mailbox

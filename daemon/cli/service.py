@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,6 +12,10 @@ from daemon.cli import console
 from daemon.cli.app import Runtime, friendly, interview_or_fail, main, pass_runtime
 from daemon.clock import Clock, FrozenClock, SystemClock
 from daemon.errors import FollowupdError
+
+if TYPE_CHECKING:
+    from daemon.corrections.redraft import Comparison
+    from daemon.store.models import FollowUp
 
 
 def run_once(rt: Runtime, clock: Clock) -> None:
@@ -86,12 +92,14 @@ def status(rt: Runtime, show_all: bool) -> None:
 @friendly
 def preview(rt: Runtime, interview_id: int) -> None:
     """Show the drafts of an interview as they would be created (creates nothing)."""
+    from daemon.corrections.redraft import compare
     from daemon.drafter import Drafter, context_for, language_for
     from daemon.explain import draft_remarks, reasons
     from daemon.planning.basis import is_waiting
     from daemon.planning.followups import waiting_reason
     from daemon.planning.notes_window import waiting_text as notes_waiting_text
     from daemon.planning.notes_window import waits_for_notes
+    from daemon.store.models import State
     from daemon.writing import phrases
 
     config = rt.config
@@ -111,7 +119,8 @@ def preview(rt: Runtime, interview_id: int) -> None:
         if not interview.followups:
             console.out.print("This interview has no follow-ups.")
         for fu in interview.followups:
-            request = drafter.request(session, fu)
+            comparison = compare(session, drafter, fu)
+            request = comparison.request
             console.out.rule(
                 f"{fu.kind} #{fu.seq} to {fu.interviewer.email} — {fu.state}, due {fu.due_at:%Y-%m-%d %H:%M} UTC"
             )
@@ -122,6 +131,8 @@ def preview(rt: Runtime, interview_id: int) -> None:
                     notes_waiting_text(config, fu, SystemClock().now()), markup=False,
                     highlight=False,
                 )  # fmt: skip
+            if fu.state == State.DRAFTED:
+                _print_against_mailbox(comparison, fu, interview_id)
             console.out.print(f"Subject: {request.subject}", markup=False, highlight=False)
             console.out.print(
                 f"To: {', '.join(a.email for a in request.to)}", markup=False, highlight=False
@@ -135,3 +146,38 @@ def preview(rt: Runtime, interview_id: int) -> None:
             ctx = context_for(config, fu, account)
             console.print_list("Why", reasons(config, fu, ctx))
             console.print_list("Check before sending", draft_remarks(config, fu, ctx))
+
+
+def _print_against_mailbox(comparison: Comparison, fu: FollowUp, interview_id: int) -> None:
+    """For a drafted follow-up: is the draft in the mailbox what a redraft would write? If not,
+    what would change (a compact diff, coloured on a terminal, plain in a pipe), and how to
+    apply it. The text that follows is what a redraft would write (the same, when nothing
+    changed). Offline: compared with the draft as followupd wrote it, not read back."""
+    say = partial(console.out.print, markup=False, highlight=False)
+    written = f"{fu.drafted_at:%Y-%m-%d %H:%M} UTC" if fu.drafted_at else "an earlier run"
+    if not comparison.known:
+        say(
+            f"The draft in your mailbox was written on {written}, before followupd kept a copy "
+            "of what it wrote: it cannot compare it with what a redraft would write, shown "
+            "below. 'followupd redraft ... --keep' adds that as a second draft."
+        )
+        say()
+        return
+    if comparison.same:
+        say(f"The draft in your mailbox (as followupd wrote it on {written}):")
+        say()
+        return
+    say(
+        f"The draft in your mailbox (as followupd wrote it on {written}) is older than your "
+        "notes, corrections or templates. What a redraft would change:"
+    )
+    say()
+    for line in comparison.diff():
+        style = {"-": "red", "+": "green", "@": "cyan"}.get(line[:1]) if line[:3] not in (
+            "---", "+++") else "bold"  # fmt: skip
+        console.out.print(line, style=style, markup=False, highlight=False, soft_wrap=True)
+    say()
+    say("To replace the draft with it (if you have not edited the draft):")
+    say(f"  followupd redraft {interview_id} --about {fu.interviewer.email}", soft_wrap=True)
+    say()
+    say("What a redraft would write:")

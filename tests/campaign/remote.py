@@ -219,7 +219,7 @@ class OutlookWorld(World):
         where = {"drafts": "draft", "sentitems": "sent"}
         return [
             Item(
-                key,
+                key.partition("#r")[0],  # a redraft's KEY names its follow-up's
                 where[m["_folder"]],
                 tuple(sorted(r["emailAddress"]["address"].lower() for r in m["toRecipients"])),
                 m["_folder"] == "drafts" and m["conversationId"] in sent,

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from daemon.message import is_message_id_of
+from daemon.message import draft_key, is_message_id_of
 from daemon.store.models import FollowUp
 from tests.campaign.daemon import Daemon
 from tests.harness import Event, Person
@@ -156,11 +156,13 @@ addresses = ["{self.me}"]
 
 
 def known_keys(db_url: str) -> list[str]:
-    """The KEY of every follow-up the state database has (none before it exists)."""
+    """The KEY of every follow-up the state database has (none before it exists), and the
+    KEY of each of its redrafts so far (``followupd redraft``: ``draft_key(key, revision)``)."""
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
-            return list(conn.scalars(select(FollowUp.key)))
+            rows = conn.execute(select(FollowUp.key, FollowUp.revision)).all()
+            return [draft_key(key, r) for key, revision in rows for r in range((revision or 0) + 1)]
     except SQLAlchemyError:
         return []
     finally:
@@ -172,7 +174,8 @@ def key_of(message_id: object, keys: list[str]) -> str:
     names the KEY (issue 10). A message no row's KEY explains is named by its Message-ID, so
     the oracle reports it."""
     found = [k for k in keys if is_message_id_of(str(message_id or ""), k)]
-    return found[0] if len(found) == 1 else f"unknown:{message_id}"
+    # A redraft's message belongs to its follow-up: named by the follow-up's KEY.
+    return found[0].partition("#r")[0] if len(found) == 1 else f"unknown:{message_id}"
 
 
 def _parse(data: bytes) -> EmailMessage:

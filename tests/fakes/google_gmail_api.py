@@ -148,6 +148,16 @@ def drafts_get(
     return json_response({"id": p["id"], "message": resource(msg, req.one("format", "full"))})
 
 
+def drafts_delete(
+    state: FakeGoogleState, req: Request, p: dict[str, str], scopes: set[str]
+) -> Response:
+    """Gmail deletes the draft at once (not to Trash) and answers 204 with an empty body."""
+    if p["id"] not in state.drafts:
+        return google_error(404, "Requested entity was not found.", "notFound")
+    state.delete_draft(p["id"])
+    return Response(204, b"", {})
+
+
 def drafts_list(
     state: FakeGoogleState, req: Request, p: dict[str, str], scopes: set[str]
 ) -> Response:
@@ -263,6 +273,7 @@ HANDLERS = {
     "gmail.users.drafts.create": drafts_create,
     "gmail.users.drafts.get": drafts_get,
     "gmail.users.drafts.list": drafts_list,
+    "gmail.users.drafts.delete": drafts_delete,
     "gmail.users.drafts.send": send_refused,
     "gmail.users.messages.send": send_refused,
     "gmail.users.messages.list": messages_list,

@@ -326,6 +326,45 @@ class FakeGoogleState:
             msg = self.messages.pop(self.drafts.pop(draft_id))
             self._record_deleted(msg)
 
+    def edit_draft_as_user(
+        self,
+        draft_id: str,
+        *,
+        text: str | None = None,
+        html: str | None = None,
+        subject: str | None = None,
+    ) -> Msg:
+        """The user edited the draft in Gmail's web interface and it was saved.
+
+        Gmail stores every save as a new message (new message id, same thread) under the same
+        draft id; the old message is gone. An edit in the web interface is HTML with a plain
+        alternative; ``html`` alone saves an HTML-only body.
+        """
+        with self.lock:
+            old = self.messages.pop(self.drafts[draft_id])
+            self._record_deleted(old)
+            parsed = BytesParser(policy=email.policy.default).parsebytes(old.raw)
+            mail = EmailMessage()
+            for name, value in parsed.items():
+                if name.lower() not in (
+                    "content-type",
+                    "content-transfer-encoding",
+                    "mime-version",
+                ):
+                    mail[name] = value
+            if subject is not None:
+                mail.replace_header("Subject", subject)
+            plain = parsed.get_body(("plain",))
+            if text is not None or html is None:
+                mail.set_content(text if text is not None else plain.get_content())
+                if html is not None:
+                    mail.add_alternative(html, subtype="html")
+            else:
+                mail.set_content(html, subtype="html")
+            msg = self.store_message(bytes(mail), {"DRAFT"}, old.thread_id)
+            self.drafts[draft_id] = msg.id
+            return msg
+
     def send_draft_as_user(
         self, draft_id: str, *, at: datetime | None = None, keep_headers: bool = False
     ) -> Msg:

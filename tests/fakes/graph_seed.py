@@ -7,6 +7,7 @@ bumps a sequence number so ``calendarView/delta`` can answer "what changed since
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 import threading
@@ -301,6 +302,26 @@ class GraphSeed:
             )
         return message["id"]
 
+    def user_edits(
+        self,
+        ident: str,
+        *,
+        subject: str | None = None,
+        html: str | None = None,
+        text: str | None = None,
+    ) -> None:
+        """The user edits a draft in Outlook and it is saved: same item, same id, a new body
+        (Outlook on the web saves HTML), a new lastModifiedDateTime."""
+        with self.lock:
+            message = self.messages[ident]
+            if subject is not None:
+                message["subject"] = subject
+            if html is not None:
+                message["body"] = {"contentType": "html", "content": html}
+            elif text is not None:
+                message["body"] = {"contentType": "text", "content": text}
+            message["lastModifiedDateTime"] = stamp(self.clock())
+
     def user_deletes(self, ident: str, hard: bool = False) -> None:
         with self.lock:
             if hard:
@@ -399,9 +420,17 @@ class GraphSeed:
         return view
 
     def render_message(
-        self, message: dict[str, Any], query: dict[str, str] | None, immutable: bool
+        self,
+        message: dict[str, Any],
+        query: dict[str, str] | None,
+        immutable: bool,
+        body_type: str | None = None,
     ) -> dict[str, Any]:
+        """``body_type`` ("html" or "text", from ``Prefer: outlook.body-content-type``): the body
+        converted to it as Graph converts; None: as stored."""
         view = self.filterable(message)
+        if body_type is not None:
+            view["body"] = body_as(message["body"], body_type)
         view["id"] = message["id"] if immutable else f"{message['id']}~{message['_folder']}"
         view["internetMessageHeaders"] = message["_headers"]
         select = (query or {}).get("$select")
@@ -428,6 +457,34 @@ class GraphSeed:
 
     def headers_of(self, ident: str) -> dict[str, str]:
         return {h["name"]: h["value"] for h in self.messages[ident]["_headers"]}
+
+
+_DOCUMENT = (
+    '<html><head>\r\n<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\r\n'
+    "{style}</head>\r\n<body>\r\n{body}\r\n</body>\r\n</html>\r\n"
+)
+_STYLE = '<style type="text/css" style="display:none">\r\nP {margin-top:0;margin-bottom:0;}\r\n</style>\r\n'
+
+
+def body_as(body: dict[str, Any], wanted: str) -> dict[str, str]:
+    """A stored body as Graph returns it in ``wanted`` form: Exchange keeps one body per item
+    and converts on the way out. HTML comes back as a whole document (head, meta, style), a
+    text body as HTML in a ``PlainText`` div with a <br> per line; HTML as text loses its
+    tags, a line per block or <br>."""
+    kind = str(body.get("contentType") or "text").lower()
+    content = str(body.get("content") or "")
+    if kind == wanted:
+        if kind == "html" and "<html" not in content.lower():
+            content = _DOCUMENT.format(style=_STYLE, body=content)
+        return {"contentType": wanted, "content": content}
+    if wanted == "html":
+        lines = html.escape(content, quote=False).replace("\r\n", "\n").split("\n")
+        inner = '<div class="PlainText">' + "<br>\r\n".join(lines) + "</div>"
+        return {"contentType": "html", "content": _DOCUMENT.format(style="", body=inner)}
+    flat = re.sub(r"(?is)<(head|style|script)\b.*?</\1>", "", content)
+    flat = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h\d)>", "\r\n", flat)
+    flat = html.unescape(re.sub(r"<[^>]+>", "", flat))
+    return {"contentType": "text", "content": flat.strip()}
 
 
 DEFAULT_FIELDS = [

@@ -315,7 +315,9 @@ class GraphHandler(JsonHandler):
             with state.lock:
                 return 200, self._list(state, query, immutable, folder=name, path=rel)
         if rest and rest[0] == "messages":
-            return self._messages(state, method, rest[1:], query, body, immutable)
+            # A message's body comes back as text only when asked so, else as HTML (the default).
+            wanted = "text" if 'outlook.body-content-type="text"' in prefer.lower() else "html"
+            return self._messages(state, method, rest[1:], query, body, immutable, wanted)
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{rel}'")
 
     # -- calendarView/delta ------------------------------------------------------------------
@@ -418,6 +420,7 @@ class GraphHandler(JsonHandler):
         query: dict[str, str],
         body: Any,
         immutable: bool,
+        body_type: str | None = None,
     ) -> tuple[int, Any]:
         with state.lock:
             if not rest and method == "GET":
@@ -431,7 +434,7 @@ class GraphHandler(JsonHandler):
                     404, "ErrorItemNotFound", "The specified object was not found in the store."
                 )
             if len(rest) == 1 and method == "GET":
-                return 200, state.render_message(message, query, immutable)
+                return 200, state.render_message(message, query, immutable, body_type)
             if len(rest) == 1 and method == "PATCH":
                 state.update(message, self._checked(body, create=False))
                 return 200, state.render_message(message, None, immutable)
