@@ -237,18 +237,40 @@ def test_a_redraft_killed_half_way_is_finished_by_the_next_run(
     assert "up to date" in _followupd(home, "redraft", ACME, "--about", JANE).stdout
 
 
-def test_redraft_waits_for_a_running_daemon(home: list[str]) -> None:
-    """The daemon holds the state's lock: redraft says so and what to do, and changes nothing."""
+def test_a_running_daemon_is_handed_the_redraft(home: list[str]) -> None:
+    """The daemon (a service, usually) holds the state's lock and the mailbox: redraft checks
+    the draft and commits the intent, and the daemon's next round writes it, exactly once."""
     from daemon.running.sharing import InstanceLock
 
     cli(home, "note", ACME, "--role", NEW_ROLE)
     before = _drafts_to(home, JANE)
+    with InstanceLock(Path(home[1]).parent / "state"):  # as `followupd run` holds it
+        handed = _invoke(home, "redraft", ACME, "--about", JANE)
+        assert handed.exit_code == 0, handed.output
+        assert "the running followupd writes the new version" in _one_line(handed.output)
+        assert _drafts_to(home, JANE) == before  # nothing written by this process
+        again = _invoke(home, "redraft", ACME, "--about", JANE)  # asked twice: still one
+        assert "the running followupd writes the new version" in _one_line(again.output)
+    # The daemon's next round of due work (run --once is one) writes it and retires the old.
+    cli(home, "run", "--once", "--now", "2026-03-03T12:05+00:00")
+    (draft,) = _drafts_to(home, JANE)
+    assert draft not in before and NEW_ROLE in _body(draft)[2]
+    assert "up to date" in cli(home, "redraft", ACME, "--about", JANE)
+
+
+def test_an_edit_found_when_handing_over_is_refused_as_ever(home: list[str]) -> None:
+    """Handing over to a running daemon checks the draft first: an edited one stays as it is."""
+    from daemon.running.sharing import InstanceLock
+
+    cli(home, "note", ACME, "--role", NEW_ROLE)
+    (draft,) = _drafts_to(home, JANE)
+    draft.write_text(draft.read_text().replace("Dear Jane,", "Dear Jane, hello again,"))
     with InstanceLock(Path(home[1]).parent / "state"):
-        refused = _invoke(home, "redraft", ACME)
+        refused = _invoke(home, "redraft", ACME, "--about", JANE)
     assert refused.exit_code == 1
-    said = _one_line(refused.output)
-    assert "is already running" in said and "systemctl --user stop followupd" in said
-    assert _drafts_to(home, JANE) == before
+    assert "you edited the draft in your mailbox" in _one_line(refused.output)
+    cli(home, "run", "--once", "--now", "2026-03-03T12:05+00:00")
+    assert _drafts_to(home, JANE) == [draft]
 
 
 def test_a_draft_from_before_followupd_kept_its_text(home: list[str]) -> None:

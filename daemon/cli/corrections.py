@@ -206,16 +206,16 @@ def redraft(rt: Runtime, interview_id: int, about: str | None, keep: bool) -> No
     from daemon.drafter import Drafter
 
     config, clock = rt.config, SystemClock()
-    with _writer_lock(rt), rt.sessions()() as session:
+    with _writer_lock(rt) as writer, rt.sessions()() as session:
         interview = interview_or_fail(session, interview_id)
         followups = chosen(interview, about)
         if not followups:
             console.out.print(f"Interview {interview_id} has no follow-ups to redraft.")
             return
         account = config.account(interview.account)
-        mailbox = _mailbox(rt, account, clock)
+        mailbox = _mailbox(rt, account, clock, writer)
         drafter = Drafter(config, account, mailbox, rt.renderer())
-        outcomes = list(run_redraft(session, drafter, followups, keep, clock.now()))
+        outcomes = list(run_redraft(session, drafter, followups, keep, clock.now(), writer))
     for outcome in outcomes:
         console.out.print(
             f"{outcome.kind} to {outcome.to}: {outcome.message}.",
@@ -230,30 +230,30 @@ def redraft(rt: Runtime, interview_id: int, about: str | None, keep: bool) -> No
 
 
 @contextmanager
-def _writer_lock(rt: Runtime) -> Iterator[None]:
-    """The state's instance lock, as ``run --once`` takes it: a redraft must not race a running
-    daemon over the same drafts. A daemon that holds it is named, with what to do."""
-    from daemon.errors import FollowupdError
+def _writer_lock(rt: Runtime) -> Iterator[bool]:
+    """The state's instance lock, as ``run --once`` takes it; True when this process holds it
+    and so writes the drafts itself. When a daemon holds it (the usual case: it runs as a
+    service), False: the redraft is checked and committed here, and that daemon, which looks
+    after the same drafts, writes it in its next round, so the two never race."""
     from daemon.running.sharing import AlreadyRunning, InstanceLock
 
     try:
         lock = InstanceLock(rt.config.daemon.state_dir).__enter__()
-    except AlreadyRunning as err:
-        raise FollowupdError(
-            f"{err}; a redraft replaces drafts, which that daemon also looks after. Stop it "
-            "(systemctl --user stop followupd), redraft, and start it again"
-        ) from None
+    except AlreadyRunning:
+        yield False
+        return
     try:
-        yield
+        yield True
     finally:
         lock.__exit__()
 
 
-def _mailbox(rt: Runtime, account: Account, clock: Clock) -> Mailbox:
-    """The account's mailbox, connected as the daemon connects it, with its lock held."""
+def _mailbox(rt: Runtime, account: Account, clock: Clock, writer: bool) -> Mailbox:
+    """The account's mailbox, connected as the daemon connects it, with its lock held when
+    this process writes (a running daemon holds it otherwise; reading needs no lock)."""
     from daemon.running.accounts import connect
 
-    connection = connect(rt.config, account, clock, writer=True)
+    connection = connect(rt.config, account, clock, writer=writer)
     if connection.error is not None:
         raise connection.error
     if connection.lock is not None:

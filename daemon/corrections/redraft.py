@@ -28,8 +28,10 @@ drafts until the next run, never none. Any run (the daemon, ``run --once``, anot
 ``redraft``) finishes an interrupted redraft as it finishes any interrupted creation: it finds
 the new draft by its KEY rather than making a second one, and step 4 then retires the old one,
 unless the user edited it in the meantime (then it stays beside the new one, and the history
-says so). The command holds the state's instance lock and the mailbox's lock, as ``run --once``
-does, so no daemon drafts or checks the same follow-up meanwhile.
+says so). Steps 3 to 5 are done by whoever holds the state's instance lock and the mailbox's
+lock: the command itself when no daemon runs (as ``run --once`` does), else the running daemon,
+which finishes the committed intent in its next round (within its one-minute recheck), so the
+two never draft or check the same follow-up at once.
 
 After a redraft the follow-up follows the new draft: sent, it starts the status inquiry as any
 sent thank-you does; deleted, it is done. A draft kept beside (``--keep``) is no longer
@@ -117,6 +119,7 @@ class Result(enum.StrEnum):
     FAILED = "failed"
     INTERRUPTED = "interrupted"
     FINISHED = "finished"  # an interrupted drafting, completed
+    HANDED_OVER = "handed over"  # verified and committed; the running daemon writes it
 
 
 @dataclass(frozen=True)
@@ -153,16 +156,23 @@ def redraft(
     followups: list[FollowUp],
     keep: bool,
     now: datetime,
+    finish: bool = True,
 ) -> Iterator[Outcome]:
-    """Redraft each of ``followups`` that has a draft, and say for each what happened."""
+    """Redraft each of ``followups`` that has a draft, and say for each what happened.
+
+    With ``finish`` False (a daemon is running on this state: it holds the mailbox), only the
+    checks and the intent are done here; the daemon's next round of due work writes the new
+    draft and retires the old one, as it finishes any interrupted redraft."""
     for fu in followups:
-        result, message = _redraft_one(session, drafter, fu, keep, now)
+        result, message = _redraft_one(session, drafter, fu, keep, now, finish)
         yield Outcome(fu.id, fu.interviewer.email, fu.kind.replace("_", "-"), result, message)
 
 
 def _redraft_one(
-    session: Session, drafter: Drafter, fu: FollowUp, keep: bool, now: datetime
+    session: Session, drafter: Drafter, fu: FollowUp, keep: bool, now: datetime, finish: bool
 ) -> tuple[Result, str]:
+    if fu.state == State.CREATING and not finish:
+        return Result.HANDED_OVER, HANDED_OVER
     if fu.state == State.CREATING:  # interrupted (a redraft, or a first drafting): finish it
         return _finish(session, drafter, fu, now)
     if fu.state != State.DRAFTED:
@@ -200,7 +210,15 @@ def _redraft_one(
         reason = f"redrafting on your request: replacing draft {old}"
     transition(session, fu, State.CREATING, reason, now)
     session.commit()  # the durable intent: from here on any run finishes it
+    if not finish:
+        return Result.HANDED_OVER, HANDED_OVER
     return _finish(session, drafter, fu, now)
+
+
+HANDED_OVER = (
+    "checked; the running followupd writes the new version within a minute or so "
+    "('followupd status' shows when it is done)"
+)
 
 
 def _finish(session: Session, drafter: Drafter, fu: FollowUp, now: datetime) -> tuple[Result, str]:
