@@ -140,6 +140,7 @@ class Renderer:
             self._slots[kind] = (_Slot(f"{kind}.txt.j2", text), html_slot)
         user = {s.name: s.path for pair in self._slots.values() for s in pair if s and s.path}
         dirs = sorted({str(p.parent) for p in user.values()})
+        self._user, self._dirs = tuple(user), tuple(dirs)
         self._env = BoundedEnvironment(
             loader=ChoiceLoader(
                 [
@@ -168,6 +169,14 @@ class Renderer:
     @property
     def languages(self) -> tuple[str, ...]:
         return tuple(self._languages)
+
+    def fingerprint(self) -> str:
+        """A digest of the template texts the drafts depend on now (the user's files and
+        what they include, the shipped languages; :mod:`daemon.writing.sources`): a
+        follow-up that failed on a template is retried once this changes."""
+        from daemon.writing.sources import digest
+
+        return digest(self._env, self._user, self._dirs, self._languages)
 
     def _language(self, context: jinja2.runtime.Context) -> Language:
         """The draft's language, as the template's ``language`` variable names it."""
