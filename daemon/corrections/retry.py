@@ -59,7 +59,7 @@ def retry(
         if late is not None:
             result.too_late.append(f"{label(fu)}: {late}")
             continue
-        reopen(session, fu, "retry asked for by you (followupd retry)", now)
+        reopen(session, fu, "retried on request (followupd retry)", now)
         result.retried.append(label(fu))
     interview.updated_at = now
     return result
