@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from daemon import demo
 from daemon.cli import main
 from tests.demo_home import cli, demo_home
 
@@ -228,3 +229,39 @@ def test_retry_on_what_did_not_fail_says_so(base: list[str]) -> None:
     wrong = CliRunner().invoke(main, [*base, "retry", "3", "--about", "nobody@acme.example"])
     assert wrong.exit_code == 1
     assert "nobody@acme.example is not an interviewer of interview 3" in wrong.output
+
+
+def test_the_template_fingerprint_follows_what_drafts_read_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    """An included file is part of it; a state database beside the templates is not (it
+    changes at every run: every template failure would be retried at every round)."""
+    from daemon.writing.render import Renderer
+
+    (tmp_path / "signature.j2").write_text("{{ candidate.name }}\n")
+    mine = tmp_path / "mine.txt.j2"
+    mine.write_text("Subject: Thanks\n\nHello\n{% include 'signature.j2' %}\n")
+    (tmp_path / "state.db").write_bytes(b"one")
+    before = Renderer(mine).fingerprint()
+    (tmp_path / "state.db").write_bytes(b"two")
+    (tmp_path / "notes.txt").write_text("unrelated")
+    assert Renderer(mine).fingerprint() == before
+    (tmp_path / "signature.j2").write_text("-- {{ candidate.name }}\n")
+    assert Renderer(mine).fingerprint() != before
+    assert Renderer().fingerprint() == Renderer().fingerprint()  # the shipped ones, stable
+
+
+def test_the_config_fingerprint_follows_the_values_drafts_read(tmp_path: Path) -> None:
+    from daemon import config as config_mod
+    from daemon.failures import config_digest
+
+    path = demo.create(tmp_path / "demo", now=datetime.now(UTC))
+    text = path.read_text()
+    first = config_mod.load(path)
+    digest = config_digest(first, first.accounts[0])
+    path.write_text(text.replace("[daemon]", '[daemon]\npoll_interval = "10m"'))
+    again = config_mod.load(path)
+    assert config_digest(again, again.accounts[0]) == digest  # no draft reads it
+    path.write_text(text.replace('phone = "+1 555 0100"', 'phone = "+1 555 0199"'))
+    changed = config_mod.load(path)
+    assert config_digest(changed, changed.accounts[0]) != digest
