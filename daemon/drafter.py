@@ -332,6 +332,14 @@ class Drafter:
             request = self.request(session, fu)
             self.check_addresses(request)
         except FAILING as err:
+            made = fu.state == State.CREATING and self.mailbox.find_draft(request_key(fu))
+            if made:  # created before an interruption, and the template broke since: keep it
+                fu.draft_id, fu.thread_id, fu.message_id = made.id, made.thread_id, made.message_id
+                fu.drafted_at, fu.failure, fu.failure_fingerprint = now, None, None
+                why = "found the draft made before an interruption"
+                transition(session, fu, State.DRAFTED, why, now)
+                session.commit()
+                return
             self.fail(session, fu, err, now)
             return
         resumed = fu.state == State.CREATING

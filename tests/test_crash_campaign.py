@@ -493,6 +493,17 @@ def test_sigkill_while_a_failed_thank_you_heals_or_is_retried(
 
     try:
         failed, healed, retried = healing.steps(day)
+        # Jane's draft is made and the run dies before recording it; her line of the template
+        # breaks meanwhile: the resumed follow-up finds its draft instead of failing beside it.
+        cut = world.daemon.once(failed.when, kill_at="mailbox.create_draft after")
+        assert cut.killed, cut.stdout + cut.stderr
+        killed.append(f"failed: {cut.last}, then the template broke for that draft")
+        template.write_text(healing.BROKEN_FOR_JANE_TOO)
+        again = world.daemon.once(failed.when, trace=False)
+        assert again.code == 0, again.stderr
+        wrong = oracle.problems(world, failed.states, failed.mailbox)
+        assert not wrong, f"{provider}: {wrong}\n{again.stdout}"
+        template.write_text(healing.TEMPLATE)  # Raj's and Maria's fail again: new fingerprint
         kill_then_clean(0, failed)
         template.write_text(healing.FIXED)
         kill_then_clean(1, healed)

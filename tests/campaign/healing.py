@@ -4,7 +4,9 @@ The user's own thank-you template breaks on two drafts: Raj's (a typo on a line 
 draft reaches) and Maria's (it quotes her first note, and there is none yet). At the interview
 times below (relative to the real clock: ``followupd note`` and ``retry`` read it):
 
-1. the thank-yous fall due: Jane's is drafted, Raj's and Maria's fail ("template");
+1. the thank-yous fall due: Jane's is drafted, Raj's and Maria's fail ("template"); a run
+   killed after making Jane's draft, and then her line of the template broken too, still
+   records her draft rather than failing beside it;
 2. the user fixes Raj's line: the next run heals both (the template changed); Raj's is
    drafted, Maria's fails again under the new fingerprint and stays failed;
 3. the user adds a note about Maria (nothing the daemon watches for a failure) and runs
@@ -44,6 +46,11 @@ thank you for your time today.
 {{ closing }},
 {{ candidate.name }}
 """
+# Breaks Jane's draft as well (still passing check, whose samples are at acme.example).
+BROKEN_FOR_JANE_TOO = TEMPLATE.replace(
+    "{{ closing }}",
+    '{{ closing if not recipient.email.startswith("jane@") else recipient.nick_name }}',
+)
 FIXED = TEMPLATE.replace('{% if recipient.email.startswith("raj@") %}{{ recipient.nick_name }}'
                          "{% endif %}\n", "")  # fmt: skip
 
