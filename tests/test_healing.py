@@ -265,3 +265,19 @@ def test_the_config_fingerprint_follows_the_values_drafts_read(tmp_path: Path) -
     path.write_text(text.replace('phone = "+1 555 0100"', 'phone = "+1 555 0199"'))
     changed = config_mod.load(path)
     assert config_digest(changed, changed.accounts[0]) != digest
+
+
+def test_retry_of_what_is_past_max_lateness_says_why_and_leaves_it(tmp_path: Path) -> None:
+    """A home made three days ago: Bill's thank-you failed two days ago, so ``retry`` (which
+    reads the real clock) finds it far past the 12 h window and leaves it failed."""
+    made = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=3)
+    base = demo_home(tmp_path, made)
+    use_template(base, BROKEN_FOR_BILL)
+    run_at(base, made + timedelta(days=1, hours=2, minutes=5))
+    said = " ".join(cli(base, "retry", INITECH).split())
+    assert said.startswith(
+        "Not retried: thank-you to Bill Lumbergh <bill@initech.example>: it was due"
+    ), said
+    assert "more than max_lateness (12h) ago." in said, said
+    row = status_row(base, INITECH)
+    assert "failed" in row and "too late to retry: it was due" in row, row

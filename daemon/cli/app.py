@@ -6,7 +6,8 @@ one clear line, never as a traceback (``-v`` adds the traceback for bug reports)
 
 The commands live beside this module by what they are for: :mod:`daemon.cli.setup` (init,
 demo, check, auth), :mod:`daemon.cli.service` (run, status, preview) and
-:mod:`daemon.cli.corrections` (note, skip, unskip: what the user says about an interview).
+:mod:`daemon.cli.corrections` (note, skip, unskip: what the user says about an interview)
+and :mod:`daemon.cli.repair` (retry: failed follow-ups tried again).
 """
 
 from __future__ import annotations

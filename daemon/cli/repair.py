@@ -35,9 +35,9 @@ def retry(rt: Runtime, interview_id: int, about: str | None) -> None:
         say(f"Retrying {line}: due now.")
     if result.retried:
         say("followupd drafts it at its next round; 'followupd run --once' does it at once.")
-    for line in result.too_late:
-        say(f"Not retried, too late: {line}.")
-    if not result.retried and not result.too_late:
+    for line in result.not_retried:
+        say(f"Not retried: {line}.")
+    if not result.retried and not result.not_retried:
         whom = f" for {about.lower()}" if about else ""
         states = "; ".join(result.not_failed) or "it has no follow-ups"
         say(f"Nothing failed in interview {interview_id}{whom}, nothing to retry ({states}).")

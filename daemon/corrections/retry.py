@@ -25,7 +25,7 @@ class Retried:
     """What :func:`retry` did, follow-up by follow-up, in words for the user."""
 
     retried: list[str] = field(default_factory=list)
-    too_late: list[str] = field(default_factory=list)  # failed, left so: why
+    not_retried: list[str] = field(default_factory=list)  # failed, left so: why (too late)
     not_failed: list[str] = field(default_factory=list)  # "thank-you to Jane Smith: drafted"
 
 
@@ -57,7 +57,7 @@ def retry(
             continue
         late = too_late(config, fu, now)
         if late is not None:
-            result.too_late.append(f"{label(fu)}: {late}")
+            result.not_retried.append(f"{label(fu)}: {late}")
             continue
         reopen(session, fu, "retried on request (followupd retry)", now)
         result.retried.append(label(fu))
