@@ -5,7 +5,7 @@ exits with status 2 before anything else happens. Errors the user can act on are
 one clear line, never as a traceback (``-v`` adds the traceback for bug reports).
 
 The commands live beside this module by what they are for: :mod:`daemon.cli.setup` (init,
-demo, check, auth), :mod:`daemon.cli.service` (run, status, preview) and
+demo, check, auth), :mod:`daemon.cli.service` (run, status, preview),
 :mod:`daemon.cli.corrections` (note, skip, unskip: what the user says about an interview)
 and :mod:`daemon.cli.repair` (retry: failed follow-ups tried again).
 """
