@@ -29,8 +29,9 @@ from daemon.businessdays import business_days_between
 from daemon.config import Account, Config
 from daemon.detection import Person
 from daemon.drafttext import untouched
-from daemon.errors import BadItem, TemplateError
-from daemon.message import draft_key, message_id_for
+from daemon.errors import BadItem, ConfigValueError, FollowupdError
+from daemon.failures import FAILING, Fingerprints, classify
+from daemon.message import draft_key, header_address, message_id_for
 from daemon.planning.basis import basis_for, gave_up_text, is_waiting
 from daemon.planning.decision import MANUAL, expected_decision
 from daemon.protocols import Address, DraftRef, DraftRequest, Mailbox, ReplyTarget
@@ -273,12 +274,20 @@ def same_meeting_twin(fu: FollowUp) -> FollowUp | None:
 
 class Drafter:
     def __init__(
-        self, config: Config, account: Account, mailbox: Mailbox, renderer: Renderer
+        self,
+        config: Config,
+        account: Account,
+        mailbox: Mailbox,
+        renderer: Renderer,
+        fingerprints: Fingerprints | None = None,
     ) -> None:
         self.config = config
         self.account = account
         self.mailbox = mailbox
         self.renderer = renderer
+        # What the drafts depend on (templates, config), taken before rendering: recorded
+        # with a failure, so that the failure is retried once it changes (daemon/failures.py).
+        self.fingerprints = fingerprints or Fingerprints(config, renderer)
 
     def render(self, session: Session, fu: FollowUp) -> tuple[RenderedDraft, ReplyTarget | None]:
         basis = basis_for(fu) if fu.kind == Kind.STATUS_INQUIRY else None
@@ -375,10 +384,17 @@ class Drafter:
             return
         try:
             request = self.request(session, fu)
-        except (TemplateError, BadItem) as err:
-            transition(session, fu, State.FAILED, str(err), now)
-            session.commit()
-            log.error("follow-up %s failed: %s", fu.id, err)
+            self.check_addresses(request)
+        except FAILING as err:
+            made = fu.state == State.CREATING and self.mailbox.find_draft(request_key(fu))
+            if made:  # created before an interruption, and the template broke since: keep it
+                fu.draft_id, fu.thread_id, fu.message_id = made.id, made.thread_id, made.message_id
+                fu.drafted_at, fu.failure, fu.failure_fingerprint = now, None, None
+                why = "found the draft made before an interruption"
+                transition(session, fu, State.DRAFTED, why, now)
+                session.commit()
+                return
+            self.fail(session, fu, err, now)
             return
         resumed = fu.state == State.CREATING
         if not resumed:
@@ -392,10 +408,8 @@ class Drafter:
         if ref is None:
             try:
                 ref = self.mailbox.create_draft(request)
-            except BadItem as err:  # this draft can never be made (e.g. a broken address)
-                transition(session, fu, State.FAILED, str(err), now)
-                session.commit()
-                log.error("follow-up %s failed: %s", fu.id, err)
+            except BadItem as err:  # this draft can never be made (the mailbox refused it)
+                self.fail(session, fu, err, now)
                 return
             how = "drafted"
         else:
@@ -409,6 +423,7 @@ class Drafter:
         fu.draft_id, fu.thread_id, fu.message_id = ref.id, ref.thread_id, ref.message_id
         fu.subject, fu.drafted_at, fu.last_error = request.subject, now, None
         fu.draft_text = request.text  # what `redraft` compares the mailbox's copy with
+        fu.failure = fu.failure_fingerprint = None
         transition(session, fu, State.DRAFTED, how, now)
         session.commit()
         log.info(
@@ -419,3 +434,29 @@ class Drafter:
             fu.interview.company or fu.interview.title,
             request.subject,
         )
+
+    def check_addresses(self, request: DraftRequest) -> None:
+        """Say which side is at fault before the mailbox refuses an address: the sender is
+        the config's (fixed there, and then retried by itself), the recipient the calendar's."""
+        try:
+            header_address(request.sender)
+        except BadItem as err:
+            raise ConfigValueError(
+                f"{self.config.path.name}: [[accounts]] {self.account.name!r}.addresses: the "
+                f"first one is the sender of the drafts, but {err.message}, got "
+                f"{request.sender.email!r}"
+            ) from err
+        for address in request.to:
+            try:
+                header_address(address)
+            except BadItem as err:
+                raise BadItem(f"the recipient {address.email!r}", err.message) from err
+
+    def fail(self, session: Session, fu: FollowUp, err: FollowupdError, now: datetime) -> None:
+        """Record that ``fu`` failed, why (template, config, item) and what it depended on."""
+        fu.failure = classify(err)
+        fu.failure_fingerprint = self.fingerprints.of(self.account)
+        fu.last_error = str(err)
+        transition(session, fu, State.FAILED, str(err), now)
+        session.commit()
+        log.error("follow-up %s failed (%s): %s", fu.id, fu.failure, err)

@@ -48,6 +48,13 @@ class TemplateError(FollowupdError):
     """A draft template does not load or does not render (names the template and the cause)."""
 
 
+class ConfigValueError(FollowupdError):
+    """A value of the config makes a draft impossible (the sender address the mailbox cannot
+    write, ...): names the file and key. Not fatal like :class:`ConfigError`, since the config
+    loaded and the rest is served; the follow-up fails as "config" and is retried once the
+    config changes (:mod:`daemon.failures`)."""
+
+
 class BadItem(FollowupdError):
     """One input item (event, .ics file, e-mail, API object) is unusable: skip it and record why.
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
@@ -109,6 +110,8 @@ def print_status(
                 else _local(fu.drafted_at or fu.updated_at, tz)
             )
             why = fu.reason or ""
+            if fu.state == State.FAILED:
+                why = f"{why} — {failure_fix(config, fu, now)}"
             if is_waiting(fu):  # said afresh: the thank-you may have been deleted meanwhile
                 why = waiting_reason(config, fu)
                 due = "waiting"
@@ -130,6 +133,25 @@ def print_status(
         console.print("No interviews found yet.")
 
     print_problems(console, session, tz, show_all)
+
+
+def failure_fix(config: Config, fu: FollowUp, now: datetime) -> str:
+    """What the user can do about the failed ``fu``: fix the cause (a template or config
+    failure is then retried by the daemon itself), ask for a retry, or nothing any more."""
+    from daemon.failures import Failure
+    from daemon.running.healing import too_late
+
+    late = too_late(config, fu, now)
+    if late is not None:
+        return f"too late to retry: {late}"
+    retry = f"followupd retry {fu.interview_id}"
+    if fu.failure == Failure.TEMPLATE:
+        return f"fix the template; followupd retries it by itself (or: {retry})"
+    if fu.failure == Failure.CONFIG:
+        return f"fix {config.path.name}; followupd retries it by itself (or: {retry})"
+    if fu.failure == Failure.ITEM:
+        return f"fix it at its source, then: {retry}"
+    return retry
 
 
 # Follow-ups whose draft the user has yet to send: remarks about it are still useful.
@@ -239,12 +261,10 @@ def summarize_run(console: Console, session: Session, config: Config, since: dat
                 ("planned", f"planned {what} to {who} ({company}), due {_local(fu.due_at, tz)}")
             )
         elif transition.to_state != State.CREATING:
-            lines.append(
-                (
-                    transition.to_state,
-                    f"{transition.to_state} {what} to {who} ({company}): {transition.reason}",
-                )
-            )
+            text = f"{transition.to_state} {what} to {who} ({company}): {transition.reason}"
+            if transition.to_state == State.FAILED and fu.state == State.FAILED:
+                text += f" — {failure_fix(config, fu, transition.at)}"
+            lines.append((transition.to_state, escape(text)))  # reasons quote "[[accounts]]"
     if not lines:
         console.print("Nothing to do right now.")
     counts = Counter(kind for kind, _ in lines)

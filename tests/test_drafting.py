@@ -542,8 +542,8 @@ def test_check_defaults_and_problems(tmp_path: Path) -> None:
     assert len(problems) == 2
     assert problems[0].startswith(f"thank_you template {broken} line 3: ")
     assert problems[1] == (
-        f"status_inquiry template {nones}: renders the word 'None' when company, role, notes or "
-        "the recipient's name are unknown; guard optional values with {% if ... %}"
+        f"status_inquiry template {nones} line 1: renders the word 'None' when company, role, "
+        "notes or the recipient's name are unknown; guard optional values with {% if ... %}"
     )
 
 

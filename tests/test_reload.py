@@ -206,3 +206,24 @@ def test_a_reload_cannot_move_the_state_folder(daemon: tuple[Daemon, Path]) -> N
     assert not (config.parent / "elsewhere").exists()
     running.proc.send_signal(signal.SIGTERM)
     assert running.proc.wait(timeout=10) == 0, running.output()
+
+
+@pytest.mark.timeout(120)
+def test_a_reload_onto_a_broken_template_keeps_the_running_config(
+    daemon: tuple[Daemon, Path],
+) -> None:
+    """As ``run`` refuses to start on a template ``check`` rejects, a reload refuses it: the
+    daemon goes on with what it had and logs the problem with file and line (issue 11)."""
+    running, config = daemon
+    wait_for(lambda: running.said("READY=1") == 1, 60, "READY=1")
+    template = config.parent / "mine.txt.j2"
+    template.write_text("Subject: Thanks\n\n{{ recipient.salutation }\n")
+    config.write_text(f'[thank_you]\ntemplate = "{template.name}"\n\n' + config.read_text())
+    ready = running.hangup()
+    wait_for(lambda: running.said("READY=1") > ready, 30, f"READY=1 again\n{running.output()}")
+    out = running.output()
+    assert "configuration not reloaded, still running with the previous one:" in out, out
+    assert f"template: thank_you template {template} line 3:" in out, out
+    assert running.proc.poll() is None, out
+    running.proc.send_signal(signal.SIGTERM)
+    assert running.proc.wait(timeout=10) == 0, running.output()

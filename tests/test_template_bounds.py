@@ -135,14 +135,30 @@ def test_check_reports_a_runaway_template_and_returns(runaway_config: tuple[Path
 
 
 @pytest.mark.timeout(60)
-def test_run_once_fails_the_follow_up_and_returns(runaway_config: tuple[Path, Path]) -> None:
-    """The follow-up fails with the reason (the existing failure path); the run goes on."""
+def test_run_once_refuses_a_runaway_template_and_returns(
+    runaway_config: tuple[Path, Path],
+) -> None:
+    """``check`` rejects it, so ``run`` does not start (issue 11): status 2, file and line."""
     config, template = runaway_config
+    result, took = followupd(config, "run", "--once")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert MESSAGE.format(template=template) in result.stderr
+    print(f"run --once refusing a runaway template: {took:.1f} s")
+
+
+@pytest.mark.timeout(60)
+def test_run_once_fails_the_follow_up_and_returns(runaway_config: tuple[Path, Path]) -> None:
+    """A template that runs away only on one interviewer's data passes ``check``: that
+    follow-up fails with the reason (the failure path); the run goes on."""
+    config, template = runaway_config
+    template.write_text(NESTED.replace("\n\n", "\n\nHello\n{% if 'raj' in recipient.email %}\n", 1)
+                        + "{% endif %}\n")  # fmt: skip
     result, took = followupd(config, "run", "--once")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
-    message = MESSAGE.format(template=template)
+    message = f"thank_you template {template}: rendering stopped after 64 KiB of output"
     assert message in result.stdout + result.stderr
     status, _ = followupd(config, "status", "--all")
     assert "rendering stopped after 64 KiB of output" in status.stdout, status.stdout
-    print(f"run --once with a runaway template: {took:.1f} s")
+    print(f"run --once with a template running away on one draft: {took:.1f} s")

@@ -5,9 +5,10 @@ exits with status 2 before anything else happens. Errors the user can act on are
 one clear line, never as a traceback (``-v`` adds the traceback for bug reports).
 
 The commands live beside this module by what they are for: :mod:`daemon.cli.setup` (init,
-demo, check, auth), :mod:`daemon.cli.service` (run, status, preview) and
+demo, check, auth), :mod:`daemon.cli.service` (run, status, preview),
 :mod:`daemon.cli.corrections` (note, skip, unskip, redraft: what the user says about an
-interview).
+interview), :mod:`daemon.cli.noteform` (the note form) and :mod:`daemon.cli.repair` (retry:
+failed follow-ups tried again).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Runtime:
         self.config_path = config_path
         self.verbose = verbose
         self._config: config_mod.Config | None = None
+        self._renderer: Renderer | None = None
 
     @property
     def config(self) -> config_mod.Config:
@@ -88,7 +90,19 @@ class Runtime:
     def renderer(self) -> Renderer:
         from daemon.running.reload import renderer_for
 
-        return renderer_for(self.config)
+        if self._renderer is None:
+            self._renderer = renderer_for(self.config)
+        return self._renderer
+
+    def checked_renderer(self) -> Renderer:
+        """The renderer, once its templates render with sample data: ``run`` refuses to
+        start on a template ``check`` rejects (a ConfigError naming file and line, exit 2),
+        rather than fail every draft that falls due."""
+        renderer = self.renderer()
+        problems = [f"template: {problem}" for problem in renderer.check()]
+        if problems:
+            raise ConfigError(problems)
+        return renderer
 
     def engine(self, clock: Clock) -> Engine:
         from daemon.running.reload import build_engine

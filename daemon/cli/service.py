@@ -23,6 +23,7 @@ def run_once(rt: Runtime, clock: Clock) -> None:
     from daemon.running.sharing import InstanceLock
 
     config = rt.config
+    rt.checked_renderer()
     with InstanceLock(config.daemon.state_dir):
         engine = rt.engine(clock)
         before = clock.now()
@@ -57,6 +58,7 @@ def run(rt: Runtime, once: bool, now_text: str | None) -> None:
     from daemon.running.sharing import InstanceLock
 
     config = rt.config
+    rt.checked_renderer()
     with InstanceLock(config.daemon.state_dir):
         reloader = Reloader(rt.config_path, config, clock, rt.verbose)  # for SIGHUP
         Service(rt.engine(clock), config.daemon.poll_interval, reloader).run()

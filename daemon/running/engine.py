@@ -37,11 +37,13 @@ from daemon.errors import (
     QuotaExceeded,
     TransientError,
 )
+from daemon.failures import Fingerprints
 from daemon.notify.fanout import Fanout
 from daemon.notify.teller import Teller
 from daemon.planning.interviews import Planner, unstorable
 from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
+from daemon.running.healing import heal
 from daemon.running.sentwatch import SentWatch
 from daemon.running.sharing import MailboxBusy, SharedLock
 from daemon.store import repository as repo
@@ -90,6 +92,7 @@ class Engine:
             notifier or Fanout([], config.notify.timeout),
             self._progress,
         )
+        self._prints: Fingerprints | None = None  # of the current round of due work
         self._stop = threading.Event()
         self.progress_at = time.monotonic()  # fed to the systemd watchdog
 
@@ -222,7 +225,11 @@ class Engine:
         now = self.clock.now()
         todo: list[tuple[int, str, int]] = []
         mark = self.teller.round_begins(now)  # "interview ended: add your notes"
+        # What drafts depend on this round (templates, config): a failure records it, and a
+        # failure whose cause changed since is retried first (daemon/running/healing.py).
+        self._prints = Fingerprints(self.config, self.renderer)
         with self.sessions() as session:
+            heal(session, self.config, self._prints, now)  # committed with what is settled
             due = repo.due_followups(session, now)
             # What can no longer be drafted (too late, cancelled meanwhile) is settled in one
             # transaction: after a long downtime that may be most of the list.
@@ -254,7 +261,9 @@ class Engine:
         fu = session.get(FollowUp, fu_id)
         if fu is None or connection.mailbox is None:
             return
-        drafter = Drafter(self.config, connection.account, connection.mailbox, self.renderer)
+        drafter = Drafter(
+            self.config, connection.account, connection.mailbox, self.renderer, self._prints
+        )
         drafter.draft(session, fu, now)
 
     def next_due(self) -> datetime | None:

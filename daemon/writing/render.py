@@ -99,6 +99,16 @@ class _Slot:
         return _Slot(f"{code}/{self.name.rpartition('/')[2]}", None)
 
 
+NONE_PRINTED = (
+    "renders the word 'None' when company, role, notes or the recipient's name are unknown; "
+    "guard optional values with {% if ... %}"
+)
+
+
+class _PrintsNone(Exception):
+    """A template printed None while ``check`` rendered the sample without optional values."""
+
+
 _UNDEFINED = re.compile(r"^'(?P<name>[^']+)' is undefined$")
 _NO_ATTRIBUTE = re.compile(r"^'(?P<obj>.+?)(?: object)?' has no attribute '(?P<attr>[^']+)'$")
 _SUBJECT = re.compile(r"^Subject:[ \t]*(?P<subject>.*)$", re.IGNORECASE)
@@ -140,6 +150,8 @@ class Renderer:
             self._slots[kind] = (_Slot(f"{kind}.txt.j2", text), html_slot)
         user = {s.name: s.path for pair in self._slots.values() for s in pair if s and s.path}
         dirs = sorted({str(p.parent) for p in user.values()})
+        self._user, self._dirs = tuple(user), tuple(dirs)
+        self._no_none = False  # while check() renders the sparse sample: a printed None fails
         self._env = BoundedEnvironment(
             loader=ChoiceLoader(
                 [
@@ -154,6 +166,7 @@ class Renderer:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=self._finalize,
         )
         self._env.filters.update(
             topic=topic,
@@ -168,6 +181,21 @@ class Renderer:
     @property
     def languages(self) -> tuple[str, ...]:
         return tuple(self._languages)
+
+    def fingerprint(self) -> str:
+        """A digest of the template texts the drafts depend on now (the user's files and
+        what they include, the shipped languages; :mod:`daemon.writing.sources`): a
+        follow-up that failed on a template is retried once this changes."""
+        from daemon.writing.sources import digest
+
+        return digest(self._env, self._user, self._dirs, self._languages)
+
+    def _finalize(self, value: Any) -> Any:
+        """Every ``{{ ... }}`` value: during ``check``, a None fails where it is printed, so
+        the problem names the line (a draft still prints it: the word stays visible)."""
+        if value is None and self._no_none:
+            raise _PrintsNone
+        return value
 
     def _language(self, context: jinja2.runtime.Context) -> Language:
         """The draft's language, as the template's ``language`` variable names it."""
@@ -207,17 +235,16 @@ class Renderer:
                 try:
                     lang = self._languages[code]
                     self.render(kind, sample_context(lang, inquiry_number=number))
+                    self._no_none = True
                     sparse = self.render(kind, sparse_context(lang, inquiry_number=number))
                 except TemplateError as err:
                     if str(err) not in problems:
                         problems.append(str(err))
                     break
+                finally:
+                    self._no_none = False
                 if re.search(r"\bNone\b", f"{sparse.subject}\n{sparse.text}\n{sparse.html or ''}"):
-                    problems.append(
-                        f"{text_slot.label}: renders the word 'None' when company, role, notes "
-                        "or the recipient's name are unknown; guard optional values with "
-                        "{% if ... %}"
-                    )
+                    problems.append(f"{text_slot.label}: {NONE_PRINTED}")
                     break
         return problems
 
@@ -258,6 +285,9 @@ class Renderer:
         except SecurityError as err:
             line = _line(err.__traceback__, template)
             raise TemplateError(f"{slot.label}{line}: not allowed in a template: {err}") from err
+        except _PrintsNone as err:
+            line = _line(err.__traceback__, template)
+            raise TemplateError(f"{slot.label}{line}: {NONE_PRINTED}") from None
         except Exception as err:  # a filter or expression failed on this context
             line = _line(err.__traceback__, template)
             raise TemplateError(f"{slot.label}{line}: {type(err).__name__}: {err}") from err

@@ -31,7 +31,8 @@ ALLOWED = {
     "cancelled": {"scheduled"},  # the event came back
     "replied": set(),
     "skipped": set(),
-    "failed": set(),
+    # Healed (the template or config changed) or retried; or too late by the time it healed.
+    "failed": {"scheduled", "skipped"},
 }
 
 
