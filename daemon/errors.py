@@ -52,7 +52,7 @@ class ConfigValueError(FollowupdError):
     """A value of the config makes a draft impossible (the sender address the mailbox cannot
     write, ...): names the file and key. Not fatal like :class:`ConfigError`, since the config
     loaded and the rest is served; the follow-up fails as "config" and is retried once the
-    config changes (:mod:`daemon.failures`)."""
+    config changes (:mod:`daemon.drafting.failures`)."""
 
 
 class BadItem(FollowupdError):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from daemon.config import Account, Config
 from daemon.detection import Detection, detect
-from daemon.drafter import remarks_for
+from daemon.drafting.facts import remarks_for
 from daemon.planning.decision import MANUAL
 from daemon.protocols import Attendee, CalendarEvent
 from daemon.store.models import FollowUp, Interview

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Config
-from daemon.drafter import language_for
+from daemon.drafting.facts import language_for
 from daemon.planning.basis import is_waiting
 from daemon.planning.followups import waiting_reason
 from daemon.planning.notes_window import waiting_text as notes_waiting_text
@@ -138,7 +138,7 @@ def print_status(
 def failure_fix(config: Config, fu: FollowUp, now: datetime) -> str:
     """What the user can do about the failed ``fu``: fix the cause (a template or config
     failure is then retried by the daemon itself), ask for a retry, or nothing any more."""
-    from daemon.failures import Failure
+    from daemon.drafting.failures import Failure
     from daemon.running.healing import too_late
 
     late = too_late(config, fu, now)
@@ -161,7 +161,7 @@ _TO_REVIEW = (State.SCHEDULED, State.CREATING, State.DRAFTED)
 def print_remarks(console: Console, config: Config, interviews: Sequence[Interview]) -> None:
     """What to check in the drafts not sent yet (a misspelled word in a note, ...), by
     interview and recipient, under the table; nothing when there is nothing to say."""
-    from daemon.drafter import context_for
+    from daemon.drafting.facts import context_for
     from daemon.explain import draft_remarks
 
     lines = []

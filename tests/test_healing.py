@@ -253,7 +253,7 @@ def test_the_template_fingerprint_follows_what_drafts_read_and_nothing_else(
 
 def test_the_config_fingerprint_follows_the_values_drafts_read(tmp_path: Path) -> None:
     from daemon import config as config_mod
-    from daemon.failures import config_digest
+    from daemon.drafting.failures import config_digest
 
     path = demo.create(tmp_path / "demo", now=datetime.now(UTC))
     text = path.read_text()

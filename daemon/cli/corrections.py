@@ -203,7 +203,7 @@ def redraft(rt: Runtime, interview_id: int, about: str | None, keep: bool) -> No
     (with --keep, a new draft is added beside one you edited)."""
     from daemon.corrections.redraft import Result, chosen
     from daemon.corrections.redraft import redraft as run_redraft
-    from daemon.drafter import Drafter
+    from daemon.drafting.drafter import Drafter
 
     config, clock = rt.config, SystemClock()
     with _writer_lock(rt) as writer, rt.sessions()() as session:

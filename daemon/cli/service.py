@@ -95,7 +95,8 @@ def status(rt: Runtime, show_all: bool) -> None:
 def preview(rt: Runtime, interview_id: int) -> None:
     """Show the drafts of an interview as they would be created (creates nothing)."""
     from daemon.corrections.redraft import compare
-    from daemon.drafter import Drafter, context_for, language_for
+    from daemon.drafting.drafter import Drafter
+    from daemon.drafting.facts import context_for, language_for
     from daemon.explain import draft_remarks, reasons
     from daemon.planning.basis import is_waiting
     from daemon.planning.followups import waiting_reason

@@ -6,7 +6,7 @@ offline: it compares with ``followups.draft_text``, the body as followupd wrote 
 ``redraft`` writes the new version, on the user's request only:
 
 - it replaces our draft only when the user has not touched it: still a draft, and still what
-  followupd wrote (:func:`daemon.drafttext.untouched`; the mailbox is asked, ``read_draft``);
+  followupd wrote (:func:`daemon.drafting.edits.untouched`; the mailbox is asked, ``read_draft``);
 - a draft the user edited is theirs: it is refused, or with ``--keep`` a new draft is added
   beside it and nothing is deleted; a draft already sent or deleted is refused either way.
 
@@ -14,7 +14,7 @@ offline: it compares with ``followups.draft_text``, the body as followupd wrote 
 last step of a redraft the user asked for, of a draft that is verifiably untouched.
 
 Exactly one draft, across crashes: the redraft is an ordinary drafting of the follow-up's next
-revision (a new KEY, so a new Message-ID), through :class:`daemon.drafter.Drafter`:
+revision (a new KEY, so a new Message-ID), through :class:`daemon.drafting.drafter.Drafter`:
 
 1. verify the draft is untouched (nothing written yet);
 2. commit the intent: ``revision + 1`` and ``creating``; the follow-up still names the old draft
@@ -51,7 +51,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from daemon.drafter import (
+from daemon.drafting.drafter import (
     REDRAFTED,
     REDRAFTED_BESIDE,
     REDRAFTED_EDITED,
@@ -59,7 +59,7 @@ from daemon.drafter import (
     Drafter,
     request_key,
 )
-from daemon.drafttext import same_text, untouched, words
+from daemon.drafting.edits import same_text, untouched, words
 from daemon.errors import BadItem, FollowupdError, TemplateError
 from daemon.protocols import DraftRef, DraftRequest
 from daemon.store.models import FollowUp, Interview, State

@@ -1,6 +1,6 @@
 """``followupd retry``: the user asks for failed follow-ups to be tried again, now.
 
-Any failure, whatever its cause (:mod:`daemon.failures`): a template or config failure also
+Any failure, whatever its cause (:mod:`daemon.drafting.failures`): a template or config failure also
 heals by itself once the cause changes, but the user may have fixed something followupd does
 not watch (a note, the calendar event, the mailbox). The follow-up keeps its planned due time,
 so ``max_lateness`` still counts from then (:func:`daemon.running.healing.too_late`): what is

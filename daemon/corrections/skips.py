@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from daemon.config import Config
-from daemon.drafter import skip_reason
+from daemon.drafting.rules import skip_reason
 from daemon.planning.followups import FollowUpPlanner
 from daemon.store.models import OPEN_STATES, Interview, State
 from daemon.store.repository import transition

@@ -17,7 +17,7 @@ starts at the basis's real send time. A later inquiry replies to the one before 
 
 While nothing was sent the inquiry stays ``scheduled`` with ``due_at`` at the end of the wait
 (:data:`WAIT_FOR_SENT` after the interview); reaching it without a basis, it is skipped with
-that reason (:func:`daemon.drafter.skip_reason`). ``status`` shows :func:`waiting_text`.
+that reason (:func:`daemon.drafting.drafter.skip_reason`). ``status`` shows :func:`waiting_text`.
 """
 
 from __future__ import annotations

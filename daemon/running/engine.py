@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from daemon.clock import Clock
 from daemon.config import Account, Config
-from daemon.drafter import Drafter, skip_reason
+from daemon.drafting.drafter import Drafter
+from daemon.drafting.failures import Fingerprints
+from daemon.drafting.rules import skip_reason
 from daemon.errors import (
     AuthNeeded,
     CursorExpired,
@@ -37,7 +39,6 @@ from daemon.errors import (
     QuotaExceeded,
     TransientError,
 )
-from daemon.failures import Fingerprints
 from daemon.notify.fanout import Fanout
 from daemon.notify.teller import Teller
 from daemon.planning.interviews import Planner, unstorable

@@ -1,7 +1,7 @@
 """Failed follow-ups that come back: by themselves once their cause is fixed, or on request.
 
 At the start of each round of due work the engine calls :func:`heal`: a follow-up that failed
-on a template or a config value (:mod:`daemon.failures`) and whose fingerprint differs from
+on a template or a config value (:mod:`daemon.drafting.failures`) and whose fingerprint differs from
 the current one goes back to ``scheduled``, due at once, with the reason ("the template
 changed since it failed: retrying"). If it fails again under the same new fingerprint it
 stays failed: one attempt per change, never a loop. ``followupd retry``
@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from daemon.config import Account, Config
-from daemon.drafter import human, lateness_limit
-from daemon.failures import HEALING, Fingerprints, what_changed
+from daemon.drafting.failures import HEALING, Fingerprints, what_changed
+from daemon.drafting.rules import human, lateness_limit
 from daemon.store.models import FollowUp, State
 from daemon.store.repository import transition
 

@@ -1,7 +1,7 @@
 """A digest of every template text a draft may be rendered from, now.
 
 Why: a follow-up that failed on a template is retried once the templates change
-(:mod:`daemon.failures`), and "changed" must mean what the drafts depend on, not any file
+(:mod:`daemon.drafting.failures`), and "changed" must mean what the drafts depend on, not any file
 that happens to sit beside a template (the demo keeps its state database there, and that
 changes at every run). So the digest covers exactly:
 

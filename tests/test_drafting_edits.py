@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.drafttext import same_text, untouched
+from daemon.drafting.edits import same_text, untouched
 from daemon.protocols import DraftContent
 
 OURS = (

@@ -18,148 +18,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
-from daemon.businessdays import business_days_between
 from daemon.config import Account, Config
 from daemon.detection import Person
-from daemon.drafttext import untouched
+from daemon.drafting.edits import untouched
+from daemon.drafting.facts import context_for
+from daemon.drafting.failures import FAILING, Fingerprints, classify
+from daemon.drafting.rules import same_meeting_twin, settled, twin_skip
 from daemon.errors import BadItem, ConfigValueError, FollowupdError
-from daemon.failures import FAILING, Fingerprints, classify
 from daemon.message import draft_key, header_address, message_id_for
-from daemon.planning.basis import basis_for, gave_up_text, is_waiting
-from daemon.planning.decision import MANUAL, expected_decision
+from daemon.planning.basis import basis_for
 from daemon.protocols import Address, DraftRef, DraftRequest, Mailbox, ReplyTarget
-from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
+from daemon.store.models import FollowUp, Kind, State
 from daemon.store.repository import transition
-from daemon.writing import notelang, phrases
-from daemon.writing.context import (
-    MAX_CONTEXT_NOTES,
-    DraftContext,
-    closing_for,
-    composed,
-    in_language,
-    interview_for,
-    recipient_for,
-)
+from daemon.writing.context import recipient_for
 from daemon.writing.render import RenderedDraft, Renderer
 
 log = logging.getLogger(__name__)
 
 
-def human(delta: timedelta) -> str:
-    """'12h', '3d', '1d 6h', '90m': durations as the config writes them."""
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, minutes = divmod(rest, 60)
-    parts = [
-        f"{days}d" if days else "",
-        f"{hours}h" if hours else "",
-        f"{minutes}m" if minutes else "",
-    ]
-    return " ".join(p for p in parts if p) or "0m"
-
-
-def language_for(interview: Interview, account: Account | None) -> str:
-    """The draft language of ``interview``: its own (``note ID --language``), else the
-    account's, else the default. A stored language whose folder is gone (a downgrade) falls
-    back to the account's rather than failing every draft of the interview."""
-    fallback = account.language if account else phrases.DEFAULT
-    if interview.language and interview.language in phrases.codes():
-        return interview.language
-    if interview.language:
-        log.warning(
-            "interview %s: language %r is not shipped (any more); drafting in %r",
-            interview.id, interview.language, fallback,
-        )  # fmt: skip
-    return fallback
-
-
-def _account_of(config: Config, interview: Interview) -> Account | None:
-    return next((a for a in config.accounts if a.name == interview.account), None)
-
-
-def users_first(notes: list[Any]) -> list[str]:
-    """Notes as the drafts use them: the user's own (``followupd note``, the note form) before
-    what the invitation said, because the first note is the one the draft mentions, and what
-    the user remembers of the conversation says more than the agenda written before it."""
-    texts = [str(n) for n in notes]
-    mine = [n.removeprefix(MANUAL) for n in texts if n.startswith(MANUAL)]
-    return mine + [n for n in texts if not n.startswith(MANUAL)]
-
-
-def context_for(config: Config, fu: FollowUp, account: Account | None = None) -> DraftContext:
-    """The template context for one follow-up, from what the store knows.
-
-    ``account`` is the one the interview belongs to (its ``salutation`` style and
-    ``language``); by default it is looked up by the interview's account name, and an account
-    no longer configured greets in the default style and language rather than failing the
-    draft. Notes, highlights and the fit sentence in another language than the draft's are
-    left out (:mod:`daemon.writing.notelang`; :func:`remarks_for` says which).
-    """
-    interview, person = fu.interview, fu.interviewer
-    if account is None:
-        account = _account_of(config, interview)
-    style = account.salutation if account else "first_name"
-    language = language_for(interview, account)
-    tz = interview.timezone or config.daemon.timezone
-    contact = config.contacts.get(person.email)
-    own = notelang.usable(users_first(person.notes), language)
-    general = notelang.usable(users_first(interview.notes), language)
-    notes = [*own, *general]
-    candidate, fit = in_language(config.candidate, interview.fit, language)
-    others = tuple(
-        p.name for p in interview.interviewers if p.active and p.id != person.id and p.name
-    )
-    panel = [p.id for p in interview.interviewers if p.active]
-    position = panel.index(person.id) if person.id in panel else 0
-    recipient = recipient_for(Person(person.email, person.name), contact, style, language)
-    if person.title:  # the user's (note --title, the note form) wins over [contacts]
-        recipient = replace(recipient, title=person.title)
-    written = composed(own, general, recipient, language, position, solo=len(panel) == 1)
-    return DraftContext(
-        candidate=candidate,
-        recipient=recipient,
-        company=interview.company_override
-        or (contact.company if contact and contact.company else None)
-        or interview.company,
-        role=interview.role_override or interview.role,
-        interview=interview_for(
-            " ".join(interview.title.split()),
-            interview.start_at.astimezone(ZoneInfo(tz)).date(),
-            language,
-        ),
-        notes=tuple(notes[:MAX_CONTEXT_NOTES]),
-        other_interviewers=others,
-        inquiry_number=fu.seq if fu.kind == Kind.STATUS_INQUIRY else 0,
-        days_since=max(business_days_between(interview.end_at, fu.due_at, tz, config.days), 0),
-        decision_expected=expected_decision(interview, tz),
-        panel_position=position,
-        fit=fit,
-        language=language,
-        closing=closing_for(style, language),
-        mention=written.mention,
-        next_step=written.next_step,
-    )
-
-
-def remarks_for(config: Config, fu: FollowUp, account: Account | None = None) -> list[str]:
-    """Remarks to show beside ``fu``'s draft (``preview``, ``status``): the user's text that
-    the draft leaves out because it is in another language than the draft's."""
-    interview, person = fu.interview, fu.interviewer
-    language = language_for(interview, account or _account_of(config, interview))
-    who = person.name or person.email
-    notes = [(who, n.removeprefix(MANUAL)) for n in person.notes]
-    notes += [(None, n.removeprefix(MANUAL)) for n in interview.notes]
-    return notelang.remarks(language, notes, config.candidate.highlights, interview.fit)
-
-
-# How a redraft ended, as the history (and ``redraft``) says it.
 REDRAFTED = "redrafted on your request, replacing the draft you had not touched"
 REDRAFTED_BESIDE = "redrafted on your request; your earlier draft stays beside the new one"
 REDRAFTED_EDITED = (
@@ -179,97 +59,6 @@ def is_redrafting(fu: FollowUp) -> bool:
 def request_key(fu: FollowUp) -> str:
     """The key of ``fu``'s current draft in the mailbox (its revision's)."""
     return draft_key(fu.key, fu.revision or 0)
-
-
-def lateness_limit(config: Config, fu: FollowUp) -> timedelta:
-    if fu.kind == Kind.THANK_YOU:
-        return config.thank_you.max_lateness
-    return config.status_inquiry.max_lateness
-
-
-def skip_reason(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str] | None:
-    """Why this due follow-up must not be drafted any more (and what it becomes), or None.
-
-    Needs no mailbox, so the engine settles all of these in one transaction before drafting.
-    """
-    skip = _settled(config, fu, now)
-    if skip is None and fu.state == State.SCHEDULED:
-        skip = _twin_skip(fu, same_meeting_twin(fu))
-    return skip
-
-
-def _settled(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str] | None:
-    """The reasons that need nothing but the follow-up itself: cancelled, cold, too late."""
-    interview = fu.interview
-    if interview.status != "active":
-        return State.CANCELLED, f"interview {interview.status}"
-    if fu.kind == Kind.STATUS_INQUIRY and interview.process.state != "active":
-        return (
-            State.CANCELLED,
-            f"the process is {interview.process.state}: {interview.process.reason}",
-        )
-    if fu.state == State.SCHEDULED and is_waiting(fu):
-        # Due is the end of its wait (planning/basis.py): nothing was sent to follow up on.
-        return State.SKIPPED, gave_up_text(fu, interview.timezone or config.daemon.timezone)
-    limit = lateness_limit(config, fu)
-    if fu.state == State.SCHEDULED and now - fu.due_at > limit:
-        return State.SKIPPED, (
-            f"due {fu.due_at:%Y-%m-%d %H:%M} UTC, but followupd was not running until "
-            f"{now:%Y-%m-%d %H:%M} UTC: later than max_lateness ({human(limit)})"
-        )
-    return None
-
-
-def _twin_skip(fu: FollowUp, twin: FollowUp | None) -> tuple[State, str] | None:
-    """Skipped for a twin whose draft exists; None when there is none or it is still being
-    made (an interrupted creation may yet come to nothing: then this one is drafted)."""
-    if twin is None or twin.state == State.CREATING:
-        return None
-    where = twin.interview.account
-    also = "" if where == fu.interview.account else f" of account {where!r}"
-    return State.SKIPPED, (
-        f"{fu.interviewer.email} already has this {fu.kind.replace('_', '-')} for the same "
-        f"meeting (interview {twin.interview_id}{also}, {twin.state}): the calendar "
-        "gave the meeting a new identity (a new UID, another calendar)"
-    )
-
-
-# A follow-up in one of these has (or is getting) its draft.
-_DRAFTED = (State.CREATING, State.DRAFTED, State.DONE, State.REPLIED)
-
-
-def same_meeting_twin(fu: FollowUp) -> FollowUp | None:
-    """The follow-up of the same kind to the same person for a meeting at the same time whose
-    draft exists already, if any.
-
-    The store knows an interview by its calendar id. An event without a UID that gains one, an
-    invitation copied into a second calendar or account, or a hand-edited .ics gives the same
-    meeting another id: without this, the same person would get a second thank-you.
-    """
-    session = object_session(fu)
-    if session is None:
-        return None
-    # Usually no other interview starts at that moment: one look-up in ix_interviews_start_at.
-    others = session.scalars(
-        select(Interview.id).where(
-            Interview.start_at == fu.interview.start_at, Interview.id != fu.interview_id
-        )
-    ).all()
-    if not others:
-        return None
-    return session.scalar(
-        select(FollowUp)
-        .join(Interviewer, FollowUp.interviewer)
-        .where(
-            FollowUp.interview_id.in_(others),
-            FollowUp.kind == fu.kind,
-            FollowUp.seq == fu.seq,
-            FollowUp.state.in_(_DRAFTED),
-            Interviewer.email == fu.interviewer.email,
-        )
-        .order_by(FollowUp.id)
-        .limit(1)
-    )
 
 
 class Drafter:
@@ -363,10 +152,10 @@ class Drafter:
     def draft(self, session: Session, fu: FollowUp, now: datetime) -> None:
         """Create the draft for ``fu``; commits the intent and the result separately."""
         redrafting = is_redrafting(fu)
-        skip, twin = (None if redrafting else _settled(self.config, fu, now)), None
+        skip, twin = (None if redrafting else settled(self.config, fu, now)), None
         if skip is None and fu.state == State.SCHEDULED:
             twin = same_meeting_twin(fu)
-            skip = _twin_skip(fu, twin)
+            skip = twin_skip(fu, twin)
         if (
             skip is not None
             and fu.state == State.CREATING
