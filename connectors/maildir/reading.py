@@ -17,11 +17,10 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
-from html.parser import HTMLParser
 from pathlib import Path
 
 from daemon.autoreply import is_auto_reply
@@ -199,53 +198,16 @@ def mentions(head: bytes, needles: list[bytes]) -> bool:
     return any(needle in low for needle in needles)
 
 
-_INVISIBLE = ("script", "style", "head")
-
-
-class _TextOfHtml(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: object) -> None:
-        if tag in _INVISIBLE:
-            self._skip += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _INVISIBLE and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def _content(part: Message) -> str:
-    try:
-        return str(part.get_content())  # type: ignore[attr-defined]
-    except Exception:  # unknown charset, broken transfer encoding
-        payload = part.get_payload(decode=True)
-        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-
-
 def excerpt(path: Path) -> str:
     """The first ~500 characters of the text (plain preferred, else HTML as text); "" if none."""
     try:
         with open_regular(path, follow_symlinks=False) as fh:
             msg = BytesParser(policy=POLICY).parsebytes(fh.read(BODY_LIMIT))
-        part = msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
-        if part is None:
-            return ""
-        text = _content(part)
-        if part.get_content_type() == "text/html":
-            reader = _TextOfHtml()
-            reader.feed(text)
-            text = " ".join(reader.parts)
+        text = message_text(msg)  # type: ignore[arg-type]
     except Exception as err:  # the excerpt is a nicety; the message still counts
         log.debug("no excerpt from %s: %s", path, err)
         return ""
-    return " ".join(text.replace("\x00", "\ufffd").split())[:EXCERPT_CHARS]
+    return " ".join(text.split())[:EXCERPT_CHARS]
 
 
 def draft_content(path: Path) -> DraftContent:
