@@ -99,3 +99,18 @@ def test_the_users_own_note_is_the_one_the_draft_mentions(tmp_path: Path) -> Non
     assert len(to_jane) == 1
     assert "our conversation about the migration to Kafka." in to_jane[0]
     assert "event sourcing" not in to_jane[0]
+
+
+def test_a_general_note_of_the_users_beats_the_invitations_agenda(tmp_path: Path) -> None:
+    """A note about the whole interview, given in the notes window, reaches every thank-you,
+    even where the invitation gave that interviewer an agenda of their own."""
+    config = demo.create(tmp_path / "demo", now=datetime.fromisoformat(NOW))
+    base = ["--config", str(config)]
+    cli(base, "run", "--once", "--now", "2026-03-03T10:00+00:00")  # the onsite is on (9-11)
+    cli(base, "note", ACME, "the migration to Kafka")
+    cli(base, "run", "--once", "--now", NOW)
+    drafts = [p.read_text() for p in (tmp_path / "demo" / "Maildir" / ".Drafts" / "cur").iterdir()]
+    to_acme = [d for d in drafts if "@acme.example>" in d.split("\n\n", 1)[0]]
+    assert len(to_acme) == 2
+    assert all("the migration to Kafka" in d for d in to_acme)
+    assert not any("event sourcing" in d for d in to_acme)

@@ -17,11 +17,13 @@ from daemon.businessdays import business_days_between
 from daemon.config import Account, Config
 from daemon.detection import Person
 from daemon.planning.decision import MANUAL, expected_decision
-from daemon.store.models import FollowUp, Interview, Kind
+from daemon.store.models import FollowUp, Interview, Interviewer, Kind
 from daemon.writing import notelang, phrases
+from daemon.writing.compose import Composition
 from daemon.writing.context import (
     MAX_CONTEXT_NOTES,
     DraftContext,
+    Recipient,
     closing_for,
     composed,
     in_language,
@@ -51,13 +53,40 @@ def _account_of(config: Config, interview: Interview) -> Account | None:
     return next((a for a in config.accounts if a.name == interview.account), None)
 
 
+def _split(notes: list[Any]) -> tuple[list[str], list[str]]:
+    """(the user's own notes, what the invitation said), each in the order given."""
+    texts = [str(n) for n in notes]
+    mine = [n.removeprefix(MANUAL) for n in texts if n.startswith(MANUAL)]
+    return mine, [n for n in texts if not n.startswith(MANUAL)]
+
+
 def users_first(notes: list[Any]) -> list[str]:
     """Notes as the drafts use them: the user's own (``followupd note``, the note form) before
     what the invitation said, because the first note is the one the draft mentions, and what
     the user remembers of the conversation says more than the agenda written before it."""
-    texts = [str(n) for n in notes]
-    mine = [n.removeprefix(MANUAL) for n in texts if n.startswith(MANUAL)]
-    return mine + [n for n in texts if not n.startswith(MANUAL)]
+    mine, agenda = _split(notes)
+    return mine + agenda
+
+
+def _written(
+    person: Interviewer, interview: Interview, recipient: Recipient, language: str, position: int
+) -> Composition:
+    """The mention and next step, from the user's notes (about this person, then about the
+    whole interview) before anything the invitation said (about this person, then all): a
+    general note of the user's beats the invitation's agenda for one interviewer."""
+    solo = sum(p.active for p in interview.interviewers) == 1
+    own, general = _split(person.notes), _split(interview.notes)
+    written = Composition()
+    for mine in (True, False):
+        found = composed(
+            notelang.usable(own[0 if mine else 1], language),
+            notelang.usable(general[0 if mine else 1], language),
+            recipient, language, position, solo=solo,
+        )  # fmt: skip
+        written = Composition(
+            written.mention or found.mention, written.next_step or found.next_step
+        )
+    return written
 
 
 def context_for(config: Config, fu: FollowUp, account: Account | None = None) -> DraftContext:
@@ -88,7 +117,7 @@ def context_for(config: Config, fu: FollowUp, account: Account | None = None) ->
     recipient = recipient_for(Person(person.email, person.name), contact, style, language)
     if person.title:  # the user's (note --title, the note form) wins over [contacts]
         recipient = replace(recipient, title=person.title)
-    written = composed(own, general, recipient, language, position, solo=len(panel) == 1)
+    written = _written(person, interview, recipient, language, position)
     return DraftContext(
         candidate=candidate,
         recipient=recipient,
