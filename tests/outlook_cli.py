@@ -204,7 +204,12 @@ def make_user(tmp_path: Path, ms: MicrosoftFakes, daemon_extra: str = "") -> Use
     return User(tmp_path, ms, config, user_env(home))
 
 
-def seed_interview(ms: MicrosoftFakes, start: datetime = START) -> str:
+AGENDA = "Ian: the billing migration to event sourcing\nPam: on-call and incident reviews"
+
+
+def seed_interview(ms: MicrosoftFakes, start: datetime = START, body: str = AGENDA) -> str:
+    """The Acme interview in the user's Outlook calendar; ``body`` is its description (the
+    default gives each interviewer a topic, read as notes about them)."""
     return ms.graph.add_event(
         SUBJECT,
         start,
@@ -217,7 +222,7 @@ def seed_interview(ms: MicrosoftFakes, start: datetime = START) -> str:
         ),
         organizer=IAN,
         categories=("Interview",),
-        body="Ian: the billing migration to event sourcing\nPam: on-call and incident reviews",
+        body=body,
     )
 
 

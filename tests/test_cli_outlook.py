@@ -27,7 +27,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 
 from connectors.outlook.mail import KEY_PROPERTY
 from tests.fakes.graph_server import MicrosoftFakes, running_microsoft
@@ -44,6 +43,7 @@ from tests.outlook_cli import (
     seed_interview,
     wait_for,
 )
+from tests.simulated_cli import cli_at
 
 
 @pytest.fixture
@@ -397,10 +397,6 @@ def test_a_thank_you_waits_for_notes_until_a_note_about_its_interviewer(signed_i
 
     ``note`` runs in-process (the same config, HOME and XDG directories) so that its clock can
     be the simulated one; the runs are the real CLI in subprocesses as everywhere here."""
-    from click.testing import CliRunner
-
-    from daemon.cli import main
-
     user = signed_in
     user.config.write_text(user.config.read_text() + '\n[thank_you]\nwait_for_notes = "3h"\n')
     out = user.once(at(hours=1))
@@ -411,14 +407,12 @@ def test_a_thank_you_waits_for_notes_until_a_note_about_its_interviewer(signed_i
         for line in user.ok("status").splitlines()
         if "│ Acme" in line
     )  # fmt: skip
-    with time_machine.travel(at(hours=1, minutes=30), tick=False):
-        noted = CliRunner(env={**user.env, "STATE_DIRECTORY": None}).invoke(
-            main, ["--config", str(user.config), "note", acme, "--about", IAN[0], "the API"]
-        )
-    assert noted.exit_code == 0, noted.output
-    assert "the thank-you to Ian Interviewer is due now" in noted.output
+    noted = cli_at(
+        at(hours=1, minutes=30), user.config, user.env, "note", acme, "--about", IAN[0], "the API"
+    )
+    assert "the thank-you to Ian Interviewer is due now" in noted
     assert "the thank-you to Pam Panelist still waits for notes about them until 14:00" in (
-        " ".join(noted.output.split())
+        " ".join(noted.split())
     )
     out = user.once(at(hours=1, minutes=31))
     assert "drafted thank-you to Ian Interviewer (Acme)" in out and "Pam" not in out

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 
 from daemon import demo
@@ -67,6 +68,19 @@ def test_skip_twice_says_so_and_unskip_restores_what_skip_stopped(home: list[str
     assert _rows(home, "inquiry") == {("Jane Smith", "scheduled")}
     assert _rows(home, "thank-you") == {("Jane Smith", "drafted"), ("Raj Patel", "drafted")}
     assert "is not skipped" in cli(home, "unskip", ACME)
+
+
+def test_unskip_leaves_an_inquiry_that_still_waits_for_a_sent_thank_you_alone(
+    home: list[str],
+) -> None:
+    """Unskipped the same day, the Acme inquiry waits for the thank-you to be sent (until a
+    month after the interview): not "not drafted after all", which only the end of that wait
+    makes true."""
+    with time_machine.travel(datetime.fromisoformat(NOW), tick=False):
+        cli(home, "skip", ACME)
+        said = " ".join(cli(home, "unskip", ACME).split())
+    assert said == f"Restored 1 follow-up(s) of interview {ACME}.", said
+    assert _rows(home, "inquiry") == {("Jane Smith", "scheduled")}
 
 
 def test_unskip_says_what_is_too_late_now(home: list[str]) -> None:

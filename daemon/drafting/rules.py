@@ -56,8 +56,9 @@ def settled(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str] | 
             State.CANCELLED,
             f"the process is {interview.process.state}: {interview.process.reason}",
         )
-    if fu.state == State.SCHEDULED and is_waiting(fu):
+    if fu.state == State.SCHEDULED and is_waiting(fu) and fu.due_at <= now:
         # Due is the end of its wait (planning/basis.py): nothing was sent to follow up on.
+        # Before then it still waits: `unskip` asks this of what is not due yet.
         return State.SKIPPED, gave_up_text(fu, interview.timezone or config.daemon.timezone)
     limit = lateness_limit(config, fu)
     if fu.state == State.SCHEDULED and now - fu.due_at > limit:
