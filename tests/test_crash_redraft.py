@@ -42,7 +42,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 PROFILE = os.environ.get("FOLLOWUPD_CAMPAIGN", "ci")
 SEED = os.environ.get("FOLLOWUPD_CAMPAIGN_SEED", "20260114")
-ROUNDS = {"ci": 8, "long": 0}.get(PROFILE, 8)  # 0: a round per checkpoint of the redraft
+ROUNDS = {"ci": 5, "long": 0}.get(PROFILE, 5)  # 0: a round per checkpoint of the redraft
 CHAIN = 2  # kills of the recovery after the first kill of a round
 # Where a resumed redraft is: met by any run that finishes one (see passes.ALWAYS/SOMETIMES).
 REDRAFT_POINTS = [

@@ -42,8 +42,9 @@ ACME_ENDED = (
 TWO_DRAFTS = "2 thank-you drafts are waiting in Drafts"
 
 HOOK = """#!/bin/sh
-# Writes the event it is told about, one block per call.
-env | grep '^FOLLOWUPD_' | sort >> "{out}"
+# Writes the event it is told about, one block per call (the variables of an event only: the
+# environment it inherits may hold others, such as CI's FOLLOWUPD_TEST_POSTGRES_URL).
+env | grep -E '^FOLLOWUPD_(EVENT|TITLE|MESSAGE|INTERVIEW|ACCOUNT)=' | sort >> "{out}"
 echo --- >> "{out}"
 exit {code}
 """
