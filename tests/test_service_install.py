@@ -108,7 +108,9 @@ def test_unit_runs_this_followupd_with_its_config_and_paths(home: Home) -> None:
     # Calendars are read, never written: visible, but not writable.
     assert d["ReadOnlyPaths"] == [str(demo_dir / "calendar")]
     assert str(demo_dir / "calendar") not in " ".join(d["ReadWritePaths"])
-    assert d["ExecStartPre"] == [f"+mkdir -p -m 0700 {demo_dir / 'state'}"]
+    assert d["ExecStartPre"] == [f"+mkdir -p -m 0700 {demo_dir / 'state'} %t/followupd"]
+    # The locks of remote mailboxes, shared with commands run in a shell.
+    assert "%t/followupd" in " ".join(d["ReadWritePaths"]).split()
 
 
 def _render(tmp_path: Path, system_user: str | None) -> Path:
@@ -160,7 +162,12 @@ def test_install_now_reloads_enables_and_tells_about_lingering(home: Home) -> No
     done = home.run("service", "install", "--user", "--now")
     assert done.returncode == 0, done.stderr
     assert home.unit.is_file()
-    assert home.calls() == ["--user daemon-reload", "--user enable --now followupd.service"]
+    assert home.calls() == [
+        "--user daemon-reload",
+        "--user enable followupd.service",
+        # restart, not start: an install again must reach a service that is running already
+        "--user restart followupd.service",
+    ]
     assert "loginctl enable-linger tester" in done.stdout
     assert "journalctl --user -u followupd.service" in done.stdout
 
@@ -241,3 +248,35 @@ def test_unit_words_are_quoted_for_systemd() -> None:
     assert unit.quote(Path("/home/a b/Mail")) == '"/home/a b/Mail"'
     assert unit.quote(Path("/home/a/100%")) == "/home/a/100%%"
     assert unit.quote(Path("/nope/x"), missing_ok=True) == "-/nope/x"
+
+
+def _config(tmp_path: Path, **replace: str) -> config_mod.Config:
+    path = demo.create(tmp_path / "demo")
+    text = path.read_text()
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new)
+    path.write_text(text)
+    return config_mod.load(path)
+
+
+def test_a_database_outside_the_state_folder_is_writable(tmp_path: Path) -> None:
+    db = tmp_path / "db" / "state.db"
+    config = _config(
+        tmp_path, **{'state_dir = "state"': f'state_dir = "state"\ndatabase = "sqlite:///{db}"'}
+    )
+    d = _directives(unit.render(unit.Target(), config, ["/usr/bin/env"]), tmp_path)
+    assert str(db.parent) in " ".join(d["ReadWritePaths"]).replace("-/", "/").split()
+
+
+def test_a_system_unit_sees_homes_read_only_when_the_maildir_is_in_one(tmp_path: Path) -> None:
+    config = _config(tmp_path, **{'path = "Maildir"': 'path = "/home/alice/Mail"'})
+    d = _directives(unit.render(unit.Target("alice"), config, ["/usr/bin/env"]), tmp_path)
+    assert d["ProtectHome"] == ["read-only"]
+    assert "-/home/alice/Mail" in d["ReadWritePaths"][0].split()  # skipped while it is missing
+
+
+def _directives(text: str, tmp_path: Path) -> dict[str, list[str]]:
+    path = tmp_path / "rendered.service"
+    path.write_text(text)
+    return directives(path)

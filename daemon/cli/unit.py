@@ -122,12 +122,18 @@ def install(rt: Runtime, user: bool, system_user: str | None, start: bool) -> No
             "the unit is written; once systemd runs for you, load and start it with: "
             f"{manager} daemon-reload && {manager} enable --now {target.name}"
         )
+        if not target.system_user:
+            _linger_advice()
         sys.exit(1 if start else 0)
     if start:
-        started = systemctl(target.systemctl, "enable", "--now", target.name)
-        if not started.ok:
-            _warn(f"not started: {manager} enable --now {target.name} failed: {started.output}")
-            sys.exit(1)
+        # enable, then restart rather than `enable --now`: a service already running (an
+        # install again after a config change) must pick up the new unit too; restart starts a
+        # stopped one. A step cut short by the restart is redone safely (drafts have keys).
+        for step in (["enable"], ["restart"]):
+            started = systemctl(target.systemctl, *step, target.name)
+            if not started.ok:
+                _warn(f"not started: {manager} {step[0]} {target.name} failed: {started.output}")
+                sys.exit(1)
         journal = " ".join(["journalctl", *target.systemctl, "-u", target.name])
         _say(f"enabled and started {target.name}; its log: {journal}")
     else:
@@ -139,7 +145,10 @@ def install(rt: Runtime, user: bool, system_user: str | None, start: bool) -> No
 def _linger_advice() -> None:
     from daemon.running.unit import linger_enabled
 
-    me = getpass.getuser()
+    try:
+        me = getpass.getuser()
+    except (KeyError, OSError):  # no login name in the environment nor in passwd
+        me = "$USER"
     if linger_enabled(me):
         _say(f"lingering is on for {me}: the service keeps running while you are logged out")
     else:

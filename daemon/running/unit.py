@@ -105,11 +105,29 @@ def sandbox(config: Config) -> Sandbox:
         if local is not None:
             writes.append(Path(local).absolute())
         reads.extend(_path_options(account.calendar.provider, account.calendar.options))
+    database = _sqlite_folder(config.daemon.database)
+    state_dir = config.daemon.state_dir.absolute()
+    if database is not None and not database.is_relative_to(state_dir):
+        writes.append(database)
     return Sandbox(
-        state_dir=config.daemon.state_dir.absolute(),
+        state_dir=state_dir,
         writes=tuple(dict.fromkeys(writes)),
         reads=tuple(p for p in dict.fromkeys(reads) if p not in writes),
     )
+
+
+def _sqlite_folder(url: str) -> Path | None:
+    """The folder of an SQLite database outside the state folder (SQLite writes its journal
+    beside the file); None for a server database."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # an invalid URL was already reported by config.load
+        return None
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).absolute().parent
 
 
 def _path_options(provider_name: str, options: dict[str, object]) -> list[Path]:
@@ -250,7 +268,10 @@ def render(target: Target, config: Config, program: list[str]) -> str:
 
 def _user(box: Sandbox, exec_start: str) -> str:
     # The state folder is made by ExecStartPre= before the daemon's sandbox is built: required.
-    read_write = _paths_line("ReadWritePaths", [box.state_dir], optional=False)
+    # So is %t/followupd ($XDG_RUNTIME_DIR/followupd), where the locks of remote mailboxes are
+    # shared with followupd commands run in a shell (daemon.running.sharing.runtime_dir):
+    # ProtectSystem=strict makes /run read-only too.
+    read_write = [f"ReadWritePaths={quote(box.state_dir)} %t/followupd"]
     read_write += _paths_line("ReadWritePaths", list(box.writes), optional=True)
     read_write += _paths_line("ReadOnlyPaths", list(box.reads), optional=True)
     return "\n".join(
@@ -258,7 +279,7 @@ def _user(box: Sandbox, exec_start: str) -> str:
             COMMON_HEAD.format(description=_DESCRIPTION),
             SERVICE_HEAD.format(exec_start=exec_start)
             + "# ReadWritePaths= needs the folder to exist; '+' runs this outside the sandbox.\n"
-            + f"ExecStartPre=+mkdir -p -m 0700 {quote(box.state_dir)}\n"
+            + f"ExecStartPre=+mkdir -p -m 0700 {quote(box.state_dir)} %t/followupd\n"
             + "UMask=0077\n",
             TIMING,
             USER_SANDBOX.format(read_write="".join(line + "\n" for line in read_write)) + SYSCALLS,
