@@ -280,3 +280,20 @@ def _directives(text: str, tmp_path: Path) -> dict[str, list[str]]:
     path = tmp_path / "rendered.service"
     path.write_text(text)
     return directives(path)
+
+
+def test_the_service_uses_the_state_folder_of_the_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default state folder follows $XDG_STATE_HOME, which the user manager may not have:
+    # the unit passes it on, so the service and the shell's commands share one database.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg state"))
+    config = _config(tmp_path, **{'state_dir = "state"\n': ""})
+    d = _directives(unit.render(unit.Target(), config, ["/usr/bin/env"]), tmp_path)
+    assert d["Environment"] == [f'"XDG_STATE_HOME={tmp_path / "xdg state"}"']
+    assert d["ReadWritePaths"][0].startswith(f'"{tmp_path / "xdg state" / "followupd"}" ')
+    monkeypatch.delenv("XDG_STATE_HOME")
+    config = _config(tmp_path / "other", **{'state_dir = "state"\n': ""})
+    assert "Environment" not in _directives(
+        unit.render(unit.Target(), config, ["/usr/bin/env"]), tmp_path
+    )

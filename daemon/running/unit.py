@@ -263,10 +263,22 @@ def render(target: Target, config: Config, program: list[str]) -> str:
     )
     if target.system_user:
         return header + _system(target.system_user, config, box, exec_start, program)
-    return header + _user(box, exec_start)
+    return header + _user(box, exec_start, config)
 
 
-def _user(box: Sandbox, exec_start: str) -> str:
+def _state_home(config: Config) -> str:
+    """An ``Environment=`` line passing on ``$XDG_STATE_HOME`` when the default state folder
+    depends on it: the user manager's environment need not have it, and a daemon that looked
+    in ~/.local/state would find neither the database the shell's commands use nor a folder
+    its sandbox lets it write."""
+    value = os.environ.get("XDG_STATE_HOME", "")
+    if not os.path.isabs(value) or config.daemon.state_dir != paths.default_state_dir():
+        return ""
+    value = value.replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
+    return f'Environment="XDG_STATE_HOME={value}"\n'
+
+
+def _user(box: Sandbox, exec_start: str, config: Config) -> str:
     # The state folder is made by ExecStartPre= before the daemon's sandbox is built: required.
     # So is %t/followupd ($XDG_RUNTIME_DIR/followupd), where the locks of remote mailboxes are
     # shared with followupd commands run in a shell (daemon.running.sharing.runtime_dir):
@@ -280,7 +292,8 @@ def _user(box: Sandbox, exec_start: str) -> str:
             SERVICE_HEAD.format(exec_start=exec_start)
             + "# ReadWritePaths= needs the folder to exist; '+' runs this outside the sandbox.\n"
             + f"ExecStartPre=+mkdir -p -m 0700 {quote(box.state_dir)} %t/followupd\n"
-            + "UMask=0077\n",
+            + "UMask=0077\n"
+            + _state_home(config),
             TIMING,
             USER_SANDBOX.format(read_write="".join(line + "\n" for line in read_write)) + SYSCALLS,
             "[Install]\nWantedBy=default.target\n",
