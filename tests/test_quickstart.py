@@ -49,7 +49,14 @@ def test_the_quickstart_is_two_commands_without_a_system_wide_pip_install() -> N
     install, tests = quickstart()
     assert "python3 -m venv .venv" in install and "followupd demo" in install
     assert "python3 -m pip install" not in install  # what PEP 668 refuses
-    assert tests == ".venv/bin/python -m pytest"
+    # Running needs no test tools (issue 12): they come with the test command.
+    assert "[test]" not in install
+    assert tests == ".venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"
+
+
+def pytest_part(command: str) -> str:
+    """The pytest command of a ``pip install ... && pytest`` line: what CI must run too."""
+    return command.rsplit("&& ", 1)[-1]
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
@@ -60,7 +67,9 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
         for line in lines
         if re.search(r"\bpytest\b", line) and not line.startswith(("#", "log ", "echo "))
     ]
-    assert runs == [f"{tests} || rc=$?"], runs
+    assert runs == [f"{pytest_part(tests)} || rc=$?"], runs
+    # ... in an environment with the test extra, as the README's test command installs it.
+    assert ".venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'" in lines
 
 
 def distro_python_or_skip() -> Path:
