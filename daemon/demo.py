@@ -19,6 +19,11 @@ from pathlib import Path
 from daemon.businessdays import add_business_days
 from daemon.config import CalendarDays
 
+# What `followupd init` writes (in STARTER) for the user to replace; `check` flags any left.
+PLACEHOLDER_NAME = "Your Name"
+PLACEHOLDER_HIGHLIGHT = "what you are good at, in a few words"
+PLACEHOLDER_ADDRESS = "you@example.com"
+
 STARTER = """\
 # followupd configuration. Every key is explained in config.example.toml of the source tree.
 

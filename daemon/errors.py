@@ -95,6 +95,15 @@ class AuthNeeded(ConnectorError):
         super().__init__(f"{message} (fix: {fix})")
 
 
+class NotSignedIn(AuthNeeded):
+    """No sign-in was ever stored for the account: known from local files alone, so
+    ``followupd check`` says so without asking the provider anything."""
+
+    def __init__(self, fix: str, detail: str) -> None:
+        self.fix = fix
+        ConnectorError.__init__(self, f"not signed in: run {fix} ({detail})")
+
+
 class CursorExpired(ConnectorError):
     """A stored sync cursor is no longer valid: drop it and do a full resync."""
 

@@ -72,8 +72,8 @@ def test_auth_runs_the_device_code_flow_and_check_passes(user: User) -> None:
     before = user.run("check")
     assert before.returncode == 1
     assert (
-        "problem: account work calendar: account 'work' is not signed in to Microsoft "
-        f"(no sign-in found in the owner-only file {user.token_cache}) (fix: {FIX})"
+        f"problem: account work calendar: not signed in: run {FIX} "
+        f"(no sign-in found in the owner-only file {user.token_cache})"
     ) in before.stderr
 
     result = user.run("auth", "work")

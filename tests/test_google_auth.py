@@ -83,13 +83,29 @@ def test_unticked_boxes_on_the_consent_screen_are_named(env, browser):
     )
 
 
+def test_never_authorized_and_no_client_file_names_the_file(env, tmp_path):
+    """Issue 12: check names the missing client file that auth will need, and asks nothing
+    of Google to say so."""
+    missing = tmp_path / "nowhere" / "google-client.json"
+    env.options["client_secrets"] = missing
+    before = len(env.fake.state.requests)
+    with pytest.raises(AuthNeeded) as err:
+        env.mailbox().check()
+    assert str(err.value) == (
+        f"not signed in: run followupd auth personal ({env.options['token_file']} does not "
+        f"exist; and the OAuth client file {missing} (client_secrets), which auth needs, does "
+        "not exist either: create a 'Desktop app' client, see docs/google.md)"
+    )
+    assert len(env.fake.state.requests) == before
+
+
 def test_without_a_token_every_call_asks_for_auth(env):
     with pytest.raises(AuthNeeded) as err:
         env.mailbox().check()
     assert err.value.fix == "followupd auth personal"
     assert str(err.value) == (
-        f"account 'personal' has no Google authorization yet ({env.options['token_file']} does "
-        "not exist) (fix: followupd auth personal)"
+        f"not signed in: run followupd auth personal ({env.options['token_file']} does "
+        "not exist)"
     )
 
 

@@ -155,7 +155,7 @@ def test_options_schema_defaults_and_errors() -> None:
     out = o.validate({"path": "~/Mail"}, PROVIDER.mailbox_options, "config.toml: [m]", problems)
     assert problems == []
     assert out["path"] == Path("~/Mail").expanduser()
-    assert (out["layout"], out["drafts_folder"], out["sent_folder"]) == ("auto", "Drafts", "Sent")
+    assert (out["layout"], out["drafts_folder"], out["sent_folder"]) == ("auto", None, "Sent")
     assert out["inbox_folders"] is None
     o.validate({"layout": "mbox"}, PROVIDER.mailbox_options, "config.toml: [m]", problems)
     assert problems == [
@@ -607,8 +607,8 @@ def test_one_maildir_per_folder_layout(tmp_path: Path) -> None:
         mailbox.Maildir(root / name, create=True)
     box = MaildirMailbox(context(tmp_path), {"path": root, "layout": "auto"})
     assert box.check() == (
-        f"Maildir (folders) at {root}: 4 folders; drafts go to 'Drafts'; replies are looked for "
-        "in INBOX, Archive/2026"
+        f"Maildir (folders) at {root}: 3 folders; drafts go to 'Drafts' (created by the first "
+        "draft, as mail clients do); replies are looked for in INBOX, Archive/2026"
     )
     ref = box.create_draft(request())
     assert [p.name for p in (root / "Drafts" / "cur").iterdir()] == [f"{ref.id}:2,DS"]
@@ -624,14 +624,17 @@ def test_one_maildir_per_folder_layout(tmp_path: Path) -> None:
     assert box.draft_state(ref, KEY).status == DraftStatus.SENT
 
 
-def test_check_creates_drafts_and_describes_the_tree(tmp_path: Path) -> None:
+def test_check_describes_the_tree_and_creates_no_drafts_folder(tmp_path: Path) -> None:
+    """Was: check created .Drafts (issue 12: check writes nothing); the first draft does."""
     root = tmp_path / "Mail"
     mailbox.Maildir(root, create=True).add_folder("Sent")
     box = MaildirMailbox(context(tmp_path), {"path": root})
     assert box.check() == (
-        f"Maildir (maildir++) at {root}: 3 folders; drafts go to 'Drafts'; replies are looked "
-        "for in INBOX"
+        f"Maildir (maildir++) at {root}: 2 folders; drafts go to 'Drafts' (created by the first "
+        "draft, as mail clients do); replies are looked for in INBOX"
     )
+    assert not (root / ".Drafts").exists()
+    box.create_draft(request())
     assert (root / ".Drafts" / "cur").is_dir()
 
 

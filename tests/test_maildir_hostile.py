@@ -151,10 +151,15 @@ def test_a_draft_in_an_existing_folder_is_private_and_the_folder_untouched(
     assert oct(mode(drafts)) == oct(0o750)
 
 
-def test_check_creates_a_private_drafts_folder(tmp_path: Path, umask: int) -> None:
+def test_check_creates_no_drafts_folder_the_first_draft_a_private_one(
+    tmp_path: Path, umask: int
+) -> None:
     root = tmp_path / "Mail"
     mailbox.Maildir(root, create=True)
-    MaildirMailbox(context(tmp_path), {"path": root}).check()
+    box = MaildirMailbox(context(tmp_path), {"path": root})
+    box.check()
+    assert not (root / ".Drafts").exists()  # issue 12: check writes nothing
+    box.create_draft(request())
     assert oct(mode(root / ".Drafts")) == oct(0o700)
     assert oct(mode(root / ".Drafts" / "maildirfolder")) == oct(0o600)
 

@@ -21,7 +21,7 @@ from google.auth.exceptions import RefreshError
 from google.oauth2.credentials import Credentials
 
 from daemon import redaction
-from daemon.errors import AuthNeeded, ConfigError, TransientError
+from daemon.errors import AuthNeeded, ConfigError, NotSignedIn, TransientError
 from daemon.paths import write_private
 from daemon.protocols import AccountContext
 
@@ -73,10 +73,14 @@ def load_credentials(ctx: AccountContext, options: dict[str, Any]) -> Credential
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
-        raise AuthNeeded(
-            f"account {ctx.name!r} has no Google authorization yet ({path} does not exist)",
-            fix=fix_for(ctx),
-        ) from err
+        detail = f"{path} does not exist"
+        client = Path(options["client_secrets"]) if options.get("client_secrets") else None
+        if client is not None and not client.exists():  # auth will need it first
+            detail += (
+                f"; and the OAuth client file {client} (client_secrets), which auth needs, does "
+                "not exist either: create a 'Desktop app' client, see docs/google.md"
+            )
+        raise NotSignedIn(fix_for(ctx), detail) from err
     except (OSError, ValueError) as err:
         raise AuthNeeded(
             f"the Google token file {path} of account {ctx.name!r} cannot be read "

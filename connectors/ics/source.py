@@ -74,6 +74,7 @@ class IcsCalendar:
                 f"ics: {unreadable[0]} is not readable{more}; expected .ics files this user"
                 " can read"
             )
+        self._check_parse(listing)
         if self.path.is_file():
             return f"ics: {self.path}"
         noun = "file" if len(found) == 1 else "files"
@@ -83,6 +84,24 @@ class IcsCalendar:
             more = f" and {len(listing.others) - 1} more" if len(listing.others) > 1 else ""
             skipped = f" (skipped {self._label(path)}, which is {what}{more})"
         return f"ics: {len(found)} {noun} in {self.path}{skipped}"
+
+    def _check_parse(self, listing: files.Listing) -> None:
+        """Every file is read and parsed as a sync would; ConnectorError counting the files
+        that are not calendars (or cannot be read), naming the first three: each may hide an
+        interview, which a sync would only record as a problem."""
+        problems: list[Problem] = []
+        for path, data in self._read(files.Listing(files=listing.files, others=[]), problems):
+            self._parse(path, data, problems)
+        broken = [p for p in problems if p.item == p.container and not p.warning]
+        if not broken:
+            return
+        shown = "; ".join(f"{p.item}: {p.message}" for p in broken[:3])
+        if len(broken) > 3:
+            shown += f"; and {len(broken) - 3} more"
+        raise ConnectorError(
+            f"ics: {len(broken)} of {len(listing.files)} calendar file(s) in {self.path} cannot "
+            f"be used: {shown}"
+        )
 
     def changes(self, cursor: str | None, window: tuple[datetime, datetime]) -> CalendarChanges:
         problems: list[Problem] = []

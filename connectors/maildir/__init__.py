@@ -29,7 +29,13 @@ MAILBOX_OPTIONS: o.Schema = {
         "'maildir++' (folders are .Name inside the root, the root is INBOX), 'folders' (one "
         "Maildir per folder: INBOX/, Drafts/, as mbsync writes) or 'auto' to detect it",
     ),
-    "drafts_folder": o.Option(o.non_empty_string, "Drafts", "where drafts are written"),
+    "drafts_folder": o.Option(
+        o.non_empty_string,
+        None,
+        "where drafts are written, as your mail client names the folder (e.g. '[Gmail]/Drafts'); "
+        "default: the one folder named Drafts (or Draft, Entwürfe, ...) at any level, "
+        "'Drafts' when there is none; with two such folders, set this",
+    ),
     "sent_folder": o.Option(o.non_empty_string, "Sent", "where your mail client keeps sent mail"),
     "inbox_folders": o.Option(
         o.list_of(o.non_empty_string, "folder names"),

@@ -43,6 +43,7 @@ from connectors.maildir.folders import (
 from connectors.maildir.reading import Head, draft_content, mentions, read_head, to_inbound
 from connectors.maildir.records import FILE_NAME, DraftRecords, Record
 from connectors.maildir.sent import sent_since
+from connectors.maildir.special import DEFAULT_DRAFTS, DRAFTS_LEAVES, drafts_folder, probe
 from connectors.maildir.writing import deliver, remove_stale_tmp
 from daemon.errors import BadItem, ConnectorError
 from daemon.message import (
@@ -105,7 +106,8 @@ class MaildirMailbox:
     def __init__(self, ctx: AccountContext, options: dict[str, Any]) -> None:
         self.ctx = ctx
         self.tree = Tree(Path(options["path"]), options.get("layout", "auto"))
-        self.drafts_name: str = options.get("drafts_folder", "Drafts")
+        # None: the one folder named like a drafts folder (see connectors.maildir.special)
+        self.drafts_name: str | None = options.get("drafts_folder")
         self.sent_name: str = options.get("sent_folder", "Sent")
         self.inbox_names: list[str] | None = options.get("inbox_folders")
         self.own = {a.lower() for a in ctx.addresses}
@@ -114,16 +116,20 @@ class MaildirMailbox:
     # -- folders ---------------------------------------------------------------------------
 
     def _drafts(self) -> Folder | None:
-        return self.tree.find(self.drafts_name)
+        """The drafts folder, None while it does not exist; AmbiguousDrafts (an account
+        error) when two folders could be it: a draft is never written to a guess."""
+        return drafts_folder(self.tree, self.drafts_name)
 
     def _drafts_or_create(self) -> Folder:
-        return self._drafts() or self.tree.create(self.drafts_name)
+        return self._drafts() or self.tree.create(self.drafts_name or DEFAULT_DRAFTS)
 
     def _is_drafts(self, folder: Folder) -> bool:
+        if self.drafts_name is None:
+            return bool(folder.leaves & DRAFTS_LEAVES)
         return folder.name.lower() == self.drafts_name.lower()
 
     def _is_sent(self, folder: Folder) -> bool:
-        return folder.name.lower() == self.sent_name.lower() or folder.leaf in SENT_NAMES
+        return folder.name.lower() == self.sent_name.lower() or bool(folder.leaves & SENT_NAMES)
 
     def inbox_folders(self) -> list[Folder]:
         """The folders where replies are looked for (see the ``inbox_folders`` option)."""
@@ -135,7 +141,7 @@ class MaildirMailbox:
         return [
             f
             for f in folders
-            if f.leaf not in skip and not self._is_drafts(f) and not self._is_sent(f)
+            if not f.leaves & skip and not self._is_drafts(f) and not self._is_sent(f)
         ]
 
     def _sent_folders(self) -> list[Folder]:
@@ -387,7 +393,7 @@ class MaildirMailbox:
                 raise ConnectorError(f"maildir {err.item}: {err.message}") from err
         raise ConnectorError(
             f"maildir {self.tree.root}: the draft for {key} keeps moving in "
-            f"{self.drafts_name!r}; is a mail client saving it right now? Try again."
+            f"the drafts folder; is a mail client saving it right now? Try again."
         )
 
     def delete_draft(self, ref: DraftRef, key: str) -> None:
@@ -417,7 +423,7 @@ class MaildirMailbox:
         else:
             raise ConnectorError(
                 f"maildir {self.tree.root}: the draft for {key} keeps moving in "
-                f"{self.drafts_name!r}; is a mail client saving it right now? Try again."
+                f"the drafts folder; is a mail client saving it right now? Try again."
             )
         self.records.forget(key)
 
@@ -491,16 +497,27 @@ class MaildirMailbox:
         return sent_since(self._sent_folders(), since, recipients, domains)
 
     def check(self) -> str:
-        """The tree exists; the Drafts folder is created when missing, as mail clients do.
+        """What ``run`` will need, writing nothing to the mailbox: the tree is readable, one
+        drafts folder is known (two candidates are an error naming them and the option), and
+        a draft can be written there (a probe file created and removed in its ``tmp/``; a
+        missing drafts folder is created by the first draft, so its parent is probed).
 
-        Also tidies our stale files in Drafts/tmp, so that ``followupd check`` clears what an
-        interrupted write left behind even when no draft is due.
+        Our own stale files in Drafts/tmp are still tidied (``tmp/`` is the writer's own
+        scratch space, not mail), so that ``check`` clears what an interrupted write left
+        behind even when no draft is due.
         """
-        drafts = self._drafts_or_create()
-        remove_stale_tmp(drafts.path)
+        drafts = self._drafts()
         folders = self.tree.folders()
         watched = ", ".join(f.name for f in self.inbox_folders()) or "no folder"
+        if drafts is None:
+            name = self.drafts_name or DEFAULT_DRAFTS
+            probe(self.tree.root, self.tree.root, parent=True)
+            where = f"to {name!r} (created by the first draft, as mail clients do)"
+        else:
+            remove_stale_tmp(drafts.path)
+            probe(drafts.path, self.tree.root)
+            where = f"to {drafts.name!r}"
         return (
             f"Maildir ({self.tree.layout}) at {self.tree.root}: {len(folders)} folders; drafts go "
-            f"to {drafts.name!r}; replies are looked for in {watched}"
+            f"{where}; replies are looked for in {watched}"
         )

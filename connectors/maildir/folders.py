@@ -34,7 +34,15 @@ LAYOUTS = ("auto", "maildir++", "folders")
 # Folders whose content is never mail received by the user (last path component, lower case).
 TRASH_NAMES = {"trash", "deleted", "deleted items", "deleted messages", "bin", "papierkorb"}
 JUNK_NAMES = {"junk", "spam", "junk e-mail", "junk email", "bulk mail", "junk-e-mail"}
-SENT_NAMES = {"sent", "sent items", "sent messages", "sent mail", "gesendet", "gesendete elemente"}
+SENT_NAMES = {
+    "sent",
+    "sent items",
+    "sent messages",
+    "sent mail",
+    "gesendet",
+    "gesendete elemente",
+    "gesendete objekte",
+}
 DRAFT_NAMES = {"drafts", "draft", "entwürfe", "templates", "outbox", "postausgang"}
 MAX_DEPTH = 8
 
@@ -47,6 +55,12 @@ class Folder:
     @property
     def leaf(self) -> str:
         return self.name.rsplit("/", 1)[-1].lower()
+
+    @property
+    def leaves(self) -> set[str]:
+        """The last name, lower case, with '/' and with '.' separating levels: offlineimap
+        writes ``[Gmail].Sent Mail`` as one directory, Thunderbird ``[Gmail].sbd/Drafts``."""
+        return {self.leaf, self.leaf.rsplit(".", 1)[-1]}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from msal_extensions.persistence import FilePersistence, PersistenceNotFound
 from connectors.outlook.clouds import FORBIDDEN_PERMISSIONS, PERMISSIONS
 from connectors.outlook.settings import Settings
 from daemon import paths, redaction
-from daemon.errors import AuthNeeded, ConnectorError, TransientError
+from daemon.errors import AuthNeeded, ConnectorError, NotSignedIn, TransientError
 from daemon.message import one_line
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ class MsalTokens:
         self._session = session
         self._addresses = {a.lower() for a in addresses}
         self._app: msal.PublicClientApplication | None = None
+        self._cache: PersistedTokenCache | None = None
         self._where = ""
         self._lock = threading.Lock()
         self._memo: tuple[str, float] | None = None  # access token, expiry (epoch seconds)
@@ -103,10 +104,25 @@ class MsalTokens:
     def where(self) -> str:
         return self._where
 
+    def _token_cache(self) -> PersistedTokenCache:
+        """The persisted cache, opened once (under ``_lock``); no network."""
+        if self._cache is None:
+            self._cache, self._where = open_token_cache(self.settings.token_cache)
+        return self._cache
+
+    def _never_signed_in(self) -> bool:
+        """No account in the token cache at all: building the MSAL app (which asks the
+        authority for its endpoints) would only lead to "not signed in" anyway."""
+        with self._lock:
+            if self._app is not None:
+                return False
+            cache = self._token_cache()
+        return not list(cache.search(msal.TokenCache.CredentialType.ACCOUNT))
+
     def app(self) -> msal.PublicClientApplication:
         with self._lock:
             if self._app is None:
-                cache, self._where = open_token_cache(self.settings.token_cache)
+                cache = self._token_cache()
                 host = self.settings.authority_url
                 try:
                     self._app = msal.PublicClientApplication(
@@ -142,6 +158,11 @@ class MsalTokens:
         memo = self._memo
         if not force_refresh and memo is not None and memo[1] - EARLY_REFRESH > time.time():
             return memo[0]
+        try:
+            if self._never_signed_in():
+                raise NotSignedIn(self.settings.fix, f"no sign-in found in {self._where}")
+        except (OSError, LockError) as err:
+            raise TransientError(f"cannot use the token cache ({self._where}): {err}") from err
         app = self.app()
         try:
             accounts = app.get_accounts()

@@ -13,6 +13,7 @@ from daemon.cli import console
 from daemon.cli.app import Runtime, friendly, main, pass_runtime
 from daemon.cli.service import run_once
 from daemon.clock import SystemClock
+from daemon.config import Config
 from daemon.errors import FollowupdError
 
 
@@ -71,8 +72,9 @@ def demo_cmd(folder: Path) -> None:
 def check(rt: Runtime) -> None:
     """Validate the config and templates and check that every account is reachable."""
     config = rt.config
-    problems: list[str] = []
-    console.out.print(f"config {config.path}: OK")
+    problems: list[str] = placeholders(config)
+    left = f"read; {len(problems)} placeholder(s) of followupd init left" if problems else "OK"
+    console.out.print(f"config {config.path}: {left}", highlight=False)
     problems += [f"template: {p}" for p in rt.renderer().check()]
     if not problems:
         console.out.print("templates: OK (rendered with sample data)")
@@ -94,6 +96,33 @@ def check(rt: Runtime) -> None:
             console.err.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
     console.out.print("[green]all good[/]")
+
+
+def placeholders(config: Config) -> list[str]:
+    """What ``init`` wrote for the user to replace and is still there: drafts signed "Your
+    Name" from you@example.com would be wrong in every one, so each is a problem."""
+    from daemon.demo import PLACEHOLDER_ADDRESS, PLACEHOLDER_HIGHLIGHT, PLACEHOLDER_NAME
+
+    where = config.path.name
+    found: list[str] = []
+    if config.candidate.name.strip() == PLACEHOLDER_NAME:
+        found.append(
+            f"{where}: [candidate].name: still {PLACEHOLDER_NAME!r}, the placeholder of "
+            "followupd init; expected your name as the drafts are to be signed"
+        )
+    if any(h.strip() == PLACEHOLDER_HIGHLIGHT for h in config.candidate.highlights):
+        found.append(
+            f"{where}: [candidate].highlights: still {PLACEHOLDER_HIGHLIGHT!r}, the placeholder "
+            "of followupd init; expected what you are good at, in a few words (or no highlights)"
+        )
+    for account in config.accounts:
+        if PLACEHOLDER_ADDRESS in (a.lower() for a in account.addresses):
+            found.append(
+                f"{where}: [[accounts]] {account.name!r}: addresses: still "
+                f"{PLACEHOLDER_ADDRESS!r}, the placeholder of followupd init; expected your own "
+                "address(es) in this account"
+            )
+    return found
 
 
 def _check_accounts_and_store(rt: Runtime) -> list[str]:
