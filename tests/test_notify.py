@@ -426,3 +426,10 @@ def test_the_running_daemon_wakes_up_when_an_interview_ends(tmp_path: Path) -> N
         ]
     finally:
         daemon.close()
+
+
+def test_check_points_to_the_notify_section_when_nothing_is_configured(tmp_path: Path) -> None:
+    """The hint names the section as written in the file ("[notify]" is no console markup)."""
+    config = demo.create(tmp_path / "demo", now=datetime.fromisoformat(ENDED))
+    checked = CliRunner().invoke(main, ["--config", str(config), "check"]).output
+    assert "notify: nothing configured (see [notify] in config.example.toml)" in checked

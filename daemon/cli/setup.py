@@ -198,7 +198,9 @@ def _report_notifiers(rt: Runtime) -> None:
     settings = rt.config.notify
     notifiers = notifiers_for(settings)
     if not notifiers:
-        console.out.print("notify: nothing configured (see [notify] in config.example.toml)")
+        console.out.print(
+            "notify: nothing configured (see [notify] in config.example.toml)", markup=False
+        )
     for notifier in notifiers:
         problem = notifier.problem()
         if problem is None:
