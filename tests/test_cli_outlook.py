@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from connectors.outlook.mail import KEY_PROPERTY
+from tests.demo_home import records
 from tests.fakes.graph_server import MicrosoftFakes, running_microsoft
 from tests.outlook_cli import (
     FIX,
@@ -229,9 +230,9 @@ def test_thank_yous_then_an_inquiry_in_the_same_conversation(signed_in: User) ->
     assert inquiry["body"]["content"].startswith("Dear Ian,")
     assert "Thank you for taking the time to speak with me" in inquiry["body"]["content"]
     status = user.ok("status")
-    assert "thank-you  │ Ian Interviewer │ done" in status
-    assert "thank-you  │ Pam Panelist    │ drafted" in status
-    assert "inquiry #1 │ Ian Interviewer │ drafted" in status
+    assert "thank-you\tIan Interviewer\tdone" in status
+    assert "thank-you\tPam Panelist\tdrafted" in status
+    assert "inquiry #1\tIan Interviewer\tdrafted" in status
 
 
 def test_a_human_reply_from_the_company_cancels_the_inquiry(signed_in: User) -> None:
@@ -250,7 +251,7 @@ def test_a_human_reply_from_the_company_cancels_the_inquiry(signed_in: User) -> 
     assert graph.requests("POST", "/createReply") == []
     assert [recipients(d) for d in user.drafts()] == [[PAM[0]]]
     everything = user.ok("status", "--all")
-    assert "inquiry #1 │ Ian Interviewer │ cancelled" in everything
+    assert "inquiry #1\tIan Interviewer\tcancelled" in everything
     assert "reply from pat@acme.example on 2026-01-16" in everything
 
 
@@ -402,11 +403,7 @@ def test_a_thank_you_waits_for_notes_until_a_note_about_its_interviewer(signed_i
     out = user.once(at(hours=1))
     assert "planned thank-you to Ian Interviewer (Acme), due 2026-01-14 14:00" in out
     assert user.drafts() == []
-    acme = next(
-        line.split("│")[1].strip()
-        for line in user.ok("status").splitlines()
-        if "│ Acme" in line
-    )  # fmt: skip
+    acme = next(row["id"] for row in records(user.ok("status")) if "Acme" in row["interview"])
     noted = cli_at(
         at(hours=1, minutes=30), user.config, user.env, "note", acme, "--about", IAN[0], "the API"
     )

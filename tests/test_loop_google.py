@@ -147,7 +147,7 @@ def test_a_moved_main_contact_gets_the_inquiry_in_their_own_thread(
         home, when, "note", "1", "--contact", RAJ
     )
     shown = typed(home, when, "status", "--all")
-    assert "inquiry #1 │ Jane Smith │ cancelled" in shown and "│ Raj Patel │ scheduled" in shown
+    assert "inquiry #1\tJane Smith\tcancelled" in shown and "\tRaj Patel\tscheduled" in shown
 
     # 5 business days after the thank-you to Raj went out (Wed 12:10 UTC): not yet at 12:05,
     # when one to Jane would have been due.
