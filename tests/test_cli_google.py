@@ -253,7 +253,7 @@ def test_auth_check_revocation_and_a_local_account_that_keeps_working(tmp_path, 
 
     fake.state.revoke_all()  # the user revoked access at myaccount.google.com
 
-    ran = home.run_at(at(hours=1))
+    ran = home.run_at(at(hours=1), code=1)  # an account failed: a script hears of it
     assert "drafted thank-you to Maria Garcia (Globex)" in ran
     assert f"account gmail: needs_reauth {REVOKED}" in ran
     assert len(list(home.maildir.get_folder("Drafts").iterkeys())) == 1

@@ -122,7 +122,7 @@ def test_a_revoked_sign_in_fails_check_and_only_that_account(signed_in: User) ->
         "AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth "
         f"token is needed.) (fix: {FIX})"
     )
-    out = user.once(at(hours=1))
+    out = user.once(at(hours=1), code=1)  # an account failed
     assert "drafted thank-you to Gina Grant (Globex)" in out
     assert "drafted thank-you to Omar Ortiz (Globex)" in out
     assert f"account work: needs_reauth {revoked}" in out
@@ -340,7 +340,7 @@ def test_throttling_is_survived_or_shown(signed_in: User) -> None:
     assert first.path == second.path == "/me/calendar"  # refused, then retried
 
     graph.throttle(100, 429, retry_after="120")  # longer than one poll may wait: back off
-    out = user.once(at(hours=2))
+    out = user.once(at(hours=2), code=1)  # the account failed: a script hears of it
     error = (
         "Microsoft Graph GET /me/calendar failed: HTTP 429 TooManyRequests: Application is over "
         "its MailboxConcurrency limit. (gave up retrying)"
