@@ -15,13 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Config
-from daemon.drafting.facts import language_for
-from daemon.planning.basis import is_waiting
-from daemon.planning.followups import waiting_reason
-from daemon.planning.notes_window import waiting_text as notes_waiting_text
-from daemon.planning.notes_window import waits_for_notes
+from daemon.statusrows import AccountRow, FollowUpRow, InterviewRow
 from daemon.store.models import AccountState, FollowUp, Interview, ProblemRecord, State, Transition
-from daemon.writing import phrases
 
 SHORT = 20  # up to this many lines of one kind are listed, more are counted
 
@@ -44,95 +39,100 @@ def _local(value: datetime | None, tz: str) -> str:
 
 
 def print_status(
-    console: Console, session: Session, config: Config, now: datetime, show_all: bool = False
+    console: Console,
+    session: Session,
+    config: Config,
+    now: datetime,
+    show_all: bool = False,
+    plain: bool = False,
 ) -> None:
+    """The accounts, interviews and follow-ups, and skipped input: rich tables, or with
+    ``plain`` (stdout is not a terminal) tab-separated records (:mod:`daemon.plain`)."""
+    from daemon.statusrows import account_rows, interview_rows
+
     tz = config.daemon.timezone
-    accounts = Table(title="Accounts", title_justify="left")
+    accounts = account_rows(session, config)
+    interviews, every = interview_rows(session, config, now, show_all)
+    if plain:
+        from daemon.plain import print_status_plain
+
+        print_status_plain(console, accounts, interviews, tz)
+    else:
+        _print_tables(console, accounts, interviews, tz)
+    if interviews:
+        print_remarks(console, config, every, plain)
+    print_problems(console, session, tz, show_all, plain)
+
+
+def _print_tables(
+    console: Console, accounts: list[AccountRow], interviews: list[InterviewRow], tz: str
+) -> None:
+    table = Table(title="Accounts", title_justify="left")
     for column in ("account", "state", "last poll", "last success", "problem"):
-        accounts.add_column(column)
-    states = {s.name: s for s in session.scalars(select(AccountState))}
-    for account in config.accounts:
-        st = states.get(account.name)
-        if st is None:
-            accounts.add_row(account.name, "never polled", "-", "-", "")
+        table.add_column(column)
+    for account in accounts:
+        if account.status == "never polled":
+            table.add_row(account.name, "never polled", "-", "-", "")
             continue
-        problem = st.last_error or ""
-        if st.status == "needs_reauth":
-            problem = f"needs re-authorization: run [bold]{st.fix}[/]"
-        elif st.status == "backoff":
-            problem = f"{problem} (retrying after {_local(st.backoff_until, tz)})"
-        style = "green" if st.status == "ok" else "red"
-        accounts.add_row(
+        style = "green" if account.status == "ok" else "red"
+        table.add_row(
             account.name,
-            f"[{style}]{st.status}[/]",
-            _local(st.last_poll_at, tz),
-            _local(st.last_success_at, tz),
-            problem,
+            f"[{style}]{account.status}[/]",
+            _local(account.last_poll_at, tz),
+            _local(account.last_success_at, tz),
+            Text(account_problem(account, tz)),
         )
-    console.print(accounts)
+    console.print(table)
 
     table = Table(title=f"Interviews and follow-ups (times in {tz})", title_justify="left")
     for column in ("id", "interview", "when", "follow-up", "to", "state", "due", "why"):
         table.add_column(column, overflow="fold")
-    interviews = session.scalars(select(Interview).order_by(Interview.start_at)).all()
-    accounts_by_name = {a.name: a for a in config.accounts}
-    shown = 0
     for interview in interviews:
-        followups = [
-            fu for fu in interview.followups if show_all or fu.state not in (State.CANCELLED,)
-        ]
-        if not show_all and interview.status != "active" and not followups:
-            continue
-        label = interview.company_override or interview.company or interview.title
-        if role := interview.role_override or interview.role:
-            label += f" — {role}"
-        language = language_for(interview, accounts_by_name.get(interview.account))
-        if interview.language or language != phrases.DEFAULT:
-            label += f" [dim]({language})[/]"  # the drafts' language, when it is not English
+        label = Text(interview.label)
+        if interview.language_set:
+            label.append(f" ({interview.language})", style="dim")
         if interview.status != "active":
-            label += f" [dim]({interview.status})[/]"
+            label.append(f" ({interview.status})", style="dim")
         first = True
-        for fu in followups or [None]:
-            cells = (
+        for fu in interview.followups or [None]:
+            cells: list[str | Text] = (
                 [str(interview.id), label, _local(interview.start_at, tz)]
                 if first
                 else ["", "", ""]
             )
             first = False
             if fu is None:
-                table.add_row(*cells, "-", "-", "-", "-", interview.reason or "")
+                table.add_row(*cells, "-", "-", "-", "-", Text(interview.reason or ""))
                 continue
-            kind = "thank-you" if fu.kind == "thank_you" else f"inquiry #{fu.seq}"
-            style = STATE_STYLE.get(State(fu.state), "")
-            due = (
-                _local(fu.due_at, tz)
-                if fu.state in (State.SCHEDULED, State.CREATING)
-                else _local(fu.drafted_at or fu.updated_at, tz)
-            )
-            why = fu.reason or ""
-            if fu.state == State.FAILED:
-                why = f"{why} — {failure_fix(config, fu, now)}"
-            if is_waiting(fu):  # said afresh: the thank-you may have been deleted meanwhile
-                why = waiting_reason(config, fu)
-                due = "waiting"
-            elif waits_for_notes(config, fu):
-                why = notes_waiting_text(config, fu, now)
             table.add_row(
                 *cells,
-                kind,
-                fu.interviewer.name or fu.interviewer.email,
-                f"[{style}]{fu.state}[/]",
-                due,
-                Text(why),
+                fu.label,
+                Text(fu.to_name or fu.to_email),
+                Text(fu.state, style=STATE_STYLE.get(State(fu.state), "")),
+                due_text(fu, tz),
+                Text(fu.reason),
             )
-        shown += 1
-    if shown:
+    if interviews:
         console.print(table)
-        print_remarks(console, config, interviews)
     else:
         console.print("No interviews found yet.")
 
-    print_problems(console, session, tz, show_all)
+
+def account_problem(account: AccountRow, tz: str) -> str:
+    """What is wrong with an account, and what to do."""
+    problem = account.last_error or ""
+    if account.status == "needs_reauth":
+        problem = f"needs re-authorization: run {account.fix}"
+    elif account.status == "backoff":
+        problem = f"{problem} (retrying after {_local(account.backoff_until, tz)})"
+    return problem
+
+
+def due_text(fu: FollowUpRow, tz: str) -> str:
+    """The "due" cell: when it is due, "waiting", or when a finished one finished."""
+    if fu.waiting:
+        return "waiting"
+    return _local(fu.finished_at or fu.due_at, tz)
 
 
 def failure_fix(config: Config, fu: FollowUp, now: datetime) -> str:
@@ -158,13 +158,15 @@ def failure_fix(config: Config, fu: FollowUp, now: datetime) -> str:
 _TO_REVIEW = (State.SCHEDULED, State.CREATING, State.DRAFTED)
 
 
-def print_remarks(console: Console, config: Config, interviews: Sequence[Interview]) -> None:
+def print_remarks(
+    console: Console, config: Config, interviews: Sequence[Interview], plain: bool = False
+) -> None:
     """What to check in the drafts not sent yet (a misspelled word in a note, ...), by
     interview and recipient, under the table; nothing when there is nothing to say."""
     from daemon.drafting.facts import context_for
     from daemon.explain import draft_remarks
 
-    lines = []
+    remarks = []
     for interview in interviews:
         if interview.status != "active":
             continue
@@ -174,23 +176,37 @@ def print_remarks(console: Console, config: Config, interviews: Sequence[Intervi
             kind = "thank-you" if fu.kind == "thank_you" else f"inquiry #{fu.seq}"
             who = fu.interviewer.name or fu.interviewer.email
             for remark in draft_remarks(config, fu, context_for(config, fu)):
-                lines.append(f"interview {interview.id}, {kind} to {who}: {remark}")
-    if lines:
-        console.print("Check before sending (followupd preview ID shows the draft):")
-        for line in lines:
-            console.print(f"  - {line}", markup=False, highlight=False, soft_wrap=True)
+                remarks.append((interview.id, kind, who, remark))
+    if not remarks:
+        return
+    if plain:
+        from daemon.plain import print_section
+
+        console.print()
+        print_section(
+            console,
+            "check before sending (followupd preview ID shows the draft)",
+            ("id", "follow-up", "to", "remark"),
+            remarks,
+        )
+        return
+    console.print("Check before sending (followupd preview ID shows the draft):")
+    for interview_id, kind, who, remark in remarks:
+        console.print(
+            f"  - interview {interview_id}, {kind} to {who}: {remark}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 PROBLEMS_LISTED = 50  # rows of skipped input listed by ``status`` (all with ``--all``)
 PER_CONTAINER = 10  # of one file, unless ``--all``
 
 
-def print_problems(console: Console, session: Session, tz: str, show_all: bool = False) -> None:
-    """Skipped input, each item on its own row, grouped by the file or folder it is in.
-
-    Four broken events in one .ics file are four rows under one heading that counts them:
-    the user fixes them at the source, and needs to know which."""
-    problems = session.scalars(
+def problem_records(session: Session) -> Sequence[ProblemRecord]:
+    """Every skipped input item, by account, source and file, the latest first."""
+    return session.scalars(
         select(ProblemRecord).order_by(
             ProblemRecord.account,
             ProblemRecord.source,
@@ -199,7 +215,22 @@ def print_problems(console: Console, session: Session, tz: str, show_all: bool =
             ProblemRecord.id,
         )
     ).all()
+
+
+def print_problems(
+    console: Console, session: Session, tz: str, show_all: bool = False, plain: bool = False
+) -> None:
+    """Skipped input, each item on its own row, grouped by the file or folder it is in.
+
+    Four broken events in one .ics file are four rows under one heading that counts them:
+    the user fixes them at the source, and needs to know which."""
+    problems = problem_records(session)
     if not problems:
+        return
+    if plain:
+        from daemon.plain import print_problems_plain
+
+        print_problems_plain(console, problems, tz)
         return
     table = Table(
         title="Skipped input (fix it at the source; followupd keeps going)",
@@ -230,13 +261,9 @@ def print_problems(console: Console, session: Session, tz: str, show_all: bool =
     console.print(table)
 
 
-def summarize_run(console: Console, session: Session, config: Config, since: datetime) -> None:
-    """What one ``run --once`` did, from the transitions it recorded.
-
-    Drafts and failures are listed one by one; the rest is listed while it is short and
-    counted once it is long (a first run over a big calendar plans thousands of things).
-    """
-    rows = session.scalars(
+def run_transitions(session: Session, since: datetime) -> Sequence[Transition]:
+    """What happened to the follow-ups since ``since`` (one run), in order."""
+    return session.scalars(
         select(Transition)
         .where(Transition.at >= since)
         .order_by(Transition.id)
@@ -245,6 +272,31 @@ def summarize_run(console: Console, session: Session, config: Config, since: dat
             selectinload(Transition.followup).selectinload(FollowUp.interview),
         )
     ).all()
+
+
+def run_failures(session: Session, config: Config, since: datetime) -> list[str]:
+    """Why one run counts as failed for a script (``run --once`` exits 1): an account that
+    is not "ok" after it, a follow-up that failed in it. Empty when all went well."""
+    from daemon.statusrows import account_rows
+
+    failures = [
+        f"account {a.name}: {a.status}" for a in account_rows(session, config) if a.status != "ok"
+    ]
+    failures += [
+        f"follow-up {t.followup_id} failed"
+        for t in run_transitions(session, since)
+        if t.to_state == State.FAILED
+    ]
+    return failures
+
+
+def summarize_run(console: Console, session: Session, config: Config, since: datetime) -> None:
+    """What one ``run --once`` did, from the transitions it recorded.
+
+    Drafts and failures are listed one by one; the rest is listed while it is short and
+    counted once it is long (a first run over a big calendar plans thousands of things).
+    """
+    rows = run_transitions(session, since)
     tz = config.daemon.timezone
     lines: list[tuple[str, str]] = []
     for transition in rows:

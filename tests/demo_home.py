@@ -26,8 +26,25 @@ def demo_home(root: Path, now: datetime) -> list[str]:
     return base
 
 
-def cli(base: list[str], *args: str) -> str:
-    """What ``followupd <args>`` prints in that home; it must succeed."""
+def cli(base: list[str], *args: str, code: int = 0) -> str:
+    """What ``followupd <args>`` prints in that home; it must exit with ``code`` (0: succeed;
+    ``run --once`` exits 1 when an account or a follow-up failed in it)."""
     result = CliRunner(env={"COLUMNS": "250"}).invoke(main, [*base, *args])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result.output
+
+
+def records(output: str, section: str = "interviews") -> list[dict[str, str]]:
+    """The records of one section of ``status`` as a pipe sees it (tab-separated, a header
+    line under a ``# <title>`` line), by column name; ``section`` starts the title."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"# {section}"))
+    header = lines[start + 1].split("\t")
+    found = []
+    for line in lines[start + 2 :]:
+        if not line or line.startswith("#"):
+            break
+        cells = line.split("\t")
+        assert len(cells) == len(header), (header, line)
+        found.append(dict(zip(header, cells, strict=True)))
+    return found

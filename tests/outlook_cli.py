@@ -23,6 +23,7 @@ import certifi
 from connectors.outlook import PROVIDER, forget_runtimes
 from daemon.clock import SystemClock
 from daemon.protocols import AccountContext
+from tests.demo_home import records
 from tests.fakes.graph_server import MicrosoftFakes
 from tests.harness import Event, Person
 
@@ -124,17 +125,19 @@ class User:
             cwd=self.root,
         )
 
-    def ok(self, *args: str) -> str:
+    def ok(self, *args: str, code: int = 0) -> str:
+        """The output of ``followupd ARGS``, which must exit with ``code``."""
         result = self.run(*args)
-        assert result.returncode == 0, f"{args}: {result.stdout}\n{result.stderr}"
+        assert result.returncode == code, f"{args}: {result.stdout}\n{result.stderr}"
         assert "Traceback" not in result.stderr
         self.log = result.stderr
         return result.stdout
 
-    def once(self, when: datetime) -> str:
-        """``followupd run --once --now WHEN``; Outlook's clock agrees with the simulated one."""
+    def once(self, when: datetime, code: int = 0) -> str:
+        """``followupd run --once --now WHEN``; Outlook's clock agrees with the simulated one.
+        ``code`` 1: an account or a follow-up fails in that run."""
         self.ms.graph.clock = lambda: when
-        return self.ok("run", "--once", "--now", when.isoformat())
+        return self.ok("run", "--once", "--now", when.isoformat(), code=code)
 
     @property
     def state_dir(self) -> Path:
@@ -170,13 +173,13 @@ def recipients(message: dict[str, Any]) -> list[str]:
 
 
 def account_rows(status: str) -> dict[str, str]:
-    """The rows of the Accounts table of ``followupd status``, by account name."""
-    rows = {}
-    for line in status.splitlines():
-        cells = [c.strip() for c in line.split("│")]
-        if len(cells) == 7 and cells[1] in ("work", "home"):
-            rows[cells[1]] = " | ".join(cells[2:6])
-    return rows
+    """The accounts of ``followupd status`` (through a pipe), by account name."""
+    return {
+        row["account"]: " | ".join(
+            (row["state"], row["last poll"], row["last success"], row["problem"])
+        )
+        for row in records(status, "accounts")
+    }
 
 
 def make_user(tmp_path: Path, ms: MicrosoftFakes, daemon_extra: str = "") -> User:

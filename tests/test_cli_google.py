@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from connectors.google.auth import SCOPES
+from tests.demo_home import records
 from tests.fakes.google_browser import browser_command, read_log
 from tests.fakes.google_server import GoogleFake, running_google
 from tests.harness import Event, Person
@@ -151,10 +152,11 @@ mailbox = {{ provider = "maildir", path = "{self.home / "mail"}" }}
         assert "Traceback" not in result.stderr, result.stderr
         return result
 
-    def run_at(self, when: datetime) -> str:
-        """``followupd run --once --now WHEN``; the fake Google lives at the same moment."""
+    def run_at(self, when: datetime, code: int = 0) -> str:
+        """``followupd run --once --now WHEN``; the fake Google lives at the same moment.
+        ``code`` 1: an account or a follow-up fails in that run."""
         self.fake.state.clock = when
-        return self.cli("run", "--once", "--now", when.isoformat()).stdout
+        return self.cli("run", "--once", "--now", when.isoformat(), code=code).stdout
 
     def authorize(self) -> None:
         """Skip the browser: store a token where ``followupd auth gmail`` would."""
@@ -175,21 +177,18 @@ def gmail_drafts(fake: GoogleFake) -> dict[str, EmailMessage]:
     }
 
 
-def table_rows(output: str) -> list[list[str]]:
-    """The cells of every table row ``status`` printed."""
-    return [
-        [c.strip() for c in line.split("│")[1:-1]] for line in output.splitlines() if "│" in line
-    ]
-
-
 def accounts(output: str) -> dict[str, list[str]]:
-    """``status``'s account table: name -> [state, last poll, last success, problem]."""
-    return {row[0]: row[1:] for row in table_rows(output) if len(row) == 5}
+    """``status``'s accounts (through a pipe): name -> [state, last poll, last success,
+    problem]."""
+    return {
+        row["account"]: [row["state"], row["last poll"], row["last success"], row["problem"]]
+        for row in records(output, "accounts")
+    }
 
 
 def followups(output: str) -> list[tuple[str, str, str]]:
     """``status``'s follow-ups as (follow-up, to, state)."""
-    return [(row[3], row[4], row[5]) for row in table_rows(output) if len(row) == 8]
+    return [(row["follow-up"], row["to"], row["state"]) for row in records(output)]
 
 
 def draft_to(fake: GoogleFake, address: str, kind: str = "thank_you") -> tuple[str, EmailMessage]:
@@ -254,7 +253,7 @@ def test_auth_check_revocation_and_a_local_account_that_keeps_working(tmp_path, 
 
     fake.state.revoke_all()  # the user revoked access at myaccount.google.com
 
-    ran = home.run_at(at(hours=1))
+    ran = home.run_at(at(hours=1), code=1)  # an account failed: a script hears of it
     assert "drafted thank-you to Maria Garcia (Globex)" in ran
     assert f"account gmail: needs_reauth {REVOKED}" in ran
     assert len(list(home.maildir.get_folder("Drafts").iterkeys())) == 1

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from daemon import demo
 from daemon.cli import main
-from tests.demo_home import cli, demo_home
+from tests.demo_home import cli, demo_home, records
 
 NOW = "2026-03-03T12:00+00:00"  # the demo's Acme interview (id 3) ended this morning
 ACME = "3"
@@ -31,16 +31,11 @@ def home(tmp_path: Path) -> list[str]:
 
 def _rows(base: list[str], kind: str) -> set[tuple[str, str]]:
     """(to, state) of the Acme interview's follow-ups of ``kind``, as ``status --all`` shows."""
-    rows = cli(base, "status", "--all").splitlines()
-    start = next(i for i, row in enumerate(rows) if row.startswith(f"│ {ACME} "))
-    found = set()
-    for row in rows[start:]:
-        cells = [c.strip() for c in row.split("│")]
-        if len(cells) < 8 or (cells[1] and cells[1] != ACME):
-            break
-        if cells[4].startswith(kind):
-            found.add((cells[5], cells[6]))
-    return found
+    return {
+        (row["to"], row["state"])
+        for row in records(cli(base, "status", "--all"))
+        if row["id"] == ACME and row["follow-up"].startswith(kind)
+    }
 
 
 def test_a_new_main_contact_gets_the_pending_inquiry(home: list[str]) -> None:

@@ -399,7 +399,8 @@ def test_sigkill_while_the_user_edits_a_uidless_meeting_and_a_second_instance_ru
             rng.choice(changes)() if n >= len(changes) else changes[n]()
             world.put(meeting)
             second = other.once(due, trace=False)
-            assert second.code == 0 and "Traceback" not in second.stderr, second.stderr
+            # its one account is refused the Maildir: exit 1 (a script hears of it)
+            assert second.code == 1 and "Traceback" not in second.stderr, second.stderr
             said = " ".join((second.stdout + second.stderr).split())
             assert "followed by another followupd state" in said, said
         clean = world.daemon.once(due + timedelta(minutes=5), trace=False)
@@ -482,10 +483,10 @@ def test_sigkill_while_a_failed_thank_you_heals_or_is_retried(
             outcome = world.daemon.once(step.when, kill_at=at)
             if outcome.killed:
                 killed.append(f"{step.name}: {outcome.last}")
-            else:
-                assert outcome.code == 0 and "Traceback" not in outcome.stderr, outcome.stderr
+            else:  # 1: a follow-up failed in that run (the broken template), as it may here
+                assert outcome.code in (0, 1) and "Traceback" not in outcome.stderr, outcome.stderr
         clean = world.daemon.once(step.when, trace=False)
-        assert clean.code == 0 and "Traceback" not in clean.stderr, clean.stderr
+        assert clean.code in (0, 1) and "Traceback" not in clean.stderr, clean.stderr
         wrong = oracle.problems(world, step.states, step.mailbox)
         assert not wrong, (
             f"{provider}, after step {step.name} (kills: {killed}): {wrong}\n{clean.stdout}"
@@ -500,7 +501,7 @@ def test_sigkill_while_a_failed_thank_you_heals_or_is_retried(
         killed.append(f"failed: {cut.last}, then the template broke for that draft")
         template.write_text(healing.BROKEN_FOR_JANE_TOO)
         again = world.daemon.once(failed.when, trace=False)
-        assert again.code == 0, again.stderr
+        assert again.code == 1, again.stderr  # Raj's and Maria's thank-yous failed in it
         wrong = oracle.problems(world, failed.states, failed.mailbox)
         assert not wrong, f"{provider}: {wrong}\n{again.stdout}"
         template.write_text(healing.TEMPLATE)  # Raj's and Maria's fail again: new fingerprint

@@ -19,7 +19,7 @@ from daemon.detection import Detection, Person
 from daemon.protocols import CalendarEvent
 from daemon.writing.context import build_context
 from daemon.writing.notes import Notes
-from tests.demo_home import cli, demo_home
+from tests.demo_home import cli, demo_home, records
 
 NOW = "2026-03-03T12:00+00:00"  # a Tuesday; the demo's Initech interview (id 4) is tomorrow
 INITECH = 4
@@ -34,9 +34,8 @@ def _inquiry_due(base: list[str]) -> str:
     """When the Initech interview's status inquiry follows, as ``status`` says it: nothing was
     sent yet, so it waits (issue 10's rule) and says "on <date>" after a decision date, else
     "<n> business days" after the user sends something."""
-    rows = cli(base, "status").splitlines()
-    start = next(i for i, row in enumerate(rows) if row.startswith(f"│ {INITECH} "))
-    block = " ".join(" ".join(r.split("│")[8].split()) for r in rows[start:] if r.startswith("│"))
+    rows = records(cli(base, "status"))
+    block = " ".join(row["why"] for row in rows if row["id"] == str(INITECH))
     found = re.search(r"the inquiry follows (?:on (\d{4}-\d\d-\d\d)|(\d+ business days))", block)
     assert found, block
     return found[1] or found[2]

@@ -135,10 +135,8 @@ def test_a_misspelled_note_is_shown_beside_the_draft_never_corrected(tmp_path: P
     assert "Check before sending:\n  - 'bliling' in your note for Jane (billing?)" in shown
     assert shown.count("bliling' in") == 1  # Raj's draft does not use Jane's note
     assert "bliling migration" in shown  # the draft keeps the user's word
-    status = cli(h, "status").stdout
-    assert "interview 1, thank-you to Jane Smith: 'bliling' in your note for Jane (billing?)" in (
-        status
-    )
+    status = cli(h, "status").stdout  # through a pipe: a tab-separated record
+    assert "1\tthank-you\tJane Smith\t'bliling' in your note for Jane (billing?)" in status
 
 
 def test_a_name_that_equals_the_address_is_still_a_name(tmp_path: Path) -> None:

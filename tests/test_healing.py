@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from daemon import demo
 from daemon.cli import main
-from tests.demo_home import cli, demo_home
+from tests.demo_home import cli, demo_home, records
 
 ROOT = Path(__file__).resolve().parents[1]
 INITECH = "4"  # the demo's interview tomorrow: Bill's thank-you is due 2 h after its start
@@ -73,8 +73,9 @@ def use_template(base: list[str], text: str) -> Path:
     return template
 
 
-def run_at(base: list[str], when: datetime) -> str:
-    return " ".join(cli(base, "run", "--once", "--now", when.isoformat()).split())
+def run_at(base: list[str], when: datetime, code: int = 0) -> str:
+    """What ``run --once`` said at ``when``; ``code`` 1 when a follow-up fails in it."""
+    return " ".join(cli(base, "run", "--once", "--now", when.isoformat(), code=code).split())
 
 
 def drafts_to(base: list[str], address: str) -> int:
@@ -83,16 +84,9 @@ def drafts_to(base: list[str], address: str) -> int:
 
 
 def status_row(base: list[str], interview: str) -> str:
-    """The status lines of ``interview``, joined (a long reason wraps within its cell)."""
-    rows = cli(base, "status", "--all").splitlines()
-    start = next(i for i, row in enumerate(rows) if row.startswith(f"│ {interview} "))
-    found = [rows[start]]
-    for row in rows[start + 1 :]:
-        if not row.startswith("│    │"):
-            break
-        found.append(row)
-    cells = [" ".join(c.split()) for line in found for c in line.split("│")]
-    return " ".join(c for c in cells if c)
+    """The status records of ``interview``, joined."""
+    rows = records(cli(base, "status", "--all"))
+    return " ".join(" ".join(row.values()) for row in rows if row["id"] == interview)
 
 
 def test_run_refuses_to_start_with_a_template_check_rejects(base: list[str], due: datetime) -> None:
@@ -118,7 +112,7 @@ def test_a_fixed_template_drafts_the_failed_thank_you_exactly_once(
     base: list[str], due: datetime
 ) -> None:
     template = use_template(base, BROKEN_FOR_BILL)
-    said = run_at(base, due + timedelta(minutes=5))
+    said = run_at(base, due + timedelta(minutes=5), code=1)
     assert "failed thank-you to Bill Lumbergh (Initech):" in said, said
     assert f"thank_you template {template} line 6: undefined attribute" in said, said
     assert "fix the template; followupd retries it by itself" in said, said
@@ -152,9 +146,9 @@ def test_a_template_still_broken_after_a_change_is_tried_once_per_change(
     base: list[str], due: datetime
 ) -> None:
     template = use_template(base, BROKEN_FOR_BILL)
-    run_at(base, due + timedelta(minutes=5))
+    run_at(base, due + timedelta(minutes=5), code=1)
     template.write_text(BROKEN_FOR_BILL.replace("backend team", "platform team"))
-    said = run_at(base, due + timedelta(minutes=10))
+    said = run_at(base, due + timedelta(minutes=10), code=1)
     assert "retrying" in said and "failed thank-you to Bill Lumbergh" in said, said
     said = run_at(base, due + timedelta(minutes=15))
     assert "Bill" not in said, said  # the same change: not again
@@ -166,7 +160,7 @@ def test_a_template_fixed_after_max_lateness_is_not_drafted_and_says_why(
 ) -> None:
     """The time spent failed counts: a thank-you 13 hours late is not written any more."""
     template = use_template(base, BROKEN_FOR_BILL)
-    run_at(base, due + timedelta(minutes=5))
+    run_at(base, due + timedelta(minutes=5), code=1)
     template.write_text(FIXED)
     said = run_at(base, due + timedelta(hours=13))
     assert (
@@ -184,7 +178,7 @@ def test_a_bad_sender_address_is_a_config_failure_that_heals(
     good = config.read_text()
     config.write_text(good.replace('addresses = ["alex@example.org"]',
                                    'addresses = ["jörg@example.org", "alex@example.org"]'))  # fmt: skip
-    said = run_at(base, due + timedelta(minutes=5))
+    said = run_at(base, due + timedelta(minutes=5), code=1)
     assert (
         "failed thank-you to Bill Lumbergh (Initech): config.toml: [[accounts]] 'demo'.addresses:"
         in said
@@ -204,7 +198,7 @@ def test_retry_tries_an_item_failure_again_and_says_what_it_did(
     the daemon does not retry by itself; ``retry`` does, and then says nothing is left."""
     ics = Path(base[1]).parent / "calendar" / "interviews.ics"
     ics.write_text(ics.read_text().replace(BILL, "jörg@initech.example"), newline="")
-    said = run_at(base, due + timedelta(minutes=5))
+    said = run_at(base, due + timedelta(minutes=5), code=1)
     assert (
         "failed thank-you to Bill Lumbergh (Initech): the recipient 'jörg@initech.example'" in said
     ), said
@@ -214,7 +208,7 @@ def test_retry_tries_an_item_failure_again_and_says_what_it_did(
     said = " ".join(cli(base, "retry", INITECH).split())
     assert "Retrying thank-you to Bill Lumbergh <jörg@initech.example>: due now." in said, said
     assert "scheduled" in status_row(base, INITECH)
-    said = run_at(base, due + timedelta(minutes=15))
+    said = run_at(base, due + timedelta(minutes=15), code=1)
     assert "failed thank-you to Bill Lumbergh" in said, said  # tried again: still no address
 
     said = " ".join(cli(base, "retry", INITECH, "--about", "bill@initech.example").split())
@@ -273,7 +267,7 @@ def test_retry_of_what_is_past_max_lateness_says_why_and_leaves_it(tmp_path: Pat
     made = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=3)
     base = demo_home(tmp_path, made)
     use_template(base, BROKEN_FOR_BILL)
-    run_at(base, made + timedelta(days=1, hours=2, minutes=5))
+    run_at(base, made + timedelta(days=1, hours=2, minutes=5), code=1)
     said = " ".join(cli(base, "retry", INITECH).split())
     assert said.startswith(
         "Not retried: thank-you to Bill Lumbergh <bill@initech.example>: it was due"

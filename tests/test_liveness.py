@@ -47,6 +47,7 @@ from connectors.outlook.mail import KEY_PROPERTY
 from daemon.clock import SystemClock
 from daemon.protocols import AccountContext
 from daemon.running.service import STALL_LIMIT, STALL_LIMIT_ENV, stall_limit
+from tests.demo_home import records
 from tests.fakes.faults import Fault, shape_mutation
 from tests.fakes.google_server import GoogleFake, running_google, start_google_server
 from tests.fakes.graph_server import MicrosoftFakes, start_microsoft
@@ -182,8 +183,9 @@ class Home:
         assert "Traceback" not in result.stderr, result.stderr
         return result.stdout
 
-    def once(self, when: datetime) -> str:
-        """``run --once --now WHEN`` with its log in the journal file; returns that log."""
+    def once(self, when: datetime, code: int = 0) -> str:
+        """``run --once --now WHEN`` with its log in the journal file; returns that log.
+        ``code`` 1: an account or a follow-up fails in that run."""
         self.fake.state.clock = when
         with self.journal.open("w") as err:
             stream = os.fstat(err.fileno())
@@ -195,7 +197,7 @@ class Home:
                 env=self.env(JOURNAL_STREAM=f"{stream.st_dev}:{stream.st_ino}"),
             )
         log = self.journal.read_text()
-        assert result.returncode == 0, log
+        assert result.returncode == code, log
         return log
 
     def daemon(self, systemd: Systemd | None) -> tuple[subprocess.Popen[bytes], IO[str]]:
@@ -213,12 +215,12 @@ class Home:
     def status_rows(self) -> dict[str, str]:
         """``followupd status``'s account table: name -> "state | last poll | last success |
         problem"."""
-        rows = {}
-        for line in self.cli("status").splitlines():
-            cells = [c.strip() for c in line.split("│")]
-            if len(cells) == 7 and cells[1] in ("gmail", "home"):
-                rows[cells[1]] = " | ".join(cells[2:6])
-        return rows
+        return {
+            row["account"]: " | ".join(
+                (row["state"], row["last poll"], row["last success"], row["problem"])
+            )
+            for row in records(self.cli("status"), "accounts")
+        }
 
 
 def stop(proc: subprocess.Popen[bytes], err: IO[str]) -> None:
@@ -338,7 +340,7 @@ def test_status_shows_the_last_successful_poll_and_what_failed_since(home: Home)
         Fault("status", 403, code="forbidden", message="The caller does not have permission"),
         times=10,
     )
-    log = home.once(second)
+    log = home.once(second, code=1)  # an account failed: a script hears of it
     assert home.status_rows() == {
         "gmail": f"error | 2026-03-04 12:00 | 2026-03-04 11:00 | {FORBIDDEN}",
         "home": "ok | 2026-03-04 12:00 | 2026-03-04 12:00 | ",
@@ -618,10 +620,8 @@ def test_the_daemon_survives_a_storm_on_both_providers_and_catches_up(tmp_path: 
         graph_keys = [ms.graph.extended(d["id"])[KEY_PROPERTY] for d in ms.graph.drafts()]
         assert len(set(google_keys)) == 2 and len(set(graph_keys)) == 2  # exactly once each
         assert len(list_local_drafts(tmp_path)) == 2
-        rows = [line for line in status.stdout.splitlines() if line.startswith("│ ")]
-        for name in ("gmail", "work", "home"):
-            (row,) = [r for r in rows if r.split("│")[1].strip() == name]
-            assert row.split("│")[2].strip() == "ok", status.stdout
+        states = {row["account"]: row["state"] for row in records(status.stdout, "accounts")}
+        assert [states[name] for name in ("gmail", "work", "home")] == ["ok"] * 3, status.stdout
         served = google.state.faults.summary() + ms.graph.faults.summary()
         assert sum(served.values()) >= 10, served
         # Bounded: the whole run cost a few hundred requests, not a retry storm.

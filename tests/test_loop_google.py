@@ -147,7 +147,7 @@ def test_a_moved_main_contact_gets_the_inquiry_in_their_own_thread(
         home, when, "note", "1", "--contact", RAJ
     )
     shown = typed(home, when, "status", "--all")
-    assert "inquiry #1 │ Jane Smith │ cancelled" in shown and "│ Raj Patel │ scheduled" in shown
+    assert "inquiry #1 Jane Smith cancelled" in shown and " Raj Patel scheduled" in shown
 
     # 5 business days after the thank-you to Raj went out (Wed 12:10 UTC): not yet at 12:05,
     # when one to Jane would have been due.
@@ -190,7 +190,7 @@ def test_a_template_broken_for_one_interviewer_heals_once_fixed(
     home.config.write_text(
         f'[thank_you]\ntemplate = "{template.name}"\n\n' + home.config.read_text()
     )
-    said = " ".join(home.run_at(at(hours=1)).split())
+    said = " ".join(home.run_at(at(hours=1), code=1).split())  # a follow-up failed
     assert "drafted thank-you to Jane Smith (Acme)" in said
     assert f"failed thank-you to Raj Patel (Acme): thank_you template {template}" in said, said
     assert sorted(thank_yous(fake)) == [JANE]

@@ -154,8 +154,8 @@ def test_a_moved_main_contact_gets_the_inquiry_in_their_own_conversation(
         user, when, "note", "1", "--contact", PAM[0]
     )
     shown = typed(user, when, "status", "--all")
-    assert "inquiry #1 │ Ian Interviewer │ cancelled" in shown
-    assert "│ Pam Panelist │ scheduled" in shown
+    assert "inquiry #1 Ian Interviewer cancelled" in shown
+    assert " Pam Panelist scheduled" in shown
 
     # 5 business days after the thank-you to Pam went out (Wed 12:10 UTC): not yet at 12:05,
     # when one to Ian would have been due.
@@ -202,7 +202,7 @@ def test_a_template_broken_for_one_interviewer_heals_once_fixed(
     user.config.write_text(
         f'[thank_you]\ntemplate = "{template.name}"\n\n' + user.config.read_text()
     )
-    said = " ".join(user.once(at(hours=1)).split())
+    said = " ".join(user.once(at(hours=1), code=1).split())  # a follow-up failed
     assert "drafted thank-you to Ian Interviewer (Acme)" in said
     assert f"failed thank-you to Pam Panelist (Acme): thank_you template {template}" in said, said
     assert sorted(thank_yous(user)) == [IAN[0]]

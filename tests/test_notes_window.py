@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from daemon import demo
 from daemon.cli import main
 from daemon.running.service import DUE_RECHECK_ENV
-from tests.demo_home import cli
+from tests.demo_home import cli, records
 
 # The demo's Acme interview (id 3) ran 09:00-11:00 UTC; its thank-yous are due at 12:00 (delay
 # 1h), and without notes they wait until 13:00 (wait_for_notes 2h). Its description has notes
@@ -74,16 +74,11 @@ def thank_yous(base: list[str]) -> dict[str, str]:
 
 def acme_rows(base: list[str], when: str) -> dict[str, tuple[str, str, str]]:
     """(state, due, why) of the Acme thank-yous, as ``status`` shows them at ``when``."""
-    rows = at(when, base, "status").splitlines()
-    start = next(i for i, row in enumerate(rows) if row.startswith(f"│ {ACME} "))
-    found = {}
-    for row in rows[start:]:
-        cells = [c.strip() for c in row.split("│")]
-        if len(cells) < 9 or (cells[1] and cells[1] != ACME):
-            break
-        if cells[4] == "thank-you":
-            found[cells[5]] = (cells[6], cells[7], cells[8])
-    return found
+    return {
+        row["to"]: (row["state"], row["due"], row["why"])
+        for row in records(at(when, base, "status"))
+        if row["id"] == ACME and row["follow-up"] == "thank-you"
+    }
 
 
 def test_without_notes_the_thank_yous_wait_and_a_note_for_everyone_releases_them(
@@ -210,10 +205,8 @@ def test_a_moved_interview_keeps_its_wait_and_its_released_thank_yous(home: list
     text = calendar.read_text()
 
     def bill(when: str) -> tuple[str, str, str]:
-        rows = at(when, home, "status").splitlines()
-        row = next(r for r in rows if "Bill Lumbergh" in r)
-        cells = [c.strip() for c in row.split("│")]
-        return cells[6], cells[7], cells[8]
+        row = next(r for r in records(at(when, home, "status")) if r["to"] == "Bill Lumbergh")
+        return row["state"], row["due"], row["why"]
 
     assert bill("2026-03-03T12:05+00:00")[1] == "2026-03-04 15:00"
     calendar.write_text(

@@ -10,10 +10,10 @@ tests/test_cli_outlook.py do.
 
 from __future__ import annotations
 
-import re
 from email.message import EmailMessage
 from pathlib import Path
 
+from tests.demo_home import records
 from tests.outlook_cli import IAN, PAM, make_user, seed_interview
 from tests.outlook_cli import at as outlook_at
 from tests.test_cli_google import START, Home, at, draft_to, fake, gmail_drafts, interview
@@ -24,9 +24,7 @@ CORRECTED = "Acme Robotics"
 
 def interview_id(status: str, company: str) -> str:
     """The id ``status`` shows for the interview whose title names ``company``."""
-    found = re.search(rf"│ (\d+) +│[^│]*{company}", status)
-    assert found, status
-    return found.group(1)
+    return next(row["id"] for row in records(status) if company in row["interview"])
 
 
 def plain(msg: EmailMessage) -> str:

@@ -236,7 +236,9 @@ name = "Alex Candidate"
         )
 
         _, problems = shell.run("check", code=1)
-        ran, _ = shell.run("run", "--once", "--now", AFTER.isoformat(), journal=tmp_path / "j")
+        ran, _ = shell.run(
+            "run", "--once", "--now", AFTER.isoformat(), code=1, journal=tmp_path / "j"
+        )
         status, _ = shell.run("status")
 
     stored = assert_nothing_shown(shell, tmp_path / "xdg-state" / "followupd", echo)
@@ -272,7 +274,7 @@ def test_graph_error_answers_echoing_tokens_show_no_token(
     ms.graph.faults.storm(0, 1.0, [Fault("status", 400, "BadRequest", echo.body())], match="GET ")
 
     _, problems = shell.run("check", code=1)
-    ran, _ = shell.run("run", "--once", "--now", AFTER.isoformat(), journal=tmp_path / "j")
+    ran, _ = shell.run("run", "--once", "--now", AFTER.isoformat(), code=1, journal=tmp_path / "j")
     status, _ = shell.run("status")
 
     stored = assert_nothing_shown(shell, user.state_dir, echo)

@@ -155,7 +155,7 @@ def test_run_once_fails_the_follow_up_and_returns(runaway_config: tuple[Path, Pa
     template.write_text(NESTED.replace("\n\n", "\n\nHello\n{% if 'raj' in recipient.email %}\n", 1)
                         + "{% endif %}\n")  # fmt: skip
     result, took = followupd(config, "run", "--once")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # a follow-up failed: a script hears of it
     assert "Traceback" not in result.stderr, result.stderr
     message = f"thank_you template {template}: rendering stopped after 64 KiB of output"
     assert message in result.stdout + result.stderr

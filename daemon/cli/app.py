@@ -122,12 +122,19 @@ pass_runtime = click.make_pass_decorator(Runtime)
     help=f"Config file (default: {paths.default_config_file()}).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option(
+    "--color",
+    type=click.Choice(console.COLOR_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Colour the output: auto = on a terminal, unless NO_COLOR is set.",
+)
 @click.version_option(__version__, prog_name="followupd")
 @click.pass_context
-def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
+def main(ctx: click.Context, config_path: Path | None, verbose: bool, color: str) -> None:
     """followupd drafts interview thank-you notes and polite status inquiries in your own
     mailbox. It never sends anything: you review, edit and send the drafts yourself."""
-    console.start()
+    console.start(color)
     logsetup.setup("debug" if verbose else "info", verbose)
     ctx.obj = Runtime(config_path, verbose)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
@@ -14,13 +15,19 @@ from daemon.clock import Clock, FrozenClock, SystemClock
 from daemon.errors import FollowupdError
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from daemon.corrections.redraft import Comparison
-    from daemon.store.models import FollowUp
+    from daemon.drafting.drafter import Drafter
+    from daemon.store.models import FollowUp, Interview
 
 
-def run_once(rt: Runtime, clock: Clock) -> None:
-    from daemon.report import summarize_run
+def run_once(rt: Runtime, clock: Clock, as_json: bool = False) -> list[str]:
+    """One poll and the due work; what it did is printed (as JSON with ``as_json``). Returns
+    what failed in it (accounts, follow-ups): empty when all went well."""
+    from daemon.report import run_failures, run_transitions, summarize_run
     from daemon.running.sharing import InstanceLock
+    from daemon.statusrows import account_rows
 
     config = rt.config
     rt.checked_renderer()
@@ -30,7 +37,21 @@ def run_once(rt: Runtime, clock: Clock) -> None:
         engine.poll()
         engine.run_due()
         with engine.sessions() as session:
-            summarize_run(console.out, session, config, before)
+            failures = run_failures(session, config, before)
+            if as_json:
+                from daemon import jsonout
+
+                document = jsonout.run_document(
+                    account_rows(session, config),
+                    run_transitions(session, before),
+                    failures,
+                    config.daemon.timezone,
+                    before,
+                )
+                console.out.file.write(jsonout.dumps(document) + "\n")
+            else:
+                summarize_run(console.out, session, config, before)
+    return failures
 
 
 @main.command()
@@ -41,17 +62,21 @@ def run_once(rt: Runtime, clock: Clock) -> None:
     metavar="ISO-TIME",
     help="With --once: pretend it is this time (testing, what-if).",
 )
+@click.option("--json", "as_json", is_flag=True, help="With --once: say it as JSON (docs/json.md).")
 @pass_runtime
 @friendly
-def run(rt: Runtime, once: bool, now_text: str | None) -> None:
-    """Run the daemon in the foreground (systemd runs exactly this)."""
+def run(rt: Runtime, once: bool, now_text: str | None, as_json: bool) -> None:
+    """Run the daemon in the foreground (systemd runs exactly this).
+
+    With --once: exit status 1 when an account or a follow-up failed in that run."""
     clock: Clock = SystemClock()
+    if (now_text or as_json) and not once:
+        raise FollowupdError(f"{'--now' if now_text else '--json'} only works together with --once")
     if now_text:
-        if not once:
-            raise FollowupdError("--now only works together with --once")
         clock = FrozenClock(_parse_time(now_text))
     if once:
-        run_once(rt, clock)
+        if run_once(rt, clock, as_json):
+            sys.exit(1)
         return
     from daemon.running.reload import Reloader
     from daemon.running.service import Service
@@ -78,21 +103,53 @@ def _parse_time(text: str) -> datetime:
 
 @main.command()
 @click.option("--all", "show_all", is_flag=True, help="Include finished and cancelled follow-ups.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (see docs/json.md).")
+@click.option(
+    "--fail-on-attention",
+    is_flag=True,
+    help="Exit 1 when an account needs attention (an error, re-authorization, a backoff).",
+)
 @pass_runtime
 @friendly
-def status(rt: Runtime, show_all: bool) -> None:
-    """Interviews, interviewers and follow-ups with their state and due time."""
-    from daemon.report import print_status
+def status(rt: Runtime, show_all: bool, as_json: bool, fail_on_attention: bool) -> None:
+    """Interviews, interviewers and follow-ups with their state and due time.
 
+    On a terminal: tables. Through a pipe: one tab-separated record per line under a
+    '# section' line and a header line (see README, "Output for scripts")."""
+    from daemon.report import print_status, problem_records
+    from daemon.statusrows import account_rows, interview_rows
+
+    config, now = rt.config, SystemClock().now()
     with rt.sessions()() as session:
-        print_status(console.out, session, rt.config, SystemClock().now(), show_all=show_all)
+        if as_json:
+            from daemon import jsonout
+
+            interviews, _ = interview_rows(session, config, now, show_all)
+            document = jsonout.status_document(
+                account_rows(session, config),
+                interviews,
+                problem_records(session),
+                config.daemon.timezone,
+                now,
+            )
+            console.out.file.write(jsonout.dumps(document) + "\n")
+        else:
+            print_status(console.out, session, config, now, show_all, console.plain)
+        attention = [a.name for a in account_rows(session, config) if a.needs_attention]
+    if fail_on_attention and attention:
+        console.err.print(
+            f"followupd: needs attention: account {', '.join(attention)}",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        sys.exit(1)
 
 
 @main.command()
 @click.argument("interview_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (see docs/json.md).")
 @pass_runtime
 @friendly
-def preview(rt: Runtime, interview_id: int) -> None:
+def preview(rt: Runtime, interview_id: int, as_json: bool) -> None:
     """Show the drafts of an interview as they would be created (creates nothing)."""
     from daemon.corrections.redraft import compare
     from daemon.drafting.drafter import Drafter
@@ -111,6 +168,9 @@ def preview(rt: Runtime, interview_id: int) -> None:
         interview = interview_or_fail(session, interview_id)
         account = config.account(interview.account)
         drafter = Drafter(config, account, None, renderer)  # type: ignore[arg-type]
+        if as_json:
+            _preview_json(rt, session, interview, drafter)
+            return
         language = language_for(interview, account)
         why = (
             "set for this interview; 'note ID --language account' returns to the account's"
@@ -149,6 +209,44 @@ def preview(rt: Runtime, interview_id: int) -> None:
             ctx = context_for(config, fu, account)
             console.print_list("Why", reasons(config, fu, ctx))
             console.print_list("Check before sending", draft_remarks(config, fu, ctx))
+
+
+def _preview_json(rt: Runtime, session: Session, interview: Interview, drafter: Drafter) -> None:
+    """``preview --json``: each follow-up (as in ``status --json``) with the draft it would
+    have, and whether the draft in the mailbox is still what a redraft would write."""
+    from daemon import jsonout
+    from daemon.corrections.redraft import compare
+    from daemon.drafting.facts import context_for
+    from daemon.explain import draft_remarks, reasons
+    from daemon.statusrows import followup_row, interview_row
+    from daemon.store.models import State
+
+    config, now = rt.config, SystemClock().now()
+    tz = config.daemon.timezone
+    account = config.account(interview.account)
+    drafts = []
+    for fu in interview.followups:
+        comparison = compare(session, drafter, fu)
+        request = comparison.request
+        ctx = context_for(config, fu, account)
+        drafted = fu.state == State.DRAFTED
+        drafts.append(
+            {
+                "followup": jsonout.followup(followup_row(config, fu, now), interview.id, tz),
+                "subject": request.subject,
+                "to": [{"email": a.email, "name": a.name} for a in request.to],
+                "in_reply_to": request.reply_to.message_id if request.reply_to else None,
+                "text": request.text,
+                "why": reasons(config, fu, ctx),
+                "check_before_sending": draft_remarks(config, fu, ctx),
+                # drafted only: is the mailbox's draft what this text is? (null: unknown)
+                "same_as_mailbox": (comparison.same if comparison.known else None)
+                if drafted
+                else None,
+            }
+        )
+    document = jsonout.preview_document(interview_row(config, interview, now), drafts, tz, now)
+    console.out.file.write(jsonout.dumps(document) + "\n")
 
 
 def _print_against_mailbox(comparison: Comparison, fu: FollowUp, interview_id: int) -> None:

@@ -61,7 +61,7 @@ def demo_cmd(folder: Path) -> None:
     run_once(rt, SystemClock())
     console.out.print()
     with rt.sessions()() as session:
-        print_status(console.out, session, rt.config, SystemClock().now(), show_all=True)
+        print_status(console.out, session, rt.config, SystemClock().now(), True, console.plain)
     console.out.print(f"\nThe drafts are plain files in {folder / 'Maildir' / '.Drafts' / 'cur'}.")
     console.out.print(f"Run it again any time: followupd --config {cfg} run --once")
 

@@ -1,0 +1,95 @@
+"""``status`` through a pipe: one record per line, tab-separated, never wrapped, no colour.
+
+Each section is a comment line naming it (``# accounts``), a header line of column names, then
+one line per record; sections are separated by an empty line. A follow-up's line repeats its
+interview's id, label and time, so that ``grep Acme | cut -f6`` works on any line. A tab or
+newline inside a value becomes a space: a line is always exactly one record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.console import Console
+
+from daemon.report import _local, account_problem, due_text
+from daemon.statusrows import AccountRow, InterviewRow
+from daemon.store.models import ProblemRecord
+
+
+def cell(value: object) -> str:
+    return " ".join(str(value).replace("\t", " ").splitlines())
+
+
+def print_record(console: Console, values: Iterable[object]) -> None:
+    """One line, as it is: written past rich, which would turn the tabs into spaces."""
+    console.file.write("\t".join(cell(v) for v in values) + "\n")
+
+
+def print_section(
+    console: Console, title: str, header: Sequence[str], rows: Iterable[Sequence[object]]
+) -> None:
+    console.file.write(f"# {cell(title)}\n")
+    print_record(console, header)
+    for row in rows:
+        print_record(console, row)
+
+
+def print_status_plain(
+    console: Console, accounts: list[AccountRow], interviews: list[InterviewRow], tz: str
+) -> None:
+    print_section(
+        console,
+        "accounts",
+        ("account", "state", "last poll", "last success", "problem"),
+        (
+            (
+                a.name,
+                a.status,
+                _local(a.last_poll_at, tz),
+                _local(a.last_success_at, tz),
+                account_problem(a, tz),
+            )
+            for a in accounts
+        ),
+    )
+    console.print()
+    if not interviews:
+        console.print("# no interviews found yet", markup=False, highlight=False)
+        return
+    rows = []
+    for interview in interviews:
+        label = interview.label
+        if interview.language_set:
+            label += f" ({interview.language})"
+        if interview.status != "active":
+            label += f" ({interview.status})"
+        head = (interview.id, label, _local(interview.start_at, tz))
+        if not interview.followups:
+            rows.append((*head, "-", "-", "-", "-", interview.reason or ""))
+        for fu in interview.followups:
+            rows.append(
+                (*head, fu.label, fu.to_name or fu.to_email, fu.state, due_text(fu, tz), fu.reason)
+            )
+    print_section(
+        console,
+        f"interviews and follow-ups (times in {tz})",
+        ("id", "interview", "when", "follow-up", "to", "state", "due", "why"),
+        rows,
+    )
+
+
+def print_problems_plain(console: Console, problems: Sequence[ProblemRecord], tz: str) -> None:
+    """Every skipped item on its own line, with the file or folder it is in (no limit: a
+    script counts them, ``grep`` picks them)."""
+    console.print()
+    print_section(
+        console,
+        "skipped input (fix it at the source; followupd keeps going)",
+        ("account", "source", "file", "item", "problem", "count", "last seen"),
+        (
+            (p.account, p.source, p.container or "", p.item, p.message, p.count,
+             _local(p.last_seen, tz))
+            for p in problems
+        ),
+    )  # fmt: skip
