@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from tests.campaign import FIGURES, oracle, scenario
+from tests.campaign import FIGURES, LOCAL_IN_CI, oracle, scenario
 from tests.campaign.daemon import Running
 from tests.campaign.live import live_world, polled, settle
 from tests.campaign.passes import Kill, Planner, run_pass, run_reference
@@ -462,7 +462,7 @@ RETRY_KILLS = [
 ]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", LOCAL_IN_CI)
 def test_sigkill_while_a_failed_thank_you_heals_or_is_retried(
     provider: str, tmp_path: Path
 ) -> None:

@@ -52,8 +52,8 @@ def test_an_outlook_interview_end_and_a_revoked_sign_in_are_told(
     ]
 
     ms.authority.tokens.revoke()
-    user.once(at(hours=1))
-    user.once(at(hours=2))
+    user.once(at(hours=1), code=1)  # the work account failed: a script must hear it
+    user.once(at(hours=2), code=1)
     auth = [c["FOLLOWUPD_MESSAGE"] for c in told(out) if c["FOLLOWUPD_EVENT"] == "needs_auth"]
     assert auth == [f"Account work needs re-authorization — run: {FIX}"]
     # Two accounts: the drafts message says where to look (the work account waits for auth).
