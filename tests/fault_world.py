@@ -36,8 +36,8 @@ from connectors.outlook.mail import KEY_PROPERTY, OutlookMailbox
 from connectors.outlook.settings import resolve
 from daemon import config as config_mod
 from daemon.clock import FrozenClock
+from daemon.output.tables import print_status
 from daemon.protocols import AccountContext
-from daemon.report import print_status
 from daemon.running.accounts import connect, context
 from daemon.running.engine import Connection, Engine
 from daemon.store.database import open_store

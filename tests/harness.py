@@ -249,7 +249,7 @@ mailbox = {{ provider = "maildir", path = "mail" }}
 
         from rich.console import Console
 
-        from daemon.report import print_status
+        from daemon.output.tables import print_status
 
         out = StringIO()
         console = Console(file=out, width=400, color_system=None)

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 def run_once(rt: Runtime, clock: Clock, as_json: bool = False) -> list[str]:
     """One poll and the due work; what it did is printed (as JSON with ``as_json``). Returns
     what failed in it (accounts, follow-ups): empty when all went well."""
-    from daemon.report import run_failures, run_transitions, summarize_run
+    from daemon.output.rows import account_rows
+    from daemon.output.runs import run_failures, run_transitions, summarize_run
     from daemon.running.sharing import InstanceLock
-    from daemon.statusrows import account_rows
 
     config = rt.config
     rt.checked_renderer()
@@ -39,16 +39,16 @@ def run_once(rt: Runtime, clock: Clock, as_json: bool = False) -> list[str]:
         with engine.sessions() as session:
             failures = run_failures(session, config, before)
             if as_json:
-                from daemon import jsonout
+                from daemon.output import as_json
 
-                document = jsonout.run_document(
+                document = as_json.run_document(
                     account_rows(session, config),
                     run_transitions(session, before),
                     failures,
                     config.daemon.timezone,
                     before,
                 )
-                console.out.file.write(jsonout.dumps(document) + "\n")
+                console.out.file.write(as_json.dumps(document) + "\n")
             else:
                 summarize_run(console.out, session, config, before)
     return failures
@@ -116,23 +116,23 @@ def status(rt: Runtime, show_all: bool, as_json: bool, fail_on_attention: bool) 
 
     On a terminal: tables. Through a pipe: one tab-separated record per line under a
     '# section' line and a header line (see README, "Output for scripts")."""
-    from daemon.report import print_status, problem_records
-    from daemon.statusrows import account_rows, interview_rows
+    from daemon.output.rows import account_rows, interview_rows
+    from daemon.output.tables import print_status, problem_records
 
     config, now = rt.config, SystemClock().now()
     with rt.sessions()() as session:
         if as_json:
-            from daemon import jsonout
+            from daemon.output import as_json
 
             interviews, _ = interview_rows(session, config, now, show_all)
-            document = jsonout.status_document(
+            document = as_json.status_document(
                 account_rows(session, config),
                 interviews,
                 problem_records(session),
                 config.daemon.timezone,
                 now,
             )
-            console.out.file.write(jsonout.dumps(document) + "\n")
+            console.out.file.write(as_json.dumps(document) + "\n")
         else:
             print_status(console.out, session, config, now, show_all, console.plain)
         attention = [a.name for a in account_rows(session, config) if a.needs_attention]
@@ -214,11 +214,11 @@ def preview(rt: Runtime, interview_id: int, as_json: bool) -> None:
 def _preview_json(rt: Runtime, session: Session, interview: Interview, drafter: Drafter) -> None:
     """``preview --json``: each follow-up (as in ``status --json``) with the draft it would
     have, and whether the draft in the mailbox is still what a redraft would write."""
-    from daemon import jsonout
     from daemon.corrections.redraft import compare
     from daemon.drafting.facts import context_for
     from daemon.explain import draft_remarks, reasons
-    from daemon.statusrows import followup_row, interview_row
+    from daemon.output import as_json
+    from daemon.output.rows import followup_row, interview_row
     from daemon.store.models import State
 
     config, now = rt.config, SystemClock().now()
@@ -232,7 +232,7 @@ def _preview_json(rt: Runtime, session: Session, interview: Interview, drafter: 
         drafted = fu.state == State.DRAFTED
         drafts.append(
             {
-                "followup": jsonout.followup(followup_row(config, fu, now), interview.id, tz),
+                "followup": as_json.followup(followup_row(config, fu, now), interview.id, tz),
                 "subject": request.subject,
                 "to": [{"email": a.email, "name": a.name} for a in request.to],
                 "in_reply_to": request.reply_to.message_id if request.reply_to else None,
@@ -245,8 +245,8 @@ def _preview_json(rt: Runtime, session: Session, interview: Interview, drafter: 
                 else None,
             }
         )
-    document = jsonout.preview_document(interview_row(config, interview, now), drafts, tz, now)
-    console.out.file.write(jsonout.dumps(document) + "\n")
+    document = as_json.preview_document(interview_row(config, interview, now), drafts, tz, now)
+    console.out.file.write(as_json.dumps(document) + "\n")
 
 
 def _print_against_mailbox(comparison: Comparison, fu: FollowUp, interview_id: int) -> None:

@@ -53,7 +53,7 @@ def init(rt: Runtime, demo_dir: Path | None, force: bool) -> None:
 def demo_cmd(folder: Path) -> None:
     """Create a demo (calendar of interviews + Maildir), run once, and show what happened."""
     from daemon import demo
-    from daemon.report import print_status
+    from daemon.output.tables import print_status
 
     cfg = demo.create(folder)
     console.out.print(f"[bold]Demo set up in {folder}[/] (config: {cfg})\n")

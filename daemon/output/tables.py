@@ -1,24 +1,20 @@
-"""What ``status`` and ``run --once`` print: accounts, interviews, follow-ups, skipped items."""
+"""What ``status`` prints on a terminal: accounts, interviews, follow-ups, skipped items."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from daemon.config import Config
-from daemon.statusrows import AccountRow, FollowUpRow, InterviewRow
-from daemon.store.models import AccountState, FollowUp, Interview, ProblemRecord, State, Transition
-
-SHORT = 20  # up to this many lines of one kind are listed, more are counted
+from daemon.output.rows import AccountRow, InterviewRow, account_problem, due_text
+from daemon.output.times import local
+from daemon.store.models import Interview, ProblemRecord, State
 
 STATE_STYLE = {
     State.SCHEDULED: "cyan",
@@ -32,12 +28,6 @@ STATE_STYLE = {
 }
 
 
-def _local(value: datetime | None, tz: str) -> str:
-    if value is None:
-        return "-"
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-
-
 def print_status(
     console: Console,
     session: Session,
@@ -47,14 +37,14 @@ def print_status(
     plain: bool = False,
 ) -> None:
     """The accounts, interviews and follow-ups, and skipped input: rich tables, or with
-    ``plain`` (stdout is not a terminal) tab-separated records (:mod:`daemon.plain`)."""
-    from daemon.statusrows import account_rows, interview_rows
+    ``plain`` (stdout is not a terminal) tab-separated records (:mod:`daemon.output.plain`)."""
+    from daemon.output.rows import account_rows, interview_rows  # noqa: F811
 
     tz = config.daemon.timezone
     accounts = account_rows(session, config)
     interviews, every = interview_rows(session, config, now, show_all)
     if plain:
-        from daemon.plain import print_status_plain
+        from daemon.output.plain import print_status_plain
 
         print_status_plain(console, accounts, interviews, tz)
     else:
@@ -78,8 +68,8 @@ def _print_tables(
         table.add_row(
             account.name,
             f"[{style}]{account.status}[/]",
-            _local(account.last_poll_at, tz),
-            _local(account.last_success_at, tz),
+            local(account.last_poll_at, tz),
+            local(account.last_success_at, tz),
             Text(account_problem(account, tz)),
         )
     console.print(table)
@@ -96,9 +86,7 @@ def _print_tables(
         first = True
         for fu in interview.followups or [None]:
             cells: list[str | Text] = (
-                [str(interview.id), label, _local(interview.start_at, tz)]
-                if first
-                else ["", "", ""]
+                [str(interview.id), label, local(interview.start_at, tz)] if first else ["", "", ""]
             )
             first = False
             if fu is None:
@@ -116,42 +104,6 @@ def _print_tables(
         console.print(table)
     else:
         console.print("No interviews found yet.")
-
-
-def account_problem(account: AccountRow, tz: str) -> str:
-    """What is wrong with an account, and what to do."""
-    problem = account.last_error or ""
-    if account.status == "needs_reauth":
-        problem = f"needs re-authorization: run {account.fix}"
-    elif account.status == "backoff":
-        problem = f"{problem} (retrying after {_local(account.backoff_until, tz)})"
-    return problem
-
-
-def due_text(fu: FollowUpRow, tz: str) -> str:
-    """The "due" cell: when it is due, "waiting", or when a finished one finished."""
-    if fu.waiting:
-        return "waiting"
-    return _local(fu.finished_at or fu.due_at, tz)
-
-
-def failure_fix(config: Config, fu: FollowUp, now: datetime) -> str:
-    """What the user can do about the failed ``fu``: fix the cause (a template or config
-    failure is then retried by the daemon itself), ask for a retry, or nothing any more."""
-    from daemon.drafting.failures import Failure
-    from daemon.running.healing import too_late
-
-    late = too_late(config, fu, now)
-    if late is not None:
-        return f"too late to retry: {late}"
-    retry = f"followupd retry {fu.interview_id}"
-    if fu.failure == Failure.TEMPLATE:
-        return f"fix the template; followupd retries it by itself (or: {retry})"
-    if fu.failure == Failure.CONFIG:
-        return f"fix {config.path.name}; followupd retries it by itself (or: {retry})"
-    if fu.failure == Failure.ITEM:
-        return f"fix it at its source, then: {retry}"
-    return retry
 
 
 # Follow-ups whose draft the user has yet to send: remarks about it are still useful.
@@ -180,7 +132,7 @@ def print_remarks(
     if not remarks:
         return
     if plain:
-        from daemon.plain import print_section
+        from daemon.output.plain import print_section
 
         console.print()
         print_section(
@@ -228,7 +180,7 @@ def print_problems(
     if not problems:
         return
     if plain:
-        from daemon.plain import print_problems_plain
+        from daemon.output.plain import print_problems_plain
 
         print_problems_plain(console, problems, tz)
         return
@@ -255,83 +207,7 @@ def print_problems(
                 listed += 1
                 break
             item = Text(("  " if container else "") + p.item)
-            seen = f"{p.count}x, last {_local(p.last_seen, tz)}"
+            seen = f"{p.count}x, last {local(p.last_seen, tz)}"
             table.add_row(account, source, item, Text(p.message), seen)
             listed += 1
     console.print(table)
-
-
-def run_transitions(session: Session, since: datetime) -> Sequence[Transition]:
-    """What happened to the follow-ups since ``since`` (one run), in order."""
-    return session.scalars(
-        select(Transition)
-        .where(Transition.at >= since)
-        .order_by(Transition.id)
-        .options(
-            selectinload(Transition.followup).selectinload(FollowUp.interviewer),
-            selectinload(Transition.followup).selectinload(FollowUp.interview),
-        )
-    ).all()
-
-
-def run_failures(session: Session, config: Config, since: datetime) -> list[str]:
-    """Why one run counts as failed for a script (``run --once`` exits 1): an account that
-    is not "ok" after it, a follow-up that failed in it. Empty when all went well."""
-    from daemon.statusrows import account_rows
-
-    failures = [
-        f"account {a.name}: {a.status}" for a in account_rows(session, config) if a.status != "ok"
-    ]
-    failures += [
-        f"follow-up {t.followup_id} failed"
-        for t in run_transitions(session, since)
-        if t.to_state == State.FAILED
-    ]
-    return failures
-
-
-def summarize_run(console: Console, session: Session, config: Config, since: datetime) -> None:
-    """What one ``run --once`` did, from the transitions it recorded.
-
-    Drafts and failures are listed one by one; the rest is listed while it is short and
-    counted once it is long (a first run over a big calendar plans thousands of things).
-    """
-    rows = run_transitions(session, since)
-    tz = config.daemon.timezone
-    lines: list[tuple[str, str]] = []
-    for transition in rows:
-        fu = transition.followup
-        who = fu.interviewer.name or fu.interviewer.email
-        what = "thank-you" if fu.kind == "thank_you" else f"status inquiry #{fu.seq}"
-        company = fu.interview.company or fu.interview.title
-        if transition.to_state == State.DRAFTED:
-            lines.append(
-                (State.DRAFTED, f"[green]drafted[/] {what} to {who} ({company}): {fu.subject}")
-            )
-        elif transition.to_state == State.SCHEDULED and transition.from_state is None:
-            lines.append(
-                ("planned", f"planned {what} to {who} ({company}), due {_local(fu.due_at, tz)}")
-            )
-        elif transition.to_state != State.CREATING:
-            text = f"{transition.to_state} {what} to {who} ({company}): {transition.reason}"
-            if transition.to_state == State.FAILED and fu.state == State.FAILED:
-                text += f" — {failure_fix(config, fu, transition.at)}"
-            lines.append((transition.to_state, escape(text)))  # reasons quote "[[accounts]]"
-    if not lines:
-        console.print("Nothing to do right now.")
-    counts = Counter(kind for kind, _ in lines)
-    for kind, text in lines:
-        if kind in (State.DRAFTED, State.FAILED) or counts[kind] <= SHORT:
-            console.print(text, highlight=False)
-    for kind, count in counts.items():
-        if kind not in (State.DRAFTED, State.FAILED) and count > SHORT:
-            console.print(
-                f"{kind}: {count} follow-ups (see followupd status --all)", highlight=False
-            )
-    for state in session.scalars(select(AccountState)):
-        if state.status != "ok":
-            console.print(
-                f"[red]account {state.name}: {state.status}[/] {state.last_error or ''}",
-                highlight=False,
-                soft_wrap=True,
-            )

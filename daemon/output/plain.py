@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 
 from rich.console import Console
 
-from daemon.report import _local, account_problem, due_text
-from daemon.statusrows import AccountRow, InterviewRow
+from daemon.output.rows import AccountRow, InterviewRow, account_problem, due_text
+from daemon.output.times import local
 from daemon.store.models import ProblemRecord
 
 
@@ -46,8 +46,8 @@ def print_status_plain(
             (
                 a.name,
                 a.status,
-                _local(a.last_poll_at, tz),
-                _local(a.last_success_at, tz),
+                local(a.last_poll_at, tz),
+                local(a.last_success_at, tz),
                 account_problem(a, tz),
             )
             for a in accounts
@@ -64,7 +64,7 @@ def print_status_plain(
             label += f" ({interview.language})"
         if interview.status != "active":
             label += f" ({interview.status})"
-        head = (interview.id, label, _local(interview.start_at, tz))
+        head = (interview.id, label, local(interview.start_at, tz))
         if not interview.followups:
             rows.append((*head, "-", "-", "-", "-", interview.reason or ""))
         for fu in interview.followups:
@@ -89,7 +89,7 @@ def print_problems_plain(console: Console, problems: Sequence[ProblemRecord], tz
         ("account", "source", "file", "item", "problem", "count", "last seen"),
         (
             (p.account, p.source, p.container or "", p.item, p.message, p.count,
-             _local(p.last_seen, tz))
+             local(p.last_seen, tz))
             for p in problems
         ),
     )  # fmt: skip

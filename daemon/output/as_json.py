@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from daemon.statusrows import AccountRow, FollowUpRow, InterviewRow
+from daemon.output.rows import AccountRow, FollowUpRow, InterviewRow
 from daemon.store.models import ProblemRecord, Transition
 
 VERSION = 1

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from daemon.config import Config
 from daemon.drafting.facts import language_for
+from daemon.output.times import local
 from daemon.planning.basis import is_waiting
 from daemon.planning.followups import waiting_reason
 from daemon.planning.notes_window import waiting_text as notes_waiting_text
@@ -146,8 +147,6 @@ def interview_row(
 
 
 def followup_row(config: Config, fu: FollowUp, now: datetime) -> FollowUpRow:
-    from daemon.report import failure_fix
-
     why = fu.reason or ""
     if fu.state == State.FAILED:
         why = f"{why} — {failure_fix(config, fu, now)}"
@@ -174,3 +173,39 @@ def followup_row(config: Config, fu: FollowUp, now: datetime) -> FollowUpRow:
         fu.sent_at,
         finished,
     )
+
+
+def failure_fix(config: Config, fu: FollowUp, now: datetime) -> str:
+    """What the user can do about the failed ``fu``: fix the cause (a template or config
+    failure is then retried by the daemon itself), ask for a retry, or nothing any more."""
+    from daemon.drafting.failures import Failure
+    from daemon.running.healing import too_late
+
+    late = too_late(config, fu, now)
+    if late is not None:
+        return f"too late to retry: {late}"
+    retry = f"followupd retry {fu.interview_id}"
+    if fu.failure == Failure.TEMPLATE:
+        return f"fix the template; followupd retries it by itself (or: {retry})"
+    if fu.failure == Failure.CONFIG:
+        return f"fix {config.path.name}; followupd retries it by itself (or: {retry})"
+    if fu.failure == Failure.ITEM:
+        return f"fix it at its source, then: {retry}"
+    return retry
+
+
+def account_problem(account: AccountRow, tz: str) -> str:
+    """What is wrong with an account, and what to do."""
+    problem = account.last_error or ""
+    if account.status == "needs_reauth":
+        problem = f"needs re-authorization: run {account.fix}"
+    elif account.status == "backoff":
+        problem = f"{problem} (retrying after {local(account.backoff_until, tz)})"
+    return problem
+
+
+def due_text(fu: FollowUpRow, tz: str) -> str:
+    """The "due" cell: when it is due, "waiting", or when a finished one finished."""
+    if fu.waiting:
+        return "waiting"
+    return local(fu.finished_at or fu.due_at, tz)

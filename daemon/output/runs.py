@@ -1,0 +1,96 @@
+"""What one ``run --once`` did, from the transitions it recorded: the summary a person
+reads, and the failures that make its exit code 1."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from daemon.config import Config
+from daemon.output.rows import failure_fix
+from daemon.output.times import local
+from daemon.store.models import AccountState, FollowUp, State, Transition
+
+SHORT = 20  # up to this many lines of one kind are listed, more are counted
+
+
+def run_transitions(session: Session, since: datetime) -> Sequence[Transition]:
+    """What happened to the follow-ups since ``since`` (one run), in order."""
+    return session.scalars(
+        select(Transition)
+        .where(Transition.at >= since)
+        .order_by(Transition.id)
+        .options(
+            selectinload(Transition.followup).selectinload(FollowUp.interviewer),
+            selectinload(Transition.followup).selectinload(FollowUp.interview),
+        )
+    ).all()
+
+
+def run_failures(session: Session, config: Config, since: datetime) -> list[str]:
+    """Why one run counts as failed for a script (``run --once`` exits 1): an account that
+    is not "ok" after it, a follow-up that failed in it. Empty when all went well."""
+    from daemon.output.rows import account_rows
+
+    failures = [
+        f"account {a.name}: {a.status}" for a in account_rows(session, config) if a.status != "ok"
+    ]
+    failures += [
+        f"follow-up {t.followup_id} failed"
+        for t in run_transitions(session, since)
+        if t.to_state == State.FAILED
+    ]
+    return failures
+
+
+def summarize_run(console: Console, session: Session, config: Config, since: datetime) -> None:
+    """What one ``run --once`` did, from the transitions it recorded.
+
+    Drafts and failures are listed one by one; the rest is listed while it is short and
+    counted once it is long (a first run over a big calendar plans thousands of things).
+    """
+    rows = run_transitions(session, since)
+    tz = config.daemon.timezone
+    lines: list[tuple[str, str]] = []
+    for transition in rows:
+        fu = transition.followup
+        who = fu.interviewer.name or fu.interviewer.email
+        what = "thank-you" if fu.kind == "thank_you" else f"status inquiry #{fu.seq}"
+        company = fu.interview.company or fu.interview.title
+        if transition.to_state == State.DRAFTED:
+            lines.append(
+                (State.DRAFTED, f"[green]drafted[/] {what} to {who} ({company}): {fu.subject}")
+            )
+        elif transition.to_state == State.SCHEDULED and transition.from_state is None:
+            lines.append(
+                ("planned", f"planned {what} to {who} ({company}), due {local(fu.due_at, tz)}")
+            )
+        elif transition.to_state != State.CREATING:
+            text = f"{transition.to_state} {what} to {who} ({company}): {transition.reason}"
+            if transition.to_state == State.FAILED and fu.state == State.FAILED:
+                text += f" — {failure_fix(config, fu, transition.at)}"
+            lines.append((transition.to_state, escape(text)))  # reasons quote "[[accounts]]"
+    if not lines:
+        console.print("Nothing to do right now.")
+    counts = Counter(kind for kind, _ in lines)
+    for kind, text in lines:
+        if kind in (State.DRAFTED, State.FAILED) or counts[kind] <= SHORT:
+            console.print(text, highlight=False)
+    for kind, count in counts.items():
+        if kind not in (State.DRAFTED, State.FAILED) and count > SHORT:
+            console.print(
+                f"{kind}: {count} follow-ups (see followupd status --all)", highlight=False
+            )
+    for state in session.scalars(select(AccountState)):
+        if state.status != "ok":
+            console.print(
+                f"[red]account {state.name}: {state.status}[/] {state.last_error or ''}",
+                highlight=False,
+                soft_wrap=True,
+            )
