@@ -676,6 +676,10 @@ def _provider_section(
         return None
     rest = {k: v for k, v in table.items() if k != "provider"}
     values = o.validate(rest, schema, f"{where}.{side}", problems)
+    # Rules across options (exactly one password source, ...) that a schema cannot say.
+    across = getattr(prov, "validate_options", None)
+    if across is not None:
+        across(side, values, f"{where}.{side}", problems)
     return ProviderSection(provider=name, options=_resolve_paths(values, base))
 
 

@@ -410,6 +410,15 @@ class Provider(Protocol):
         Optional: for a provider without it the core uses the provider's name and options."""
         ...
 
+    def validate_options(
+        self, side: str, options: dict[str, Any], where: str, problems: list[str]
+    ) -> None:
+        """Append a problem for each rule across the ``side`` table's options that its schema
+        cannot express (exactly one password source: :func:`daemon.passwords.validate_source`).
+
+        Optional: called at config load, after the schema converted each option."""
+        ...
+
 
 def watch_list(addresses: Sequence[str], domains: Sequence[str]) -> tuple[list[str], list[str]]:
     """``addresses`` and ``domains`` as :func:`watched` compares them: lower-cased, trimmed,
