@@ -1,0 +1,288 @@
+"""``followupd run --once --dry-run`` (issue 12, point 13): says what a run would do, and does
+none of it: the state database and the Maildir stay byte for byte what they were, sync cursors
+do not move, no lock is taken (it runs beside the service), and what it announces is exactly
+what ``run --once`` then does.
+
+The demo's home at simulated times, through the real CLI (in-process for speed; the service
+beside it is a real subprocess). Google and Outlook: tests/test_cli_google.py and
+tests/test_cli_outlook.py (no write request reaches the fakes).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from daemon import config as config_mod
+from daemon import demo
+from daemon.clock import FrozenClock
+from daemon.running.dryrun import dry_engine
+from daemon.running.reload import build_engine, renderer_for
+from daemon.running.sharing import InstanceLock
+from tests.demo_home import cli
+from tests.harness import Event, Person
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)  # the demo's Acme interview ended this morning
+LATER = datetime(2026, 3, 4, 14, 5, tzinfo=UTC)  # Initech's thank-you is due at 14:00
+
+
+def followupd(config: Path, *args: str, code: int = 0) -> str:
+    """``followupd --config CONFIG ARGS`` in a process of its own (its stdout, a pipe): it
+    has closed the database when it returns, so the files can be compared byte for byte."""
+    ran = subprocess.run(
+        [sys.executable, "-m", "daemon", "--config", str(config), *args],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert ran.returncode == code, (ran.stdout, ran.stderr)
+    assert "Traceback" not in ran.stderr, ran.stderr
+    return ran.stdout
+
+
+def files(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (path -> sha256 of its bytes); the folder's state."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def cursors(db: Path) -> list[tuple[str, str, str, str]]:
+    """The stored sync cursors, read without a trace (no process has the database open)."""
+    conn = sqlite3.connect(f"{db.as_uri()}?immutable=1", uri=True)
+    try:
+        return conn.execute("SELECT * FROM sync_cursors ORDER BY account, kind").fetchall()
+    finally:
+        conn.close()
+
+
+def once(base: list[str], now: datetime, *flags: str) -> dict:
+    """``run --once --now NOW --json [flags]``, as a document."""
+    return json.loads(cli(base, "run", "--once", "--now", now.isoformat(), "--json", *flags))
+
+
+def happened(document: dict) -> list[tuple]:
+    """What a run did (or would do), comparable between a dry run and a real one."""
+    return [
+        (e["followup_id"], e["kind"], e["to"]["email"], e["state"], e["reason"], e["subject"])
+        for e in document["events"]
+    ]
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The runtime dir a dry run copies the state into: empty again after every run."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    return runtime
+
+
+def add_interview(calendar: Path, start: datetime) -> None:
+    """An interview that appears in the calendar between two runs."""
+    event = Event(
+        "hooli-1", start, 60, "Interview: Hooli (Platform Engineer)",
+        [Person("Gavin Belson", "gavin@hooli.example")],
+    )  # fmt: skip
+    text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+    (calendar / "hooli.ics").write_text(text + event.ics() + "\r\nEND:VCALENDAR\r\n", newline="")
+
+
+def test_the_first_dry_run_announces_the_first_run_and_creates_nothing(
+    tmp_path: Path, scratch: Path
+) -> None:
+    config = demo.create(tmp_path / "demo", now=NOW)
+    base = ["--config", str(config)]
+    home = files(tmp_path / "demo")
+
+    dry = once(base, NOW, "--dry-run")
+    assert dry["dry_run"] is True and dry["ok"] is True
+    assert files(tmp_path / "demo") == home  # no state folder, no draft, no lock file
+    assert not (tmp_path / "demo" / "state").exists()
+    assert list(scratch.iterdir()) == []  # the copy is gone too
+
+    real = once(base, NOW)
+    assert real["dry_run"] is False
+    assert happened(dry) == happened(real)
+    drafted = sorted((e[2], e[5]) for e in happened(real) if e[3] == "drafted")
+    assert drafted == [
+        ("jane.smith@acme.example", "Thank you – Senior Backend Engineer interview"),
+        ("maria.garcia@globex.example", "Re: Thank you for today"),
+        ("raj.patel@acme.example", "Thank you – Senior Backend Engineer interview"),
+    ]
+
+
+def test_a_dry_run_writes_nothing_and_moves_no_cursor_then_run_once_does_what_it_said(
+    tmp_path: Path, scratch: Path
+) -> None:
+    config = demo.create(tmp_path / "demo", now=NOW)
+    followupd(config, "run", "--once", "--now", NOW.isoformat())
+    add_interview(tmp_path / "demo" / "calendar", LATER + timedelta(days=1))
+    db = tmp_path / "demo" / "state" / "state.db"
+    state, maildir, before = files(db.parent), files(tmp_path / "demo" / "Maildir"), cursors(db)
+
+    shown = followupd(config, "run", "--once", "--dry-run", "--now", LATER.isoformat())
+    assert shown.splitlines() == [
+        "would plan thank-you to Gavin Belson (Hooli), due 2026-03-05 16:05",
+        "would plan status inquiry #1 to Gavin Belson (Hooli), due 2026-04-04 15:05",
+        "would draft thank-you to Bill Lumbergh (Initech), due 2026-03-04 14:00: "
+        "Thank you – Initech interview",
+    ]
+    dry = json.loads(
+        followupd(config, "run", "--once", "--dry-run", "--now", LATER.isoformat(), "--json")
+    )
+    # Byte for byte: the database, its side files, the account folders, the Maildir.
+    assert files(db.parent) == state
+    assert files(tmp_path / "demo" / "Maildir") == maildir
+    assert cursors(db) == before  # the next real poll still sees the new interview
+    assert list(scratch.iterdir()) == []
+
+    real = json.loads(followupd(config, "run", "--once", "--now", LATER.isoformat(), "--json"))
+    assert happened(real) == happened(dry)
+    assert "Gavin Belson" in json.dumps(real["events"])  # seen by the real poll after all
+    drafts = tmp_path / "demo" / "Maildir" / ".Drafts" / "cur"
+    assert len(list(drafts.iterdir())) == 4  # three of the first run, Bill's now
+    assert cursors(db) != before
+
+
+def test_a_dry_run_at_an_earlier_time_lists_only_its_own_doings(
+    tmp_path: Path, scratch: Path
+) -> None:
+    """Real runs recorded transitions later than a dry run's --now: not its doings."""
+    config = demo.create(tmp_path / "demo", now=NOW)
+    base = ["--config", str(config)]
+    cli(base, "run", "--once", "--now", LATER.isoformat())
+    assert cli(base, "run", "--once", "--dry-run", "--now", NOW.isoformat()).splitlines() == [
+        "Nothing would be done right now."
+    ]
+
+
+def test_exit_codes_and_flags_are_those_of_run_once(tmp_path: Path, scratch: Path) -> None:
+    config = demo.create(tmp_path / "demo", now=NOW)
+    cli(["--config", str(config)], "run", "--once", "--now", NOW.isoformat())
+    config.write_text(config.read_text().replace('path = "Maildir"', 'path = "Nowhere"'))
+    args = ("run", "--once", "--dry-run", "--now", LATER.isoformat())
+    dry = json.loads(followupd(config, *args, "--json", code=1))
+    assert dry["ok"] is False and dry["failures"] == ["account demo: error"]
+    assert "account demo: error" in followupd(config, *args, code=1)
+    assert "--dry-run only works together with --once" in cli(
+        ["--config", str(config)], "run", "--dry-run", code=1
+    )
+
+
+def test_the_service_keeps_working_while_a_dry_run_holds_its_copy(
+    tmp_path: Path, scratch: Path
+) -> None:
+    """The service's own round commits while a dry run is half-way: the dry run locks nothing
+    (a dry run inside a rolled-back transaction of the real database would hold SQLite's write
+    lock, and this round would fail after the busy timeout)."""
+    path = demo.create(tmp_path / "demo", now=NOW)
+    config = config_mod.load(path)
+    clock = FrozenClock(LATER)
+    with dry_engine(config, clock, renderer_for(config)) as dry:
+        dry.poll()
+        real = build_engine(config, clock)
+        started = time.monotonic()
+        real.poll()
+        real.run_due()
+        assert time.monotonic() - started < 5  # not stuck on a lock
+        dry.run_due()
+        with dry.sessions() as session:
+            would = doings(session)
+    with real.sessions() as session:
+        did = doings(session)
+    assert ("thank_you", "bill@initech.example", "drafted") in did
+    assert would == did
+
+
+def doings(session) -> list[tuple[str, str, str]]:  # noqa: ANN001
+    """The transitions a store recorded, as (kind, to, state)."""
+    from sqlalchemy import select
+
+    from daemon.store.models import Transition
+
+    return [
+        (t.followup.kind, t.followup.interviewer.email, t.to_state)
+        for t in session.scalars(select(Transition).order_by(Transition.id))
+    ]
+
+
+def _held(lock: Path) -> bool:
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_a_dry_run_works_while_the_service_runs(tmp_path: Path) -> None:
+    """The real ``followupd run`` holds the state's lock and the Maildir's; a dry run beside
+    it still runs, and says what a run at that time would do."""
+    real_now = datetime.now(UTC).replace(microsecond=0)
+    config = demo.create(tmp_path / "demo", now=real_now)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "FOLLOWUPD_"))},
+        "PYTHONPATH": str(ROOT),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+    }
+    argv = [sys.executable, "-m", "daemon", "--config", str(config)]
+    log = tmp_path / "service.log"
+    with log.open("w") as err:
+        service = subprocess.Popen([*argv, "-v", "run"], stderr=err, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while "next wake-up" not in log.read_text():  # its first poll and round are done
+            assert service.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        state, box = tmp_path / "demo" / "state", tmp_path / "demo" / "Maildir"
+        assert _held(state / "followupd.lock") and _held(box / ".followupd.lock")
+        db, maildir = state / "state.db", files(box)
+        rows = hashlib.sha256(db.read_bytes()).hexdigest()
+        # The service has drafted what was due; a day later, Initech's thank-you is due.
+        later = real_now + timedelta(days=1, hours=3)
+        dry = subprocess.run(
+            [*argv, "run", "--once", "--dry-run", "--now", later.isoformat(), "--json"],
+            capture_output=True, text=True, env=env, timeout=60,
+        )  # fmt: skip
+        assert dry.returncode == 0, dry.stderr
+        document = json.loads(dry.stdout)
+        assert document["dry_run"] and document["ok"]
+        assert [(e["to"]["email"], e["state"]) for e in document["events"]] == [
+            ("bill@initech.example", "drafted")
+        ]
+        assert files(box) == maildir
+        assert hashlib.sha256(db.read_bytes()).hexdigest() == rows
+        service.send_signal(signal.SIGTERM)
+        assert service.wait(timeout=30) == 0, log.read_text()
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait()
+    assert "Traceback" not in log.read_text() and " ERROR " not in log.read_text()
+
+
+def test_a_dry_run_beside_a_held_lock_is_not_refused_and_a_real_one_is(
+    tmp_path: Path, scratch: Path
+) -> None:
+    config = demo.create(tmp_path / "demo", now=NOW)
+    base = ["--config", str(config)]
+    with InstanceLock(tmp_path / "demo" / "state"):
+        assert "would draft thank-you to Jane Smith" in cli(
+            base, "run", "--once", "--dry-run", "--now", NOW.isoformat()
+        )
+        assert "is already running" in cli(base, "run", "--once", "--now", NOW.isoformat(), code=1)
