@@ -286,3 +286,44 @@ def test_a_dry_run_beside_a_held_lock_is_not_refused_and_a_real_one_is(
             base, "run", "--once", "--dry-run", "--now", NOW.isoformat()
         )
         assert "is already running" in cli(base, "run", "--once", "--now", NOW.isoformat(), code=1)
+
+
+def everything(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table of the store at ``url``."""
+    from sqlalchemy import create_engine, select
+
+    from daemon.store.models import Base
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                table.name: [
+                    tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key))
+                ]
+                for table in Base.metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()
+
+
+def test_a_dry_run_on_either_database_changes_no_row(
+    tmp_path: Path, scratch: Path, db_url: str
+) -> None:
+    """PostgreSQL's rows are copied in one read-only snapshot; SQLite's file is backed up."""
+    config = demo.create(tmp_path / "demo", now=NOW)
+    config.write_text(
+        config.read_text().replace(
+            'state_dir = "state"\n', f'state_dir = "state"\ndatabase = "{db_url}"\n'
+        )
+    )
+    base = ["--config", str(config)]
+    first = once(base, NOW)
+    add_interview(tmp_path / "demo" / "calendar", LATER + timedelta(days=1))
+    rows = everything(db_url)
+    assert rows["followups"] and rows["sync_cursors"]
+
+    dry = once(base, LATER, "--dry-run")
+    assert everything(db_url) == rows
+    assert happened(dry) == happened(once(base, LATER))
+    assert happened(dry) and happened(dry) != happened(first)
