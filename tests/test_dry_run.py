@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -327,3 +328,61 @@ def test_a_dry_run_on_either_database_changes_no_row(
     assert everything(db_url) == rows
     assert happened(dry) == happened(once(base, LATER))
     assert happened(dry) and happened(dry) != happened(first)
+
+
+@pytest.mark.parametrize("in_use", [False, True], ids=["at-rest", "in-use"])
+def test_no_room_for_the_copy_is_one_line_naming_the_folder(tmp_path: Path, in_use: bool) -> None:
+    """A runtime dir (a tmpfs) too small for the copy of the state: said, not a traceback,
+    whether the database file is copied as it is (nobody has it open) or backed up (the
+    service has it open: here, this test)."""
+    config = demo.create(tmp_path / "demo", now=NOW)
+    followupd(config, "run", "--once", "--now", NOW.isoformat())
+    state = tmp_path / "demo" / "state"
+    small = tmp_path / "runtime"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16k,mode=0700", "tmpfs", str(small)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    user = sqlite3.connect(state / "state.db") if in_use else None
+    try:
+        if user is not None:
+            user.execute("SELECT count(*) FROM followups").fetchone()
+            assert (state / "state.db-wal").exists()
+        ran = subprocess.run(
+            [sys.executable, "-m", "daemon", "--config", str(config), "run", "--once",
+             "--dry-run", "--now", LATER.isoformat()],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "XDG_RUNTIME_DIR": str(small)},
+        )  # fmt: skip
+        assert ran.returncode == 1 and ran.stdout == "", (ran.stdout, ran.stderr)
+        line = re.escape(
+            f"followupd: cannot copy the state ({state}) into {small}/followupd-dry-run-"
+        ) + re.escape(
+            " for the dry run (No space left on device); expected a folder this user may "
+            "write to, with room for a copy of the state: point XDG_RUNTIME_DIR (or, without "
+            "it, TMPDIR) at one"
+        ).join(["[^ ]+", ""])
+        assert len(ran.stderr.splitlines()) == 1 and re.fullmatch(line, ran.stderr.strip()), (
+            ran.stderr
+        )
+        assert list(small.iterdir()) == []  # the partial copy is gone
+    finally:
+        if user is not None:
+            user.close()
+        subprocess.run(["umount", str(small)], check=True)
+
+
+def test_the_log_of_a_dry_run_says_nothing_was_done(tmp_path: Path, scratch: Path) -> None:
+    config = demo.create(tmp_path / "demo", now=NOW)
+    ran = subprocess.run(
+        [sys.executable, "-m", "daemon", "--config", str(config), "-v", "run", "--once",
+         "--dry-run", "--now", NOW.isoformat()],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    drafted = [line for line in ran.stderr.splitlines() if "drafted thank_you for" in line]
+    assert len(drafted) == 2, ran.stderr
+    assert all("drafter: dry run, nothing written: drafted thank_you" in line for line in drafted)

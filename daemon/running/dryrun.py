@@ -120,7 +120,7 @@ def dry_engine(config: Config, clock: Clock, renderer: Renderer) -> Iterator[Eng
     from daemon.running.snapshot import snapshot
     from daemon.store.database import open_store
 
-    with snapshot(config) as copy:
+    with snapshot(config) as copy, _logged_as_dry():
         sessions = open_store(copy.daemon.database)
         with sessions() as session:  # a renamed account takes over its history (in the copy)
             adopt_renamed(session, copy)
@@ -132,6 +132,33 @@ def dry_engine(config: Config, clock: Clock, renderer: Renderer) -> Iterator[Eng
             bind = sessions.kw.get("bind")
             if bind is not None:
                 bind.dispose()  # before the copy is deleted
+
+
+class _DryLog(logging.Filter):
+    """Marks every log line of a dry run as such: the engine and the connectors log what
+    they do ("drafted thank_you for ..."), and in a dry run none of it was done."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and not record.msg.startswith(DRY_LOG):
+            record.msg = DRY_LOG + record.msg
+        return True
+
+
+DRY_LOG = "dry run, nothing written: "
+
+
+@contextlib.contextmanager
+def _logged_as_dry() -> Iterator[None]:
+    """:class:`_DryLog` on the handlers of the root logger (where every record ends up)
+    for the length of the dry run."""
+    mark, handlers = _DryLog(), list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(mark)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(mark)
 
 
 def _dry(connection: Connection) -> Connection:

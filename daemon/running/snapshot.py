@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import os
 import shutil
 import sqlite3
@@ -36,6 +37,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from daemon.config import Config
+from daemon.errors import FollowupdError
 from daemon.store import database
 from daemon.store.database import HEAD_REVISION, StoreError
 
@@ -45,16 +47,42 @@ DB_NAME = "state.db"
 @contextlib.contextmanager
 def snapshot(config: Config) -> Iterator[Config]:
     """``config`` pointed at a private copy of its state (database and account folders),
-    deleted on exit. Raises :class:`StoreError` when the state cannot be read."""
-    with tempfile.TemporaryDirectory(prefix="followupd-dry-run-", dir=_scratch()) as scratch:
-        folder = Path(scratch)
+    deleted on exit. Raises :class:`StoreError` when the state cannot be read, and
+    :class:`SnapshotError` when the copy cannot be made."""
+    where = _scratch() or tempfile.gettempdir()
+    try:
+        scratch = tempfile.TemporaryDirectory(prefix="followupd-dry-run-", dir=where)
+    except OSError as err:
+        raise SnapshotError(
+            f"cannot make a folder in {where} for the dry run's copy of the state "
+            f"({err.strerror}); {FIX}"
+        ) from None
+    with scratch as name:
+        folder = Path(name)
         target = folder / DB_NAME
-        copy_database(config.daemon.database, target)
-        _copy_accounts(config.daemon.state_dir / "accounts", folder / "accounts")
+        try:
+            copy_database(config.daemon.database, target)
+            _copy_accounts(config.daemon.state_dir / "accounts", folder / "accounts")
+        except (OSError, shutil.Error) as err:
+            why = err.strerror if isinstance(err, OSError) and err.strerror else err
+            raise SnapshotError(
+                f"cannot copy the state ({config.daemon.state_dir}) into {folder} for the dry "
+                f"run ({why}); {FIX}"
+            ) from None
         daemon = dataclasses.replace(
             config.daemon, state_dir=folder, database=f"sqlite:///{target}"
         )
         yield dataclasses.replace(config, daemon=daemon)
+
+
+class SnapshotError(FollowupdError):
+    """The dry run's private copy of the state cannot be made (no room, no permission)."""
+
+
+FIX = (
+    "expected a folder this user may write to, with room for a copy of the state: point "
+    "XDG_RUNTIME_DIR (or, without it, TMPDIR) at one"
+)
 
 
 def _scratch() -> str | None:
@@ -105,6 +133,8 @@ def _copy_sqlite(url: URL, target: Path) -> None:
         finally:
             copy.close()
     except sqlite3.Error as err:
+        if shutil.disk_usage(target.parent).free < database.FULL_BELOW:  # the copy's disk
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
         raise StoreError(database.explain(where, err, timeout)) from None
     finally:
         source.close()
@@ -125,12 +155,12 @@ def _copied_at_rest(source: Path, target: Path) -> bool:
 
     try:
         before = seen()
-        if before is None:
-            return False
-        shutil.copyfile(source, target)
-        return seen() == before
     except OSError:
         return False  # the backup API then names what is wrong
+    if before is None:
+        return False
+    shutil.copyfile(source, target)  # a failure is the copy's (SnapshotError), not the state's
+    return seen() == before
 
 
 def _copy_rows(url: URL, target: Path) -> None:
