@@ -195,8 +195,10 @@ def _copy_rows(url: URL, target: Path) -> None:
 
 
 def _copy_accounts(source: Path, target: Path) -> None:
-    """The account folders, modes kept (tokens stay 0600); none yet is none in the copy."""
+    """The account folders, modes kept (tokens stay 0600); none yet is none in the copy. A
+    symbolic link is copied as the file it points to: written through, it would reach the
+    real one."""
     if source.is_dir():
-        shutil.copytree(source, target, symlinks=True)
+        shutil.copytree(source, target, ignore_dangling_symlinks=True)
     else:
         target.mkdir(mode=0o700)
