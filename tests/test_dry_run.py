@@ -386,3 +386,39 @@ def test_the_log_of_a_dry_run_says_nothing_was_done(tmp_path: Path, scratch: Pat
     drafted = [line for line in ran.stderr.splitlines() if "drafted thank_you for" in line]
     assert len(drafted) == 2, ran.stderr
     assert all("drafter: dry run, nothing written: drafted thank_you" in line for line in drafted)
+
+
+def test_a_state_of_an_older_schema_stays_as_it_is(
+    tmp_path: Path, scratch: Path, db_url: str
+) -> None:
+    """Upgrading the schema is a write: SQLite's copy is upgraded, the state is not;
+    PostgreSQL's rows are copied only at this version's schema, so the dry run says what to
+    do first."""
+    from daemon.store.database import HEAD_REVISION, current_revisions, migrate, open_engine
+
+    older = f"{int(HEAD_REVISION) - 1:04d}"
+    engine = open_engine(db_url)
+    migrate(engine, older)
+    config = demo.create(tmp_path / "demo", now=NOW)
+    config.write_text(
+        config.read_text().replace(
+            'state_dir = "state"\n', f'state_dir = "state"\ndatabase = "{db_url}"\n'
+        )
+    )
+    args = ("run", "--once", "--dry-run", "--now", NOW.isoformat())
+    if db_url.startswith("sqlite"):
+        assert "would draft thank-you to Jane Smith" in followupd(config, *args)
+    else:
+        refused = subprocess.run(
+            [sys.executable, "-m", "daemon", "--config", str(config), *args],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+        assert refused.returncode == 1, refused.stderr
+        assert refused.stderr.strip().endswith(
+            f"its schema is older than this followupd's ({older}, expected {HEAD_REVISION}) and "
+            "a dry run does not upgrade it; restart the service (or run 'followupd status' "
+            "once), then try again"
+        ), refused.stderr
+    assert current_revisions(engine) == (older,)
+    engine.dispose()

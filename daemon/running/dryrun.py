@@ -2,8 +2,8 @@
 
 What a dry run says must be what a real run would do, so it runs the same code, not a model of
 it: the same poll and round of due work, against a private copy of the state
-(:mod:`daemon.running.snapshot`) with mailboxes that read the real ones and only record what
-they are asked to write (:class:`DryMailbox`). Calendars are only ever read. So the providers
+(:mod:`daemon.running.snapshot`) with mailboxes that read the real ones and only pretend to
+write (:class:`DryMailbox`). Calendars are only ever read. So the providers
 see read requests only; the database, the state folder, the mailboxes and calendars are left
 as they were; no lock is taken (neither the state's nor a mailbox's): it works while the
 service runs, and the service never waits for it. Notifications are off: nothing happened.
@@ -17,7 +17,6 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from daemon.clock import Clock
@@ -40,27 +39,17 @@ log = logging.getLogger(__name__)
 DRY_ID = "dry-run:"  # the id of a draft a dry run pretends to have made
 
 
-@dataclass(frozen=True)
-class Written:
-    """What a mailbox was asked to write in a dry run, and did not."""
-
-    action: str  # "create" or "delete"
-    key: str
-    request: DraftRequest | None = None  # for "create"
-
-
 class DryMailbox:
     """A :class:`~daemon.protocols.Mailbox` that reads the real one and writes nothing.
 
-    A draft it is asked to create is recorded and answered with a made-up reference, which it
-    then knows as a draft (asked about it again in the same run, it says "still a draft"),
+    A draft it is asked to create is answered with a made-up reference, which it then knows
+    as a draft (asked about it again in the same run, it says "still a draft"),
     exactly as the real mailbox would after creating it."""
 
     _ids = itertools.count(1)
 
     def __init__(self, real: Mailbox) -> None:
         self.real = real
-        self.written: list[Written] = []
         self._made: dict[str, tuple[DraftRef, DraftRequest]] = {}  # by key
 
     def _mine(self, ref: DraftRef) -> DraftRequest | None:
@@ -74,7 +63,6 @@ class DryMailbox:
     def create_draft(self, request: DraftRequest) -> DraftRef:
         ref = DraftRef(id=f"{DRY_ID}{next(self._ids)}", message_id=request.message_id)
         self._made[request.key] = (ref, request)
-        self.written.append(Written("create", request.key, request))
         log.debug("dry run: would create the draft %s", request.key)
         return ref
 
@@ -90,7 +78,6 @@ class DryMailbox:
         return self.real.read_draft(ref, key)
 
     def delete_draft(self, ref: DraftRef, key: str) -> None:
-        self.written.append(Written("delete", key))
         log.debug("dry run: would delete the draft %s", key)
 
     def messages_since(
