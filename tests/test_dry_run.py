@@ -422,3 +422,31 @@ def test_a_state_of_an_older_schema_stays_as_it_is(
         ), refused.stderr
     assert current_revisions(engine) == (older,)
     engine.dispose()
+
+
+def test_a_database_a_real_run_refuses_is_refused_and_named(tmp_path: Path, scratch: Path) -> None:
+    """Another program's SQLite file as the state: refused as a real run refuses it, naming
+    the file (not the dry run's copy of it), and left as it was."""
+    config = demo.create(tmp_path / "demo", now=NOW)
+    other = tmp_path / "notes.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    conn.commit()
+    conn.close()
+    config.write_text(
+        config.read_text().replace(
+            'state_dir = "state"\n', f'state_dir = "state"\ndatabase = "sqlite:///{other}"\n'
+        )
+    )
+    before = other.read_bytes()
+    refused = subprocess.run(
+        [sys.executable, "-m", "daemon", "--config", str(config), "run", "--once",
+         "--dry-run", "--now", NOW.isoformat()],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stderr.startswith(
+        f"followupd: state database file {other} is not a followupd state database: it holds "
+        "tables of another program (notes)"
+    ), refused.stderr
+    assert other.read_bytes() == before

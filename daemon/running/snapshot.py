@@ -103,6 +103,7 @@ def copy_database(url: str, target: Path) -> None:
     os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     if parsed.get_backend_name() == "sqlite":
         _copy_sqlite(parsed, target)
+        _refuse_what_run_refuses(parsed, target)
     else:
         _copy_rows(parsed, target)
 
@@ -140,6 +141,21 @@ def _copy_sqlite(url: URL, target: Path) -> None:
         source.close()
 
 
+def _refuse_what_run_refuses(url: URL, target: Path) -> None:
+    """A state a real run refuses untouched (written by a newer followupd, or another
+    program's database) is refused here too, and named as the state, not as its copy. An
+    older schema is upgraded in the copy only."""
+    copy = database.open_engine(f"sqlite:///{target}")
+    try:
+        if database.current_revisions(copy) != (HEAD_REVISION,):
+            database.check_schema(copy)
+    except StoreError as err:
+        where = database.describe(make_url(f"sqlite:///{target}"))
+        raise StoreError(str(err).replace(where, database.describe(url))) from None
+    finally:
+        copy.dispose()
+
+
 def _copied_at_rest(source: Path, target: Path) -> bool:
     """Copy the file as it is when nobody has it open (no ``-wal`` beside it: SQLite makes
     one with the first connection and removes it with the last), and it did not change while
@@ -172,10 +188,10 @@ def _copy_rows(url: URL, target: Path) -> None:
     live = database.open_engine(url.render_as_string(hide_password=False))
     try:
         revisions = database.current_revisions(live)
-        if revisions is None:
-            return  # never used: an empty state
         if revisions != (HEAD_REVISION,):
             database.check_schema(live)  # newer, or another program's: says so
+            if revisions is None:
+                return  # never used: an empty state
             raise StoreError(
                 f"{database.describe(url)}: its schema is older than this followupd's "
                 f"({', '.join(revisions)}, expected {HEAD_REVISION}) and a dry run does not "
