@@ -450,3 +450,24 @@ def test_a_database_a_real_run_refuses_is_refused_and_named(tmp_path: Path, scra
         "tables of another program (notes)"
     ), refused.stderr
     assert other.read_bytes() == before
+
+
+def test_a_maildir_another_state_follows_is_refused_as_a_real_run_refuses_it(
+    tmp_path: Path, scratch: Path
+) -> None:
+    config = demo.create(tmp_path / "demo", now=NOW)
+    followupd(config, "run", "--once", "--now", NOW.isoformat())
+    lock = tmp_path / "demo" / "Maildir" / ".followupd.lock"
+    lock.write_text("state: sqlite:////elsewhere/state.db\npid 1\n")
+    args = ("run", "--once", "--now", LATER.isoformat(), "--json")
+    dry = json.loads(followupd(config, *args, "--dry-run", code=1))
+    assert dry["failures"] == ["account demo: error"] and dry["events"] == []
+    (account,) = dry["accounts"]
+    assert (
+        "is followed by another followupd state (sqlite:////elsewhere/state.db)"
+        in (account["last_error"])
+    )
+    assert lock.read_text() == "state: sqlite:////elsewhere/state.db\npid 1\n"
+    real = json.loads(followupd(config, *args, code=1))
+    assert real["accounts"][0]["last_error"] == account["last_error"]
+    assert real["events"] == []

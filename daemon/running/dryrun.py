@@ -20,7 +20,8 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from daemon.clock import Clock
-from daemon.config import Config
+from daemon.config import Account, Config
+from daemon.errors import FollowupdError
 from daemon.protocols import (
     DraftContent,
     DraftRef,
@@ -112,7 +113,7 @@ def dry_engine(config: Config, clock: Clock, renderer: Renderer) -> Iterator[Eng
         with sessions() as session:  # a renamed account takes over its history (in the copy)
             adopt_renamed(session, copy)
             session.commit()
-        connections = [_dry(connect(copy, account, clock)) for account in copy.accounts]
+        connections = [_dry(connect(copy, a, clock), config, a) for a in copy.accounts]
         try:
             yield Engine(copy, sessions, connections, clock, renderer)
         finally:
@@ -148,8 +149,17 @@ def _logged_as_dry() -> Iterator[None]:
             handler.removeFilter(mark)
 
 
-def _dry(connection: Connection) -> Connection:
-    """The account's connection with its mailbox made dry (and no lock: see ``connect``)."""
+def _dry(connection: Connection, config: Config, account: Account) -> Connection:
+    """The account's connection with its mailbox made dry, and instead of the mailbox's lock
+    the check of what taking it would refuse (:class:`~daemon.running.sharing.ClaimCheck`,
+    for the real state: the copy's name would be "another state")."""
+    from daemon.running.accounts import mailbox_lock
+    from daemon.running.sharing import ClaimCheck
+
     if connection.mailbox is not None:
         connection.mailbox = DryMailbox(connection.mailbox)
+        try:
+            connection.lock = mailbox_lock(config, account, ClaimCheck)
+        except FollowupdError as err:  # as connect() reports it for a real run
+            return Connection(account, None, None, err)
     return connection
