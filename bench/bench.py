@@ -89,8 +89,8 @@ mailbox = {{ provider = "maildir", path = "mail" }}
     return config
 
 
-def run_once(config: Path) -> tuple[float, float]:
-    """Wall time and CPU time (user + system) of one ``run --once``.
+def run_once(config: Path, *extra: str) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one ``run --once`` (``extra``: its flags).
 
     CPU time is the figure to compare on a busy machine, where wall time includes waiting for
     the other processes.
@@ -98,11 +98,25 @@ def run_once(config: Path) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(
-        [*FOLLOWUPD, "--config", str(config), "run", "--once"], check=True, capture_output=True
+        [*FOLLOWUPD, "--config", str(config), "run", "--once", *extra],
+        check=True,
+        capture_output=True,
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def copy_seconds(config: Path) -> float:
+    """How long the dry run's private copy of the state takes (daemon/running/snapshot.py)."""
+    from daemon import config as config_mod
+    from daemon.running.snapshot import snapshot
+
+    loaded = config_mod.load(config)
+    started = time.perf_counter()
+    with snapshot(loaded):
+        taken = time.perf_counter() - started
+    return taken
 
 
 def _best_wall(args: list[str], runs: int) -> float:
@@ -225,6 +239,13 @@ def main() -> None:
             f"run --once, {args.events} events: first run {cold:.2f} s ({cold_cpu:.2f} s CPU), "
             f"unchanged calendar {warm:.2f} s ({warm_cpu:.2f} s CPU) (target < 5 s); "
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
+        dry, dry_cpu = run_once(config, "--dry-run")
+        copy = copy_seconds(config)
+        size = (config.parent / "state" / "state.db").stat().st_size / 1e6
+        print(
+            f"run --once --dry-run, same state ({size:.1f} MB database): {dry:.2f} s "
+            f"({dry_cpu:.2f} s CPU), of which the copy of the state {copy * 1000:.0f} ms"
         )
         shutil.rmtree(Path(tmp) / "once")
         startup = startup_figures(Path(tmp) / "demo")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import datetime
 from functools import partial
@@ -19,39 +20,60 @@ if TYPE_CHECKING:
 
     from daemon.corrections.redraft import Comparison
     from daemon.drafting.drafter import Drafter
+    from daemon.running.engine import Engine
     from daemon.store.models import FollowUp, Interview
 
 
-def run_once(rt: Runtime, clock: Clock, as_json: bool = False) -> list[str]:
+def run_once(rt: Runtime, clock: Clock, as_json: bool = False, dry_run: bool = False) -> list[str]:
     """One poll and the due work; what it did is printed (as JSON with ``as_json``). Returns
-    what failed in it (accounts, follow-ups): empty when all went well."""
+    what failed in it (accounts, follow-ups): empty when all went well. ``dry_run``: the same
+    run on a copy of the state with mailboxes that write nothing, and no lock
+    (:mod:`daemon.running.dryrun`); what it would do is printed."""
     from daemon.output.rows import account_rows
     from daemon.output.runs import run_failures, run_transitions, summarize_run
-    from daemon.running.sharing import InstanceLock
 
     config = rt.config
-    rt.checked_renderer()
-    with InstanceLock(config.daemon.state_dir):
-        engine = rt.engine(clock)
+    renderer = rt.checked_renderer()
+    with contextlib.ExitStack() as stack:
+        if dry_run:
+            from daemon.running.dryrun import dry_engine
+
+            engine = stack.enter_context(dry_engine(config, clock, renderer))
+        else:
+            from daemon.running.sharing import InstanceLock
+
+            stack.enter_context(InstanceLock(config.daemon.state_dir))
+            engine = rt.engine(clock)
         before = clock.now()
+        after = _last_transition(engine) if dry_run else 0
         engine.poll()
         engine.run_due()
         with engine.sessions() as session:
-            failures = run_failures(session, config, before)
+            failures = run_failures(session, config, before, after)
             if as_json:
                 from daemon.output import as_json
 
                 document = as_json.run_document(
                     account_rows(session, config),
-                    run_transitions(session, before),
+                    run_transitions(session, before, after),
                     failures,
                     config.daemon.timezone,
                     before,
+                    dry_run,
                 )
                 console.out.file.write(as_json.dumps(document) + "\n")
             else:
-                summarize_run(console.out, session, config, before)
+                summarize_run(console.out, session, config, before, after, dry_run)
     return failures
+
+
+def _last_transition(engine: Engine) -> int:
+    """The id of the last transition in the engine's store: a dry run lists those after it
+    (a dry run at a past ``--now`` is older than what real runs recorded since)."""
+    from daemon.notify.watch import last_transition
+
+    with engine.sessions() as session:
+        return last_transition(session)
 
 
 @main.command()
@@ -63,19 +85,27 @@ def run_once(rt: Runtime, clock: Clock, as_json: bool = False) -> list[str]:
     help="With --once: pretend it is this time (testing, what-if).",
 )
 @click.option("--json", "as_json", is_flag=True, help="With --once: say it as JSON (docs/json.md).")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="With --once: say what it would do, and do none of it: writes no draft, no state, "
+    "takes no lock (works while the service runs).",
+)
 @pass_runtime
 @friendly
-def run(rt: Runtime, once: bool, now_text: str | None, as_json: bool) -> None:
+def run(rt: Runtime, once: bool, now_text: str | None, as_json: bool, dry_run: bool) -> None:
     """Run the daemon in the foreground (systemd runs exactly this).
 
-    With --once: exit status 1 when an account or a follow-up failed in that run."""
+    With --once: exit status 1 when an account or a follow-up failed in that run (with
+    --dry-run: would fail)."""
     clock: Clock = SystemClock()
-    if (now_text or as_json) and not once:
-        raise FollowupdError(f"{'--now' if now_text else '--json'} only works together with --once")
+    if (now_text or as_json or dry_run) and not once:
+        flag = "--now" if now_text else "--json" if as_json else "--dry-run"
+        raise FollowupdError(f"{flag} only works together with --once")
     if now_text:
         clock = FrozenClock(_parse_time(now_text))
     if once:
-        if run_once(rt, clock, as_json):
+        if run_once(rt, clock, as_json, dry_run):
             sys.exit(1)
         return
     from daemon.running.reload import Reloader

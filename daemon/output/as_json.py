@@ -141,9 +141,12 @@ def run_document(
     failures: Sequence[str],
     tz: str,
     now: datetime,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
+    """``dry_run``: what a ``--dry-run`` would do; nothing of it was written."""
     return {
         **envelope("run", tz, now),
+        "dry_run": dry_run,
         "ok": not failures,
         "failures": list(failures),
         "accounts": [account(a, tz) for a in accounts],

@@ -54,7 +54,7 @@ def connect(config: Config, account: Account, clock: Clock, writer: bool = False
     try:
         calendar = _open(ctx, account, "calendar")
         mailbox = _open(ctx, account, "mailbox")
-        lock = _lock(config, account) if writer else None
+        lock = mailbox_lock(config, account) if writer else None
     except FollowupdError as err:
         log.error("%s: cannot set up: %s", account.name, err)
         return Connection(account, None, None, err)
@@ -64,14 +64,18 @@ def connect(config: Config, account: Account, clock: Clock, writer: bool = False
     )
 
 
-def _lock(config: Config, account: Account) -> SharedLock:
+def mailbox_lock(
+    config: Config, account: Account, kind: type[SharedLock] = SharedLock
+) -> SharedLock:
+    """The lock of the account's mailbox, naming this config's state as the one that follows
+    it (``kind``: :class:`~daemon.running.sharing.ClaimCheck` for a dry run)."""
     from sqlalchemy.engine import make_url
 
     try:  # the database names the state; never its password
         state = make_url(config.daemon.database).render_as_string(hide_password=True)
     except Exception:  # the store reports a bad URL itself
         state = config.daemon.database.rpartition("@")[2]
-    return SharedLock(resource(account, "mailbox"), state, f"pid {os.getpid()}")
+    return kind(resource(account, "mailbox"), state, f"pid {os.getpid()}")
 
 
 def _open(ctx: AccountContext, account: Account, side: str) -> Any:

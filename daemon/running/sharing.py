@@ -164,14 +164,40 @@ class SharedLock:
                     "the other instance, or give each instance its own mailbox"
                 ) from None
             found = _read(fd) if self.resource.local_dir is not None else []
-            claimed = found[0].removeprefix(STATE_LINE) if found else ""
-            if found and found[0].startswith(STATE_LINE) and claimed != self.state:
+            try:
+                self._refuse_another_state(found)
+            except MailboxBusy:
                 os.close(fd)  # and with it the flock
-                raise MailboxBusy(
-                    f"{self.resource.identity} is followed by another followupd state "
-                    f"({claimed}); this instance ({self.state}) leaves it alone, since it does "
-                    "not know which drafts that one made or you deleted. To move the mailbox "
-                    f"to this state for good, stop the other instance and delete {self.path}"
-                )
+                raise
             _write(fd, f"{STATE_LINE}{self.state}\n{self.holder}\n")
             _held[self.path] = fd
+
+    def _refuse_another_state(self, found: list[str]) -> None:
+        """Raise :class:`MailboxBusy` when the lock file's lines name another state."""
+        claimed = found[0].removeprefix(STATE_LINE) if found else ""
+        if found and found[0].startswith(STATE_LINE) and claimed != self.state:
+            raise MailboxBusy(
+                f"{self.resource.identity} is followed by another followupd state "
+                f"({claimed}); this instance ({self.state}) leaves it alone, since it does "
+                "not know which drafts that one made or you deleted. To move the mailbox "
+                f"to this state for good, stop the other instance and delete {self.path}"
+            )
+
+
+class ClaimCheck(SharedLock):
+    """What :meth:`SharedLock.acquire` would refuse, found without taking or writing the
+    lock (``run --once --dry-run``): a mailbox another state follows. That this state's own
+    service holds the lock right now is no reason to refuse a dry run."""
+
+    def acquire(self) -> None:
+        if self.resource.local_dir is None:
+            return  # a runtime dir's claim is ignored anyway (see the module's docstring)
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return  # no claim yet (or none readable): a real run would make one
+        try:
+            found = _read(fd)
+        finally:
+            os.close(fd)
+        self._refuse_another_state(found)
