@@ -2,12 +2,14 @@
 
 icalendar drops a content line it cannot split into name, parameters and value, and only notes
 it in the component's ``errors``. For an ATTENDEE that means an interviewer silently gets no
-thank-you. Real files break these lines in three ways (icalendar 7 drops all three):
+thank-you. Real files break these lines in these ways (icalendar 7 drops or misreads them):
 
 * an unescaped quote in a parameter: ``ATTENDEE;CN=Jane "JJ" Smith:mailto:jane@acme.example``;
 * a control character in a parameter, e.g. a NUL inside the CN;
 * a raw line break inside a quoted CN, which splits the line in two (``ATTENDEE;CN="Jane`` and
   ``Smith":mailto:...``); they are joined again with a space;
+* a ``:`` inside an unquoted parameter value (``X-...-USER-KEY=a:b;CN=...``), which ends the
+  parameters there: icalendar then reads the rest as the address;
 * a bare CR inside the line: what is left of a fold whose LF and space were lost
   (``CN=ka<CR>rim@nilas.com`` in the nylas-sync-engine test files). It is removed.
 
@@ -120,6 +122,24 @@ def _parses(text: str) -> bool:
     return True
 
 
+def _misread(text: str) -> bool:
+    """A line icalendar reads, but wrongly: a ':' in an unquoted parameter value ends the
+    parameters early, and the value then holds the rest of them (``X-KEY=a:b;CN=Jane:mailto:
+    jane@acme.example`` reads as the address ``b;cn=jane:mailto:jane@acme.example``; with
+    ``X-KEY=mailto:x@y``, as x@y). The address is the ``mailto:`` URI at the end."""
+    line = _strip_cr(text)
+    if line.count(":") <= 2:  # the separator and "mailto:": nothing else can be misread
+        return False
+    found = _MAILTO.search(line)
+    if found is None:
+        return False
+    try:
+        _, _, value = Contentline(line).parts()
+    except Exception:
+        return False
+    return str(value).strip().lower() != found.group(1).lower()
+
+
 def _strip_cr(text: str) -> str:
     return text[:-1] if text.endswith("\r") else text
 
@@ -131,7 +151,7 @@ def _mend_event(block: list[_Line], label: str, problems: list[Problem]) -> list
     while i < len(block):
         line = block[i]
         i += 1
-        if line.name not in _NAMES or _parses(line.text):
+        if line.name not in _NAMES or (_parses(line.text) and not _misread(line.text)):
             out.extend(line.raw)
             continue
         parts = [_strip_cr(line.text)]
@@ -217,6 +237,10 @@ def _fault(parts: list[str]) -> str:
         return "has a control character in a parameter"
     if '"' in parts[0]:
         return "has a quote inside a parameter value"
+    if _misread(parts[0]):
+        return "has a ':' inside a parameter value that is not quoted"
+    if re.search(r";\s*[A-Za-z0-9-]*\s*[;:]", parts[0].split(":mailto:")[0] + ":"):
+        return "has a parameter without a value"
     return "could not be parsed"
 
 
