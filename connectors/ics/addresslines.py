@@ -122,6 +122,73 @@ def _parses(text: str) -> bool:
     return True
 
 
+# Properties a VEVENT (or its VALARM) may hold (RFC 5545, 7986, 9073): a line named so is no
+# piece of a broken address line.
+_PROPERTIES = frozenset(
+    [
+        "ACTION",
+        "ATTACH",
+        "ATTENDEE",
+        "BEGIN",
+        "CATEGORIES",
+        "CLASS",
+        "COLOR",
+        "COMMENT",
+        "CONFERENCE",
+        "CONTACT",
+        "CREATED",
+        "DESCRIPTION",
+        "DTEND",
+        "DTSTAMP",
+        "DTSTART",
+        "DURATION",
+        "END",
+        "EXDATE",
+        "GEO",
+        "IMAGE",
+        "LAST-MODIFIED",
+        "LOCATION",
+        "ORGANIZER",
+        "PRIORITY",
+        "RDATE",
+        "RECURRENCE-ID",
+        "RELATED-TO",
+        "REPEAT",
+        "REQUEST-STATUS",
+        "RESOURCES",
+        "RRULE",
+        "SEQUENCE",
+        "STATUS",
+        "STYLED-DESCRIPTION",
+        "SUMMARY",
+        "TRANSP",
+        "TRIGGER",
+        "UID",
+        "URL",
+    ]
+)
+
+
+def _cut(line: _Line, block: list[_Line], following: int) -> bool:
+    """An address line without address whose rest is on the next line ("ATTENDEE;CN=Jane",
+    which icalendar reads as an empty address, then "Smith:mailto:jane@acme.example")."""
+    return (
+        following < len(block)
+        and _MAILTO.search(_strip_cr(line.text)) is None
+        and _continues(block[following].text)
+    )
+
+
+def _continues(text: str) -> bool:
+    """Is this line the rest of an address line a raw line break cut (it ends in the
+    address and is named as no property is)?"""
+    found = _PROPERTY.match(text)
+    name = found.group(1).upper() if found else ""
+    if name in _PROPERTIES or name.startswith("X-"):
+        return False
+    return _MAILTO.search(_strip_cr(text)) is not None
+
+
 def _misread(text: str) -> bool:
     """A line icalendar reads, but wrongly: a ':' in an unquoted parameter value ends the
     parameters early, and the value then holds the rest of them (``X-KEY=a:b;CN=Jane:mailto:
@@ -151,18 +218,24 @@ def _mend_event(block: list[_Line], label: str, problems: list[Problem]) -> list
     while i < len(block):
         line = block[i]
         i += 1
-        if line.name not in _NAMES or (_parses(line.text) and not _misread(line.text)):
+        if line.name not in _NAMES or (
+            _parses(line.text) and not _misread(line.text) and not _cut(line, block, i)
+        ):
             out.extend(line.raw)
             continue
         parts = [_strip_cr(line.text)]
-        # A raw line break inside a quoted parameter: take the following lines back in while
-        # they are not properties of their own and the quotes are still open.
+        # A raw line break inside a parameter: take the following lines back in while they
+        # are not properties of their own and the quotes are still open, or, for a line that
+        # has no address yet, while the next one holds it under no property's name (an
+        # unquoted "CN=Jane<CR>Smith": the CR became a line break, in XML as in a file).
         while (
-            parts[-1].count('"') % 2
-            and i < len(block)
+            i < len(block)
             and len(parts) < _MAX_JOINED
-            and not _parses(block[i].text)
             and block[i].text.strip().upper() != "END:VEVENT"
+            and (
+                (parts[-1].count('"') % 2 and not _parses(block[i].text))
+                or (_MAILTO.search(parts[-1]) is None and _continues(block[i].text))
+            )
         ):
             parts.append(_strip_cr(block[i].text))
             i += 1
@@ -230,7 +303,9 @@ def _repair(name: str, line: str) -> tuple[str, str, str] | None:
 def _fault(parts: list[str]) -> str:
     """What was wrong with the line, in the user's words."""
     if len(parts) > 1:
-        return "has a line break inside a quoted parameter"
+        if parts[0].count('"') % 2:
+            return "has a line break inside a quoted parameter"
+        return "has a line break inside a parameter"
     if "\r" in parts[0]:
         return "has a stray carriage return (CR) in a parameter"
     if _CONTROL.search(parts[0]):

@@ -71,6 +71,7 @@ def read(
     addresses: frozenset[str],
     limits: Limits | None = None,
     problems: list[Problem] | None = None,
+    keys: dict[str, set[str]] | None = None,
 ) -> CalendarChanges:
     """Every event instance of ``items`` in ``window`` (aware datetimes), sorted by start.
 
@@ -78,6 +79,10 @@ def read(
     not give) come first in the result and count like the parser's: only a read without any
     (warnings aside) is ``complete``, since an interview in an item that broke must not look
     deleted (its pending follow-ups would be cancelled). The cursor is left to the caller.
+
+    ``keys``, when given, receives each item's event keys (UID, or the id derived for an event
+    without one) by label: a provider that later hears an item was deleted knows which events
+    went with it.
     """
     found_problems: list[Problem] = list(problems or [])
     start, end = (w.astimezone(local) for w in window)
@@ -89,6 +94,8 @@ def read(
     found_problems.extend(expansion.problems)
     found: list[CalendarEvent] = []
     for instance in instances:
+        if keys is not None:
+            keys.setdefault(instance.origin.label, set()).add(instance.key)
         try:
             found.append(mapping.to_event(instance, local, addresses))
         except Exception as err:  # one odd event never stops the sync
