@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from daemon.clock import FrozenClock
 from daemon.errors import AuthNeeded, ConnectorError, CursorExpired, TransientError
 from daemon.protocols import AccountContext, CalendarChanges
 from daemon.redaction import redact
-from tests.servers.radicale import DavUser, Radicale, dav_user, free_port, radicale
+from tests.servers.radicale import DavUser, Radicale, dav_user, free_port, radicale, start
 
 __all__ = ["dav_user", "radicale"]  # fixtures
 
@@ -305,3 +306,56 @@ def test_hostile_and_broken_resources_are_problems_naming_them_and_the_rest_is_r
     assert not broken.warning and broken.container == f"/{dav_user.name}/work/backwards.ics"
     assert "UID backwards" in broken.item and "ends before it starts" in broken.message
     assert not found.complete  # an interview in a broken event must not look deleted
+
+
+# -- TLS and configuration -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Radicale, Path]]:
+    """Radicale over https with a certificate from a CA of the test's own (trustme)."""
+    import trustme
+
+    folder = tmp_path_factory.mktemp("tls")
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1")
+    issued.cert_chain_pems[0].write_to_path(str(folder / "cert.pem"))
+    issued.private_key_pem.write_to_path(str(folder / "key.pem"))
+    authority.cert_pem.write_to_path(str(folder / "ca.pem"))
+    server = start(folder / "server", tls=(folder / "cert.pem", folder / "key.pem"))
+    yield server, folder / "ca.pem"
+    server.stop()
+
+
+def test_a_server_with_its_own_ca_is_trusted_through_ca_bundle(
+    tmp_path: Path, tls_radicale: tuple[Radicale, Path]
+) -> None:
+    server, ca = tls_radicale
+    user = DavUser(server, "tls-user", "tls-password", verify=str(ca))
+    server.add_user(user.name, user.password)
+    user.make_calendar("work", "Work")
+    assert "Work" in source(tmp_path, user, ca_bundle=str(ca)).check()
+    with pytest.raises(ConnectorError, match=r"certificate is not trusted .*calendar.ca_bundle"):
+        source(tmp_path, user).check()
+    with pytest.raises(ConnectorError, match=r"ca_bundle .*missing.pem is not a file"):
+        source(tmp_path, user, ca_bundle=str(tmp_path / "missing.pem")).check()
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ({}, "test.calendar: expected one of password_command, keyring or password, found none"),
+        (
+            {"password": "x", "keyring": "fastmail"},
+            "test.calendar: expected one password source, found keyring and password",
+        ),
+        ({"password": "x", "url": "caldav.example.com"}, "test.calendar.url: expected an http(s)"),
+        ({"password": "x", "timeout": 0}, "test.calendar.timeout: expected a number of seconds"),
+    ],
+)
+def test_configuration_mistakes_are_named(table: dict[str, Any], expected: str) -> None:
+    full = {"url": "https://caldav.example.com/", "username": "me", **table}
+    problems: list[str] = []
+    values = o.validate(full, PROVIDER.calendar_options, "test.calendar", problems)
+    PROVIDER.validate_options("calendar", values, "test.calendar", problems)
+    assert any(p.startswith(expected) for p in problems), problems

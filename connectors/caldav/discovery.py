@@ -24,8 +24,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 from caldav.elements import cdav, dav
 from caldav.elements.base import BaseElement
 
-from connectors.caldav.session import NotFound, Session
-from daemon.errors import AuthNeeded, ConnectorError, TransientError
+from connectors.caldav.session import NotFound, Session, StatusError
+from daemon.errors import ConnectorError, InvalidResponse
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +94,7 @@ def principal(session: Session, base: str) -> str:
     for url in (base, urljoin(base, "/.well-known/caldav")):
         try:
             results = session.propfind(url, [dav.CurrentUserPrincipal()], 0)
-        except (AuthNeeded, TransientError):
-            raise
-        except ConnectorError as err:  # not a DAV resource here: the well-known one may be
+        except (StatusError, InvalidResponse) as err:  # no DAV here: the well-known one may be
             log.debug("no principal at %s: %s", url, err)
             continue
         for result in results:

@@ -42,7 +42,11 @@ VALID_SYNC_TOKEN = "{DAV:}valid-sync-token"
 FIX = "followupd check"
 
 
-class NotFound(ConnectorError):
+class StatusError(ConnectorError):
+    """The server answered with an HTTP error that says nothing about the login."""
+
+
+class NotFound(StatusError):
     """The server has no such collection (any more)."""
 
 
@@ -136,7 +140,7 @@ class Session:
                     " Fastmail: an app password)",
                     FIX,
                 )
-            return ConnectorError(
+            return StatusError(
                 f"{where}: access refused (HTTP {err.status or 403}); expected a calendar"
                 f" {self.settings.username!r} may read"
             )
@@ -169,7 +173,7 @@ class Session:
             return CursorExpired(f"{where}: the server no longer accepts the sync token")
         if status >= 500 or status == 429:
             return TransientError(f"{where}: the server failed (HTTP {status} {reason or ''})")
-        return ConnectorError(f"{where}: HTTP {status} {reason or ''}; expected a CalDAV server")
+        return StatusError(f"{where}: HTTP {status} {reason or ''}; expected a CalDAV server")
 
 
 def _short(err: BaseException) -> str:
