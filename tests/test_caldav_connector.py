@@ -199,6 +199,41 @@ def test_changed_moved_cancelled_and_deleted_events(tmp_path: Path, dav_user: Da
     del c
 
 
+def test_an_event_moved_to_another_calendar_is_not_removed(
+    tmp_path: Path, dav_user: DavUser
+) -> None:
+    work = dav_user.make_calendar("work", "Work")
+    jobs = dav_user.make_calendar("jobs", "Jobs")
+    a = dav_user.put(work, "a.ics", event("a", NOW + timedelta(days=1)))
+    calendar = source(tmp_path, dav_user)
+    first = calendar.changes(None, WINDOW)
+    dav_user.put(jobs, "a.ics", event("a", NOW + timedelta(days=1)))
+    dav_user.delete(a)
+    moved = calendar.changes(first.cursor, WINDOW)
+    assert ids(moved) == ["a"] and moved.events[0].calendar == "Jobs"
+    assert moved.removed == []
+
+
+def test_an_instance_taken_out_of_a_series_is_missing_from_the_complete_read(
+    tmp_path: Path, dav_user: DavUser
+) -> None:
+    work = dav_user.make_calendar("work", "Work")
+    rule = "RRULE:FREQ=WEEKLY;COUNT=3"
+    dav_user.put(work, "s.ics", event("s", NOW + timedelta(days=1), "Interview loop", rule))
+    calendar = source(tmp_path, dav_user)
+    first = calendar.changes(None, WINDOW)
+    assert len(first.events) == 3
+    second = stamp(NOW + timedelta(days=8))
+    dav_user.put(
+        work,
+        "s.ics",
+        event("s", NOW + timedelta(days=1), "Interview loop", rule, f"EXDATE:{second}"),
+    )
+    changed = calendar.changes(first.cursor, WINDOW)
+    assert changed.complete and len(changed.events) == 2
+    assert f"s/{(NOW + timedelta(days=8)).strftime('%Y-%m-%dT%H:%M:%SZ')}" not in ids(changed)
+
+
 def test_an_event_far_ahead_is_found_as_the_window_reaches_it(
     tmp_path: Path, dav_user: DavUser
 ) -> None:
