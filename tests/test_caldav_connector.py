@@ -5,11 +5,14 @@ deletions, expired tokens, wrong passwords and broken resources."""
 from __future__ import annotations
 
 import json
+import re
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -302,6 +305,53 @@ def test_a_server_that_does_not_answer_is_a_transient_error(
     calendar = source(tmp_path, dav_user, url=f"http://127.0.0.1:{free_port()}/", timeout=5)
     with pytest.raises(TransientError, match="cannot reach the server"):
         calendar.changes(None, WINDOW)
+
+
+class Failing(BaseHTTPRequestHandler):
+    """A server in trouble: every request gets the status the test sets."""
+
+    status = 500
+    headers_out: ClassVar[dict[str, str]] = {}
+
+    def answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(self.status)
+        for name, value in self.headers_out.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_PROPFIND = do_REPORT = answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "expected"),
+    [
+        (500, {}, "the server failed (HTTP 500"),
+        (502, {}, "the server failed (HTTP 502"),
+        (503, {"Retry-After": "120"}, "the server asks to slow down (HTTP 503)"),
+        (429, {"Retry-After": "7"}, "the server asks to slow down (HTTP 429)"),
+    ],
+)
+def test_a_server_error_is_transient(
+    tmp_path: Path, dav_user: DavUser, status: int, headers: dict[str, str], expected: str
+) -> None:
+    handler = type("Handler", (Failing,), {"status": status, "headers_out": headers})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        with pytest.raises(TransientError, match=re.escape(expected)) as caught:
+            source(tmp_path, dav_user, url=url).changes(None, WINDOW)
+        if "Retry-After" in headers:
+            assert caught.value.retry_after == float(headers["Retry-After"])
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_hostile_and_broken_resources_are_problems_naming_them_and_the_rest_is_read(
