@@ -61,6 +61,7 @@ def test_check_and_run_once_draft_for_the_interviewers_on_a_caldav_calendar(
     base = caldav_home(tmp_path / "caldav", dav_user)
     checked = cli(base, "check")
     assert f"caldav: 1 calendar of {dav_user.name} at {radicale.url}: Interviews" in checked
+    assert "nothing to authorize" in cli(base, "auth", "demo")
 
     cli(base, "run", "--once", "--now", NOW.isoformat())
     drafts = draft_recipients(tmp_path / "caldav")

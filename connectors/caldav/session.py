@@ -27,6 +27,7 @@ from caldav.lib.http_sync import requests as http  # niquests, else requests
 from caldav.response import DAVResponse, PropfindResult
 
 from connectors.caldav.settings import Settings
+from daemon import __version__
 from daemon.errors import (
     AuthNeeded,
     ConnectorError,
@@ -98,7 +99,7 @@ class Session:
                 timeout=settings.timeout,  # type: ignore[arg-type]  # requests takes floats
                 ssl_verify_cert=verify,
                 enable_rfc6764=False,  # the URL is given: no DNS lookups of our own
-                headers={"User-Agent": "followupd"},
+                headers={"User-Agent": f"followupd/{__version__}"},
             )
         return self._client
 
