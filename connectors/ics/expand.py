@@ -192,7 +192,8 @@ class Expansion:
         kept = []
         for rule in rules:
             scale = text(rule.get("RSCALE")).upper()
-            skip = str(getattr(first(rule.get("SKIP")), "value", rule.get("SKIP") or "")).upper()
+            found = first(rule.get("SKIP"))  # icalendar's vSkip enum, or a plain word
+            skip = str(getattr(found, "value", found or "")).upper()
             if not scale:
                 kept.append(rule)
             elif scale == "GREGORIAN" and skip in ("", "OMIT"):

@@ -41,9 +41,10 @@ from daemon.protocols import AccountContext, CalendarChanges, Problem
 
 logger = logging.getLogger(__name__)
 
-# Bumped when the same bytes give other events or problems (ics2: issue 9), so that an
+# Bumped when the same bytes give other events or problems (ics2: issue 9; ics3: issue 13,
+# the EMAIL parameter over a relay, RSCALE, mended address lines), so that an
 # unchanged folder is read again after an upgrade.
-_CURSOR_VERSION = "ics2"
+_CURSOR_VERSION = "ics3"
 
 
 class IcsCalendar:
