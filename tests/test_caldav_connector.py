@@ -23,6 +23,7 @@ from daemon.clock import FrozenClock
 from daemon.errors import AuthNeeded, ConnectorError, CursorExpired, TransientError
 from daemon.protocols import AccountContext, CalendarChanges
 from daemon.redaction import redact
+from tests.servers.digest import digest_front
 from tests.servers.radicale import DavUser, Radicale, dav_user, free_port, radicale, start
 
 __all__ = ["dav_user", "radicale"]  # fixtures
@@ -449,3 +450,24 @@ def test_configuration_mistakes_are_named(table: dict[str, Any], expected: str) 
     values = o.validate(full, PROVIDER.calendar_options, "test.calendar", problems)
     PROVIDER.validate_options("calendar", values, "test.calendar", problems)
     assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_a_server_that_asks_for_digest_is_answered_once_then_polled_in_one_request(
+    tmp_path: Path, dav_user: DavUser
+) -> None:
+    work = dav_user.make_calendar("work", "Work")
+    dav_user.put(work, "a.ics", event("a", NOW + timedelta(days=1)))
+    with digest_front(dav_user.server.url, dav_user.name, dav_user.password) as front:
+        calendar = source(tmp_path, dav_user, url=front.url)
+        first = calendar.changes(None, WINDOW)
+        assert ids(first) == ["a"]
+        # Basic up front is refused; asked without credentials, the server names Digest; the
+        # Digest handler asks once more itself (it answers only challenges it saw); then every
+        # request carries Digest.
+        assert [allowed for _, _, allowed in front.requests] == [False, False, False] + [True] * (
+            len(front.requests) - 3
+        )
+        seen = len(front.requests)
+        idle = calendar.changes(first.cursor, WINDOW)
+        assert idle.events == []
+        assert front.requests[seen:] == [("REPORT", f"/{dav_user.name}/work/", True)]
