@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from caldav import DAVClient
+from caldav.davclient import DAVClient
 from caldav.elements.base import BaseElement
 from caldav.lib import error
 from caldav.lib.http_sync import requests as http  # niquests, else requests
