@@ -98,7 +98,7 @@ def test_single_event_is_mapped_with_aware_times(tmp_path: Path) -> None:
     changes = sync(path, tmp_path)
     assert changes.complete is True
     assert changes.problems == []
-    assert changes.cursor and changes.cursor.startswith("ics2:")
+    assert changes.cursor and changes.cursor.startswith("ics3:")
     [event] = changes.events
     assert event.id == "interview-1@acme.example"
     assert event.series_id is None

@@ -298,7 +298,7 @@ def test_config_example_documents_every_provider_option() -> None:
 
     text = (REPO / "config.example.toml").read_text()
     missing = []
-    for name in ("ics", "maildir", "google", "outlook"):
+    for name in ("ics", "maildir", "google", "outlook", "caldav"):
         found = provider(name)
         for side in ("account_options", "calendar_options", "mailbox_options"):
             for key in getattr(found, side) or {}:

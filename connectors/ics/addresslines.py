@@ -2,12 +2,14 @@
 
 icalendar drops a content line it cannot split into name, parameters and value, and only notes
 it in the component's ``errors``. For an ATTENDEE that means an interviewer silently gets no
-thank-you. Real files break these lines in three ways (icalendar 7 drops all three):
+thank-you. Real files break these lines in these ways (icalendar 7 drops or misreads them):
 
 * an unescaped quote in a parameter: ``ATTENDEE;CN=Jane "JJ" Smith:mailto:jane@acme.example``;
 * a control character in a parameter, e.g. a NUL inside the CN;
 * a raw line break inside a quoted CN, which splits the line in two (``ATTENDEE;CN="Jane`` and
   ``Smith":mailto:...``); they are joined again with a space;
+* a ``:`` inside an unquoted parameter value (``X-...-USER-KEY=a:b;CN=...``), which ends the
+  parameters there: icalendar then reads the rest as the address;
 * a bare CR inside the line: what is left of a fold whose LF and space were lost
   (``CN=ka<CR>rim@nilas.com`` in the nylas-sync-engine test files). It is removed.
 
@@ -120,6 +122,91 @@ def _parses(text: str) -> bool:
     return True
 
 
+# Properties a VEVENT (or its VALARM) may hold (RFC 5545, 7986, 9073): a line named so is no
+# piece of a broken address line.
+_PROPERTIES = frozenset(
+    [
+        "ACTION",
+        "ATTACH",
+        "ATTENDEE",
+        "BEGIN",
+        "CATEGORIES",
+        "CLASS",
+        "COLOR",
+        "COMMENT",
+        "CONFERENCE",
+        "CONTACT",
+        "CREATED",
+        "DESCRIPTION",
+        "DTEND",
+        "DTSTAMP",
+        "DTSTART",
+        "DURATION",
+        "END",
+        "EXDATE",
+        "GEO",
+        "IMAGE",
+        "LAST-MODIFIED",
+        "LOCATION",
+        "ORGANIZER",
+        "PRIORITY",
+        "RDATE",
+        "RECURRENCE-ID",
+        "RELATED-TO",
+        "REPEAT",
+        "REQUEST-STATUS",
+        "RESOURCES",
+        "RRULE",
+        "SEQUENCE",
+        "STATUS",
+        "STYLED-DESCRIPTION",
+        "SUMMARY",
+        "TRANSP",
+        "TRIGGER",
+        "UID",
+        "URL",
+    ]
+)
+
+
+def _cut(line: _Line, block: list[_Line], following: int) -> bool:
+    """An address line without address whose rest is on the next line ("ATTENDEE;CN=Jane",
+    which icalendar reads as an empty address, then "Smith:mailto:jane@acme.example")."""
+    return (
+        following < len(block)
+        and _MAILTO.search(_strip_cr(line.text)) is None
+        and _continues(block[following].text)
+    )
+
+
+def _continues(text: str) -> bool:
+    """Is this line the rest of an address line a raw line break cut (it ends in the
+    address and is named as no property is)?"""
+    found = _PROPERTY.match(text)
+    name = found.group(1).upper() if found else ""
+    if name in _PROPERTIES or name.startswith("X-"):
+        return False
+    return _MAILTO.search(_strip_cr(text)) is not None
+
+
+def _misread(text: str) -> bool:
+    """A line icalendar reads, but wrongly: a ':' in an unquoted parameter value ends the
+    parameters early, and the value then holds the rest of them (``X-KEY=a:b;CN=Jane:mailto:
+    jane@acme.example`` reads as the address ``b;cn=jane:mailto:jane@acme.example``; with
+    ``X-KEY=mailto:x@y``, as x@y). The address is the ``mailto:`` URI at the end."""
+    line = _strip_cr(text)
+    if line.count(":") <= 2:  # the separator and "mailto:": nothing else can be misread
+        return False
+    found = _MAILTO.search(line)
+    if found is None:
+        return False
+    try:
+        _, _, value = Contentline(line).parts()
+    except Exception:
+        return False
+    return str(value).strip().lower() != found.group(1).lower()
+
+
 def _strip_cr(text: str) -> str:
     return text[:-1] if text.endswith("\r") else text
 
@@ -131,18 +218,24 @@ def _mend_event(block: list[_Line], label: str, problems: list[Problem]) -> list
     while i < len(block):
         line = block[i]
         i += 1
-        if line.name not in _NAMES or _parses(line.text):
+        if line.name not in _NAMES or (
+            _parses(line.text) and not _misread(line.text) and not _cut(line, block, i)
+        ):
             out.extend(line.raw)
             continue
         parts = [_strip_cr(line.text)]
-        # A raw line break inside a quoted parameter: take the following lines back in while
-        # they are not properties of their own and the quotes are still open.
+        # A raw line break inside a parameter: take the following lines back in while they
+        # are not properties of their own and the quotes are still open, or, for a line that
+        # has no address yet, while the next one holds it under no property's name (an
+        # unquoted "CN=Jane<CR>Smith": the CR became a line break, in XML as in a file).
         while (
-            parts[-1].count('"') % 2
-            and i < len(block)
+            i < len(block)
             and len(parts) < _MAX_JOINED
-            and not _parses(block[i].text)
             and block[i].text.strip().upper() != "END:VEVENT"
+            and (
+                (parts[-1].count('"') % 2 and not _parses(block[i].text))
+                or (_MAILTO.search(parts[-1]) is None and _continues(block[i].text))
+            )
         ):
             parts.append(_strip_cr(block[i].text))
             i += 1
@@ -210,13 +303,19 @@ def _repair(name: str, line: str) -> tuple[str, str, str] | None:
 def _fault(parts: list[str]) -> str:
     """What was wrong with the line, in the user's words."""
     if len(parts) > 1:
-        return "has a line break inside a quoted parameter"
+        if parts[0].count('"') % 2:
+            return "has a line break inside a quoted parameter"
+        return "has a line break inside a parameter"
     if "\r" in parts[0]:
         return "has a stray carriage return (CR) in a parameter"
     if _CONTROL.search(parts[0]):
         return "has a control character in a parameter"
     if '"' in parts[0]:
         return "has a quote inside a parameter value"
+    if _misread(parts[0]):
+        return "has a ':' inside a parameter value that is not quoted"
+    if re.search(r";\s*[A-Za-z0-9-]*\s*[;:]", parts[0].split(":mailto:")[0] + ":"):
+        return "has a parameter without a value"
     return "could not be parsed"
 
 

@@ -76,8 +76,8 @@ def series_key(event: Event) -> str:
     uid = text(event.get("UID"))
     if uid:
         return uid
-    organizer = address(first(event.get("ORGANIZER"))) or ""
-    attendees = sorted({a for a in map(address, values(event, "ATTENDEE")) if a})
+    organizer = uri_address(first(event.get("ORGANIZER"))) or ""
+    attendees = sorted({a for a in map(uri_address, values(event, "ATTENDEE")) if a})
     nobody = "" if organizer or attendees else text(event.get("SUMMARY"))
     basis = "\0".join(
         ("noid2", _instant(event.get("DTSTART")), organizer, ",".join(attendees), nobody)
@@ -99,8 +99,28 @@ def _instant(start: Any) -> str:
 
 
 def address(prop: Any) -> str | None:
-    """The e-mail address of a CAL-ADDRESS (lower-cased): its mailto: value, else the EMAIL
-    parameter (Exchange puts an X.500 path or a bare name in the value)."""
+    """The e-mail address of a CAL-ADDRESS (lower-cased): the EMAIL parameter when it holds
+    one, else its mailto: value.
+
+    EMAIL (RFC 7986) is the person's real address where the value is not one: iCloud puts a
+    relay (``mailto:2_GEZ...@imip.me.com``) in the value and the real address in EMAIL, and a
+    draft to the relay would reach nobody; Exchange puts an X.500 path or a bare name there.
+    """
+    if prop is None:
+        return None
+    email = str(getattr(prop, "params", {}).get("EMAIL", "")).strip()
+    if email.lower().startswith("mailto:"):
+        email = email[7:].strip()
+    if _ADDRESS.fullmatch(email):
+        return email.lower()
+    return uri_address(prop)
+
+
+def uri_address(prop: Any) -> str | None:
+    """The address in the CAL-ADDRESS value alone (the mailto: URI), lower-cased.
+
+    What :func:`series_key` identifies an event without UID by, unchanged since ids were
+    first derived, so that such an event keeps its id."""
     if prop is None:
         return None
     value = str(prop).strip()
@@ -109,6 +129,9 @@ def address(prop: Any) -> str | None:
     if "@" not in value:
         value = str(getattr(prop, "params", {}).get("EMAIL", "")).strip()
     return value.lower() if "@" in value else None
+
+
+_ADDRESS = re.compile(r"[^\s@<>\"(),;:]+@[^\s@<>\"(),;:]+\.[^\s@<>\"(),;:]+")
 
 
 def format_recurrence_id(value: date | datetime) -> str:

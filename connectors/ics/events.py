@@ -99,7 +99,8 @@ def _person(prop: Any, addresses: frozenset[str], organizer_email: str | None) -
         # An unquoted comma (CN=Smith, Jane), which RFC 5545 forbids but some calendars
         # write, makes the parser split the name into a list; str() of it greeted "Jane']".
         cn = ", ".join(str(part).strip() for part in cn)
-    name = str(cn).strip().strip('"').strip() or None
+    # A line break in a name (RFC 6868's ^n, a stray CR) is a space: a name is one line.
+    name = " ".join(str(cn).strip().strip('"').split()) or None
     if name and "@" in name:
         name = None  # Exchange/Teams put the address in CN; it is not a name to greet
     return Attendee(

@@ -16,10 +16,10 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from pathlib import Path
 from typing import Any, cast
 
 from icalendar import Event
+from icalendar.prop import vRecur
 from recurring_ical_events import EventAdapter, Occurrence, Series
 
 from connectors.ics.components import check, describe, first, series_key, text, values
@@ -34,8 +34,7 @@ logger = logging.getLogger(__name__)
 class Origin:
     """Where a component came from."""
 
-    path: Path
-    label: str  # path relative to the configured source, stable if the folder moves
+    label: str  # a file's path relative to the configured source, a resource's href
     calendar: str
     method: str = ""  # the file's METHOD: "REQUEST", "CANCEL", "REPLY" (saved invitations)
 
@@ -70,6 +69,7 @@ _SECONDS = {
     "YEARLY": 365 * 86400,
 }
 _DAYS_PER_PERIOD = {"WEEKLY": 7, "MONTHLY": 31, "YEARLY": 366}
+_RSCALE_PARTS = ("RSCALE", "SKIP")
 _TIME_PARTS = (("BYHOUR", 3600), ("BYMINUTE", 60), ("BYSECOND", 1))
 
 
@@ -163,6 +163,7 @@ class Expansion:
             if reason:
                 self._problem(origin, event, f"event {describe(event)} {reason}")
                 continue
+            self._calendar_scales(event, origin)
             key = series_key(event)
             groups.setdefault(key, []).append(_Adapter(event, origin, key))
         instances: list[Instance] = []
@@ -179,6 +180,38 @@ class Expansion:
                     f" ({type(err).__name__}: {err}); expected a valid recurrence (RFC 5545)",
                 )
         return instances
+
+    def _calendar_scales(self, event: Event, origin: Origin) -> None:
+        """Rules in another calendar than the Gregorian (RFC 7529 RSCALE: Chinese, Hebrew...)
+        cannot be expanded (dateutil knows none): such a rule is dropped with a warning, so the
+        event still counts with its first occurrence, DTSTART, instead of being lost whole.
+        RSCALE=GREGORIAN is an ordinary rule, unless it asks to move skipped days (SKIP)."""
+        rules = values(event, "RRULE")
+        if not any("RSCALE" in rule for rule in rules if isinstance(rule, vRecur)):
+            return
+        kept = []
+        for rule in rules:
+            scale = text(rule.get("RSCALE")).upper()
+            found = first(rule.get("SKIP"))  # icalendar's vSkip enum, or a plain word
+            skip = str(getattr(found, "value", found or "")).upper()
+            if not scale:
+                kept.append(rule)
+            elif scale == "GREGORIAN" and skip in ("", "OMIT"):
+                kept.append(vRecur({k: v for k, v in rule.items() if k not in _RSCALE_PARTS}))
+            else:
+                how = f"RSCALE={scale}" + (f";SKIP={skip}" if skip else "")
+                start = first(event["DTSTART"]).dt
+                self._problem(
+                    origin,
+                    event,
+                    f"event {describe(event)} repeats by a rule with {how} (RFC 7529), which"
+                    " is not supported: only its first occurrence"
+                    f" ({start.isoformat()}) is read; expected a Gregorian RRULE",
+                    warning=True,
+                )
+        del event["RRULE"]
+        for rule in kept:
+            event.add("RRULE", rule, encode=False)
 
     def _preference(self, adapter: _Adapter) -> tuple[bool, float]:
         """Order within a UID: recurring-ical-events keeps the first of equal SEQUENCEs, so put
@@ -258,7 +291,7 @@ class Expansion:
         self, origin: Origin, event: Event | None, message: str, *, warning: bool = False
     ) -> None:
         """Record a problem of one event (or, without ``event``, of the file) in its file."""
-        logger.debug("%s: %s", origin.path, message)
+        logger.debug("%s: %s", origin.label, message)
         item = describe(event) if event is not None else origin.label
         self.problems.append(
             Problem(item=item, message=message, container=origin.label, warning=warning)

@@ -31,19 +31,20 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Event
 
-from connectors.ics import events as mapping
+from connectors.ics import changes as reading_changes
 from connectors.ics import files, reading
-from connectors.ics.components import describe, text
-from connectors.ics.expand import Expansion, Limits, Origin
+from connectors.ics.components import text
+from connectors.ics.expand import Limits, Origin
 from daemon.errors import ConnectorError
 from daemon.files import NotRegularFile, describe_mode, read_regular
-from daemon.protocols import AccountContext, CalendarChanges, CalendarEvent, Problem
+from daemon.protocols import AccountContext, CalendarChanges, Problem
 
 logger = logging.getLogger(__name__)
 
-# Bumped when the same bytes give other events or problems (ics2: issue 9), so that an
+# Bumped when the same bytes give other events or problems (ics2: issue 9; ics3: issue 13,
+# the EMAIL parameter over a relay, RSCALE, mended address lines), so that an
 # unchanged folder is read again after an upgrade.
-_CURSOR_VERSION = "ics2"
+_CURSOR_VERSION = "ics3"
 
 
 class IcsCalendar:
@@ -109,38 +110,23 @@ class IcsCalendar:
         fingerprint = self._fingerprint(blobs, problems, window)
         if cursor is not None and cursor == fingerprint:
             return CalendarChanges(events=[], cursor=fingerprint, complete=False)
-        start, end = (self._aware(w).astimezone(self.local) for w in window)
-        items: list[tuple[Event, Origin]] = []
-        for path, data in blobs:
-            items.extend(self._parse(path, data, problems))
-        expansion = Expansion((start, end), self.local, self.limits)
-        instances = expansion.run(items)
-        problems.extend(expansion.problems)
-        found: list[CalendarEvent] = []
-        for instance in instances:
-            try:
-                found.append(mapping.to_event(instance, self.local, self.addresses))
-            except Exception as err:  # one odd event never stops the sync
-                logger.warning("cannot map %s", instance.key, exc_info=True)
-                problems.append(
-                    Problem(
-                        item=describe(instance.event),
-                        message=f"event {describe(instance.event)} could not be read ({err});"
-                        " expected an event as RFC 5545 describes it",
-                        container=instance.origin.label,
-                    )
-                )
-        found.sort(key=lambda e: (e.start, e.id))
+        aware_window = (self._aware(window[0]), self._aware(window[1]))
+        found = reading_changes.read(
+            (self._item(path, data) for path, data in blobs),
+            aware_window,
+            self.local,
+            self.addresses,
+            self.limits,
+            problems,
+        )
+        found.cursor = fingerprint
         logger.debug(
-            "ics: %d events from %d files, %d problems", len(found), len(blobs), len(problems)
+            "ics: %d events from %d files, %d problems",
+            len(found.events),
+            len(blobs),
+            len(found.problems),
         )
-        # Only a clean read may say "this is everything": an interview in a file that broke
-        # must not look deleted (its pending follow-ups would be cancelled).
-        # A warning (a repaired line, replaced bytes) lost nothing: it does not count.
-        complete = not any(not problem.warning for problem in problems)
-        return CalendarChanges(
-            events=found, cursor=fingerprint, complete=complete, problems=problems
-        )
+        return found
 
     # ---------------------------------------------------------------------------------------
 
@@ -199,8 +185,7 @@ class IcsCalendar:
 
     def _file_problem(self, path: Path, message: str, *, warning: bool = False) -> Problem:
         """A problem of a whole file: it is both the item and the container."""
-        label = self._label(path)
-        return Problem(item=label, message=message, container=label, warning=warning)
+        return reading_changes.item_problem(self._label(path), message, warning=warning)
 
     def _fingerprint(
         self,
@@ -218,29 +203,17 @@ class IcsCalendar:
             digest.update(b"unreadable\0" + problem.item.encode() + b"\0")
         return f"{_CURSOR_VERSION}:{digest.hexdigest()}"
 
+    def _item(self, path: Path, data: bytes) -> reading_changes.Item:
+        return reading_changes.Item(
+            label=self._label(path),
+            data=data,
+            calendar=lambda parsed: self._calendar_name(path, parsed),
+        )
+
     def _parse(
         self, path: Path, data: bytes, problems: list[Problem]
     ) -> list[tuple[Event, Origin]]:
-        try:
-            parsed = reading.parse(data, self._label(path))
-            for note in parsed.notes:
-                logger.info("%s: %s", path, note)
-            problems.extend(parsed.problems)
-            origin = Origin(
-                path=path,
-                label=self._label(path),
-                calendar=self._calendar_name(path, parsed),
-                method=parsed.method,
-            )
-            return [(event, origin) for event in parsed.events]
-        except reading.NotACalendar as err:
-            problems.append(self._file_problem(path, f"{reading.EXPECTED}: {err}"))
-        except Exception as err:  # one bad file must never stop the others
-            logger.warning("%s: unexpected parser failure", path, exc_info=True)
-            problems.append(
-                self._file_problem(path, f"{reading.EXPECTED}: {type(err).__name__}: {err}")
-            )
-        return []
+        return reading_changes.parse_item(self._item(path, data), problems)
 
     def _calendar_name(self, path: Path, parsed: reading.ParsedFile) -> str:
         if parsed.calendar_name:

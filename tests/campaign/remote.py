@@ -239,9 +239,16 @@ class OutlookWorld(World):
 
 
 def make_world(provider: str, root: Path) -> World:
+    from tests.campaign.caldav_world import CaldavWorld
     from tests.campaign.worlds import LocalWorld
 
-    return {"local": LocalWorld, "google": GoogleWorld, "outlook": OutlookWorld}[provider](root)
+    worlds: dict[str, type[World]] = {
+        "local": LocalWorld,
+        "google": GoogleWorld,
+        "outlook": OutlookWorld,
+        "caldav": CaldavWorld,
+    }
+    return worlds[provider](root)
 
 
 __all__ = ["GoogleWorld", "OutlookWorld", "make_world", "UTC"]

@@ -1,0 +1,1 @@
+"""Real servers started by the tests (Radicale for CalDAV), each on a free loopback port."""
