@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from daemon.config import Config
+from daemon.output.times import short
 from daemon.planning.basis import gave_up_text, is_waiting
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 
@@ -62,9 +63,10 @@ def settled(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str] | 
         return State.SKIPPED, gave_up_text(fu, interview.timezone or config.daemon.timezone)
     limit = lateness_limit(config, fu)
     if fu.state == State.SCHEDULED and now - fu.due_at > limit:
+        tz = config.daemon.timezone
         return State.SKIPPED, (
-            f"due {fu.due_at:%Y-%m-%d %H:%M} UTC, but followupd was not running until "
-            f"{now:%Y-%m-%d %H:%M} UTC: later than max_lateness ({human(limit)})"
+            f"due {short(fu.due_at, tz)}, but followupd was not running until "
+            f"{short(now, tz)}: later than max_lateness ({human(limit)})"
         )
     return None
 

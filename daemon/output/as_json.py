@@ -75,6 +75,7 @@ def followup(row: FollowUpRow, interview_id: int, tz: str) -> dict[str, Any]:
         "reason": row.reason or None,
         "drafted_at": when(row.drafted_at, tz),
         "sent_at": when(row.sent_at, tz),
+        "finished_at": when(row.finished_at, tz),
     }
 
 
