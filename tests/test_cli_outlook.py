@@ -211,7 +211,7 @@ def test_thank_yous_then_an_inquiry_in_the_same_conversation(signed_in: User) ->
     )
     out = user.once(at(hours=3))
     assert (
-        "done thank-you to Ian Interviewer (Acme): you sent it on 2026-01-14T12:00:00+00:00" in out
+        "done thank-you to Ian Interviewer (Acme): you sent it on Wed 14 Jan 13:00" in out
     )
     assert "auto-reply from ian@acme.example ignored (no return date)" in user.log
     # 5 business days after the thank-you went out: Wed 12:00 UTC -> next Wed 12:00 UTC.
