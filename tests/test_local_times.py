@@ -170,3 +170,20 @@ def test_check_json_on_an_unreadable_config_exits_2_with_its_problems(berlin: Pa
     (problem,) = document["checks"]
     assert problem["check"] == "config" and problem["level"] == "error"
     assert "not valid TOML" in problem["message"] and document["ok"] is False
+
+
+def test_the_forms_of_a_time() -> None:
+    from daemon.output import times
+
+    winter = datetime.fromisoformat("2026-03-03T12:00+00:00")
+    summer = datetime.fromisoformat("2026-07-01T22:30+00:00")  # already 2 July in Berlin
+    assert times.local(winter, BERLIN) == "2026-03-03 13:00" and times.local(None, BERLIN) == "-"
+    assert times.short(winter, BERLIN) == "Tue 03 Mar 13:00"
+    assert times.short(summer, BERLIN) == "Thu 02 Jul 00:30"
+    assert times.near(winter, BERLIN, winter) == "13:00"
+    assert times.near(summer, BERLIN, summer.replace(hour=12)) == "Thu 02 Jul 00:30"
+    assert times.zoned(winter, BERLIN) == "Tue 03 Mar 13:00 CET"
+    assert times.zoned(summer, BERLIN, today=summer) == "00:30 CEST"
+    assert times.zoned(winter, "UTC", today=winter) == "12:00 UTC"
+    assert times.day(summer, BERLIN) == "2026-07-02" and times.day(summer, "UTC") == "2026-07-01"
+    assert times.zone_line(BERLIN) == "(times in Europe/Berlin)"

@@ -60,7 +60,8 @@ def settled(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str] | 
     if fu.state == State.SCHEDULED and is_waiting(fu) and fu.due_at <= now:
         # Due is the end of its wait (planning/basis.py): nothing was sent to follow up on.
         # Before then it still waits: `unskip` asks this of what is not due yet.
-        return State.SKIPPED, gave_up_text(fu, interview.timezone or config.daemon.timezone)
+        zone = interview.timezone or config.daemon.timezone
+        return State.SKIPPED, gave_up_text(fu, zone, config.daemon.timezone)
     limit = lateness_limit(config, fu)
     if fu.state == State.SCHEDULED and now - fu.due_at > limit:
         tz = config.daemon.timezone

@@ -28,7 +28,7 @@ from daemon.store.models import Interview, ProblemRecord, State
 # are tight, the "done" time stands under the state it names ("drafted" / "2026-03-03 12:00").
 INTERVIEW_COLUMNS = ("id", "interview", "when", "follow-up", "to", "state", "due", "done", "why")
 TABLE_COLUMNS = tuple(c for c in INTERVIEW_COLUMNS if c != "done")
-TIME_COLUMNS = ("when", "due")
+UNBROKEN = ("id", "when", "state", "due")  # never broken inside a word
 
 STATE_STYLE = {
     State.SCHEDULED: "cyan",
@@ -88,9 +88,10 @@ def _print_tables(
         )
     console.print(table)
 
+    stack = console.width < WIDE  # date over time in a cell, in a narrow terminal
     table = Table(title="Interviews and follow-ups", title_justify="left")
     for column in TABLE_COLUMNS:
-        table.add_column(column, overflow="fold", no_wrap=column in TIME_COLUMNS)
+        table.add_column(column, overflow="fold", no_wrap=column in UNBROKEN)
     for interview in interviews:
         label = Text(interview.label)
         if interview.language_set:
@@ -100,7 +101,9 @@ def _print_tables(
         first = True
         for fu in interview.followups or [None]:
             cells: list[str | Text] = (
-                [str(interview.id), label, local(interview.start_at, tz)] if first else ["", "", ""]
+                [str(interview.id), label, _stacked(local(interview.start_at, tz), stack)]
+                if first
+                else ["", "", ""]
             )
             first = False
             if fu is None:
@@ -110,8 +113,8 @@ def _print_tables(
                 *cells,
                 fu.label,
                 Text(fu.to_name or fu.to_email),
-                _state_cell(fu, tz),
-                due_text(fu, tz),
+                _state_cell(fu, tz, stack),
+                _stacked(due_text(fu, tz), stack),
                 Text(fu.reason),
             )
     if interviews:
@@ -120,11 +123,20 @@ def _print_tables(
         console.print("No interviews found yet.")
 
 
-def _state_cell(fu: FollowUpRow, tz: str) -> Text:
+WIDE = 120  # columns from which a time stays on one line in a cell
+
+
+def _stacked(text: str, stack: bool) -> str:
+    """With ``stack``, ``2026-03-03 12:00`` as two lines in a table cell, date over time:
+    three time columns of 16 characters would leave the "why" no room in 80 columns."""
+    return text.replace(" ", "\n", 1) if stack else text
+
+
+def _state_cell(fu: FollowUpRow, tz: str, stack: bool) -> Text:
     """The state, and for one that is not due any more, when it got there (below it)."""
     cell = Text(fu.state, style=STATE_STYLE.get(State(fu.state), ""))
     if fu.finished_at is not None:
-        cell.append("\n" + done_text(fu, tz), style="dim")
+        cell.append("\n" + _stacked(done_text(fu, tz), stack), style="dim")
     return cell
 
 

@@ -301,4 +301,4 @@ def waiting_reason(config: Config, fu: FollowUp) -> str:
     interview = fu.interview
     tz = interview.timezone or config.daemon.timezone
     after = config.status_inquiry.after_business_days
-    return waiting_text(fu, tz, after, decision_due(config, interview))
+    return waiting_text(fu, tz, after, decision_due(config, interview), config.daemon.timezone)
