@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from daemon.config import Config
-from daemon.output.times import near, short
+from daemon.output.times import near, short, zoned
 from daemon.planning.decision import MANUAL
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 
@@ -99,17 +99,19 @@ def waiting_text(config: Config, fu: FollowUp, now: datetime) -> str:
 
 
 def said(config: Config, window: Window, now: datetime) -> list[str]:
-    """What ``followupd note`` tells the user about the thank-yous of the interview."""
+    """What ``followupd note`` tells the user about the thank-yous of the interview: a line
+    that stands alone, so its times name their zone ("until 13:00 CET")."""
+    tz = config.daemon.timezone
     lines = []
     for fu in window.released:
         who = fu.interviewer.name or fu.interviewer.email
-        when = "now" if fu.due_at <= now else f"at {local_time(config, fu.due_at, now)}"
+        when = "now" if fu.due_at <= now else f"at {zoned(fu.due_at, tz, today=now)}"
         lines.append(f"the thank-you to {who} is due {when}")
     for fu in window.waiting:
         who = fu.interviewer.name or fu.interviewer.email
         lines.append(
             f"the thank-you to {who} still waits for notes about them until "
-            f"{local_time(config, fu.due_at, now)} (followupd note {fu.interview.id} "
+            f"{zoned(fu.due_at, tz, today=now)} (followupd note {fu.interview.id} "
             f"--about {fu.interviewer.email} ...)"
         )
     return lines
