@@ -187,3 +187,18 @@ def test_the_forms_of_a_time() -> None:
     assert times.zoned(winter, "UTC", today=winter) == "12:00 UTC"
     assert times.day(summer, BERLIN) == "2026-07-02" and times.day(summer, "UTC") == "2026-07-01"
     assert times.zone_line(BERLIN) == "(times in Europe/Berlin)"
+
+
+def test_unskip_says_when_it_was_due_in_the_users_zone(berlin: Path) -> None:
+    """Initech (id 4, tomorrow) skipped today and unskipped after it: its thank-you was due
+    at 14:00 UTC, 15:00 in Berlin, which is what the user reads, the zone named once."""
+    assert followupd(berlin, "run", "--once", "--now", NOW).returncode == 0
+    assert followupd(berlin, "skip", "4").returncode == 0
+    later = followupd(berlin, "run", "--once", "--now", "2026-03-06T12:00+00:00")
+    assert later.returncode == 0, later.stderr
+    said = followupd(berlin, "unskip", "4")
+    assert said.returncode == 0, said.stderr
+    out = said.stdout
+    assert "not drafted after all: thank-you to bill@initech.example" in out
+    assert "due Wed 04 Mar 15:00, but followupd was not running until " in out, out
+    assert out.count(BERLIN) == 1 and "UTC" not in out, out
