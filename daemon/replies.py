@@ -21,6 +21,7 @@ from daemon.autoreply import return_date
 from daemon.businessdays import add_business_days
 from daemon.config import Account, Config
 from daemon.message import draft_key
+from daemon.output.times import day, short, zoned
 from daemon.planning.followups import FollowUpPlanner
 from daemon.protocols import DraftRef, DraftStatus, InboundMessage, Mailbox
 from daemon.store.models import FollowUp, Interview, Kind, Process, State
@@ -62,7 +63,8 @@ class ReplyTracker:
                 fu.thread_id = state.sent.thread_id or fu.thread_id
                 fu.subject = state.sent.subject or fu.subject
                 fu.sent_references = list(state.sent.references)
-            transition(session, fu, State.DONE, f"you sent it on {fu.sent_at.isoformat()}", now)
+            sent = short(fu.sent_at, self.config.daemon.timezone)
+            transition(session, fu, State.DONE, f"you sent it on {sent}", now)
             self._after_sent(session, fu, now)
             session.flush()
 
@@ -78,7 +80,8 @@ class ReplyTracker:
                     and inquiry.state == State.SCHEDULED
                 ):
                     inquiry.due_at = self.planner.due_time(session, interview, inquiry)
-                    inquiry.reason = f"your thank-you went out; due {inquiry.due_at.isoformat()}"
+                    due = short(inquiry.due_at, self.config.daemon.timezone)
+                    inquiry.reason = f"your thank-you went out; due {due}"
                     inquiry.updated_at = now
         elif fu.kind == Kind.STATUS_INQUIRY:
             self.planner.plan_next_inquiry(session, fu, now)
@@ -180,9 +183,10 @@ class ReplyTracker:
                     fu.due_at = after
                     fu.updated_at = now
                     fu.reason = f"{message.sender} is away until {back.isoformat()} (auto-reply)"
-                    log.info("inquiry %s pushed to %s: %s", fu.id, after.isoformat(), fu.reason)
+                    log.info("inquiry %s pushed to %s: %s", fu.id, zoned(after, tz), fu.reason)
             return
-        reason = f"reply from {message.sender} on {message.received_at.date().isoformat()}"
+        received = day(message.received_at, self.config.daemon.timezone)
+        reason = f"reply from {message.sender} on {received}"
         process.state, process.reason = "replied", reason
         process.replied_at, process.updated_at = message.received_at, now
         for fu in pending:

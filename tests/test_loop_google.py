@@ -79,7 +79,7 @@ def test_the_end_is_told_once_and_a_note_releases_the_waiting_thank_yous(
     # Without notes the thank-yous wait until two hours after the end: 12:00 UTC, 13:00 in the
     # event's Europe/Berlin.
     assert [c["FOLLOWUPD_MESSAGE"] for c in ended] == [
-        "Interview with Acme (Jane Smith, Raj Patel) ended — add notes before 13:00: "
+        "Interview with Acme (Jane Smith, Raj Patel) ended — add notes before 13:00 CET: "
         "followupd note 1"
     ]
     assert ended[0]["FOLLOWUPD_ACCOUNT"] == "gmail" and ended[0]["FOLLOWUPD_INTERVIEW"] == "1"

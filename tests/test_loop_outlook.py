@@ -89,7 +89,7 @@ def test_the_end_is_told_once_and_a_note_releases_the_waiting_thank_yous(
     # Without notes the thank-yous wait until two hours after the end: 12:00 UTC, 13:00 in the
     # user's Europe/Berlin.
     assert ended == [
-        "Interview with Acme (Ian Interviewer, Pam Panelist) ended — add notes before 13:00: "
+        "Interview with Acme (Ian Interviewer, Pam Panelist) ended — add notes before 13:00 CET: "
         "followupd note 1"
     ]
 

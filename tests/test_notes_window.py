@@ -118,7 +118,7 @@ def test_a_note_about_one_interviewer_releases_only_theirs(home: list[str]) -> N
         said.split()
         == (
             "Saved; the thank-you to Raj Patel is due now; the thank-you to Jane Smith still waits "
-            f"for notes about them until 13:00 (followupd note {ACME} --about {JANE} ...)."
+            f"for notes about them until 13:00 UTC (followupd note {ACME} --about {JANE} ...)."
         ).split()
     )
     run(home, "2026-03-03T12:11+00:00")
@@ -219,11 +219,11 @@ def test_a_moved_interview_keeps_its_wait_and_its_released_thank_yous(home: list
     state, due, why = bill("2026-03-03T12:15+00:00")
     assert (state, due) == ("scheduled", "2026-03-04 17:00")
     assert (
-        why == "waiting for your notes until 2026-03-04 17:00; 'followupd note 4 ...' releases it"
+        why == "waiting for your notes until Wed 04 Mar 17:00; 'followupd note 4 ...' releases it"
     )
 
     said = at("2026-03-03T12:20+00:00", home, "note", "4", "budget for the platform team")
-    assert "the thank-you to Bill Lumbergh is due at 2026-03-04 16:00" in said
+    assert "the thank-you to Bill Lumbergh is due at Wed 04 Mar 16:00 UTC" in said
     calendar.write_text(text, newline="")  # back to 12:00-13:00
     run(home, "2026-03-03T12:30+00:00")
     assert bill("2026-03-03T12:35+00:00")[:2] == ("scheduled", "2026-03-04 14:00")

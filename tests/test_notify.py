@@ -36,7 +36,7 @@ ENDED = "2026-03-03T11:05+00:00"  # it ended at 11:00; the thank-yous are due at
 LATER = "2026-03-03T11:10+00:00"
 DUE = "2026-03-03T12:00+00:00"
 ACME_ENDED = (
-    "Interview with Acme Corp (Jane Smith, Raj Patel) ended — add notes before 12:00: "
+    "Interview with Acme Corp (Jane Smith, Raj Patel) ended — add notes before 12:00 UTC: "
     "followupd note 3"
 )
 TWO_DRAFTS = "2 thank-you drafts are waiting in Drafts"
@@ -370,7 +370,8 @@ def test_the_wording_of_what_is_told() -> None:
         datetime.fromisoformat("2026-03-04T08:30+00:00"), end, "Europe/Berlin",
     )  # fmt: skip
     assert said.message == (
-        "Interview “Phone screen” (A, B, C and 2 more) ended — add notes before Wed 09:30: "
+        "Interview “Phone screen” (A, B, C and 2 more) ended — add notes before "
+        "Wed 04 Mar 09:30 CET: "
         "followupd note 7"
     )
     assert events.drafts_created(1, 0, ["work"], [7]).message == (
@@ -421,7 +422,7 @@ def test_the_running_daemon_wakes_up_when_an_interview_ends(tmp_path: Path) -> N
         assert datetime.now(UTC) >= ends
         due = ends + timedelta(hours=1)
         assert [c["FOLLOWUPD_MESSAGE"] for c in ended()] == [
-            f"Interview with Hooli (Gavin Belson) ended — add notes before {due:%H:%M}: "
+            f"Interview with Hooli (Gavin Belson) ended — add notes before {due:%H:%M} UTC: "
             f"followupd note {ended()[0]['FOLLOWUPD_INTERVIEW']}"
         ]
     finally:

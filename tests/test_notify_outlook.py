@@ -41,12 +41,12 @@ def test_an_outlook_interview_end_and_a_revoked_sign_in_are_told(
     assert [(c["FOLLOWUPD_ACCOUNT"], c["FOLLOWUPD_MESSAGE"]) for c in ended] == [
         (
             "work",
-            "Interview with Acme (Ian Interviewer, Pam Panelist) ended — add notes before 12:00: "
+            "Interview with Acme (Ian Interviewer, Pam Panelist) ended — add notes before 12:00 CET: "
             "followupd note 1",
         ),
         (
             "home",
-            "Interview with Globex (Gina Grant, Omar Ortiz) ended — add notes before 12:00: "
+            "Interview with Globex (Gina Grant, Omar Ortiz) ended — add notes before 12:00 CET: "
             "followupd note 2",
         ),
     ]

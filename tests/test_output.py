@@ -22,7 +22,7 @@ from daemon import demo
 ROOT = Path(__file__).resolve().parents[1]
 NOW = "2026-03-03T12:00+00:00"  # the demo's Acme interview (id 3) ended this morning
 BOXES = set("│┃─━┏┓┗┛┡┩└┘╇╈")
-INTERVIEW_COLUMNS = ["id", "interview", "when", "follow-up", "to", "state", "due", "why"]
+INTERVIEW_COLUMNS = ["id", "interview", "when", "follow-up", "to", "state", "due", "done", "why"]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -79,7 +79,8 @@ def test_run_once_through_a_pipe_prints_one_unwrapped_line_per_event(tmp_path: P
     config = demo.create(tmp_path / "demo", now=datetime.fromisoformat(NOW))
     ran = followupd(config, "run", "--once", "--now", NOW)
     assert ran.returncode == 0, ran.stderr
-    lines = ran.stdout.splitlines()
+    zone, *lines = ran.stdout.splitlines()
+    assert zone == "(times in UTC)"  # named once, above the times
     assert "\x1b" not in ran.stdout
     verbs = ("planned ", "drafted ", "skipped ", "cancelled ", "done ", "failed ")
     assert all(line.startswith(verbs) for line in lines), ran.stdout  # no continuation lines
@@ -93,7 +94,7 @@ def test_status_through_a_pipe_is_one_tab_separated_record_per_line(home: Path) 
     out = shown.stdout
     assert "\x1b" not in out and not BOXES & set(out), out
     lines = out.splitlines()
-    start = lines.index("# interviews and follow-ups (times in UTC)")
+    start = lines.index("# interviews and follow-ups")
     assert lines[start + 1].split("\t") == INTERVIEW_COLUMNS
     rows = []
     for line in lines[start + 2 :]:
@@ -110,8 +111,8 @@ def test_status_through_a_pipe_is_one_tab_separated_record_per_line(home: Path) 
         ("Acme Corp — Senior Backend Engineer", "inquiry #1", "Jane Smith", "scheduled"),
     ]
     (late,) = [row for row in rows if row[0] == "2" and row[3] == "thank-you"]
-    assert late[7].endswith("later than max_lateness (12h)")  # the whole reason, on its line
-    accounts = lines[lines.index("# accounts") + 1 :][:2]
+    assert late[8].endswith("later than max_lateness (12h)")  # the whole reason, on its line
+    accounts = lines[lines.index("# accounts (times in UTC)") + 1 :][:2]
     assert accounts[0].split("\t") == ["account", "state", "last poll", "last success", "problem"]
     assert accounts[1].split("\t")[:2] == ["demo", "ok"]
 

@@ -62,7 +62,7 @@ def _one_line(text: str) -> str:
 
 def test_preview_shows_the_draft_in_the_mailbox_against_a_redraft(home: list[str]) -> None:
     before = _invoke(home, "preview", ACME).output
-    assert "The draft in your mailbox (as followupd wrote it on 2026-03-03 12:00 UTC):" in before
+    assert "The draft in your mailbox (as followupd wrote it on Tue 03 Mar 12:00):" in before
     assert "What a redraft would" not in before
 
     cli(home, "note", ACME, "--role", NEW_ROLE)
@@ -70,7 +70,7 @@ def test_preview_shows_the_draft_in_the_mailbox_against_a_redraft(home: list[str
     assert shown.exit_code == 0, shown.output
     said = _one_line(shown.output)
     assert (
-        "The draft in your mailbox (as followupd wrote it on 2026-03-03 12:00 UTC) is older "
+        "The draft in your mailbox (as followupd wrote it on Tue 03 Mar 12:00) is older "
         "than your notes, corrections or templates. What a redraft would change:" in said
     )
     assert f"-Subject: Thank you – {OLD_ROLE} interview" in shown.output

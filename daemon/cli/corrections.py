@@ -184,6 +184,10 @@ def unskip(rt: Runtime, interview_id: int) -> None:
         console.out.print(
             f"  not drafted after all: {line}", markup=False, highlight=False, soft_wrap=True
         )
+    if result.late:  # the reasons say when it was due
+        from daemon.output.times import zone_line
+
+        console.out.print(zone_line(rt.config.daemon.timezone), markup=False, highlight=False)
 
 
 @main.command()

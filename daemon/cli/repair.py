@@ -37,6 +37,10 @@ def retry(rt: Runtime, interview_id: int, about: str | None) -> None:
         say("followupd drafts it at its next round; 'followupd run --once' does it at once.")
     for line in result.not_retried:
         say(f"Not retried: {line}.")
+    if result.not_retried:  # "it was due Tue 03 Mar 13:00, ...": in which zone
+        from daemon.output.times import zone_line
+
+        say(zone_line(rt.config.daemon.timezone))
     if not result.retried and not result.not_retried:
         whom = f" for {about.lower()}" if about else ""
         states = "; ".join(result.not_failed) or "it has no follow-ups"

@@ -185,6 +185,7 @@ def preview(rt: Runtime, interview_id: int, as_json: bool) -> None:
     from daemon.drafting.drafter import Drafter
     from daemon.drafting.facts import context_for, language_for
     from daemon.explain import draft_remarks, reasons
+    from daemon.output.times import zone_line
     from daemon.planning.basis import is_waiting
     from daemon.planning.followups import waiting_reason
     from daemon.planning.notes_window import waiting_text as notes_waiting_text
@@ -201,6 +202,8 @@ def preview(rt: Runtime, interview_id: int, as_json: bool) -> None:
         if as_json:
             _preview_json(rt, session, interview, drafter)
             return
+        tz = config.daemon.timezone
+        console.out.print(zone_line(tz), markup=False, highlight=False)
         language = language_for(interview, account)
         why = (
             "set for this interview; 'note ID --language account' returns to the account's"
@@ -214,9 +217,7 @@ def preview(rt: Runtime, interview_id: int, as_json: bool) -> None:
         for fu in interview.followups:
             comparison = compare(session, drafter, fu)
             request = comparison.request
-            console.out.rule(
-                f"{fu.kind} #{fu.seq} to {fu.interviewer.email} — {fu.state}, due {fu.due_at:%Y-%m-%d %H:%M} UTC"
-            )
+            console.out.rule(f"{fu.kind} #{fu.seq} to {fu.interviewer.email} — {_when(fu, tz)}")
             if is_waiting(fu):  # not drafted until something was sent: say so, and why
                 console.out.print(waiting_reason(config, fu), markup=False, highlight=False)
             if waits_for_notes(config, fu):
@@ -225,7 +226,7 @@ def preview(rt: Runtime, interview_id: int, as_json: bool) -> None:
                     highlight=False,
                 )  # fmt: skip
             if fu.state == State.DRAFTED:
-                _print_against_mailbox(comparison, fu, interview_id)
+                _print_against_mailbox(comparison, fu, interview_id, tz)
             console.out.print(f"Subject: {request.subject}", markup=False, highlight=False)
             console.out.print(
                 f"To: {', '.join(a.email for a in request.to)}", markup=False, highlight=False
@@ -279,13 +280,28 @@ def _preview_json(rt: Runtime, session: Session, interview: Interview, drafter: 
     console.out.file.write(as_json.dumps(document) + "\n")
 
 
-def _print_against_mailbox(comparison: Comparison, fu: FollowUp, interview_id: int) -> None:
+def _when(fu: FollowUp, tz: str) -> str:
+    """``scheduled, due Wed 04 Mar 15:00``; for one not due any more, when it got there:
+    ``drafted Tue 03 Mar 13:00``."""
+    from daemon.output.rows import OPEN, finished_at
+    from daemon.output.times import short
+
+    if fu.state in OPEN:
+        return f"{fu.state}, due {short(fu.due_at, tz)}"
+    return f"{fu.state} {short(finished_at(fu), tz)}"
+
+
+def _print_against_mailbox(
+    comparison: Comparison, fu: FollowUp, interview_id: int, tz: str
+) -> None:
     """For a drafted follow-up: is the draft in the mailbox what a redraft would write? If not,
     what would change (a compact diff, coloured on a terminal, plain in a pipe), and how to
     apply it. The text that follows is what a redraft would write (the same, when nothing
     changed). Offline: compared with the draft as followupd wrote it, not read back."""
+    from daemon.output.times import short
+
     say = partial(console.out.print, markup=False, highlight=False)
-    written = f"{fu.drafted_at:%Y-%m-%d %H:%M} UTC" if fu.drafted_at else "an earlier run"
+    written = short(fu.drafted_at, tz) if fu.drafted_at else "an earlier run"
     if not comparison.known:
         say(
             f"The draft in your mailbox was written on {written}, before followupd kept a copy "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -14,7 +15,10 @@ from daemon.cli.app import Runtime, friendly, main, pass_runtime
 from daemon.cli.service import run_once
 from daemon.clock import SystemClock
 from daemon.config import Config
-from daemon.errors import FollowupdError
+from daemon.errors import ConfigError, FollowupdError
+
+if TYPE_CHECKING:
+    from daemon.output.checks import Finding
 
 
 @main.command()
@@ -67,35 +71,83 @@ def demo_cmd(folder: Path) -> None:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (see docs/json.md).")
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on problems.")
 @pass_runtime
 @friendly
-def check(rt: Runtime) -> None:
-    """Validate the config and templates and check that every account is reachable."""
-    config = rt.config
-    problems: list[str] = placeholders(config)
-    left = f"read; {len(problems)} placeholder(s) of followupd init left" if problems else "OK"
-    console.out.print(f"config {config.path}: {left}", highlight=False)
-    problems += [f"template: {p}" for p in rt.renderer().check()]
-    if not problems:
-        console.out.print("templates: OK (rendered with sample data)")
+def check(rt: Runtime, as_json: bool, strict: bool) -> None:
+    """Validate the config and templates and check that every account is reachable.
+
+    Exit status: 0 when nothing is wrong (warnings allowed, unless --strict), 1 on any
+    problem, 2 when the config cannot be read."""
+    from daemon.output.checks import failed, print_findings
+
+    try:
+        findings = _findings(rt)
+    except ConfigError as err:
+        if not as_json:
+            raise
+        _config_unreadable(rt, err)
+    if as_json:
+        from daemon.output import as_json as documents
+
+        tz = rt.config.daemon.timezone
+        document = documents.check_document(findings, tz, SystemClock().now(), strict)
+        console.out.file.write(documents.dumps(document) + "\n")
+    else:
+        print_findings(console.out, console.err, findings, strict)
+    if failed(findings, strict):
+        sys.exit(1)
+
+
+def _config_unreadable(rt: Runtime, err: ConfigError) -> NoReturn:
+    """``check --json`` on a config that cannot be read: its problems as the document's
+    errors (times in the system's zone: the configured one is not known), exit status 2."""
+    from daemon.output import as_json as documents
+    from daemon.output.checks import ERROR, Finding
+
+    where = str(rt.config_path or paths.default_config_file())
+    findings = [Finding("config", where, ERROR, problem) for problem in err.problems]
+    tz = paths.system_timezone()
+    document = documents.check_document(findings, tz, SystemClock().now())
+    console.out.file.write(documents.dumps(document) + "\n")
+    sys.exit(2)
+
+
+def _findings(rt: Runtime) -> list[Finding]:
+    """Everything ``check`` looks at, in the order it says it."""
+    from daemon.output.checks import ERROR, OK, WARNING, Finding
     from daemon.writing.notelang import highlight_warnings
 
+    config = rt.config
+    where = str(config.path)
+    left = placeholders(config)
+    said = f"read; {len(left)} placeholder(s) of followupd init left" if left else "OK"
+    findings = [Finding("config", where, OK, f"config {where}: {said}")]
+    for problem in left:  # "config.toml: [candidate].name: still 'Your Name', ..."
+        key = problem.split(": ", 1)[1].split(": still ", 1)[0]
+        findings.append(Finding("placeholder", key, ERROR, problem, f"edit {config.path}: {key}"))
+    template_problems = rt.renderer().check()
+    findings += [
+        Finding("template", "templates", ERROR, f"template: {p}") for p in template_problems
+    ]
+    if not template_problems:
+        findings.append(
+            Finding("template", "templates", OK, "templates: OK (rendered with sample data)")
+        )
     languages = {a.name: a.language for a in config.accounts}
-    for warning in highlight_warnings(config.candidate.highlights, languages):
-        console.out.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+    findings += [
+        Finding("highlights", "[candidate].highlights", WARNING, warning)
+        for warning in highlight_warnings(config.candidate.highlights, languages)
+    ]
     try:
         paths.state_directory(config.daemon.state_dir)
     except FollowupdError as err:  # the accounts and the database live there: nothing to check
-        problems.append(str(err))
+        findings.append(Finding.said("state_dir", str(config.daemon.state_dir), ERROR, str(err)))
     else:
-        problems += _check_accounts_and_store(rt)
-        _warn_about_fit(rt)
-    _report_notifiers(rt)
-    if problems:
-        for problem in problems:
-            console.err.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
-    console.out.print("[green]all good[/]")
+        findings += _check_accounts_and_store(rt)
+        findings += _warn_about_fit(rt)
+    return findings + _report_notifiers(rt)
 
 
 def placeholders(config: Config) -> list[str]:
@@ -125,43 +177,45 @@ def placeholders(config: Config) -> list[str]:
     return found
 
 
-def _check_accounts_and_store(rt: Runtime) -> list[str]:
+def _check_accounts_and_store(rt: Runtime) -> list[Finding]:
     """``check`` for what lives in the state folder: each account's connection, the database."""
     from sqlalchemy import select
 
+    from daemon.output.checks import ERROR, OK, Finding
     from daemon.running.accounts import connect
     from daemon.store.models import AccountState
 
     config = rt.config
-    problems: list[str] = []
+    found: list[Finding] = []
     clock = SystemClock()
     for account in config.accounts:
         connection = connect(config, account, clock)
         if connection.error is not None:
-            problems.append(f"account {account.name}: {connection.error}")
+            message = f"account {account.name}: {connection.error}"
+            found.append(Finding.said("account", account.name, ERROR, message))
             continue
         for side, thing in (("calendar", connection.calendar), ("mailbox", connection.mailbox)):
+            subject = f"{account.name} {side}"
             try:
-                console.out.print(
-                    f"account {account.name} {side}: {thing.check()}", highlight=False
-                )  # type: ignore[union-attr]
+                said = thing.check()  # type: ignore[union-attr]
             except FollowupdError as err:
-                problems.append(f"account {account.name} {side}: {err}")
+                found.append(Finding.said("account", subject, ERROR, f"account {subject}: {err}"))
+            else:
+                found.append(Finding("account", subject, OK, f"account {subject}: {said}"))
     try:
         sessions = rt.sessions()
-        console.out.print("database: OK")
+        found.append(Finding("database", "database", OK, "database: OK"))
         with sessions() as session:
             for state in session.scalars(select(AccountState)):
                 if state.status == "needs_reauth":
-                    problems.append(
-                        f"account {state.name}: needs re-authorization: run {state.fix}"
-                    )
+                    message = f"account {state.name}: needs re-authorization: run {state.fix}"
+                    found.append(Finding("account", state.name, ERROR, message, state.fix))
     except FollowupdError as err:
-        problems.append(str(err))
-    return problems
+        found.append(Finding.said("database", "database", ERROR, str(err)))
+    return found
 
 
-def _warn_about_fit(rt: Runtime) -> None:
+def _warn_about_fit(rt: Runtime) -> list[Finding]:
     """A warning, not a problem: drafts without fit text are still good to send."""
     from sqlalchemy import func, select
 
@@ -183,24 +237,26 @@ def _warn_about_fit(rt: Runtime) -> None:
         except FollowupdError:
             pass  # the database problem is reported by the store check
     warning = fit_warning(rt.config.candidate.highlights, with_fit)
-    if warning:
-        from rich.markup import escape
+    if not warning:
+        return []
+    from daemon.output.checks import WARNING, Finding
 
-        console.out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    return [Finding("fit", "[candidate].highlights", WARNING, warning)]
 
 
-def _report_notifiers(rt: Runtime) -> None:
+def _report_notifiers(rt: Runtime) -> list[Finding]:
     """Each [notify] notifier, available or why not. Warnings only: the daemon works without
     them, and one config may serve a desktop (with a session bus) and a server (without)."""
     from daemon.notify.fanout import notifiers_for
     from daemon.notify.notifiers import NotifyError
+    from daemon.output.checks import OK, WARNING, Finding
 
     settings = rt.config.notify
     notifiers = notifiers_for(settings)
+    found: list[Finding] = []
     if not notifiers:
-        console.out.print(
-            "notify: nothing configured (see [notify] in config.example.toml)", markup=False
-        )
+        message = "notify: nothing configured (see [notify] in config.example.toml)"
+        found.append(Finding("notify", "", OK, message))
     for notifier in notifiers:
         problem = notifier.problem()
         if problem is None:
@@ -209,14 +265,11 @@ def _report_notifiers(rt: Runtime) -> None:
             except NotifyError as err:
                 problem = str(err)
         if problem is None:
-            console.out.print(f"notify {notifier.name}: {said}", markup=False, highlight=False)
+            found.append(Finding("notify", notifier.name, OK, f"notify {notifier.name}: {said}"))
         else:
-            console.out.print(
-                f"warning: notify {notifier.name}: not available: {problem}",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
+            message = f"notify {notifier.name}: not available: {problem}"
+            found.append(Finding("notify", notifier.name, WARNING, message))
+    return found
 
 
 @main.command()
@@ -228,7 +281,9 @@ def notify(rt: Runtime, send_test: bool) -> None:
     from daemon.notify import events
     from daemon.notify.fanout import Fanout
 
-    _report_notifiers(rt)
+    for finding in _report_notifiers(rt):
+        warning = "warning: " if finding.level != "ok" else ""
+        console.out.print(warning + finding.message, markup=False, highlight=False, soft_wrap=True)
     if not send_test:
         return
     fanout = Fanout.from_settings(rt.config.notify)

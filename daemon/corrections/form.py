@@ -66,6 +66,7 @@ from daemon.corrections.notes import (
     parse_decision_date,
 )
 from daemon.errors import FollowupdError
+from daemon.output.times import short
 from daemon.planning.decision import MANUAL, expected_decision
 from daemon.planning.followups import FollowUpPlanner
 from daemon.store.models import Interview, Kind, State
@@ -155,7 +156,7 @@ def _clean(text: str) -> str:
 
 def build(config: Config, interview: Interview) -> Form:
     """The form of ``interview`` as it stands in the store."""
-    tz = ZoneInfo(interview.timezone or config.daemon.timezone)
+    tz = ZoneInfo(config.daemon.timezone)  # as every time a person reads: the user's zone
     account = next((a for a in config.accounts if a.name == interview.account), None)
     active = [p for p in interview.interviewers if p.active]
     start, end = interview.start_at.astimezone(tz), interview.end_at.astimezone(tz)
@@ -179,7 +180,7 @@ def build(config: Config, interview: Interview) -> Form:
                 p.name,
                 configured.title if configured and configured.title else None,
                 _described(p.notes),
-                _thank_you_state(thank_you.state, thank_you.due_at.astimezone(tz))
+                _thank_you_state(thank_you.state, short(thank_you.due_at, tz.key))
                 if thank_you is not None
                 else None,
             )
@@ -187,7 +188,7 @@ def build(config: Config, interview: Interview) -> Form:
         values[p.email] = PersonValues(title=_clean(p.title or ""), notes=_own(p.notes))
     decided = None
     if interview.decision_expected is None:
-        found = expected_decision(interview, tz.key)
+        found = expected_decision(interview, interview.timezone or tz.key)
         decided = found.isoformat() if found else None
     return Form(
         interview_id=interview.id,
@@ -213,9 +214,9 @@ def build(config: Config, interview: Interview) -> Form:
     )
 
 
-def _thank_you_state(state: str, due: object) -> str:
+def _thank_you_state(state: str, due: str) -> str:
     if state == State.SCHEDULED:
-        return f"due {due:%a %d %b %H:%M}; the notes here go into it"
+        return f"due {due}; the notes here go into it"
     if state in (State.DRAFTED, State.DONE, State.CREATING):
         return "drafted already; what you change here shows in 'followupd preview'"
     return str(state)

@@ -61,6 +61,7 @@ from daemon.drafting.drafter import (
 )
 from daemon.drafting.edits import same_text, untouched, words
 from daemon.errors import BadItem, FollowupdError, TemplateError
+from daemon.output.times import day, zoned
 from daemon.protocols import DraftRef, DraftRequest
 from daemon.store.models import FollowUp, Interview, State
 from daemon.store.repository import transition
@@ -176,7 +177,7 @@ def _redraft_one(
     if fu.state == State.CREATING:  # interrupted (a redraft, or a first drafting): finish it
         return _finish(session, drafter, fu, now)
     if fu.state != State.DRAFTED:
-        return Result.NOT_DRAFTED, why_not(fu)
+        return Result.NOT_DRAFTED, why_not(fu, drafter.config.daemon.timezone)
     try:
         comparison = compare(session, drafter, fu)
     except (TemplateError, BadItem) as err:  # the draft in the mailbox stays as it is
@@ -252,15 +253,15 @@ _ENDINGS = {
 }
 
 
-def why_not(fu: FollowUp) -> str:
-    """Why a follow-up that is not ``drafted`` has no draft to redraft."""
+def why_not(fu: FollowUp, tz: str) -> str:
+    """Why a follow-up that is not ``drafted`` has no draft to redraft (times in ``tz``)."""
     if fu.state == State.SCHEDULED:
         return (
-            f"not drafted yet (due {fu.due_at:%Y-%m-%d %H:%M} UTC): it will use your notes "
+            f"not drafted yet (due {zoned(fu.due_at, tz)}): it will use your notes "
             "and corrections when it is"
         )
     if fu.state == State.DONE and fu.sent_at is not None:
-        return f"you already sent it on {fu.sent_at:%Y-%m-%d}: nothing to redraft"
+        return f"you already sent it on {day(fu.sent_at, tz)}: nothing to redraft"
     if fu.state == State.DONE:
         return "you deleted its draft, and followupd does not bring it back"
     return f"{fu.state}: {fu.reason or 'no reason recorded'}; nothing to redraft"

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from daemon.config import Config
 from daemon.drafting.rules import skip_reason
+from daemon.output.times import short
 from daemon.planning.followups import FollowUpPlanner
 from daemon.store.models import OPEN_STATES, Interview, State
 from daemon.store.repository import transition
@@ -45,7 +46,8 @@ def unskip(config: Config, session: Session, interview: Interview, now: datetime
         if fu.state != State.SKIPPED or fu.reason != skipped_by_you:
             continue  # skipped for a reason of its own (too late, ...): that still holds
         fu.due_at = planner.due_time(session, interview, fu)
-        transition(session, fu, State.SCHEDULED, f"unskipped, due {fu.due_at.isoformat()}", now)
+        due = short(fu.due_at, config.daemon.timezone)
+        transition(session, fu, State.SCHEDULED, f"unskipped, due {due}", now)
         result.restored += 1
         why = skip_reason(config, fu, now)
         if why is not None:

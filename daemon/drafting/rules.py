@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from daemon.config import Config
+from daemon.output.times import short
 from daemon.planning.basis import gave_up_text, is_waiting
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 
@@ -59,12 +60,14 @@ def settled(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str] | 
     if fu.state == State.SCHEDULED and is_waiting(fu) and fu.due_at <= now:
         # Due is the end of its wait (planning/basis.py): nothing was sent to follow up on.
         # Before then it still waits: `unskip` asks this of what is not due yet.
-        return State.SKIPPED, gave_up_text(fu, interview.timezone or config.daemon.timezone)
+        zone = interview.timezone or config.daemon.timezone
+        return State.SKIPPED, gave_up_text(fu, zone, config.daemon.timezone)
     limit = lateness_limit(config, fu)
     if fu.state == State.SCHEDULED and now - fu.due_at > limit:
+        tz = config.daemon.timezone
         return State.SKIPPED, (
-            f"due {fu.due_at:%Y-%m-%d %H:%M} UTC, but followupd was not running until "
-            f"{now:%Y-%m-%d %H:%M} UTC: later than max_lateness ({human(limit)})"
+            f"due {short(fu.due_at, tz)}, but followupd was not running until "
+            f"{short(now, tz)}: later than max_lateness ({human(limit)})"
         )
     return None
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
+
+from daemon.output.times import zoned
 
 INTERVIEW_ENDED = "interview_ended"
 DRAFTS_CREATED = "drafts_created"
@@ -60,13 +61,6 @@ def listed(names: Sequence[str]) -> str:
     return f"{', '.join(names[:MAX_NAMES])} and {len(names) - MAX_NAMES} more"
 
 
-def local_time(at: datetime, tz: str, ended: datetime) -> str:
-    """'15:30', or 'Tue 09:30' when that is not the day the interview ended (in ``tz``)."""
-    zone = ZoneInfo(tz)
-    local, end = at.astimezone(zone), ended.astimezone(zone)
-    return f"{local:%H:%M}" if local.date() == end.date() else f"{local:%a %H:%M}"
-
-
 def interview_ended(
     interview: int,
     account: str,
@@ -77,11 +71,12 @@ def interview_ended(
     ended: datetime,
     tz: str,
 ) -> Event:
-    """'Interview with Acme (Jane Smith, Raj Patel) ended — add notes before 15:30:
-    followupd note 3'. ``notes_until`` is when the first thank-you is due."""
+    """'Interview with Acme (Jane Smith, Raj Patel) ended — add notes before 15:30 CET:
+    followupd note 3'. ``notes_until`` is when the first thank-you is due; a notification
+    stands alone, so its time names its zone (``tz``, the user's)."""
     what = f"Interview with {company}" if company else f"Interview “{title}”"
     who = f" ({listed(names)})" if names else ""
-    until = local_time(notes_until, tz, ended)
+    until = zoned(notes_until, tz, today=ended)
     return Event(
         INTERVIEW_ENDED,
         "Interview ended: notes wanted",

@@ -26,15 +26,6 @@ def _company(interview: Interview) -> str | None:
     return interview.company_override or interview.company
 
 
-# What a server writes for "a time" (DTSTART:...Z, Graph's default): no one's local time.
-_NO_ZONE = {"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "Zulu", "Etc/Zulu", "Universal"}
-
-
-def _zone(written: str | None, own: str) -> str:
-    """The interview's time zone, else the user's own ([daemon].timezone)."""
-    return own if not written or written in _NO_ZONE else written
-
-
 def _unmarked():  # noqa: ANN202
     """Interviews not told about since they (last) ended."""
     return or_(Interview.notified_at.is_(None), Interview.notified_at < Interview.end_at)
@@ -78,7 +69,7 @@ def interviews_ended(
                 names=[person.name or person.email for person in people],
                 notes_until=notes_until,
                 ended=interview.end_at,
-                tz=_zone(interview.timezone, timezone),
+                tz=timezone,  # the user's ([daemon].timezone), as everywhere a person reads
             )
         )
     return said

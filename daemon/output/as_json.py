@@ -1,4 +1,5 @@
-"""``--json``: what ``status`` and ``run --once`` say, for scripts (shape: docs/json.md).
+"""``--json``: what ``status``, ``run --once``, ``preview`` and ``check`` say, for scripts
+(shape: docs/json.md).
 
 The shape is a promise: fields are added, never renamed or removed, without raising
 ``VERSION``. Every time is ISO 8601 with the offset of the configured zone (or null); ids are
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from daemon.output.checks import Finding
 from daemon.output.rows import AccountRow, FollowUpRow, InterviewRow
 from daemon.store.models import ProblemRecord, Transition
 
@@ -75,6 +77,7 @@ def followup(row: FollowUpRow, interview_id: int, tz: str) -> dict[str, Any]:
         "reason": row.reason or None,
         "drafted_at": when(row.drafted_at, tz),
         "sent_at": when(row.sent_at, tz),
+        "finished_at": when(row.finished_at, tz),
     }
 
 
@@ -151,4 +154,19 @@ def run_document(
         "failures": list(failures),
         "accounts": [account(a, tz) for a in accounts],
         "events": [event(t, tz) for t in transitions if t.to_state != "creating"],
+    }
+
+
+def check_document(
+    findings: Sequence[Finding], tz: str, now: datetime, strict: bool = False
+) -> dict[str, Any]:
+    """``check --json``: ``ok`` is false exactly when ``check`` exits non-zero."""
+    from daemon.output.checks import ERROR, WARNING, failed, finding
+
+    return {
+        **envelope("check", tz, now),
+        "ok": not failed(findings, strict),
+        "errors": sum(f.level == ERROR for f in findings),
+        "warnings": sum(f.level == WARNING for f in findings),
+        "checks": [finding(f) for f in findings],
     }

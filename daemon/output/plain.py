@@ -1,7 +1,8 @@
 """``status`` through a pipe: one record per line, tab-separated, never wrapped, no colour.
 
-Each section is a comment line naming it (``# accounts``), a header line of column names, then
-one line per record; sections are separated by an empty line. A follow-up's line repeats its
+Each section is a comment line naming it (``# accounts (times in Europe/Berlin)``: the first
+one names the zone of every time below, once), a header line of column names, then one line
+per record; sections are separated by an empty line. A follow-up's line repeats its
 interview's id, label and time, so that ``grep Acme | cut -f6`` works on any line. A tab or
 newline inside a value becomes a space: a line is always exactly one record.
 """
@@ -12,8 +13,9 @@ from collections.abc import Iterable, Sequence
 
 from rich.console import Console
 
-from daemon.output.rows import AccountRow, InterviewRow, account_problem, due_text
-from daemon.output.times import local
+from daemon.output.rows import AccountRow, InterviewRow, account_problem, done_text, due_text
+from daemon.output.tables import INTERVIEW_COLUMNS
+from daemon.output.times import local, times_in
 from daemon.store.models import ProblemRecord
 
 
@@ -40,7 +42,7 @@ def print_status_plain(
 ) -> None:
     print_section(
         console,
-        "accounts",
+        f"accounts ({times_in(tz)})",
         ("account", "state", "last poll", "last success", "problem"),
         (
             (
@@ -66,17 +68,20 @@ def print_status_plain(
             label += f" ({interview.status})"
         head = (interview.id, label, local(interview.start_at, tz))
         if not interview.followups:
-            rows.append((*head, "-", "-", "-", "-", interview.reason or ""))
+            rows.append((*head, "-", "-", "-", "-", "-", interview.reason or ""))
         for fu in interview.followups:
             rows.append(
-                (*head, fu.label, fu.to_name or fu.to_email, fu.state, due_text(fu, tz), fu.reason)
+                (
+                    *head,
+                    fu.label,
+                    fu.to_name or fu.to_email,
+                    fu.state,
+                    due_text(fu, tz),
+                    done_text(fu, tz),
+                    fu.reason,
+                )
             )
-    print_section(
-        console,
-        f"interviews and follow-ups (times in {tz})",
-        ("id", "interview", "when", "follow-up", "to", "state", "due", "why"),
-        rows,
-    )
+    print_section(console, "interviews and follow-ups", INTERVIEW_COLUMNS, rows)
 
 
 def print_problems_plain(console: Console, problems: Sequence[ProblemRecord], tz: str) -> None:

@@ -60,7 +60,7 @@ class FollowUpRow:
     reason: str
     drafted_at: datetime | None
     sent_at: datetime | None
-    finished_at: datetime | None  # drafted or last changed, for a row that is not due any more
+    finished_at: datetime | None  # when it reached its state, for a row not due any more
 
 
 @dataclass(frozen=True)
@@ -155,9 +155,7 @@ def followup_row(config: Config, fu: FollowUp, now: datetime) -> FollowUpRow:
         why, waiting = waiting_reason(config, fu), True
     elif waits_for_notes(config, fu):
         why = notes_waiting_text(config, fu, now)
-    finished = (
-        None if fu.state in (State.SCHEDULED, State.CREATING) else fu.drafted_at or fu.updated_at
-    )
+    finished = None if fu.state in OPEN else finished_at(fu)
     return FollowUpRow(
         fu.id,
         fu.kind,
@@ -173,6 +171,20 @@ def followup_row(config: Config, fu: FollowUp, now: datetime) -> FollowUpRow:
         fu.sent_at,
         finished,
     )
+
+
+OPEN = (State.SCHEDULED, State.CREATING)  # still due: a time it is due, no time it finished
+
+
+def finished_at(fu: FollowUp) -> datetime:
+    """When a follow-up that is not due any more reached its state: drafted when its draft
+    was made, done when you sent it (if the mailbox says when), else its last change (which,
+    for a final state, is the transition into it)."""
+    if fu.state == State.DRAFTED and fu.drafted_at is not None:
+        return fu.drafted_at
+    if fu.state == State.DONE and fu.sent_at is not None:
+        return fu.sent_at
+    return fu.updated_at
 
 
 def failure_fix(config: Config, fu: FollowUp, now: datetime) -> str:
@@ -205,7 +217,16 @@ def account_problem(account: AccountRow, tz: str) -> str:
 
 
 def due_text(fu: FollowUpRow, tz: str) -> str:
-    """The "due" cell: when it is due, "waiting", or when a finished one finished."""
+    """The "due" cell: when it is due, or "waiting" (for something you do, not for a time);
+    "-" once it is not due any more (the "done" cell says when that happened)."""
+    if fu.finished_at is not None:
+        return local(None, tz)
     if fu.waiting:
         return "waiting"
-    return local(fu.finished_at or fu.due_at, tz)
+    return local(fu.due_at, tz)
+
+
+def done_text(fu: FollowUpRow, tz: str) -> str:
+    """The "done" cell: when a follow-up that is not due any more reached its state (drafted,
+    sent, replied, skipped, cancelled, failed); "-" while it is due."""
+    return local(fu.finished_at, tz)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Config
 from daemon.output.rows import failure_fix
-from daemon.output.times import local
+from daemon.output.times import local, zone_line
 from daemon.store.models import AccountState, FollowUp, State, Transition
 
 SHORT = 20  # up to this many lines of one kind are listed, more are counted
@@ -95,6 +95,8 @@ def summarize_run(
             lines.append((transition.to_state, escape(text)))  # reasons quote "[[accounts]]"
     if not lines:
         console.print("Nothing would be done right now." if dry else "Nothing to do right now.")
+    else:
+        console.print(zone_line(tz), highlight=False)  # the times below (due, reasons)
     counts = Counter(kind for kind, _ in lines)
     for kind, text in lines:
         if kind in (State.DRAFTED, State.FAILED) or counts[kind] <= SHORT:

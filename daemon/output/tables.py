@@ -12,9 +12,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from daemon.config import Config
-from daemon.output.rows import AccountRow, InterviewRow, account_problem, due_text
-from daemon.output.times import local
+from daemon.output.rows import (
+    AccountRow,
+    FollowUpRow,
+    InterviewRow,
+    account_problem,
+    done_text,
+    due_text,
+)
+from daemon.output.times import local, times_in
 from daemon.store.models import Interview, ProblemRecord, State
+
+# "due": when it is due (open ones); "done": when a finished one reached its state. Through a
+# pipe each is a column of its own (stable names for scripts); in the table, where 80 columns
+# are tight, the "done" time stands under the state it names ("drafted" / "2026-03-03 12:00").
+INTERVIEW_COLUMNS = ("id", "interview", "when", "follow-up", "to", "state", "due", "done", "why")
+TABLE_COLUMNS = tuple(c for c in INTERVIEW_COLUMNS if c != "done")
+UNBROKEN = ("id", "when", "state", "due")  # never broken inside a word
 
 STATE_STYLE = {
     State.SCHEDULED: "cyan",
@@ -57,7 +71,7 @@ def print_status(
 def _print_tables(
     console: Console, accounts: list[AccountRow], interviews: list[InterviewRow], tz: str
 ) -> None:
-    table = Table(title="Accounts", title_justify="left")
+    table = Table(title=f"Accounts ({times_in(tz)})", title_justify="left")
     for column in ("account", "state", "last poll", "last success", "problem"):
         table.add_column(column)
     for account in accounts:
@@ -74,9 +88,10 @@ def _print_tables(
         )
     console.print(table)
 
-    table = Table(title=f"Interviews and follow-ups (times in {tz})", title_justify="left")
-    for column in ("id", "interview", "when", "follow-up", "to", "state", "due", "why"):
-        table.add_column(column, overflow="fold")
+    stack = console.width < WIDE  # date over time in a cell, in a narrow terminal
+    table = Table(title="Interviews and follow-ups", title_justify="left")
+    for column in TABLE_COLUMNS:
+        table.add_column(column, overflow="fold", no_wrap=column in UNBROKEN)
     for interview in interviews:
         label = Text(interview.label)
         if interview.language_set:
@@ -86,7 +101,9 @@ def _print_tables(
         first = True
         for fu in interview.followups or [None]:
             cells: list[str | Text] = (
-                [str(interview.id), label, local(interview.start_at, tz)] if first else ["", "", ""]
+                [str(interview.id), label, _stacked(local(interview.start_at, tz), stack)]
+                if first
+                else ["", "", ""]
             )
             first = False
             if fu is None:
@@ -96,14 +113,31 @@ def _print_tables(
                 *cells,
                 fu.label,
                 Text(fu.to_name or fu.to_email),
-                Text(fu.state, style=STATE_STYLE.get(State(fu.state), "")),
-                due_text(fu, tz),
+                _state_cell(fu, tz, stack),
+                _stacked(due_text(fu, tz), stack),
                 Text(fu.reason),
             )
     if interviews:
         console.print(table)
     else:
         console.print("No interviews found yet.")
+
+
+WIDE = 120  # columns from which a time stays on one line in a cell
+
+
+def _stacked(text: str, stack: bool) -> str:
+    """With ``stack``, ``2026-03-03 12:00`` as two lines in a table cell, date over time:
+    three time columns of 16 characters would leave the "why" no room in 80 columns."""
+    return text.replace(" ", "\n", 1) if stack else text
+
+
+def _state_cell(fu: FollowUpRow, tz: str, stack: bool) -> Text:
+    """The state, and for one that is not due any more, when it got there (below it)."""
+    cell = Text(fu.state, style=STATE_STYLE.get(State(fu.state), ""))
+    if fu.finished_at is not None:
+        cell.append("\n" + _stacked(done_text(fu, tz), stack), style="dim")
+    return cell
 
 
 # Follow-ups whose draft the user has yet to send: remarks about it are still useful.

@@ -28,6 +28,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from daemon.output.times import day
 from daemon.planning.decision import expected_decision
 from daemon.protocols import ReplyTarget, SentMessage
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
@@ -184,9 +185,14 @@ def wait_until(interview: Interview, tz: str) -> datetime:
 
 
 def waiting_text(
-    fu: FollowUp, tz: str, after_business_days: int, decision_due: datetime | None = None
+    fu: FollowUp,
+    tz: str,
+    after_business_days: int,
+    decision_due: datetime | None = None,
+    shown: str | None = None,
 ) -> str:
-    """Why a waiting inquiry waits and what would start it, for ``status``:
+    """Why a waiting inquiry waits and what would start it, for ``status`` (reckoned in the
+    interview's zone ``tz``, its days said in the user's zone ``shown``):
 
     "waiting: nothing sent to Globex about the 3 March interview yet; the inquiry follows 5
     business days after you send the thank-you (or any mail to maria.garcia@globex.example)"
@@ -201,28 +207,30 @@ def waiting_text(
     anyone = f"any mail to {fu.interviewer.email}" + (f" or anyone at {domain}" if domain else "")
     start = f"after you send the thank-you (or {anyone})" if unsent else f"after you send {anyone}"
     deleted_text = "you deleted the thank-you draft; " if deleted and not unsent else ""
-    until = wait_until(interview, tz).astimezone(ZoneInfo(tz)).date().isoformat()
+    shown = shown or tz
+    until = day(wait_until(interview, tz), shown)
     when = f"follows {after_business_days} business days {start}"
     decided = expected_decision(interview, tz)
     if decision_due is not None and decided is not None:
-        day = decision_due.astimezone(ZoneInfo(tz)).date().isoformat()
         when = (
-            f"follows on {day}, after the decision expected on "
+            f"follows on {day(decision_due, shown)}, after the decision expected on "
             f"{decided.isoformat()}, once you send the thank-you (or "
             f"{anyone})"
         )
     return (
-        f"waiting: nothing sent to {company} about the {_day(interview, tz)} interview yet; "
+        f"waiting: nothing sent to {company} about the {_day(interview, shown)} interview yet; "
         f"{deleted_text}the inquiry {when}; followupd looks in Sent until {until}"
     )
 
 
-def gave_up_text(fu: FollowUp, tz: str) -> str:
-    """Why a first inquiry is skipped once the wait is over without anything sent."""
+def gave_up_text(fu: FollowUp, tz: str, shown: str | None = None) -> str:
+    """Why a first inquiry is skipped once the wait is over without anything sent (reckoned
+    in ``tz``, said in ``shown``)."""
     interview = fu.interview
     company = interview.company_override or interview.company or interview.title
-    until = wait_until(interview, tz).astimezone(ZoneInfo(tz)).date().isoformat()
+    shown = shown or tz
+    until = day(wait_until(interview, tz), shown)
     return (
-        f"nothing was sent to {company} about the {_day(interview, tz)} interview by {until}: "
+        f"nothing was sent to {company} about the {_day(interview, shown)} interview by {until}: "
         "no status inquiry without a message of yours to follow up"
     )

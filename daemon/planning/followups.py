@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from daemon.businessdays import add_business_days
 from daemon.config import Account, Config
+from daemon.output.times import day, short
 from daemon.planning.basis import first_basis, wait_until, waiting_text
 from daemon.planning.decision import expected_decision
 from daemon.planning.notes_window import thank_you_due
@@ -146,7 +147,7 @@ class FollowUpPlanner:
         )
         interview.followups.append(fu)
         fu.due_at = self.due_time(session, interview, fu)
-        reason = f"planned, due {fu.due_at.isoformat()}"
+        reason = f"planned, due {short(fu.due_at, self.config.daemon.timezone)}"
         if kind == Kind.STATUS_INQUIRY and seq == 1 and first_basis(interview, person) is None:
             reason = self.waiting_text(fu)
         transition(session, fu, State.SCHEDULED, reason, now, new=True)
@@ -191,7 +192,8 @@ class FollowUpPlanner:
             if fu.kind == Kind.STATUS_INQUIRY and fu.state == State.SCHEDULED:
                 due = self.due_time(session, interview, fu)
                 if due != fu.due_at:
-                    fu.due_at, fu.updated_at, fu.reason = due, now, f"{why}: due {due.isoformat()}"
+                    fu.due_at, fu.updated_at = due, now
+                    fu.reason = f"{why}: due {short(due, self.config.daemon.timezone)}"
 
     def move_inquiries(
         self, session: Session, interview: Interview, contact: Interviewer, now: datetime
@@ -228,7 +230,8 @@ class FollowUpPlanner:
                 mine.due_at = self.due_time(session, interview, mine)
                 transition(
                     session, mine, State.SCHEDULED,
-                    f"the main contact again, due {mine.due_at.isoformat()}", now,
+                    f"the main contact again, due {short(mine.due_at, self.config.daemon.timezone)}",
+                    now,
                 )  # fmt: skip
             else:
                 continue
@@ -272,7 +275,7 @@ class FollowUpPlanner:
 
     def supersede_older(self, session: Session, interview: Interview, now: datetime) -> None:
         """A new interview with the same company cancels the pending inquiry of older ones."""
-        when = interview.start_at.date().isoformat()
+        when = day(interview.start_at, self.config.daemon.timezone)
         for other in interview.process.interviews:
             if other is interview or other.start_at >= interview.start_at:
                 continue
@@ -298,4 +301,4 @@ def waiting_reason(config: Config, fu: FollowUp) -> str:
     interview = fu.interview
     tz = interview.timezone or config.daemon.timezone
     after = config.status_inquiry.after_business_days
-    return waiting_text(fu, tz, after, decision_due(config, interview))
+    return waiting_text(fu, tz, after, decision_due(config, interview), config.daemon.timezone)

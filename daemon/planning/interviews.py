@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Account, Config
 from daemon.detection import Detection, detect
+from daemon.output.times import short, zoned
 from daemon.planning.decision import expected_decision
 from daemon.planning.followups import FollowUpPlanner
 from daemon.protocols import CalendarEvent, Problem
@@ -223,12 +224,13 @@ class Planner:
                     )
         interview.updated_at = now
         if moved:
-            log.info("interview %s moved to %s", interview.id, event.start.isoformat())
+            tz = self.config.daemon.timezone
+            log.info("interview %s moved to %s", interview.id, zoned(event.start, tz))
             for fu in interview.followups:
                 if fu.state == State.SCHEDULED:
                     fu.due_at = self.followups.due_time(session, interview, fu)
                     fu.updated_at = now
-                    fu.reason = f"moved with the event to {event.start.isoformat()}"
+                    fu.reason = f"moved with the event to {short(event.start, tz)}"
 
     def _sync_interviewers(
         self,

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from daemon.config import Config
+from daemon.output.times import near, short, zoned
 from daemon.planning.decision import MANUAL
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
 
@@ -78,19 +78,15 @@ def release(config: Config, interview: Interview, now: datetime) -> Window:
         due = max(interview.end_at + config.thank_you.delay, now)
         if notes_given(interview, fu.interviewer) and fu.due_at > due:
             fu.due_at, fu.updated_at = due, now
-            fu.reason = f"your notes arrived: due {due.isoformat()}"
+            fu.reason = f"your notes arrived: due {short(due, config.daemon.timezone)}"
             window.released.append(fu)
     return window
 
 
 def local_time(config: Config, when: datetime, now: datetime) -> str:
-    """``when`` as the user reads it: the hour today, else the date too (the daemon's zone,
+    """``when`` as the user reads it: the hour today, else the day too (the daemon's zone,
     as ``status`` shows times)."""
-    tz = ZoneInfo(config.daemon.timezone)
-    local = when.astimezone(tz)
-    if local.date() == now.astimezone(tz).date():
-        return f"{local:%H:%M}"
-    return f"{local:%Y-%m-%d %H:%M}"
+    return near(when, config.daemon.timezone, now)
 
 
 def waiting_text(config: Config, fu: FollowUp, now: datetime) -> str:
@@ -103,17 +99,19 @@ def waiting_text(config: Config, fu: FollowUp, now: datetime) -> str:
 
 
 def said(config: Config, window: Window, now: datetime) -> list[str]:
-    """What ``followupd note`` tells the user about the thank-yous of the interview."""
+    """What ``followupd note`` tells the user about the thank-yous of the interview: a line
+    that stands alone, so its times name their zone ("until 13:00 CET")."""
+    tz = config.daemon.timezone
     lines = []
     for fu in window.released:
         who = fu.interviewer.name or fu.interviewer.email
-        when = "now" if fu.due_at <= now else f"at {local_time(config, fu.due_at, now)}"
+        when = "now" if fu.due_at <= now else f"at {zoned(fu.due_at, tz, today=now)}"
         lines.append(f"the thank-you to {who} is due {when}")
     for fu in window.waiting:
         who = fu.interviewer.name or fu.interviewer.email
         lines.append(
             f"the thank-you to {who} still waits for notes about them until "
-            f"{local_time(config, fu.due_at, now)} (followupd note {fu.interview.id} "
+            f"{zoned(fu.due_at, tz, today=now)} (followupd note {fu.interview.id} "
             f"--about {fu.interviewer.email} ...)"
         )
     return lines

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from daemon.config import Account, Config
 from daemon.drafting.failures import HEALING, Fingerprints, what_changed
 from daemon.drafting.rules import human, lateness_limit
+from daemon.output.times import short
 from daemon.store.models import FollowUp, State
 from daemon.store.repository import transition
 
@@ -38,7 +39,7 @@ def too_late(config: Config, fu: FollowUp, now: datetime) -> str | None:
     limit = lateness_limit(config, fu)
     if now - fu.due_at > limit:
         return (
-            f"it was due {fu.due_at:%Y-%m-%d %H:%M} UTC, more than max_lateness "
+            f"it was due {short(fu.due_at, config.daemon.timezone)}, more than max_lateness "
             f"({human(limit)}) ago"
         )
     return None

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Account, Config
+from daemon.output.times import short, zoned
 from daemon.planning.basis import first_basis, is_waiting, own_record
 from daemon.planning.followups import FollowUpPlanner
 from daemon.protocols import Mailbox, SentMessage, watched
@@ -101,15 +102,16 @@ class SentWatch:
                 return  # an unreadable record cannot start anything; logged by own_basis
             # Found late (the daemon was down, the message is old): due now, not "too late".
             fu.due_at = max(self.planner.due_time(session, interview, fu), now)
+            tz = self.config.daemon.timezone
             fu.reason = (
-                f"you wrote to {chosen} on {message.sent_at:%Y-%m-%d %H:%M} UTC "
-                f"({message.subject[:80]!r}); due {fu.due_at.isoformat()}"
+                f"you wrote to {chosen} on {short(message.sent_at, tz)} "
+                f"({message.subject[:80]!r}); due {short(fu.due_at, tz)}"
             )
             fu.updated_at = now
             log.info(
                 "interview %s: your message to %s starts the status inquiry, due %s",
                 interview.id,
                 chosen,
-                fu.due_at.isoformat(),
+                zoned(fu.due_at, tz),
             )
             return

@@ -36,6 +36,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from daemon.errors import ConfigError, FollowupdError
+from daemon.output.times import zoned
 from daemon.running import sdnotify
 from daemon.running.engine import Engine
 from daemon.store.database import StoreError
@@ -145,7 +146,8 @@ class Service:
         try:
             if poll:
                 engine.poll()
-                sdnotify.notify(f"STATUS=last poll {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+                polled = zoned(datetime.now(UTC), engine.config.daemon.timezone)
+                sdnotify.notify(f"STATUS=last poll {polled}")  # `systemctl status` shows it
             if not engine.stopping:
                 engine.run_due()
         except StoreError as err:  # the database failed, not one account: try again later
