@@ -136,6 +136,7 @@ def test_a_dry_run_writes_nothing_and_moves_no_cursor_then_run_once_does_what_it
 
     shown = followupd(config, "run", "--once", "--dry-run", "--now", LATER.isoformat())
     assert shown.splitlines() == [
+        "(times in UTC)",
         "would plan thank-you to Gavin Belson (Hooli), due 2026-03-05 16:05",
         "would plan status inquiry #1 to Gavin Belson (Hooli), due 2026-04-04 15:05",
         "would draft thank-you to Bill Lumbergh (Initech), due 2026-03-04 14:00: "
