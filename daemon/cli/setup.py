@@ -17,7 +17,7 @@ from daemon.config import Config
 from daemon.errors import FollowupdError
 
 
-@main.command()
+@main.command(short_help="Write a starter config (and optionally a demo).")
 @click.option(
     "--demo",
     "demo_dir",
@@ -28,7 +28,14 @@ from daemon.errors import FollowupdError
 @pass_runtime
 @friendly
 def init(rt: Runtime, demo_dir: Path | None, force: bool) -> None:
-    """Write a starter config (and optionally a self-contained demo)."""
+    """Write a starter config (and optionally a self-contained demo).
+
+    \b
+    Examples:
+      followupd init                      then edit the config it names
+      followupd --config work.toml init   a config of another name
+      followupd init --demo ~/fu-demo     a demo calendar and Maildir to try
+    """
     from daemon import demo
 
     if demo_dir is not None:
@@ -45,19 +52,26 @@ def init(rt: Runtime, demo_dir: Path | None, force: bool) -> None:
     console.out.print(f"Wrote {target}. Edit it, then run: followupd check")
 
 
-@main.command("demo")
+@main.command("demo", short_help="Try followupd on a demo calendar and Maildir.")
 @click.argument(
     "folder", type=click.Path(path_type=Path, file_okay=False), default="followupd-demo"
 )
 @friendly
 def demo_cmd(folder: Path) -> None:
-    """Create a demo (calendar of interviews + Maildir), run once, and show what happened."""
+    """Create a demo (calendar of interviews + Maildir), run once, and show what happened.
+
+    \b
+    Examples:
+      followupd demo                  into ./followupd-demo
+      followupd demo /tmp/fu-demo
+      followupd --config /tmp/fu-demo/config.toml status
+    """
     from daemon import demo
     from daemon.output.tables import print_status
 
     cfg = demo.create(folder)
     console.out.print(f"[bold]Demo set up in {folder}[/] (config: {cfg})\n")
-    rt = Runtime(cfg, False)
+    rt = Runtime(cfg)
     run_once(rt, SystemClock())
     console.out.print()
     with rt.sessions()() as session:
@@ -66,11 +80,19 @@ def demo_cmd(folder: Path) -> None:
     console.out.print(f"Run it again any time: followupd --config {cfg} run --once")
 
 
-@main.command()
+@main.command(short_help="Check the config, templates and accounts; writes nothing.")
 @pass_runtime
 @friendly
 def check(rt: Runtime) -> None:
-    """Validate the config and templates and check that every account is reachable."""
+    """Validate the config and templates and check that every account is reachable.
+
+    Exit status 1 when anything is wrong; warnings alone keep it 0.
+
+    \b
+    Examples:
+      followupd check
+      followupd --config ~/fu-demo/config.toml check
+    """
     config = rt.config
     problems: list[str] = placeholders(config)
     left = f"read; {len(problems)} placeholder(s) of followupd init left" if problems else "OK"
@@ -219,12 +241,18 @@ def _report_notifiers(rt: Runtime) -> None:
             )
 
 
-@main.command()
+@main.command(short_help="Show the notifiers; --test sends a test notification.")
 @click.option("--test", "send_test", is_flag=True, help="Send a test notification through each.")
 @pass_runtime
 @friendly
 def notify(rt: Runtime, send_test: bool) -> None:
-    """Show the [notify] notifiers; with --test, send a test notification through each."""
+    """Show the [notify] notifiers; with --test, send a test notification through each.
+
+    \b
+    Examples:
+      followupd notify
+      followupd notify --test
+    """
     from daemon.notify import events
     from daemon.notify.fanout import Fanout
 
@@ -243,12 +271,20 @@ def notify(rt: Runtime, send_test: bool) -> None:
         sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Sign in an account (Google: browser; Microsoft: code).")
 @click.argument("account_name")
 @pass_runtime
 @friendly
 def auth(rt: Runtime, account_name: str) -> None:
-    """Authorize followupd for an account (Google: browser; Microsoft: device code)."""
+    """Authorize followupd for an account (Google: browser; Microsoft: device code).
+
+    ACCOUNT_NAME is the account's [[accounts]].name in the config.
+
+    \b
+    Examples:
+      followupd auth work
+      followupd --config ~/other.toml auth personal
+    """
     from daemon.registry import provider
     from daemon.running.accounts import context
     from daemon.store.repository import account_state
