@@ -24,6 +24,7 @@ import click
 
 from daemon import __version__, logsetup, paths
 from daemon.cli import console
+from daemon.cli.flags import FollowupdGroup, verbosity
 from daemon.clock import Clock
 from daemon.errors import ConfigError, FollowupdError
 
@@ -116,66 +117,6 @@ class Runtime:
 
 
 pass_runtime = click.make_pass_decorator(Runtime)
-
-_FLAGS = "followupd.verbosity"  # root context's meta: the -v and -q counts, wherever given
-
-
-def _count(ctx: click.Context, param: click.Parameter, value: int) -> None:
-    """Add one command's -v or -q to what the group got: ``followupd -v run --once`` and
-    ``followupd run --once -v`` mean the same, and ``-v run -v`` is ``-vv``."""
-    if not value or ctx.resilient_parsing:
-        return
-    counts = ctx.find_root().meta.setdefault(_FLAGS, {"verbose": 0, "quiet": 0})
-    counts[param.name] += value
-    runtime = ctx.find_object(Runtime)
-    if runtime is not None:  # a subcommand's flags: the group has set up logging already
-        runtime.verbosity = verbosity(ctx)
-        runtime.log()
-
-
-def verbosity(ctx: click.Context) -> int:
-    """-q, nothing, -v or -vv (logsetup.QUIET ... EVERYTHING), from every flag given so far."""
-    counts = ctx.find_root().meta.get(_FLAGS, {"verbose": 0, "quiet": 0})
-    return max(logsetup.QUIET, min(counts["verbose"] - counts["quiet"], logsetup.EVERYTHING))
-
-
-def _verbosity_options() -> list[click.Option]:
-    return [
-        click.Option(
-            ["-v", "--verbose"],
-            count=True,
-            expose_value=False,
-            callback=_count,
-            help="More log: -v followupd's debug lines, -vv also libraries and tracebacks.",
-        ),
-        click.Option(
-            ["-q", "--quiet"],
-            count=True,
-            expose_value=False,
-            callback=_count,
-            help="Log warnings and errors only.",
-        ),
-    ]
-
-
-class FollowupdCommand(click.Command):
-    """A command that takes -v and -q after its name too."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.params.extend(_verbosity_options())
-
-
-class FollowupdGroup(click.Group):
-    """The group (and ``service``'s): -v and -q before or after any command's name."""
-
-    command_class = FollowupdCommand
-    group_class = type  # subgroups are FollowupdGroups as well
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.params.extend(_verbosity_options())
-
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
