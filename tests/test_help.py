@@ -55,12 +55,14 @@ def followupd(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
-def test_followupd_alone_prints_its_help_and_succeeds() -> None:
-    alone = followupd()
+@pytest.mark.parametrize("group", [(), ("service",)], ids=["followupd", "service"])
+def test_a_group_alone_prints_its_help_and_succeeds(group: tuple[str, ...]) -> None:
+    alone = followupd(*group)
     assert alone.returncode == 0, alone.stderr
-    assert alone.stdout.startswith("Usage: followupd [OPTIONS] COMMAND [ARGS]...")
+    assert alone.stdout.startswith(f"Usage: followupd {' '.join((*group, ''))}[OPTIONS] COMMAND")
     assert "Commands:" in alone.stdout and "status" in alone.stdout
-    assert alone.stdout == followupd("--help").stdout
+    assert alone.stdout == followupd(*group, "--help").stdout
+    assert alone.stderr == ""
 
 
 @pytest.mark.parametrize("flag", ["-V", "--version"])

@@ -24,7 +24,7 @@ import click
 
 from daemon import __version__, logsetup, paths
 from daemon.cli import console
-from daemon.cli.flags import FollowupdGroup, verbosity
+from daemon.cli.group import FollowupdGroup, verbosity
 from daemon.clock import Clock
 from daemon.errors import ConfigError, FollowupdError
 
@@ -124,7 +124,6 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.group(
     cls=FollowupdGroup,
     context_settings=CONTEXT,
-    invoke_without_command=True,
     epilog=(
         "Run 'followupd COMMAND --help' for a command's options and examples; "
         "'man followupd' for all of it."
@@ -159,9 +158,6 @@ def main(ctx: click.Context, config_path: Path | None, color: str) -> None:
       followupd status               interviews, follow-ups and when they are due
       followupd service install      run it in the background (systemd)
     """
-    if ctx.invoked_subcommand is None:  # `followupd` alone: the help, as a success
-        click.echo(ctx.get_help())
-        ctx.exit(0)
     console.start(color)
     ctx.obj = Runtime(config_path, verbosity(ctx))
     ctx.obj.log()

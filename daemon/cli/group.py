@@ -1,10 +1,14 @@
-"""-v and -q wherever a user types them: before the command (``followupd -v run``) or after
-it (``followupd run --once -v``), counted together (``-v run -v`` is ``-vv``).
+"""What every followupd command and group is, beyond click's defaults.
 
-click gives a group's options to the group only; a user who adds ``-v`` at the end of the line
-they just ran gets "no such option". So every command and group made through
-:class:`FollowupdGroup` carries both flags; each occurrence adds to one count kept in the root
-context, and logging is set up again as soon as a command's own flags are read.
+-v and -q wherever a user types them: before the command (``followupd -v run``) or after it
+(``followupd run --once -v``), counted together (``-v run -v`` is ``-vv``). click gives a
+group's options to the group only; a user who adds ``-v`` at the end of the line they just ran
+would get "no such option". So every command and group made through :class:`FollowupdGroup`
+carries both flags; each occurrence adds to one count kept in the root context, and logging is
+set up again as soon as a command's own flags are read.
+
+A group called with nothing (``followupd``, ``followupd service``) prints its help on stdout
+and succeeds, as git and systemctl do, rather than click's usage error (exit 2 on stderr).
 """
 
 from __future__ import annotations
@@ -74,7 +78,8 @@ class FollowupdCommand(click.Command):
 
 
 class FollowupdGroup(click.Group):
-    """The group (and ``service``'s): -v and -q before or after any command's name."""
+    """The group (and ``service``'s): -v and -q before or after any command's name; the help
+    when called with nothing."""
 
     command_class = FollowupdCommand
     group_class = type  # subgroups are FollowupdGroups as well
@@ -82,3 +87,9 @@ class FollowupdGroup(click.Group):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.extend(_verbosity_options())
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:  # called bare: the help, as a success
+            click.echo(ctx.get_help(), color=ctx.color)
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
