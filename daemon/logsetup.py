@@ -217,13 +217,17 @@ def _handlers() -> list[logging.Handler]:
 def reported_by_command() -> Iterator[None]:
     """While a command prints its own account of what happened from the store (``run
     --once``'s summary: drafted, planned, skipped, failed, accounts in trouble), the log lines
-    telling the same are not printed: followupd's info lines and the ``RECORDED`` errors.
+    telling the same are not printed on a terminal: followupd's info lines and the
+    ``RECORDED`` errors. A person reading both would see every event twice.
 
-    What the summary does not say still is (a skipped calendar item, a bug's traceback), and
-    -v (or ``log_level = "debug"``) shows every line again, for a diagnosis. The running
-    service logs all of it: its log is the only account it gives.
+    Only on a terminal: a log that goes to a file, a pipe or the journal is a record kept apart
+    from the summary (cron, a systemd timer, a script reading stdout), and keeps every line.
+    What the summary does not say is printed anyway (a skipped calendar item, a bug's
+    traceback), and -v (or ``log_level = "debug"``) shows every line again, for a diagnosis.
     """
-    thresholds = [f for h in _handlers() for f in h.filters if isinstance(f, Threshold)]
+    thresholds = [
+        f for h in _handlers() if _on_terminal(h) for f in h.filters if isinstance(f, Threshold)
+    ]
     for threshold in thresholds:
         threshold.command_reports = True
     try:
@@ -231,3 +235,11 @@ def reported_by_command() -> Iterator[None]:
     finally:
         for threshold in thresholds:
             threshold.command_reports = False
+
+
+def _on_terminal(handler: logging.Handler) -> bool:
+    stream = getattr(handler, "stream", None)
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (ValueError, OSError):  # closed
+        return False

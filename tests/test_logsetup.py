@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
@@ -223,27 +224,43 @@ def test_the_configs_level_applies_without_flags_and_flags_win(stream: TextIO) -
     assert "own debug" in said_at(stream, "error", logsetup.VERBOSE)  # -v beats error
 
 
-def test_what_a_commands_summary_says_is_not_logged_again(stream: TextIO) -> None:
-    """run --once prints a summary of the events: followupd's info lines and the errors marked
-    RECORDED (an account or a follow-up failed) would say them twice; -v shows them all."""
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stderr is when a person runs followupd."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def said_during_a_summary(stream: TextIO, verbosity: int) -> str:
     log = logging.getLogger("daemon.running.engine")
+    logsetup.setup("info", verbosity, stream=stream)
+    with logsetup.reported_by_command():
+        log.info("drafted thank_you")
+        log.error("demo: mailbox gone", extra=logsetup.RECORDED)
+        log.warning("demo: skipped event 7: no start")
+        logging.getLogger("urllib3").warning("connection pool full")
+    log.info("after the summary")
+    return stream.getvalue() if isinstance(stream, io.StringIO) else output(stream)
+
+
+def test_what_a_commands_summary_says_is_not_logged_again_on_a_terminal() -> None:
+    """run --once prints a summary of the events: on a terminal, followupd's info lines and
+    the errors marked RECORDED (an account or a follow-up failed) would say them twice; what
+    the summary does not say is still logged, and -v shows everything."""
     for verbosity in (logsetup.NORMAL, logsetup.VERBOSE):
-        logsetup.setup("info", verbosity, stream=stream)
-        stream.seek(0)
-        stream.truncate()
-        with logsetup.reported_by_command():
-            log.info("drafted thank_you")
-            log.error("demo: mailbox gone", extra=logsetup.RECORDED)
-            log.warning("demo: skipped event 7: no start")
-            logging.getLogger("urllib3").warning("connection pool full")
-        log.info("after the summary")
-        text = output(stream)
+        text = said_during_a_summary(Terminal(), verbosity)
         assert "skipped event 7" in text
         assert "connection pool full" in text
         assert "after the summary" in text
         shown = verbosity >= logsetup.VERBOSE
         assert ("drafted thank_you" in text) is shown, text
         assert ("mailbox gone" in text) is shown, text
+
+
+def test_a_log_that_is_not_a_terminal_keeps_every_line(stream: TextIO) -> None:
+    """A file, a pipe, the journal: a record kept apart from the summary (cron, a timer)."""
+    text = said_during_a_summary(stream, logsetup.NORMAL)
+    assert "drafted thank_you" in text and "mailbox gone" in text
 
 
 def test_warnings_go_to_the_log(stream: TextIO) -> None:

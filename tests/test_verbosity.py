@@ -9,6 +9,7 @@ stderr and stdout of a real process.
 from __future__ import annotations
 
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -100,25 +101,56 @@ mailbox = {{ provider = "maildir", path = "{maildir}" }}
 """
 
 
-def test_run_once_says_each_event_once(tmp_path: Path) -> None:
-    """Its summary (stdout) says what was drafted and which account failed; the log lines
-    (stderr) saying the same are left out at the normal level, the config's "info" included.
-    With -v the log says everything again, for a diagnosis."""
+def on_a_terminal(*args: str) -> str:
+    """What a person sees running ``followupd ARGS`` in a terminal: stdout and stderr both
+    on one pseudo-terminal (no colour, wide lines)."""
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daemon", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=child,
+        stderr=child,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "250", "NO_COLOR": "1"},
+    )
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the child has closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    proc.wait(timeout=120)
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def test_run_once_on_a_terminal_says_each_event_once(tmp_path: Path) -> None:
+    """Its summary says what was drafted and which account failed; the log lines saying the
+    same are left out on a terminal at the normal level, the config's "info" included. With -v
+    the log says everything again, for a diagnosis; through a pipe (cron, a timer, a script)
+    stderr is a log kept apart and keeps every line."""
     base = home(tmp_path)
     config = Path(base[1])
     config.write_text(
         config.read_text()
         + BROKEN_ACCOUNT.format(missing=tmp_path / "no-such.ics", maildir=tmp_path / "Maildir")
     )
-    ran = followupd(*base, "run", "--once", "--now", NOW)
-    assert ran.returncode == 1, ran.stderr  # the broken account
-    said = ran.stdout + ran.stderr
+    said = on_a_terminal(*base, "run", "--once", "--now", NOW)
     assert said.count("drafted") == 3, said  # Jane's and Raj's thank-yous, Maria's inquiry
-    assert "drafted thank-you to Jane Smith (Acme Corp)" in ran.stdout
+    assert "drafted thank-you to Jane Smith (Acme Corp)" in said
     assert said.count("no-such.ics") == 1, said  # "account gone: error ics: ... does not exist"
-    assert "account gone: error" in ran.stdout
-    again = followupd(*home(tmp_path / "v"), "run", "--once", "--now", NOW, "-v")
-    assert "INFO daemon.drafting.drafter: drafted thank_you for jane.smith" in again.stderr
+    assert "account gone: error" in said
+
+    verbose = on_a_terminal(*home(tmp_path / "v"), "run", "--once", "--now", NOW, "-v")
+    assert "INFO daemon.drafting.drafter: drafted thank_you for jane.smith" in verbose
+    assert "drafted thank-you to Jane Smith (Acme Corp)" in verbose
+
+    piped = followupd(*home(tmp_path / "p"), "run", "--once", "--now", NOW)
+    assert "drafted thank-you to Jane Smith (Acme Corp)" in piped.stdout
+    assert "INFO daemon.drafting.drafter: drafted thank_you for jane.smith" in piped.stderr
 
 
 # --- the foreground service says what comes next -------------------------------------------

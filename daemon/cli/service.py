@@ -35,8 +35,8 @@ def run_once(rt: Runtime, clock: Clock, as_json: bool = False) -> list[str]:
     with InstanceLock(config.daemon.state_dir):
         engine = rt.engine(clock)
         before = clock.now()
-        # The summary below says what happened: the log lines saying it too are left out
-        # (each event printed once); -v shows them for a diagnosis.
+        # The summary below says what happened: on a terminal, the log lines saying it too
+        # are left out (each event printed once); -v shows them for a diagnosis.
         with logsetup.reported_by_command():
             engine.poll()
             engine.run_due()
