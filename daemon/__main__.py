@@ -2,4 +2,4 @@
 
 from daemon.cli import main
 
-main()
+main(prog_name="followupd")  # not "python -m daemon": help, completion (_FOLLOWUPD_COMPLETE)

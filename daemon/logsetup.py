@@ -10,6 +10,11 @@ do not own. What counts as a secret (names, patterns, registered values) is
 Under systemd (``$JOURNAL_STREAM`` names our stderr) each line carries an sd-daemon ``<N>``
 priority prefix so ``journalctl -p warning`` works, and no timestamp, since the journal adds
 its own.
+
+How much is said: followupd's own loggers (``daemon``, ``connectors``) at ``[daemon].log_level``
+(info by default), every library at WARNING. On the command line ``-q`` means warnings and
+errors only, ``-v`` followupd's debug lines, ``-vv`` everything, libraries included (and the
+traceback behind an error the CLI reports in one line). The flags win over the config.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from daemon.errors import ConfigError
@@ -29,16 +36,33 @@ LEVELS = {
     "error": logging.ERROR,
 }
 
-# Libraries that are chatty at INFO (one line per HTTP request, cache warnings). Quiet unless -v.
+# How much the command line asked for (-q, nothing, -v, -vv): the flags win over
+# [daemon].log_level, which applies when none is given.
+QUIET, NORMAL, VERBOSE, EVERYTHING = -1, 0, 1, 2
+
+# followupd's own loggers; every other one is a library's, kept at WARNING unless -vv.
+OWN = ("daemon", "connectors")
+LIBRARIES = logging.WARNING
+
+# Libraries that are chatty below WARNING (one line per HTTP request or SQL statement, cache
+# warnings): their loggers are set so they do not even make the records, unless -vv.
 NOISY = {
     "googleapiclient": logging.WARNING,
     "googleapiclient.discovery_cache": logging.ERROR,
     "google_auth_httplib2": logging.WARNING,
     "urllib3": logging.WARNING,
     "msal": logging.WARNING,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
     "apscheduler": logging.WARNING,
     "alembic": logging.WARNING,
+    "sqlalchemy": logging.WARNING,
 }
+
+# ``extra=RECORDED`` marks a line that says what the store also records (an account failed, a
+# follow-up failed): a command that reports from the store (``run --once``'s summary) drops it
+# so that each event is printed once (:func:`reported_by_command`).
+RECORDED = {"recorded": True}
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JOURNAL_FORMAT = "%(name)s: %(message)s"
@@ -106,31 +130,116 @@ def stream_is_journal(stream: TextIO) -> bool:
     return (st.st_dev, st.st_ino) == (dev, ino)
 
 
-def setup(level: str, verbose: bool = False, *, stream: TextIO | None = None) -> None:
-    """Send all logging to ``stream`` (stderr) at ``level``; ``verbose`` means debug, libraries too.
+class Threshold(logging.Filter):
+    """Who gets through the handler: followupd's own records from ``own`` up, the libraries'
+    from ``libraries`` up (WARNING, unless -vv).
+
+    A filter at the handler rather than levels on the ``daemon`` and ``connectors`` loggers: the
+    root logger stays the one level that tests (pytest's ``caplog``) and embedders adjust.
+    """
+
+    def __init__(self, own: int, libraries: int) -> None:
+        super().__init__()
+        self.own, self.libraries = own, libraries
+        self.command_reports = False  # see reported_by_command
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        mine = record.name.split(".", 1)[0] in OWN
+        if not mine:
+            return record.levelno >= self.libraries
+        if record.levelno < self.own:
+            return False
+        if self.command_reports and self.own >= logging.INFO:
+            return record.levelno >= logging.WARNING and not getattr(record, "recorded", False)
+        return True
+
+
+_verbosity = NORMAL
+
+
+def tracebacks() -> bool:
+    """Whether an error the user can act on comes with its traceback: only with -vv (the
+    one-line message is the answer; the traceback is for a bug report)."""
+    return _verbosity >= EVERYTHING
+
+
+def own_level(level: str, verbosity: int = NORMAL) -> int:
+    """followupd's own threshold: the flags (-q warning, -v debug) win over ``level``."""
+    if verbosity >= VERBOSE:
+        return logging.DEBUG
+    if verbosity <= QUIET:
+        return logging.WARNING
+    try:
+        return LEVELS[level.lower()]
+    except KeyError:
+        raise ConfigError([f"log level {level!r} is not one of: {', '.join(LEVELS)}"]) from None
+
+
+def setup(level: str, verbosity: int = NORMAL, *, stream: TextIO | None = None) -> None:
+    """Send all logging to ``stream`` (stderr): followupd's own at ``level`` or what the flags
+    say (``verbosity``: -q, -v), the libraries' at WARNING, everything at DEBUG with -vv.
 
     Safe to call again (e.g. after the configuration is loaded): the handler installed by the
     previous call is replaced, handlers others installed (pytest's) are left alone.
     """
-    try:
-        threshold = logging.DEBUG if verbose else LEVELS[level.lower()]
-    except KeyError:
-        raise ConfigError([f"log level {level!r} is not one of: {', '.join(LEVELS)}"]) from None
+    global _verbosity
+    own = own_level(level, verbosity)
+    everything = verbosity >= EVERYTHING
+    libraries = logging.DEBUG if everything else max(LIBRARIES, own)
+    _verbosity = verbosity
     stream = stream if stream is not None else sys.stderr
     handler = logging.StreamHandler(stream)
     if stream_is_journal(stream):
         handler.setFormatter(JournalFormatter(JOURNAL_FORMAT))
     else:
         handler.setFormatter(logging.Formatter(PLAIN_FORMAT, DATE_FORMAT))
+    # Scrub first: the handlers after ours (pytest's) see the record we drop, too.
     handler.addFilter(RedactingFilter())
+    handler.addFilter(Threshold(own, libraries))
     handler._followupd = True  # type: ignore[attr-defined]
 
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_followupd", False)]:
+    for old in _handlers():
         root.removeHandler(old)
         old.close()
     root.addHandler(handler)
-    root.setLevel(threshold)
+    root.setLevel(min(own, libraries))
     for name, quiet in NOISY.items():
-        logging.getLogger(name).setLevel(logging.NOTSET if verbose else quiet)
+        logging.getLogger(name).setLevel(logging.NOTSET if everything else quiet)
     logging.captureWarnings(True)
+
+
+def _handlers() -> list[logging.Handler]:
+    return [h for h in logging.getLogger().handlers if getattr(h, "_followupd", False)]
+
+
+@contextmanager
+def reported_by_command() -> Iterator[None]:
+    """While a command prints its own account of what happened from the store (``run
+    --once``'s summary: drafted, planned, skipped, failed, accounts in trouble), the log lines
+    telling the same are not printed on a terminal: followupd's info lines and the
+    ``RECORDED`` errors. A person reading both would see every event twice.
+
+    Only on a terminal: a log that goes to a file, a pipe or the journal is a record kept apart
+    from the summary (cron, a systemd timer, a script reading stdout), and keeps every line.
+    What the summary does not say is printed anyway (a skipped calendar item, a bug's
+    traceback), and -v (or ``log_level = "debug"``) shows every line again, for a diagnosis.
+    """
+    thresholds = [
+        f for h in _handlers() if _on_terminal(h) for f in h.filters if isinstance(f, Threshold)
+    ]
+    for threshold in thresholds:
+        threshold.command_reports = True
+    try:
+        yield
+    finally:
+        for threshold in thresholds:
+            threshold.command_reports = False
+
+
+def _on_terminal(handler: logging.Handler) -> bool:
+    stream = getattr(handler, "stream", None)
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (ValueError, OSError):  # closed
+        return False

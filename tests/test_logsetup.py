@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
@@ -25,7 +26,9 @@ def restore_logging() -> Iterator[None]:
     handlers, level = list(root.handlers), root.level
     noisy = {name: logging.getLogger(name).level for name in logsetup.NOISY}
     secrets, pattern = set(redaction._secrets), redaction._secret_pattern
+    verbosity = logsetup._verbosity
     yield
+    logsetup._verbosity = verbosity
     for handler in [h for h in root.handlers if h not in handlers]:
         root.removeHandler(handler)
     root.setLevel(level)
@@ -166,13 +169,98 @@ def test_noisy_libraries_quiet_unless_verbose(stream: TextIO) -> None:
     for hidden in ("Starting new", "msal chatter", "file_cache", "URL being requested"):
         assert hidden not in text
 
-    logsetup.setup("info", verbose=True, stream=stream)
+    logsetup.setup("info", logsetup.EVERYTHING, stream=stream)  # -vv
     assert logging.getLogger().level == logging.DEBUG
     logging.getLogger("urllib3.connectionpool").debug("Starting new HTTPS connection")
     logging.getLogger("msal.application").info("msal chatter")
     text = output(stream)
     assert "Starting new HTTPS connection" in text
     assert "msal chatter" in text
+
+
+# --- how much: the config's level, the flags -q, -v, -vv --------------------------------------
+
+
+def said_at(stream: TextIO, level: str, verbosity: int) -> set[str]:
+    """Which of a fixed set of lines (followupd's and a library's, at each level) get out."""
+    logsetup.setup(level, verbosity, stream=stream)
+    stream.seek(0)
+    stream.truncate()
+    lines = {
+        "own debug": ("daemon.running.engine", logging.DEBUG),
+        "own info": ("connectors.maildir.connector", logging.INFO),
+        "own warning": ("daemon.planning.interviews", logging.WARNING),
+        "lib debug": ("httpx", logging.DEBUG),
+        "lib info": ("apscheduler.scheduler", logging.INFO),
+        "lib warning": ("urllib3.connectionpool", logging.WARNING),
+        "other lib info": ("some_library", logging.INFO),
+    }
+    for text, (name, lvl) in lines.items():
+        logging.getLogger(name).log(lvl, "%s", text)
+    return {text for text in lines if text in output(stream)}
+
+
+def test_the_flags_set_followupds_level_and_only_vv_opens_the_libraries(stream: TextIO) -> None:
+    own_and_lib_warnings = {"own warning", "lib warning"}
+    assert said_at(stream, "info", logsetup.QUIET) == own_and_lib_warnings
+    assert said_at(stream, "info", logsetup.NORMAL) == own_and_lib_warnings | {"own info"}
+    assert said_at(stream, "info", logsetup.VERBOSE) == own_and_lib_warnings | {
+        "own info",
+        "own debug",
+    }
+    assert not logsetup.tracebacks()
+    assert said_at(stream, "info", logsetup.EVERYTHING) == {
+        "own debug", "own info", "own warning", "lib debug", "lib info", "lib warning",
+        "other lib info",
+    }  # fmt: skip
+    assert logsetup.tracebacks()
+
+
+def test_the_configs_level_applies_without_flags_and_flags_win(stream: TextIO) -> None:
+    assert said_at(stream, "warning", logsetup.NORMAL) == {"own warning", "lib warning"}
+    assert "own debug" in said_at(stream, "debug", logsetup.NORMAL)
+    assert "lib info" not in said_at(stream, "debug", logsetup.NORMAL)
+    assert "own info" not in said_at(stream, "debug", logsetup.QUIET)  # -q beats debug
+    assert "own debug" in said_at(stream, "error", logsetup.VERBOSE)  # -v beats error
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stderr is when a person runs followupd."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def said_during_a_summary(stream: TextIO, verbosity: int) -> str:
+    log = logging.getLogger("daemon.running.engine")
+    logsetup.setup("info", verbosity, stream=stream)
+    with logsetup.reported_by_command():
+        log.info("drafted thank_you")
+        log.error("demo: mailbox gone", extra=logsetup.RECORDED)
+        log.warning("demo: skipped event 7: no start")
+        logging.getLogger("urllib3").warning("connection pool full")
+    log.info("after the summary")
+    return stream.getvalue() if isinstance(stream, io.StringIO) else output(stream)
+
+
+def test_what_a_commands_summary_says_is_not_logged_again_on_a_terminal() -> None:
+    """run --once prints a summary of the events: on a terminal, followupd's info lines and
+    the errors marked RECORDED (an account or a follow-up failed) would say them twice; what
+    the summary does not say is still logged, and -v shows everything."""
+    for verbosity in (logsetup.NORMAL, logsetup.VERBOSE):
+        text = said_during_a_summary(Terminal(), verbosity)
+        assert "skipped event 7" in text
+        assert "connection pool full" in text
+        assert "after the summary" in text
+        shown = verbosity >= logsetup.VERBOSE
+        assert ("drafted thank_you" in text) is shown, text
+        assert ("mailbox gone" in text) is shown, text
+
+
+def test_a_log_that_is_not_a_terminal_keeps_every_line(stream: TextIO) -> None:
+    """A file, a pipe, the journal: a record kept apart from the summary (cron, a timer)."""
+    text = said_during_a_summary(stream, logsetup.NORMAL)
+    assert "drafted thank_you" in text and "mailbox gone" in text
 
 
 def test_warnings_go_to_the_log(stream: TextIO) -> None:
@@ -221,7 +309,7 @@ def test_handlers_after_ours_see_the_scrubbed_record(stream: TextIO) -> None:
 
     collector = Collect()
     logging.getLogger().addHandler(collector)  # removed by restore_logging
-    logging.getLogger("x").info("Bearer %s", SECRET)
+    logging.getLogger("daemon.x").info("Bearer %s", SECRET)
     assert [r.getMessage() for r in seen] == ["Bearer [REDACTED]"]
     assert "Bearer [REDACTED]" in output(stream)
 

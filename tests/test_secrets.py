@@ -1,6 +1,6 @@
 """No secret ever reaches the terminal or the journal, and secret files are owner-only from birth.
 
-The real CLI runs in subprocesses with ``-v`` (debug level for every logger: urllib3, httplib2,
+The real CLI runs in subprocesses with ``-vv`` (debug level for every logger: urllib3, httplib2,
 google-auth, googleapiclient, msal) through a whole life: ``auth``, ``check``, ``run --once``
 that creates drafts, against the Google fake and the Microsoft fakes. Every secret the fakes
 issued (access and refresh tokens, id_tokens, authorization and device codes, the OAuth client
@@ -88,7 +88,7 @@ class Home:
 
     def cli(self, *args: str, umask: int | None = None) -> str:
         result = subprocess.run(
-            [sys.executable, "-m", "daemon", "-v", "--config", str(self.config), *args],
+            [sys.executable, "-m", "daemon", "-vv", "--config", str(self.config), *args],
             capture_output=True,
             text=True,
             timeout=90,

@@ -7,7 +7,7 @@ problems, ``run --once``'s summary, ``status``'s account table) and the engine s
 ``{"access_token": "ya29..."} Bearer eyJ... refresh_token=1//0g...&client_secret=GOCSPX-...``
 went to stdout and into the database as it was.
 
-The real CLI runs in subprocesses (``-v``: every logger at debug level) against the Google and
+The real CLI runs in subprocesses (``-vv``: every logger at debug level) against the Google and
 Graph fakes, whose every API request is answered with such a body (``tests/fakes/faults.py``).
 The echoed values are made up for each run and never registered as secrets anywhere: only the
 patterns of :mod:`daemon.redaction` can catch them, as they would a token of some other account
@@ -95,7 +95,7 @@ class Shell:
     printed: list[str] = field(default_factory=list)
 
     def run(self, *args: str, code: int = 0, journal: Path | None = None) -> tuple[str, str]:
-        """``followupd -v ARGS``: (stdout, stderr). With ``journal``, stderr goes to that file
+        """``followupd -vv ARGS``: (stdout, stderr). With ``journal``, stderr goes to that file
         and ``$JOURNAL_STREAM`` names it, as under systemd."""
         env = dict(self.env)
         stderr: Any = subprocess.PIPE
@@ -105,7 +105,7 @@ class Shell:
             env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
         try:
             result = subprocess.run(
-                [sys.executable, "-m", "daemon", "-v", "--config", str(self.config), *args],
+                [sys.executable, "-m", "daemon", "-vv", "--config", str(self.config), *args],
                 stdout=subprocess.PIPE,
                 stderr=stderr,
                 text=True,

@@ -2,7 +2,7 @@
 
 Every command loads the config first; a broken config is reported (all problems at once) and
 exits with status 2 before anything else happens. Errors the user can act on are printed as
-one clear line, never as a traceback (``-v`` adds the traceback for bug reports).
+one clear line, never as a traceback (``-vv`` adds the traceback for bug reports).
 
 The commands live beside this module by what they are for: :mod:`daemon.cli.setup` (init,
 demo, check, auth), :mod:`daemon.cli.service` (run, status, preview),
@@ -24,6 +24,7 @@ import click
 
 from daemon import __version__, logsetup, paths
 from daemon.cli import console
+from daemon.cli.group import FollowupdGroup, verbosity
 from daemon.clock import Clock
 from daemon.errors import ConfigError, FollowupdError
 
@@ -56,7 +57,7 @@ def friendly(fn: F) -> F:
                 console.err.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(2)
         except FollowupdError as err:
-            if logging.getLogger().isEnabledFor(logging.DEBUG):
+            if logsetup.tracebacks():
                 log.debug("details", exc_info=True)
             console.err.print(f"followupd: {err}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(1)
@@ -67,9 +68,9 @@ def friendly(fn: F) -> F:
 class Runtime:
     """What the commands need, built lazily from the config file."""
 
-    def __init__(self, config_path: Path | None, verbose: bool) -> None:
+    def __init__(self, config_path: Path | None, verbosity: int = logsetup.NORMAL) -> None:
         self.config_path = config_path
-        self.verbose = verbose
+        self.verbosity = verbosity  # -q, nothing, -v, -vv (logsetup.QUIET ... EVERYTHING)
         self._config: config_mod.Config | None = None
         self._renderer: Renderer | None = None
 
@@ -79,8 +80,13 @@ class Runtime:
             from daemon import config as config_mod
 
             self._config = config_mod.load(self.config_path)
-            logsetup.setup(self._config.daemon.log_level, self.verbose)
+            self.log()
         return self._config
+
+    def log(self) -> None:
+        """Logging as the flags say, else as the config (once it is loaded) says."""
+        level = self._config.daemon.log_level if self._config is not None else "info"
+        logsetup.setup(level, self.verbosity)
 
     def sessions(self) -> sessionmaker[Session]:
         from daemon.store.database import open_store
@@ -112,8 +118,17 @@ class Runtime:
 
 pass_runtime = click.make_pass_decorator(Runtime)
 
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    cls=FollowupdGroup,
+    context_settings=CONTEXT,
+    epilog=(
+        "Run 'followupd COMMAND --help' for a command's options and examples; "
+        "'man followupd' for all of it."
+    ),
+)
 @click.option(
     "--config",
     "config_path",
@@ -121,7 +136,6 @@ pass_runtime = click.make_pass_decorator(Runtime)
     envvar="FOLLOWUPD_CONFIG",
     help=f"Config file (default: {paths.default_config_file()}).",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 @click.option(
     "--color",
     type=click.Choice(console.COLOR_CHOICES),
@@ -129,14 +143,24 @@ pass_runtime = click.make_pass_decorator(Runtime)
     show_default=True,
     help="Colour the output: auto = on a terminal, unless NO_COLOR is set.",
 )
-@click.version_option(__version__, prog_name="followupd")
+@click.version_option(__version__, "-V", "--version", prog_name="followupd")
 @click.pass_context
-def main(ctx: click.Context, config_path: Path | None, verbose: bool, color: str) -> None:
+def main(ctx: click.Context, config_path: Path | None, color: str) -> None:
     """followupd drafts interview thank-you notes and polite status inquiries in your own
-    mailbox. It never sends anything: you review, edit and send the drafts yourself."""
+    mailbox. It never sends anything: you review, edit and send the drafts yourself.
+
+    \b
+    Examples:
+      followupd demo                 try it on a demo calendar and Maildir
+      followupd init                 write a starter config, then edit it
+      followupd check                config, templates, accounts: all right?
+      followupd run --once           one poll, the drafts that are due, a summary
+      followupd status               interviews, follow-ups and when they are due
+      followupd service install      run it in the background (systemd)
+    """
     console.start(color)
-    logsetup.setup("debug" if verbose else "info", verbose)
-    ctx.obj = Runtime(config_path, verbose)
+    ctx.obj = Runtime(config_path, verbosity(ctx))
+    ctx.obj.log()
 
 
 def interview_or_fail(session: Any, interview_id: int) -> Interview:

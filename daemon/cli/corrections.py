@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from daemon.protocols import Mailbox
 
 
-@main.command()
+@main.command(short_help="Add notes, a contact, a decision date or corrections.")
 @click.argument("interview_id", type=int)
 @click.argument("text", nargs=-1)
 @click.option("--about", "about", metavar="EMAIL", help="The note is about this interviewer.")
@@ -89,7 +89,16 @@ def note(
 ) -> None:
     """Add what was discussed (used in the drafts), set the main contact or a decision date,
     say how you fit the role, correct the company and role the drafts name, or set the drafts'
-    language. Without text or options, opens the note form in $VISUAL or $EDITOR."""
+    language. Without text or options, opens the note form in $VISUAL or $EDITOR.
+
+    \b
+    Examples:
+      followupd note 3                               the note form in your editor
+      followupd note 3 we discussed the payments migration
+      followupd note 3 --about jane@acme.example she leads the platform team
+      followupd note 3 --decision-by 2026-12-15 --contact jane@acme.example
+      followupd note 3 --company "Acme" --role "Backend Engineer"
+    """
     from daemon.corrections.notes import (
         NoteChanges,
         apply_note,
@@ -139,13 +148,19 @@ def _notes_window(config: Config, result: NoteResult, now: datetime) -> list[str
     return said(config, result.window, now) if result.window else []
 
 
-@main.command()
+@main.command(short_help="Never draft anything (more) for an interview.")
 @click.argument("interview_id", type=int)
 @click.option("--reason", default="skipped by you", help="Why (shown in status).")
 @pass_runtime
 @friendly
 def skip(rt: Runtime, interview_id: int, reason: str) -> None:
-    """Never draft anything (more) for this interview."""
+    """Never draft anything (more) for this interview.
+
+    \b
+    Examples:
+      followupd skip 3
+      followupd skip 3 --reason "not a job interview"
+    """
     from daemon.corrections import skips
 
     with rt.sessions()() as session:
@@ -164,12 +179,17 @@ def skip(rt: Runtime, interview_id: int, reason: str) -> None:
     )
 
 
-@main.command()
+@main.command(short_help="Undo skip: plan an interview's follow-ups again.")
 @click.argument("interview_id", type=int)
 @pass_runtime
 @friendly
 def unskip(rt: Runtime, interview_id: int) -> None:
-    """Undo 'skip': what it stopped is planned again, and drafted if still in time."""
+    """Undo 'skip': what it stopped is planned again, and drafted if still in time.
+
+    \b
+    Examples:
+      followupd unskip 3
+    """
     from daemon.corrections import skips
 
     with rt.sessions()() as session:
@@ -190,7 +210,7 @@ def unskip(rt: Runtime, interview_id: int) -> None:
         console.out.print(zone_line(rt.config.daemon.timezone), markup=False, highlight=False)
 
 
-@main.command()
+@main.command(short_help="Rewrite drafts with your later notes and corrections.")
 @click.argument("interview_id", type=int)
 @click.option("--about", metavar="EMAIL", help="Only the draft(s) to this interviewer.")
 @click.option(
@@ -204,7 +224,14 @@ def redraft(rt: Runtime, interview_id: int, about: str | None, keep: bool) -> No
     """Rewrite drafts with your later notes and corrections ('preview ID' shows the change).
 
     A draft you have not touched is replaced; one you edited, sent or deleted is left alone
-    (with --keep, a new draft is added beside one you edited)."""
+    (with --keep, a new draft is added beside one you edited).
+
+    \b
+    Examples:
+      followupd preview 3                 see what would change
+      followupd redraft 3
+      followupd redraft 3 --about jane@acme.example --keep
+    """
     from daemon.corrections.redraft import Result, chosen
     from daemon.corrections.redraft import redraft as run_redraft
     from daemon.drafting.drafter import Drafter

@@ -14,13 +14,19 @@ from daemon.cli.app import Runtime, friendly, interview_or_fail, main, pass_runt
 from daemon.clock import SystemClock
 
 
-@main.command()
+@main.command(short_help="Try an interview's failed follow-ups again.")
 @click.argument("interview_id", type=int)
 @click.option("--about", "about", metavar="EMAIL", help="Only this interviewer's follow-ups.")
 @pass_runtime
 @friendly
 def retry(rt: Runtime, interview_id: int, about: str | None) -> None:
-    """Try the failed follow-ups of an interview again now (still within max_lateness)."""
+    """Try the failed follow-ups of an interview again now (still within max_lateness).
+
+    \b
+    Examples:
+      followupd retry 3
+      followupd retry 3 --about jane@acme.example
+    """
     from daemon.corrections.retry import retry as retry_failed
 
     with rt.sessions()() as session:

@@ -29,6 +29,7 @@ def run_once(rt: Runtime, clock: Clock, as_json: bool = False, dry_run: bool = F
     what failed in it (accounts, follow-ups): empty when all went well. ``dry_run``: the same
     run on a copy of the state with mailboxes that write nothing, and no lock
     (:mod:`daemon.running.dryrun`); what it would do is printed."""
+    from daemon import logsetup
     from daemon.output.rows import account_rows
     from daemon.output.runs import run_failures, run_transitions, summarize_run
 
@@ -46,8 +47,11 @@ def run_once(rt: Runtime, clock: Clock, as_json: bool = False, dry_run: bool = F
             engine = rt.engine(clock)
         before = clock.now()
         after = _last_transition(engine) if dry_run else 0
-        engine.poll()
-        engine.run_due()
+        # The summary below says what happened: on a terminal, the log lines saying it too
+        # are left out (each event printed once); -v shows them for a diagnosis.
+        with logsetup.reported_by_command():
+            engine.poll()
+            engine.run_due()
         with engine.sessions() as session:
             failures = run_failures(session, config, before, after)
             if as_json:
@@ -76,7 +80,7 @@ def _last_transition(engine: Engine) -> int:
         return last_transition(session)
 
 
-@main.command()
+@main.command(short_help="Run the daemon in the foreground; --once: one round.")
 @click.option("--once", is_flag=True, help="One poll plus all due work, then exit.")
 @click.option(
     "--now",
@@ -97,7 +101,17 @@ def run(rt: Runtime, once: bool, now_text: str | None, as_json: bool, dry_run: b
     """Run the daemon in the foreground (systemd runs exactly this).
 
     With --once: exit status 1 when an account or a follow-up failed in that run (with
-    --dry-run: would fail)."""
+    --dry-run: would fail).
+
+    \b
+    Examples:
+      followupd run                   what the systemd service runs (Ctrl-C stops)
+      followupd run --once            one poll, the drafts that are due, a summary
+      followupd run --once --json     the same as one JSON document (docs/json.md)
+      followupd run --once --dry-run  what it would do now, doing none of it
+      followupd run --once --now 2026-11-25T14:00+01:00
+      followupd -v run --once         with followupd's debug log
+    """
     clock: Clock = SystemClock()
     if (now_text or as_json or dry_run) and not once:
         flag = "--now" if now_text else "--json" if as_json else "--dry-run"
@@ -115,7 +129,7 @@ def run(rt: Runtime, once: bool, now_text: str | None, as_json: bool, dry_run: b
     config = rt.config
     rt.checked_renderer()
     with InstanceLock(config.daemon.state_dir):
-        reloader = Reloader(rt.config_path, config, clock, rt.verbose)  # for SIGHUP
+        reloader = Reloader(rt.config_path, config, clock, rt.verbosity)  # for SIGHUP
         Service(rt.engine(clock), config.daemon.poll_interval, reloader).run()
 
 
@@ -131,7 +145,7 @@ def _parse_time(text: str) -> datetime:
     return value
 
 
-@main.command()
+@main.command(short_help="Interviews and follow-ups: their state and due time.")
 @click.option("--all", "show_all", is_flag=True, help="Include finished and cancelled follow-ups.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (see docs/json.md).")
 @click.option(
@@ -145,7 +159,15 @@ def status(rt: Runtime, show_all: bool, as_json: bool, fail_on_attention: bool) 
     """Interviews, interviewers and follow-ups with their state and due time.
 
     On a terminal: tables. Through a pipe: one tab-separated record per line under a
-    '# section' line and a header line (see README, "Output for scripts")."""
+    '# section' line and a header line (see README, "Output for scripts").
+
+    \b
+    Examples:
+      followupd status
+      followupd status --all          finished and cancelled ones too
+      followupd status --json | jq '.followups[] | select(.state == "failed")'
+      followupd status --fail-on-attention >/dev/null || echo "look at it"
+    """
     from daemon.output.rows import account_rows, interview_rows
     from daemon.output.tables import print_status, problem_records
 
@@ -174,13 +196,21 @@ def status(rt: Runtime, show_all: bool, as_json: bool, fail_on_attention: bool) 
         sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Show an interview's drafts as they would be written.")
 @click.argument("interview_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (see docs/json.md).")
 @pass_runtime
 @friendly
 def preview(rt: Runtime, interview_id: int, as_json: bool) -> None:
-    """Show the drafts of an interview as they would be created (creates nothing)."""
+    """Show the drafts of an interview as they would be created (creates nothing).
+
+    INTERVIEW_ID is the id column of 'followupd status'.
+
+    \b
+    Examples:
+      followupd preview 3
+      followupd preview 3 --json | jq -r '.drafts[0].text'
+    """
     from daemon.corrections.redraft import compare
     from daemon.drafting.drafter import Drafter
     from daemon.drafting.facts import context_for, language_for

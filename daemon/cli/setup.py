@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from daemon.output.checks import Finding
 
 
-@main.command()
+@main.command(short_help="Write a starter config (and optionally a demo).")
 @click.option(
     "--demo",
     "demo_dir",
@@ -32,7 +32,14 @@ if TYPE_CHECKING:
 @pass_runtime
 @friendly
 def init(rt: Runtime, demo_dir: Path | None, force: bool) -> None:
-    """Write a starter config (and optionally a self-contained demo)."""
+    """Write a starter config (and optionally a self-contained demo).
+
+    \b
+    Examples:
+      followupd init                      then edit the config it names
+      followupd --config work.toml init   a config of another name
+      followupd init --demo ~/fu-demo     a demo calendar and Maildir to try
+    """
     from daemon import demo
 
     if demo_dir is not None:
@@ -49,19 +56,26 @@ def init(rt: Runtime, demo_dir: Path | None, force: bool) -> None:
     console.out.print(f"Wrote {target}. Edit it, then run: followupd check")
 
 
-@main.command("demo")
+@main.command("demo", short_help="Try followupd on a demo calendar and Maildir.")
 @click.argument(
     "folder", type=click.Path(path_type=Path, file_okay=False), default="followupd-demo"
 )
 @friendly
 def demo_cmd(folder: Path) -> None:
-    """Create a demo (calendar of interviews + Maildir), run once, and show what happened."""
+    """Create a demo (calendar of interviews + Maildir), run once, and show what happened.
+
+    \b
+    Examples:
+      followupd demo                  into ./followupd-demo
+      followupd demo /tmp/fu-demo
+      followupd --config /tmp/fu-demo/config.toml status
+    """
     from daemon import demo
     from daemon.output.tables import print_status
 
     cfg = demo.create(folder)
     console.out.print(f"[bold]Demo set up in {folder}[/] (config: {cfg})\n")
-    rt = Runtime(cfg, False)
+    rt = Runtime(cfg)
     run_once(rt, SystemClock())
     console.out.print()
     with rt.sessions()() as session:
@@ -70,7 +84,7 @@ def demo_cmd(folder: Path) -> None:
     console.out.print(f"Run it again any time: followupd --config {cfg} run --once")
 
 
-@main.command()
+@main.command(short_help="Check the config, templates and accounts; writes nothing.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (see docs/json.md).")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on problems.")
 @pass_runtime
@@ -79,7 +93,14 @@ def check(rt: Runtime, as_json: bool, strict: bool) -> None:
     """Validate the config and templates and check that every account is reachable.
 
     Exit status: 0 when nothing is wrong (warnings allowed, unless --strict), 1 on any
-    problem, 2 when the config cannot be read."""
+    problem, 2 when the config cannot be read.
+
+    \b
+    Examples:
+      followupd check
+      followupd check --json | jq '.checks[] | select(.level != "ok")'
+      followupd --config ~/fu-demo/config.toml check --strict
+    """
     from daemon.output.checks import failed, print_findings
 
     try:
@@ -272,12 +293,18 @@ def _report_notifiers(rt: Runtime) -> list[Finding]:
     return found
 
 
-@main.command()
+@main.command(short_help="Show the notifiers; --test sends a test notification.")
 @click.option("--test", "send_test", is_flag=True, help="Send a test notification through each.")
 @pass_runtime
 @friendly
 def notify(rt: Runtime, send_test: bool) -> None:
-    """Show the [notify] notifiers; with --test, send a test notification through each."""
+    """Show the [notify] notifiers; with --test, send a test notification through each.
+
+    \b
+    Examples:
+      followupd notify
+      followupd notify --test
+    """
     from daemon.notify import events
     from daemon.notify.fanout import Fanout
 
@@ -298,12 +325,20 @@ def notify(rt: Runtime, send_test: bool) -> None:
         sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Sign in an account (Google: browser; Microsoft: code).")
 @click.argument("account_name")
 @pass_runtime
 @friendly
 def auth(rt: Runtime, account_name: str) -> None:
-    """Authorize followupd for an account (Google: browser; Microsoft: device code)."""
+    """Authorize followupd for an account (Google: browser; Microsoft: device code).
+
+    ACCOUNT_NAME is the account's [[accounts]].name in the config.
+
+    \b
+    Examples:
+      followupd auth work
+      followupd --config ~/other.toml auth personal
+    """
     from daemon.registry import provider
     from daemon.running.accounts import context
     from daemon.store.repository import account_state

@@ -76,12 +76,19 @@ def _scope_options(fn):  # type: ignore[no-untyped-def]
     )(fn)
 
 
-@main.group()
+@main.group(short_help="Install, show or remove the systemd service.")
 def service() -> None:
-    """Install, show or remove followupd as a systemd service."""
+    """Install, show or remove followupd as a systemd service.
+
+    \b
+    Examples:
+      followupd service install --now     your user service, started
+      followupd service status
+      followupd service uninstall         your state, tokens and drafts stay
+    """
 
 
-@service.command()
+@service.command(short_help="Write the unit and reload systemd; --now starts it.")
 @_scope_options
 @click.option("--now", "start", is_flag=True, help="Also enable and start it.")
 @pass_runtime
@@ -92,7 +99,8 @@ def install(rt: Runtime, user: bool, system_user: str | None, start: bool) -> No
     \b
     Examples:
       followupd service install --user --now
-      sudo followupd --config /etc/followupd/alice.toml service install --system alice --now
+      sudo followupd --config /etc/followupd/alice.toml \\
+          service install --system alice --now
     """
     from daemon.running import unit
 
@@ -158,11 +166,17 @@ def _linger_advice() -> None:
         )
 
 
-@service.command()
+@service.command(short_help="Show the service as systemd sees it.")
 @_scope_options
 @friendly
 def status(user: bool, system_user: str | None) -> None:
-    """Show the service as systemd sees it (systemctl status)."""
+    """Show the service as systemd sees it (systemctl status).
+
+    \b
+    Examples:
+      followupd service status
+      followupd service status --system alice
+    """
     target = _target(user, system_user)
     if not target.path.exists():
         _say(
@@ -174,12 +188,18 @@ def status(user: bool, system_user: str | None) -> None:
     sys.exit(shown.code)
 
 
-@service.command()
+@service.command(short_help="Stop and remove the service; your data stays.")
 @_scope_options
 @pass_runtime
 @friendly
 def uninstall(rt: Runtime, user: bool, system_user: str | None) -> None:
-    """Stop and disable the service and remove its unit; your data stays."""
+    """Stop and disable the service and remove its unit; your data stays.
+
+    \b
+    Examples:
+      followupd service uninstall
+      sudo followupd service uninstall --system alice
+    """
     target = _target(user, system_user)
     if not target.path.exists():
         _say(f"not installed (no unit at {target.path}); nothing to remove")

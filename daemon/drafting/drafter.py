@@ -29,6 +29,7 @@ from daemon.drafting.facts import context_for
 from daemon.drafting.failures import FAILING, Fingerprints, classify
 from daemon.drafting.rules import same_meeting_twin, settled, twin_skip
 from daemon.errors import BadItem, ConfigValueError, FollowupdError
+from daemon.logsetup import RECORDED
 from daemon.message import draft_key, header_address, message_id_for
 from daemon.planning.basis import basis_for
 from daemon.protocols import Address, DraftRef, DraftRequest, Mailbox, ReplyTarget
@@ -248,4 +249,4 @@ class Drafter:
         fu.last_error = str(err)
         transition(session, fu, State.FAILED, str(err), now)
         session.commit()
-        log.error("follow-up %s failed (%s): %s", fu.id, fu.failure, err)
+        log.error("follow-up %s failed (%s): %s", fu.id, fu.failure, err, extra=RECORDED)

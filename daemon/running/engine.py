@@ -39,6 +39,7 @@ from daemon.errors import (
     QuotaExceeded,
     TransientError,
 )
+from daemon.logsetup import RECORDED
 from daemon.notify.fanout import Fanout
 from daemon.notify.teller import Teller
 from daemon.planning.interviews import Planner, unstorable
@@ -47,6 +48,7 @@ from daemon.replies import ReplyTracker
 from daemon.running.healing import heal
 from daemon.running.sentwatch import SentWatch
 from daemon.running.sharing import MailboxBusy, SharedLock
+from daemon.running.upcoming import Upcoming, upcoming
 from daemon.store import repository as repo
 from daemon.store.database import StoreError
 from daemon.store.models import FollowUp, State
@@ -274,6 +276,11 @@ class Engine:
             times = (repo.next_due(session), self.teller.next_end(session, self.clock.now()))
         return min((t for t in times if t is not None), default=None)
 
+    def upcoming(self) -> Upcoming:
+        """The next draft, as the running service says it ("next: thank-you to ...")."""
+        with self.sessions() as session:
+            return upcoming(session, self.config, self.clock.now())
+
     # -- failures, per account ------------------------------------------------------------
 
     def _guarded(
@@ -347,7 +354,7 @@ class Engine:
             if state.status != "needs_reauth":  # told on the change, not at every poll after it
                 self.teller.needs_auth(state.name, err.fix)
             state.status, state.fix = "needs_reauth", err.fix
-            log.error("%s needs re-authorization: %s", state.name, err)
+            log.error("%s needs re-authorization: %s", state.name, err, extra=RECORDED)
             return
         if isinstance(err, QuotaExceeded):
             state.status = "backoff"
@@ -362,7 +369,7 @@ class Engine:
             state.backoff_until = now + min(wait, MAX_BACKOFF)
         else:
             state.status = "error"
-        log.error("%s: %s", state.name, err)
+        log.error("%s: %s", state.name, err, extra=RECORDED)
 
     def _backoff(self, failures: int) -> timedelta:
         return min(self.config.daemon.poll_interval * (2 ** max(failures - 1, 0)), MAX_BACKOFF)

@@ -59,13 +59,13 @@ class Reloader:
         path: Path | None,
         current: Config,
         clock: Clock,
-        verbose: bool = False,
+        verbosity: int = logsetup.NORMAL,
         build: Callable[[Config, Clock, Renderer], Engine] = build_engine,
     ) -> None:
         self.path = path
         self.current = current
         self.clock = clock
-        self.verbose = verbose
+        self.verbosity = verbosity  # the command line's -q/-v still win after a reload
         self._build = build
 
     def load(self) -> Engine:
@@ -90,4 +90,4 @@ class Reloader:
     def applied(self, config: Config) -> None:
         """``config`` is the one running now (its log level too)."""
         self.current = config
-        logsetup.setup(config.daemon.log_level, self.verbose)
+        logsetup.setup(config.daemon.log_level, self.verbosity)

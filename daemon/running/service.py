@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from daemon.running.reload import Reloader
+    from daemon.running.upcoming import Upcoming
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class Service:
         self._hangup = threading.Event()
         self._pending: Engine | None = None  # built from a reloaded config, waiting to take over
         self._busy_since: float | None = None
+        self._said_next: Upcoming | None = None  # what "next: ..." said last
         # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for the
         # running job; a job that then touched the scheduler (add_job, get_job) would wait for
         # that lock forever. Scheduling and stopping are serialised by this lock instead.
@@ -158,6 +160,19 @@ class Service:
             self._busy_since = None
             if not engine.stopping:
                 self._schedule_due(engine)
+                self._say_next(engine)
+
+    def _say_next(self, engine: Engine) -> None:
+        """Log what comes next ("next: thank-you to Jane Smith (Acme Corp) at 15:30 CET") at the
+        normal level, when it changed since it was last said (daemon/running/upcoming.py)."""
+        try:
+            coming = engine.upcoming()
+        except Exception as err:  # saying it is a courtesy: never let it fail a job
+            log.debug("cannot tell what comes next: %s", err)
+            return
+        if coming != self._said_next:
+            self._said_next = coming
+            log.info("%s", coming.text)
 
     def _recheck(self, engine: Engine) -> None:
         """Wake up earlier if the earliest due time moved earlier behind our back."""
