@@ -698,7 +698,7 @@ def test_draft_write_failure_is_a_connector_error(box: MaildirMailbox, root: Pat
     (root / ".Drafts" / "tmp").write_text("not a directory")
     with pytest.raises(ConnectorError) as err:
         box.create_draft(request())
-    assert str(err.value).startswith(f"maildir {root / '.Drafts'}: cannot write the draft: ")
+    assert str(err.value).startswith(f"maildir {root / '.Drafts'}: cannot write the draft (")
     assert "File exists" in str(err.value)
 
 

@@ -60,6 +60,13 @@ def friendly(fn: F) -> F:
                 log.debug("details", exc_info=True)
             console.err.print(f"followupd: {err}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(1)
+        except OSError as err:  # the world's (permissions, read-only, full disk): one line
+            from daemon.worlderrors import world_error
+
+            log.debug("details", exc_info=True)
+            line = f"followupd: {world_error(err)}"
+            console.err.print(line, markup=False, highlight=False, soft_wrap=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -134,6 +141,7 @@ pass_runtime = click.make_pass_decorator(Runtime)
 def main(ctx: click.Context, config_path: Path | None, verbose: bool, color: str) -> None:
     """followupd drafts interview thank-you notes and polite status inquiries in your own
     mailbox. It never sends anything: you review, edit and send the drafts yourself."""
+    paths.owner_only_umask()  # whatever the shell's umask or systemd's UMask= say
     console.start(color)
     logsetup.setup("debug" if verbose else "info", verbose)
     ctx.obj = Runtime(config_path, verbose)
