@@ -147,9 +147,10 @@ def explain(
         reason += f": {err.filename} -> {err.filename2}"
     elif path is not None and what is not None and not _within(str(path), _path_in(what)):
         reason += f": {path}"
-    head = what if what is not None else (str(path) if path is not None else "followupd")
+    head = what if what is not None else (str(path) if path is not None else None)
     said = f"{action} ({reason})" if action else reason
-    return f"{head}: {said}; {fix_for(err, path if path is not None else _path_in(what), root)}"
+    fix = fix_for(err, path if path is not None else _path_in(what), root)
+    return f"{head}: {said}; {fix}" if head else f"{said}; {fix}"
 
 
 def _path_in(what: str | None) -> str | None:
