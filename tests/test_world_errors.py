@@ -411,3 +411,57 @@ def test_the_unit_is_0644_like_systemds_own(tmp_path: Path, umask: int) -> None:
     unit = xdg / "systemd" / "user" / "followupd.service"
     assert unit.exists(), result.stdout + result.stderr
     assert stat.S_IMODE(unit.stat().st_mode) == 0o644
+
+
+@contextlib.contextmanager
+def hanging_up() -> Iterator[int]:
+    """A local server that accepts each connection and closes it at once, unanswered."""
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+def test_a_connection_that_never_opened_is_told_from_one_that_broke() -> None:
+    """The real errors of both HTTP stacks in use (requests for Graph, httplib2 for Google):
+    nothing listening is the lost network, naming the host; a hang-up is not (the request may
+    have arrived, and its own message says so)."""
+    import httplib2
+    import requests
+
+    from daemon.worlderrors import cannot_connect, unreachable
+
+    def failure(call: object) -> BaseException:
+        with pytest.raises(Exception) as raised:
+            call()  # type: ignore[operator]
+        return raised.value
+
+    gone = closed_port()
+    refused = [
+        failure(lambda: requests.get(f"http://127.0.0.1:{gone}/", timeout=5)),
+        failure(lambda: httplib2.Http(timeout=5).request(f"http://127.0.0.1:{gone}/")),
+    ]
+    for err in refused:
+        assert cannot_connect(err), repr(err)
+        assert unreachable(f"127.0.0.1:{gone}", err).startswith(
+            f"cannot reach 127.0.0.1:{gone} (connection refused: nothing listens there); "
+            "check the network connection (and any proxy)"
+        )
+    with hanging_up() as port:
+        cut = [
+            failure(lambda: requests.get(f"http://127.0.0.1:{port}/", timeout=5)),
+            failure(lambda: httplib2.Http(timeout=5).request(f"http://127.0.0.1:{port}/")),
+        ]
+    for err in cut:
+        assert not cannot_connect(err), repr(err)

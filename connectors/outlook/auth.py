@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msal
 import requests
@@ -30,6 +31,7 @@ from connectors.outlook.settings import Settings
 from daemon import paths, redaction
 from daemon.errors import AuthNeeded, ConnectorError, NotSignedIn, TransientError
 from daemon.message import one_line
+from daemon.worlderrors import cannot_connect, explain, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +149,11 @@ class MsalTokens:
                     ) from err
             return self._app
 
+    def _cache_failure(self, err: OSError | LockError) -> str:
+        if isinstance(err, OSError):
+            return explain(err, f"the token cache ({self._where})", "cannot use it")
+        return f"cannot use the token cache ({self._where}): {err}"
+
     def token(self, force_refresh: bool = False) -> str:
         """A valid access token, refreshed silently when needed; AuthNeeded when impossible.
 
@@ -162,7 +169,7 @@ class MsalTokens:
             if self._never_signed_in():
                 raise NotSignedIn(self.settings.fix, f"no sign-in found in {self._where}")
         except (OSError, LockError) as err:
-            raise TransientError(f"cannot use the token cache ({self._where}): {err}") from err
+            raise TransientError(self._cache_failure(err)) from err
         app = self.app()
         try:
             accounts = app.get_accounts()
@@ -180,11 +187,14 @@ class MsalTokens:
                 force_refresh=force_refresh,
             )
         except requests.RequestException as err:
+            if cannot_connect(err):  # the network is gone: say which host
+                url = getattr(err.request, "url", None) or ""
+                raise TransientError(unreachable(urlsplit(url).netloc or None, err)) from err
             raise TransientError(
                 f"cannot reach the Microsoft sign-in service: {one_line(str(err), 200)}"
             ) from err
         except (OSError, LockError) as err:  # token cache file, its lock file, or the keyring
-            raise TransientError(f"cannot use the token cache ({self._where}): {err}") from err
+            raise TransientError(self._cache_failure(err)) from err
         if result and "access_token" in result:
             _register_tokens(result)
             lifetime = float(result.get("expires_in") or 0)
