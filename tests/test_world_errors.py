@@ -70,10 +70,10 @@ def followupd(
 SYSTEMD = {"INVOCATION_ID": "5f1c0ffee5f1c0ffee5f1c0ffee5f1c0"}  # what systemd sets for a unit
 
 
-def denied(folder: Path) -> list[str]:
-    """Make ``folder`` read-only by its permission bits; the prefix that runs followupd so
-    that they apply (see the module docstring)."""
-    folder.chmod(0o500)
+def denied(folder: Path, mode: int = 0o500) -> list[str]:
+    """Give ``folder`` ``mode`` (default: read-only); the prefix that runs followupd so that
+    permission bits apply (see the module docstring)."""
+    folder.chmod(mode)
     if os.geteuid() != 0:
         return []
     setpriv = shutil.which("setpriv")
@@ -293,6 +293,27 @@ def test_a_drafts_folder_without_write_permission(tmp_path: Path) -> None:
     assert drafts(maildir) == []
 
 
+def test_a_maildir_behind_a_folder_it_cannot_enter(tmp_path: Path) -> None:
+    """An error no connector foresaw (here: the Maildir's parent folder cannot be searched,
+    so even asking whether the Maildir exists fails) is still that account's one line, not
+    an "internal error" with a traceback."""
+    config, maildir = two_accounts(tmp_path)
+    box = maildir.parent / "box"
+    box.mkdir()
+    maildir.rename(box / "Maildir")
+    config.write_text(config.read_text().replace(f'"{maildir}"', f'"{box}/Maildir"'))
+    try:
+        result = run_once(config, wrap=denied(box, 0o600))  # readable, not searchable
+    finally:
+        box.chmod(0o700)
+    account_error(
+        result,
+        f"{box}/Maildir: Permission denied; check the owner and mode of {box} and the folders "
+        "above it (followupd runs as",
+    )
+    assert "internal error" not in result.stdout + result.stderr
+
+
 def test_a_read_only_state_folder_under_systemd(tmp_path: Path) -> None:
     config = demo.create(tmp_path / "demo", now=NOW)
     state = config.parent / "state"
@@ -325,7 +346,13 @@ def test_a_lost_network_names_the_host_and_the_local_account_goes_on(tmp_path: P
         home = Home(tmp_path, fake, local=True)
         home.authorize()
         home.local_event(
-            Event("globex-1", START, 60, "Interview with Globex", [Person("Maria", "m@globex.example")])
+            Event(
+                "globex-1",
+                START,
+                60,
+                "Interview with Globex",
+                [Person("Maria", "m@globex.example")],
+            )
         )
         gone = f"127.0.0.1:{closed_port()}"  # where the network used to lead: nothing listens
         live = fake.base_url.split("//", 1)[1].rstrip("/")
@@ -335,8 +362,9 @@ def test_a_lost_network_names_the_host_and_the_local_account_goes_on(tmp_path: P
     assert "drafted thank-you to Maria (Globex)" in ran
     errors = [line for line in ran.splitlines() if line.startswith("account gmail:")]
     assert len(errors) == 1, ran
-    assert f"cannot reach {gone} (connection refused: nothing listens there); check the " in (
-        errors[0]
+    assert (
+        f"cannot reach {gone} (connection refused: nothing listens there); check the "
+        in (errors[0])
     )
     assert "network connection" in errors[0]
 

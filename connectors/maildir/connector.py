@@ -315,7 +315,9 @@ class MaildirMailbox:
             key, path = deliver(drafts.path, data, DRAFT_FLAGS)  # 0600, fsynced, no tmp/ left
         except OSError as err:
             raise ConnectorError(
-                explain(err, f"maildir {drafts.path}", "cannot write the draft", root=self.tree.root)
+                explain(
+                    err, f"maildir {drafts.path}", "cannot write the draft", root=self.tree.root
+                )
             ) from err
         head = Head.parse(path, data)
         entry = Entry(key, path, DRAFT_FLAGS, drafts)

@@ -189,7 +189,9 @@ class Tree:
                     os.close(create_private_file(path / "maildirfolder"))
         except OSError as err:
             raise ConnectorError(
-                explain(err, f"maildir {self.root}", f"cannot create folder {name!r}", root=self.root)
+                explain(
+                    err, f"maildir {self.root}", f"cannot create folder {name!r}", root=self.root
+                )
             ) from err
         log.info("created maildir folder %s at %s", name, path)
         return Folder(name, path)
