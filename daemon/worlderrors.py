@@ -154,12 +154,10 @@ def explain(
 
 
 def _path_in(what: str | None) -> str | None:
-    """The path a ``what`` like "maildir /x/y" ends with, for the fix of an error (a write's
-    ENOSPC) that carries no file name of its own."""
-    if not what:
-        return None
-    last = what.split(" ")[-1]
-    return last if last.startswith("/") else None
+    """The path in a ``what`` like "maildir /x/y" or "ics: /x (calendar.path)", for the fix
+    of an error (a write's ENOSPC) that carries no file name of its own."""
+    words = (what or "").split(" ")
+    return next((word.rstrip(":") for word in words if word.startswith("/")), None)
 
 
 def _within(path: str, named: str | None) -> bool:
