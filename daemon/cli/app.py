@@ -63,6 +63,8 @@ def friendly(fn: F) -> F:
         except OSError as err:  # the world's (permissions, read-only, full disk): one line
             from daemon.worlderrors import world_error
 
+            if isinstance(err, BrokenPipeError):
+                raise  # `followupd status | head -1`: click ends quietly, as a pipe expects
             log.debug("details", exc_info=True)
             line = f"followupd: {world_error(err)}"
             console.err.print(line, markup=False, highlight=False, soft_wrap=True)
