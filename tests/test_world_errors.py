@@ -327,6 +327,33 @@ def test_a_read_only_state_folder_under_systemd(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("systemd", [False, True], ids=["shell", "systemd"])
+def test_a_database_on_a_read_only_file_system(tmp_path: Path, systemd: bool) -> None:
+    """SQLite says "unable to open database file" (it cannot create the -wal file); the line
+    says the file system is read-only and, under systemd, which folder to open."""
+    config = demo.create(tmp_path / "demo", now=NOW)
+    folder = tmp_path / "db"
+    folder.mkdir()
+    db = folder / "state.db"
+    text = config.read_text().replace(
+        'state_dir = "state"\n', f'state_dir = "state"\ndatabase = "sqlite:///{db}"\n'
+    )
+    config.write_text(text)
+    assert followupd(config, "status").returncode == 0  # the database exists
+    with read_only(folder):
+        result = run_once(config, env=SYSTEMD if systemd else None)
+    fix = (
+        f"add ReadWritePaths={folder} to the systemd unit"
+        if systemd
+        else "the file system is mounted read-only: remount it read-write"
+    )
+    one_line(
+        result,
+        f"followupd: cannot write state database file {db}: read-only file system (SQLite: ",
+        fix,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # a lost network
 # --------------------------------------------------------------------------------------------
