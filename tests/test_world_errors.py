@@ -468,6 +468,28 @@ def test_the_unit_is_0644_like_systemds_own(tmp_path: Path, umask: int) -> None:
     assert stat.S_IMODE(unit.stat().st_mode) == 0o644
 
 
+def test_a_lost_network_to_microsoft_graph_names_the_host(tmp_path: Path) -> None:
+    pytest.importorskip("msal")
+    from tests.fakes.graph_server import running_microsoft
+    from tests.outlook_cli import at, make_user
+
+    with running_microsoft(tmp_path / "fakes") as ms:
+        user = make_user(tmp_path, ms)
+        user.sign_in()  # a valid access token in the cache: the next request goes to Graph
+        gone = f"127.0.0.1:{closed_port()}"
+        live = ms.graph_root.split("//", 1)[1].split("/", 1)[0]
+        user.config.write_text(user.config.read_text().replace(live, gone))
+        ran = user.once(at(hours=1), code=1)
+    errors = [line for line in ran.splitlines() if line.startswith("account work:")]
+    assert len(errors) == 1, ran
+    assert (
+        f"cannot reach {gone} (connection refused: nothing listens there); check the "
+        in (errors[0])
+    )
+    assert not any(line.startswith("account home:") for line in ran.splitlines()), ran
+    assert "drafted thank-you to Gina Grant (Globex)" in ran  # the local account goes on
+
+
 @contextlib.contextmanager
 def hanging_up() -> Iterator[int]:
     """A local server that accepts each connection and closes it at once, unanswered."""
