@@ -47,6 +47,16 @@ _fallback_said = False
 _fallback_lock = threading.Lock()
 
 
+def _sign_in_unreachable(err: requests.RequestException, service: str | None = None) -> str:
+    """What failed on the way to the sign-in service: a lost network names the host and what
+    to check (the request never left); anything else quotes the library's words."""
+    if cannot_connect(err):
+        url = getattr(err.request, "url", None) or service or ""
+        return unreachable(urlsplit(url).netloc or None, err)
+    where = f" {service}" if service else ""
+    return f"cannot reach the Microsoft sign-in service{where}: {one_line(str(err), 200)}"
+
+
 class PrivateFilePersistence(FilePersistence):
     """msal-extensions' plain-file persistence, but atomic and owner-only from the first byte."""
 
@@ -135,10 +145,7 @@ class MsalTokens:
                         instance_discovery=False,  # no call to the global discovery host
                     )
                 except requests.RequestException as err:
-                    raise TransientError(
-                        f"cannot reach the Microsoft sign-in service {host}: "
-                        f"{one_line(str(err), 200)}"
-                    ) from err
+                    raise TransientError(_sign_in_unreachable(err, host)) from err
                 except ValueError as err:
                     # MSAL's own text is generic; the discovery answer it wraps names the cause.
                     cause = err.__context__ if isinstance(err.__context__, ValueError) else err
@@ -187,12 +194,7 @@ class MsalTokens:
                 force_refresh=force_refresh,
             )
         except requests.RequestException as err:
-            if cannot_connect(err):  # the network is gone: say which host
-                url = getattr(err.request, "url", None) or ""
-                raise TransientError(unreachable(urlsplit(url).netloc or None, err)) from err
-            raise TransientError(
-                f"cannot reach the Microsoft sign-in service: {one_line(str(err), 200)}"
-            ) from err
+            raise TransientError(_sign_in_unreachable(err)) from err
         except (OSError, LockError) as err:  # token cache file, its lock file, or the keyring
             raise TransientError(self._cache_failure(err)) from err
         if result and "access_token" in result:
@@ -231,7 +233,7 @@ class MsalTokens:
         try:
             flow = app.initiate_device_flow(scopes=scopes)
         except requests.RequestException as err:
-            raise TransientError(f"cannot reach the Microsoft sign-in service: {err}") from err
+            raise TransientError(_sign_in_unreachable(err)) from err
         redaction.register_secret(flow.get("device_code"))
         if "user_code" not in flow:
             raise AuthNeeded(
@@ -248,7 +250,7 @@ class MsalTokens:
         try:
             result = app.acquire_token_by_device_flow(flow)
         except requests.RequestException as err:
-            raise TransientError(f"cannot reach the Microsoft sign-in service: {err}") from err
+            raise TransientError(_sign_in_unreachable(err)) from err
         _register_tokens(result)
         if "access_token" not in result:
             raise AuthNeeded(
