@@ -78,7 +78,6 @@ def sandbox_fix(root: str | os.PathLike[str]) -> str:
 
 
 # What each errno means for the user; the OS's own words (strerror) are kept in the message.
-_DISK = (errno.ENOSPC, errno.EDQUOT)
 _DENIED = (errno.EACCES, errno.EPERM)
 _NETWORK = (
     errno.ECONNREFUSED,
