@@ -7,6 +7,7 @@ Secrets and state are created owner-only from the first byte: the file is opened
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.errors import FollowupdError
+from daemon.worlderrors import folder_of, sandbox_fix, under_systemd
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,22 @@ def system_timezone() -> str:
     except OSError:
         pass
     return "UTC"
+
+
+OWNER_ONLY = 0o077
+
+
+def owner_only_umask() -> None:
+    """Make everything this process creates owner-only (files 0600, folders 0700).
+
+    Drafts, the state database (and SQLite's -wal, -shm and -journal files, which take the
+    database file's mode), tokens and locks are created with explicit modes anyway; the umask
+    is the net under what a library creates on its own (a token cache, a temporary file) and
+    under what the user's shell or a systemd unit without ``UMask=0077`` would leave wide open.
+    Set once at start, as daemons do; programs followupd starts (the editor of the note form,
+    a notification hook) inherit it, as under the unit's ``UMask=0077``.
+    """
+    os.umask(OWNER_ONLY)
 
 
 def private_dir(path: Path) -> Path:
@@ -99,14 +117,22 @@ def state_directory(path: Path) -> Path:
         private_dir(path)
     except OSError as err:
         culprit = f": {err.filename}" if err.filename and err.filename != str(path) else ""
-        raise StateDirError(
-            f"{where}: cannot create it ({err.strerror}{culprit}); {_STATE_FIX}"
-        ) from None
+        fix = _state_fix(path, err.errno == errno.EROFS)
+        raise StateDirError(f"{where}: cannot create it ({err.strerror}{culprit}); {fix}") from None
     if not os.access(path, os.W_OK | os.X_OK):
+        why = _why_not_writable(path)
         raise StateDirError(
-            f"{where}: cannot write there ({_why_not_writable(path)}); {_STATE_FIX}"
+            f"{where}: cannot write there ({why}); {_state_fix(path, why.startswith('read-only'))}"
         )
     return path
+
+
+def _state_fix(path: Path, read_only: bool) -> str:
+    """The fix for an unusable state folder: under systemd a read-only one is the sandbox,
+    and the unit's ``ReadWritePaths=`` is what to change."""
+    if read_only and under_systemd():
+        return f"{_STATE_FIX.split(';')[0]}; {sandbox_fix(folder_of(path))}"
+    return _STATE_FIX
 
 
 def _why_not_writable(path: Path) -> str:

@@ -698,7 +698,7 @@ def test_draft_write_failure_is_a_connector_error(box: MaildirMailbox, root: Pat
     (root / ".Drafts" / "tmp").write_text("not a directory")
     with pytest.raises(ConnectorError) as err:
         box.create_draft(request())
-    assert str(err.value).startswith(f"maildir {root / '.Drafts'}: cannot write the draft: ")
+    assert str(err.value).startswith(f"maildir {root / '.Drafts'}: cannot write the draft (")
     assert "File exists" in str(err.value)
 
 
@@ -707,7 +707,7 @@ def test_folder_creation_failure_is_a_connector_error(box: MaildirMailbox, root:
     (root / ".Drafts").write_text("a file where the folder should be")
     with pytest.raises(ConnectorError) as err:
         box.create_draft(request())
-    assert str(err.value).startswith(f"maildir {root}: cannot create folder 'Drafts': ")
+    assert str(err.value).startswith(f"maildir {root}: cannot create folder 'Drafts' (")
 
 
 def test_listing_failure_is_a_connector_error(tmp_path: Path) -> None:
@@ -715,7 +715,9 @@ def test_listing_failure_is_a_connector_error(tmp_path: Path) -> None:
     (tmp_path / "F" / "cur").write_text("not a directory")
     with pytest.raises(ConnectorError) as err:
         list(entries(Folder("F", tmp_path / "F")))
-    assert str(err.value).startswith(f"maildir folder {tmp_path / 'F' / 'cur'}: cannot list it: ")
+    assert str(err.value).startswith(
+        f"maildir folder {tmp_path / 'F' / 'cur'}: cannot list it (Not a directory); "
+    )
 
 
 # -- sent_since: the user's own messages, for a status inquiry waiting for one -----------------

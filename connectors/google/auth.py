@@ -21,9 +21,10 @@ from google.auth.exceptions import RefreshError
 from google.oauth2.credentials import Credentials
 
 from daemon import redaction
-from daemon.errors import AuthNeeded, ConfigError, NotSignedIn, TransientError
+from daemon.errors import AuthNeeded, ConfigError, ConnectorError, NotSignedIn, TransientError
 from daemon.paths import write_private
 from daemon.protocols import AccountContext
+from daemon.worlderrors import explain
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,11 @@ def load_credentials(ctx: AccountContext, options: dict[str, Any]) -> Credential
                 "not exist either: create a 'Desktop app' client, see docs/google.md"
             )
         raise NotSignedIn(fix_for(ctx), detail) from err
-    except (OSError, ValueError) as err:
+    except OSError as err:  # the file is there but cannot be read: signing in again won't help
+        raise ConnectorError(
+            explain(err, f"the Google token file {path} of account {ctx.name!r}", "cannot read it")
+        ) from err
+    except ValueError as err:
         raise AuthNeeded(
             f"the Google token file {path} of account {ctx.name!r} cannot be read "
             f"({type(err).__name__})",

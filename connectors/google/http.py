@@ -37,6 +37,7 @@ from daemon.errors import (
     TransientError,
 )
 from daemon.protocols import AccountContext
+from daemon.worlderrors import cannot_connect, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -205,11 +206,22 @@ class GoogleSession:
                     f"{what}: the TLS certificate of the Google endpoint was not accepted "
                     f"({err.verify_message}); set ca_bundle in [accounts.google] for a proxy"
                 ) from err
+            if cannot_connect(err):  # the network is gone: say which host, and what to check
+                token = isinstance(err, TransportError)  # the refresh before the request
+                raise TransientError(f"{what}: {unreachable(self._host(token), err)}") from err
             raise TransientError(
                 f"{what}: cannot reach Google ({type(err).__name__}: {err})"
             ) from err
         except ValueError as err:  # googleapiclient could not decode the body
             raise InvalidResponse(f"{what}: Google's answer is not a JSON object ({err})") from err
+
+    def _host(self, token: bool = False) -> str:
+        """The host of the API root, or of the token endpoint, as messages name it
+        ("www.googleapis.com", "oauth2.googleapis.com")."""
+        url = str(self.options.get("api_root") or DEFAULT_API_ROOT)
+        if token:
+            url = str(getattr(self._creds, "token_uri", None) or url)
+        return urllib.parse.urlsplit(url).netloc or url
 
     def _forget_credentials(self) -> None:
         """Read the token file again on the next call: ``followupd auth`` may replace it while

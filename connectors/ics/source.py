@@ -19,6 +19,7 @@ changes as events come and go.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -38,6 +39,7 @@ from connectors.ics.expand import Limits, Origin
 from daemon.errors import ConnectorError
 from daemon.files import NotRegularFile, describe_mode, read_regular
 from daemon.protocols import AccountContext, CalendarChanges, Problem
+from daemon.worlderrors import explain
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +146,7 @@ class IcsCalendar:
             ) from None
         except OSError as err:
             raise ConnectorError(
-                f"ics: {self.path} cannot be read ({err.strerror or err}); expected an .ics"
-                " file or a folder of .ics files this user can read (calendar.path)"
+                explain(err, f"ics: {self.path} (calendar.path)", "cannot read it")
             ) from None
         if stat.S_ISREG(mode):
             return files.Listing(files=[self.path], others=[])
@@ -155,9 +156,9 @@ class IcsCalendar:
                 " of .ics files (calendar.path)"
             )
         if not os.access(self.path, os.R_OK | os.X_OK):
+            denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self.path))
             raise ConnectorError(
-                f"ics: {self.path} cannot be read; expected an .ics file or a folder of"
-                " .ics files this user can read (calendar.path)"
+                explain(denied, f"ics: {self.path} (calendar.path)", "cannot read the folder")
             )
         return files.list_calendar_files(self.path)
 

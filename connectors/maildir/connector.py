@@ -68,6 +68,7 @@ from daemon.protocols import (
     ReplyTarget,
     SentMessages,
 )
+from daemon.worlderrors import explain
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +314,11 @@ class MaildirMailbox:
         try:
             key, path = deliver(drafts.path, data, DRAFT_FLAGS)  # 0600, fsynced, no tmp/ left
         except OSError as err:
-            raise ConnectorError(f"maildir {drafts.path}: cannot write the draft: {err}") from err
+            raise ConnectorError(
+                explain(
+                    err, f"maildir {drafts.path}", "cannot write the draft", root=self.tree.root
+                )
+            ) from err
         head = Head.parse(path, data)
         entry = Entry(key, path, DRAFT_FLAGS, drafts)
         self._remember(request.key, entry, head)

@@ -26,6 +26,7 @@ from connectors.maildir.files import create_private_file, kind_of
 from connectors.maildir.writing import ensure_private_dir
 from daemon.errors import ConnectorError
 from daemon.protocols import Problem
+from daemon.worlderrors import explain
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,9 @@ class Tree:
         try:
             children = [p for p in self.root.iterdir() if p.is_dir() and is_maildir(p)]
         except OSError as err:
-            raise ConnectorError(f"maildir {self.root}: cannot list the directory: {err}") from err
+            raise ConnectorError(
+                explain(err, f"maildir {self.root}", "cannot list the directory")
+            ) from err
         if children:
             return "folders"
         raise ConnectorError(
@@ -134,7 +137,9 @@ class Tree:
         try:
             names = sorted(os.listdir(self.root))
         except OSError as err:
-            raise ConnectorError(f"maildir {self.root}: cannot list the directory: {err}") from err
+            raise ConnectorError(
+                explain(err, f"maildir {self.root}", "cannot list the directory")
+            ) from err
         for name in names:
             if name.startswith(".") and name not in (".", "..") and is_maildir(self.root / name):
                 found.append(Folder(name[1:].replace(".", "/"), self.root / name))
@@ -184,7 +189,9 @@ class Tree:
                     os.close(create_private_file(path / "maildirfolder"))
         except OSError as err:
             raise ConnectorError(
-                f"maildir {self.root}: cannot create folder {name!r}: {err}"
+                explain(
+                    err, f"maildir {self.root}", f"cannot create folder {name!r}", root=self.root
+                )
             ) from err
         log.info("created maildir folder %s at %s", name, path)
         return Folder(name, path)
@@ -226,7 +233,7 @@ def entries(folder: Folder, problems: list[Problem] | None = None) -> Iterator[E
             continue
         except OSError as err:
             raise ConnectorError(
-                f"maildir folder {folder.path / sub}: cannot list it: {err}"
+                explain(err, f"maildir folder {folder.path / sub}", "cannot list it")
             ) from err
         for name in files:
             key, flags = split_name(name)

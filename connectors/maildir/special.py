@@ -23,6 +23,7 @@ from connectors.maildir.files import create_private_file
 from connectors.maildir.folders import TRASH_NAMES, Folder, Tree
 from connectors.maildir.writing import unique_name
 from daemon.errors import ConnectorError
+from daemon.worlderrors import explain
 
 # Last names of drafts folders (lower case): English, and what localised servers use.
 DRAFTS_LEAVES = {"drafts", "draft", "entwürfe", "brouillons", "borradores", "bozze", "concepten"}
@@ -76,20 +77,12 @@ def probe(folder: Path, root: Path, *, parent: bool = False) -> None:
     try:
         os.close(create_private_file(path))
     except OSError as err:
-        fix = "expected a folder this user can write to"
-        if err.errno == errno.EROFS:
-            fix = (
-                "the file system is read-only here; for the systemd service add "
-                f"ReadWritePaths={root} to its unit"
-            )
         raise ConnectorError(
-            f"maildir {where}: drafts cannot be written there ({err.strerror or err}); {fix}"
+            explain(err, f"maildir {where}", "drafts cannot be written there", root=root)
         ) from err
     with contextlib.suppress(OSError):
         os.unlink(path)
     cur = folder / "cur"
     if not parent and cur.is_dir() and not os.access(cur, os.W_OK | os.X_OK):
-        raise ConnectorError(
-            f"maildir {cur}: drafts cannot be written there (permission denied); expected a "
-            "folder this user can write to"
-        )
+        denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(cur))
+        raise ConnectorError(explain(denied, f"maildir {cur}", "drafts cannot be written there"))

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msal
 import requests
@@ -30,6 +31,7 @@ from connectors.outlook.settings import Settings
 from daemon import paths, redaction
 from daemon.errors import AuthNeeded, ConnectorError, NotSignedIn, TransientError
 from daemon.message import one_line
+from daemon.worlderrors import cannot_connect, explain, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,16 @@ EARLY_REFRESH = 300.0  # seconds before expiry when an access token is no longer
 
 _fallback_said = False
 _fallback_lock = threading.Lock()
+
+
+def _sign_in_unreachable(err: requests.RequestException, service: str | None = None) -> str:
+    """What failed on the way to the sign-in service: a lost network names the host and what
+    to check (the request never left); anything else quotes the library's words."""
+    if cannot_connect(err):
+        url = getattr(err.request, "url", None) or service or ""
+        return unreachable(urlsplit(url).netloc or None, err)
+    where = f" {service}" if service else ""
+    return f"cannot reach the Microsoft sign-in service{where}: {one_line(str(err), 200)}"
 
 
 class PrivateFilePersistence(FilePersistence):
@@ -133,10 +145,7 @@ class MsalTokens:
                         instance_discovery=False,  # no call to the global discovery host
                     )
                 except requests.RequestException as err:
-                    raise TransientError(
-                        f"cannot reach the Microsoft sign-in service {host}: "
-                        f"{one_line(str(err), 200)}"
-                    ) from err
+                    raise TransientError(_sign_in_unreachable(err, host)) from err
                 except ValueError as err:
                     # MSAL's own text is generic; the discovery answer it wraps names the cause.
                     cause = err.__context__ if isinstance(err.__context__, ValueError) else err
@@ -146,6 +155,11 @@ class MsalTokens:
                         "check [accounts.outlook].authority and cloud"
                     ) from err
             return self._app
+
+    def _cache_failure(self, err: OSError | LockError) -> str:
+        if isinstance(err, OSError):
+            return explain(err, f"the token cache ({self._where})", "cannot use it")
+        return f"cannot use the token cache ({self._where}): {err}"
 
     def token(self, force_refresh: bool = False) -> str:
         """A valid access token, refreshed silently when needed; AuthNeeded when impossible.
@@ -162,7 +176,7 @@ class MsalTokens:
             if self._never_signed_in():
                 raise NotSignedIn(self.settings.fix, f"no sign-in found in {self._where}")
         except (OSError, LockError) as err:
-            raise TransientError(f"cannot use the token cache ({self._where}): {err}") from err
+            raise TransientError(self._cache_failure(err)) from err
         app = self.app()
         try:
             accounts = app.get_accounts()
@@ -180,11 +194,9 @@ class MsalTokens:
                 force_refresh=force_refresh,
             )
         except requests.RequestException as err:
-            raise TransientError(
-                f"cannot reach the Microsoft sign-in service: {one_line(str(err), 200)}"
-            ) from err
+            raise TransientError(_sign_in_unreachable(err)) from err
         except (OSError, LockError) as err:  # token cache file, its lock file, or the keyring
-            raise TransientError(f"cannot use the token cache ({self._where}): {err}") from err
+            raise TransientError(self._cache_failure(err)) from err
         if result and "access_token" in result:
             _register_tokens(result)
             lifetime = float(result.get("expires_in") or 0)
@@ -221,7 +233,7 @@ class MsalTokens:
         try:
             flow = app.initiate_device_flow(scopes=scopes)
         except requests.RequestException as err:
-            raise TransientError(f"cannot reach the Microsoft sign-in service: {err}") from err
+            raise TransientError(_sign_in_unreachable(err)) from err
         redaction.register_secret(flow.get("device_code"))
         if "user_code" not in flow:
             raise AuthNeeded(
@@ -238,7 +250,7 @@ class MsalTokens:
         try:
             result = app.acquire_token_by_device_flow(flow)
         except requests.RequestException as err:
-            raise TransientError(f"cannot reach the Microsoft sign-in service: {err}") from err
+            raise TransientError(_sign_in_unreachable(err)) from err
         _register_tokens(result)
         if "access_token" not in result:
             raise AuthNeeded(

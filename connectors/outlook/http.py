@@ -34,6 +34,7 @@ import tenacity
 
 from daemon.errors import AuthNeeded, ConnectorError, CursorExpired, InvalidResponse, TransientError
 from daemon.message import one_line
+from daemon.worlderrors import cannot_connect, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +276,8 @@ class Graph:
                 raise _Retryable(f"connection timed out ({err.__class__.__name__})", None) from err
             except LOST_ANSWER as err:
                 detail = f"network error: {one_line(str(err), 200)}"
+                if cannot_connect(err):  # the network is gone: say which host
+                    detail = unreachable(urlsplit(url).netloc, err)
                 if method in IDEMPOTENT:
                     raise _Retryable(detail, None) from err
                 raise TransientError(

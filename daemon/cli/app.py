@@ -61,6 +61,16 @@ def friendly(fn: F) -> F:
                 log.debug("details", exc_info=True)
             console.err.print(f"followupd: {err}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(1)
+        except OSError as err:  # the world's (permissions, read-only, full disk): one line
+            from daemon.worlderrors import world_error
+
+            if isinstance(err, BrokenPipeError):
+                raise  # `followupd status | head -1`: click ends quietly, as a pipe expects
+            if logsetup.tracebacks():
+                log.debug("details", exc_info=True)
+            line = f"followupd: {world_error(err)}"
+            console.err.print(line, markup=False, highlight=False, soft_wrap=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -158,6 +168,7 @@ def main(ctx: click.Context, config_path: Path | None, color: str) -> None:
       followupd status               interviews, follow-ups and when they are due
       followupd service install      run it in the background (systemd)
     """
+    paths.owner_only_umask()  # whatever the shell's umask or systemd's UMask= say
     console.start(color)
     ctx.obj = Runtime(config_path, verbosity(ctx))
     ctx.obj.log()

@@ -16,6 +16,7 @@ from daemon.cli.service import run_once
 from daemon.clock import SystemClock
 from daemon.config import Config
 from daemon.errors import ConfigError, FollowupdError
+from daemon.worlderrors import world_error
 
 if TYPE_CHECKING:
     from daemon.output.checks import Finding
@@ -51,8 +52,11 @@ def init(rt: Runtime, demo_dir: Path | None, force: bool) -> None:
     target = rt.config_path or paths.default_config_file()
     if target.exists() and not force:
         raise FollowupdError(f"{target} exists; use --force to overwrite it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(demo.starter_config())
+    # Owner-only like the state: the config may come to hold a push URL with its token.
+    try:
+        paths.write_private(target, demo.starter_config().encode("utf-8"))
+    except OSError as err:
+        raise world_error(err, f"{target}", "cannot write the config") from None
     console.out.print(f"Wrote {target}. Edit it, then run: followupd check")
 
 

@@ -21,6 +21,7 @@ from daemon import paths
 from daemon.cli import console
 from daemon.cli.app import Runtime, friendly, main, pass_runtime
 from daemon.errors import FollowupdError
+from daemon.worlderrors import world_error
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,11 @@ def install(rt: Runtime, user: bool, system_user: str | None, start: bool) -> No
     try:
         target.path.parent.mkdir(parents=True, exist_ok=True)
         target.path.write_text(text, encoding="utf-8")
+        # 0644 like systemd's own units: it names paths, never a secret, and a 0600 unit
+        # written under followupd's umask could not be read by `systemd-analyze` as another user.
+        target.path.chmod(0o644)
     except OSError as err:
-        raise FollowupdError(f"cannot write the unit {target.path}: {err.strerror}") from None
+        raise world_error(err, f"{target.path}", "cannot write the unit") from None
     _say(f"wrote {target.path}")
     box = unit.sandbox(rt.config)
     for missing in (p for p in box.writes if not p.exists()):
@@ -211,7 +215,7 @@ def uninstall(rt: Runtime, user: bool, system_user: str | None) -> None:
         try:
             target.path.unlink()
         except OSError as err:
-            raise FollowupdError(f"cannot remove the unit {target.path}: {err.strerror}") from None
+            raise world_error(err, f"{target.path}", "cannot remove the unit") from None
         _say(f"removed {target.path}")
         reloaded = systemctl(target.systemctl, "daemon-reload")
         if not reloaded.ok:

@@ -39,7 +39,7 @@ from daemon.errors import (
     QuotaExceeded,
     TransientError,
 )
-from daemon.logsetup import RECORDED
+from daemon.logsetup import RECORDED, tracebacks
 from daemon.notify.fanout import Fanout
 from daemon.notify.teller import Teller
 from daemon.planning.interviews import Planner, unstorable
@@ -53,6 +53,7 @@ from daemon.store import repository as repo
 from daemon.store.database import StoreError
 from daemon.store.models import FollowUp, State
 from daemon.store.repository import transition
+from daemon.worlderrors import world_error
 from daemon.writing.render import Renderer
 
 log = logging.getLogger(__name__)
@@ -323,6 +324,13 @@ class Engine:
                 session.rollback()
                 state = repo.account_state(session, name)
                 self._fail(state, err, now)
+                session.commit()
+                return
+            except OSError as err:  # the world's (a folder it cannot write, a full disk)
+                log.debug("%s: %s", name, err, exc_info=tracebacks())
+                session.rollback()
+                state = repo.account_state(session, name)
+                self._fail(state, world_error(err), now)
                 session.commit()
                 return
             except Exception as err:  # one broken account or item must not stop the daemon

@@ -31,6 +31,7 @@ from pathlib import Path
 from daemon.errors import ConnectorError, FollowupdError
 from daemon.paths import StateDirError, private_dir, state_directory
 from daemon.protocols import Resource
+from daemon.worlderrors import explain
 
 LOCK_NAME = ".followupd.lock"
 
@@ -83,8 +84,7 @@ class InstanceLock:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as err:  # writable folder, but not this file (owned by someone else?)
             raise StateDirError(
-                f"cannot open the lock file {self.path} ({err.strerror}); expected followupd's "
-                "state folder to be writable by the user it runs as"
+                explain(err, f"the lock file {self.path}", "cannot open it", root=self.path.parent)
             ) from None
         if not _locked(fd):
             other = " ".join(_read(fd)) or "?"
@@ -151,8 +151,12 @@ class SharedLock:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             except OSError as err:
                 raise ConnectorError(
-                    f"cannot create the lock {self.path} ({err.strerror}); expected a folder "
-                    "followupd may write to, since it writes drafts there"
+                    explain(
+                        err,
+                        f"the mailbox's lock {self.path}",
+                        "cannot create it",
+                        root=self.path.parent,
+                    )
                 ) from None
             if not _locked(fd):
                 other = _read(fd)

@@ -20,6 +20,7 @@ driver exception and a failed transaction is rolled back whole: nothing recorded
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from daemon import __version__, faults
 from daemon.errors import FollowupdError
 from daemon.paths import private_dir
+from daemon.worlderrors import fix_for
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -109,6 +111,10 @@ def explain(
             return _SNAPSHOT_HINT.format(where=where, detail=f"SQLite: {detail}")
         if code == 10 and folder is not None and _free_space(folder) < FULL_BELOW:
             code = 13
+        if code in (8, 10, 14) and folder is not None and _read_only(folder):
+            # A read-only mount (under systemd: the sandbox) says what to change, once.
+            fix = fix_for(OSError(errno.EROFS, os.strerror(errno.EROFS)), folder, folder)
+            return f"cannot write {where}: read-only file system (SQLite: {detail}); {fix}"
         hint = _SQLITE_HINTS.get(code, "{where}: {detail}")
         return hint.format(where=where, detail=f"SQLite: {detail}", timeout=timeout)
     if connecting:
@@ -120,6 +126,13 @@ def explain(
             f"cannot write {where}: the server's disk is full ({detail}); nothing recorded was lost"
         )
     return f"{where}: {detail}"
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _free_space(folder: Path) -> int:
