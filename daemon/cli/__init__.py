@@ -2,6 +2,7 @@
 modules beside it (importing them registers them)."""
 
 from daemon.cli import (  # noqa: F401  (registers the commands)
+    checking,
     corrections,
     manpage,
     repair,
