@@ -19,6 +19,7 @@ BUILTIN: dict[str, str] = {
     "maildir": "connectors.maildir:PROVIDER",
     "google": "connectors.google:PROVIDER",
     "outlook": "connectors.outlook:PROVIDER",
+    "imap": "connectors.imap:PROVIDER",
 }
 
 
