@@ -148,7 +148,7 @@ def test_check_names_the_mailboxes_found_by_special_use(server, tmp_path):
     line = box.check()
     assert "'Drafts' (SPECIAL-USE \\Drafts)" in line
     assert "sent mail in 'Sent'" in line
-    assert f"imaps://{ME}@127.0.0.1:{server.imaps_port}" in line
+    assert f"{ME} at imaps://127.0.0.1:{server.imaps_port}" in line
 
 
 def test_starttls_with_the_ca_bundle(server, tmp_path):
@@ -157,9 +157,7 @@ def test_starttls_with_the_ca_bundle(server, tmp_path):
     assert "TLS" in server.log_text().split("Login: user=<" + ME)[-1].splitlines()[0]
 
 
-def test_without_the_ca_bundle_the_certificate_is_refused_with_the_option_named(
-    server, tmp_path
-):
+def test_without_the_ca_bundle_the_certificate_is_refused_with_the_option_named(server, tmp_path):
     box = connect(server, tmp_path, ca_bundle=None)
     with pytest.raises(ConnectorError) as err:
         box.check()

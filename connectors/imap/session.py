@@ -48,7 +48,7 @@ class Server:
     @property
     def label(self) -> str:
         scheme = "imaps" if self.tls == "implicit" else "imap"
-        return f"{scheme}://{self.password.username}@{self.host}:{self.port}"
+        return f"{self.password.username} at {scheme}://{self.host}:{self.port}"
 
 
 class Session:
