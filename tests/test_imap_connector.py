@@ -383,6 +383,18 @@ def test_idle_poll_is_one_status_command(server, tmp_path):
     assert server.log_text().count(f"Login: user=<{ME}>") == 1 + 3  # + deliver()'s
 
 
+def test_a_dropped_connection_is_replaced_without_the_caller_noticing(server, tmp_path):
+    deliver(server, "INBOX", mail())
+    box = connect(server, tmp_path)
+    first = box.messages_since(NOW, [JANE], [])
+    server.kick()
+    assert box.messages_since(NOW, [JANE], [], first.cursor).messages == []
+    server.kick()
+    box.create_draft(request())  # the search before the APPEND finds the connection dead
+    assert len(peek(server, "Drafts")) == 1
+    assert server.log_text().count(f"Login: user=<{ME}>") == 3 + 2  # + deliver() and peek()
+
+
 def test_uidvalidity_change_means_a_full_rescan_without_duplicates(server, tmp_path):
     deliver(server, "INBOX", mail())
     box = connect(server, tmp_path)

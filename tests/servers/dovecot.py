@@ -61,6 +61,17 @@ class Dovecot:
     password: str = PASSWORD
     owner: tuple[int, int] = field(default=(os.getuid(), os.getgid()))
 
+    def kick(self) -> None:
+        """Drop every connection of the test user, as a server does at its autologout or a
+        restart (``doveadm kick``)."""
+        doveadm = shutil.which("doveadm") or shutil.which("doveadm", path="/usr/bin:/usr/sbin")
+        assert doveadm, "doveadm comes with dovecot-core"
+        subprocess.run(
+            [doveadm, "-c", str(self.root / "dovecot.conf"), "kick", self.user],
+            check=True,
+            capture_output=True,
+        )
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
