@@ -383,6 +383,44 @@ def test_idle_poll_is_one_status_command(server, tmp_path):
     assert server.log_text().count(f"Login: user=<{ME}>") == 1 + 3  # + deliver()'s
 
 
+def test_the_user_reading_mail_does_not_make_a_poll_search(server, tmp_path):
+    """HIGHESTMODSEQ (CONDSTORE) moves with every flag change; UIDNEXT only with arrivals,
+    which is all a reply poll needs: reading the reply must not cost a search."""
+    deliver(server, "INBOX", mail())
+    box = connect(server, tmp_path)
+    first = box.messages_since(NOW, [JANE], [])
+    imap = client(server)
+    modseq = imap.folder_status("INBOX", [b"HIGHESTMODSEQ"])[b"HIGHESTMODSEQ"]
+    imap.select_folder("INBOX")
+    imap.add_flags(imap.search(["ALL"]), [b"\\Seen"])
+    imap.unselect_folder()
+    assert imap.folder_status("INBOX", [b"HIGHESTMODSEQ"])[b"HIGHESTMODSEQ"] > modseq
+    imap.logout()
+    before = len(server.commands())
+    assert box.messages_since(NOW, [JANE], [], first.cursor).messages == []
+    assert len([c for c in server.commands()[before:] if "INBOX" in c]) == 1
+
+
+def test_a_draft_copy_in_sent_under_another_message_id_is_not_the_sent_draft(server, tmp_path):
+    """A client that saved our draft into Sent still flagged \\Draft (its own copy, with the
+    Message-ID we were given back) has not sent it; our own Message-ID moved there has."""
+    box = connect(server, tmp_path)
+    ref = box.create_draft(request())
+    _, data = peek(server, "Drafts")[0]
+    theirs = DraftRef(id=ref.id, message_id="<client-copy@example.org>")
+    copy = data.replace(ref.message_id.encode(), b"<client-copy@example.org>")
+    deliver(server, "Sent", copy, flags=(b"\\Draft",))
+    imap = client(server)
+    imap.select_folder("Drafts")
+    imap.delete_messages(imap.search(["ALL"]))
+    imap.expunge()
+    imap.logout()
+    assert box.draft_state(theirs, KEY).status is DraftStatus.GONE
+    deliver(server, "Sent", copy.replace(b"client-copy", b"client-sent"))
+    sent = DraftRef(id=ref.id, message_id="<client-sent@example.org>")
+    assert box.draft_state(sent, KEY).status is DraftStatus.SENT
+
+
 def test_a_dropped_connection_is_replaced_without_the_caller_noticing(server, tmp_path):
     deliver(server, "INBOX", mail())
     box = connect(server, tmp_path)
