@@ -383,6 +383,27 @@ def test_idle_poll_is_one_status_command(server, tmp_path):
     assert server.log_text().count(f"Login: user=<{ME}>") == 1 + 3  # + deliver()'s
 
 
+def test_an_idle_poll_of_many_drafts_is_one_status_of_drafts(server, tmp_path):
+    box = connect(server, tmp_path)
+    keys = [f"{KEY}:{n}" for n in range(3)]
+    refs = {k: box.create_draft(request(k)) for k in keys}
+    assert {box.draft_state(refs[k], k).status for k in keys} == {DraftStatus.DRAFT}
+    box.states.forget()  # the next poll, minutes later
+    before = len(server.commands())
+    assert {box.draft_state(refs[k], k).status for k in keys} == {DraftStatus.DRAFT}
+    assert server.commands()[before:] == [
+        'STATUS "Drafts" (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)'
+    ]
+    # the user deletes one (flagged only, as some clients do): HIGHESTMODSEQ moves
+    imap = client(server)
+    imap.select_folder("Drafts")
+    imap.add_flags(imap.search(["HEADER", "Message-ID", refs[keys[1]].message_id]), [b"\\Deleted"])
+    imap.logout()
+    box.states.forget()
+    states = [box.draft_state(refs[k], k).status for k in keys]
+    assert states == [DraftStatus.DRAFT, DraftStatus.GONE, DraftStatus.DRAFT]
+
+
 def test_the_user_reading_mail_does_not_make_a_poll_search(server, tmp_path):
     """HIGHESTMODSEQ (CONDSTORE) moves with every flag change; UIDNEXT only with arrivals,
     which is all a reply poll needs: reading the reply must not cost a search."""
@@ -481,6 +502,14 @@ def test_sent_since_reads_sent_headers_only(server, tmp_path):
     got = connect(server, tmp_path).sent_since(NOW, [], ["acme.com"])
     assert [m.message_id for m in got.messages] == ["<f1@example.org>"]
     assert got.messages[0].recipients == (JANE,)
+    box = connect(server, tmp_path)
+    again = box.sent_since(NOW, [], ["acme.com"])
+    box.states.forget()  # the next poll
+    before = len(server.commands())
+    assert box.sent_since(NOW, [], ["acme.com"]).messages == again.messages
+    assert server.commands()[before:] == [
+        'STATUS "Sent" (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)'
+    ]
     fetches = [c for c in server.commands() if " FETCH " in f" {c}"]
     assert fetches and all("BODY.PEEK[HEADER]" in c and "BODY.PEEK[]" not in c for c in fetches)
 

@@ -27,6 +27,7 @@ from connectors.imap.ours import Found, find_in
 from connectors.imap.reading import whole
 from connectors.imap.sent import sent_since
 from connectors.imap.session import Server, Session
+from connectors.imap.states import MailboxStates, leave
 from connectors.maildir.reading import POLICY as READ_POLICY
 from connectors.maildir.reading import Head
 from daemon.bodytext import message_text
@@ -62,6 +63,10 @@ class ImapMailbox:
         self.inbox_option: list[str] | None = options.get("inbox_folders")
         self.own = {a.lower() for a in ctx.addresses}
         self._boxes: tuple[IMAPClient, Mailboxes] | None = None
+        self.states = MailboxStates()
+        # KEY -> the fingerprint of Drafts when its draft was last seen there
+        self._present: dict[str, tuple[int, ...]] = {}
+        self._last_sent: tuple[object, object, SentMessages] | None = None
 
     # -- mailboxes -------------------------------------------------------------------------
 
@@ -129,6 +134,7 @@ class ImapMailbox:
                 client.create_folder(drafts)
                 client.subscribe_folder(drafts)
                 self._boxes = None
+            self.states.forget()
             return client.append(drafts, data, flags=DRAFT_FLAGS, msg_time=self.ctx.clock.now())
 
         answer = self.session.run(f"save the draft in {drafts!r}", append, retry=False)
@@ -154,11 +160,22 @@ class ImapMailbox:
         return step
 
     def draft_state(self, ref: DraftRef, key: str) -> DraftState:
+        """DRAFT while it is in Drafts (no SEARCH when Drafts is unchanged since it was last
+        seen there: :mod:`connectors.imap.states`), SENT with its copy in Sent, else GONE."""
+
         def step(client: IMAPClient) -> DraftState:
             boxes = self._mailboxes(client)
             drafts = boxes.drafts
-            if drafts in boxes.all and find_in(client, drafts, key, ref.message_id):  # type: ignore[arg-type]
-                return DraftState(DraftStatus.DRAFT)
+            if drafts is not None and drafts in boxes.all:
+                condstore = b"CONDSTORE" in self.session.capabilities
+                state = self.states.state(client, drafts, condstore)
+                if self._present.get(key) == state:
+                    return DraftState(DraftStatus.DRAFT)
+                found = find_in(client, drafts, key, ref.message_id)
+                if found is not None:
+                    self._present[key] = state
+                    return DraftState(DraftStatus.DRAFT)
+            self._present.pop(key, None)
             for folder in boxes.sent:
                 found = find_in(client, folder, key, ref.message_id)
                 if found is None or not self._counts_as_sent(found, key):
@@ -181,10 +198,12 @@ class ImapMailbox:
             boxes = self._mailboxes(client)
             if boxes.drafts not in boxes.all:
                 return None
-            found = find_in(client, boxes.drafts, key, ref.message_id)  # type: ignore[arg-type]
+            found = find_in(client, boxes.drafts, key, ref.message_id, keep=True)  # type: ignore[arg-type]
             if found is None:
+                leave(client)
                 return None
             raw = whole(client, found.message.uid)
+            leave(client)
             if raw is None:
                 return None
             msg = BytesParser(policy=READ_POLICY).parsebytes(raw)
@@ -202,13 +221,16 @@ class ImapMailbox:
             boxes = self._mailboxes(client)
             if boxes.drafts not in boxes.all:
                 return
-            found = find_in(client, boxes.drafts, key, ref.message_id, readonly=False)  # type: ignore[arg-type]
+            found = find_in(client, boxes.drafts, key, ref.message_id, readonly=False, keep=True)  # type: ignore[arg-type]
             if found is None:
+                leave(client, readonly=False)
                 return  # gone already: what was asked
+            self.states.forget()
+            self._present.pop(key, None)
             client.add_flags([found.message.uid], [b"\\Deleted"])
             if b"UIDPLUS" in self.session.capabilities:
                 client.uid_expunge([found.message.uid])
-            client.unselect_folder()
+            leave(client, readonly=False)
             log.info("draft %s deleted from %s at the user's request", ref.id, boxes.drafts)
 
         self.session.run("delete the draft", step)
@@ -229,9 +251,21 @@ class ImapMailbox:
     def sent_since(
         self, since: datetime, recipients: Sequence[str], domains: Sequence[str]
     ) -> SentMessages:
+        """The user's sent messages to those people or domains; while a status inquiry waits,
+        asked every poll with the same question: answered again from the last answer while
+        the Sent mailboxes are unchanged (one STATUS each)."""
+
         def step(client: IMAPClient) -> SentMessages:
             boxes = self._mailboxes(client)
-            return sent_since(client, boxes.sent, since, recipients, domains)
+            condstore = b"CONDSTORE" in self.session.capabilities
+            question = (boxes.sent, since, tuple(sorted(recipients)), tuple(sorted(domains)))
+            states = tuple(self.states.state(client, f, condstore) for f in boxes.sent)
+            last = self._last_sent
+            if last is not None and last[0] == question and last[1] == states:
+                return last[2]
+            answer = sent_since(client, boxes.sent, since, recipients, domains)
+            self._last_sent = (question, states, answer)
+            return answer
 
         return self.session.run("read the sent mail", step)
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from imapclient import IMAPClient
 
 from connectors.imap.reading import Fetched, excerpt, fetch_heads
+from connectors.imap.states import leave
 from daemon.autoreply import is_auto_reply
 from daemon.errors import BadItem
 from daemon.protocols import InboundMessage, InboundMessages, Problem, watch_list, watched
@@ -100,7 +101,7 @@ def messages_since(
             if found is not None and found.id not in seen:
                 seen.add(found.id)
                 result.messages.append(found)
-        client.unselect_folder()
+        leave(client)
     result.cursor = _dump(after)
     return result
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from imapclient import IMAPClient
 
 from connectors.imap.reading import Fetched, fetch_heads
+from connectors.imap.states import leave
 from daemon.message import is_message_id_of, key_value, legacy_message_id, message_token, names_key
 from daemon.protocols import KEY_HEADER
 
@@ -58,15 +59,23 @@ def ours(found: Fetched, key: str, message_id: str | None) -> bool:
 
 
 def find_in(
-    client: IMAPClient, folder: str, key: str, message_id: str | None, readonly: bool = True
+    client: IMAPClient,
+    folder: str,
+    key: str,
+    message_id: str | None,
+    readonly: bool = True,
+    keep: bool = False,
 ) -> Found | None:
-    """The first message of ``folder`` that is ``key``'s draft (or its copy), selecting it."""
+    """The first message of ``folder`` that is ``key``'s draft (or its copy). ``keep``: the
+    mailbox stays selected (to read or flag the message next); else it is left."""
     selected = client.select_folder(folder, readonly=readonly)
     terms, charset = criteria(key, message_id)
     uids = client.search(terms, charset=charset)
-    if not uids:
-        return None
-    for message in fetch_heads(client, folder, uids):
+    found = None
+    for message in fetch_heads(client, folder, uids) if uids else []:
         if ours(message, key, message_id):
-            return Found(folder, int(selected.get(b"UIDVALIDITY", 0)), message)
-    return None
+            found = Found(folder, int(selected.get(b"UIDVALIDITY", 0)), message)
+            break
+    if not keep:
+        leave(client, readonly)
+    return found

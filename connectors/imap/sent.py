@@ -16,6 +16,7 @@ from imapclient import IMAPClient
 
 from connectors.imap.inbound import SLACK
 from connectors.imap.reading import Fetched, fetch_heads
+from connectors.imap.states import leave
 from daemon.protocols import (
     SENT_LIMIT,
     Problem,
@@ -57,7 +58,7 @@ def sent_since(
             sent = _one(message, people, zones, since, result.problems)
             if sent is not None:
                 found.setdefault(sent.message_id, sent)  # the same copy in two mailboxes
-        client.unselect_folder()
+        leave(client)
     newest = sorted(found.values(), key=lambda m: m.sent_at, reverse=True)
     result.messages = newest[:SENT_LIMIT]
     return result
