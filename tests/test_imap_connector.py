@@ -493,6 +493,16 @@ def test_a_broken_message_is_a_problem_and_the_rest_goes_on(server, tmp_path):
     assert "From header" in got.problems[0].message
 
 
+def test_a_configured_mailbox_the_server_lacks_is_named(server, tmp_path):
+    deliver(server, "INBOX", mail())
+    box = connect(server, tmp_path, inbox_folders=["INBOX", "Recruiting"])
+    with pytest.raises(ConnectorError, match=r"inbox_folders: the server has no mailbox 'Recruit"):
+        box.check()
+    got = box.messages_since(NOW, [JANE], [])  # the others are still read
+    assert [m.id for m in got.messages] == ["<reply-1@acme.com>"]
+    assert [p.item for p in got.problems] == ["Recruiting"]
+
+
 def test_sent_since_reads_sent_headers_only(server, tmp_path):
     out = mail(sender=ME, subject="Following up", message_id="<f1@example.org>")
     out = out.replace(f"To: {ME}".encode(), f"To: Jane <{JANE}>".encode())

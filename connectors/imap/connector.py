@@ -41,6 +41,7 @@ from daemon.protocols import (
     DraftState,
     DraftStatus,
     InboundMessages,
+    Problem,
     ReplyTarget,
     SentMessages,
 )
@@ -244,7 +245,11 @@ class ImapMailbox:
     ) -> InboundMessages:
         def step(client: IMAPClient) -> InboundMessages:
             boxes = self._mailboxes(client)
-            return messages_since(client, boxes.inbox, since, senders, domains, cursor, self.own)
+            there = [f for f in boxes.inbox if f in boxes.all]
+            result = messages_since(client, there, since, senders, domains, cursor, self.own)
+            for name in self._missing(boxes):
+                result.problems.append(Problem(name, self._missing_text(name), warning=True))
+            return result
 
         return self.session.run("look for replies", step)
 
@@ -274,6 +279,9 @@ class ImapMailbox:
 
         def step(client: IMAPClient) -> str:
             boxes = self._mailboxes(client)
+            missing = self._missing(boxes)
+            if missing:
+                raise ConnectorError("; ".join(self._missing_text(n) for n in missing))
             if boxes.drafts in boxes.all:
                 drafts = f"drafts go to {boxes.drafts!r} ({boxes.drafts_how})"
             else:
@@ -287,6 +295,19 @@ class ImapMailbox:
             )
 
         return self.session.run("check", step)
+
+    def _missing(self, boxes: Mailboxes) -> list[str]:
+        """Configured mailboxes (inbox_folders, sent_folder) that the server does not have."""
+        named = list(self.inbox_option or []) + ([self.sent_option] if self.sent_option else [])
+        listed = {n.casefold() for n in boxes.all}
+        return [n for n in named if n.casefold() not in listed]
+
+    def _missing_text(self, name: str) -> str:
+        option = "sent_folder" if name == self.sent_option else "inbox_folders"
+        return (
+            f"{self.where}.{option}: the server has no mailbox {name!r} (it has "
+            f"{', '.join(repr(n) for n in sorted(self._boxes[1].all if self._boxes else []))})"
+        )
 
 
 def _appended(answer: bytes, message_id: str | None, thread_id: str | None) -> DraftRef | None:
