@@ -388,7 +388,7 @@ def test_an_idle_poll_of_many_drafts_is_one_status_of_drafts(server, tmp_path):
     keys = [f"{KEY}:{n}" for n in range(3)]
     refs = {k: box.create_draft(request(k)) for k in keys}
     assert {box.draft_state(refs[k], k).status for k in keys} == {DraftStatus.DRAFT}
-    box.states.forget()  # the next poll, minutes later
+    box.account.states.forget()  # the next poll, minutes later
     before = len(server.commands())
     assert {box.draft_state(refs[k], k).status for k in keys} == {DraftStatus.DRAFT}
     assert server.commands()[before:] == [
@@ -399,7 +399,7 @@ def test_an_idle_poll_of_many_drafts_is_one_status_of_drafts(server, tmp_path):
     imap.select_folder("Drafts")
     imap.add_flags(imap.search(["HEADER", "Message-ID", refs[keys[1]].message_id]), [b"\\Deleted"])
     imap.logout()
-    box.states.forget()
+    box.account.states.forget()
     states = [box.draft_state(refs[k], k).status for k in keys]
     assert states == [DraftStatus.DRAFT, DraftStatus.GONE, DraftStatus.DRAFT]
 
@@ -514,7 +514,7 @@ def test_sent_since_reads_sent_headers_only(server, tmp_path):
     assert got.messages[0].recipients == (JANE,)
     box = connect(server, tmp_path)
     again = box.sent_since(NOW, [], ["acme.com"])
-    box.states.forget()  # the next poll
+    box.account.states.forget()  # the next poll
     before = len(server.commands())
     assert box.sent_since(NOW, [], ["acme.com"]).messages == again.messages
     assert server.commands()[before:] == [
