@@ -262,6 +262,34 @@ def test_the_sent_copy_is_sent_with_its_send_time(server, tmp_path):
     assert state.sent is not None and state.sent.message_id == message_id_for(KEY, ME)
 
 
+@pytest.fixture
+def new_york(monkeypatch):
+    """This process in another time zone than the server's UTC (tzset, undone after)."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_sent_copy_without_date_is_sent_when_the_server_stored_it(server, tmp_path, new_york):
+    box = connect(server, tmp_path)
+    ref = box.create_draft(request())
+    _, data = peek(server, "Drafts")[0]
+    undated = b"\r\n".join(x for x in data.split(b"\r\n") if not x.startswith(b"Date:"))
+    stored = datetime(2026, 11, 20, 18, 30, tzinfo=UTC)
+    deliver(server, "Sent", undated, when=stored)
+    imap = client(server)
+    imap.select_folder("Drafts")
+    imap.delete_messages(imap.search(["ALL"]))
+    imap.expunge()
+    imap.logout()
+    state = box.draft_state(ref, KEY)
+    assert state.status is DraftStatus.SENT and state.sent_at == stored
+
+
 def test_our_message_id_in_the_inbox_is_not_a_sent_draft(server, tmp_path):
     box = connect(server, tmp_path)
     ref = box.create_draft(request())

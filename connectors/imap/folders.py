@@ -66,6 +66,7 @@ def discover(
     def named(wanted: str) -> str | None:
         return next((n for n in names if n.casefold() == wanted.casefold()), None)
 
+    drafts: str | None
     if drafts_option:
         drafts, how = named(drafts_option) or drafts_option, "configured"
     else:

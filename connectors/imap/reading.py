@@ -65,8 +65,13 @@ def _read(folder: str, uid: int, data: dict[bytes, object]) -> Fetched:
     internal = data.get(b"INTERNALDATE")
     when = None
     if isinstance(internal, datetime):
-        when = internal if internal.tzinfo else internal.replace(tzinfo=UTC)
-    flags = frozenset(f.lower() for f in data.get(b"FLAGS", ()) if isinstance(f, bytes))
+        when = internal if internal.tzinfo else internal.astimezone(UTC)  # naive: local time
+    got_flags = data.get(b"FLAGS")
+    flags = frozenset(
+        f.lower()
+        for f in (got_flags if isinstance(got_flags, tuple) else ())
+        if isinstance(f, bytes)
+    )
     try:
         head = Head.parse(PurePosixPath(name), raw if isinstance(raw, bytes) else b"")  # type: ignore[arg-type]
         return Fetched(uid, name, head, None, when, flags)
@@ -80,7 +85,7 @@ def excerpt(client: IMAPClient, uid: int) -> str:
     part = f"BODY.PEEK[]<0.{EXCERPT_BYTES}>".encode()
     try:
         answer = client.fetch([uid], [part])
-        data = next(iter(answer.values()), {})
+        data: dict[bytes, object] = next(iter(answer.values()), {})
         raw = next((v for k, v in data.items() if k.startswith(b"BODY[]")), b"")
         text = message_text(BytesParser(policy=POLICY).parsebytes(raw))  # type: ignore[arg-type]
     except Exception:  # the excerpt is a nicety; the message still counts

@@ -83,6 +83,9 @@ class Session:
                 ssl_context=context,
                 timeout=TIMEOUT,
             )
+            # INTERNALDATE as the server's aware datetime: the default turns it into naive
+            # local time, which read as UTC would shift every send time off a UTC machine.
+            client.normalise_times = False
             if server.tls == "starttls":
                 client.starttls(context)  # raises when not offered: never a plain fallback
             client.login(server.password.username, password)
