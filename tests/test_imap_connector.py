@@ -10,6 +10,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -154,7 +155,8 @@ def test_check_names_the_mailboxes_found_by_special_use(server, tmp_path):
 def test_starttls_with_the_ca_bundle(server, tmp_path):
     box = connect(server, tmp_path, port=server.imap_port, tls="starttls")
     assert "drafts go to 'Drafts'" in box.check()
-    assert "TLS" in server.log_text().split("Login: user=<" + ME)[-1].splitlines()[0]
+    (login,) = server.logins(1)
+    assert ", TLS," in login
 
 
 def test_without_the_ca_bundle_the_certificate_is_refused_with_the_option_named(server, tmp_path):
@@ -290,6 +292,50 @@ def test_a_sent_copy_without_date_is_sent_when_the_server_stored_it(server, tmp_
     assert state.status is DraftStatus.SENT and state.sent_at == stored
 
 
+def _renewed(data: bytes, message_id: str, when: datetime, text: str | None = None) -> bytes:
+    """``data`` as a client that makes a new Message-ID (and Date) writes it again."""
+    msg = message_from_bytes(data, policy=policy.default)
+    msg.replace_header("Message-ID", message_id)
+    msg.replace_header("Date", format_datetime(when))
+    if text is not None:
+        msg.set_content(text)
+    return msg.as_bytes()
+
+
+def _empty(server: dc.Dovecot, folder: str) -> None:
+    imap = client(server)
+    imap.select_folder(folder)
+    imap.delete_messages(imap.search(["ALL"]))
+    imap.expunge()
+    imap.logout()
+
+
+def test_a_client_that_renews_the_message_id_on_save_and_send(server, tmp_path):
+    box = connect(server, tmp_path)
+    ref = box.create_draft(request())
+    _, data = peek(server, "Drafts")[0]
+    # the user edits it in a client that saves it under a new Message-ID (and drops ours)
+    edited = _renewed(data, "<edit-1@example.org>", NOW + timedelta(hours=1), "Hi Jane, edited")
+    _empty(server, "Drafts")
+    deliver(server, "Drafts", edited, flags=(b"\\Draft",))
+    again = connect(server, tmp_path)  # a restart: the record is in the state dir
+    assert again.draft_state(ref, KEY).status is DraftStatus.DRAFT
+    content = again.read_draft(ref, KEY)
+    assert content is not None and content.text.strip() == "Hi Jane, edited"
+    # ... and sends it under yet another one
+    sent_at = NOW + timedelta(hours=2)
+    _empty(server, "Drafts")
+    deliver(server, "Sent", _renewed(edited, "<sent-1@example.org>", sent_at), flags=(b"\\Seen",))
+    state = connect(server, tmp_path).draft_state(ref, KEY)
+    assert state.status is DraftStatus.SENT and state.sent_at == sent_at
+    assert state.sent is not None and state.sent.message_id == "<sent-1@example.org>"
+    # another draft to Jane with the same subject does not take that copy
+    other = connect(server, tmp_path)
+    ref2 = other.create_draft(request(KEY + ":2"))
+    _empty(server, "Drafts")
+    assert other.draft_state(ref2, KEY + ":2").status is DraftStatus.GONE
+
+
 def test_our_message_id_in_the_inbox_is_not_a_sent_draft(server, tmp_path):
     box = connect(server, tmp_path)
     ref = box.create_draft(request())
@@ -408,7 +454,7 @@ def test_idle_poll_is_one_status_command(server, tmp_path):
     assert [m.id for m in new.messages] == ["<reply-2@acme.com>"]
     assert len(server.commands()[before:]) <= 5, server.commands()[before:]
     # the connection stays open between polls: one login for all of this
-    assert server.log_text().count(f"Login: user=<{ME}>") == 1 + 3  # + deliver()'s
+    assert len(server.logins(1 + 3)) == 1 + 3  # + deliver()'s
 
 
 def test_an_idle_poll_of_many_drafts_is_one_status_of_drafts(server, tmp_path):
@@ -479,7 +525,7 @@ def test_a_dropped_connection_is_replaced_without_the_caller_noticing(server, tm
     server.kick()
     box.create_draft(request())  # the search before the APPEND finds the connection dead
     assert len(peek(server, "Drafts")) == 1
-    assert server.log_text().count(f"Login: user=<{ME}>") == 3 + 2  # + deliver() and peek()
+    assert len(server.logins(3 + 2)) == 3 + 2  # + deliver() and peek()
 
 
 def test_uidvalidity_change_means_a_full_rescan_without_duplicates(server, tmp_path):

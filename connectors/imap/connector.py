@@ -34,7 +34,7 @@ class ImapMailbox:
 
     def __init__(self, ctx: AccountContext, options: dict[str, Any], server: Server) -> None:
         self.account = ImapAccount(options, server)
-        self.drafts = ImapDrafts(self.account, ctx.clock)
+        self.drafts = ImapDrafts(self.account, ctx.clock, ctx.state_dir)
         self.own = {a.lower() for a in ctx.addresses}
         self._last_sent: tuple[object, object, SentMessages] | None = None
 

@@ -5,16 +5,15 @@ a draft names no KEY; it is found again by the Message-ID derived from the KEY, 
 (still a draft) or in a Sent mailbox (sent); nowhere means the user deleted it, and the core
 never recreates it. Only Drafts and Sent count, never a mailbox mail is delivered to.
 
-What is not here yet: the Maildir provider's records of a draft's recipients and subject, which
-recognise a copy a mail client saved or sent under a new Message-ID (see
-:mod:`connectors.maildir.records`); with this provider such a draft reads as deleted.
+A mail client that saves or sends the draft under a new Message-ID is followed by what the
+draft says (:mod:`connectors.imap.renewed`, the Maildir provider's records and rules).
 """
 
 from __future__ import annotations
 
 import logging
 from email.parser import BytesParser
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from imapclient import IMAPClient
@@ -22,10 +21,12 @@ from imapclient import IMAPClient
 from connectors.imap.account import ImapAccount
 from connectors.imap.folders import DEFAULT_DRAFTS, Mailboxes
 from connectors.imap.ours import Found, find_in
-from connectors.imap.reading import whole
+from connectors.imap.reading import Fetched, whole
+from connectors.imap.renewed import FILE_NAME, Renewals
 from connectors.imap.states import leave
 from connectors.maildir.reading import POLICY as READ_POLICY
 from connectors.maildir.reading import Head
+from connectors.maildir.records import DraftRecords
 from daemon.bodytext import message_text
 from daemon.clock import Clock
 from daemon.errors import ConnectorError
@@ -48,24 +49,39 @@ _WIRE = POLICY.clone(linesep="\r\n")  # IMAP carries CRLF line endings
 class ImapDrafts:
     """The draft half of :class:`daemon.protocols.Mailbox` (see the module docstring)."""
 
-    def __init__(self, account: ImapAccount, clock: Clock) -> None:
+    def __init__(self, account: ImapAccount, clock: Clock, state_dir: Path) -> None:
         self.account = account
         self.clock = clock
+        self.renewals = Renewals(DraftRecords(state_dir / FILE_NAME))
         # KEY -> the fingerprint of Drafts when its draft was last seen there
         self._present: dict[str, tuple[int, ...]] = {}
 
     def _find(self, client: IMAPClient, key: str, message_id: str | None) -> Found | None:
-        """``key``'s draft in Drafts, else its copy in a Sent mailbox."""
+        """``key``'s draft in Drafts (recorded as it is now), else its copy in a Sent mailbox,
+        by its Message-ID, else by what it says (:mod:`connectors.imap.renewed`)."""
         boxes = self.account.mailboxes(client)
         if boxes.drafts is not None and boxes.drafts in boxes.all:
             found = find_in(client, boxes.drafts, key, message_id)
             if found is not None:
+                self.renewals.remember(key, found.message)
                 return found
+        return self._sent(client, boxes, key, message_id)
+
+    def _sent(
+        self, client: IMAPClient, boxes: Mailboxes, key: str, message_id: str | None
+    ) -> Found | None:
         for folder in boxes.sent:
             found = find_in(client, folder, key, message_id)
             if found is not None and self._counts_as_sent(found, key):
                 return found
-        return None
+        return self.renewals.sent_copy(client, boxes.sent, key)
+
+    def _current(self, client: IMAPClient, drafts: str, ref: DraftRef, key: str) -> Found | None:
+        """The message in Drafts that holds the draft as the user last saved it (a later save
+        under a new Message-ID wins over ours), for ``followupd redraft``."""
+        return self.renewals.resaved(client, drafts, key) or find_in(
+            client, drafts, key, ref.message_id
+        )
 
     @staticmethod
     def _counts_as_sent(found: Found, key: str) -> bool:
@@ -121,6 +137,7 @@ class ImapDrafts:
                     f"{self.account.where}: the draft saved in {drafts!r} is not there"
                 )
             ref = self._ref(found)
+        self.renewals.remember(request.key, Fetched(0, drafts, head, None, None, frozenset()))
         log.info("draft %s saved in %s", ref.id, drafts)
         return ref
 
@@ -145,36 +162,35 @@ class ImapDrafts:
                 if self._present.get(key) == state:
                     return DraftState(DraftStatus.DRAFT)
                 found = find_in(client, drafts, key, ref.message_id)
+                found = found or self.renewals.resaved(client, drafts, key)
                 if found is not None:
+                    self.renewals.remember(key, found.message)
                     self._present[key] = state
                     return DraftState(DraftStatus.DRAFT)
             self._present.pop(key, None)
-            for folder in boxes.sent:
-                found = find_in(client, folder, key, ref.message_id)
-                if found is None or not self._counts_as_sent(found, key):
-                    continue
-                message = found.message
-                head = message.head
-                sent = ReplyTarget(
-                    message_id=(head.message_id() if head else None) or ref.message_id or "",
-                    thread_id=head.thread_id() if head else None,
-                    subject=head.text("subject") if head else "",
-                    references=head.references() if head else (),
-                )
-                return DraftState(DraftStatus.SENT, sent_at=message.date(), sent=sent)
-            return DraftState(DraftStatus.GONE)
+            found = self._sent(client, boxes, key, ref.message_id)
+            if found is None:
+                return DraftState(DraftStatus.GONE)
+            head = found.message.head
+            sent = ReplyTarget(
+                message_id=(head.message_id() if head else None) or ref.message_id or "",
+                thread_id=head.thread_id() if head else None,
+                subject=head.text("subject") if head else "",
+                references=head.references() if head else (),
+            )
+            return DraftState(DraftStatus.SENT, sent_at=found.message.date(), sent=sent)
 
         return self.account.session.run("look for the draft", step)
 
     def read_draft(self, ref: DraftRef, key: str) -> DraftContent | None:
         def step(client: IMAPClient) -> DraftContent | None:
             boxes = self.account.mailboxes(client)
-            if boxes.drafts not in boxes.all:
+            if boxes.drafts is None or boxes.drafts not in boxes.all:
                 return None
-            found = find_in(client, boxes.drafts, key, ref.message_id, keep=True)  # type: ignore[arg-type]
+            found = self._current(client, boxes.drafts, ref, key)
             if found is None:
-                leave(client)
                 return None
+            client.select_folder(boxes.drafts, readonly=True)
             raw = whole(client, found.message.uid)
             leave(client)
             if raw is None:
@@ -188,25 +204,26 @@ class ImapDrafts:
 
     def delete_draft(self, ref: DraftRef, key: str) -> None:
         """Flag the draft ``\\Deleted`` and expunge that one message (UID EXPUNGE, RFC 4315);
-        a server without UIDPLUS keeps it flagged, which every client shows as deleted."""
+        a server without UIDPLUS keeps it flagged, which every client shows as deleted. Its
+        record goes too, so that no later copy in Drafts or Sent is taken for it."""
 
         def step(client: IMAPClient) -> None:
             boxes = self.account.mailboxes(client)
-            if boxes.drafts not in boxes.all:
+            if boxes.drafts is None or boxes.drafts not in boxes.all:
                 return
-            found = find_in(client, boxes.drafts, key, ref.message_id, readonly=False, keep=True)  # type: ignore[arg-type]
-            if found is None:
+            found = self._current(client, boxes.drafts, ref, key)
+            if found is not None:
+                self.account.states.forget()
+                self._present.pop(key, None)
+                client.select_folder(boxes.drafts)
+                client.add_flags([found.message.uid], [b"\\Deleted"])
+                if b"UIDPLUS" in self.account.session.capabilities:
+                    client.uid_expunge([found.message.uid])
                 leave(client, readonly=False)
-                return  # gone already: what was asked
-            self.account.states.forget()
-            self._present.pop(key, None)
-            client.add_flags([found.message.uid], [b"\\Deleted"])
-            if b"UIDPLUS" in self.account.session.capabilities:
-                client.uid_expunge([found.message.uid])
-            leave(client, readonly=False)
-            log.info("draft %s deleted from %s at the user's request", ref.id, boxes.drafts)
+                log.info("draft %s deleted from %s at the user's request", ref.id, boxes.drafts)
 
         self.account.session.run("delete the draft", step)
+        self.renewals.forget(key)
 
 
 def _appended(answer: bytes, message_id: str | None, thread_id: str | None) -> DraftRef | None:

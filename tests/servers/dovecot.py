@@ -72,6 +72,20 @@ class Dovecot:
             capture_output=True,
         )
 
+    def logins(self, expected: int, timeout: float = 5.0) -> list[str]:
+        """The log's login lines of the test user, once there are ``expected`` of them (or
+        the timeout passed): Dovecot's log process writes them a moment after the login."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [
+                line
+                for line in self.log_text().splitlines()
+                if f"Login: user=<{self.user}>" in line
+            ]
+            if len(lines) >= expected or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
