@@ -241,6 +241,10 @@ class OutlookWorld(World):
 def make_world(provider: str, root: Path) -> World:
     from tests.campaign.worlds import LocalWorld
 
+    if provider == "imap":  # a real Dovecot (tests/servers/dovecot.py)
+        from tests.campaign.imap import ImapWorld
+
+        return ImapWorld(root)
     return {"local": LocalWorld, "google": GoogleWorld, "outlook": OutlookWorld}[provider](root)
 
 
