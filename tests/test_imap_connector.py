@@ -159,6 +159,13 @@ def test_starttls_with_the_ca_bundle(server, tmp_path):
     assert ", TLS," in login
 
 
+def test_plain_text_only_when_asked_for_on_loopback(server, tmp_path):
+    box = connect(server, tmp_path, port=server.imap_port, tls="none", ca_bundle=None)
+    assert "drafts go to 'Drafts'" in box.check()
+    (login,) = server.logins(1)
+    assert ", TLS," not in login  # what tls = "none" means, which config allows on loopback only
+
+
 def test_without_the_ca_bundle_the_certificate_is_refused_with_the_option_named(server, tmp_path):
     box = connect(server, tmp_path, ca_bundle=None)
     with pytest.raises(ConnectorError) as err:

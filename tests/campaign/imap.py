@@ -9,6 +9,7 @@ it expunges it, replies are delivered into INBOX. The daemon under test reaches 
 from __future__ import annotations
 
 import ssl
+import uuid
 from contextlib import ExitStack
 from datetime import datetime
 from email.message import EmailMessage
@@ -28,7 +29,9 @@ class ImapWorld(LocalWorld):
 
     def __init__(self, root: Path) -> None:
         self._stack = ExitStack()
-        self.server = self._stack.enter_context(dc.dovecot())
+        # Its own login: followupd locks a mailbox by user and host, and passes run side by side.
+        user = f"alex-{uuid.uuid4().hex[:12]}@example.org"
+        self.server = self._stack.enter_context(dc.dovecot(user=user))
         (root / "cal").mkdir(parents=True, exist_ok=True)
         self.sent_keys: dict[str, str] = {}
         self.own_ids: set[str] = set()
@@ -40,7 +43,7 @@ class ImapWorld(LocalWorld):
         return (
             f'calendar = {{ provider = "ics", path = "{self.root / "cal"}" }}\n'
             f'mailbox = {{ provider = "imap", host = "{dc.HOST}", port = {s.imaps_port}, '
-            f'ca_bundle = "{s.ca_file}", password = "{s.password}" }}\n'
+            f'ca_bundle = "{s.ca_file}", username = "{s.user}", password = "{s.password}" }}\n'
         )
 
     def _client(self) -> IMAPClient:

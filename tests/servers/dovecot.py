@@ -194,9 +194,11 @@ protocol imap {{
 
 
 @contextmanager
-def dovecot(mailboxes: dict[str, str | None] | None = None) -> Iterator[Dovecot]:
+def dovecot(mailboxes: dict[str, str | None] | None = None, user: str = USER) -> Iterator[Dovecot]:
     """Start Dovecot in the foreground (``dovecot -F``) and stop it afterwards; ``mailboxes``
-    (name -> SPECIAL-USE flag or None) are created for the user at first login."""
+    (name -> SPECIAL-USE flag or None) are created for the user at first login. ``user``: the
+    login; followupd locks a mailbox by user and host across instances, so tests whose daemons
+    run side by side give each server its own."""
     import trustme
 
     exe = binary()
@@ -223,7 +225,7 @@ def dovecot(mailboxes: dict[str, str | None] | None = None) -> Iterator[Dovecot]
         blob.write_to_path(str(root / "cert.pem"), append=True)
     cert.private_key_pem.write_to_path(str(root / "key.pem"))
     ca.cert_pem.write_to_path(str(root / "ca.pem"))
-    (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+    (root / "passwd").write_text(f"{user}:{{PLAIN}}{PASSWORD}::::::\n")
     (root / "passwd").chmod(0o644)  # a throwaway test password
     imaps, imap = free_port(), free_port()
     conf = root / "dovecot.conf"
@@ -239,6 +241,7 @@ def dovecot(mailboxes: dict[str, str | None] | None = None) -> Iterator[Dovecot]
         log=root / "dovecot.log",
         rawlog=mail / "rawlog",
         owner=owner,
+        user=user,
     )
     server.process = subprocess.Popen(
         [exe, "-F", "-c", str(conf)],
