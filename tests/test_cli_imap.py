@@ -94,3 +94,9 @@ def test_check_reports_a_wrong_password_as_needing_a_fix(tmp_path):
         assert "account demo mailbox:" in out
         assert "refused the username or password" in out
         assert "hunter2" not in out
+        ran = cli(base, "run", "--once", "--now", NOW.isoformat(), code=1)
+        assert "hunter2" not in ran
+        status = cli(base, "status")
+        assert "needs re-authorization: run followupd check" in status
+        assert "hunter2" not in status
+        assert peek(server, "Drafts") == []
