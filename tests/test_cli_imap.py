@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from daemon import demo
-from tests.demo_home import cli
+from tests.demo_home import cli, records
 from tests.servers import dovecot as dc
 from tests.test_imap_connector import client, deliver, peek
 
 pytestmark = pytest.mark.skipif(dc.binary() is None, reason="dovecot is not installed")
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+JANE = "jane.smith@acme.example"
 
 
 def imap_home(root: Path, server: dc.Dovecot) -> list[str]:
@@ -100,3 +101,32 @@ def test_check_reports_a_wrong_password_as_needing_a_fix(tmp_path):
         assert "needs re-authorization: run followupd check" in status
         assert "hunter2" not in status
         assert peek(server, "Drafts") == []
+
+
+def test_redraft_replaces_the_untouched_draft_on_the_server(tmp_path):
+    """``followupd redraft`` reads the draft back from Dovecot, finds it untouched, saves the
+    new version and deletes the old one: one draft to Jane, the new one."""
+    with dc.dovecot() as server:
+        base = imap_home(tmp_path, server)
+        cli(base, "run", "--once", "--now", NOW.isoformat())
+        acme = next(
+            r["id"] for r in records(cli(base, "status"), "interviews") if "Acme" in r["interview"]
+        )
+        cli(base, "note", acme, "--role", "Staff Backend Engineer")
+        said = cli(base, "redraft", acme, "--about", JANE)
+        assert f"thank-you to {JANE}: replaced the draft in your mailbox" in said
+        to_jane = [d for _, d in peek(server, "Drafts") if JANE.encode() in d.split(b"\r\n\r\n")[0]]
+        assert len(to_jane) == 1 and b"Staff Backend Engineer" in to_jane[0]
+        assert "already up to date" in cli(base, "redraft", acme, "--about", JANE)
+        # a draft the user edited is refused
+        imap = client(server)
+        imap.select_folder("Drafts")
+        (uid,) = imap.search(["TO", JANE])
+        data = imap.fetch([uid], [b"BODY.PEEK[]"])[uid][b"BODY[]"]
+        imap.append("Drafts", data.replace(b"Staff Backend", b"Principal Backend"), [b"\\Draft"])
+        imap.delete_messages([uid])
+        imap.expunge()
+        imap.logout()
+        cli(base, "note", acme, "--role", "Lead Backend Engineer")
+        refused = cli(base, "redraft", acme, "--about", JANE, code=1)
+        assert "edited" in refused
