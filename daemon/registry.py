@@ -20,6 +20,7 @@ BUILTIN: dict[str, str] = {
     "google": "connectors.google:PROVIDER",
     "outlook": "connectors.outlook:PROVIDER",
     "caldav": "connectors.caldav:PROVIDER",
+    "imap": "connectors.imap:PROVIDER",
 }
 
 

@@ -46,6 +46,7 @@ from tests.campaign.passes import Kill, Planner, run_pass, run_reference
 from tests.campaign.remote import make_world
 from tests.campaign.worlds import Interview, World
 from tests.fakes.faults import Fault
+from tests.servers import dovecot
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +71,13 @@ if PROFILE_NAME not in PROFILES:
 PROFILE = PROFILES[PROFILE_NAME]
 SEED = os.environ.get("FOLLOWUPD_CAMPAIGN_SEED", "20260114")
 PROVIDERS = ["local", "google", "outlook"]
+# The story on a real IMAP server (ics + Dovecot, tests/campaign/imap.py), where it is installed.
+WITH_IMAP = [
+    *PROVIDERS,
+    pytest.param("imap", marks=pytest.mark.skipif(
+        dovecot.binary() is None, reason="dovecot is not installed (.ci/run installs it)"
+    )),
+]  # fmt: skip
 # What a run does, as tests/campaign/passes.phase names it; every one must have been killed.
 PHASES = {"bookkeeping", "sync", "scheduling", "tracking", "drafting", "recording"}
 
@@ -86,7 +94,7 @@ def run_side_by_side(jobs: list[Callable[[], Any]], workers: int) -> list[Any]:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", WITH_IMAP)
 def test_sigkill_anywhere_in_the_story_then_restart_converges(
     provider: str, tmp_path: Path
 ) -> None:
@@ -289,7 +297,7 @@ def t(day: int, hour: int, minute: int = 0) -> datetime:
     return scenario.t(day, hour, minute)
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", WITH_IMAP)
 def test_downtime_catches_up_once_and_skips_what_is_too_late(provider: str, tmp_path: Path) -> None:
     """The daemon last ran on Tuesday the 13th and comes back on Thursday the 15th at 08:30.
 

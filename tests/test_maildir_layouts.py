@@ -297,11 +297,11 @@ def test_config_example_documents_every_provider_option() -> None:
     config.example.toml as ``key =`` (set or commented out)."""
     import re
 
-    from daemon.registry import provider
+    from daemon.registry import known, provider
 
     text = (REPO / "config.example.toml").read_text()
     missing = []
-    for name in ("ics", "maildir", "google", "outlook", "caldav"):
+    for name in known():
         found = provider(name)
         for side in ("account_options", "calendar_options", "mailbox_options"):
             for key in getattr(found, side) or {}:

@@ -242,6 +242,10 @@ def make_world(provider: str, root: Path) -> World:
     from tests.campaign.caldav_world import CaldavWorld
     from tests.campaign.worlds import LocalWorld
 
+    if provider == "imap":  # a real Dovecot (tests/servers/dovecot.py)
+        from tests.campaign.imap import ImapWorld
+
+        return ImapWorld(root)
     worlds: dict[str, type[World]] = {
         "local": LocalWorld,
         "google": GoogleWorld,
