@@ -1,5 +1,5 @@
-"""The caldav provider against a real Radicale server started by the tests, through the real
-python-caldav client (no mocks): discovery, first sync, the idle poll's one request, changes,
+"""The caldav provider against a real Radicale server started by the tests, over real HTTP
+(requests; no mocks): discovery, first sync, the idle poll's one request, changes,
 deletions, expired tokens, wrong passwords and broken resources."""
 
 from __future__ import annotations
@@ -461,11 +461,10 @@ def test_a_server_that_asks_for_digest_is_answered_once_then_polled_in_one_reque
         calendar = source(tmp_path, dav_user, url=front.url)
         first = calendar.changes(None, WINDOW)
         assert ids(first) == ["a"]
-        # Basic up front is refused; asked without credentials, the server names Digest; the
-        # Digest handler asks once more itself (it answers only challenges it saw); then every
-        # request carries Digest.
-        assert [allowed for _, _, allowed in front.requests] == [False, False, False] + [True] * (
-            len(front.requests) - 3
+        # Basic up front is refused with a Digest challenge; requests' Digest handler asks once
+        # more itself (it answers only challenges it saw); then every request carries Digest.
+        assert [allowed for _, _, allowed in front.requests] == [False, False] + [True] * (
+            len(front.requests) - 2
         )
         seen = len(front.requests)
         idle = calendar.changes(first.cursor, WINDOW)
