@@ -150,7 +150,17 @@ def test_first_sync_reads_the_window_and_the_idle_poll_is_one_request_per_calend
     dav_user.put(work, "far.ics", far)
     dav_user.put(other, "weekly.ics", event("weekly", NOW, "Standup", "RRULE:FREQ=WEEKLY;COUNT=2"))
     calendar = source(tmp_path, dav_user)
+    mark = radicale.mark()
     first = calendar.changes(None, WINDOW)
+    home = f"/{dav_user.name}/"
+    # principal, its calendar home, the home's calendars; then one query per calendar
+    assert sorted(radicale.requests_since(mark)) == [
+        ("PROPFIND", "/"),
+        ("PROPFIND", home),
+        ("PROPFIND", home),
+        ("REPORT", f"{home}other/"),
+        ("REPORT", f"{home}work/"),
+    ]
     assert first.complete and not first.problems
     assert sorted(ids(first)) == sorted(
         ["past", "soon", "weekly/2026-12-07T09:00:00Z", "weekly/2026-12-14T09:00:00Z"]

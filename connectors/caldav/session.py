@@ -161,6 +161,7 @@ class Session:
                     " address as calendar.url if it is the right server)"
                 )
             response.close()
+            log.debug("caldav: %s %s: redirected to %s", method, url, target)
             url = target
         raise StatusError(
             f"caldav: {method} {url}: more than {MAX_REDIRECTS} redirects; expected a CalDAV"
