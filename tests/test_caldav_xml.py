@@ -312,3 +312,22 @@ def test_a_redirect_to_another_server_is_not_followed(scripted: type[Scripted]) 
     url = scripted.url  # type: ignore[attr-defined]
     with pytest.raises(StatusError, match="sends the request to https://elsewhere.example/dav/"):
         session(url).propfind(url, [davxml.CURRENT_USER_PRINCIPAL], 0)
+
+
+def test_a_query_answer_listing_the_calendar_itself_in_another_spelling_skips_it(
+    scripted: type[Scripted],
+) -> None:
+    """iCloud lists the calendar itself in a calendar-query; the server may spell its path
+    otherwise than the URL we hold (``%40`` for ``@``, no final slash)."""
+    scripted.body = (
+        b'<multistatus xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        b'<response><href>/dav/me%40x.org/work</href><propstat><prop><getetag>"c"</getetag>'
+        b"</prop><status>HTTP/1.1 200 OK</status></propstat></response>"
+        b'<response><href>/dav/me%40x.org/work/a.ics</href><propstat><prop><getetag>"a"'
+        b"</getetag><C:calendar-data>BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n</C:calendar-data>"
+        b"</prop><status>HTTP/1.1 200 OK</status></propstat></response></multistatus>"
+    )
+    calendar = scripted.url + "dav/me@x.org/work/"  # type: ignore[attr-defined]
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    found = queries.events_between(session(calendar), calendar, start, start + timedelta(days=9))
+    assert [(r.href.rpartition("/")[2], r.etag) for r in found] == [("a.ics", '"a"')]

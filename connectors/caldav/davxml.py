@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from daemon.errors import InvalidResponse
@@ -229,6 +229,12 @@ def _status(element: ET.Element | None) -> int | None:
         return None
     match = _STATUS.match(element.text)
     return int(match.group(1)) if match else None
+
+
+def same_path(a: str, b: str) -> bool:
+    """Whether two URLs name the same resource, however the server encodes its path
+    (``me@x`` or ``me%40x``, with or without the collection's final slash)."""
+    return unquote(urlsplit(a).path).rstrip("/") == unquote(urlsplit(b).path).rstrip("/")
 
 
 def _local(tag: str) -> str:

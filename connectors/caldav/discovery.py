@@ -103,7 +103,7 @@ def calendars(session: Session, homes: list[str]) -> list[Collection]:
     found: list[Collection] = []
     for home in homes:
         for result in session.propfind(home, COLLECTION_PROPS, 1):
-            if _same(result.href, home) or not _holds_events(result):
+            if davxml.same_path(result.href, home) or not _holds_events(result):
                 continue
             found.append(_collection(result.href, result))
     return found
@@ -159,7 +159,3 @@ def _is_url(label: str) -> bool:
 
 def _last_part(url: str) -> str:
     return unquote(urlsplit(url).path.rstrip("/").rpartition("/")[2]) or url
-
-
-def _same(a: str, b: str) -> bool:
-    return unquote(urlsplit(a).path).rstrip("/") == unquote(urlsplit(b).path).rstrip("/")

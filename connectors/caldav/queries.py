@@ -60,7 +60,7 @@ def _sync_collection(session: Session, url: str, token: str) -> Probe:
     changed = False
     for _page in range(MAX_SYNC_PAGES):
         answer = session.report(url, davxml.sync_collection(token))
-        members = [r for r in answer.responses if r.href.rstrip("/") != url.rstrip("/")]
+        members = [r for r in answer.responses if not davxml.same_path(r.href, url)]
         gone = [r.href for r in members if r.status == 404]
         deleted += gone
         changed = changed or bool(gone) or any(r.status != 404 for r in members)
@@ -88,7 +88,7 @@ def etag_digest(session: Session, url: str) -> str:
     pairs = sorted(
         (r.href, str(r.text(davxml.GETETAG)))
         for r in session.propfind(url, [davxml.GETETAG], 1)
-        if r.href.rstrip("/") != url.rstrip("/")
+        if not davxml.same_path(r.href, url)
     )
     digest = hashlib.sha256()
     for href, etag in pairs:
@@ -100,7 +100,7 @@ def events_between(session: Session, url: str, start: datetime, end: datetime) -
     """Every resource of the calendar with an event overlapping [start, end)."""
     found: list[Resource] = []
     for result in session.report(url, davxml.calendar_query(start, end)).responses:
-        if result.href.rstrip("/") == url.rstrip("/"):
+        if davxml.same_path(result.href, url):
             continue  # iCloud lists the calendar itself too
         data = result.data(davxml.CALENDAR_DATA)
         found.append(
