@@ -1,5 +1,5 @@
-"""The caldav provider against a real Radicale server started by the tests, through the real
-python-caldav client (no mocks): discovery, first sync, the idle poll's one request, changes,
+"""The caldav provider against a real Radicale server started by the tests, over real HTTP
+(requests; no mocks): discovery, first sync, the idle poll's one request, changes,
 deletions, expired tokens, wrong passwords and broken resources."""
 
 from __future__ import annotations
@@ -150,7 +150,17 @@ def test_first_sync_reads_the_window_and_the_idle_poll_is_one_request_per_calend
     dav_user.put(work, "far.ics", far)
     dav_user.put(other, "weekly.ics", event("weekly", NOW, "Standup", "RRULE:FREQ=WEEKLY;COUNT=2"))
     calendar = source(tmp_path, dav_user)
+    mark = radicale.mark()
     first = calendar.changes(None, WINDOW)
+    home = f"/{dav_user.name}/"
+    # principal, its calendar home, the home's calendars; then one query per calendar
+    assert sorted(radicale.requests_since(mark)) == [
+        ("PROPFIND", "/"),
+        ("PROPFIND", home),
+        ("PROPFIND", home),
+        ("REPORT", f"{home}other/"),
+        ("REPORT", f"{home}work/"),
+    ]
     assert first.complete and not first.problems
     assert sorted(ids(first)) == sorted(
         ["past", "soon", "weekly/2026-12-07T09:00:00Z", "weekly/2026-12-14T09:00:00Z"]
@@ -461,11 +471,10 @@ def test_a_server_that_asks_for_digest_is_answered_once_then_polled_in_one_reque
         calendar = source(tmp_path, dav_user, url=front.url)
         first = calendar.changes(None, WINDOW)
         assert ids(first) == ["a"]
-        # Basic up front is refused; asked without credentials, the server names Digest; the
-        # Digest handler asks once more itself (it answers only challenges it saw); then every
-        # request carries Digest.
-        assert [allowed for _, _, allowed in front.requests] == [False, False, False] + [True] * (
-            len(front.requests) - 3
+        # Basic up front is refused with a Digest challenge; requests' Digest handler asks once
+        # more itself (it answers only challenges it saw); then every request carries Digest.
+        assert [allowed for _, _, allowed in front.requests] == [False, False] + [True] * (
+            len(front.requests) - 2
         )
         seen = len(front.requests)
         idle = calendar.changes(first.cursor, WINDOW)

@@ -12,14 +12,19 @@ User documentation: ``docs/caldav.md``. Example::
                  password_command = ["pass", "show", "fastmail/app-password"] }
     mailbox = { provider = "imap", ... }
 
-Modules, one job each: :mod:`.settings` (options as data), :mod:`.session` (the DAV client, and
-errors as :mod:`daemon.errors`), :mod:`.discovery` (base URL -> calendars), :mod:`.queries`
+CalDAV is spoken with ``requests`` and the standard library's XML parser, not python-caldav:
+its 3.x releases pull in niquests, whose urllib3-future overwrites the real urllib3 that
+requests, google-auth and msal rely on under the other providers (see :mod:`.session`).
+
+Modules, one job each: :mod:`.settings` (options as data), :mod:`.session` (the HTTP requests,
+and errors as :mod:`daemon.errors`), :mod:`.davxml` (the WebDAV XML written and read),
+:mod:`.discovery` (base URL -> calendars), :mod:`.queries`
 (the requests made of one calendar), :mod:`.cursor` (what the next poll needs) and
 :mod:`.calendar` (the CalendarSource). Events are read by :mod:`connectors.ics.changes`, the same
 code as .ics files.
 
 Importing this package (which the config does, for the schema) loads only :mod:`.settings`:
-python-caldav and requests are loaded when an account is actually set up.
+requests and the XML code are loaded when an account is actually set up.
 """
 
 from __future__ import annotations

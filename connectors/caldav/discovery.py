@@ -18,35 +18,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-from caldav.elements import cdav, dav
-from caldav.elements.base import BaseElement
-
+from connectors.caldav import davxml
 from connectors.caldav.session import NotFound, Session, StatusError
 from daemon.errors import ConnectorError, InvalidResponse
 
 log = logging.getLogger(__name__)
 
-CTAG = "{http://calendarserver.org/ns/}getctag"
-CALENDAR_TYPE = "{urn:ietf:params:xml:ns:caldav}calendar"
-
-
-class GetCTag(BaseElement):
-    """CalendarServer's collection tag: changes whenever anything in the calendar does."""
-
-    tag = CTAG
-
-
-def collection_props() -> list[BaseElement]:
-    return [
-        dav.ResourceType(),
-        dav.DisplayName(),
-        cdav.SupportedCalendarComponentSet(),
-        dav.SyncToken(),
-        GetCTag(),
-    ]
+COLLECTION_PROPS = [
+    davxml.RESOURCETYPE,
+    davxml.DISPLAYNAME,
+    davxml.SUPPORTED_COMPONENTS,
+    davxml.SYNC_TOKEN,
+    davxml.GETCTAG,
+]
 
 
 @dataclass(frozen=True)
@@ -93,14 +79,13 @@ def principal(session: Session, base: str) -> str:
     """The URL of the signed-in user's principal."""
     for url in (base, urljoin(base, "/.well-known/caldav")):
         try:
-            results = session.propfind(url, [dav.CurrentUserPrincipal()], 0)
+            results = session.propfind(url, [davxml.CURRENT_USER_PRINCIPAL], 0)
         except (StatusError, InvalidResponse) as err:  # no DAV here: the well-known one may be
             log.debug("no principal at %s: %s", url, err)
             continue
         for result in results:
-            href = result.properties.get(dav.CurrentUserPrincipal.tag)
-            if isinstance(href, str) and href.strip():
-                return urljoin(url, href.strip())
+            for href in result.hrefs(davxml.CURRENT_USER_PRINCIPAL):
+                return href
     raise ConnectorError(
         f"caldav: {base} names no principal (DAV:current-user-principal), nor does"
         f" {urljoin(base, '/.well-known/caldav')}; expected the CalDAV address of the server"
@@ -109,63 +94,51 @@ def principal(session: Session, base: str) -> str:
 
 
 def home_sets(session: Session, principal_url: str) -> list[str]:
-    results = session.propfind(principal_url, [cdav.CalendarHomeSet()], 0)
-    homes: list[str] = []
-    for result in results:
-        value = result.properties.get(cdav.CalendarHomeSet.tag)
-        for href in value if isinstance(value, list) else [value]:
-            if isinstance(href, str) and href.strip():
-                homes.append(urljoin(principal_url, href.strip()))
+    results = session.propfind(principal_url, [davxml.CALENDAR_HOME_SET], 0)
+    homes = [href for result in results for href in result.hrefs(davxml.CALENDAR_HOME_SET)]
     return homes or [principal_url]
 
 
 def calendars(session: Session, homes: list[str]) -> list[Collection]:
     found: list[Collection] = []
     for home in homes:
-        for result in session.propfind(home, collection_props(), 1):
-            url = urljoin(home, result.href)
-            if _same(url, home) or not _holds_events(result.properties):
+        for result in session.propfind(home, COLLECTION_PROPS, 1):
+            if davxml.same_path(result.href, home) or not _holds_events(result):
                 continue
-            found.append(_collection(url, result.properties))
+            found.append(_collection(result.href, result))
     return found
 
 
 def _one(session: Session, url: str, label: str) -> Collection:
     """A calendar configured by URL."""
     try:
-        results = session.propfind(url, collection_props(), 0)
+        results = session.propfind(url, COLLECTION_PROPS, 0)
     except NotFound:
         results = []
     for result in results:
-        if _holds_events(result.properties):
-            return _collection(url, result.properties)
+        if _holds_events(result):
+            return _collection(url, result)
     raise ConnectorError(
         f"caldav: {label} is not a calendar holding events; expected the URL of one"
         " (calendar.calendars)"
     )
 
 
-def _collection(url: str, props: dict[str, Any]) -> Collection:
-    name = props.get(dav.DisplayName.tag)
-    token = props.get(dav.SyncToken.tag)
-    ctag = props.get(CTAG)
+def _collection(url: str, result: davxml.Response) -> Collection:
     return Collection(
         url=url,
-        name=name.strip() if isinstance(name, str) and name.strip() else _last_part(url),
-        sync_token=token if isinstance(token, str) and token else None,
-        ctag=ctag if isinstance(ctag, str) and ctag else None,
+        name=result.text(davxml.DISPLAYNAME) or _last_part(url),
+        sync_token=result.text(davxml.SYNC_TOKEN),
+        ctag=result.text(davxml.GETCTAG),
     )
 
 
-def _holds_events(props: dict[str, Any]) -> bool:
-    kinds = props.get(dav.ResourceType.tag) or []
-    if CALENDAR_TYPE not in (kinds if isinstance(kinds, list) else [kinds]):
+def _holds_events(result: davxml.Response) -> bool:
+    if davxml.CALENDAR not in result.kinds():
         return False
-    components = props.get(cdav.SupportedCalendarComponentSet.tag)
-    if not components:  # the set is optional: a calendar without it takes everything
-        return True
-    listed = components if isinstance(components, list) else [components]
-    return any(str(c).upper() == "VEVENT" for c in listed)
+    components = result.components()
+    # the set is optional: a calendar without it takes everything
+    return not components or "VEVENT" in components
 
 
 def _by_name(found: list[Collection], label: str) -> Collection | None:
@@ -186,7 +159,3 @@ def _is_url(label: str) -> bool:
 
 def _last_part(url: str) -> str:
     return unquote(urlsplit(url).path.rstrip("/").rpartition("/")[2]) or url
-
-
-def _same(a: str, b: str) -> bool:
-    return unquote(urlsplit(a).path).rstrip("/") == unquote(urlsplit(b).path).rstrip("/")

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from urllib.parse import urljoin
+from datetime import datetime
 
-from caldav.elements import cdav, dav
-
-from connectors.caldav.discovery import CTAG, GetCTag
+from connectors.caldav import davxml
 from connectors.caldav.session import Session
 from daemon.errors import InvalidResponse
 
@@ -62,14 +59,11 @@ def _sync_collection(session: Session, url: str, token: str) -> Probe:
     deleted: list[str] = []
     changed = False
     for _page in range(MAX_SYNC_PAGES):
-        body = dav.SyncCollection() + [
-            dav.SyncToken(value=token),
-            dav.SyncLevel(value="1"),
-            dav.Prop() + dav.GetEtag(),
-        ]
-        answer = session.report(url, body).parse_sync_collection()
-        deleted += [urljoin(url, href) for href in answer.deleted]
-        changed = changed or bool(answer.changed) or bool(answer.deleted)
+        answer = session.report(url, davxml.sync_collection(token))
+        members = [r for r in answer.responses if not davxml.same_path(r.href, url)]
+        gone = [r.href for r in members if r.status == 404]
+        deleted += gone
+        changed = changed or bool(gone) or any(r.status != 404 for r in members)
         new = answer.sync_token
         if not new:
             raise InvalidResponse(
@@ -84,19 +78,17 @@ def _sync_collection(session: Session, url: str, token: str) -> Probe:
 
 def state(session: Session, url: str) -> tuple[str | None, str | None]:
     """The collection's sync token and ctag now."""
-    for result in session.propfind(url, [dav.SyncToken(), GetCTag()], 0):
-        token = result.properties.get(dav.SyncToken.tag)
-        ctag = result.properties.get(CTAG)
-        return (token if isinstance(token, str) else None, ctag if isinstance(ctag, str) else None)
+    for result in session.propfind(url, [davxml.SYNC_TOKEN, davxml.GETCTAG], 0):
+        return result.text(davxml.SYNC_TOKEN), result.text(davxml.GETCTAG)
     return None, None
 
 
 def etag_digest(session: Session, url: str) -> str:
     """A digest of every member's href and ETag: it changes when any member does."""
     pairs = sorted(
-        (urljoin(url, r.href), str(r.properties.get(dav.GetEtag.tag)))
-        for r in session.propfind(url, [dav.GetEtag()], 1)
-        if urljoin(url, r.href).rstrip("/") != url.rstrip("/")
+        (r.href, str(r.text(davxml.GETETAG)))
+        for r in session.propfind(url, [davxml.GETETAG], 1)
+        if not davxml.same_path(r.href, url)
     )
     digest = hashlib.sha256()
     for href, etag in pairs:
@@ -106,28 +98,16 @@ def etag_digest(session: Session, url: str) -> str:
 
 def events_between(session: Session, url: str, start: datetime, end: datetime) -> list[Resource]:
     """Every resource of the calendar with an event overlapping [start, end)."""
-    query = cdav.CalendarQuery() + [
-        dav.Prop() + [dav.GetEtag(), cdav.CalendarData()],
-        cdav.Filter()
-        + (
-            cdav.CompFilter("VCALENDAR")
-            + (
-                cdav.CompFilter("VEVENT")
-                + cdav.TimeRange(start.astimezone(UTC), end.astimezone(UTC))
-            )
-        ),
-    ]
     found: list[Resource] = []
-    for result in session.report(url, query).parse_calendar_query():
-        href = urljoin(url, result.href)
-        if href.rstrip("/") == url.rstrip("/"):
+    for result in session.report(url, davxml.calendar_query(start, end)).responses:
+        if davxml.same_path(result.href, url):
             continue  # iCloud lists the calendar itself too
-        data = result.calendar_data
+        data = result.data(davxml.CALENDAR_DATA)
         found.append(
             Resource(
-                href=href,
-                etag=result.etag,
-                data=data.encode("utf-8") if isinstance(data, str) else None,
+                href=result.href,
+                etag=result.text(davxml.GETETAG),
+                data=data.encode("utf-8") if data is not None else None,
             )
         )
     return found

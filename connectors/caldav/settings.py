@@ -1,6 +1,6 @@
 """The ``calendar = { provider = "caldav", ... }`` options as data, and what they resolve to.
 
-Imported by the config (for the schema) without loading python-caldav or requests.
+Imported by the config (for the schema) without loading requests.
 """
 
 from __future__ import annotations
