@@ -87,13 +87,36 @@ def pytest_configure(config: pytest.Config) -> None:
 # --- figures -----------------------------------------------------------------------------------
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print what the crash campaign measured (kills per provider and phase), so a CI log
-    tells how much was proved, not only that it passed."""
+# What the workers' campaigns measured, gathered by the controller (pytest-xdist runs the tests
+# in worker processes, whose tests.campaign.FIGURES the controller never sees).
+_WORKER_FIGURES: list[str] = []
+
+
+def _campaign_figures() -> list[str]:
     import sys
 
     campaign = sys.modules.get("tests.campaign")
-    if campaign is not None and campaign.FIGURES:
+    return list(campaign.FIGURES) if campaign is not None else []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand the campaign's figures to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["campaign_figures"] = _campaign_figures()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """On the xdist controller: a worker finished; keep its campaign figures."""
+    _WORKER_FIGURES.extend(getattr(node, "workeroutput", {}).get("campaign_figures", []))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the crash campaign measured (kills per provider and phase), so a CI log
+    tells how much was proved, not only that it passed."""
+    figures = _campaign_figures() + _WORKER_FIGURES
+    if figures:
         terminalreporter.section("crash campaign")
-        for line in campaign.FIGURES:
+        for line in figures:
             terminalreporter.write_line(line)
