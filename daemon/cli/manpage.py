@@ -116,10 +116,11 @@ def paragraphs(help_text: str) -> list[str]:
 def options(ctx: click.Context, shared: bool) -> list[str]:
     """Each option as a tagged paragraph; ``shared``: -v, -q and --help as well."""
     lines: list[str] = []
+    help_option = ctx.command.get_help_option(ctx)  # its name differs between click releases
     for param in ctx.command.get_params(ctx):
         if not isinstance(param, click.Option) or param.hidden:
             continue
-        if not shared and param.name in SHARED_OPTIONS:
+        if not shared and (param is help_option or param.name in SHARED_OPTIONS):
             continue
         record = param.get_help_record(ctx)
         if record is None:
@@ -151,7 +152,8 @@ def command_sections(ctx: click.Context) -> list[str]:
 
 def render(main: click.Group = main) -> str:
     """The whole page, in roff (man(7) macros)."""
-    ctx = click.Context(main, info_name="followupd")
+    # As click makes it for a command line: the group's context_settings (-h) apply.
+    ctx = click.Context(main, info_name="followupd", **main.context_settings)
     lines = [
         f'.TH FOLLOWUPD 1 "" "followupd {__version__}" "User Commands"',
         ".nh",  # option names and paths are not to be hyphenated
