@@ -58,6 +58,7 @@ class MailboxHarness:
     name: str
     me: str
     now: datetime  # "since": the end of the interview
+    idle_budget: int | None = None  # requests/commands an idle reply poll may cost (None: local)
 
     def connector(self) -> Mailbox:
         """A NEW connector, as a new daemon process (after a crash) makes it."""
@@ -88,6 +89,14 @@ class MailboxHarness:
     def user_writes(self, to: str, subject: str, at: datetime) -> None:
         """The user writes and sends a message of their own, in any mail client."""
         raise NotImplementedError
+
+    def mark(self) -> Any:
+        """A point in the server's record of requests (IMAP: commands)."""
+        return None
+
+    def requests_since(self, mark: Any) -> int | None:
+        """How many requests the server saw after ``mark`` (None: nothing to count)."""
+        return None
 
 
 # --- maildir ------------------------------------------------------------------------------------
@@ -159,6 +168,7 @@ class MaildirHarness(MailboxHarness):
 class ImapHarness(MailboxHarness):
     name = "imap"
     now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    idle_budget = 1  # STATUS of INBOX (UIDNEXT UIDVALIDITY), counted from Dovecot's rawlog
 
     def __init__(self, tmp_path: Path, server: Any) -> None:
         from tests.servers import dovecot as dc
@@ -233,6 +243,12 @@ class ImapHarness(MailboxHarness):
         with self.client() as imap:
             imap.append("Sent", msg.as_bytes(), flags=(b"\\Seen",), msg_time=at)
 
+    def mark(self) -> Any:
+        return len(self.server.commands())
+
+    def requests_since(self, mark: Any) -> int | None:
+        return len(self.server.commands()) - mark
+
 
 # --- gmail (the Google fake) --------------------------------------------------------------------
 
@@ -240,6 +256,7 @@ class ImapHarness(MailboxHarness):
 class GmailHarness(MailboxHarness):
     name = "gmail"
     now = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+    idle_budget = 1  # history.list from the cursor (tests/test_google_replies.py)
 
     def __init__(self, env: Any) -> None:
         self.env = env
@@ -263,6 +280,12 @@ class GmailHarness(MailboxHarness):
     def user_writes(self, to: str, subject: str, at: datetime) -> None:
         self.env.state.user_sends(to, subject, at=at)
 
+    def mark(self) -> Any:
+        return len(self.env.state.requests)
+
+    def requests_since(self, mark: Any) -> int | None:
+        return len(self.env.state.api_requests(mark))
+
 
 # --- outlook (the Graph fake) -------------------------------------------------------------------
 
@@ -270,6 +293,7 @@ class GmailHarness(MailboxHarness):
 class GraphHarness(MailboxHarness):
     name = "outlook"
     me = "casey@contoso.example"
+    idle_budget = 1  # one listing newer than the cursor (tests/test_outlook_mail.py)
 
     def __init__(self, tmp_path: Path, ms: Any) -> None:
         from connectors.outlook import PROVIDER
@@ -308,6 +332,12 @@ class GraphHarness(MailboxHarness):
 
     def user_writes(self, to: str, subject: str, at: datetime) -> None:
         self.ms.graph.user_writes(to, subject, at=at)
+
+    def mark(self) -> Any:
+        return len(self.ms.graph.log)
+
+    def requests_since(self, mark: Any) -> int | None:
+        return len(self.ms.graph.log) - mark
 
 
 MAILBOXES = ("maildir", "imap", "gmail", "outlook")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon.autoreply import return_date
 from daemon.message import message_id_for
 from daemon.protocols import Address, DraftRequest, DraftStatus, Mailbox
 from tests.contract.mailboxes import JANE, MAILBOXES, RECRUITING, MailboxHarness, mailbox_harness
@@ -40,7 +41,7 @@ def thank_you(box: MailboxHarness, to: str = JANE) -> DraftRequest:
     )
 
 
-def test_a_draft_is_found_by_its_key_after_a_crash_and_never_made_twice(box):
+def test_one_draft_per_interviewer_found_by_its_key_after_a_crash(box):
     request = thank_you(box)
     first = box.connector()
     assert isinstance(first, Mailbox)
@@ -50,8 +51,12 @@ def test_a_draft_is_found_by_its_key_after_a_crash_and_never_made_twice(box):
     assert found is not None
     assert found.id == ref.id and found.message_id == ref.message_id
     assert box.drafts() == 1
-    assert box.connector().find_draft(thank_you(box, "bob@acme.example").key) is None
     assert box.connector().draft_state(found, request.key).status is DraftStatus.DRAFT
+    # another interviewer of the same interview: a key of their own, a draft of their own
+    bob = thank_you(box, "bob@acme.example")
+    assert box.connector().find_draft(bob.key) is None
+    assert box.connector().create_draft(bob).id != ref.id
+    assert box.drafts() == 2
 
 
 def test_read_draft_returns_what_was_written(box):
@@ -91,12 +96,13 @@ def test_a_draft_the_user_sent_is_sent_with_its_send_time(box):
 
 def test_replies_human_and_automatic_never_the_users_own(box):
     at = box.now + timedelta(hours=2)
+    back = (box.now + timedelta(days=12)).date()
     box.deliver(f"Jane Doe <{JANE}>", "Re: Thank you", at)
     box.deliver(
         f"HR <hr@{RECRUITING}>",
-        "Automatic reply: Thank you",
+        "Re: Thank you (HR)",  # no telltale subject: the header alone tells
         at + timedelta(minutes=5),
-        body="I am out of the office until December 3, 2026.",
+        body=f"I am away until {back:%B} {back.day}, {back.year}, with limited access to email.",
         headers={"Auto-Submitted": "auto-replied"},
     )
     box.deliver(box.me, "Note to self about acme", at)  # the user's own
@@ -104,11 +110,41 @@ def test_replies_human_and_automatic_never_the_users_own(box):
     box.deliver(JANE, "Before the interview", box.now - timedelta(days=1))  # too early
     got = box.connector().messages_since(box.now, [JANE], [RECRUITING])
     found = {m.subject: m for m in got.messages}
-    assert set(found) == {"Re: Thank you", "Automatic reply: Thank you"}
-    human, auto = found["Re: Thank you"], found["Automatic reply: Thank you"]
+    assert set(found) == {"Re: Thank you", "Re: Thank you (HR)"}
+    human, auto = found["Re: Thank you"], found["Re: Thank you (HR)"]
     assert not human.auto_reply and human.sender == JANE
     assert auto.auto_reply and auto.sender == f"hr@{RECRUITING}"
     assert human.received_at == at
+    # the excerpt carries the return date of an out-of-office notice (the day after "until")
+    assert return_date(auto.excerpt, auto.received_at) == back + timedelta(days=1)
+
+
+def test_a_reply_poll_from_its_cursor_brings_only_what_is_new(box):
+    box.deliver(JANE, "Re: Thank you", box.now + timedelta(hours=2))
+    mailbox = box.connector()
+    first = mailbox.messages_since(box.now, [JANE], [])
+    assert [m.subject for m in first.messages] == ["Re: Thank you"]
+    # A provider may ignore the cursor (Maildir reads the folder again): then the same
+    # message comes back with the same id, which the core already knows; never a new one.
+    idle = mailbox.messages_since(box.now, [JANE], [], first.cursor)
+    assert {m.id for m in idle.messages} <= {m.id for m in first.messages}
+    box.deliver(JANE, "One more thing", box.now + timedelta(hours=4))
+    new = mailbox.messages_since(box.now, [JANE], [], idle.cursor)
+    assert "One more thing" in [m.subject for m in new.messages]
+    assert len({m.id for m in new.messages}) == len(new.messages)
+
+
+def test_an_idle_reply_poll_costs_at_most_its_budget(box):
+    if box.idle_budget is None:
+        pytest.skip(f"{box.name}: reads local files, no server requests to count")
+    box.deliver(JANE, "Re: Thank you", box.now + timedelta(hours=2))
+    mailbox = box.connector()
+    cursor = mailbox.messages_since(box.now, [JANE], []).cursor
+    mark = box.mark()
+    idle = mailbox.messages_since(box.now, [JANE], [], cursor)
+    seen = box.requests_since(mark)
+    assert idle.messages == []
+    assert seen is not None and 0 < seen <= box.idle_budget, seen  # it asked, and no more
 
 
 def test_sent_since_finds_what_the_user_wrote_to_the_company(box):
