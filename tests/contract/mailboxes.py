@@ -11,10 +11,12 @@ runs on the real clock; the others take the times they are given).
 
 from __future__ import annotations
 
+import itertools
 import mailbox
 import ssl
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -27,6 +29,7 @@ from daemon.protocols import AccountContext, DraftRef, Mailbox
 
 JANE = "jane.doe@acme.example"  # the interviewer
 RECRUITING = "jobs.acme.example"  # the company's other domain, watched as a domain
+_fresh = itertools.count()
 
 
 def _message(
@@ -60,9 +63,18 @@ class MailboxHarness:
     now: datetime  # "since": the end of the interview
     idle_budget: int | None = None  # requests/commands an idle reply poll may cost (None: local)
 
-    def connector(self) -> Mailbox:
-        """A NEW connector, as a new daemon process (after a crash) makes it."""
+    def connector(self, records_lost: bool = False) -> Mailbox:
+        """A NEW connector, as a new daemon process (after a crash) makes it. With
+        ``records_lost`` its state dir holds none of the connector's own records (the crash
+        fell before it wrote them); what signs it in (a token file) is kept."""
         raise NotImplementedError
+
+    def state_dir(self, tmp_path: Path, records_lost: bool) -> Path:
+        if not records_lost:
+            return tmp_path / "state"
+        lost = tmp_path / f"state-lost-{next(_fresh)}"
+        lost.mkdir(mode=0o700)
+        return lost
 
     def drafts(self) -> int:
         """How many drafts the mailbox holds, as the user's mail client would count them."""
@@ -114,7 +126,7 @@ class MaildirHarness(MailboxHarness):
         for name in ("Drafts", "Sent", "Trash"):
             box.add_folder(name)
 
-    def connector(self) -> Mailbox:
+    def connector(self, records_lost: bool = False) -> Mailbox:
         from connectors.maildir import PROVIDER
         from daemon import options as o
 
@@ -124,7 +136,7 @@ class MaildirHarness(MailboxHarness):
         ctx = AccountContext(
             name="personal",
             addresses=(self.me,),
-            state_dir=self.tmp_path / "state",
+            state_dir=self.state_dir(self.tmp_path, records_lost),
             clock=FrozenClock(self.now),
             timezone="Europe/Berlin",
         )
@@ -178,7 +190,7 @@ class ImapHarness(MailboxHarness):
         self.me = dc.USER
         self.host = dc.HOST
 
-    def connector(self) -> Mailbox:
+    def connector(self, records_lost: bool = False) -> Mailbox:
         from connectors.imap import PROVIDER
 
         options = {
@@ -192,7 +204,7 @@ class ImapHarness(MailboxHarness):
         ctx = AccountContext(
             name="personal",
             addresses=(self.me,),
-            state_dir=self.tmp_path / "state",
+            state_dir=self.state_dir(self.tmp_path, records_lost),
             clock=FrozenClock(self.now),
             timezone="Europe/Berlin",
         )
@@ -262,8 +274,14 @@ class GmailHarness(MailboxHarness):
         self.env = env
         self.me = env.state.email
 
-    def connector(self) -> Mailbox:
-        return self.env.mailbox()
+    def connector(self, records_lost: bool = False) -> Mailbox:
+        from connectors.google.gmail import GoogleMailbox
+
+        if not records_lost:
+            return self.env.mailbox()
+        # the token file is named in the options, outside the state dir
+        ctx = replace(self.env.ctx, state_dir=self.state_dir(self.env.ctx.state_dir, True))
+        return GoogleMailbox(self.env.session(), ctx, {})
 
     def drafts(self) -> int:
         return len(self.env.state.drafts)
@@ -309,7 +327,10 @@ class GraphHarness(MailboxHarness):
         )
         PROVIDER.authorize(self.ctx, ms.account_options(), lambda line: None)
 
-    def connector(self) -> Mailbox:
+    def connector(self, records_lost: bool = False) -> Mailbox:
+        """Outlook keeps no record of its own (the key is an extended property on the
+        server's copy; the state dir holds only the token cache): ``records_lost`` changes
+        nothing."""
         from connectors.outlook import PROVIDER, forget_runtimes
 
         forget_runtimes()  # a new process: no session shared with the last connector

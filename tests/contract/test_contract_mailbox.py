@@ -59,6 +59,16 @@ def test_one_draft_per_interviewer_found_by_its_key_after_a_crash(box):
     assert box.drafts() == 2
 
 
+def test_a_draft_is_found_even_when_the_crash_fell_before_the_connectors_own_record(box):
+    request = thank_you(box)
+    ref = box.connector().create_draft(request)
+    found = box.connector(records_lost=True).find_draft(request.key)
+    assert found is not None and found.id == ref.id
+    assert box.drafts() == 1
+    state = box.connector(records_lost=True).draft_state(found, request.key)
+    assert state.status is DraftStatus.DRAFT
+
+
 def test_read_draft_returns_what_was_written(box):
     request = thank_you(box)
     ref = box.connector().create_draft(request)
