@@ -144,7 +144,8 @@ def test_a_fastmail_user_drafts_into_imap_from_a_caldav_calendar(
         interview(dav_user)
 
         said = cli(base, "auth", "fastmail")
-        assert "nothing to authorize" in said, said
+        assert "caldav provider signs in with a username and password" in said, said
+        assert "imap provider signs in with a password" in said, said
         checked = cli(base, "check")
         assert f"caldav: 1 calendar of {dav_user.name} at {dav_user.server.url}" in checked
         assert f"IMAP {server.user} at imaps://{dc.HOST}:{server.imaps_port}" in checked
@@ -209,6 +210,7 @@ def test_a_wrong_password_on_one_side_is_named_by_check_with_its_fix(
         interview(dav_user)
         (tmp_path / "imap-password").write_text("hunter2-not-it\n")
         out = cli(base, "check", code=1)
+        print(out, file=sys.stderr)  # docs/fastmail-icloud.md quotes it
         assert "account fastmail mailbox:" in out and "refused the username or password" in out
         assert "fix: followupd check" in out
         # the other side is fine
