@@ -82,15 +82,20 @@ WITH_IMAP = [
 # story on it is long (two servers per pass): FOLLOWUPD_CAMPAIGN=long only; CI runs the downtime
 # story on it.
 NO_DOVECOT = dovecot.binary() is None
-CALDAV_IMAP = pytest.param("caldav+imap", marks=pytest.mark.skipif(
-    NO_DOVECOT, reason="dovecot is not installed (.ci/run installs it)"
-))
-CALDAV_IMAP_LONG = pytest.param("caldav+imap", marks=[
-    pytest.mark.skipif(NO_DOVECOT, reason="dovecot is not installed (.ci/run installs it)"),
-    pytest.mark.skipif(
-        PROFILE_NAME == "ci", reason="the caldav+imap story runs in FOLLOWUPD_CAMPAIGN=long"
-    ),
-])
+CALDAV_IMAP = pytest.param(
+    "caldav+imap",
+    marks=pytest.mark.skipif(NO_DOVECOT, reason="dovecot is not installed (.ci/run installs it)"),
+)
+CALDAV_IMAP_LONG = pytest.param(
+    "caldav+imap",
+    marks=[
+        pytest.mark.skipif(NO_DOVECOT, reason="dovecot is not installed (.ci/run installs it)"),
+        pytest.mark.skipif(
+            PROFILE_NAME == "ci", reason="the caldav+imap story runs in FOLLOWUPD_CAMPAIGN=long"
+        ),
+        pytest.mark.timeout(1800),  # 17 passes, each with its own Radicale and Dovecot: ~6-10 min
+    ],
+)
 # What a run does, as tests/campaign/passes.phase names it; every one must have been killed.
 PHASES = {"bookkeeping", "sync", "scheduling", "tracking", "drafting", "recording"}
 
