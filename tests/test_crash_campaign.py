@@ -93,7 +93,7 @@ CALDAV_IMAP_LONG = pytest.param(
         pytest.mark.skipif(
             PROFILE_NAME == "ci", reason="the caldav+imap story runs in FOLLOWUPD_CAMPAIGN=long"
         ),
-        pytest.mark.timeout(1800),  # 17 passes, each with its own Radicale and Dovecot: ~6-10 min
+        pytest.mark.timeout(1800),  # 17 passes, each with a Radicale and a Dovecot: 4 min idle
     ],
 )
 # What a run does, as tests/campaign/passes.phase names it; every one must have been killed.
