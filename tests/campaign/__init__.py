@@ -5,6 +5,8 @@
 - :mod:`.worlds`    the local world (ics + Maildir) and what every world offers: the same user
   and calendar actions, the same normalised view of the mailbox;
 - :mod:`.remote`    the Google and Microsoft worlds, over the fake servers of tests/fakes;
+- :mod:`.caldav_world`, :mod:`.imap`, :mod:`.caldav_imap`  worlds on real servers: Radicale
+  (+ Maildir), Dovecot (+ ics), and both together (a Fastmail or iCloud user's account);
 - :mod:`.scenario`  the story, step by step, with what must be true after each step;
 - :mod:`.oracle`    what must hold after every clean run: the mailbox and the state table;
 - :mod:`.passes`    one pass of the story with kills, and where the kills fall (seeded);

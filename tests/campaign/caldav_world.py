@@ -18,17 +18,23 @@ class CaldavWorld(LocalWorld):
     provider = "caldav"
 
     def __init__(self, root: Path) -> None:
-        self.server: Radicale = start(root / "radicale")
-        self.user = DavUser(self.server, "alex", "campaign-app-password")
-        self.server.add_user(self.user.name, self.user.password)
+        self.radicale: Radicale = start(root / "radicale")
+        self.user = DavUser(self.radicale, "alex", "campaign-app-password")
+        self.radicale.add_user(self.user.name, self.user.password)
         self.calendar = self.user.make_calendar("interviews", "Interviews")
         super().__init__(root)
 
+    def calendar_text(self) -> str:
+        """The account's calendar line (the caldav+imap world pairs it with Dovecot's)."""
+        return (
+            f'calendar = {{ provider = "caldav", url = "{self.radicale.url}", '
+            f'username = "{self.user.name}", password = "{self.user.password}" }}\n'
+        )
+
     def account_text(self) -> str:
         return (
-            f'calendar = {{ provider = "caldav", url = "{self.server.url}", '
-            f'username = "{self.user.name}", password = "{self.user.password}" }}\n'
-            f'mailbox = {{ provider = "maildir", path = "{self.root / "mail"}" }}\n'
+            self.calendar_text()
+            + f'mailbox = {{ provider = "maildir", path = "{self.root / "mail"}" }}\n'
         )
 
     def put(self, interview: Interview) -> None:
@@ -49,6 +55,6 @@ class CaldavWorld(LocalWorld):
 
     def close(self) -> None:
         try:
-            self.server.stop()
+            self.radicale.stop()
         finally:
             super().close()

@@ -38,13 +38,17 @@ class ImapWorld(LocalWorld):
         World.__init__(self, root)
         self.write_calendar()
 
-    def account_text(self) -> str:
+    def mailbox_text(self) -> str:
+        """The account's mailbox line (the caldav+imap world pairs it with Radicale's)."""
         s = self.server
         return (
-            f'calendar = {{ provider = "ics", path = "{self.root / "cal"}" }}\n'
             f'mailbox = {{ provider = "imap", host = "{dc.HOST}", port = {s.imaps_port}, '
             f'ca_bundle = "{s.ca_file}", username = "{s.user}", password = "{s.password}" }}\n'
         )
+
+    def account_text(self) -> str:
+        calendar = f'calendar = {{ provider = "ics", path = "{self.root / "cal"}" }}\n'
+        return calendar + self.mailbox_text()
 
     def _client(self) -> IMAPClient:
         context = ssl.create_default_context(cafile=str(self.server.ca_file))

@@ -246,6 +246,10 @@ def make_world(provider: str, root: Path) -> World:
         from tests.campaign.imap import ImapWorld
 
         return ImapWorld(root)
+    if provider == "caldav+imap":  # Radicale and Dovecot: a Fastmail or iCloud user's account
+        from tests.campaign.caldav_imap import CaldavImapWorld
+
+        return CaldavImapWorld(root)
     worlds: dict[str, type[World]] = {
         "local": LocalWorld,
         "google": GoogleWorld,
