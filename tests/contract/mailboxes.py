@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import mailbox
 import ssl
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
@@ -55,7 +56,7 @@ def _sent_copy(draft: bytes, at: datetime) -> bytes:
     return msg.as_bytes()
 
 
-class MailboxHarness:
+class MailboxHarness(ABC):
     """What every provider's harness offers the contract tests."""
 
     name: str
@@ -63,11 +64,12 @@ class MailboxHarness:
     now: datetime  # "since": the end of the interview
     idle_budget: int | None = None  # requests/commands an idle reply poll may cost (None: local)
 
+    @abstractmethod
     def connector(self, records_lost: bool = False) -> Mailbox:
         """A NEW connector, as a new daemon process (after a crash) makes it. With
         ``records_lost`` its state dir holds none of the connector's own records (the crash
         fell before it wrote them); what signs it in (a token file) is kept."""
-        raise NotImplementedError
+        ...
 
     def state_dir(self, tmp_path: Path, records_lost: bool) -> Path:
         if not records_lost:
@@ -76,17 +78,20 @@ class MailboxHarness:
         lost.mkdir(mode=0o700)
         return lost
 
+    @abstractmethod
     def drafts(self) -> int:
         """How many drafts the mailbox holds, as the user's mail client would count them."""
-        raise NotImplementedError
+        ...
 
-    def user_deletes(self, ref: DraftRef) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def user_deletes(self, ref: DraftRef) -> None: ...
 
+    @abstractmethod
     def user_sends(self, ref: DraftRef, at: datetime) -> None:
         """The user presses Send on the draft: the draft leaves, a sent copy is kept."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def deliver(
         self,
         sender: str,
@@ -96,11 +101,12 @@ class MailboxHarness:
         headers: dict[str, str] | None = None,
     ) -> None:
         """A message arrives in the inbox."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def user_writes(self, to: str, subject: str, at: datetime) -> None:
         """The user writes and sends a message of their own, in any mail client."""
-        raise NotImplementedError
+        ...
 
     def mark(self) -> Any:
         """A point in the server's record of requests (IMAP: commands)."""
