@@ -43,3 +43,18 @@ def test_config_refuses_plain_text_to_a_remote_server(tmp_path):
     found = _config_problems(tmp_path, base + '"imap.example.org"')
     assert len(found) == 1 and "'none' sends the password in clear" in found[0]
     assert "'imap.example.org'" in found[0]
+
+
+def test_a_mailbox_is_named_by_its_server_port_when_not_the_usual_one():
+    # Two servers on one host are two mailboxes: their locks (daemon/running/sharing.py) and
+    # histories must not be one. The usual port keeps the short name.
+    from connectors.imap import PROVIDER
+
+    def name(**options):
+        return PROVIDER.resource("mailbox", {"host": "Mail.Example.org", **options}, {}, ("a@b",))
+
+    assert name().identity == "imap:a@b@mail.example.org"
+    assert name(port=993).identity == "imap:a@b@mail.example.org"
+    assert name(tls="starttls", port=143).identity == "imap:a@b@mail.example.org"
+    assert name(port=10993).identity == "imap:a@b@mail.example.org:10993"
+    assert name(tls="starttls", port=993).identity == "imap:a@b@mail.example.org:993"

@@ -96,7 +96,13 @@ class ImapProvider:
         addresses: tuple[str, ...],
     ) -> Resource:
         user = options.get("username") or (addresses[0] if addresses else "")
-        return Resource(f"imap:{user.lower()}@{options['host'].lower()}")
+        where = options["host"].lower()
+        # Another port is another server (two Dovecots on one host): named only when it is not
+        # the usual one, so the common identity stays "imap:user@host".
+        port = options.get("port")
+        if port and port != DEFAULT_PORTS[options.get("tls") or "implicit"]:
+            where = f"{where}:{port}"
+        return Resource(f"imap:{user.lower()}@{where}")
 
     def validate_options(
         self, side: str, options: dict[str, Any], where: str, problems: list[str]
