@@ -22,7 +22,7 @@ from typing import Any
 from daemon import options as o
 from daemon import paths
 from daemon.errors import ConfigError
-from daemon.registry import UnknownProvider, provider
+from daemon.registry import UnknownProvider, known, provider
 from daemon.writing import phrases
 from daemon.writing.prose import SALUTATION_STYLES
 
@@ -81,6 +81,8 @@ class DaemonSettings:
     sync_past: timedelta  # how far back the calendar window reaches
     sync_ahead: timedelta
     log_level: str
+    concurrency: int = 16  # accounts worked at once (daemon/running/workers.py)
+    provider_concurrency: dict[str, int] = field(default_factory=dict)  # at once, per provider
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,12 @@ DAEMON = {
     "sync_past": o.Option(o.duration, "30d", "how far back calendars are read"),
     "sync_ahead": o.Option(o.duration, "90d", "how far ahead calendars are read"),
     "log_level": o.Option(_level, "info", "debug, info, warning or error"),
+    "concurrency": o.Option(o.integer_between(1, 256), 16, "accounts worked at once"),
+    "provider_concurrency": o.Option(
+        o.mapping_of(o.integer_between(1, 256), "whole numbers from 1 to 256", known),
+        {},
+        "accounts of one provider worked at once",
+    ),
 }
 
 CANDIDATE = {
@@ -487,6 +495,8 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         sync_past=d["sync_past"],
         sync_ahead=d["sync_ahead"],
         log_level=d["log_level"],
+        concurrency=d["concurrency"],
+        provider_concurrency=dict(d["provider_concurrency"]),
     )
     c = values["candidate"]
     det = values["detection"]

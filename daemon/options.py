@@ -224,6 +224,28 @@ def list_of(convert: Converter, what: str) -> Converter:
     return convert_list
 
 
+def mapping_of(convert: Converter, what: str, names: Callable[[], list[str]]) -> Converter:
+    """A table of names to values (``{ google = 8 }``): ``what`` says what a value is, ``names``
+    gives the names it may hold (asked when a value is checked)."""
+
+    def convert_mapping(value: Any) -> dict[str, Any]:
+        known = names()
+        expected = f"a table of {', '.join(known)} to {what}, like {{ {known[0]} = 8 }}"
+        if not isinstance(value, dict):
+            raise Invalid(expected)
+        out = {}
+        for key, item in value.items():
+            if key not in known:
+                raise Invalid(expected, f"{key} = {describe(item)}")
+            try:
+                out[key] = convert(item)
+            except Invalid:
+                raise Invalid(expected, f"{key} = {describe(item)}") from None
+        return out
+
+    return convert_mapping
+
+
 def non_empty(convert: Converter, what: str) -> Converter:
     """``convert`` (a list converter), refusing an empty list: ``what`` says what one item is."""
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -20,14 +21,43 @@ from sqlalchemy.orm import Session, selectinload
 from daemon.autoreply import return_date
 from daemon.businessdays import add_business_days
 from daemon.config import Account, Config
+from daemon.errors import CursorExpired
 from daemon.message import draft_key
 from daemon.output.times import day, short, zoned
 from daemon.planning.followups import FollowUpPlanner
-from daemon.protocols import DraftRef, DraftStatus, InboundMessage, Mailbox
+from daemon.protocols import (
+    DraftRef,
+    DraftState,
+    DraftStatus,
+    InboundMessage,
+    InboundMessages,
+    Mailbox,
+)
 from daemon.store.models import FollowUp, Interview, Kind, Process, State
 from daemon.store.repository import get_cursor, record_problems, set_cursor, transition
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WaitingDraft:
+    """A draft waiting for the user, as the mailbox is asked about it."""
+
+    followup_id: int
+    ref: DraftRef
+    key: str
+
+
+@dataclass(frozen=True)
+class ReplyQuestion:
+    """What the mailbox is asked for replies: who, since when, from which cursor; the
+    fingerprint of who and since, which the stored cursor belongs to."""
+
+    since: datetime
+    senders: list[str]
+    domains: list[str]
+    cursor: str | None
+    fingerprint: str
 
 
 class ReplyTracker:
@@ -40,16 +70,43 @@ class ReplyTracker:
     # -- drafts ---------------------------------------------------------------------------
 
     def check_drafts(self, session: Session, now: datetime) -> None:
-        """Ask the mailbox about every draft still waiting for the user."""
+        """Ask the mailbox about every draft still waiting for the user (in one session: the
+        engine splits it into a read, the questions, and a write; see daemon/running/polling.py)."""
+        self.record_drafts(session, self.ask_drafts(self.waiting_drafts(session)), now)
+
+    def waiting_drafts(self, session: Session) -> list[WaitingDraft]:
+        """The drafts of this account still waiting for the user, as the mailbox knows them."""
         waiting = session.scalars(
             select(FollowUp)
             .join(Interview, FollowUp.interview_id == Interview.id)
             .where(Interview.account == self.account.name, FollowUp.state == State.DRAFTED)
         ).all()
-        for fu in waiting:
-            ref = DraftRef(id=fu.draft_id or "", thread_id=fu.thread_id, message_id=fu.message_id)
-            state = self.mailbox.draft_state(ref, draft_key(fu.key, fu.revision or 0))
-            if state.status == DraftStatus.DRAFT:
+        return [
+            WaitingDraft(
+                fu.id,
+                DraftRef(id=fu.draft_id or "", thread_id=fu.thread_id, message_id=fu.message_id),
+                draft_key(fu.key, fu.revision or 0),
+            )
+            for fu in waiting
+        ]
+
+    def ask_drafts(self, waiting: Sequence[WaitingDraft]) -> list[tuple[int, DraftState]]:
+        """The mailbox's answers that change something (sent or deleted); no database here."""
+        answers = []
+        for draft in waiting:
+            state = self.mailbox.draft_state(draft.ref, draft.key)
+            if state.status != DraftStatus.DRAFT:
+                answers.append((draft.followup_id, state))
+        return answers
+
+    def record_drafts(
+        self, session: Session, answers: Sequence[tuple[int, DraftState]], now: datetime
+    ) -> None:
+        """Record what the mailbox said, on the follow-ups as they are now: one the user
+        changed meanwhile (``followupd skip``, a redraft) is left as the user left it."""
+        for fu_id, state in answers:
+            fu = session.get(FollowUp, fu_id)
+            if fu is None or fu.state != State.DRAFTED:
                 continue
             if state.status == DraftStatus.GONE:
                 transition(
@@ -89,6 +146,15 @@ class ReplyTracker:
     # -- replies --------------------------------------------------------------------------
 
     def check_replies(self, session: Session, now: datetime) -> None:
+        """Look for answers from the companies (in one session; see :meth:`check_drafts`)."""
+        question = self.reply_question(session, now)
+        if question is not None:
+            self.record_replies(session, question, self.ask_replies(question), now)
+
+    def _watched(
+        self, session: Session, now: datetime
+    ) -> dict[int, tuple[Process, list[Interview]]]:
+        """The active processes whose replies matter now, with their begun interviews."""
         # Loaded with what is looked at below in four queries, not four per interview: a
         # calendar of a thousand interviews made this the slowest part of a poll.
         processes = session.scalars(
@@ -109,8 +175,13 @@ class ReplyTracker:
                 for fu in i.followups
             ):
                 watched[process.id] = (process, started)
+        return watched
+
+    def reply_question(self, session: Session, now: datetime) -> ReplyQuestion | None:
+        """What to ask the mailbox: who may answer, since when, from which cursor."""
+        watched = self._watched(session, now)
         if not watched:
-            return
+            return None
         senders = sorted(
             {
                 p.email
@@ -127,7 +198,29 @@ class ReplyTracker:
         ).hexdigest()[:16]
         stored = _load(get_cursor(session, self.account.name, "mail"))
         cursor = stored.get("cursor") if stored.get("watch") == fingerprint else None
-        result = self.mailbox.messages_since(since, senders, domains, cursor)
+        return ReplyQuestion(since, senders, domains, cursor, fingerprint)
+
+    def ask_replies(self, question: ReplyQuestion) -> InboundMessages:
+        """The mailbox's new messages from the watched people and domains; no database here."""
+        q = question
+        try:
+            return self.mailbox.messages_since(q.since, q.senders, q.domains, q.cursor)
+        except CursorExpired as err:
+            if q.cursor is None:
+                raise
+            # As with calendars: forget the mailbox's cursor and read again from the start
+            # (Gmail keeps its history about a week). Without this, every later poll would
+            # fail on the same stored cursor.
+            log.info(
+                "%s: mail cursor expired (%s); reading the mailbox again", self.account.name, err
+            )
+            return self.mailbox.messages_since(q.since, q.senders, q.domains, None)
+
+    def record_replies(
+        self, session: Session, question: ReplyQuestion, result: InboundMessages, now: datetime
+    ) -> None:
+        """Apply the answers to the processes as they are now, and keep the new cursor."""
+        watched = self._watched(session, now)
         record_problems(session, self.account.name, "mail", result.problems, now)
         for message in sorted(result.messages, key=lambda m: m.received_at):
             for process, interviews in watched.values():
@@ -137,7 +230,7 @@ class ReplyTracker:
             session,
             self.account.name,
             "mail",
-            json.dumps({"watch": fingerprint, "cursor": result.cursor}),
+            json.dumps({"watch": question.fingerprint, "cursor": result.cursor}),
             now,
         )
 

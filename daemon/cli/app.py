@@ -101,7 +101,7 @@ class Runtime:
     def sessions(self) -> sessionmaker[Session]:
         from daemon.store.database import open_store
 
-        return open_store(self.config.daemon.database)
+        return open_store(self.config.daemon.database, self.config.daemon.concurrency + 4)
 
     def renderer(self) -> Renderer:
         from daemon.running.reload import renderer_for

@@ -34,7 +34,6 @@ from daemon.drafting.failures import Fingerprints
 from daemon.drafting.rules import skip_reason
 from daemon.errors import (
     AuthNeeded,
-    CursorExpired,
     FollowupdError,
     QuotaExceeded,
     TransientError,
@@ -42,17 +41,17 @@ from daemon.errors import (
 from daemon.logsetup import RECORDED, tracebacks
 from daemon.notify.fanout import Fanout
 from daemon.notify.teller import Teller
-from daemon.planning.interviews import Planner, unstorable
-from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
-from daemon.replies import ReplyTracker
+from daemon.protocols import CalendarSource, Mailbox
 from daemon.running.healing import heal
-from daemon.running.sentwatch import SentWatch
+from daemon.running.polling import AccountPoll
 from daemon.running.sharing import MailboxBusy, SharedLock
 from daemon.running.upcoming import Upcoming, upcoming
+from daemon.running.workers import Unit, Workers
 from daemon.store import repository as repo
 from daemon.store.database import StoreError
 from daemon.store.models import FollowUp, State
 from daemon.store.repository import transition
+from daemon.store.writer import Writer
 from daemon.worlderrors import world_error
 from daemon.writing.render import Renderer
 
@@ -96,8 +95,15 @@ class Engine:
             notifier or Fanout([], config.notify.timeout),
             self._progress,
         )
-        self._prints: Fingerprints | None = None  # of the current round of due work
         self._stop = threading.Event()
+        self._round = threading.Lock()  # one round of due work at a time (run_due)
+        self.writer = Writer(sessions)
+        self.workers = Workers(
+            config.daemon.concurrency, config.daemon.provider_concurrency, self._stop.is_set
+        )
+        self.account_poll = AccountPoll(
+            config, sessions, self.writer, self._progress, self._stop.is_set
+        )
         self.progress_at = time.monotonic()  # fed to the systemd watchdog
 
     # -- control --------------------------------------------------------------------------
@@ -115,125 +121,46 @@ class Engine:
     # -- polling --------------------------------------------------------------------------
 
     def poll(self) -> None:
+        """Poll every account, many at once (daemon/running/workers.py), each isolated."""
         try:
-            for connection in self.connections.values():
-                if self.stopping:
-                    break
-                self._guarded(connection, self._poll_account)
+            self.workers.run(
+                self._unit(connection, partial(self._guarded, connection, self._poll_account))
+                for connection in list(self.connections.values())
+            )
         except BaseException:
             self.teller.not_recorded()
             raise
         self.teller.recorded()
 
-    def _poll_account(self, connection: Connection, session: Session, now: datetime) -> None:
-        account = connection.account
+    def _poll_account(self, connection: Connection, now: datetime) -> None:
         assert connection.calendar is not None and connection.mailbox is not None
-        self._sync_calendar(connection.calendar, account, session, now)
-        session.commit()
-        self._progress()
-        if self.stopping:
-            return
-        tracker = ReplyTracker(self.config, account, connection.mailbox)
-        tracker.check_drafts(session, now)
-        session.commit()
-        self._progress()
-        if self.stopping:
-            return
-        # After the drafts: a thank-you just found sent already starts its inquiry.
-        SentWatch(self.config, account, connection.mailbox).check(session, now)
-        session.commit()
-        self._progress()
-        if self.stopping:
-            return
-        try:
-            tracker.check_replies(session, now)
-        except CursorExpired as err:
-            # As with calendars: forget the mailbox's cursor and read again from the start
-            # (Gmail keeps its history about a week). Without this, every later poll would
-            # fail on the same stored cursor.
-            log.info("%s: mail cursor expired (%s); reading the mailbox again", account.name, err)
-            repo.set_cursor(session, account.name, "mail", None, now)
-            tracker.check_replies(session, now)
-        session.commit()
-
-    def _sync_calendar(
-        self, source: CalendarSource, account: Account, session: Session, now: datetime
-    ) -> None:
-        window = (now - self.config.daemon.sync_past, now + self.config.daemon.sync_ahead)
-        cursor = repo.get_cursor(session, account.name, "calendar")
-        try:
-            changes = source.changes(cursor, window)
-        except CursorExpired as err:
-            log.info("%s: calendar cursor expired (%s); full resync", account.name, err)
-            changes = source.changes(None, window)
-        planner = Planner(self.config, account)
-        planner.preload(session)
-        problems = list(changes.problems)
-        # Events the store cannot hold are known to exist, so they do not stop remove_missing.
-        events: list[CalendarEvent] = []
-        unfit: list[Problem] = []
-        for event in changes.events:
-            problem = unstorable(event)
-            if problem is None:
-                events.append(event)
-            else:
-                unfit.append(problem)
-        try:
-            for event in events:
-                planner.apply_event(session, event, now)
-        except StoreError:
-            raise  # the database failed, not an event
-        except Exception:
-            # A bug met by one event must not stall the whole calendar: redo the batch with a
-            # savepoint per event and skip (and record) the ones that fail.
-            log.exception("%s: an event could not be processed; retrying one by one", account.name)
-            session.rollback()
-            problems += self._apply_carefully(planner, session, events, now)
-        for problem in problems + unfit:
-            log.warning("%s: skipped %s: %s", account.name, problem.item, problem.message)
-        repo.record_problems(session, account.name, "calendar", problems + unfit, now)
-        planner.remove(session, changes.removed, now)
-        # A skipped event may be one the store knows: only then is "missing" not "deleted".
-        if changes.complete and not any(not p.warning for p in problems):
-            planner.remove_missing(session, (e.id for e in changes.events), window, now)
-        repo.set_cursor(session, account.name, "calendar", changes.cursor, now)
+        self.account_poll.run(connection.account, connection.calendar, connection.mailbox, now)
 
     @staticmethod
-    def _apply_carefully(
-        planner: Planner, session: Session, events: list[CalendarEvent], now: datetime
-    ) -> list[Problem]:
-        problems = []
-        planner.preload(session)
-        for event in events:
-            try:
-                with session.begin_nested():
-                    planner.apply_event(session, event, now)
-            except StoreError:
-                raise
-            except Exception as err:
-                log.exception("event %s", event.id)
-                planner.preload(session)  # drop what the failed event left in the caches
-                problems.append(
-                    Problem(
-                        item=f"event {event.id} ({event.title[:80]!r})",
-                        message=f"could not be processed ({type(err).__name__}: {err}); "
-                        "expected an event followupd can read — please report this as a bug",
-                    )
-                )
-        return problems
+    def _unit(connection: Connection, work: Callable[[], None]) -> Unit:
+        account = connection.account
+        providers = frozenset({account.calendar.provider, account.mailbox.provider})
+        return Unit(account.name, providers, work)
 
     # -- due work -------------------------------------------------------------------------
 
     def run_due(self) -> int:
-        """Draft everything that is due now. Returns how many follow-ups were looked at."""
+        """Draft everything that is due now. Returns how many follow-ups were looked at.
+
+        One round at a time: the service's poll and its due wake-up may both call this, and a
+        follow-up must be looked at by one round only."""
+        with self._round:
+            return self._run_due()
+
+    def _run_due(self) -> int:
         now = self.clock.now()
         todo: list[tuple[int, str, int]] = []
         mark = self.teller.round_begins(now)  # "interview ended: add your notes"
         # What drafts depend on this round (templates, config): a failure records it, and a
         # failure whose cause changed since is retried first (daemon/running/healing.py).
-        self._prints = Fingerprints(self.config, self.renderer)
-        with self.sessions() as session:
-            heal(session, self.config, self._prints, now)  # committed with what is settled
+        prints = Fingerprints(self.config, self.renderer)
+        with self.writer.session() as session:
+            heal(session, self.config, prints, now)  # committed with what is settled
             due = repo.due_followups(session, now)
             # What can no longer be drafted (too late, cancelled meanwhile) is settled in one
             # transaction: after a long downtime that may be most of the list.
@@ -248,27 +175,33 @@ class Engine:
                     transition(session, fu, *skip, now)
                     log.info("follow-up %s not drafted: %s", fu.id, skip[1])
             session.commit()
+        units = []
         for fu_id, account in fair(todo):
-            if self.stopping:
-                break
             connection = self.connections.get(account)
             if connection is None:
                 continue  # an account removed from the config: its work waits, untouched
-            self._guarded(connection, partial(self._draft_one, fu_id=fu_id), poll=False)
-            self._progress()
+            draft = partial(self._draft_one, fu_id=fu_id, prints=prints)
+            units.append(self._unit(connection, partial(self._guarded, connection, draft, False)))
+        self.workers.run(units)
         self.teller.round_ends(mark)  # "2 thank-you drafts are waiting in Drafts"
         return len(due)
 
     def _draft_one(
-        self, connection: Connection, session: Session, now: datetime, fu_id: int
+        self, connection: Connection, now: datetime, fu_id: int, prints: Fingerprints
     ) -> None:
-        fu = session.get(FollowUp, fu_id)
-        if fu is None or connection.mailbox is None:
-            return
-        drafter = Drafter(
-            self.config, connection.account, connection.mailbox, self.renderer, self._prints
-        )
-        drafter.draft(session, fu, now)
+        # The whole unit holds the write gate on SQLite: the drafter records its intent, asks
+        # the mailbox and records the draft, and a few drafts a day need no more (writer.py).
+        with self.writer.session() as session:
+            fu = session.get(FollowUp, fu_id)
+            if fu is None or connection.mailbox is None:
+                return
+            if fu.state not in (State.SCHEDULED, State.CREATING):
+                return  # settled since the round began (the user skipped it, say)
+            drafter = Drafter(
+                self.config, connection.account, connection.mailbox, self.renderer, prints
+            )
+            drafter.draft(session, fu, now)
+            self._progress()
 
     def next_due(self) -> datetime | None:
         """When the service must wake up: the earliest due follow-up, or the next interview end
@@ -287,17 +220,18 @@ class Engine:
     def _guarded(
         self,
         connection: Connection,
-        work: Callable[[Connection, Session, datetime], None],
+        work: Callable[[Connection, datetime], None],
         poll: bool = True,
     ) -> None:
         """Run ``work`` for one account; turn its failure into that account's visible state.
 
-        A :class:`StoreError` (database locked, full, damaged, unreachable) is not the account's
-        failure and is raised: the poll stops, the transaction of the unit is rolled back.
+        ``work`` opens its own sessions (reads, then short writing sessions). A
+        :class:`StoreError` (database locked, full, damaged, unreachable) is not the account's
+        failure and is raised: the other accounts would fail the same way.
         """
         name = connection.account.name
         now = self.clock.now()
-        with self.sessions() as session:
+        with self.writer.session() as session:
             state = repo.account_state(session, name)
             if poll:
                 state.last_poll_at = now
@@ -308,46 +242,43 @@ class Engine:
             # A poll retries an account that needs re-authorization (`followupd auth` may have
             # fixed it meanwhile); drafting waits until a poll has succeeded again.
             waiting = state.backoff_until is not None and state.backoff_until > now
-            if waiting or (not poll and (state.status == "needs_reauth" or connection.error)):
-                session.commit()
-                return
+            skip = waiting or (not poll and (state.status == "needs_reauth" or connection.error))
             session.commit()
-            try:
-                if connection.lock is not None:
-                    connection.lock.acquire()
-                work(connection, session, now)
-            except StoreError:
-                # The database failed, not the account: nothing can be recorded about it, and
-                # the other accounts would fail the same way. The caller reports it once.
-                raise
-            except FollowupdError as err:
-                session.rollback()
-                state = repo.account_state(session, name)
-                self._fail(state, err, now)
-                session.commit()
-                return
-            except OSError as err:  # the world's (a folder it cannot write, a full disk)
-                log.debug("%s: %s", name, err, exc_info=tracebacks())
-                session.rollback()
-                state = repo.account_state(session, name)
-                self._fail(state, world_error(err), now)
-                session.commit()
-                return
-            except Exception as err:  # one broken account or item must not stop the daemon
-                log.exception("%s: internal error", name)
-                session.rollback()
-                state = repo.account_state(session, name)
-                self._fail(
-                    state, FollowupdError(f"internal error: {type(err).__name__}: {err}"), now
-                )
-                session.commit()
-                return
-            if poll:
+        if skip:
+            return
+        try:
+            if connection.lock is not None:
+                connection.lock.acquire()
+            work(connection, now)
+        except StoreError:
+            # The database failed, not the account: nothing can be recorded about it, and
+            # the other accounts would fail the same way. The caller reports it once.
+            raise
+        except FollowupdError as err:
+            self._record_failure(name, err, now)
+            return
+        except OSError as err:  # the world's (a folder it cannot write, a full disk)
+            log.debug("%s: %s", name, err, exc_info=tracebacks())
+            self._record_failure(name, world_error(err), now)
+            return
+        except Exception as err:  # one broken account or item must not stop the daemon
+            log.exception("%s: internal error", name)
+            self._record_failure(
+                name, FollowupdError(f"internal error: {type(err).__name__}: {err}"), now
+            )
+            return
+        if poll:
+            with self.writer.session() as session:
                 state = repo.account_state(session, name)
                 state.status, state.last_error, state.fix = "ok", None, None
                 state.failures, state.backoff_until = 0, None
                 state.last_success_at = now
                 session.commit()
+
+    def _record_failure(self, name: str, err: FollowupdError, now: datetime) -> None:
+        with self.writer.session() as session:
+            self._fail(repo.account_state(session, name), err, now)
+            session.commit()
 
     def _fail(self, state, err: FollowupdError, now: datetime) -> None:  # noqa: ANN001
         if (

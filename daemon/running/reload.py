@@ -37,7 +37,7 @@ def build_engine(config: Config, clock: Clock, renderer: Renderer | None = None)
     from daemon.running.accounts import connect_all
     from daemon.store.database import open_store
 
-    sessions = open_store(config.daemon.database)
+    sessions = open_store(config.daemon.database, config.daemon.concurrency + 4)
     connections = connect_all(config, clock, sessions)
     return Engine(
         config, sessions, connections, clock, renderer or renderer_for(config), notifier_for(config)

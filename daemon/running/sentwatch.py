@@ -16,6 +16,7 @@ retry only repeats the question; nothing here creates a draft.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -25,11 +26,20 @@ from daemon.config import Account, Config
 from daemon.output.times import short, zoned
 from daemon.planning.basis import first_basis, is_waiting, own_record
 from daemon.planning.followups import FollowUpPlanner
-from daemon.protocols import Mailbox, SentMessage, watched
+from daemon.protocols import Mailbox, SentMessage, SentMessages, watched
 from daemon.store.models import FollowUp, Interview, Kind, State
 from daemon.store.repository import record_problems
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SentQuestion:
+    """Sent messages to whom, since when."""
+
+    since: datetime
+    people: list[str]
+    domains: list[str]
 
 
 class SentWatch:
@@ -61,17 +71,31 @@ class SentWatch:
         return [fu for fu in candidates if is_waiting(fu)]
 
     def check(self, session: Session, now: datetime) -> None:
+        """Ask and record in one session (the engine splits it: daemon/running/polling.py)."""
+        question = self.question(session, now)
+        if question is not None:
+            self.record(session, self.ask(question), now)
+
+    def question(self, session: Session, now: datetime) -> SentQuestion | None:
+        """What to ask the mailbox, or None: the usual poll asks it nothing at all."""
         waiting = self.waiting(session, now)
         if not waiting:
-            return  # the usual poll: no question to the mailbox at all
+            return None
         people = sorted({p.email for fu in waiting for p in fu.interview.interviewers})
         people += sorted({fu.interview.organizer for fu in waiting if fu.interview.organizer})
         domains = sorted({d for fu in waiting for d in fu.interview.process.domains or []})
         since = min(fu.interview.start_at for fu in waiting)
-        result = self.mailbox.sent_since(since, sorted(set(people)), domains)
+        return SentQuestion(since, sorted(set(people)), domains)
+
+    def ask(self, question: SentQuestion) -> SentMessages:
+        """The user's sent messages the question is about; no database here."""
+        return self.mailbox.sent_since(question.since, question.people, question.domains)
+
+    def record(self, session: Session, result: SentMessages, now: datetime) -> None:
+        """Record what was found on the inquiries that still wait now."""
         record_problems(session, self.account.name, "mail", result.problems, now)
         earliest_first = sorted(result.messages, key=lambda m: m.sent_at)
-        for fu in waiting:
+        for fu in self.waiting(session, now):
             self._record(session, fu, earliest_first, now)
 
     def _record(

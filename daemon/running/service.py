@@ -11,7 +11,10 @@ Three kinds of wake-up, all rebuilt from the database at every start (nothing is
   thank-you that waited for notes) and the poll may be hours away. It only reads one time and
   moves the ``due`` wake-up earlier; the work stays with the one worker.
 
-One worker thread runs all jobs, so polls and drafting never race each other over the state.
+Polls run in one scheduler thread and due wake-ups in another, so a draft due at 10:00 is made
+at 10:00 even while a poll of a thousand accounts is under way. Both hand their units of work
+to the engine's pool (:mod:`daemon.running.workers`: one unit per account at a time, within
+the configured limits), and the engine keeps its rounds of due work one at a time.
 The main thread only waits: it turns SIGTERM/SIGINT into a clean stop between units of work,
 sends READY/STOPPING, and feeds the systemd watchdog while work progresses. A poll that hangs
 stops feeding it, and systemd restarts the service.
@@ -114,7 +117,8 @@ class Service:
         self._wake = threading.Event()  # set by the signal handlers: the main thread looks now
         self._hangup = threading.Event()
         self._pending: Engine | None = None  # built from a reloaded config, waiting to take over
-        self._busy_since: float | None = None
+        # Running jobs by thread: whether it polls, and since when (monotonic).
+        self._busy: dict[int, tuple[bool, float]] = {}
         self._said_next: Upcoming | None = None  # what "next: ..." said last
         # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for the
         # running job; a job that then touched the scheduler (add_job, get_job) would wait for
@@ -130,7 +134,9 @@ class Service:
 
         return BackgroundScheduler(
             executors={
-                "default": ThreadPoolExecutor(max_workers=1),
+                "default": ThreadPoolExecutor(max_workers=1),  # polls
+                # Due wake-ups beside a long poll: the engine's pool runs the units of both.
+                "due": ThreadPoolExecutor(max_workers=1),
                 # Never queued behind a long poll (which would make APScheduler skip it, warning).
                 "recheck": ThreadPoolExecutor(max_workers=1),
             },
@@ -144,7 +150,8 @@ class Service:
         # Each job keeps to the engine it was scheduled for: after a reload, a job of the old
         # engine must neither use nor schedule work for the new one.
         engine = engine or self.engine
-        self._busy_since = time.monotonic()
+        me = threading.get_ident()
+        self._busy[me] = (poll, time.monotonic())
         try:
             if poll:
                 engine.poll()
@@ -157,7 +164,7 @@ class Service:
         except Exception:  # the engine keeps failures per account; this is a last resort
             log.exception("unexpected error in a %s job", "poll" if poll else "due")
         finally:
-            self._busy_since = None
+            self._busy.pop(me, None)
             if not engine.stopping:
                 self._schedule_due(engine)
                 self._say_next(engine)
@@ -180,7 +187,7 @@ class Service:
 
     def _schedule_due(self, engine: Engine | None = None, only_earlier: bool = False) -> None:
         """(Re)place the ``due`` wake-up at the earliest due time. ``only_earlier``: leave it
-        when it wakes in time already, or when a job is running (which places it when done)."""
+        when it wakes in time already, or while due work runs (which places it when done)."""
         engine = engine or self.engine
         try:
             due = engine.next_due()
@@ -195,7 +202,7 @@ class Service:
                 return
             if only_earlier:
                 job = self.scheduler.get_job("due")
-                if due is None or self._busy_since is not None:
+                if due is None or any(not polling for polling, _ in self._busy.values()):
                     return
                 if job is not None and job.next_run_time <= due:
                     return
@@ -210,6 +217,7 @@ class Service:
                 run_date=when,
                 args=[False, engine],
                 id="due",
+                executor="due",
                 replace_existing=True,
             )
         log.debug("next wake-up (a follow-up due or an interview ending) at %s", when.isoformat())
@@ -232,9 +240,10 @@ class Service:
 
     def healthy(self) -> bool:
         """True unless a job has been running without progress for longer than the limit."""
-        if self._busy_since is None:
+        busy = [since for _, since in self._busy.values()]
+        if not busy:
             return True
-        last = max(self._busy_since, self.engine.progress_at)
+        last = max(min(busy), self.engine.progress_at)
         return time.monotonic() - last < self.stall_limit.total_seconds()
 
     def run(self) -> None:
@@ -258,7 +267,7 @@ class Service:
                 if self._hangup.is_set():
                     self._hangup.clear()
                     self._reload()
-                if self._pending is not None and self._busy_since is None:
+                if self._pending is not None and not self._busy:
                     self._take_over()
                 if ping is None or time.monotonic() < due - wake / 2:
                     continue
@@ -366,9 +375,9 @@ class Service:
         its key at the next start.
         """
         deadline = time.monotonic() + SHUTDOWN_GRACE
-        while self._busy_since is not None and time.monotonic() < deadline:
+        while self._busy and time.monotonic() < deadline:
             time.sleep(0.05)
-        if self._busy_since is None:
+        if not self._busy:
             log.info("stopped")
             return
         log.warning(
@@ -381,6 +390,9 @@ class Service:
 
 def _dispose(engine: Engine) -> None:
     """Close the database connections of an engine that is no longer used."""
+    workers = getattr(engine, "workers", None)
+    if workers is not None:
+        workers.close()
     bind = getattr(getattr(engine, "sessions", None), "kw", {}).get("bind")
     if bind is not None:
         bind.dispose()

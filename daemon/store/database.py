@@ -241,7 +241,9 @@ def _create_private(path: Path) -> None:
         ) from err
 
 
-def open_engine(url: str) -> Engine:
+def open_engine(url: str, pool_size: int = 5) -> Engine:
+    """The engine for ``url``. ``pool_size``: connections kept open, one per thread that may use
+    the database at once (the engine's workers, plus the service's own threads)."""
     try:
         parsed = make_url(url)
     except ArgumentError as err:
@@ -262,12 +264,14 @@ def open_engine(url: str) -> Engine:
             folder = path.parent
             if not path.exists():
                 _create_private(path)
-        # The daemon uses one worker thread, `status` another process: no pooling tricks needed.
         kwargs["connect_args"] = {"timeout": timeout}
     else:
         kwargs["pool_pre_ping"] = True
         if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
             kwargs["connect_args"] = {"connect_timeout": 10}  # a silent host must not hang a poll
+    if not (sqlite and (parsed.database or ":memory:") == ":memory:"):
+        kwargs["pool_size"] = pool_size
+        kwargs["max_overflow"] = 4
     engine = _create_engine(parsed, **kwargs)
     event.listen(engine, "handle_error", _raise_store_error(describe(parsed), timeout, folder))
     if sqlite:
@@ -336,9 +340,9 @@ def current_revisions(engine: Engine) -> tuple[str, ...] | None:
         return tuple(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
-def open_store(url: str) -> sessionmaker[Session]:
+def open_store(url: str, pool_size: int = 5) -> sessionmaker[Session]:
     """Open, check, migrate and return a session factory. Raises :class:`StoreError`."""
-    engine = open_engine(url)
+    engine = open_engine(url, pool_size)
     if current_revisions(engine) != (HEAD_REVISION,):  # new, behind, newer or not ours
         check_schema(engine)
         migrate(engine)

@@ -1,0 +1,53 @@
+"""Write transactions one at a time on SQLite, each from the newest state.
+
+The engine works many accounts at once, each unit in a thread with its own session. SQLite lets
+one connection write at a time, and a transaction that read before another one committed is
+refused its first write at once (SQLITE_BUSY_SNAPSHOT: it decided on old data, no waiting
+helps). Between threads of one process that would fail nearly every poll, since any two
+accounts' writes meet in the one file.
+
+So the engine asks for every session that may write through :meth:`Writer.session`: on SQLite
+it holds the process's write gate from before the transaction's first statement to its end, so
+the transaction reads the newest state and no thread of this process commits under it. The
+refusal stays for what it was meant for: another process (``followupd note`` while the service
+runs) writing between a transaction's first read and its first write.
+
+Reading needs no gate (WAL: readers never wait and never block a writer), and network calls
+belong outside the gate: the engine's poll steps read, ask the server with no transaction open,
+then record the answers in a short writing session that reads again what it changes. On
+PostgreSQL, whose rows lock one by one, the gate is open: writers of different accounts run
+side by side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Writer:
+    """Where the engine's writing sessions come from (see the module's docstring)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        self.serial = bind is not None and bind.dialect.name == "sqlite"
+        # Re-entrant: a unit holding it may open a second session in the same thread (they
+        # must not both write, which SQLite would refuse anyway, but reading is fine).
+        self._gate = threading.RLock()
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that may write; on SQLite the only one writing in this process until the
+        ``with`` block ends. What is not committed by then is rolled back."""
+        with self._gate if self.serial else contextlib.nullcontext(), self.sessions() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """The gate alone, for work that opens its own sessions (a draft's whole unit)."""
+        with self._gate if self.serial else contextlib.nullcontext():
+            yield
