@@ -47,6 +47,9 @@ def config_text(ms: MicrosoftFakes, daemon_extra: str = "") -> str:
     return f"""
 [daemon]
 timezone = "Europe/Berlin"
+# One account after the other, as the stories number the interviews in the accounts' order
+# (Acme 1, Globex 2); side by side, the local account would often record its interview first.
+concurrency = 1
 {daemon_extra}
 
 [candidate]
