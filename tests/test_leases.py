@@ -1,0 +1,217 @@
+"""Several instances on one PostgreSQL: each account worked by exactly one of them at a time.
+
+Each :class:`RowLeases` here plays one instance (its own id, its own session factory, as a
+process would have), against a real PostgreSQL (``FOLLOWUPD_TEST_POSTGRES_URL``; skipped
+without it). A death is simulated by no longer renewing, a freeze by letting a lease run out
+under an instance that still works.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text, update
+
+from daemon.running.leases import LeaseLost, Leases, RowLeases, leases_for
+from daemon.store.database import open_store
+from daemon.store.models import AccountLease, AccountState
+from tests.conftest import POSTGRES_ENV, _fresh_postgres_database
+
+ACCOUNTS = [f"user{i:02}" for i in range(10)]
+LONG = timedelta(seconds=60)  # no lease runs out during a test that does not wait for it
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        pytest.skip(f"{POSTGRES_ENV} is not set (bash .ci/run starts a PostgreSQL and sets it)")
+    yield from _fresh_postgres_database(server)
+
+
+def instance(url: str, name: str, period: timedelta = LONG) -> RowLeases:
+    """One instance: its own engine and pool, as another process would have."""
+    leases = leases_for(open_store(url), period)
+    assert isinstance(leases, RowLeases)
+    leases.id = name
+    return leases
+
+
+def expire(url: str, *accounts: str) -> None:
+    """Let these leases run out now (their holder froze), by the database's clock."""
+    with open_store(url)() as session:
+        session.execute(
+            update(AccountLease)
+            .where(AccountLease.account.in_(accounts))
+            .values(expires_at=text("clock_timestamp() - interval '1 hour'"))
+        )
+        session.commit()
+
+
+def holders(url: str) -> dict[str, str | None]:
+    with open_store(url)() as session:
+        return dict(session.execute(text("SELECT account, holder FROM account_leases")).all())
+
+
+def test_two_then_three_instances_split_ten_accounts(pg_url: str) -> None:
+    a, b = instance(pg_url, "a"), instance(pg_url, "b")
+    assert a.claim(ACCOUNTS) == set(ACCOUNTS)  # alone: all of them
+    assert b.claim(ACCOUNTS) == set()  # none is free
+
+    assert a.tick(ACCOUNTS) == set()  # two live instances: a releases its surplus, loses none
+    assert len(a.held()) == 5
+    assert b.claim(ACCOUNTS) == set(ACCOUNTS) - a.held()
+
+    c = instance(pg_url, "c")
+    assert c.claim(ACCOUNTS) == set()
+    a.tick(ACCOUNTS)
+    b.tick(ACCOUNTS)
+    c.tick(ACCOUNTS)
+    sizes = sorted(len(x.held()) for x in (a, b, c))
+    assert sizes == [2, 4, 4]  # ceil(10 / 3) = 4 at most each: adding an instance spreads them
+    assert a.held() | b.held() | c.held() == set(ACCOUNTS)
+    assert not (a.held() & b.held() or a.held() & c.held() or b.held() & c.held())
+    assert holders(pg_url) == {
+        account: x.id for x in (a, b, c) for account in x.held()
+    }  # the database says the same as each instance
+    for x in (a, b, c):  # and a further round changes nothing
+        x.tick(ACCOUNTS)
+    assert sorted(len(x.held()) for x in (a, b, c)) == [2, 4, 4]
+
+
+def test_a_dead_instance_accounts_are_taken_within_one_lease_period(pg_url: str) -> None:
+    period = timedelta(seconds=2)
+    a, b = instance(pg_url, "a", period), instance(pg_url, "b", period)
+    a.claim(ACCOUNTS)
+    b.claim(ACCOUNTS)
+    a.tick(ACCOUNTS)
+    b.tick(ACCOUNTS)
+    assert len(a.held()) == len(b.held()) == 5
+    theirs = a.held()
+
+    died = time.monotonic()
+    a.renew()  # its last renewal: it dies right after it, and renews nothing more
+    taken_after = None
+    # b's renewal thread: a round every tick_every, each a little before a's leases would run
+    # out if they lasted a whole number of rounds: the worst case, the latest takeover.
+    for n in range(1, 9):
+        at = died + n * b.tick_every.total_seconds() - 0.05
+        time.sleep(max(0.0, at - time.monotonic()))
+        b.tick(ACCOUNTS)
+        if b.held() == set(ACCOUNTS):
+            taken_after = time.monotonic() - died
+            break
+    assert taken_after is not None, f"b holds {sorted(b.held())} only"
+    # Not while a's leases lasted, and within one lease period (b's round's own time aside).
+    assert b.ttl.total_seconds() - 0.05 <= taken_after <= period.total_seconds() + 0.1
+    # By then a's own view had dropped them: it would start no more work on them.
+    assert not any(a.holds(account) for account in theirs)
+
+
+def test_a_lost_lease_is_noticed_and_the_fenced_commit_refused(pg_url: str) -> None:
+    a, b = instance(pg_url, "a"), instance(pg_url, "b")
+    a.claim(["x"])
+    assert a.holds("x")
+    with a.sessions() as session, a.fenced(session, "x"):  # while held, commits go through
+        session.add(AccountState(name="x", status="ok"))
+        session.commit()
+
+    expire(pg_url, "x")  # a froze for longer than its leases last
+    assert b.claim(["x"]) == {"x"}
+    with a.sessions() as session:
+        lost = "'x' is now worked by another followupd instance"
+        with pytest.raises(LeaseLost, match=lost), a.fenced(session, "x"):
+            session.get(AccountState, "x").status = "error"
+            session.commit()
+        session.rollback()
+    with a.sessions() as session:
+        assert session.get(AccountState, "x").status == "ok"  # nothing of a's unit was kept
+    assert not a.holds("x")
+    assert a.renew() == set()  # already forgotten by the fence; the renewal agrees
+    assert holders(pg_url) == {"x": "b"}
+
+
+def test_the_fence_keeps_the_account_until_its_commit(pg_url: str) -> None:
+    """Between the fence's check and the commit, no other instance can take the account: a
+    unit that passed the check commits while the lease is still its own."""
+    a, b = instance(pg_url, "a"), instance(pg_url, "b")
+    a.claim(["x"])
+    with a.sessions() as session, a.fenced(session, "x"):
+        a.fence(session, "x")  # checked and locked, not yet committed
+        expire(pg_url, "x")  # meanwhile the lease runs out
+        assert b.claim(["x"]) == set()  # locked: passed over, not waited for
+        session.add(AccountState(name="x", status="ok"))
+        session.commit()
+    assert b.claim(["x"]) == {"x"}  # once committed, the expired lease is taken
+
+
+def test_a_unit_begun_under_a_lease_since_lost_commits_nothing_even_if_taken_again(
+    pg_url: str,
+) -> None:
+    """The generation: a unit that began before the account went away and came back (a
+    release and a new claim, here by the same instance) must not commit under the new lease."""
+    a = instance(pg_url, "a")
+    a.claim(["x"])
+    with a.sessions() as session:
+        with pytest.raises(LeaseLost), a.fenced(session, "x"):
+            a.release_all()
+            assert a.claim(["x"]) == {"x"}  # taken again, a new generation
+            session.add(AccountState(name="x", status="ok"))
+            session.commit()
+        session.rollback()
+    assert a.holds("x")  # the new lease stays this instance's
+    with a.sessions() as session:
+        assert session.get(AccountState, "x") is None
+    # And an account not held starts no unit at all.
+    with pytest.raises(LeaseLost), a.sessions() as session, a.fenced(session, "y"):
+        pass
+
+
+def test_a_lease_nobody_takes_is_taken_beyond_the_share_after_one_round(pg_url: str) -> None:
+    """An instance that stays alive but does not take its share (its config lacks some
+    accounts, say): the others take what it leaves, one renewal later."""
+    period = timedelta(seconds=1)
+    a, b, c = (instance(pg_url, name, period) for name in "abc")
+    for x in (a, b, c, a, b, c):
+        x.tick(ACCOUNTS)
+    assert sorted(len(x.held()) for x in (a, b, c)) == [2, 4, 4]
+    idle = min((a, b, c), key=lambda x: len(x.held()))
+    left = idle.held()
+    idle.release_all()
+    idle.renew()  # still alive, still counted, but claims nothing
+    busy = [x for x in (a, b, c) if x is not idle]
+    assert busy[0].claim(ACCOUNTS) == busy[0].held() and not left & busy[0].held()  # at share
+    time.sleep(busy[0].tick_every.total_seconds() + 0.05)
+    assert left <= busy[0].claim(ACCOUNTS)  # free for a whole round: taken beyond the share
+
+
+def test_release_on_stop_lets_the_others_take_at_once(pg_url: str) -> None:
+    a, b = instance(pg_url, "a"), instance(pg_url, "b")
+    a.claim(ACCOUNTS)
+    b.claim(ACCOUNTS)
+    a.tick(ACCOUNTS)
+    b.claim(ACCOUNTS)
+    assert len(b.held()) == 5
+
+    a.release_all()
+    assert a.held() == frozenset()
+    assert b.claim(ACCOUNTS) == set(ACCOUNTS)  # no waiting for a's leases to run out
+
+
+def test_an_account_removed_from_the_config_is_released(pg_url: str) -> None:
+    a, b = instance(pg_url, "a"), instance(pg_url, "b")
+    a.claim(ACCOUNTS)
+    a.tick(ACCOUNTS[:-1])
+    assert ACCOUNTS[-1] not in a.held()
+    assert b.claim(ACCOUNTS[-1:]) == {ACCOUNTS[-1]}
+
+
+def test_sqlite_has_one_instance_holding_everything(tmp_path) -> None:  # noqa: ANN001
+    leases = leases_for(open_store(f"sqlite:///{tmp_path / 'state.db'}"), LONG)
+    assert type(leases) is Leases and not leases.shared
+    assert leases.claim(ACCOUNTS) == set(ACCOUNTS)
+    assert leases.holds("anything") and leases.renew() == set()
