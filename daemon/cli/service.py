@@ -43,7 +43,7 @@ def run_once(rt: Runtime, clock: Clock, as_json: bool = False, dry_run: bool = F
         else:
             from daemon.running.sharing import InstanceLock
 
-            stack.enter_context(InstanceLock(config.daemon.state_dir))
+            stack.enter_context(InstanceLock(config.daemon.state_dir, config.daemon.database))
             engine = rt.engine(clock)
         before = clock.now()
         after = _last_transition(engine) if dry_run else 0
@@ -128,7 +128,7 @@ def run(rt: Runtime, once: bool, now_text: str | None, as_json: bool, dry_run: b
 
     config = rt.config
     rt.checked_renderer()
-    with InstanceLock(config.daemon.state_dir):
+    with InstanceLock(config.daemon.state_dir, config.daemon.database):
         reloader = Reloader(rt.config_path, config, clock, rt.verbosity)  # for SIGHUP
         Service(rt.engine(clock), config.daemon.poll_interval, reloader).run()
 
