@@ -81,6 +81,9 @@ class DaemonSettings:
     sync_past: timedelta  # how far back the calendar window reaches
     sync_ahead: timedelta
     log_level: str
+    # Several instances on one PostgreSQL: how long a dead instance's accounts wait at most
+    # before another instance takes them (daemon/running/leases.py).
+    lease_period: timedelta = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,18 @@ def _level(value: Any) -> str:
     return o.choice("debug", "info", "warning", "error")(value)
 
 
+# A lease is renewed every quarter period: below 4 s that is more than one small transaction a
+# second per instance; above an hour a dead instance's accounts would wait that long.
+MIN_LEASE_PERIOD, MAX_LEASE_PERIOD = timedelta(seconds=4), timedelta(hours=1)
+
+
+def _lease_period(value: Any) -> timedelta:
+    period = o.duration_at_most(MAX_LEASE_PERIOD, "1h")(value)
+    if period < MIN_LEASE_PERIOD:
+        raise o.Invalid("a duration of at least 4s and at most 1h, like '60s'")
+    return period
+
+
 def _database(value: Any) -> str:
     if not isinstance(value, str) or "://" not in value:
         raise o.Invalid(
@@ -257,6 +272,11 @@ DAEMON = {
     "sync_past": o.Option(o.duration, "30d", "how far back calendars are read"),
     "sync_ahead": o.Option(o.duration, "90d", "how far ahead calendars are read"),
     "log_level": o.Option(_level, "info", "debug, info, warning or error"),
+    "lease_period": o.Option(
+        _lease_period,
+        "60s",
+        "several instances on one PostgreSQL: the longest a dead instance's accounts wait",
+    ),
 }
 
 CANDIDATE = {
@@ -487,6 +507,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         sync_past=d["sync_past"],
         sync_ahead=d["sync_ahead"],
         log_level=d["log_level"],
+        lease_period=d["lease_period"],
     )
     c = values["candidate"]
     det = values["detection"]

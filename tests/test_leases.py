@@ -10,32 +10,67 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
+from daemon import config as config_mod
+from daemon.message import is_message_id_of
+from daemon.running.accounts import connect_all
+from daemon.running.engine import Engine
 from daemon.running.leases import LeaseLost, Leases, RowLeases, leases_for
 from daemon.store.database import open_store
-from daemon.store.models import AccountLease, AccountState
+from daemon.store.models import AccountLease, AccountState, FollowUp
+from daemon.writing.render import Renderer
 from tests.conftest import POSTGRES_ENV, _fresh_postgres_database
+from tests.harness import Event, Person, World
 
 ACCOUNTS = [f"user{i:02}" for i in range(10)]
 LONG = timedelta(seconds=60)  # no lease runs out during a test that does not wait for it
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
+@pytest.fixture(scope="module")
+def pg_database() -> Iterator[str]:
+    """One database for the module (creating one costs half a second)."""
     server = os.environ.get(POSTGRES_ENV)
     if not server:
         pytest.skip(f"{POSTGRES_ENV} is not set (bash .ci/run starts a PostgreSQL and sets it)")
-    yield from _fresh_postgres_database(server)
+    for url in _fresh_postgres_database(server):
+        open_store(url).kw["bind"].dispose()  # the schema, once
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> str:
+    """The module's database with no lease and no instance: each test starts a new world."""
+    engine = open_store(pg_database).kw["bind"]
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM account_leases"))
+        conn.execute(text("DELETE FROM instances"))
+        conn.execute(text("DELETE FROM accounts"))  # what the tests write as units of work
+    engine.dispose()
+    return pg_database
+
+
+OPENED: list[Any] = []  # the instances' engines, closed after each test
+
+
+@pytest.fixture(autouse=True)
+def _close_instances() -> Iterator[None]:
+    yield
+    while OPENED:
+        OPENED.pop().dispose()
 
 
 def instance(url: str, name: str, period: timedelta = LONG) -> RowLeases:
     """One instance: its own engine and pool, as another process would have."""
-    leases = leases_for(open_store(url), period)
+    sessions = open_store(url)
+    OPENED.append(sessions.kw["bind"])
+    leases = leases_for(sessions, period)
     assert isinstance(leases, RowLeases)
     leases.id = name
     return leases
@@ -84,7 +119,7 @@ def test_two_then_three_instances_split_ten_accounts(pg_url: str) -> None:
 
 
 def test_a_dead_instance_accounts_are_taken_within_one_lease_period(pg_url: str) -> None:
-    period = timedelta(seconds=2)
+    period = timedelta(seconds=1)
     a, b = instance(pg_url, "a", period), instance(pg_url, "b", period)
     a.claim(ACCOUNTS)
     b.claim(ACCOUNTS)
@@ -219,3 +254,78 @@ def test_sqlite_has_one_instance_holding_everything(tmp_path) -> None:  # noqa: 
     assert type(leases) is Leases and not leases.shared
     assert leases.claim(ACCOUNTS) == set(ACCOUNTS)
     assert leases.holds("anything") and leases.renew() == set()
+
+
+# -- exactly once across instances (the real engine, ics + Maildir) ------------------------------
+
+START = datetime(2026, 1, 14, 9, 0, tzinfo=UTC)
+END = START + timedelta(hours=1)
+JANE = Person("Jane Smith", "jane@acme.example")
+THANKS = ("jane@acme.example", "thank_you", 1)
+
+
+class FreezesAfterCreating:
+    """Instance a's mailbox: after the real draft is written, a freezes past its lease and b
+    takes the account (what a stopped VM or a long GC pause does to a real instance)."""
+
+    def __init__(self, mailbox: Any, freeze: Callable[[], None]) -> None:
+        self._mailbox, self._freeze = mailbox, freeze
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._mailbox, name)
+
+    def create_draft(self, request: Any) -> Any:
+        ref = self._mailbox.create_draft(request)
+        self._freeze()
+        return ref
+
+
+def second_instance(world: World, leases: RowLeases) -> Engine:
+    """Another instance on the same calendar, Maildir and database, with its own state dir."""
+    path = world.root / "config-b.toml"
+    path.write_text(world.config_path.read_text().replace('state_dir = "state"', 'state_dir = "b"'))
+    config = config_mod.load(path)
+    sessions = open_store(config.daemon.database)
+    t, s = config.thank_you, config.status_inquiry
+    return Engine(
+        config,
+        sessions,
+        connect_all(config, world.clock, sessions),
+        world.clock,
+        Renderer(t.template, t.html_template, s.template, s.html_template),
+        leases=leases,
+    )
+
+
+def test_a_takeover_mid_draft_makes_exactly_one_draft(tmp_path: Path, pg_url: str) -> None:
+    """a commits `creating`, writes the draft, then loses the account to b before it can record
+    it: its commit is refused, and b, finding the follow-up `creating`, finds the draft by its
+    KEY in the mailbox (not in a's state dir, which b never sees) instead of writing another."""
+    world = World(tmp_path, pg_url)
+    world.add(Event("acme-1", START, 60, "Interview: Acme (Backend Engineer)", [JANE]))
+    a, b = instance(pg_url, "a"), instance(pg_url, "b")
+    world.engine.leases = a
+    a.claim(["home"])
+    world.tick(END + timedelta(minutes=10))  # a plans the thank-you
+    other = second_instance(world, b)
+
+    def freeze() -> None:
+        expire(pg_url, "home")
+        assert b.claim(["home"]) == {"home"}
+
+    connection = world.engine.connections["home"]
+    connection.mailbox = FreezesAfterCreating(connection.mailbox, freeze)
+    world.tick(END + timedelta(hours=1, minutes=1))
+    assert len(world.drafts()) == 1
+    assert world.states()[THANKS] == "creating"  # a's `drafted` was refused
+
+    world.clock.set(END + timedelta(hours=1, minutes=2))
+    other.poll()
+    other.run_due()
+    world.engine.run_due()  # a, unaware, tries again: it holds nothing, so it does nothing
+    assert len(world.drafts()) == 1
+    assert world.states()[THANKS] == "drafted"
+    with other.sessions() as session:
+        fu = session.scalars(select(FollowUp).where(FollowUp.kind == "thank_you")).one()
+        assert fu.transitions[-1].reason == "found the draft made before an interruption"
+        assert is_message_id_of(world.drafts()[0]["Message-ID"], fu.key)

@@ -46,6 +46,7 @@ from daemon.planning.interviews import Planner, unstorable
 from daemon.protocols import CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
 from daemon.running.healing import heal
+from daemon.running.leases import Leases
 from daemon.running.sentwatch import SentWatch
 from daemon.running.sharing import MailboxBusy, SharedLock
 from daemon.running.upcoming import Upcoming, upcoming
@@ -83,8 +84,12 @@ class Engine:
         clock: Clock,
         renderer: Renderer,
         notifier: Fanout | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self.config = config
+        # Which accounts this instance works (several instances on one PostgreSQL); alone on
+        # its database it holds them all. The service gives it the process's own.
+        self.leases = leases or Leases()
         self.sessions = sessions
         self.connections = {c.account.name: c for c in connections}
         self.clock = clock
@@ -126,6 +131,10 @@ class Engine:
         self.teller.recorded()
 
     def _poll_account(self, connection: Connection, session: Session, now: datetime) -> None:
+        with self.leases.fenced(session, connection.account.name):  # each commit: still ours?
+            self._poll_fenced(connection, session, now)
+
+    def _poll_fenced(self, connection: Connection, session: Session, now: datetime) -> None:
         account = connection.account
         assert connection.calendar is not None and connection.mailbox is not None
         self._sync_calendar(connection.calendar, account, session, now)
@@ -268,7 +277,8 @@ class Engine:
         drafter = Drafter(
             self.config, connection.account, connection.mailbox, self.renderer, self._prints
         )
-        drafter.draft(session, fu, now)
+        with self.leases.fenced(session, connection.account.name):  # each commit: still ours?
+            drafter.draft(session, fu, now)
 
     def next_due(self) -> datetime | None:
         """When the service must wake up: the earliest due follow-up, or the next interview end

@@ -87,6 +87,7 @@ class Leases:
     (SQLite): every account is this instance's and nothing is checked."""
 
     shared = False  # nothing is coordinated: no renewal thread is needed
+    tick_every = timedelta(minutes=1)  # how often the renewal thread runs (when shared)
 
     def __init__(self) -> None:
         self._accounts: frozenset[str] = frozenset()
@@ -118,6 +119,9 @@ class Leases:
     def release_all(self) -> None:
         pass
 
+    def adopt(self, sessions: sessionmaker[Session], period: timedelta) -> None:
+        """Go on with a reloaded config's database sessions and lease period."""
+
 
 class RowLeases(Leases):
     """Leases in ``account_leases``, taken and renewed through PostgreSQL (see the module)."""
@@ -128,15 +132,20 @@ class RowLeases(Leases):
         self, sessions: sessionmaker[Session], period: timedelta, instance_id: str | None = None
     ) -> None:
         super().__init__()
-        self.sessions = sessions
-        self.period = period
-        self.ttl = period * 3 / 4
-        self.tick_every = period / 4
+        self.adopt(sessions, period)
         self.id = instance_id or new_instance_id()
         self._lock = threading.Lock()  # the engine's workers and the renewal thread share us
         self._held: dict[str, int] = {}  # account -> the generation this instance took
         self._until: dict[str, float] = {}  # account -> monotonic time its lease surely lasts
         self._busy: Counter[str] = Counter()  # accounts with a fenced unit of work in flight
+
+    def adopt(self, sessions: sessionmaker[Session], period: timedelta) -> None:
+        """Renew and claim through ``sessions`` (the old engine's are closed after a reload),
+        with leases of ``period``: renewed every quarter, lasting three quarters."""
+        self.sessions = sessions
+        self.period = period
+        self.ttl = period * 3 / 4
+        self.tick_every = period / 4
 
     # -- what the engine asks -------------------------------------------------------------
 

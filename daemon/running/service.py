@@ -39,6 +39,8 @@ from daemon.errors import ConfigError, FollowupdError
 from daemon.output.times import zoned
 from daemon.running import sdnotify
 from daemon.running.engine import Engine
+from daemon.running.leases import leases_for
+from daemon.running.renewal import Renewal
 from daemon.store.database import StoreError
 
 if TYPE_CHECKING:
@@ -121,6 +123,14 @@ class Service:
         # that lock forever. Scheduling and stopping are serialised by this lock instead.
         self._scheduling = threading.Lock()
         self.scheduler = self._new_scheduler()
+        # Which accounts this process works, kept for its whole life (a reload keeps them):
+        # on PostgreSQL shared with other instances and renewed by a thread of its own.
+        self.leases = leases_for(engine.sessions, engine.config.daemon.lease_period)
+        engine.leases = self.leases
+        self.renewal = Renewal(self.leases, self._account_names)
+
+    def _account_names(self) -> list[str]:
+        return [account.name for account in self.engine.config.accounts]
 
     @staticmethod
     def _new_scheduler() -> BackgroundScheduler:
@@ -241,6 +251,7 @@ class Service:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGHUP, self._on_hangup)
+        self.renewal.start()  # claimed before the first poll
         self._start()
         sdnotify.notify("READY=1", "STATUS=running")
         log.info("followupd running; polling every %s", self.poll_interval)
@@ -342,6 +353,8 @@ class Service:
         with self._scheduling:
             old = self.engine
             self.scheduler.shutdown(wait=False)
+            engine.leases = self.leases
+            self.leases.adopt(engine.sessions, engine.config.daemon.lease_period)
             self.engine = engine
             self.poll_interval = engine.config.daemon.poll_interval
             self.scheduler = self._new_scheduler()
@@ -368,6 +381,9 @@ class Service:
         deadline = time.monotonic() + SHUTDOWN_GRACE
         while self._busy_since is not None and time.monotonic() < deadline:
             time.sleep(0.05)
+        # Last, once no unit of work is left (or just before the one left dies with the
+        # process): other instances take the accounts at once.
+        self.renewal.stop()
         if self._busy_since is None:
             log.info("stopped")
             return
