@@ -246,8 +246,8 @@ MIN_LEASE_PERIOD, MAX_LEASE_PERIOD = timedelta(seconds=4), timedelta(hours=1)
 
 
 def _lease_period(value: Any) -> timedelta:
-    period = o.duration_at_most(MAX_LEASE_PERIOD, "1h")(value)
-    if period < MIN_LEASE_PERIOD:
+    period = o.duration(value)
+    if not MIN_LEASE_PERIOD <= period <= MAX_LEASE_PERIOD:
         raise o.Invalid("a duration of at least 4s and at most 1h, like '60s'")
     return period
 

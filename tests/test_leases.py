@@ -19,10 +19,12 @@ import pytest
 from sqlalchemy import select, text, update
 
 from daemon import config as config_mod
+from daemon.errors import ConfigError
 from daemon.message import is_message_id_of
 from daemon.running.accounts import connect_all
 from daemon.running.engine import Engine
 from daemon.running.leases import LeaseLost, Leases, RowLeases, leases_for
+from daemon.running.renewal import Renewal
 from daemon.store.database import open_store
 from daemon.store.models import AccountLease, AccountState, FollowUp
 from daemon.writing.render import Renderer
@@ -329,3 +331,47 @@ def test_a_takeover_mid_draft_makes_exactly_one_draft(tmp_path: Path, pg_url: st
         fu = session.scalars(select(FollowUp).where(FollowUp.kind == "thank_you")).one()
         assert fu.transitions[-1].reason == "found the draft made before an interruption"
         assert is_message_id_of(world.drafts()[0]["Message-ID"], fu.key)
+
+
+# -- the service's side ----------------------------------------------------------------------------
+
+
+def test_the_renewal_thread_claims_at_start_and_releases_at_stop(pg_url: str) -> None:
+    a = instance(pg_url, "a", timedelta(seconds=4))
+    released: list[str] = []
+    a.on_release = released.append  # the service lets the mailbox's lock go with it
+    renewal = Renewal(a, lambda: ["x", "y"])
+    renewal.start()
+    try:
+        assert a.held() == {"x", "y"}  # before the first poll
+    finally:
+        renewal.stop()
+    assert holders(pg_url) == {"x": None, "y": None}
+    assert sorted(released) == ["x", "y"]
+    with open_store(pg_url)() as session:  # no longer counted among the live instances
+        assert session.execute(text("SELECT count(*) FROM instances")).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("90s", None),
+        ("1s", "[daemon].lease_period: expected a duration of at least 4s and at most 1h"),
+        ("2h", "[daemon].lease_period: expected a duration of at least 4s and at most 1h"),
+        ("soon", "[daemon].lease_period: expected a duration like '90m' or '2h', got 'soon'"),
+    ],
+)
+def test_the_lease_period_is_checked(tmp_path: Path, written: str, said: str | None) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[daemon]\nlease_period = "{written}"\n[candidate]\nname = "Alex"\n'
+        '[[accounts]]\nname = "home"\naddresses = ["alex@example.org"]\n'
+        'calendar = { provider = "ics", path = "cal" }\n'
+        'mailbox = { provider = "maildir", path = "mail" }\n'
+    )
+    if said is None:
+        assert config_mod.load(path).daemon.lease_period == timedelta(seconds=90)
+        return
+    with pytest.raises(ConfigError) as raised:
+        config_mod.load(path)
+    assert any(said in problem for problem in raised.value.problems), raised.value.problems

@@ -47,7 +47,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -91,6 +91,9 @@ class Leases:
 
     def __init__(self) -> None:
         self._accounts: frozenset[str] = frozenset()
+        # Called with each account this instance stops holding (released, or lost): what
+        # this process holds for it besides (the mailbox's lock) goes too.
+        self.on_release: Callable[[str], None] | None = None
 
     def claim(self, accounts: Iterable[str]) -> set[str]:
         self._accounts = frozenset(accounts)
@@ -181,6 +184,7 @@ class RowLeases(Leases):
             if found is not None:
                 return
             self._forget({account}, generation)
+            self._released({account})
             log.warning("%s: lease lost to another instance; its unit of work is undone", account)
         raise LeaseLost(account)
 
@@ -248,6 +252,7 @@ class RowLeases(Leases):
             self._until = {a: started + self.ttl.total_seconds() for a in self._held}
         for account in sorted(lost):
             log.warning("%s: lease lost to another instance", account)
+        self._released(lost | set(surplus))
         if surplus:
             log.info("released %d account(s) to other instances: %s", len(surplus), surplus)
         return lost
@@ -296,7 +301,9 @@ class RowLeases(Leases):
             )
             session.execute(delete(INSTANCES).where(INSTANCES.c.id == self.id))
             session.commit()
-        self._forget(set(self.held()))
+        held = set(self.held())
+        self._forget(held)
+        self._released(held)
 
     # -- inside -----------------------------------------------------------------------------
 
@@ -378,6 +385,14 @@ class RowLeases(Leases):
                 .returning(LEASES.c.account, LEASES.c.generation)
             ).all()
         )
+
+    def _released(self, accounts: set[str]) -> None:
+        for account in sorted(accounts):
+            if self.on_release is not None and account not in self.held():
+                try:
+                    self.on_release(account)
+                except Exception:  # what it frees goes with the process anyway
+                    log.exception("%s: releasing what this instance held for it", account)
 
     def _forget(self, accounts: set[str], generation: int | None = None) -> None:
         """Drop ``accounts`` from what this instance holds (only at ``generation``, if given:

@@ -127,10 +127,18 @@ class Service:
         # on PostgreSQL shared with other instances and renewed by a thread of its own.
         self.leases = leases_for(engine.sessions, engine.config.daemon.lease_period)
         engine.leases = self.leases
+        self.leases.on_release = self._let_go
         self.renewal = Renewal(self.leases, self._account_names)
 
     def _account_names(self) -> list[str]:
         return [account.name for account in self.engine.config.accounts]
+
+    def _let_go(self, account: str) -> None:
+        """An account's lease went to another instance: so does its mailbox's lock (that
+        instance may run on this host). The engine takes it again before its next unit."""
+        connection = self.engine.connections.get(account)
+        if connection is not None and connection.lock is not None:
+            connection.lock.release()
 
     @staticmethod
     def _new_scheduler() -> BackgroundScheduler:

@@ -216,6 +216,15 @@ class SharedLock:
             _write(fd, f"{STATE_LINE}{self.state}\n{self.holder}\n")
             _held[self.path] = fd
 
+    def release(self) -> None:
+        """Let the mailbox go while this process lives on: its account's lease went to another
+        instance on the same PostgreSQL (:mod:`daemon.running.leases`), which may be on this
+        host and must be able to take the lock. The lock file keeps naming the state."""
+        with _held_lock:
+            fd = _held.pop(self.path, None)
+        if fd is not None:
+            os.close(fd)  # and with it the flock
+
     def _refuse_another_state(self, found: list[str]) -> None:
         """Raise :class:`MailboxBusy` when the lock file's lines name another state."""
         claimed = found[0].removeprefix(STATE_LINE) if found else ""
