@@ -9,6 +9,7 @@ under an instance that still works.
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from daemon.errors import ConfigError
 from daemon.message import is_message_id_of
 from daemon.running.accounts import connect_all
 from daemon.running.engine import Engine
-from daemon.running.leases import LeaseLost, Leases, RowLeases, leases_for
+from daemon.running.leases import LeaseLost, Leases, RowLeases, leases_for, who_works
 from daemon.running.renewal import Renewal
 from daemon.store.database import open_store
 from daemon.store.models import AccountLease, AccountState, FollowUp
@@ -375,3 +376,35 @@ def test_the_lease_period_is_checked(tmp_path: Path, written: str, said: str | N
     with pytest.raises(ConfigError) as raised:
         config_mod.load(path)
     assert any(said in problem for problem in raised.value.problems), raised.value.problems
+
+
+def test_status_can_say_which_instance_works_each_account(pg_url: str) -> None:
+    a, b = instance(pg_url, "a"), instance(pg_url, "b")
+    a.claim(["x", "y"])
+    b.claim(["x", "y"])
+    a.tick(["x", "y"])  # two instances: one each
+    b.claim(["x", "y"])
+    with open_store(pg_url)() as session:
+        shown = who_works(session)
+    assert set(shown) == {"x", "y"} and len(set(shown.values())) == 1  # one host and pid here
+    assert shown["x"] == f"{socket.gethostname()} pid {os.getpid()}"
+    a.release_all()
+    with open_store(pg_url)() as session:
+        assert set(who_works(session)) == b.held()
+
+
+def test_a_restarted_instance_takes_its_accounts_back_at_once(pg_url: str) -> None:
+    """A process that replaces a crashed one with the same state folder on the same host (a
+    restart, the next `run --once`) need not wait for the dead one's leases to run out: only
+    one process at a time holds that folder's lock, so the other is surely dead."""
+    crashed = instance(pg_url, "crashed")
+    crashed.home = "host:/state/one"
+    crashed.claim(ACCOUNTS)  # and dies without releasing
+    stranger = instance(pg_url, "stranger")
+    stranger.home = "host:/state/two"
+    assert stranger.claim(ACCOUNTS) == set()  # another home: it waits, as for any instance
+
+    restarted = RowLeases(open_store(pg_url), LONG, "restarted", home="host:/state/one")
+    OPENED.append(restarted.sessions.kw["bind"])
+    assert len(restarted.claim(ACCOUNTS)) == 5  # all free now; its share of two instances
+    assert set(holders(pg_url).values()) == {"restarted", None}

@@ -50,6 +50,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -132,11 +133,19 @@ class RowLeases(Leases):
     shared = True
 
     def __init__(
-        self, sessions: sessionmaker[Session], period: timedelta, instance_id: str | None = None
+        self,
+        sessions: sessionmaker[Session],
+        period: timedelta,
+        instance_id: str | None = None,
+        home: str | None = None,
     ) -> None:
         super().__init__()
         self.adopt(sessions, period)
         self.id = instance_id or new_instance_id()
+        # Host and state folder (:func:`home_of`): an earlier process with the same home is
+        # dead, since this one holds the state folder's lock; its leases are freed at once.
+        self.home = home
+        self._succeeded = home is None
         self._lock = threading.Lock()  # the engine's workers and the renewal thread share us
         self._held: dict[str, int] = {}  # account -> the generation this instance took
         self._until: dict[str, float] = {}  # account -> monotonic time its lease surely lasts
@@ -313,19 +322,31 @@ class RowLeases(Leases):
         return session.execute(select(func.clock_timestamp())).scalar_one()
 
     def _register(self, session: Session, now: datetime) -> None:
-        """This instance is alive (and counted in the fair share); the long dead are dropped."""
+        """This instance is alive (and counted in the fair share); the long dead are dropped,
+        and so, at the first round, the process this one replaces (same home)."""
         session.execute(
             insert(INSTANCES)
             .values(
                 id=self.id,
                 host=socket.gethostname(),
                 pid=os.getpid(),
+                home=self.home,
                 started_at=now,
                 last_seen=now,
-            )  # fmt: skip
+            )
             .on_conflict_do_update(index_elements=["id"], set_={"last_seen": now})
         )
-        session.execute(delete(INSTANCES).where(INSTANCES.c.last_seen < now - FORGET_AFTER))
+        gone = INSTANCES.c.last_seen < now - FORGET_AFTER
+        if not self._succeeded:
+            gone = or_(gone, (INSTANCES.c.home == self.home) & (INSTANCES.c.id != self.id))
+        dead = list(
+            session.execute(delete(INSTANCES).where(gone).returning(INSTANCES.c.id)).scalars()
+        )
+        if dead:  # a restart, or a crashed `run --once`: no waiting for its leases to run out
+            session.execute(
+                update(LEASES).where(LEASES.c.holder.in_(dead)).values(holder=None, expires_at=now)
+            )
+        self._succeeded = True
 
     def _share(self, session: Session, now: datetime, accounts: int) -> int:
         """``ceil(N / K)``: this instance's fair share of ``accounts`` among the live ones."""
@@ -412,9 +433,29 @@ def _last(ours: list[str], count: int, busy: set[str]) -> list[str]:
     return order[:count]
 
 
-def leases_for(sessions: sessionmaker[Session], period: timedelta) -> Leases:
-    """:class:`RowLeases` on PostgreSQL (any number of instances), else :class:`Leases`."""
+def who_works(session: Session) -> dict[str, str]:
+    """Which instance works each account now (``host pid N``), for ``status``: empty on a
+    database no instance shares (SQLite, or PostgreSQL before any instance claimed)."""
+    rows = session.execute(
+        select(LEASES.c.account, INSTANCES.c.host, INSTANCES.c.pid)
+        .join(INSTANCES, INSTANCES.c.id == LEASES.c.holder)
+        .where(LEASES.c.expires_at > func.now())
+    ).all()
+    return {account: f"{host} pid {pid}" for account, host, pid in rows}
+
+
+def home_of(state_dir: Path) -> str:
+    """What identifies an instance across its restarts: this host and its state folder, which
+    one process at a time may have (:class:`~daemon.running.sharing.InstanceLock`)."""
+    return f"{socket.gethostname()}:{state_dir.resolve()}"
+
+
+def leases_for(
+    sessions: sessionmaker[Session], period: timedelta, state_dir: Path | None = None
+) -> Leases:
+    """:class:`RowLeases` on PostgreSQL (any number of instances), else :class:`Leases`.
+    ``state_dir``: the folder this process holds the lock of (see :func:`home_of`)."""
     bind = sessions.kw.get("bind")
     if bind is not None and bind.dialect.name == "postgresql":
-        return RowLeases(sessions, period)
+        return RowLeases(sessions, period, home=home_of(state_dir) if state_dir else None)
     return Leases()

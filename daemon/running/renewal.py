@@ -77,7 +77,8 @@ class Renewal:
 def leased(engine: Engine) -> Iterator[Leases]:
     """This process's leases for one run of ``engine`` (``run --once``): claimed before it,
     renewed while it lasts (a long first poll may outlast a lease period), released after."""
-    leases = leases_for(engine.sessions, engine.config.daemon.lease_period)
+    daemon = engine.config.daemon
+    leases = leases_for(engine.sessions, daemon.lease_period, daemon.state_dir)
     engine.leases = leases
     renewal = Renewal(leases, lambda: [account.name for account in engine.config.accounts])
     renewal.start()

@@ -39,7 +39,7 @@ from daemon.errors import ConfigError, FollowupdError
 from daemon.output.times import zoned
 from daemon.running import sdnotify
 from daemon.running.engine import Engine
-from daemon.running.leases import leases_for
+from daemon.running.leases import Leases, leases_for
 from daemon.running.renewal import Renewal
 from daemon.store.database import StoreError
 
@@ -125,13 +125,14 @@ class Service:
         self.scheduler = self._new_scheduler()
         # Which accounts this process works, kept for its whole life (a reload keeps them):
         # on PostgreSQL shared with other instances and renewed by a thread of its own.
-        self.leases = leases_for(engine.sessions, engine.config.daemon.lease_period)
+        self.leases = _leases_of(engine)
         engine.leases = self.leases
         self.leases.on_release = self._let_go
         self.renewal = Renewal(self.leases, self._account_names)
 
     def _account_names(self) -> list[str]:
-        return [account.name for account in self.engine.config.accounts]
+        config = getattr(self.engine, "config", None)
+        return [account.name for account in getattr(config, "accounts", ())]
 
     def _let_go(self, account: str) -> None:
         """An account's lease went to another instance: so does its mailbox's lock (that
@@ -401,6 +402,15 @@ class Service:
         )
         logging.shutdown()
         os._exit(0)  # the worker thread is not a daemon thread: do not wait for it
+
+
+def _leases_of(engine: Engine) -> Leases:
+    """The leases of this process, on the engine's database (none to share without one)."""
+    sessions = getattr(engine, "sessions", None)
+    daemon = getattr(getattr(engine, "config", None), "daemon", None)
+    if sessions is None or daemon is None:
+        return Leases()
+    return leases_for(sessions, daemon.lease_period, daemon.state_dir)
 
 
 def _dispose(engine: Engine) -> None:

@@ -299,5 +299,7 @@ class Instance(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     host: Mapped[str] = mapped_column(Text)
     pid: Mapped[int] = mapped_column(Integer)
+    # Host and state folder: a process with the same home replaces this one (InstanceLock).
+    home: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime]
     last_seen: Mapped[datetime]

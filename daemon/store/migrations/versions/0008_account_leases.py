@@ -5,8 +5,10 @@
   unless renewed (``expires_at``, the database's clock), and ``generation``, raised every time
   the lease passes to another holder, so a unit of work of the previous holder can tell at
   commit time that the account is no longer its own (the fence, :mod:`daemon.running.leases`).
-- ``instances``: each running instance (its id, host, pid, start, last renewal): how the
-  instances count each other to share the accounts fairly, and what ``status`` shows.
+- ``instances``: each running instance (its id, host, pid, start, last renewal, and its home:
+  host and state folder): how the instances count each other to share the accounts fairly,
+  what ``status`` shows, and how a restarted instance recognises the leases of the process it
+  replaces (only one process at a time has a given state folder on a host).
 
 Both are empty until an instance on PostgreSQL starts; on SQLite (one instance) they stay empty.
 
@@ -39,6 +41,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("host", sa.Text(), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
+        sa.Column("home", sa.Text(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
     )
