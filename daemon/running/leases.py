@@ -28,6 +28,10 @@ How, with ``P`` = ``[daemon].lease_period``:
   lost while a unit worked (this instance frozen longer than ``3P/4``) makes that commit fail
   with :class:`LeaseLost`, and the unit's transaction is rolled back whole.
 
+A process that replaces another with the same state folder on the same host (a restart, the
+``run --once`` after one that crashed) frees that one's leases at once: only one process at a
+time holds the folder's lock, so the other is surely gone (``instances.home``).
+
 Exactly-once drafting across a takeover needs nothing more: a follow-up is committed
 ``creating`` before its draft is made, and whoever finds it ``creating`` looks the draft up in
 the mailbox by its KEY first (docs/architecture.md, "Exactly once"), whichever instance that is.
