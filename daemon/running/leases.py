@@ -56,19 +56,16 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, event, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from daemon.errors import FollowupdError
-from daemon.store.models import AccountLease, Instance
+from daemon.running import leaserows as rows
+from daemon.running.leaserows import who_works
 
 log = logging.getLogger(__name__)
 
-LEASES = AccountLease.__table__
-INSTANCES = Instance.__table__
-# An instance not seen for this long is forgotten (its row is only what `status` shows).
-FORGET_AFTER = timedelta(days=1)
+__all__ = ["LeaseLost", "Leases", "RowLeases", "home_of", "leases_for", "who_works"]
 
 
 class LeaseLost(FollowupdError):
@@ -185,16 +182,7 @@ class RowLeases(Leases):
             with self._lock:
                 generation = self._held.get(account)
         if generation is not None:
-            found = session.execute(
-                select(LEASES.c.generation)
-                .where(
-                    LEASES.c.account == account,
-                    LEASES.c.holder == self.id,
-                    LEASES.c.generation == generation,
-                )
-                .with_for_update(read=True, key_share=True)
-            ).first()
-            if found is not None:
+            if rows.still_held(session, account, self.id, generation):
                 return
             self._forget({account}, generation)
             self._released({account})
@@ -241,23 +229,11 @@ class RowLeases(Leases):
         instance joined) or no longer configured. Returns the leases lost to another."""
         started = time.monotonic()
         with self.sessions() as session:
-            now = self._now(session)
-            self._register(session, now)
-            kept = dict(
-                session.execute(
-                    update(LEASES)
-                    .where(LEASES.c.holder == self.id)
-                    .values(expires_at=now + self.ttl)
-                    .returning(LEASES.c.account, LEASES.c.generation)
-                ).all()
-            )
+            now = self._registered(session)
+            kept = rows.extend(session, self.id, now + self.ttl)
             surplus = self._surplus(session, now, kept)
             if surplus:
-                session.execute(
-                    update(LEASES)
-                    .where(LEASES.c.account.in_(surplus), LEASES.c.holder == self.id)
-                    .values(holder=None, expires_at=now)
-                )
+                rows.free(session, self.id, now, surplus)
             session.commit()
         with self._lock:
             lost = {a for a, g in self._held.items() if kept.get(a) != g}
@@ -277,24 +253,12 @@ class RowLeases(Leases):
         self._accounts = frozenset(names)
         started = time.monotonic()
         with self.sessions() as session:
-            now = self._now(session)
-            self._register(session, now)
-            if names:
-                session.execute(
-                    insert(LEASES)
-                    .values([{"account": n, "generation": 0, "expires_at": now} for n in names])
-                    .on_conflict_do_nothing(index_elements=["account"])
-                )
-            mine = dict(
-                session.execute(
-                    update(LEASES)
-                    .where(LEASES.c.holder == self.id, LEASES.c.account.in_(names))
-                    .values(expires_at=now + self.ttl)
-                    .returning(LEASES.c.account, LEASES.c.generation)
-                ).all()
-            )
+            now = self._registered(session)
+            rows.ensure(session, names, now)
+            mine = rows.extend(session, self.id, now + self.ttl, names)
             want = self._share(session, now, len(names)) - len(mine)
-            taken = self._take(session, now, names, want) if names else {}
+            stale = now - self.tick_every
+            taken = rows.take(session, self.id, now, now + self.ttl, names, want, stale)
             session.commit()
         with self._lock:
             self._held = mine | taken
@@ -308,11 +272,8 @@ class RowLeases(Leases):
         """On a clean stop: free every lease at once (others take them at their next claim,
         without waiting for them to run out) and leave the count of live instances."""
         with self.sessions() as session:
-            now = self._now(session)
-            session.execute(
-                update(LEASES).where(LEASES.c.holder == self.id).values(holder=None, expires_at=now)
-            )
-            session.execute(delete(INSTANCES).where(INSTANCES.c.id == self.id))
+            rows.free(session, self.id, rows.db_now(session))
+            rows.leave(session, self.id)
             session.commit()
         held = set(self.held())
         self._forget(held)
@@ -320,44 +281,17 @@ class RowLeases(Leases):
 
     # -- inside -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _now(session: Session) -> datetime:
-        """The database's clock (not the transaction's start, which ``now()`` would give)."""
-        return session.execute(select(func.clock_timestamp())).scalar_one()
-
-    def _register(self, session: Session, now: datetime) -> None:
-        """This instance is alive (and counted in the fair share); the long dead are dropped,
-        and so, at the first round, the process this one replaces (same home)."""
-        session.execute(
-            insert(INSTANCES)
-            .values(
-                id=self.id,
-                host=socket.gethostname(),
-                pid=os.getpid(),
-                home=self.home,
-                started_at=now,
-                last_seen=now,
-            )
-            .on_conflict_do_update(index_elements=["id"], set_={"last_seen": now})
-        )
-        gone = INSTANCES.c.last_seen < now - FORGET_AFTER
-        if not self._succeeded:
-            gone = or_(gone, (INSTANCES.c.home == self.home) & (INSTANCES.c.id != self.id))
-        dead = list(
-            session.execute(delete(INSTANCES).where(gone).returning(INSTANCES.c.id)).scalars()
-        )
-        if dead:  # a restart, or a crashed `run --once`: no waiting for its leases to run out
-            session.execute(
-                update(LEASES).where(LEASES.c.holder.in_(dead)).values(holder=None, expires_at=now)
-            )
+    def _registered(self, session: Session) -> datetime:
+        """The database's time, this instance counted alive at it (and, at the first round,
+        the process it replaces gone)."""
+        now = rows.db_now(session)
+        rows.register(session, now, self.id, self.home, replaces=not self._succeeded)
         self._succeeded = True
+        return now
 
     def _share(self, session: Session, now: datetime, accounts: int) -> int:
         """``ceil(N / K)``: this instance's fair share of ``accounts`` among the live ones."""
-        live = session.execute(
-            select(func.count()).where(INSTANCES.c.last_seen > now - self.ttl)
-        ).scalar_one()
-        return math.ceil(accounts / max(live, 1))
+        return math.ceil(accounts / max(rows.live_instances(session, now, self.ttl), 1))
 
     def _surplus(self, session: Session, now: datetime, kept: dict[str, int]) -> list[str]:
         """What to give up: accounts no longer configured, and what is beyond the fair share,
@@ -370,46 +304,6 @@ class RowLeases(Leases):
             busy = set(self._busy)
         ours = sorted(a for a in kept if a in self._accounts)
         return sorted(gone + _last(ours, over, busy))
-
-    def _take(self, session: Session, now: datetime, names: list[str], want: int) -> dict[str, int]:
-        """Lock and take free rows: up to ``want`` of them, plus those free for longer than a
-        renewal (nobody under their share took them). Rows another instance is taking, or a
-        unit of work of their holder is committing (locked), are passed over."""
-        free = or_(LEASES.c.holder.is_(None), LEASES.c.expires_at <= now)
-        chosen: list[str] = []
-        if want > 0:
-            chosen += session.execute(
-                select(LEASES.c.account)
-                .where(LEASES.c.account.in_(names), free)
-                .order_by(LEASES.c.expires_at, LEASES.c.account)
-                .limit(want)
-                .with_for_update(skip_locked=True)
-            ).scalars()
-        chosen += session.execute(
-            select(LEASES.c.account)
-            .where(
-                LEASES.c.account.in_(names),
-                LEASES.c.account.not_in(chosen),
-                free,
-                LEASES.c.expires_at <= now - self.tick_every,
-            )
-            .with_for_update(skip_locked=True)
-        ).scalars()
-        if not chosen:
-            return {}
-        return dict(
-            session.execute(
-                update(LEASES)
-                .where(LEASES.c.account.in_(chosen))
-                .values(
-                    holder=self.id,
-                    generation=LEASES.c.generation + 1,
-                    taken_at=now,
-                    expires_at=now + self.ttl,
-                )
-                .returning(LEASES.c.account, LEASES.c.generation)
-            ).all()
-        )
 
     def _released(self, accounts: set[str]) -> None:
         for account in sorted(accounts):
@@ -435,17 +329,6 @@ def _last(ours: list[str], count: int, busy: set[str]) -> list[str]:
     working = [a for a in ours if a in busy]
     order = idle[::-1] + working[::-1]
     return order[:count]
-
-
-def who_works(session: Session) -> dict[str, str]:
-    """Which instance works each account now (``host pid N``), for ``status``: empty on a
-    database no instance shares (SQLite, or PostgreSQL before any instance claimed)."""
-    rows = session.execute(
-        select(LEASES.c.account, INSTANCES.c.host, INSTANCES.c.pid)
-        .join(INSTANCES, INSTANCES.c.id == LEASES.c.holder)
-        .where(LEASES.c.expires_at > func.now())
-    ).all()
-    return {account: f"{host} pid {pid}" for account, host, pid in rows}
 
 
 def home_of(state_dir: Path) -> str:
