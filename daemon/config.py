@@ -83,6 +83,9 @@ class DaemonSettings:
     log_level: str
     concurrency: int = 16  # accounts worked at once (daemon/running/workers.py)
     provider_concurrency: dict[str, int] = field(default_factory=dict)  # at once, per provider
+    # Several instances on one PostgreSQL: how long a dead instance's accounts wait at most
+    # before another instance takes them (daemon/running/leases.py).
+    lease_period: timedelta = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,18 @@ def _level(value: Any) -> str:
     return o.choice("debug", "info", "warning", "error")(value)
 
 
+# A lease is renewed every quarter period: below 4 s that is more than one small transaction a
+# second per instance; above an hour a dead instance's accounts would wait that long.
+MIN_LEASE_PERIOD, MAX_LEASE_PERIOD = timedelta(seconds=4), timedelta(hours=1)
+
+
+def _lease_period(value: Any) -> timedelta:
+    period = o.duration(value)
+    if not MIN_LEASE_PERIOD <= period <= MAX_LEASE_PERIOD:
+        raise o.Invalid("a duration of at least 4s and at most 1h, like '60s'")
+    return period
+
+
 def _database(value: Any) -> str:
     if not isinstance(value, str) or "://" not in value:
         raise o.Invalid(
@@ -264,6 +279,11 @@ DAEMON = {
         o.mapping_of(o.integer_between(1, 256), "whole numbers from 1 to 256", known),
         {},
         "accounts of one provider worked at once",
+    ),
+    "lease_period": o.Option(
+        _lease_period,
+        "60s",
+        "several instances on one PostgreSQL: the longest a dead instance's accounts wait",
     ),
 }
 
@@ -497,6 +517,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         log_level=d["log_level"],
         concurrency=d["concurrency"],
         provider_concurrency=dict(d["provider_concurrency"]),
+        lease_period=d["lease_period"],
     )
     c = values["candidate"]
     det = values["detection"]

@@ -488,3 +488,21 @@ def test_0006_adds_the_users_loop_and_keeps_every_row(db_url: str) -> None:
     assert revisions and set(revisions) == {0}
     command.downgrade(cfg, "0005")
     assert columns_of(engine) == old_columns
+
+
+def test_0008_adds_the_lease_tables_and_keeps_every_row(db_url: str) -> None:
+    engine = state_at_0001(db_url)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0007")
+    before, old_columns = dump(engine), columns_of(engine)
+
+    command.upgrade(cfg, "0008")
+
+    assert dump(engine, old_columns) == before and columns_of(engine) == old_columns
+    tables = set(inspect(engine).get_table_names())
+    assert {"account_leases", "instances"} <= tables
+    with engine.connect() as conn:  # empty: no instance has claimed anything yet
+        assert conn.execute(text("SELECT count(*) FROM account_leases")).scalar() == 0
+    command.downgrade(cfg, "0007")
+    assert not {"account_leases", "instances"} & set(inspect(engine).get_table_names())
+    assert dump(engine) == before

@@ -179,3 +179,28 @@ fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 print("locked", flush=True)
 time.sleep(60)
 """
+
+
+def test_two_state_dirs_on_one_sqlite_file_are_refused(shared: tuple[Path, Path]) -> None:
+    """An instance with another state folder but the same ``[daemon].database`` file: the
+    state folder's lock does not see it, the database file's lock does (issue 14)."""
+    from click.testing import CliRunner
+
+    from daemon.cli import main
+    from daemon.running.sharing import InstanceLock
+
+    config, root = shared
+    database = root / "shared" / "state.db"
+    database.parent.mkdir()
+    url = f"sqlite:///{database}"
+    text = config.read_text().replace(
+        "[daemon]\n", f'[daemon]\nstate_dir = "two"\ndatabase = "{url}"\n', 1
+    )
+    config.write_text(text)
+    with InstanceLock(root / "one", url):  # as `followupd run` with another state dir holds it
+        second = CliRunner().invoke(main, ["--config", str(config), "run", "--once"])
+    said = " ".join(second.output.split())
+    assert (
+        second.exit_code == 1 and f"already running on the state database file {database}" in said
+    ), said
+    assert not (config.parent / "Maildir" / ".Drafts" / "cur").is_dir() or not drafts(config)

@@ -269,7 +269,7 @@ def _writer_lock(rt: Runtime) -> Iterator[bool]:
     from daemon.running.sharing import AlreadyRunning, InstanceLock
 
     try:
-        lock = InstanceLock(rt.config.daemon.state_dir).__enter__()
+        lock = InstanceLock(rt.config.daemon.state_dir, rt.config.daemon.database).__enter__()
     except AlreadyRunning:
         yield False
         return

@@ -41,10 +41,12 @@ def run_once(rt: Runtime, clock: Clock, as_json: bool = False, dry_run: bool = F
 
             engine = stack.enter_context(dry_engine(config, clock, renderer))
         else:
+            from daemon.running.renewal import leased
             from daemon.running.sharing import InstanceLock
 
-            stack.enter_context(InstanceLock(config.daemon.state_dir))
+            stack.enter_context(InstanceLock(config.daemon.state_dir, config.daemon.database))
             engine = rt.engine(clock)
+            stack.enter_context(leased(engine))  # on PostgreSQL: this run's share of accounts
         before = clock.now()
         after = _last_transition(engine) if dry_run else 0
         # The summary below says what happened: on a terminal, the log lines saying it too
@@ -128,7 +130,7 @@ def run(rt: Runtime, once: bool, now_text: str | None, as_json: bool, dry_run: b
 
     config = rt.config
     rt.checked_renderer()
-    with InstanceLock(config.daemon.state_dir):
+    with InstanceLock(config.daemon.state_dir, config.daemon.database):
         reloader = Reloader(rt.config_path, config, clock, rt.verbosity)  # for SIGHUP
         Service(rt.engine(clock), config.daemon.poll_interval, reloader).run()
 

@@ -43,6 +43,7 @@ from daemon.notify.fanout import Fanout
 from daemon.notify.teller import Teller
 from daemon.protocols import CalendarSource, Mailbox
 from daemon.running.healing import heal
+from daemon.running.leases import LeaseLost, Leases
 from daemon.running.polling import AccountPoll
 from daemon.running.sharing import MailboxBusy, SharedLock
 from daemon.running.upcoming import Upcoming, upcoming
@@ -82,8 +83,12 @@ class Engine:
         clock: Clock,
         renderer: Renderer,
         notifier: Fanout | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self.config = config
+        # Which accounts this instance works (several instances on one PostgreSQL); alone on
+        # its database it holds them all. The service gives it the process's own.
+        self.leases = leases or Leases()
         self.sessions = sessions
         self.connections = {c.account.name: c for c in connections}
         self.clock = clock
@@ -126,6 +131,7 @@ class Engine:
             self.workers.run(
                 self._unit(connection, partial(self._guarded, connection, self._poll_account))
                 for connection in list(self.connections.values())
+                if self.leases.holds(connection.account.name)  # another instance's, else
             )
         except BaseException:
             self.teller.not_recorded()
@@ -155,6 +161,8 @@ class Engine:
     def _run_due(self) -> int:
         now = self.clock.now()
         todo: list[tuple[int, str, int]] = []
+        if self.leases.shared:  # tell about this instance's accounts only
+            self.teller.accounts = tuple(a for a in self.connections if self.leases.holds(a))
         mark = self.teller.round_begins(now)  # "interview ended: add your notes"
         # What drafts depend on this round (templates, config): a failure records it, and a
         # failure whose cause changed since is retried first (daemon/running/healing.py).
@@ -166,6 +174,8 @@ class Engine:
             # transaction: after a long downtime that may be most of the list.
             # Interrupted creations first: what they come to decides what their twins do.
             due = sorted(due, key=lambda fu: fu.state != State.CREATING)
+            # With several instances (daemon/running/leases.py), each settles its own accounts.
+            due = [fu for fu in due if self.leases.holds(fu.interview.account)]
             for fu in due:
                 skip = skip_reason(self.config, fu, now)
                 # An interrupted creation may have made its draft: only the mailbox can tell.
@@ -230,6 +240,8 @@ class Engine:
         failure and is raised: the other accounts would fail the same way.
         """
         name = connection.account.name
+        if not self.leases.holds(name):
+            return  # another instance works it now (several instances on one PostgreSQL)
         now = self.clock.now()
         with self.writer.session() as session:
             state = repo.account_state(session, name)
@@ -247,9 +259,15 @@ class Engine:
         if skip:
             return
         try:
-            if connection.lock is not None:
-                connection.lock.acquire()
-            work(connection, now)
+            # Every commit of the unit checks that the account's lease is still this
+            # instance's (a no-op with one instance): a unit that lost it commits nothing.
+            with self.leases.unit(name) as fence, self.writer.fencing(fence):
+                if connection.lock is not None:
+                    connection.lock.acquire()
+                work(connection, now)
+        except LeaseLost as err:
+            log.info("%s: %s", name, err)  # not this instance's failure, nor the account's
+            return
         except StoreError:
             # The database failed, not the account: nothing can be recorded about it, and
             # the other accounts would fail the same way. The caller reports it once.

@@ -42,6 +42,8 @@ from daemon.errors import ConfigError, FollowupdError
 from daemon.output.times import zoned
 from daemon.running import sdnotify
 from daemon.running.engine import Engine
+from daemon.running.leases import Leases, leases_for
+from daemon.running.renewal import Renewal
 from daemon.store.database import StoreError
 
 if TYPE_CHECKING:
@@ -125,6 +127,23 @@ class Service:
         # that lock forever. Scheduling and stopping are serialised by this lock instead.
         self._scheduling = threading.Lock()
         self.scheduler = self._new_scheduler()
+        # Which accounts this process works, kept for its whole life (a reload keeps them):
+        # on PostgreSQL shared with other instances and renewed by a thread of its own.
+        self.leases = _leases_of(engine)
+        engine.leases = self.leases
+        self.leases.on_release = self._let_go
+        self.renewal = Renewal(self.leases, self._account_names)
+
+    def _account_names(self) -> list[str]:
+        config = getattr(self.engine, "config", None)
+        return [account.name for account in getattr(config, "accounts", ())]
+
+    def _let_go(self, account: str) -> None:
+        """An account's lease went to another instance: so does its mailbox's lock (that
+        instance may run on this host). The engine takes it again before its next unit."""
+        connection = self.engine.connections.get(account)
+        if connection is not None and connection.lock is not None:
+            connection.lock.release()
 
     @staticmethod
     def _new_scheduler() -> BackgroundScheduler:
@@ -250,6 +269,7 @@ class Service:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGHUP, self._on_hangup)
+        self.renewal.start()  # claimed before the first poll
         self._start()
         sdnotify.notify("READY=1", "STATUS=running")
         log.info("followupd running; polling every %s", self.poll_interval)
@@ -351,6 +371,8 @@ class Service:
         with self._scheduling:
             old = self.engine
             self.scheduler.shutdown(wait=False)
+            engine.leases = self.leases
+            self.leases.adopt(engine.sessions, engine.config.daemon.lease_period)
             self.engine = engine
             self.poll_interval = engine.config.daemon.poll_interval
             self.scheduler = self._new_scheduler()
@@ -377,6 +399,9 @@ class Service:
         deadline = time.monotonic() + SHUTDOWN_GRACE
         while self._busy and time.monotonic() < deadline:
             time.sleep(0.05)
+        # Last, once no unit of work is left (or just before the one left dies with the
+        # process): other instances take the accounts at once.
+        self.renewal.stop()
         if not self._busy:
             log.info("stopped")
             return
@@ -386,6 +411,15 @@ class Service:
         )
         logging.shutdown()
         os._exit(0)  # the worker thread is not a daemon thread: do not wait for it
+
+
+def _leases_of(engine: Engine) -> Leases:
+    """The leases of this process, on the engine's database (none to share without one)."""
+    sessions = getattr(engine, "sessions", None)
+    daemon = getattr(getattr(engine, "config", None), "daemon", None)
+    if sessions is None or daemon is None:
+        return Leases()
+    return leases_for(sessions, daemon.lease_period, daemon.state_dir)
 
 
 def _dispose(engine: Engine) -> None:

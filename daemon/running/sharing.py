@@ -72,34 +72,74 @@ class AlreadyRunning(FollowupdError):
 
 
 class InstanceLock:
-    """One daemon per state directory: two would race over the same drafts."""
+    """One daemon per state directory, and one per SQLite file: two would race over the same
+    drafts. The state folder's lock alone would let two configs with their own ``state_dir``
+    but one ``[daemon].database`` file both run, so an SQLite database named by the config is
+    locked too, in a file beside it (``state.db.lock``). Several instances on one PostgreSQL
+    share out its accounts instead (:mod:`daemon.running.leases`)."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, database: str | None = None) -> None:
         self.path = state_dir / "followupd.lock"
-        self._fd: int | None = None
+        self.database = sqlite_file(database) if database else None
+        self._fds: list[int] = []
 
     def __enter__(self) -> InstanceLock:
         state_directory(self.path.parent)
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._fds.append(self._take(self.path, f"with state in {self.path.parent}"))
+            if self.database is not None:
+                self._take_database(self.database)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _take_database(self, database: Path) -> None:
+        """Lock the SQLite file's lock. A folder where it cannot be made (read-only, not ours,
+        missing) is one where SQLite cannot write its journal either: no other instance can
+        write that database, and the store says what is wrong in its own words."""
+        path = database.with_name(database.name + ".lock")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return
+        os.close(fd)
+        self._fds.append(self._take(path, f"on the state database file {database}"))
+
+    @staticmethod
+    def _take(path: Path, where: str) -> int:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as err:  # writable folder, but not this file (owned by someone else?)
             raise StateDirError(
-                explain(err, f"the lock file {self.path}", "cannot open it", root=self.path.parent)
+                explain(err, f"the lock file {path}", "cannot open it", root=path.parent)
             ) from None
         if not _locked(fd):
             other = " ".join(_read(fd)) or "?"
             os.close(fd)
-            raise AlreadyRunning(
-                f"another followupd (pid {other}) is already running with state in {self.path.parent}"
-            )
+            raise AlreadyRunning(f"another followupd (pid {other}) is already running {where}")
         _write(fd, str(os.getpid()))
-        self._fd = fd
-        return self
+        return fd
 
     def __exit__(self, *_: object) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        while self._fds:
+            os.close(self._fds.pop())
+
+
+def sqlite_file(database: str) -> Path | None:
+    """The file of an SQLite URL (``sqlite:////path/state.db``); None for anything else (a
+    server, an in-memory database, a URL the store will refuse with its own message)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = make_url(database)
+    except Exception:
+        return None
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if url.query.get("uri"):
+        return None
+    return Path(url.database).resolve()
 
 
 class MailboxBusy(ConnectorError):
@@ -175,6 +215,15 @@ class SharedLock:
                 raise
             _write(fd, f"{STATE_LINE}{self.state}\n{self.holder}\n")
             _held[self.path] = fd
+
+    def release(self) -> None:
+        """Let the mailbox go while this process lives on: its account's lease went to another
+        instance on the same PostgreSQL (:mod:`daemon.running.leases`), which may be on this
+        host and must be able to take the lock. The lock file keeps naming the state."""
+        with _held_lock:
+            fd = _held.pop(self.path, None)
+        if fd is not None:
+            os.close(fd)  # and with it the flock
 
     def _refuse_another_state(self, found: list[str]) -> None:
         """Raise :class:`MailboxBusy` when the lock file's lines name another state."""

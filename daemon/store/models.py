@@ -274,3 +274,32 @@ class ProblemRecord(Base):
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AccountLease(Base):
+    """Which instance works an account, until when (several instances on one PostgreSQL;
+    :mod:`daemon.running.leases`, migration 0008). ``generation`` rises with every new holder:
+    the fence a unit of work checks at commit time."""
+
+    __tablename__ = "account_leases"
+    __table_args__ = (Index("ix_account_leases_holder", "holder"),)
+
+    account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))  # an instances.id; NULL: free
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    taken_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # the database's clock
+
+
+class Instance(Base):
+    """A running instance, seen at its last lease renewal (migration 0008)."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int] = mapped_column(Integer)
+    # Host and state folder: a process with the same home replaces this one (InstanceLock).
+    home: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    last_seen: Mapped[datetime]

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -38,13 +39,30 @@ class Writer:
         # Re-entrant: a unit holding it may open a second session in the same thread (they
         # must not both write, which SQLite would refuse anyway, but reading is fine).
         self._gate = threading.RLock()
+        self._local = threading.local()  # the fence of the unit this thread works, if any
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         """A session that may write; on SQLite the only one writing in this process until the
-        ``with`` block ends. What is not committed by then is rolled back."""
+        ``with`` block ends. What is not committed by then is rolled back. Inside
+        :meth:`fencing`, each of its commits is checked first."""
         with self._gate if self.serial else contextlib.nullcontext(), self.sessions() as session:
+            fence = getattr(self._local, "fence", None)
+            if fence is not None:
+                event.listen(session, "before_commit", fence)
             yield session
+
+    @contextlib.contextmanager
+    def fencing(self, fence: Callable[[Session], None] | None) -> Iterator[None]:
+        """Check every commit of the writing sessions this thread opens in the block with
+        ``fence`` (an account's lease, daemon/running/leases.py: a unit of an instance that
+        lost the account commits nothing)."""
+        before = getattr(self._local, "fence", None)
+        self._local.fence = fence
+        try:
+            yield
+        finally:
+            self._local.fence = before
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
