@@ -24,6 +24,7 @@ from daemon.resources import resource
 from daemon.running.engine import Connection
 from daemon.running.identity import adopt_renamed
 from daemon.running.sharing import SharedLock
+from daemon.store import repository as repo
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def connect_all(
     config renamed first takes over its history and tokens (:func:`daemon.running.identity.adopt_renamed`)."""
     if sessions is not None:
         with sessions() as session:
+            repo.one_at_a_time(session, "followupd: adopt renamed accounts")  # instances
             adopt_renamed(session, config)
             session.commit()
     return [connect(config, account, clock, writer=True) for account in config.accounts]

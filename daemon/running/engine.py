@@ -216,8 +216,14 @@ class Engine:
     def next_due(self) -> datetime | None:
         """When the service must wake up: the earliest due follow-up, or the next interview end
         to tell the user about, whichever comes first."""
+        # With several instances, only this one's accounts: another's due work must not
+        # wake it again and again.
+        mine = self.leases.held() if self.leases.shared else None
         with self.sessions() as session:
-            times = (repo.next_due(session), self.teller.next_end(session, self.clock.now()))
+            times = (
+                repo.next_due(session, mine),
+                self.teller.next_end(session, self.clock.now()),
+            )
         return min((t for t in times if t is not None), default=None)
 
     def upcoming(self) -> Upcoming:

@@ -29,9 +29,17 @@ STOP_WAIT = 5.0  # seconds a stop waits for a round in flight before releasing a
 class Renewal:
     """Renew and claim leases every ``leases.tick_every`` until :meth:`stop`."""
 
-    def __init__(self, leases: Leases, accounts: Callable[[], Iterable[str]]) -> None:
+    def __init__(
+        self,
+        leases: Leases,
+        accounts: Callable[[], Iterable[str]],
+        gained: Callable[[set[str]], None] | None = None,
+    ) -> None:
         self.leases = leases
         self.accounts = accounts  # the accounts of the config in use now (it may be reloaded)
+        # Told of the accounts a round took on (a dead instance's): the service polls them
+        # then, not at its next poll, so a takeover is over within one lease period.
+        self.gained = gained
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -47,8 +55,13 @@ class Renewal:
 
     def round(self) -> set[str]:
         """One renewal and claim; returns the leases lost since the last round."""
+        before = self.leases.held()
         try:
-            return self.leases.tick(self.accounts())
+            lost = self.leases.tick(self.accounts())
+            new = set(self.leases.held() - before)
+            if new and self.gained is not None and self._thread is not None:
+                self.gained(new)
+            return lost
         except StoreError as err:
             log.warning("cannot renew the account leases: %s; trying again shortly", err)
         except Exception:  # the thread must outlive a bug met once

@@ -132,7 +132,7 @@ class Service:
         self.leases = _leases_of(engine)
         engine.leases = self.leases
         self.leases.on_release = self._let_go
-        self.renewal = Renewal(self.leases, self._account_names)
+        self.renewal = Renewal(self.leases, self._account_names, self._gained)
 
     def _account_names(self) -> list[str]:
         config = getattr(self.engine, "config", None)
@@ -187,6 +187,14 @@ class Service:
             if not engine.stopping:
                 self._schedule_due(engine)
                 self._say_next(engine)
+
+    def _gained(self, accounts: set[str]) -> None:
+        """The renewal took on accounts (another instance stopped or died): poll now."""
+        log.info("taking over %d account(s): %s", len(accounts), ", ".join(sorted(accounts)))
+        with self._scheduling:
+            if self.engine.stopping or self.scheduler.get_job("poll") is None:
+                return
+            self.scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
 
     def _say_next(self, engine: Engine) -> None:
         """Log what comes next ("next: thank-you to Jane Smith (Acme Corp) at 15:30 CET") at the

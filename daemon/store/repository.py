@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.protocols import Problem
@@ -106,13 +107,14 @@ def due_followups(session: Session, now: datetime) -> Sequence[FollowUp]:
     ).all()
 
 
-def next_due(session: Session) -> datetime | None:
-    return session.scalar(
-        select(FollowUp.due_at)
-        .where(FollowUp.state.in_([State.SCHEDULED, State.CREATING]))
-        .order_by(FollowUp.due_at)
-        .limit(1)
-    )
+def next_due(session: Session, accounts: Collection[str] | None = None) -> datetime | None:
+    """The earliest due time of work to do, of ``accounts`` only when given."""
+    query = select(FollowUp.due_at).where(FollowUp.state.in_([State.SCHEDULED, State.CREATING]))
+    if accounts is not None:
+        query = query.join(Interview, FollowUp.interview_id == Interview.id).where(
+            Interview.account.in_(sorted(accounts))
+        )
+    return session.scalar(query.order_by(FollowUp.due_at).limit(1))
 
 
 def rename_account(session: Session, old: str, new: str) -> None:
@@ -127,3 +129,14 @@ def rename_account(session: Session, old: str, new: str) -> None:
     for model in (SyncCursor, ProblemRecord, Process, Interview):
         session.execute(update(model).where(model.account == old).values(account=new))
     session.expire_all()
+
+
+def one_at_a_time(session: Session, what: str) -> None:
+    """Let one instance at a time through the rest of this transaction, on PostgreSQL (an
+    advisory lock named by ``what``, released with the transaction). Several instances that
+    start together on one database would otherwise insert the same rows at once. SQLite
+    serves one instance: nothing to do."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(what.encode()).digest()[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

@@ -5,7 +5,8 @@ copying the table (Alembic's batch mode), and dropping the old copy of a table o
 point at fails while foreign keys are enforced, even with the check deferred. So enforcement is
 switched off for the migration (possible only outside a transaction), the whole database is
 checked with ``PRAGMA foreign_key_check`` before the commit, and enforcement is switched back on
-before the connection goes back to the pool.
+before the connection goes back to the pool. On PostgreSQL an advisory lock keeps instances
+that start together from migrating at the same time.
 """
 
 from __future__ import annotations
@@ -28,8 +29,17 @@ def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
     dbapi.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
+# Any 64-bit number of our own: the advisory lock that lets one instance migrate at a time.
+MIGRATION_LOCK = 0x666F6C6C6F777570  # "followup"
+
+
 def run(connection: Connection) -> None:
     with connection.begin():
+        if connection.dialect.name == "postgresql":
+            # Several instances starting at once on one new database would all create the same
+            # tables (and fail on PostgreSQL's catalog); the others wait here, then find the
+            # schema current and do nothing. Released with the transaction.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
