@@ -1,0 +1,101 @@
+"""Accounts from [daemon].accounts_dir: one file per user, read by the [[accounts]] code, a
+broken file skipped and named, names unique across the main file and the folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from daemon import accountsdir, config
+from daemon.errors import ConfigError
+
+MAIN = """
+[daemon]
+accounts_dir = "users"
+
+[candidate]
+name = "Alex"
+"""
+
+HOME = """
+[[accounts]]
+name = "home"
+addresses = ["alex@example.org"]
+calendar = { provider = "ics", path = "cal" }
+mailbox = { provider = "maildir", path = "mail" }
+"""
+
+
+def user(folder: Path, stem: str, extra: str = "", name: str | None = None) -> Path:
+    """One per-user account file (ics + maildir), as a provisioning script would write it."""
+    folder.mkdir(exist_ok=True)
+    line = f'name = "{name}"\n' if name else ""
+    path = folder / f"{stem}.toml"
+    path.write_text(
+        f'{line}addresses = ["{stem}@example.org"]\n{extra}'
+        f'[calendar]\nprovider = "ics"\npath = "{stem}.ics"\n'
+        f'[mailbox]\nprovider = "maildir"\npath = "{stem}-mail"\n'
+    )
+    return path
+
+
+def test_each_file_is_an_account_paths_relative_to_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(MAIN)
+    user(tmp_path / "users", "bea")
+    user(tmp_path / "users", "ada", 'salutation = "formal"\n')
+    (tmp_path / "users" / ".ada.toml.swp").write_text("junk")  # an editor's, not an account
+    (tmp_path / "users" / "notes.txt").write_text("junk")
+    loaded = config.load(tmp_path / "config.toml")
+    assert [a.name for a in loaded.accounts] == ["ada", "bea"]
+    ada = loaded.accounts[0]
+    assert ada.salutation == "formal"
+    assert ada.calendar.options["path"] == tmp_path / "users" / "ada.ics"
+    assert loaded.daemon.accounts_dir == tmp_path / "users"
+    assert loaded.skipped == ()
+
+
+def test_a_broken_file_is_skipped_and_named_the_others_run(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(MAIN + HOME)
+    folder = tmp_path / "users"
+    user(folder, "ada")
+    (folder / "bad.toml").write_text('addresses = ["b@example.org"]\n[calendar]\nprovider = "x"\n')
+    (folder / "notoml.toml").write_text("name = \n")
+    user(folder, "dup", name="home")  # the main file's name
+    user(folder, "dup2", name="ada")  # the first file's name
+    loaded = config.load(tmp_path / "config.toml")
+    assert [a.name for a in loaded.accounts] == ["home", "ada"]
+    skipped = {s.path.name: " ".join(s.problems) for s in loaded.skipped}
+    assert set(skipped) == {"bad.toml", "notoml.toml", "dup.toml", "dup2.toml"}
+    assert "bad.toml: account 'bad'.calendar.provider" in skipped["bad.toml"]
+    assert "mailbox" in skipped["bad.toml"]  # every problem of the file at once
+    assert "not valid TOML" in skipped["notoml.toml"]
+    assert "'home' is taken by the main config file" in skipped["dup.toml"]
+    assert f"'ada' is taken by {folder / 'ada.toml'}" in skipped["dup2.toml"]
+
+
+def test_a_missing_folder_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(MAIN)
+    with pytest.raises(ConfigError) as info:
+        config.load(tmp_path / "config.toml")
+    assert info.value.problems == [
+        f"config.toml: [daemon].accounts_dir: {tmp_path / 'users'}: no such folder; "
+        "expected a folder of account files"
+    ]
+
+
+def test_without_a_folder_the_main_file_still_needs_an_account(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[candidate]\nname = "Alex"\n')
+    with pytest.raises(ConfigError, match=r"\[\[accounts\]\]: missing"):
+        config.load(tmp_path / "config.toml")
+
+
+def test_signature_changes_with_every_edit_and_only_then(tmp_path: Path) -> None:
+    folder = tmp_path / "users"
+    path = user(folder, "ada")
+    first = accountsdir.signature(folder)
+    assert accountsdir.signature(folder) == first
+    path.write_text(path.read_text() + "# edited\n")
+    assert accountsdir.signature(folder) != first
+    path.unlink()
+    assert accountsdir.signature(folder) == ()
