@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from daemon import options as o
@@ -120,4 +120,4 @@ def read_one(path: Path) -> tuple[Account | None, list[str]]:
     found = _accounts([data], str(path), path.parent, problems, table="account")
     if problems or not found:
         return None, problems or [f"{path}: expected one account ({o.describe(data)})"]
-    return found[0], []
+    return replace(found[0], source=path), []

@@ -191,6 +191,8 @@ class Account:
     # The language drafts are written in: a folder of daemon/writing/languages/ ("en", "de");
     # `followupd note ID --language` overrides it for one interview.
     language: str = phrases.DEFAULT
+    # The file of [daemon].accounts_dir it comes from; None: the main config file.
+    source: Path | None = None
 
     def options_for(self, provider_name: str) -> dict[str, Any]:
         return self.provider_options.get(provider_name, {})

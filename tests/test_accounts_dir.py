@@ -3,6 +3,7 @@ broken file skipped and named, names unique across the main file and the folder.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,73 @@ def test_signature_changes_with_every_edit_and_only_then(tmp_path: Path) -> None
     assert accountsdir.signature(folder) != first
     path.unlink()
     assert accountsdir.signature(folder) == ()
+
+
+# -- the running service follows the folder ------------------------------------------------
+
+
+def test_the_running_engine_follows_added_changed_and_removed_files(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A file added is polled and drafted for at the next cycle; an unchanged one keeps its
+    connection; a broken one is skipped and recorded; a removed one stops, its state kept."""
+    import mailbox
+
+    from sqlalchemy import select
+
+    from daemon.running.accountswatch import AccountsWatch
+    from daemon.store.models import AccountState, Interview
+    from tests.harness import Event, Person, World
+
+    world = World(tmp_path, db_url)
+    start = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    world.add(Event("acme-1", start, 60, "Interview: Acme", [Person("Jane Smith", "jane@acme.example")]))
+    world.config_path.write_text(
+        world.config_path.read_text().replace("[daemon]\n", '[daemon]\naccounts_dir = "users"\n', 1)
+    )
+    folder = tmp_path / "users"
+    folder.mkdir()
+    world.restart()
+    watch = AccountsWatch(world.engine)
+    assert not watch.refresh()
+
+    (folder / "ada-cal").mkdir()
+    other = Event("globex-1", start, 60, "Interview: Globex", [Person("Raj Patel", "raj@globex.example")])
+    (folder / "ada-cal" / "interviews.ics").write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + other.ics()
+        + "\r\nEND:VCALENDAR\r\n", newline=""
+    )
+    box = mailbox.Maildir(folder / "ada-mail", create=True)
+    for name in ("Drafts", "Sent"):
+        box.add_folder(name)
+    ada = folder / "ada.toml"
+    ada.write_text(
+        'addresses = ["alex@example.org"]\n'
+        'calendar = { provider = "ics", path = "ada-cal" }\n'
+        'mailbox = { provider = "maildir", path = "ada-mail" }\n'
+    )
+    assert watch.refresh()
+    assert set(world.engine.connections) == {"home", "ada"}
+    world.tick(start + timedelta(hours=2, minutes=30))  # the thank-you is due 1 h after the end
+    assert len(box.get_folder("Drafts")) == 1 and len(world.drafts()) == 1
+
+    same = world.engine.connections["ada"]
+    assert not watch.refresh()
+    (folder / "zed.toml").write_text('addresses = "not a list"\n')
+    assert watch.refresh()
+    assert world.engine.connections["ada"] is same  # an unchanged file keeps its connection
+    assert [s.path.name for s in world.engine.config.skipped] == ["zed.toml"]
+
+    ada.write_text(ada.read_text() + 'salutation = "formal"\n')
+    assert watch.refresh()
+    assert world.engine.connections["ada"] is not same
+    assert world.engine.connections["ada"].account.salutation == "formal"
+
+    ada.unlink()
+    assert watch.refresh()
+    assert set(world.engine.connections) == {"home"}
+    assert [a.name for a in world.engine.config.accounts] == ["home"]
+    world.tick(start + timedelta(hours=3))
+    with world.engine.sessions() as session:
+        assert session.scalar(select(AccountState).where(AccountState.name == "ada")) is not None
+        assert session.scalars(select(Interview.account)).all().count("ada") == 1

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -97,6 +97,7 @@ class Engine:
         )
         self._stop = threading.Event()
         self._round = threading.Lock()  # one round of due work at a time (run_due)
+        self._accounts = threading.Lock()  # one change of the set of accounts at a time
         self.writer = Writer(sessions)
         self.workers = Workers(
             config.daemon.concurrency, config.daemon.provider_concurrency, self._stop.is_set
@@ -117,6 +118,17 @@ class Engine:
 
     def _progress(self) -> None:
         self.progress_at = time.monotonic()
+
+    def update_accounts(self, config: Config, connections: list[Connection]) -> None:
+        """Work ``connections`` from now on (``config``: the same settings, these accounts;
+        daemon/running/accountswatch.py, the folder of account files changed). The mapping is
+        replaced, never changed in place, so a cycle that began with the old one finishes with
+        it: a removed account's unit in flight just ends, and its state stays in the store."""
+        with self._accounts:
+            config = replace(config, accounts=tuple(c.account for c in connections))
+            self.connections = {c.account.name: c for c in connections}
+            self.config = self.account_poll.config = self.teller.config = config
+            self.teller.accounts = tuple(self.connections)
 
     # -- polling --------------------------------------------------------------------------
 

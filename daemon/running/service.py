@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 from daemon.errors import ConfigError, FollowupdError
 from daemon.output.times import zoned
 from daemon.running import sdnotify
+from daemon.running.accountswatch import AccountsWatch
 from daemon.running.engine import Engine
 from daemon.store.database import StoreError
 
@@ -125,6 +126,7 @@ class Service:
         # that lock forever. Scheduling and stopping are serialised by this lock instead.
         self._scheduling = threading.Lock()
         self.scheduler = self._new_scheduler()
+        self.watch: AccountsWatch | None = None  # the engine's [daemon].accounts_dir
 
     @staticmethod
     def _new_scheduler() -> BackgroundScheduler:
@@ -154,6 +156,7 @@ class Service:
         self._busy[me] = (poll, time.monotonic())
         try:
             if poll:
+                self._refresh_accounts(engine)
                 engine.poll()
                 polled = zoned(datetime.now(UTC), engine.config.daemon.timezone)
                 sdnotify.notify(f"STATUS=last poll {polled}")  # `systemctl status` shows it
@@ -168,6 +171,18 @@ class Service:
             if not engine.stopping:
                 self._schedule_due(engine)
                 self._say_next(engine)
+
+    def _refresh_accounts(self, engine: Engine) -> None:
+        """Added, changed and removed files of ``[daemon].accounts_dir``, before each poll."""
+        watch = self.watch
+        if watch is None or watch.engine is not engine:
+            return
+        try:
+            watch.refresh()
+        except StoreError:
+            raise
+        except Exception:  # the accounts running go on with the set they have
+            log.exception("cannot read [daemon].accounts_dir again")
 
     def _say_next(self, engine: Engine) -> None:
         """Log what comes next ("next: thank-you to Jane Smith (Acme Corp) at 15:30 CET") at the
@@ -288,6 +303,7 @@ class Service:
 
     def _start(self) -> None:
         """Schedule the polls of the current engine, the first one right away, and start."""
+        self.watch = AccountsWatch(self.engine)
         self.scheduler.add_job(
             self._job,
             "interval",
