@@ -120,7 +120,9 @@ def test_the_running_engine_follows_added_changed_and_removed_files(
 
     world = World(tmp_path, db_url)
     start = datetime(2026, 3, 2, 10, tzinfo=UTC)
-    world.add(Event("acme-1", start, 60, "Interview: Acme", [Person("Jane Smith", "jane@acme.example")]))
+    world.add(
+        Event("acme-1", start, 60, "Interview: Acme", [Person("Jane Smith", "jane@acme.example")])
+    )
     world.config_path.write_text(
         world.config_path.read_text().replace("[daemon]\n", '[daemon]\naccounts_dir = "users"\n', 1)
     )
@@ -131,10 +133,14 @@ def test_the_running_engine_follows_added_changed_and_removed_files(
     assert not watch.refresh()
 
     (folder / "ada-cal").mkdir()
-    other = Event("globex-1", start, 60, "Interview: Globex", [Person("Raj Patel", "raj@globex.example")])
+    other = Event(
+        "globex-1", start, 60, "Interview: Globex", [Person("Raj Patel", "raj@globex.example")]
+    )
     (folder / "ada-cal" / "interviews.ics").write_text(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + other.ics()
-        + "\r\nEND:VCALENDAR\r\n", newline=""
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+        + other.ics()
+        + "\r\nEND:VCALENDAR\r\n",
+        newline="",
     )
     box = mailbox.Maildir(folder / "ada-mail", create=True)
     for name in ("Drafts", "Sent"):

@@ -72,9 +72,7 @@ def summarize(
         elif fu.due_at < now - LATE_AFTER:
             late += 1
     skipped = tuple(s for s in config.skipped if not patterns or selected(s.path.stem, patterns))
-    return Summary(
-        len(accounts), {s: counts.get(s, 0) for s in STATES}, soon, late, skipped
-    )
+    return Summary(len(accounts), {s: counts.get(s, 0) for s in STATES}, soon, late, skipped)
 
 
 def _state(status: str) -> str:

@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from daemon import metrics
 from daemon.errors import ConfigError, FollowupdError
 from daemon.output.times import zoned
 from daemon.running import sdnotify
@@ -157,7 +158,10 @@ class Service:
         try:
             if poll:
                 self._refresh_accounts(engine)
+                began = time.monotonic()
                 engine.poll()
+                metrics.cycle(time.monotonic() - began)
+                _count_accounts(engine)
                 polled = zoned(datetime.now(UTC), engine.config.daemon.timezone)
                 sdnotify.notify(f"STATUS=last poll {polled}")  # `systemctl status` shows it
             if not engine.stopping:
@@ -265,6 +269,7 @@ class Service:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGHUP, self._on_hangup)
+        self._serve_metrics()
         self._start()
         sdnotify.notify("READY=1", "STATUS=running")
         log.info("followupd running; polling every %s", self.poll_interval)
@@ -300,6 +305,17 @@ class Service:
                 self.engine.stop()
             self.scheduler.shutdown(wait=False)
             self._leave()
+
+    def _serve_metrics(self) -> None:
+        """``[daemon].metrics_port``, once for the life of the process (a reload does not move
+        it). A port that cannot be served is logged: drafting matters more than the metrics."""
+        settings = self.engine.config.daemon
+        if settings.metrics_port is None:
+            return
+        try:
+            metrics.serve(settings.metrics_port, settings.metrics_address)
+        except metrics.MetricsUnavailable as err:
+            log.error("%s; running without metrics", err)
 
     def _start(self) -> None:
         """Schedule the polls of the current engine, the first one right away, and start."""
@@ -402,6 +418,26 @@ class Service:
         )
         logging.shutdown()
         os._exit(0)  # the worker thread is not a daemon thread: do not wait for it
+
+
+def _count_accounts(engine: Engine) -> None:
+    """The accounts-by-state gauge, after a poll cycle: one small query, only with metrics."""
+    if not metrics.available():
+        return
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from daemon.store.models import AccountState
+
+    names = list(engine.connections)
+    try:
+        with engine.sessions() as session:
+            states = dict(session.execute(select(AccountState.name, AccountState.status)).all())
+    except StoreError as err:
+        log.debug("cannot count the accounts by state: %s", err)
+        return
+    metrics.accounts(Counter(states.get(name) or "never_polled" for name in names))
 
 
 def _dispose(engine: Engine) -> None:
