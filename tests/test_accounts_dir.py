@@ -28,6 +28,11 @@ mailbox = { provider = "maildir", path = "mail" }
 """
 
 
+def sqlite(tmp_path: Path) -> str:
+    """SQLite only: what is tested here is no store's business (and CI time is short)."""
+    return f"sqlite:///{tmp_path / 'state.db'}"
+
+
 def user(folder: Path, stem: str, extra: str = "", name: str | None = None) -> Path:
     """One per-user account file (ics + maildir), as a provisioning script would write it."""
     folder.mkdir(exist_ok=True)
@@ -105,9 +110,7 @@ def test_signature_changes_with_every_edit_and_only_then(tmp_path: Path) -> None
 # -- the running service follows the folder ------------------------------------------------
 
 
-def test_the_running_engine_follows_added_changed_and_removed_files(
-    tmp_path: Path, db_url: str
-) -> None:
+def test_the_running_engine_follows_added_changed_and_removed_files(tmp_path: Path) -> None:
     """A file added is polled and drafted for at the next cycle; an unchanged one keeps its
     connection; a broken one is skipped and recorded; a removed one stops, its state kept."""
     import mailbox
@@ -118,7 +121,7 @@ def test_the_running_engine_follows_added_changed_and_removed_files(
     from daemon.store.models import AccountState, Interview
     from tests.harness import Event, Person, World
 
-    world = World(tmp_path, db_url)
+    world = World(tmp_path, sqlite(tmp_path))
     start = datetime(2026, 3, 2, 10, tzinfo=UTC)
     world.add(
         Event("acme-1", start, 60, "Interview: Acme", [Person("Jane Smith", "jane@acme.example")])

@@ -17,6 +17,11 @@ from tests.harness import Event, Person, World
 _served: list[int] = []  # start_http_server once per process: it cannot be stopped
 
 
+def sqlite(tmp_path: Path) -> str:
+    """SQLite only: what is tested here is no store's business (and CI time is short)."""
+    return f"sqlite:///{tmp_path / 'state.db'}"
+
+
 def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample of /metrics, by name and labels."""
     if not _served:
@@ -39,10 +44,10 @@ def delta(before: dict, after: dict, name: str, **labels: str) -> float:
     return after.get(key, 0.0) - before.get(key, 0.0)
 
 
-def test_a_poll_cycle_and_its_drafts_are_counted(tmp_path: Path, db_url: str) -> None:
+def test_a_poll_cycle_and_its_drafts_are_counted(tmp_path: Path) -> None:
     from daemon.running.service import Service
 
-    world = World(tmp_path, db_url)
+    world = World(tmp_path, sqlite(tmp_path))
     start = datetime(2026, 3, 2, 10, tzinfo=UTC)
     people = [Person("Jane Smith", "jane@acme.example"), Person("Raj Rao", "raj@acme.example")]
     world.add(Event("acme-1", start, 60, "Interview: Acme", people))
