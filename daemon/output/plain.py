@@ -38,7 +38,11 @@ def print_section(
 
 
 def print_status_plain(
-    console: Console, accounts: list[AccountRow], interviews: list[InterviewRow], tz: str
+    console: Console,
+    accounts: list[AccountRow],
+    interviews: list[InterviewRow],
+    tz: str,
+    summary=None,  # noqa: ANN001 (a Summary): after the accounts, whose title names the zone
 ) -> None:
     print_section(
         console,
@@ -56,6 +60,8 @@ def print_status_plain(
         ),
     )
     console.print()
+    if summary is not None:
+        print_summary_plain(console, summary)
     if not interviews:
         console.print("# no interviews found yet", markup=False, highlight=False)
         return

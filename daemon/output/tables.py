@@ -73,10 +73,9 @@ def print_status(
         shown = {i.id for i in interviews}
         every = [i for i in every if i.id in shown]
     if plain:
-        from daemon.output.plain import print_status_plain, print_summary_plain
+        from daemon.output.plain import print_status_plain
 
-        print_summary_plain(console, summary)
-        print_status_plain(console, accounts, interviews, tz)
+        print_status_plain(console, accounts, interviews, tz, summary)
     else:
         _print_summary(console, summary)
         _print_tables(console, accounts, interviews, tz)
