@@ -179,3 +179,26 @@ def test_the_running_engine_follows_added_changed_and_removed_files(tmp_path: Pa
     with world.engine.sessions() as session:
         assert session.scalar(select(AccountState).where(AccountState.name == "ada")) is not None
         assert session.scalars(select(Interview.account)).all().count("ada") == 1
+
+
+def test_check_names_each_skipped_file_and_its_problem(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from daemon.cli import main
+
+    (tmp_path / "config.toml").write_text(
+        MAIN.replace("[daemon]\n", '[daemon]\nstate_dir = "state"\n')
+    )
+    user(tmp_path / "users", "ada")
+    (tmp_path / "users" / "bad.toml").write_text('addresses = "nobody"\n')
+    said = CliRunner().invoke(main, ["--config", str(tmp_path / "config.toml"), "check", "--json"])
+    assert said.exit_code == 1, said.output
+    checks = json.loads(said.output)["checks"]
+    folder = next(c for c in checks if c["check"] == "accounts_dir")
+    assert folder["message"].endswith(": 1 account(s), 1 skipped")
+    skipped = [c for c in checks if c["check"] == "account_file"]
+    assert len(skipped) == 3  # addresses, calendar, mailbox: every problem of the file
+    assert {(c["level"], Path(c["subject"]).name) for c in skipped} == {("error", "bad.toml")}
+    assert "bad.toml: account 'bad'.addresses: expected" in skipped[0]["message"]
