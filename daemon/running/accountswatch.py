@@ -71,7 +71,7 @@ class AccountsWatch:
         self.signature = found.signature
         for skipped in found.skipped:
             if skipped not in config.skipped:
-                log.error("skipping %s: %s", skipped.path, "; ".join(skipped.problems))
+                log.error("account file skipped: %s", "; ".join(skipped.problems))
         config = replace(config, accounts=main + found.accounts, skipped=found.skipped)
         engine.update_accounts(config, self._connections(config))
         return True
