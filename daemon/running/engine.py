@@ -311,7 +311,9 @@ class Engine:
         connection = self.connections.get(state.name)
         if connection is not None:
             account = connection.account
-            metrics.failure((account.calendar.provider, account.mailbox.provider), failure_kind(err))
+            metrics.failure(
+                (account.calendar.provider, account.mailbox.provider), failure_kind(err)
+            )
         state.failures = (state.failures or 0) + 1
         state.last_error = str(err)
         if isinstance(err, AuthNeeded):
