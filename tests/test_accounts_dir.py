@@ -3,6 +3,7 @@ broken file skipped and named, names unique across the main file and the folder.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -202,3 +203,59 @@ def test_check_names_each_skipped_file_and_its_problem(tmp_path: Path) -> None:
     assert len(skipped) == 3  # addresses, calendar, mailbox: every problem of the file
     assert {(c["level"], Path(c["subject"]).name) for c in skipped} == {("error", "bad.toml")}
     assert "bad.toml: account 'bad'.addresses: expected" in skipped[0]["message"]
+
+
+def test_a_file_removed_while_its_account_polls_lets_the_poll_end_and_keeps_its_state(
+    tmp_path: Path,
+) -> None:
+    """The slow account's request hangs; its file is removed and the folder looked at again:
+    the others are drafted for meanwhile, its poll ends on its own, its state stays, and it
+    comes back with its file."""
+    from sqlalchemy import select
+
+    from daemon.running.accountswatch import AccountsWatch
+    from daemon.store.models import AccountState
+    from tests.test_concurrency import ME, Background, Silent, drafts_in, engine_for, many_accounts
+
+    silent = Silent()
+    try:
+        path = many_accounts(tmp_path, sqlite(tmp_path), 2)
+        path.write_text(
+            path.read_text().replace("[daemon]\n", '[daemon]\naccounts_dir = "users"\n')
+        )
+        folder = tmp_path / "users"
+        folder.mkdir()
+        slow = folder / "slow.toml"
+        slow.write_text(
+            f'addresses = ["{ME}"]\nmailbox = {{ provider = "maildir", path = "mail-slow" }}\n'
+            f'calendar = {{ provider = "caldav", url = "http://127.0.0.1:{silent.port}/dav/", '
+            'username = "u", password = "p", timeout = 120 }\n'
+        )
+        engine = engine_for(path)
+        assert set(engine.connections) == {"a0", "a1", "slow"}
+        watch = AccountsWatch(engine)
+        poll = Background(engine.poll)
+        poll.start()
+        assert silent.accepted.wait(60), "the slow account never connected"
+        slow.unlink()
+        assert watch.refresh()
+        assert set(engine.connections) == {"a0", "a1"}
+        for _ in range(600):  # the others' units end while the slow one's request hangs
+            if all(drafts_in(tmp_path, i) or poll.raised for i in range(2)):
+                break
+            engine.run_due()
+            threading.Event().wait(0.05)
+        assert [drafts_in(tmp_path, i) for i in range(2)] == [2, 2]
+        assert poll.is_alive(), "the removed account's poll should still wait"
+    finally:
+        silent.close()  # the slow account's request fails now
+    poll.join(60)
+    assert not poll.is_alive() and poll.raised is None
+    engine.poll()
+    engine.run_due()
+    assert [drafts_in(tmp_path, i) for i in range(2)] == [2, 2]
+    with engine.sessions() as session:
+        assert session.scalar(select(AccountState).where(AccountState.name == "slow")) is not None
+    slow.write_text('addresses = ["x@example.org"]\ncalendar = { provider = "ics", path = "c" }\n'
+                    'mailbox = { provider = "maildir", path = "m" }\n')  # fmt: skip
+    assert watch.refresh() and "slow" in engine.connections
