@@ -112,3 +112,27 @@ def test_a_port_taken_is_said_plainly() -> None:
             metrics.serve(port, "127.0.0.1")
     assert f"cannot listen on 127.0.0.1:{port}" in str(info.value)
     assert "expected a free port" in str(info.value)
+
+
+def test_every_graph_request_is_counted_retries_included(tmp_path: Path) -> None:
+    from connectors.outlook import PROVIDER, forget_runtimes, runtime
+    from daemon.clock import SystemClock
+    from daemon.protocols import AccountContext
+    from tests.fakes.graph_server import running_microsoft
+
+    with running_microsoft(tmp_path / "fakes") as ms:
+        try:
+            ctx = AccountContext(
+                "work", ("casey@contoso.example",), tmp_path / "state", SystemClock(), "UTC"
+            )
+            PROVIDER.authorize(ctx, ms.account_options(), lambda line: None)
+            graph = runtime(ctx, ms.account_options()).graph
+            graph.sleep = lambda seconds: None  # no real waiting for the Retry-After
+            ms.graph.throttle(2, 429, "0.5")
+            before, sent = scrape(), len(ms.graph.requests())
+            assert graph.get("/me")["mail"] == "casey@contoso.example"
+            after = scrape()
+        finally:
+            forget_runtimes()
+    assert len(ms.graph.requests()) - sent == 3  # two throttled, one answered
+    assert delta(before, after, "followupd_requests_total", provider="outlook") == 3
