@@ -10,13 +10,15 @@ Labels are providers and kinds only, never an account: a label per account would
 thousands of series per metric (Prometheus' cardinality rule). Per account, ``followupd status
 --account NAME`` says it.
 
-Every function here is a no-op without ``prometheus_client``: the connectors call
-:func:`request` at the one place each sends a request (HTTP or IMAP) and need not care.
+Every function here is a no-op until :func:`serve` (and so without ``prometheus_client``,
+which only a service serving metrics imports): the connectors call :func:`request` at the one
+place each sends a request (HTTP or IMAP) and need not care.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,52 +26,65 @@ from daemon.errors import FollowupdError
 
 log = logging.getLogger(__name__)
 
-try:  # optional: followupd[metrics]
-    import prometheus_client as _prom
-except ImportError:  # pragma: no cover - exercised where the extra is not installed
-    _prom = None
-
 # Seconds between a follow-up's due time and its draft: the issue's promise is within a
 # minute; the long buckets show a daemon that was down or an account that was stuck.
 LATENESS_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600)
 CYCLE_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 ACCOUNT_STATES = ("ok", "new", "error", "needs_reauth", "backoff", "never_polled")
 
+# Empty until :func:`serve`: prometheus_client is imported only by a service that serves the
+# metrics (its import costs a CLI command ~0.1 s), and nothing is counted before.
 _metrics: dict[str, Any] = {}
-if _prom is not None:
-    _metrics = {
-        "polls": _prom.Counter(
-            "followupd_polls", "Account polls, by provider and outcome", ["provider", "outcome"]
-        ),
-        "requests": _prom.Counter(
-            "followupd_requests", "Requests sent to servers (HTTP or IMAP)", ["provider"]
-        ),
-        "drafts": _prom.Counter(
-            "followupd_drafts", "Drafts created, by mailbox provider and kind", ["provider", "kind"]
-        ),
-        "failures": _prom.Counter(
-            "followupd_failures",
-            "Failures: an account's (auth, quota, transient, error, busy) or a draft's "
-            "(draft_template, draft_config, draft_item, draft_other)",
-            ["provider", "kind"],
-        ),
-        "lateness": _prom.Histogram(
-            "followupd_draft_lateness_seconds",
-            "Seconds from a follow-up's due time to its draft",
-            ["provider"],
-            buckets=LATENESS_BUCKETS,
-        ),
-        "accounts": _prom.Gauge("followupd_accounts", "Accounts configured, by state", ["state"]),
-        "cycle": _prom.Histogram(
-            "followupd_poll_cycle_seconds",
-            "Seconds one poll cycle of every account took",
-            buckets=CYCLE_BUCKETS,
-        ),
-    }
+_enabling = threading.Lock()
 
 
-def available() -> bool:
-    return _prom is not None
+def enabled() -> bool:
+    return bool(_metrics)
+
+
+def enable() -> None:
+    """Create the metrics (once). Raises :class:`MetricsUnavailable` without the library."""
+    with _enabling:
+        if _metrics:
+            return
+        try:
+            import prometheus_client as prom
+        except ImportError:
+            raise MetricsUnavailable(
+                "[daemon].metrics_port is set, but prometheus_client is not installed; expected "
+                "python3 -m pip install 'followupd[metrics]' (or remove metrics_port)"
+            ) from None
+        _metrics.update(
+            polls=prom.Counter(
+                "followupd_polls", "Account polls, by provider and outcome", ["provider", "outcome"]
+            ),
+            requests=prom.Counter(
+                "followupd_requests", "Requests sent to servers (HTTP or IMAP)", ["provider"]
+            ),
+            drafts=prom.Counter(
+                "followupd_drafts",
+                "Drafts created, by mailbox provider and kind",
+                ["provider", "kind"],
+            ),
+            failures=prom.Counter(
+                "followupd_failures",
+                "Failures: an account's (needs_reauth, quota, transient, busy, error) or a "
+                "draft's (draft_template, draft_config, draft_item)",
+                ["provider", "kind"],
+            ),
+            lateness=prom.Histogram(
+                "followupd_draft_lateness_seconds",
+                "Seconds from a follow-up's due time to its draft",
+                ["provider"],
+                buckets=LATENESS_BUCKETS,
+            ),
+            accounts=prom.Gauge("followupd_accounts", "Accounts configured, by state", ["state"]),
+            cycle=prom.Histogram(
+                "followupd_poll_cycle_seconds",
+                "Seconds one poll cycle of every account took",
+                buckets=CYCLE_BUCKETS,
+            ),
+        )
 
 
 def request(provider: str) -> None:
@@ -114,13 +129,11 @@ def serve(port: int, address: str) -> None:
     """Serve ``/metrics`` on ``address:port`` in a thread of its own (the process' default
     registry: the process' CPU, memory and open files come with it). Raises
     :class:`MetricsUnavailable` naming what is missing or what failed."""
-    if _prom is None:
-        raise MetricsUnavailable(
-            "[daemon].metrics_port is set, but prometheus_client is not installed; expected "
-            "python3 -m pip install 'followupd[metrics]' (or remove metrics_port)"
-        )
+    enable()
+    import prometheus_client
+
     try:
-        _prom.start_http_server(port, addr=address)
+        prometheus_client.start_http_server(port, addr=address)
     except OSError as err:
         raise MetricsUnavailable(
             f"[daemon].metrics_port: cannot listen on {address}:{port} ({err.strerror or err}); "

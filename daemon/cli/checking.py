@@ -86,6 +86,15 @@ def _findings(rt: Runtime) -> list[Finding]:
         read = sum(1 for a in config.accounts if a.source is not None)
         message = f"accounts_dir {folder}: {read} account(s), {len(config.skipped)} skipped"
         findings.append(Finding("accounts_dir", str(folder), OK, message))
+    if config.daemon.metrics_port is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("prometheus_client") is None:  # the service runs without
+            message = (
+                "metrics: [daemon].metrics_port is set, but prometheus_client is not installed; "
+                "expected python3 -m pip install 'followupd[metrics]'"
+            )
+            findings.append(Finding("metrics", "[daemon].metrics_port", WARNING, message))
     for skipped in config.skipped:  # the file's accounts are not run: each problem is an error
         findings += [
             Finding("account_file", str(skipped.path), ERROR, f"skipped: {problem}")

@@ -422,7 +422,7 @@ class Service:
 
 def _count_accounts(engine: Engine) -> None:
     """The accounts-by-state gauge, after a poll cycle: one small query, only with metrics."""
-    if not metrics.available():
+    if not metrics.enabled():
         return
     from collections import Counter
 
