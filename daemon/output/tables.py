@@ -81,7 +81,7 @@ def print_status(
         _print_tables(console, accounts, interviews, tz)
     if hidden is not None:
         console.print(
-            f"{'#' if plain else ''} Listed: the accounts needing attention and the interviews "
+            f"{'# ' if plain else ''}Listed: the accounts needing attention and the interviews "
             f"with a failed or late follow-up, of {hidden[0]} accounts and {hidden[1]} "
             "interviews (followupd status --all, or --account NAME)",
             markup=False, highlight=False, soft_wrap=True,
