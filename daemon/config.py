@@ -86,6 +86,10 @@ class DaemonSettings:
     # Several instances on one PostgreSQL: how long a dead instance's accounts wait at most
     # before another instance takes them (daemon/running/leases.py).
     lease_period: timedelta = timedelta(seconds=60)
+    # One more account per *.toml file here (daemon/accountsdir.py), picked up while running.
+    accounts_dir: Path | None = None
+    metrics_port: int | None = None  # Prometheus metrics (daemon/metrics.py); None: off
+    metrics_address: str = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -190,9 +194,19 @@ class Account:
     # The language drafts are written in: a folder of daemon/writing/languages/ ("en", "de");
     # `followupd note ID --language` overrides it for one interview.
     language: str = phrases.DEFAULT
+    # The file of [daemon].accounts_dir it comes from; None: the main config file.
+    source: Path | None = None
 
     def options_for(self, provider_name: str) -> dict[str, Any]:
         return self.provider_options.get(provider_name, {})
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file of ``[daemon].accounts_dir`` that holds no usable account, and every problem."""
+
+    path: Path
+    problems: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -208,6 +222,9 @@ class Config:
     accounts: tuple[Account, ...]
     extra: dict[str, Any] = field(default_factory=dict)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    # Files of [daemon].accounts_dir that could not be read as an account, and why: skipped,
+    # shown by `check` and `status` (daemon/accountsdir.py).
+    skipped: tuple[SkippedFile, ...] = ()
 
     def account(self, name: str) -> Account:
         for account in self.accounts:
@@ -284,6 +301,15 @@ DAEMON = {
         _lease_period,
         "60s",
         "several instances on one PostgreSQL: the longest a dead instance's accounts wait",
+    ),
+    "accounts_dir": o.Option(
+        o.path, None, "a folder of per-user account files (*.toml, one account each)"
+    ),
+    "metrics_port": o.Option(
+        o.integer_between(1, 65535), None, "serve Prometheus metrics on this port; default: off"
+    ),
+    "metrics_address": o.Option(
+        o.non_empty_string, "127.0.0.1", "the address the metrics port listens on"
     ),
 }
 
@@ -497,15 +523,29 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         values[section] = o.validate(table, schema, f"{name}: [{section}]", problems)
 
     contacts = _contacts(data.get("contacts", {}), name, problems)
-    accounts = _accounts(data.get("accounts"), name, base, problems)
-
-    if problems:
-        raise ConfigError(problems)
+    # With a folder of account files, the main file may hold none: they all live there.
+    d = values["daemon"]
+    folder = d.get("accounts_dir")
+    accounts = _accounts(data.get("accounts"), name, base, problems, required=folder is None)
 
     def resolve(p: Path | None) -> Path | None:
         return None if p is None else (p if p.is_absolute() else base / p)
 
-    d = values["daemon"]
+    skipped: tuple[SkippedFile, ...] = ()
+    if folder is not None and not problems:
+        from daemon import accountsdir
+
+        try:
+            found = accountsdir.read(resolve(folder), {a.name for a in accounts})
+        except accountsdir.FolderError as err:
+            problems.append(f"{name}: [daemon].accounts_dir: {err}")
+        else:
+            accounts += found.accounts
+            skipped = found.skipped
+
+    if problems:
+        raise ConfigError(problems)
+
     state_dir = resolve(d["state_dir"]) or paths.default_state_dir()
     daemon = DaemonSettings(
         poll_interval=d["poll_interval"],
@@ -518,6 +558,9 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         concurrency=d["concurrency"],
         provider_concurrency=dict(d["provider_concurrency"]),
         lease_period=d["lease_period"],
+        accounts_dir=resolve(folder),
+        metrics_port=d["metrics_port"],
+        metrics_address=d["metrics_address"],
     )
     c = values["candidate"]
     det = values["detection"]
@@ -581,6 +624,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         notify=NotifySettings(
             desktop=n["desktop"], apprise=tuple(n["apprise"]), command=command, timeout=n["timeout"]
         ),
+        skipped=skipped,
     )
 
 
@@ -613,9 +657,20 @@ def _contacts(table: Any, name: str, problems: list[str]) -> dict[str, Contact]:
     return out
 
 
-def _accounts(raw: Any, name: str, base: Path, problems: list[str]) -> list[Account]:
+def _accounts(
+    raw: Any,
+    name: str,
+    base: Path,
+    problems: list[str],
+    required: bool = True,
+    table: str = "[[accounts]]",
+) -> list[Account]:
+    """The accounts of ``raw`` (a list of account tables), each problem named ``name: table
+    'account'.key``; ``required``: none at all is a problem. Also reads one file of
+    ``[daemon].accounts_dir`` (:mod:`daemon.accountsdir`), whose ``table`` is the file."""
     if raw is None:
-        problems.append(f"{name}: [[accounts]]: missing; expected at least one account")
+        if required:
+            problems.append(f"{name}: [[accounts]]: missing; expected at least one account")
         return []
     if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
         problems.append(f"{name}: [[accounts]]: expected an array of tables ([[accounts]])")
@@ -624,7 +679,7 @@ def _accounts(raw: Any, name: str, base: Path, problems: list[str]) -> list[Acco
     seen: set[str] = set()
     for index, entry in enumerate(raw):
         label = entry.get("name") if isinstance(entry.get("name"), str) else f"#{index + 1}"
-        where = f"{name}: [[accounts]] {label!r}"
+        where = f"{name}: {table} {label!r}"
         core = {k: v for k, v in entry.items() if k in ACCOUNT}
         extra = {k: v for k, v in entry.items() if k not in ACCOUNT}
         v = o.validate(core, ACCOUNT, where, problems)

@@ -31,7 +31,7 @@ from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from connectors.caldav import davxml
 from connectors.caldav.settings import Settings
-from daemon import __version__
+from daemon import __version__, metrics
 from daemon.errors import (
     AuthNeeded,
     ConnectorError,
@@ -139,6 +139,7 @@ class Session:
         headers = {"Depth": str(depth), "Content-Type": 'application/xml; charset="utf-8"'}
         for _hop in range(MAX_REDIRECTS + 1):
             # verify per request: requests lets REQUESTS_CA_BUNDLE override a session's verify
+            metrics.request("caldav")
             response = http.request(
                 method,
                 url,

@@ -28,7 +28,7 @@ from googleapiclient.errors import HttpError
 from connectors.google import auth
 from connectors.google.errors import failure_of, translate, unreadable_failure
 from connectors.google.retry import RetryPolicy
-from daemon import redaction
+from daemon import metrics, redaction
 from daemon.errors import (
     AuthNeeded,
     ConnectorError,
@@ -61,6 +61,7 @@ class NoResendHttp(httplib2.Http):
     def _conn_request(
         self, conn: Any, request_uri: str, method: str, body: Any, headers: dict[str, str]
     ) -> tuple[httplib2.Response, bytes]:
+        metrics.request("google")  # every request on the wire, sign-in included
         if method in ("GET", "HEAD"):
             try:
                 return super()._conn_request(conn, request_uri, method, body, headers)

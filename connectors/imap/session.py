@@ -24,6 +24,7 @@ from typing import TypeVar
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
+from daemon import metrics
 from daemon.errors import AuthNeeded, ConnectorError, FollowupdError, TransientError
 from daemon.passwords import PasswordSource
 
@@ -125,6 +126,7 @@ class Session:
         are harmless to repeat (reads, searches), never for an APPEND.
         """
         fresh = self._client is None
+        metrics.request("imap")
         try:
             return step(self.client())
         except FollowupdError:

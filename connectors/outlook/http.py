@@ -32,6 +32,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 import tenacity
 
+from daemon import metrics
 from daemon.errors import AuthNeeded, ConnectorError, CursorExpired, InvalidResponse, TransientError
 from daemon.message import one_line
 from daemon.worlderrors import cannot_connect, unreachable
@@ -270,6 +271,7 @@ class Graph:
         }
         with self._slots:
             self.calls += 1
+            metrics.request("outlook")
             try:
                 response = self._session.request(method, url, json=body, headers=all_headers)
             except requests.ConnectTimeout as err:

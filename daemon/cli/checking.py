@@ -81,6 +81,25 @@ def _findings(rt: Runtime) -> list[Finding]:
     left = placeholders(config)
     said = f"read; {len(left)} placeholder(s) of followupd init left" if left else "OK"
     findings = [Finding("config", where, OK, f"config {where}: {said}")]
+    if config.daemon.accounts_dir is not None:
+        folder = config.daemon.accounts_dir
+        read = sum(1 for a in config.accounts if a.source is not None)
+        message = f"accounts_dir {folder}: {read} account(s), {len(config.skipped)} skipped"
+        findings.append(Finding("accounts_dir", str(folder), OK, message))
+    if config.daemon.metrics_port is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("prometheus_client") is None:  # the service runs without
+            message = (
+                "metrics: [daemon].metrics_port is set, but prometheus_client is not installed; "
+                "expected python3 -m pip install 'followupd[metrics]'"
+            )
+            findings.append(Finding("metrics", "[daemon].metrics_port", WARNING, message))
+    for skipped in config.skipped:  # the file's accounts are not run: each problem is an error
+        findings += [
+            Finding("account_file", str(skipped.path), ERROR, f"skipped: {problem}")
+            for problem in skipped.problems
+        ]
     for problem in left:  # "config.toml: [candidate].name: still 'Your Name', ..."
         key = problem.split(": ", 1)[1].split(": still ", 1)[0]
         findings.append(Finding("placeholder", key, ERROR, problem, f"edit {config.path}: {key}"))

@@ -155,9 +155,18 @@ def _parse_time(text: str) -> datetime:
     is_flag=True,
     help="Exit 1 when an account needs attention (an error, re-authorization, a backoff).",
 )
+@click.option(
+    "--account",
+    "patterns",
+    multiple=True,
+    metavar="NAME",
+    help="Only this account (repeatable; a glob like 'cohort-*').",
+)
 @pass_runtime
 @friendly
-def status(rt: Runtime, show_all: bool, as_json: bool, fail_on_attention: bool) -> None:
+def status(
+    rt: Runtime, show_all: bool, as_json: bool, fail_on_attention: bool, patterns: tuple[str, ...]
+) -> None:
     """Interviews, interviewers and follow-ups with their state and due time.
 
     On a terminal: tables. Through a pipe: one tab-separated record per line under a
@@ -169,27 +178,46 @@ def status(rt: Runtime, show_all: bool, as_json: bool, fail_on_attention: bool) 
       followupd status --all          finished and cancelled ones too
       followupd status --json | jq '.followups[] | select(.state == "failed")'
       followupd status --fail-on-attention >/dev/null || echo "look at it"
+      followupd status --account 'cohort-*'   some accounts only
+
+    A summary comes first (accounts by state, follow-ups due in the next hour, late ones).
+    Past 20 accounts, only the accounts and interviews needing attention are listed, unless
+    --all or --account.
     """
     from daemon.output.rows import account_rows, interview_rows
+    from daemon.output.summary import selected, summarize
     from daemon.output.tables import print_status, problem_records
 
     config, now = rt.config, SystemClock().now()
+    names = [a.name for a in config.accounts]
+    for pattern in patterns:
+        if not any(selected(name, [pattern]) for name in names):
+            known = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+            raise FollowupdError(
+                f"--account {pattern}: no account by that name or pattern (accounts: {known or 'none'})"
+            )
     with rt.sessions()() as session:
         if as_json:
             from daemon.output import as_json
 
+            accounts = [a for a in account_rows(session, config) if selected(a.name, patterns)]
             interviews, _ = interview_rows(session, config, now, show_all)
             document = as_json.status_document(
-                account_rows(session, config),
-                interviews,
-                problem_records(session),
+                accounts,
+                [i for i in interviews if selected(i.account, patterns)],
+                [p for p in problem_records(session) if selected(p.account, patterns)],
                 config.daemon.timezone,
                 now,
+                summarize(session, config, accounts, now, patterns),
             )
             console.out.file.write(as_json.dumps(document) + "\n")
         else:
-            print_status(console.out, session, config, now, show_all, console.plain)
-        attention = [a.name for a in account_rows(session, config) if a.needs_attention]
+            print_status(console.out, session, config, now, show_all, console.plain, patterns)
+        attention = [
+            a.name
+            for a in account_rows(session, config)
+            if a.needs_attention and selected(a.name, patterns)
+        ]
     if fail_on_attention and attention:
         console.err.print(
             f"followupd: needs attention: account {', '.join(attention)}",

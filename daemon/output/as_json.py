@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from daemon.output.checks import Finding
 from daemon.output.rows import AccountRow, FollowUpRow, InterviewRow
+from daemon.output.summary import Summary
 from daemon.store.models import ProblemRecord, Transition
 
 VERSION = 1
@@ -100,9 +101,22 @@ def status_document(
     problems: Sequence[ProblemRecord],
     tz: str,
     now: datetime,
+    summary: Summary | None = None,
 ) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if summary is not None:
+        extra["summary"] = {
+            "accounts": summary.accounts,
+            "by_state": dict(summary.by_state),
+            "due_next_hour": summary.due_next_hour,
+            "late": summary.late,
+        }
+        extra["skipped_files"] = [
+            {"file": str(s.path), "problems": list(s.problems)} for s in summary.skipped_files
+        ]
     return {
         **envelope("status", tz, now),
+        **extra,
         "accounts": [account(a, tz) for a in accounts],
         "interviews": [interview(i, tz) for i in interviews],
         "followups": [followup(f, i.id, tz) for i in interviews for f in i.followups],

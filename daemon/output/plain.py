@@ -38,7 +38,11 @@ def print_section(
 
 
 def print_status_plain(
-    console: Console, accounts: list[AccountRow], interviews: list[InterviewRow], tz: str
+    console: Console,
+    accounts: list[AccountRow],
+    interviews: list[InterviewRow],
+    tz: str,
+    summary=None,  # noqa: ANN001 (a Summary): after the accounts, whose title names the zone
 ) -> None:
     print_section(
         console,
@@ -56,6 +60,8 @@ def print_status_plain(
         ),
     )
     console.print()
+    if summary is not None:
+        print_summary_plain(console, summary)
     if not interviews:
         console.print("# no interviews found yet", markup=False, highlight=False)
         return
@@ -82,6 +88,35 @@ def print_status_plain(
                 )
             )
     print_section(console, "interviews and follow-ups", INTERVIEW_COLUMNS, rows)
+
+
+def print_summary_plain(console: Console, summary) -> None:  # noqa: ANN001 (a Summary)
+    """The summary as one record, then each problem of a skipped account file."""
+    from daemon.output.summary import STATES
+
+    print_section(
+        console,
+        "summary",
+        ("accounts", *STATES, "due_next_hour", "late", "skipped_files"),
+        [
+            (
+                summary.accounts,
+                *(summary.by_state[s] for s in STATES),
+                summary.due_next_hour,
+                summary.late,
+                len(summary.skipped_files),
+            )
+        ],
+    )
+    if summary.skipped_files:
+        console.print()
+        print_section(
+            console,
+            "account files skipped (fix them; the other accounts run)",
+            ("file", "problem"),
+            ((s.path, problem) for s in summary.skipped_files for problem in s.problems),
+        )
+    console.print()
 
 
 def print_problems_plain(console: Console, problems: Sequence[ProblemRecord], tz: str) -> None:

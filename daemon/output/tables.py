@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
@@ -49,23 +50,56 @@ def print_status(
     now: datetime,
     show_all: bool = False,
     plain: bool = False,
+    patterns: Sequence[str] = (),
 ) -> None:
-    """The accounts, interviews and follow-ups, and skipped input: rich tables, or with
-    ``plain`` (stdout is not a terminal) tab-separated records (:mod:`daemon.output.plain`)."""
+    """The summary, the accounts, interviews and follow-ups, and skipped input: rich tables, or
+    with ``plain`` (stdout is not a terminal) tab-separated records (:mod:`daemon.output.plain`).
+    ``patterns``: only the accounts ``--account`` names. Past :data:`~daemon.output.summary.MANY`
+    accounts and without ``show_all``, only the accounts and interviews that need attention."""
     from daemon.output.rows import account_rows, interview_rows  # noqa: F811
+    from daemon.output.summary import MANY, is_late, selected, summarize
 
     tz = config.daemon.timezone
-    accounts = account_rows(session, config)
+    accounts = [a for a in account_rows(session, config) if selected(a.name, patterns)]
+    summary = summarize(session, config, accounts, now, patterns)
     interviews, every = interview_rows(session, config, now, show_all)
+    interviews = [i for i in interviews if selected(i.account, patterns)]
+    every = [i for i in every if selected(i.account, patterns)]
+    hidden = None
+    if len(accounts) > MANY and not show_all:
+        hidden = (len(accounts), len(interviews))
+        accounts = [a for a in accounts if a.needs_attention]
+        interviews = [i for i in interviews if is_late(i, now)]
+        shown = {i.id for i in interviews}
+        every = [i for i in every if i.id in shown]
     if plain:
         from daemon.output.plain import print_status_plain
 
-        print_status_plain(console, accounts, interviews, tz)
+        print_status_plain(console, accounts, interviews, tz, summary)
     else:
+        _print_summary(console, summary)
         _print_tables(console, accounts, interviews, tz)
+    if hidden is not None:
+        console.print(
+            f"{'# ' if plain else ''}Listed: the accounts needing attention and the interviews "
+            f"with a failed or late follow-up, of {hidden[0]} accounts and {hidden[1]} "
+            "interviews (followupd status --all, or --account NAME)",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
     if interviews:
         print_remarks(console, config, every, plain)
-    print_problems(console, session, tz, show_all, plain)
+    print_problems(console, session, tz, show_all, plain, patterns)
+
+
+def _print_summary(console: Console, summary) -> None:  # noqa: ANN001 (a Summary)
+    from daemon.output.summary import summary_line
+
+    console.print(summary_line(summary), markup=False, highlight=False, soft_wrap=True)
+    for skipped in summary.skipped_files:
+        for problem in skipped.problems:
+            console.print(
+                f"[red]account file skipped:[/] {escape(problem)}", highlight=False, soft_wrap=True
+            )
 
 
 def _print_tables(
@@ -204,13 +238,20 @@ def problem_records(session: Session) -> Sequence[ProblemRecord]:
 
 
 def print_problems(
-    console: Console, session: Session, tz: str, show_all: bool = False, plain: bool = False
+    console: Console,
+    session: Session,
+    tz: str,
+    show_all: bool = False,
+    plain: bool = False,
+    patterns: Sequence[str] = (),
 ) -> None:
     """Skipped input, each item on its own row, grouped by the file or folder it is in.
 
     Four broken events in one .ics file are four rows under one heading that counts them:
     the user fixes them at the source, and needs to know which."""
-    problems = problem_records(session)
+    from daemon.output.summary import selected
+
+    problems = [p for p in problem_records(session) if selected(p.account, patterns)]
     if not problems:
         return
     if plain:

@@ -21,12 +21,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from daemon import metrics
 from daemon.clock import Clock
 from daemon.config import Account, Config
 from daemon.drafting.drafter import Drafter
@@ -102,6 +103,7 @@ class Engine:
         )
         self._stop = threading.Event()
         self._round = threading.Lock()  # one round of due work at a time (run_due)
+        self._accounts = threading.Lock()  # one change of the set of accounts at a time
         self.writer = Writer(sessions)
         self.workers = Workers(
             config.daemon.concurrency, config.daemon.provider_concurrency, self._stop.is_set
@@ -123,6 +125,17 @@ class Engine:
     def _progress(self) -> None:
         self.progress_at = time.monotonic()
 
+    def update_accounts(self, config: Config, connections: list[Connection]) -> None:
+        """Work ``connections`` from now on (``config``: the same settings, these accounts;
+        daemon/running/accountswatch.py, the folder of account files changed). The mapping is
+        replaced, never changed in place, so a cycle that began with the old one finishes with
+        it: a removed account's unit in flight just ends, and its state stays in the store."""
+        with self._accounts:
+            config = replace(config, accounts=tuple(c.account for c in connections))
+            self.connections = {c.account.name: c for c in connections}
+            self.config = self.account_poll.config = self.teller.config = config
+            self.teller.accounts = tuple(self.connections)
+
     # -- polling --------------------------------------------------------------------------
 
     def poll(self) -> None:
@@ -140,7 +153,14 @@ class Engine:
 
     def _poll_account(self, connection: Connection, now: datetime) -> None:
         assert connection.calendar is not None and connection.mailbox is not None
-        self.account_poll.run(connection.account, connection.calendar, connection.mailbox, now)
+        account = connection.account
+        providers = (account.calendar.provider, account.mailbox.provider)
+        try:
+            self.account_poll.run(account, connection.calendar, connection.mailbox, now)
+        except BaseException as err:  # counted, then recorded by _guarded as before
+            metrics.poll(providers, failure_kind(err))
+            raise
+        metrics.poll(providers, "ok")
 
     @staticmethod
     def _unit(connection: Connection, work: Callable[[], None]) -> Unit:
@@ -212,6 +232,7 @@ class Engine:
             )
             drafter.draft(session, fu, now)
             self._progress()
+            _count_draft(connection, fu, now)
 
     def next_due(self) -> datetime | None:
         """When the service must wake up: the earliest due follow-up, or the next interview end
@@ -311,6 +332,12 @@ class Engine:
             and state.last_error == str(err)
         ):
             return  # said once; the other instance may hold it for days
+        connection = self.connections.get(state.name)
+        if connection is not None:
+            account = connection.account
+            metrics.failure(
+                (account.calendar.provider, account.mailbox.provider), failure_kind(err)
+            )
         state.failures = (state.failures or 0) + 1
         state.last_error = str(err)
         if isinstance(err, AuthNeeded):
@@ -336,6 +363,28 @@ class Engine:
 
     def _backoff(self, failures: int) -> timedelta:
         return min(self.config.daemon.poll_interval * (2 ** max(failures - 1, 0)), MAX_BACKOFF)
+
+
+def failure_kind(err: BaseException) -> str:
+    """An account's failure as a metrics label (daemon/metrics.py): what happens next."""
+    if isinstance(err, MailboxBusy):
+        return "busy"
+    if isinstance(err, AuthNeeded):
+        return "needs_reauth"
+    if isinstance(err, QuotaExceeded):
+        return "quota"
+    if isinstance(err, TransientError):
+        return "transient"
+    return "error"
+
+
+def _count_draft(connection: Connection, fu: FollowUp, now: datetime) -> None:
+    """A draft made (and how late), or a draft that failed, for the metrics."""
+    provider = connection.account.mailbox.provider
+    if fu.state == State.DRAFTED and fu.drafted_at is not None:
+        metrics.draft(provider, fu.kind, (fu.drafted_at - fu.due_at).total_seconds())
+    elif fu.state == State.FAILED:
+        metrics.failure((provider,), f"draft_{fu.failure or 'other'}")
 
 
 def fair(todo: list[tuple[int, str, int]]) -> list[tuple[int, str]]:

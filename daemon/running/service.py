@@ -38,9 +38,11 @@ from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from daemon import metrics
 from daemon.errors import ConfigError, FollowupdError
 from daemon.output.times import zoned
 from daemon.running import sdnotify
+from daemon.running.accountswatch import AccountsWatch
 from daemon.running.engine import Engine
 from daemon.running.leases import Leases, leases_for
 from daemon.running.renewal import Renewal
@@ -144,6 +146,7 @@ class Service:
         connection = self.engine.connections.get(account)
         if connection is not None and connection.lock is not None:
             connection.lock.release()
+        self.watch: AccountsWatch | None = None  # the engine's [daemon].accounts_dir
 
     @staticmethod
     def _new_scheduler() -> BackgroundScheduler:
@@ -173,7 +176,11 @@ class Service:
         self._busy[me] = (poll, time.monotonic())
         try:
             if poll:
+                self._refresh_accounts(engine)
+                began = time.monotonic()
                 engine.poll()
+                metrics.cycle(time.monotonic() - began)
+                _count_accounts(engine)
                 polled = zoned(datetime.now(UTC), engine.config.daemon.timezone)
                 sdnotify.notify(f"STATUS=last poll {polled}")  # `systemctl status` shows it
             if not engine.stopping:
@@ -195,6 +202,17 @@ class Service:
             if self.engine.stopping or self.scheduler.get_job("poll") is None:
                 return
             self.scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
+    def _refresh_accounts(self, engine: Engine) -> None:
+        """Added, changed and removed files of ``[daemon].accounts_dir``, before each poll."""
+        watch = self.watch
+        if watch is None or watch.engine is not engine:
+            return
+        try:
+            watch.refresh()
+        except StoreError:
+            raise
+        except Exception:  # the accounts running go on with the set they have
+            log.exception("cannot read [daemon].accounts_dir again")
 
     def _say_next(self, engine: Engine) -> None:
         """Log what comes next ("next: thank-you to Jane Smith (Acme Corp) at 15:30 CET") at the
@@ -278,6 +296,7 @@ class Service:
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGHUP, self._on_hangup)
         self.renewal.start()  # claimed before the first poll
+        self._serve_metrics()
         self._start()
         sdnotify.notify("READY=1", "STATUS=running")
         log.info("followupd running; polling every %s", self.poll_interval)
@@ -314,8 +333,20 @@ class Service:
             self.scheduler.shutdown(wait=False)
             self._leave()
 
+    def _serve_metrics(self) -> None:
+        """``[daemon].metrics_port``, once for the life of the process (a reload does not move
+        it). A port that cannot be served is logged: drafting matters more than the metrics."""
+        settings = self.engine.config.daemon
+        if settings.metrics_port is None:
+            return
+        try:
+            metrics.serve(settings.metrics_port, settings.metrics_address)
+        except metrics.MetricsUnavailable as err:
+            log.error("%s; running without metrics", err)
+
     def _start(self) -> None:
         """Schedule the polls of the current engine, the first one right away, and start."""
+        self.watch = AccountsWatch(self.engine)
         self.scheduler.add_job(
             self._job,
             "interval",
@@ -428,6 +459,24 @@ def _leases_of(engine: Engine) -> Leases:
     if sessions is None or daemon is None:
         return Leases()
     return leases_for(sessions, daemon.lease_period, daemon.state_dir)
+def _count_accounts(engine: Engine) -> None:
+    """The accounts-by-state gauge, after a poll cycle: one small query, only with metrics."""
+    if not metrics.enabled():
+        return
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from daemon.store.models import AccountState
+
+    names = list(engine.connections)
+    try:
+        with engine.sessions() as session:
+            states = dict(session.execute(select(AccountState.name, AccountState.status)).all())
+    except StoreError as err:
+        log.debug("cannot count the accounts by state: %s", err)
+        return
+    metrics.accounts(Counter(states.get(name) or "never_polled" for name in names))
 
 
 def _dispose(engine: Engine) -> None:

@@ -105,6 +105,8 @@ def sandbox(config: Config) -> Sandbox:
         if local is not None:
             writes.append(Path(local).absolute())
         reads.extend(_path_options(account.calendar.provider, account.calendar.options))
+    if config.daemon.accounts_dir is not None:  # read again before every poll
+        reads.append(config.daemon.accounts_dir.absolute())
     database = _sqlite_folder(config.daemon.database)
     state_dir = config.daemon.state_dir.absolute()
     if database is not None and not database.is_relative_to(state_dir):
