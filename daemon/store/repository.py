@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.protocols import Problem
@@ -32,16 +32,32 @@ def transition(
     session.add(Transition(followup=fu, at=now, from_state=before, to_state=to, reason=reason))
 
 
+def _cursor_row(session: Session, account: str, kind: str) -> SyncCursor | None:
+    """The cursor's row, read once per session: the session holds unchanged rows only weakly,
+    so without the reference kept in ``session.info`` storing the cursor after reading it
+    would read it again."""
+    rows = session.info.setdefault("sync_cursors", {})
+    row = rows.get((account, kind))
+    if row is None or row not in session:
+        row = rows[(account, kind)] = session.get(SyncCursor, (account, kind))
+    return row
+
+
 def get_cursor(session: Session, account: str, kind: str) -> str | None:
-    row = session.get(SyncCursor, (account, kind))
+    row = _cursor_row(session, account, kind)
     return row.value if row else None
 
 
 def set_cursor(session: Session, account: str, kind: str, value: str | None, now: datetime) -> None:
-    row = session.get(SyncCursor, (account, kind))
+    """Store the cursor; ``updated_at`` says when it last changed. An unchanged cursor (the
+    usual poll) writes nothing: a thousand accounts must not queue a thousand writes on one
+    SQLite writer to say that nothing happened."""
+    row = _cursor_row(session, account, kind)
     if row is None:
-        session.add(SyncCursor(account=account, kind=kind, value=value, updated_at=now))
-    else:
+        row = SyncCursor(account=account, kind=kind, value=value, updated_at=now)
+        session.add(row)
+        session.info["sync_cursors"][(account, kind)] = row
+    elif row.value != value:
         row.value, row.updated_at = value, now
 
 
@@ -107,12 +123,14 @@ def due_followups(session: Session, now: datetime) -> Sequence[FollowUp]:
 
 
 def next_due(session: Session) -> datetime | None:
-    return session.scalar(
-        select(FollowUp.due_at)
-        .where(FollowUp.state.in_([State.SCHEDULED, State.CREATING]))
-        .order_by(FollowUp.due_at)
-        .limit(1)
-    )
+    """The earliest due time of an open follow-up. One state at a time: each is then the first
+    entry of ix_followups_state_due_at, where ``state IN (...)`` made SQLite sort every open
+    follow-up of every account (the service asks every minute)."""
+    times = [
+        session.scalar(select(func.min(FollowUp.due_at)).where(FollowUp.state == state))
+        for state in (State.SCHEDULED, State.CREATING)
+    ]
+    return min((t for t in times if t is not None), default=None)
 
 
 def rename_account(session: Session, old: str, new: str) -> None:
