@@ -167,7 +167,6 @@ class Engine:
             log.info("%s: calendar cursor expired (%s); full resync", account.name, err)
             changes = source.changes(None, window)
         planner = Planner(self.config, account)
-        planner.preload(session)
         problems = list(changes.problems)
         # Events the store cannot hold are known to exist, so they do not stop remove_missing.
         events: list[CalendarEvent] = []
@@ -178,6 +177,12 @@ class Engine:
                 events.append(event)
             else:
                 unfit.append(problem)
+        # The account's interviews are loaded only for events to apply: an unchanged calendar
+        # (no events, nothing removed, not a complete read) reads nothing of the store. A
+        # complete read with no events still goes on to remove_missing below (everything in
+        # the window was deleted), which queries what it needs itself.
+        if events:
+            planner.preload(session)
         try:
             for event in events:
                 planner.apply_event(session, event, now)
