@@ -94,7 +94,9 @@ class ReplyTracker:
 
     # -- replies --------------------------------------------------------------------------
 
-    def watched(self, session: Session, now: datetime) -> dict[int, tuple[Process, list[Interview]]]:
+    def watched(
+        self, session: Session, now: datetime
+    ) -> dict[int, tuple[Process, list[Interview]]]:
         """The active processes a reply would change, each with its begun interviews.
 
         A process is watched while one of its begun interviews has a status inquiry planned,

@@ -82,9 +82,7 @@ def unchanged_poll(world: World, hours: float) -> Reads:
     return reads
 
 
-def test_an_unchanged_poll_reads_the_same_whatever_the_history(
-    tmp_path: Path, db_url: str
-) -> None:
+def test_an_unchanged_poll_reads_the_same_whatever_the_history(tmp_path: Path, db_url: str) -> None:
     """An account with a thank-you waiting in Drafts and a status inquiry waiting for a reply
     (so the mailbox is searched) and 10, then 200 interviews to come."""
     world = World(tmp_path, db_url)
