@@ -13,7 +13,8 @@ stands alone, without a screen header to name the zone once.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -42,15 +43,16 @@ def upcoming(session: Session, config: Config, now: datetime) -> Upcoming:
     user sends (they have a due time, but are drafted only once something was sent)."""
     first: FollowUp | None = None
     others = waiting = 0
-    for fu in _in_due_order(session):
-        if first is not None and fu.due_at != first.due_at:
-            break
-        if is_waiting(fu):
-            waiting += 1
-        elif first is None:
-            first = fu
-        else:
-            others += 1
+    with closing(_in_due_order(session)) as in_order:  # a stream left open holds its snapshot
+        for fu in in_order:
+            if first is not None and fu.due_at != first.due_at:
+                break
+            if is_waiting(fu):
+                waiting += 1
+            elif first is None:
+                first = fu
+            else:
+                others += 1
     if first is None:
         why = (
             f" ({waiting} status inquiries wait for mail you send)"
@@ -63,7 +65,7 @@ def upcoming(session: Session, config: Config, now: datetime) -> Upcoming:
     return Upcoming(first.id, first.due_at, others, _sentence(config, first, others, now))
 
 
-def _in_due_order(session: Session) -> Iterator[FollowUp]:
+def _in_due_order(session: Session) -> Generator[FollowUp, None, None]:
     """Open follow-ups, earliest due first, read as far as the caller goes.
 
     One query per state, merged here: each reads ix_followups_state_due_at in its order, where
@@ -81,7 +83,10 @@ def _in_due_order(session: Session) -> Iterator[FollowUp]:
 
     creating = session.scalars(of(State.CREATING)).all()
     planned = session.scalars(of(State.SCHEDULED).execution_options(yield_per=50))
-    return heapq.merge(creating, planned, key=lambda fu: (fu.due_at, fu.id))
+    try:
+        yield from heapq.merge(creating, planned, key=lambda fu: (fu.due_at, fu.id))
+    finally:
+        planned.close()
 
 
 def _sentence(config: Config, fu: FollowUp, others: int, now: datetime) -> str:
