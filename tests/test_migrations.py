@@ -506,3 +506,71 @@ def test_0008_adds_the_lease_tables_and_keeps_every_row(db_url: str) -> None:
     command.downgrade(cfg, "0007")
     assert not {"account_leases", "instances"} & set(inspect(engine).get_table_names())
     assert dump(engine) == before
+
+
+# What issue 14 needed for a poll that does not read every account's rows (migration 0007).
+INDEXES_0007 = {
+    "interviews": {
+        "ix_interviews_process_id": ["process_id"],
+        "ix_interviews_unmarked_end_at": ["account", "end_at"],
+    },
+    "followups": {"ix_followups_interview_id_state": ["interview_id", "state"]},
+}
+
+
+def indexes_of(engine: Engine, table: str) -> dict[str, dict[str, Any]]:
+    return {ix["name"]: ix for ix in inspect(engine).get_indexes(table)}
+
+
+def test_0007_adds_the_indexes_of_state_access_and_keeps_every_row(db_url: str) -> None:
+    engine = state_at_0001(db_url)
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, "0006")
+    before = dump(engine)
+
+    command.upgrade(cfg, "0007")
+
+    assert dump(engine) == before
+    for table, wanted in INDEXES_0007.items():
+        found = indexes_of(engine, table)
+        assert {name: found[name]["column_names"] for name in wanted if name in found} == wanted
+    # Partial: only the interviews whose end was not told about yet.
+    unmarked = indexes_of(engine, "interviews")["ix_interviews_unmarked_end_at"]
+    where = unmarked["dialect_options"][f"{engine.dialect.name}_where"]
+    assert " ".join(str(where).lower().replace("(", "").replace(")", "").split()) == (
+        "notified_at is null or notified_at < end_at"
+    )
+    command.downgrade(cfg, "0006")
+    for table, wanted in INDEXES_0007.items():
+        assert not set(wanted) & set(indexes_of(engine, table))
+
+
+def test_the_indexes_of_0007_serve_an_accounts_poll(tmp_path: Path) -> None:
+    """On SQLite, the planner takes them for the queries of a poll and a round, which without
+    them read a whole table (a process's interviews) or every account's rows."""
+    sessions = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    accounts = ", ".join(f"'user{n}'" for n in range(1000))
+    with sessions.kw["bind"].connect() as conn:
+
+        def plan(sql: str) -> str:
+            return " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+
+        interviews = plan("SELECT title FROM interviews WHERE process_id IN (1, 2, 3)")
+        drafts = plan(  # daemon/replies.py: the drafts waiting in an account's mailbox
+            "SELECT id FROM followups WHERE state = 'drafted' AND interview_id IN "
+            "(SELECT id FROM interviews WHERE account = 'home')"
+        )
+        ended = plan(  # daemon/notify/watch.py: the interviews that ended, not told about
+            f"SELECT id FROM interviews WHERE account IN ({accounts}) "
+            "AND end_at <= '2026-01-14 12:00:00' "
+            "AND (notified_at IS NULL OR notified_at < end_at)"
+        )
+    assert interviews == "SEARCH interviews USING INDEX ix_interviews_process_id (process_id=?)"
+    assert drafts.startswith(
+        "SEARCH followups USING COVERING INDEX ix_followups_interview_id_state "
+        "(interview_id=? AND state=?)"
+    )
+    assert (
+        "SEARCH interviews USING INDEX ix_interviews_unmarked_end_at (account=? AND end_at<?)"
+        in ended
+    )

@@ -27,7 +27,11 @@ def _company(interview: Interview) -> str | None:
 
 
 def _unmarked():  # noqa: ANN202
-    """Interviews not told about since they (last) ended."""
+    """Interviews not told about since they (last) ended.
+
+    Word for word the condition of the partial index ix_interviews_unmarked_end_at
+    (``UNMARKED`` in daemon/store/models.py): SQLite uses it only for a query that says the
+    same, and then reads the interviews to come instead of every interview ever recorded."""
     return or_(Interview.notified_at.is_(None), Interview.notified_at < Interview.end_at)
 
 

@@ -80,6 +80,8 @@ class AccountPoll:
         except CursorExpired as err:
             log.info("%s: calendar cursor expired (%s); full resync", account.name, err)
             changes = source.changes(None, window)
+        if unchanged(changes, cursor):
+            return  # the usual poll: nothing to record, no writer to wait for
         with self.writer.session() as session:
             self._record_calendar(changes, account, session, window, now)
             session.commit()
@@ -110,6 +112,9 @@ class AccountPoll:
         if question is None:
             return
         result = tracker.ask_replies(question)
+        nothing_new = not (result.messages or result.problems)
+        if nothing_new and question.known and result.cursor == question.cursor:
+            return  # nothing to record: no writer to wait for
         with self.writer.session() as session:
             tracker.record_replies(session, question, result, now)
             session.commit()
@@ -125,7 +130,6 @@ class AccountPoll:
         now: datetime,
     ) -> None:
         planner = Planner(self.config, account)
-        planner.preload(session)
         problems = list(changes.problems)
         # Events the store cannot hold are known to exist, so they do not stop remove_missing.
         events: list[CalendarEvent] = []
@@ -136,6 +140,12 @@ class AccountPoll:
                 events.append(event)
             else:
                 unfit.append(problem)
+        # The account's interviews are loaded only for events to apply: an unchanged calendar
+        # (no events, nothing removed, not a complete read) reads nothing of the store. A
+        # complete read with no events still goes on to remove_missing below (everything in
+        # the window was deleted), which queries what it needs itself.
+        if events:
+            planner.preload(session)
         try:
             for event in events:
                 planner.apply_event(session, event, now)
@@ -179,3 +189,12 @@ class AccountPoll:
                     )
                 )
         return problems
+
+
+def unchanged(changes: CalendarChanges, cursor: str | None) -> bool:
+    """Whether a calendar's answer changes nothing in the store: no event, none removed, no
+    problem, the same cursor, and not a complete read (whose silence deletes the window)."""
+    return (
+        not (changes.events or changes.removed or changes.problems or changes.complete)
+        and changes.cursor == cursor
+    )

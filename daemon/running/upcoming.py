@@ -12,11 +12,14 @@ stands alone, without a screen header to name the zone once.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Config
@@ -38,24 +41,18 @@ class Upcoming:
 def upcoming(session: Session, config: Config, now: datetime) -> Upcoming:
     """The follow-up that will be drafted next, skipping first inquiries that wait for mail the
     user sends (they have a due time, but are drafted only once something was sent)."""
-    query = (
-        select(FollowUp)
-        .where(FollowUp.state.in_([State.SCHEDULED, State.CREATING]))
-        .order_by(FollowUp.due_at, FollowUp.id)
-        .options(selectinload(FollowUp.interview), selectinload(FollowUp.interviewer))
-        .execution_options(yield_per=50)
-    )
     first: FollowUp | None = None
     others = waiting = 0
-    for fu in session.scalars(query):
-        if first is not None and fu.due_at != first.due_at:
-            break
-        if is_waiting(fu):
-            waiting += 1
-        elif first is None:
-            first = fu
-        else:
-            others += 1
+    with closing(_in_due_order(session)) as in_order:  # a stream left open holds its snapshot
+        for fu in in_order:
+            if first is not None and fu.due_at != first.due_at:
+                break
+            if is_waiting(fu):
+                waiting += 1
+            elif first is None:
+                first = fu
+            else:
+                others += 1
     if first is None:
         why = (
             f" ({waiting} status inquiries wait for mail you send)"
@@ -66,6 +63,30 @@ def upcoming(session: Session, config: Config, now: datetime) -> Upcoming:
         )
         return Upcoming(None, None, 0, f"next: nothing to draft yet{why}")
     return Upcoming(first.id, first.due_at, others, _sentence(config, first, others, now))
+
+
+def _in_due_order(session: Session) -> Generator[FollowUp, None, None]:
+    """Open follow-ups, earliest due first, read as far as the caller goes.
+
+    One query per state, merged here: each reads ix_followups_state_due_at in its order, where
+    ``state IN (...) ORDER BY due_at`` made SQLite sort every open follow-up of every account
+    before returning the first. The few being created are read whole, the planned ones in
+    batches."""
+
+    def of(state: State) -> Select[tuple[FollowUp]]:
+        return (
+            select(FollowUp)
+            .where(FollowUp.state == state)
+            .order_by(FollowUp.due_at, FollowUp.id)
+            .options(selectinload(FollowUp.interview), selectinload(FollowUp.interviewer))
+        )
+
+    creating = session.scalars(of(State.CREATING)).all()
+    planned = session.scalars(of(State.SCHEDULED).execution_options(yield_per=50))
+    try:
+        yield from heapq.merge(creating, planned, key=lambda fu: (fu.due_at, fu.id))
+    finally:
+        planned.close()
 
 
 def _sentence(config: Config, fu: FollowUp, others: int, now: datetime) -> str:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -68,6 +69,10 @@ class State(enum.StrEnum):
 
 
 OPEN_STATES = (State.SCHEDULED, State.CREATING)
+
+# An interview whose end the user has not been told about (daemon/notify/watch.py): the
+# condition of the partial index ix_interviews_unmarked_end_at (migration 0007).
+UNMARKED = "notified_at IS NULL OR notified_at < end_at"
 
 
 class Kind(enum.StrEnum):
@@ -134,6 +139,16 @@ class Interview(Base):
         UniqueConstraint("account", "event_id"),
         Index("ix_interviews_account_start_at", "account", "start_at"),  # the sync window
         Index("ix_interviews_start_at", "start_at"),  # the same meeting in any account
+        Index("ix_interviews_process_id", "process_id"),  # a process's interviews (migration 0007)
+        # Interviews whose end the user was not told about: daemon/notify/watch.py states the
+        # same condition, which a partial index needs (migration 0007).
+        Index(
+            "ix_interviews_unmarked_end_at",
+            "account",
+            "end_at",
+            sqlite_where=text(UNMARKED),
+            postgresql_where=text(UNMARKED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -202,6 +217,8 @@ class FollowUp(Base):
     __table_args__ = (
         UniqueConstraint("interview_id", "interviewer_id", "kind", "seq"),
         Index("ix_followups_state_due_at", "state", "due_at"),  # the due-work query
+        # An account's follow-ups in one state, found through its interviews (migration 0007).
+        Index("ix_followups_interview_id_state", "interview_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.protocols import Problem
@@ -33,16 +33,32 @@ def transition(
     session.add(Transition(followup=fu, at=now, from_state=before, to_state=to, reason=reason))
 
 
+def _cursor_row(session: Session, account: str, kind: str) -> SyncCursor | None:
+    """The cursor's row, read once per session: the session holds unchanged rows only weakly,
+    so without the reference kept in ``session.info`` storing the cursor after reading it
+    would read it again."""
+    rows = session.info.setdefault("sync_cursors", {})
+    row = rows.get((account, kind))
+    if row is None or row not in session:
+        row = rows[(account, kind)] = session.get(SyncCursor, (account, kind))
+    return row
+
+
 def get_cursor(session: Session, account: str, kind: str) -> str | None:
-    row = session.get(SyncCursor, (account, kind))
+    row = _cursor_row(session, account, kind)
     return row.value if row else None
 
 
 def set_cursor(session: Session, account: str, kind: str, value: str | None, now: datetime) -> None:
-    row = session.get(SyncCursor, (account, kind))
+    """Store the cursor; ``updated_at`` says when it last changed. An unchanged cursor (the
+    usual poll) writes nothing: a thousand accounts must not queue a thousand writes on one
+    SQLite writer to say that nothing happened."""
+    row = _cursor_row(session, account, kind)
     if row is None:
-        session.add(SyncCursor(account=account, kind=kind, value=value, updated_at=now))
-    else:
+        row = SyncCursor(account=account, kind=kind, value=value, updated_at=now)
+        session.add(row)
+        session.info["sync_cursors"][(account, kind)] = row
+    elif row.value != value:
         row.value, row.updated_at = value, now
 
 
@@ -108,13 +124,19 @@ def due_followups(session: Session, now: datetime) -> Sequence[FollowUp]:
 
 
 def next_due(session: Session, accounts: Collection[str] | None = None) -> datetime | None:
-    """The earliest due time of work to do, of ``accounts`` only when given."""
-    query = select(FollowUp.due_at).where(FollowUp.state.in_([State.SCHEDULED, State.CREATING]))
-    if accounts is not None:
-        query = query.join(Interview, FollowUp.interview_id == Interview.id).where(
-            Interview.account.in_(sorted(accounts))
-        )
-    return session.scalar(query.order_by(FollowUp.due_at).limit(1))
+    """The earliest due time of an open follow-up, of ``accounts`` only when given (several
+    instances: each its own). One state at a time: each is then the first entry of
+    ix_followups_state_due_at, where ``state IN (...)`` made SQLite sort every open follow-up
+    of every account (the service asks every minute)."""
+    times = []
+    for state in (State.SCHEDULED, State.CREATING):
+        query = select(func.min(FollowUp.due_at)).where(FollowUp.state == state)
+        if accounts is not None:
+            query = query.join(Interview, FollowUp.interview_id == Interview.id).where(
+                Interview.account.in_(sorted(accounts))
+            )
+        times.append(session.scalar(query))
+    return min((t for t in times if t is not None), default=None)
 
 
 def rename_account(session: Session, old: str, new: str) -> None:
