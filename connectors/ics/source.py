@@ -225,7 +225,8 @@ class IcsCalendar:
             shown = ""
         if shown:
             return shown
-        uids = {text(event.get("UID")) for event in parsed.events}
+        # Events left unparsed (outside the window) count too: the name never depends on it.
+        uids = {text(event.get("UID")) for event in parsed.events} | parsed.skipped_uids
         uid = uids.pop() if len(uids) == 1 else ""
         if uid and _plain(path.stem) in (_plain(uid), _plain(uid.split("@")[0])):
             return path.parent.name
