@@ -89,7 +89,7 @@ def day(value: datetime | date) -> str:
 
 CORPUS_WINDOWS = [
     (datetime(year, month, 1, tzinfo=UTC), datetime(year, month, 1, tzinfo=UTC) + timedelta(150))
-    for year, month in ((2006, 1), (2012, 6), (2019, 1), (2024, 3), (2025, 9))
+    for year, month in ((2008, 1), (2019, 1), (2025, 9))
 ]
 
 
@@ -100,9 +100,8 @@ def test_corpus_reads_the_same_with_and_without_the_prescan() -> None:
         data = path.read_bytes()
         items = [changes.Item(path.name, data, "Corpus")]
         for window in CORPUS_WINDOWS:
-            for zone in ("Europe/Berlin", "America/New_York"):
-                fast, full = both(items, window, zone)
-                assert_same(fast, full), (path.name, window, zone)
+            fast, full = both(items, window, "America/New_York")
+            assert_same(fast, full)
         scan = prescan.prescan(data.decode("utf-8", "replace"), CORPUS_WINDOWS[0], ZoneInfo("UTC"))
         removed += len(scan.skipped_uids)
     assert removed > 0  # the prescan did remove events of the corpus, so this compared something
@@ -242,7 +241,7 @@ def _random_event(rng: random.Random, n: int) -> list[str]:
     return [event(uid, start=f"DTSTART:{utc(start)}", end=f"DTEND:{utc(end)}")]
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(6))
 def test_generated_calendars_read_the_same(seed: int) -> None:
     rng = random.Random(seed)
     events = [text for n in range(60) for text in _random_event(rng, n)]
@@ -257,9 +256,8 @@ def test_generated_calendars_read_the_same(seed: int) -> None:
     items = [item(text, "a.ics", newline)]
     if updates and seed % 3 == 0:
         items.append(item(calendar(*updates), "b.ics", newline))
-    for zone in ("Europe/Berlin", "UTC"):
-        fast, full = both(items, zone=zone)
-        assert_same(fast, full)
+    fast, full = both(items, zone=rng.choice(["Europe/Berlin", "UTC"]))
+    assert_same(fast, full)
 
 
 def test_the_prescan_removes_events_outside_the_window() -> None:
@@ -270,9 +268,20 @@ def test_the_prescan_removes_events_outside_the_window() -> None:
         event("near", start=f"DTSTART:{utc(NOW)}", end=f"DTEND:{utc(NOW + timedelta(hours=1))}"),
         event("edge", start=f"DTSTART:{utc(WINDOW[0] - timedelta(days=3))}"),
         event("series", "RRULE:FREQ=WEEKLY", start=f"DTSTART:{utc(far)}"),
+        event(  # Apple's alarms have a UID (and may have a DURATION) of their own
+            "alarmed",
+            "BEGIN:VALARM",
+            "UID:alarm-1",
+            "TRIGGER:-PT15M",
+            "DURATION:P400D",
+            "REPEAT:1",
+            "ACTION:DISPLAY",
+            "END:VALARM",
+            start=f"DTSTART:{utc(far)}",
+        ),
     )
     scan = prescan.prescan(text, WINDOW, ZoneInfo("UTC"))
-    assert scan.skipped_uids == {"far"}
+    assert scan.skipped_uids == {"far", "alarmed"}
     assert "UID:far" not in scan.text and "UID:edge" in scan.text and "UID:series" in scan.text
 
 

@@ -52,9 +52,10 @@ MARGIN = timedelta(days=7)
 # are matched in capitals; a line in any other form is "malformed" below (its event is kept).
 _MARKS = re.compile(r"\n((?:BEGIN|END)[ \t]*[:;][^\r\n]*)")
 _PROPS = re.compile(
-    r"\n(DTSTART|DTEND|DURATION|RRULE|RDATE|EXDATE|EXRULE|RECURRENCE-ID|UID|ATTENDEE|ORGANIZER"
-    r"|X-WR-TIMEZONE)(?=[;:])([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)"
+    r"\n(DTSTART|DTEND|DURATION|RRULE|RDATE|EXDATE|EXRULE|RECURRENCE-ID|UID|X-WR-TIMEZONE)"
+    r"(?=[;:])([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)"
 )
+_ADDRESS_LINES = re.compile(r"\n((?:ATTENDEE|ORGANIZER)[;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
 _MALFORMED = re.compile(r"\n(?![A-Z0-9-]+[;:]|[ \t]|\r?\n|\r?\Z)")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
 _ANY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -68,7 +69,6 @@ _TIME_PARAMS = re.compile(r'((?:;(?:TZID|VALUE)=(?:"[^"\r\n]*"|[^";:,\r\n]*))*):
 _TIME_PARAM = re.compile(r';(TZID|VALUE)=("[^"]*"|[^;]*)', re.IGNORECASE)
 _TIME = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?")
 _DURATION = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
-_ADDRESSES = ("ATTENDEE", "ORGANIZER")
 _SERIES = frozenset(["RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID"])
 
 
@@ -86,7 +86,7 @@ class Prescan:
         return original + number - first
 
 
-@dataclass
+@dataclass(slots=True)
 class _Block:
     """One VEVENT directly inside a VCALENDAR, as raw lines."""
 
@@ -122,7 +122,7 @@ def prescan(text: str, window: tuple[datetime, datetime], local: tzinfo) -> Pres
     skipped: list[_Block] = []
     names: set[str] = set()
     for block, uid in candidates:
-        if uids[uid] == 1 and _outside(block, low, high, xwr):
+        if uids[uid] == 1 and _outside(block, low, high, xwr) and _addresses_untouched(text, block):
             skipped.append(block)
             names.add(uid)
     if not skipped:
@@ -198,8 +198,8 @@ def _mark_malformed(text: str, blocks: list[_Block]) -> None:
 
 
 def _properties(text: str, blocks: list[_Block]) -> str:
-    """Collect each event's own properties (those of its VALARMs only for addresses); returns
-    the calendar's X-WR-TIMEZONE."""
+    """Collect each event's own properties (not its VALARMs'); returns the calendar's
+    X-WR-TIMEZONE."""
     xwr: list[str] = []
     index, count = 0, len(blocks)
     for found in _PROPS.finditer(text):
@@ -216,7 +216,7 @@ def _properties(text: str, blocks: list[_Block]) -> str:
             if name == "X-WR-TIMEZONE":
                 xwr.append(rest)
             continue
-        if block.nested and name not in _ADDRESSES and any(s <= at < e for s, e in block.nested):
+        if block.nested and any(s <= at < e for s, e in block.nested):
             continue  # a VALARM's DURATION or UID, not the event's
         found_props = block.props
         if name in found_props:
@@ -269,9 +269,18 @@ def _outside(block: _Block, low: datetime, high: datetime, xwr: str) -> bool:
             return False
     else:
         finish = value + timedelta(days=1) if is_date else value
-    if not (finish < low or value > high):
-        return False
-    return all(untouched(n + line) for n in _ADDRESSES for line in props.get(n, ()))
+    return finish < low or value > high
+
+
+def _addresses_untouched(text: str, block: _Block) -> bool:
+    """Does addresslines.py leave every ATTENDEE and ORGANIZER line of the event (its
+    VALARMs' too) as it is, without a warning?"""
+    for line in _ADDRESS_LINES.findall(text, block.start - 1, block.end):
+        if "\n" in line:
+            line = _FOLD.sub("", line)
+        if not untouched(line):
+            return False
+    return True
 
 
 def _when(rest: str) -> tuple[datetime, str, bool] | None:
