@@ -190,7 +190,7 @@ def _random_event(rng: random.Random, n: int) -> list[str]:
             ]
         )
         return [event(uid, broken, start=f"DTSTART:{utc(start)}", end=f"DTEND:{utc(end)}")]
-    if kind == 10:  # a VALARM with its own DURATION and UID (Apple)
+    if kind == 10:  # a VALARM with its own DURATION and UID (Apple), or an e-mail alarm
         alarm = [
             "BEGIN:VALARM",
             "ACTION:DISPLAY",
@@ -200,6 +200,8 @@ def _random_event(rng: random.Random, n: int) -> list[str]:
             "REPEAT:1",
             "END:VALARM",
         ]
+        if rng.random() < 0.5:  # its address line gets a warning, which must stay
+            alarm[1:2] = ["ACTION:EMAIL", 'ATTENDEE;CN=Jane "JJ" Smith:mailto:jane@acme.example']
         return [event(uid, *alarm, start=f"DTSTART:{utc(start)}", end=f"DTEND:{utc(end)}")]
     if kind == 11:  # lines in unusual forms: lower case, spaces, parameters, escapes
         form = rng.choice(

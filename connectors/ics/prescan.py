@@ -1,4 +1,5 @@
-"""The VEVENTs of a file's text that certainly lie outside the sync window, removed unparsed.
+"""The VEVENTs of a file's text that certainly lie outside the sync window, removed unparsed
+(and the VALARMs of the others, which nothing reads).
 
 A calendar export holds years of events and the window is a few months: parsing every event
 with icalendar was most of a first sync (a 10,000-event file: 60 % of ``run --once``). Reading a
@@ -30,6 +31,10 @@ only if all of this holds, and kept whenever anything is unusual:
 When the file's structure is unusual at all (a BEGIN or END line not in its plain form, a
 component that never ends or ends another, a VEVENT outside a VCALENDAR, lines folded across
 blank lines), nothing is removed: the full parse decides, as before.
+
+The VALARMs of the events that stay are removed as well (nothing reads an alarm; about a fifth
+of an exported event's lines), except where an ATTENDEE line in one would get a warning, and
+in an event with anything unusual in it.
 
 Removed events are whole lines, so the kept lines' numbers are mapped back to the file's
 (:meth:`Prescan.original_line`) for the problems that name a line.
@@ -119,15 +124,26 @@ def prescan(text: str, window: tuple[datetime, datetime], local: tzinfo) -> Pres
             uids[uid] = uids.get(uid, 0) + 1
         if uid and block.judgeable:
             candidates.append((block, uid))
-    skipped: list[_Block] = []
+    spans: list[tuple[int, int]] = []
     names: set[str] = set()
     for block, uid in candidates:
-        if uids[uid] == 1 and _outside(block, low, high, xwr) and _addresses_untouched(text, block):
-            skipped.append(block)
+        if (
+            uids[uid] == 1
+            and _outside(block, low, high, xwr)
+            and _addresses_untouched(text, block.start, block.end)
+        ):
+            spans.append((block.start, block.end))
             names.add(uid)
-    if not skipped:
+            block.judgeable = False  # gone: its alarms need no look
+    # Alarms are read by nothing: those of plain events go too, unless addresslines.py has
+    # something to say about one of their lines.
+    for block in blocks:
+        if block.judgeable:
+            spans.extend(span for span in block.nested if _addresses_untouched(text, *span))
+    if not spans:
         return Prescan(text=text)
-    return _without(text, skipped, frozenset(names))
+    spans.sort()
+    return _without(text, spans, frozenset(names))
 
 
 def _blocks(text: str) -> list[_Block]:
@@ -153,7 +169,8 @@ def _blocks(text: str) -> list[_Block]:
             elif block is not None:
                 if name != "VALARM" or len(stack) != 2:
                     block.judgeable = False
-                nested = found.start() + 1
+                if len(stack) == 2:
+                    nested = found.start() + 1
             stack.append(name)
             continue
         if not stack or stack[-1] != name:
@@ -272,10 +289,10 @@ def _outside(block: _Block, low: datetime, high: datetime, xwr: str) -> bool:
     return finish < low or value > high
 
 
-def _addresses_untouched(text: str, block: _Block) -> bool:
-    """Does addresslines.py leave every ATTENDEE and ORGANIZER line of the event (its
-    VALARMs' too) as it is, without a warning?"""
-    for line in _ADDRESS_LINES.findall(text, block.start - 1, block.end):
+def _addresses_untouched(text: str, start: int, end: int) -> bool:
+    """Does addresslines.py leave every ATTENDEE and ORGANIZER line between these offsets
+    (an event with its VALARMs, or one VALARM) as it is, without a warning?"""
+    for line in _ADDRESS_LINES.findall(text, start - 1, end):
         if "\n" in line:
             line = _FOLD.sub("", line)
         if not untouched(line):
@@ -340,18 +357,19 @@ def _span(rest: str) -> timedelta | None:
         return None
 
 
-def _without(text: str, skipped: list[_Block], uids: frozenset[str]) -> Prescan:
+def _without(text: str, spans: list[tuple[int, int]], uids: frozenset[str]) -> Prescan:
+    """``text`` without the spans (whole lines, in order), and how its lines are numbered."""
     parts: list[str] = []
     runs: list[tuple[int, int]] = [(1, 1)]
     at = 0
     line = original = 1
-    for block in skipped:
-        kept = text[at : block.start]
+    for start, end in spans:
+        kept = text[at:start]
         parts.append(kept)
         lines = kept.count("\n")
         line += lines
-        original += lines + text.count("\n", block.start, block.end)
+        original += lines + text.count("\n", start, end)
         runs.append((line, original))
-        at = block.end
+        at = end
     parts.append(text[at:])
     return Prescan(text="".join(parts), skipped_uids=uids, runs=runs)
