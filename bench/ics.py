@@ -257,8 +257,10 @@ def main() -> None:
         now = datetime.now(UTC).replace(second=0, microsecond=0)
         args.write.write_text(calendar(sizes[0], now), newline="")
         return
-    print(f"{'events':>8} {'MB file':>8} {'first CPU s':>12} {'first RSS MB':>13}"
-          f" {'unchanged CPU s':>16} {'unchanged RSS MB':>17}")
+    print(
+        f"{'events':>8} {'MB file':>8} {'first CPU s':>12} {'first RSS MB':>13}"
+        f" {'unchanged CPU s':>16} {'unchanged RSS MB':>17}"
+    )
     for events in sizes:
         firsts = []
         for _ in range(args.runs):
@@ -269,10 +271,14 @@ def main() -> None:
                 again = _measure(config)
         cpu = sorted(f[0] for f in firsts)[len(firsts) // 2]
         rss = sorted(f[1] for f in firsts)[len(firsts) // 2]
-        print(f"{events:>8,} {size:>8.1f} {cpu:>12.2f} {rss:>13.0f} {again[0]:>16.2f}"
-              f" {again[1]:>17.0f}")
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores;"
-          " target: 10,000 events <= 3 s CPU, <= 120 MB")
+        print(
+            f"{events:>8,} {size:>8.1f} {cpu:>12.2f} {rss:>13.0f} {again[0]:>16.2f}"
+            f" {again[1]:>17.0f}"
+        )
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores;"
+        " target: 10,000 events <= 3 s CPU, <= 120 MB"
+    )
 
 
 if __name__ == "__main__":
