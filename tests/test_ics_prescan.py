@@ -102,7 +102,7 @@ def test_corpus_reads_the_same_with_and_without_the_prescan() -> None:
         for window in CORPUS_WINDOWS:
             fast, full = both(items, window, "America/New_York")
             assert_same(fast, full)
-        scan = prescan.prescan(data.decode("utf-8", "replace"), CORPUS_WINDOWS[0], ZoneInfo("UTC"))
+        scan = prescan.prescan(data.decode("utf-8", "replace"), CORPUS_WINDOWS[0])
         removed += len(scan.skipped_uids)
     assert removed > 0  # the prescan did remove events of the corpus, so this compared something
 
@@ -282,7 +282,7 @@ def test_the_prescan_removes_events_outside_the_window() -> None:
             start=f"DTSTART:{utc(far)}",
         ),
     )
-    scan = prescan.prescan(text, WINDOW, ZoneInfo("UTC"))
+    scan = prescan.prescan(text, WINDOW)
     assert scan.skipped_uids == {"far", "alarmed"}
     assert "UID:far" not in scan.text and "UID:edge" in scan.text and "UID:series" in scan.text
 
@@ -314,7 +314,7 @@ def test_a_warning_names_the_line_of_the_file_after_events_were_removed() -> Non
     assert_same(fast, full)
     line = text.splitlines().index('ATTENDEE;CN=Jane "JJ" Smith:mailto:jane@acme.example') + 1
     assert f"cal.ics line {line}:" in fast.problems[0].message
-    assert prescan.prescan(text, WINDOW, ZoneInfo("UTC")).skipped_uids  # lines were removed
+    assert prescan.prescan(text, WINDOW).skipped_uids  # lines were removed
 
 
 def test_a_collection_item_outside_the_window_keeps_its_calendar_name(tmp_path: Path) -> None:
@@ -341,7 +341,7 @@ def test_a_collection_item_outside_the_window_keeps_its_calendar_name(tmp_path: 
     from connectors.ics import reading
 
     for path in sorted(folder.iterdir()):
-        parsed = reading.parse(path.read_bytes(), path.name, WINDOW, ZoneInfo("UTC"))
+        parsed = reading.parse(path.read_bytes(), path.name, WINDOW)
         names[path.name] = source._calendar_name(path, parsed)
     assert names == {"far-1.ics": "Work", "near-1.ics": "Work"}
     found = source.changes(None, WINDOW)
@@ -360,6 +360,6 @@ def test_a_collection_item_outside_the_window_keeps_its_calendar_name(tmp_path: 
     ids=["bare", "unclosed", "lower-case", "continued-end", "truncated"],
 )
 def test_an_unusual_structure_removes_nothing(text: str) -> None:
-    assert prescan.prescan(text, WINDOW, ZoneInfo("UTC")).text == text
+    assert prescan.prescan(text, WINDOW).text == text
     fast, full = both([item(text)])
     assert_same(fast, full)

@@ -48,15 +48,14 @@ def parse_item(
     item: Item,
     problems: list[Problem],
     window: tuple[datetime, datetime] | None = None,
-    local: tzinfo | None = None,
     skipped: set[str] | None = None,
 ) -> list[tuple[Event, Origin]]:
     """The item's VEVENTs with their origin; what cannot be read becomes a problem.
 
-    With ``window`` and ``local``, the events certainly outside the window are not parsed
-    (:mod:`.prescan`); their UIDs are added to ``skipped``."""
+    With a ``window``, the events certainly outside it are not parsed (:mod:`.prescan`);
+    their UIDs are added to ``skipped``."""
     try:
-        parsed = reading.parse(item.data, item.label, window, local)
+        parsed = reading.parse(item.data, item.label, window)
         for note in parsed.notes:
             logger.info("%s: %s", item.label, note)
         problems.extend(parsed.problems)
@@ -78,7 +77,6 @@ def parse_item(
 def _parse_all(
     items: Iterable[Item],
     window: tuple[datetime, datetime],
-    local: tzinfo,
     problems: list[Problem],
     prescan: bool = True,
 ) -> list[tuple[Event, Origin]]:
@@ -92,7 +90,7 @@ def _parse_all(
     for item in items:
         own: list[Problem] = []
         skipped: set[str] = set()
-        pairs = parse_item(item, own, *((window, local, skipped) if prescan else ()))
+        pairs = parse_item(item, own, *((window, skipped) if prescan else ()))
         parsed.append((item, own, pairs, skipped))
     read_uids = {text(event.get("UID")) for _, _, pairs, _ in parsed for event, _ in pairs}
     result: list[tuple[Event, Origin]] = []
@@ -132,7 +130,7 @@ def read(
     """
     found_problems: list[Problem] = list(problems or [])
     start, end = (w.astimezone(local) for w in window)
-    pairs = _parse_all(items, (start, end), local, found_problems, prescan)
+    pairs = _parse_all(items, (start, end), found_problems, prescan)
     expansion = Expansion((start, end), local, limits or Limits())
     instances = expansion.run(pairs)
     found_problems.extend(expansion.problems)

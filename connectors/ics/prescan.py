@@ -45,7 +45,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 
 from connectors.ics.addresslines import untouched
 from connectors.ics.timezones import zone
@@ -106,8 +106,9 @@ class _Unusual(Exception):
     """The file's structure is not plain: remove nothing."""
 
 
-def prescan(text: str, window: tuple[datetime, datetime], local: tzinfo) -> Prescan:
-    """``text`` without the VEVENTs that certainly have no instance in ``window``."""
+def prescan(text: str, window: tuple[datetime, datetime]) -> Prescan:
+    """``text`` without the VEVENTs that certainly have no instance in ``window`` (aware),
+    whatever zone its times are read in (see :data:`MARGIN`), and without alarms."""
     try:
         blocks = _blocks(text)
         _mark_malformed(text, blocks)

@@ -122,17 +122,14 @@ def _mend_vtimezones(text: str, notes: list[str]) -> str:
 
 
 def parse(
-    data: bytes,
-    label: str = "",
-    window: tuple[datetime, datetime] | None = None,
-    local: tzinfo | None = None,
+    data: bytes, label: str = "", window: tuple[datetime, datetime] | None = None
 ) -> ParsedFile:
     """Parse one file. Raises :class:`NotACalendar` when nothing in it can be used.
 
     ``label`` names the file in problems (its path relative to the configured source). With
-    a ``window`` (aware) and the account's zone, the events that certainly have no instance in
-    it are left out before icalendar parses anything (:mod:`connectors.ics.prescan`); their
-    UIDs are in ``skipped_uids``.
+    a ``window`` (aware), the events that certainly have no instance in it, and alarms, are
+    left out before icalendar parses anything (:mod:`connectors.ics.prescan`); the UIDs of
+    those events are in ``skipped_uids``.
     """
     decoded = encoding.decode(data)
     text, decoded.text = decoded.text, ""  # one reference to the text, dropped when done
@@ -142,11 +139,11 @@ def parse(
         raise NotACalendar("no BEGIN:VCALENDAR line found")
     notes: list[str] = []
     scan = prescan.Prescan(text)
-    if window is not None and local is not None:
-        scan = prescan.prescan(text, window, local)
+    if window is not None:
+        scan = prescan.prescan(text, window)
         del text  # the full text is not needed any more: only what is left is parsed
     text = _mend_vtimezones(scan.text, notes)
-    if notes and scan.skipped_uids:
+    if notes and len(scan.runs) > 1:
         # A broken VTIMEZONE is mended line by line, which would shift the numbers of lines
         # that problems name: such a rare file is read whole, as before.
         return parse(data, label)
