@@ -6,8 +6,10 @@ sync that sees a change returns everything in the window with ``complete=True``.
 
 The cursor is a fingerprint of the files' names and contents, the account's time zone (it gives
 floating times their meaning) and the days the window spans. An unchanged folder therefore costs
-reading and hashing its bytes but no parsing; the days are in it so that a recurring series is
-expanded again at least once a day as the window slides forward over new instances.
+no parsing, and no reading either while each file's stat is the one it had when it was last read
+(:meth:`IcsCalendar._unchanged`); the days are in it so that a recurring series is expanded again
+at least once a day as the window slides forward over new instances. A changed file is parsed
+without the events that certainly lie outside the window (:mod:`connectors.ics.prescan`).
 
 Which calendar an event belongs to (``CalendarEvent.calendar``), in this order: the file's
 X-WR-CALNAME; the ``displayname`` file next to it (vdirsyncer collection metadata); the folder's
