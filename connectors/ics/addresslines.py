@@ -24,6 +24,7 @@ Problem naming the event and the line, and is left for icalendar to drop.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from icalendar.parser import Contentline, Parameters
@@ -61,11 +62,16 @@ class _Line:
         return found.group(1).upper() if found else ""
 
 
-def mend(text: str, label: str) -> tuple[str, list[Problem]]:
-    """``text`` with its broken ATTENDEE/ORGANIZER lines mended, and what was done."""
+def mend(
+    text: str, label: str, numbered: Callable[[int], int] | None = None
+) -> tuple[str, list[Problem]]:
+    """``text`` with its broken ATTENDEE/ORGANIZER lines mended, and what was done.
+
+    ``numbered`` gives a line of ``text`` its number in the file, when lines were taken out
+    before (:mod:`connectors.ics.prescan`), so that problems name the line the user sees."""
     if not re.search(r"(?im)^\s*(ATTENDEE|ORGANIZER)\s*[;:]", text):
         return text, []  # the common case costs one search
-    lines = _logical(text.split("\n"))
+    lines = _logical(text.split("\n"), numbered)
     out: list[str] = []
     problems: list[Problem] = []
     depth = 0  # VEVENTs we are inside of (an ATTENDEE of a VALARM belongs to its VEVENT too)
@@ -88,7 +94,7 @@ def mend(text: str, label: str) -> tuple[str, list[Problem]]:
     return "\n".join(out), problems
 
 
-def _logical(physical: list[str]) -> list[_Line]:
+def _logical(physical: list[str], numbered: Callable[[int], int] | None = None) -> list[_Line]:
     """Physical lines (still ending in CR where the file has CRLF) grouped by folding."""
     result: list[_Line] = []
     for number, raw in enumerate(physical, start=1):
@@ -96,7 +102,7 @@ def _logical(physical: list[str]) -> list[_Line]:
         if result and body[:1] in (" ", "\t"):
             result[-1].raw.append(raw)
         else:
-            result.append(_Line(number=number, raw=[raw]))
+            result.append(_Line(number=numbered(number) if numbered else number, raw=[raw]))
     return result
 
 
@@ -110,6 +116,18 @@ _CLEAN = re.compile(
     r":[^\x00-\x1f]*",
     re.IGNORECASE,
 )
+
+
+def untouched(line: str) -> bool:
+    """Does :func:`mend` certainly leave this (unfolded) ATTENDEE/ORGANIZER line as it is, and
+    say nothing about it? It is clean, holds an address, and has no ':' that could be misread
+    (what :mod:`connectors.ics.prescan` needs to know before removing an event unparsed)."""
+    line = _strip_cr(line)
+    return (
+        _CLEAN.fullmatch(line) is not None
+        and line.count(":") <= 2
+        and _MAILTO.search(line) is not None
+    )
 
 
 def _parses(text: str) -> bool:

@@ -22,7 +22,7 @@ from icalendar import Event
 
 from connectors.ics import events as mapping
 from connectors.ics import reading
-from connectors.ics.components import describe
+from connectors.ics.components import describe, text
 from connectors.ics.expand import Expansion, Limits, Origin
 from daemon.protocols import CalendarChanges, CalendarEvent, Problem
 
@@ -44,15 +44,25 @@ def item_problem(label: str, message: str, *, warning: bool = False) -> Problem:
     return Problem(item=label, message=message, container=label, warning=warning)
 
 
-def parse_item(item: Item, problems: list[Problem]) -> list[tuple[Event, Origin]]:
-    """The item's VEVENTs with their origin; what cannot be read becomes a problem."""
+def parse_item(
+    item: Item,
+    problems: list[Problem],
+    window: tuple[datetime, datetime] | None = None,
+    skipped: set[str] | None = None,
+) -> list[tuple[Event, Origin]]:
+    """The item's VEVENTs with their origin; what cannot be read becomes a problem.
+
+    With a ``window``, the events certainly outside it are not parsed (:mod:`.prescan`);
+    their UIDs are added to ``skipped``."""
     try:
-        parsed = reading.parse(item.data, item.label)
+        parsed = reading.parse(item.data, item.label, window)
         for note in parsed.notes:
             logger.info("%s: %s", item.label, note)
         problems.extend(parsed.problems)
         name = item.calendar if isinstance(item.calendar, str) else item.calendar(parsed)
         origin = Origin(label=item.label, calendar=name, method=parsed.method)
+        if skipped is not None:
+            skipped.update(parsed.skipped_uids)
         return [(event, origin) for event in parsed.events]
     except reading.NotACalendar as err:
         problems.append(item_problem(item.label, f"{reading.EXPECTED}: {err}"))
@@ -64,6 +74,36 @@ def parse_item(item: Item, problems: list[Problem]) -> list[tuple[Event, Origin]
     return []
 
 
+def _parse_all(
+    items: Iterable[Item],
+    window: tuple[datetime, datetime],
+    problems: list[Problem],
+    prescan: bool = True,
+) -> list[tuple[Event, Origin]]:
+    """Every item's events, those certainly outside the window left unparsed.
+
+    An event is left out only when its UID is nowhere else in its file (:mod:`.prescan`); an
+    item whose left-out UID turns up among the events read from any item is read again
+    whole: the event left out may be the update (a higher SEQUENCE) of one in the window, or
+    its series."""
+    parsed: list[tuple[Item, list[Problem], list[tuple[Event, Origin]], set[str]]] = []
+    for item in items:
+        own: list[Problem] = []
+        skipped: set[str] = set()
+        pairs = parse_item(item, own, *((window, skipped) if prescan else ()))
+        parsed.append((item, own, pairs, skipped))
+    read_uids = {text(event.get("UID")) for _, _, pairs, _ in parsed for event, _ in pairs}
+    result: list[tuple[Event, Origin]] = []
+    for item, own, pairs, skipped in parsed:
+        if skipped & read_uids:
+            logger.debug("%s: a UID left unparsed is read elsewhere: read whole", item.label)
+            own = []
+            pairs = parse_item(item, own)
+        problems.extend(own)
+        result.extend(pairs)
+    return result
+
+
 def read(
     items: Iterable[Item],
     window: tuple[datetime, datetime],
@@ -72,6 +112,7 @@ def read(
     limits: Limits | None = None,
     problems: list[Problem] | None = None,
     keys: dict[str, set[str]] | None = None,
+    prescan: bool = True,
 ) -> CalendarChanges:
     """Every event instance of ``items`` in ``window`` (aware datetimes), sorted by start.
 
@@ -83,12 +124,13 @@ def read(
     ``keys``, when given, receives each item's event keys (UID, or the id derived for an event
     without one) by label: a provider that later hears an item was deleted knows which events
     went with it.
+
+    ``prescan=False`` parses every event, even those certainly outside the window: the
+    reference the prescan is tested against.
     """
     found_problems: list[Problem] = list(problems or [])
     start, end = (w.astimezone(local) for w in window)
-    pairs: list[tuple[Event, Origin]] = []
-    for item in items:
-        pairs.extend(parse_item(item, found_problems))
+    pairs = _parse_all(items, (start, end), found_problems, prescan)
     expansion = Expansion((start, end), local, limits or Limits())
     instances = expansion.run(pairs)
     found_problems.extend(expansion.problems)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any, ClassVar, cast
 
 import x_wr_timezone
 from icalendar import Calendar, Event
 from icalendar.cal.component_factory import ComponentFactory
 
-from connectors.ics import addresslines, encoding
+from connectors.ics import addresslines, encoding, prescan
 from connectors.ics.timezones import file_zones, zone
 from daemon.protocols import Problem
 
@@ -38,6 +38,8 @@ class ParsedFile:
     calendar_name: str | None = None  # X-WR-CALNAME
     method: str = ""  # METHOD of the calendar ("CANCEL" cancels every event in it)
     notes: list[str] = field(default_factory=list)  # tolerated oddities, for the log
+    # UIDs of the events left unparsed as certainly outside the sync window (prescan.py)
+    skipped_uids: frozenset[str] = frozenset()
     # What the user should see: bytes that were replaced, lines that were repaired or lost.
     problems: list[Problem] = field(default_factory=list)
 
@@ -119,20 +121,33 @@ def _mend_vtimezones(text: str, notes: list[str]) -> str:
     return "".join(kept)
 
 
-def parse(data: bytes, label: str = "") -> ParsedFile:
+def parse(
+    data: bytes, label: str = "", window: tuple[datetime, datetime] | None = None
+) -> ParsedFile:
     """Parse one file. Raises :class:`NotACalendar` when nothing in it can be used.
 
-    ``label`` names the file in problems (its path relative to the configured source).
+    ``label`` names the file in problems (its path relative to the configured source). With
+    a ``window`` (aware), the events that certainly have no instance in it, and alarms, are
+    left out before icalendar parses anything (:mod:`connectors.ics.prescan`); the UIDs of
+    those events are in ``skipped_uids``.
     """
     decoded = encoding.decode(data)
-    text = decoded.text
+    text, decoded.text = decoded.text, ""  # one reference to the text, dropped when done
     if not text.strip():
         raise NotACalendar("the file is empty")
     if not _BEGIN.search(text):
         raise NotACalendar("no BEGIN:VCALENDAR line found")
     notes: list[str] = []
-    text = _mend_vtimezones(text, notes)
-    text, mended = addresslines.mend(text, label)
+    scan = prescan.Prescan(text)
+    if window is not None:
+        scan = prescan.prescan(text, window)
+        del text  # the full text is not needed any more: only what is left is parsed
+    text = _mend_vtimezones(scan.text, notes)
+    if notes and len(scan.runs) > 1:
+        # A broken VTIMEZONE is mended line by line, which would shift the numbers of lines
+        # that problems name: such a rare file is read whole, as before.
+        return parse(data, label)
+    text, mended = addresslines.mend(text, label, scan.original_line)
     with file_zones():
         try:
             components = _TolerantCalendar.from_ical(text, multiple=True)
@@ -143,6 +158,7 @@ def parse(data: bytes, label: str = "") -> ParsedFile:
             raise NotACalendar(f"the file ends inside {inside} (END:{inside} missing)")
         parsed = _collect(components)
     parsed.notes[:0] = notes
+    parsed.skipped_uids = scan.skipped_uids
     if decoded.legacy:
         parsed.notes.append(f"not UTF-8 anywhere: read as {decoded.legacy}")
     replaced = decoded.summary()
