@@ -2,13 +2,14 @@
 
 The engine is the sync algorithm: it knows the protocols, the store and the clock, but no
 provider, no CLI and no scheduler. ``poll`` reads calendars and mailboxes; ``run_due`` drafts
-what is due; ``next_due`` tells the scheduler when to wake up again. Every unit of work is its
-own transaction, and ``stop()`` is honoured between units, so SIGTERM never leaves anything
-half-written.
+what is due; ``next_due`` tells the scheduler when to wake up again. Accounts are worked side
+by side (:mod:`daemon.running.workers`), one unit of work per account at a time: a poll, step by
+step (:mod:`daemon.running.polling`), or one draft. Every step commits on its own, and
+``stop()`` is honoured between steps and units, so SIGTERM never leaves anything half-written.
 
-Failures are classified by :mod:`daemon.errors` into what happens next: an account that needs
-re-authorization, hit its quota or is unreachable is marked so (``followupd status`` shows it)
-and the other accounts carry on.
+An account's failure becomes that account's state (:mod:`daemon.running.failures`) and the
+other accounts carry on. With several instances on one PostgreSQL, each works only the
+accounts it holds a lease on (:mod:`daemon.running.leases`).
 
 What the user should hear about (an interview ended, drafts made, a follow-up failed, an account
 needing ``followupd auth``) is told by :class:`~daemon.notify.teller.Teller` around a round and
@@ -22,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,32 +35,25 @@ from daemon.drafting.drafter import Drafter
 from daemon.drafting.failures import Fingerprints
 from daemon.drafting.rules import skip_reason
 from daemon.errors import (
-    AuthNeeded,
     FollowupdError,
-    QuotaExceeded,
-    TransientError,
 )
-from daemon.logsetup import RECORDED, tracebacks
 from daemon.notify.fanout import Fanout
 from daemon.notify.teller import Teller
 from daemon.protocols import CalendarSource, Mailbox
+from daemon.running.failures import AccountFailures, failure_kind
 from daemon.running.healing import heal
-from daemon.running.leases import LeaseLost, Leases
+from daemon.running.leases import Leases
 from daemon.running.polling import AccountPoll
-from daemon.running.sharing import MailboxBusy, SharedLock
+from daemon.running.sharing import SharedLock
 from daemon.running.upcoming import Upcoming, upcoming
 from daemon.running.workers import Unit, Workers
 from daemon.store import repository as repo
-from daemon.store.database import StoreError
 from daemon.store.models import FollowUp, State
 from daemon.store.repository import transition
 from daemon.store.writer import Writer
-from daemon.worlderrors import world_error
 from daemon.writing.render import Renderer
 
 log = logging.getLogger(__name__)
-
-MAX_BACKOFF = timedelta(hours=1)
 
 
 @dataclass
@@ -75,7 +69,7 @@ class Connection:
     lock: SharedLock | None = None
 
 
-class Engine:
+class Engine(AccountFailures):
     def __init__(
         self,
         config: Config,
@@ -251,131 +245,6 @@ class Engine:
         """The next draft, as the running service says it ("next: thank-you to ...")."""
         with self.sessions() as session:
             return upcoming(session, self.config, self.clock.now())
-
-    # -- failures, per account ------------------------------------------------------------
-
-    def _guarded(
-        self,
-        connection: Connection,
-        work: Callable[[Connection, datetime], None],
-        poll: bool = True,
-    ) -> None:
-        """Run ``work`` for one account; turn its failure into that account's visible state.
-
-        ``work`` opens its own sessions (reads, then short writing sessions). A
-        :class:`StoreError` (database locked, full, damaged, unreachable) is not the account's
-        failure and is raised: the other accounts would fail the same way.
-        """
-        name = connection.account.name
-        if not self.leases.holds(name):
-            return  # another instance works it now (several instances on one PostgreSQL)
-        now = self.clock.now()
-        with self.writer.session() as session:
-            state = repo.account_state(session, name)
-            if poll:
-                state.last_poll_at = now
-                if connection.error is not None:
-                    self._fail(state, connection.error, now)
-                    session.commit()
-                    return
-            # A poll retries an account that needs re-authorization (`followupd auth` may have
-            # fixed it meanwhile); drafting waits until a poll has succeeded again.
-            waiting = state.backoff_until is not None and state.backoff_until > now
-            skip = waiting or (not poll and (state.status == "needs_reauth" or connection.error))
-            session.commit()
-        if skip:
-            return
-        try:
-            # Every commit of the unit checks that the account's lease is still this
-            # instance's (a no-op with one instance): a unit that lost it commits nothing.
-            with self.leases.unit(name) as fence, self.writer.fencing(fence):
-                if connection.lock is not None:
-                    connection.lock.acquire()
-                work(connection, now)
-        except LeaseLost as err:
-            log.info("%s: %s", name, err)  # not this instance's failure, nor the account's
-            return
-        except StoreError:
-            # The database failed, not the account: nothing can be recorded about it, and
-            # the other accounts would fail the same way. The caller reports it once.
-            raise
-        except FollowupdError as err:
-            self._record_failure(name, err, now)
-            return
-        except OSError as err:  # the world's (a folder it cannot write, a full disk)
-            log.debug("%s: %s", name, err, exc_info=tracebacks())
-            self._record_failure(name, world_error(err), now)
-            return
-        except Exception as err:  # one broken account or item must not stop the daemon
-            log.exception("%s: internal error", name)
-            self._record_failure(
-                name, FollowupdError(f"internal error: {type(err).__name__}: {err}"), now
-            )
-            return
-        if poll:
-            with self.writer.session() as session:
-                state = repo.account_state(session, name)
-                state.status, state.last_error, state.fix = "ok", None, None
-                state.failures, state.backoff_until = 0, None
-                state.last_success_at = now
-                session.commit()
-
-    def _record_failure(self, name: str, err: FollowupdError, now: datetime) -> None:
-        with self.writer.session() as session:
-            self._fail(repo.account_state(session, name), err, now)
-            session.commit()
-
-    def _fail(self, state, err: FollowupdError, now: datetime) -> None:  # noqa: ANN001
-        if (
-            isinstance(err, MailboxBusy)
-            and state.status == "error"
-            and state.last_error == str(err)
-        ):
-            return  # said once; the other instance may hold it for days
-        connection = self.connections.get(state.name)
-        if connection is not None:
-            account = connection.account
-            metrics.failure(
-                (account.calendar.provider, account.mailbox.provider), failure_kind(err)
-            )
-        state.failures = (state.failures or 0) + 1
-        state.last_error = str(err)
-        if isinstance(err, AuthNeeded):
-            if state.status != "needs_reauth":  # told on the change, not at every poll after it
-                self.teller.needs_auth(state.name, err.fix)
-            state.status, state.fix = "needs_reauth", err.fix
-            log.error("%s needs re-authorization: %s", state.name, err, extra=RECORDED)
-            return
-        if isinstance(err, QuotaExceeded):
-            state.status = "backoff"
-            state.backoff_until = err.until or now + MAX_BACKOFF
-        elif isinstance(err, TransientError):
-            state.status = "backoff"
-            wait = (
-                timedelta(seconds=err.retry_after)
-                if err.retry_after
-                else self._backoff(state.failures)
-            )
-            state.backoff_until = now + min(wait, MAX_BACKOFF)
-        else:
-            state.status = "error"
-        log.error("%s: %s", state.name, err, extra=RECORDED)
-
-    def _backoff(self, failures: int) -> timedelta:
-        return min(self.config.daemon.poll_interval * (2 ** max(failures - 1, 0)), MAX_BACKOFF)
-
-
-def failure_kind(err: BaseException) -> str:
-    """An account's failure as a metrics label (daemon/metrics.py): what happens next."""
-    if isinstance(err, MailboxBusy):
-        return "busy"
-    if isinstance(err, AuthNeeded):
-        return "needs_reauth"
-    if isinstance(err, QuotaExceeded):
-        return "quota"
-    if isinstance(err, TransientError):
-        return "transient"
-    return "error"
 
 
 def _count_draft(connection: Connection, fu: FollowUp, now: datetime) -> None:
