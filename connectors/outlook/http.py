@@ -12,6 +12,9 @@ same for calendar and mail, and a bearer token must never leave for a host that 
   (draft creation) is retried only when Graph refused it (429/503) or never got it (connect
   timeout), so a retry can never make a second draft.
 - At most 4 requests in flight per mailbox (Outlook's documented concurrency limit).
+- One connection pool per host for the whole process (:func:`shared_session`): a thousand
+  accounts reuse a few TLS connections instead of opening their own, and no cookie passes
+  from one account's requests to another's.
 - 401 -> one forced silent token refresh, then the "needs re-auth" state.
 - Graph's ``error.code``/``error.message`` go into every raised error's message.
 """
@@ -19,6 +22,7 @@ same for calendar and mail, and a bearer token must never leave for a host that 
 from __future__ import annotations
 
 import email.utils
+import http.cookiejar
 import logging
 import random
 import threading
@@ -31,8 +35,13 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 import tenacity
-
-from daemon.errors import AuthNeeded, ConnectorError, CursorExpired, InvalidResponse, TransientError
+from daemon.errors import (
+    AuthNeeded,
+    ConnectorError,
+    CursorExpired,
+    InvalidResponse,
+    TransientError,
+)
 from daemon.message import one_line
 from daemon.worlderrors import cannot_connect, unreachable
 
@@ -40,6 +49,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read
 MAX_CONCURRENT = 4
+# Idle connections kept per host: enough for every worker thread of the engine's pool, each
+# with an account's (at most MAX_CONCURRENT) requests; more are opened when needed, and
+# closed after use instead of kept.
+POOL_SIZE = 64
 IDEMPOTENT = frozenset({"GET", "HEAD", "PATCH", "PUT", "DELETE"})
 # Prefer every Graph request carries: ids that survive folder moves, UTC times, text bodies.
 PREFER = 'IdType="ImmutableId", outlook.timezone="UTC", outlook.body-content-type="text"'
@@ -59,14 +72,25 @@ class TokenSource(Protocol):
 
 
 class PinnedSession(requests.Session):
-    """A requests session whose CA bundle and timeout apply to every single request."""
+    """A requests session whose CA bundle and timeout apply to every single request.
+
+    Shared by the accounts of a process (:func:`shared_session`), from several threads: what
+    a session keeps between requests is its connection pools (urllib3's, made for threads)
+    and its cookies, which it refuses here, so nothing of one account's requests (the sign-in
+    service sets cookies) reaches another's."""
 
     def __init__(
-        self, ca_bundle: Path | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT
+        self,
+        ca_bundle: Path | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     ):
         super().__init__()
         self._ca = str(ca_bundle) if ca_bundle else None
         self._timeout = timeout
+        self.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if self._ca is not None:
@@ -74,6 +98,27 @@ class PinnedSession(requests.Session):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
         return super().request(method, url, *args, **kwargs)
+
+
+_sessions: dict[Path | None, PinnedSession] = {}
+_sessions_lock = threading.Lock()
+
+
+def shared_session(ca_bundle: Path | None) -> PinnedSession:
+    """The process's session for Graph and the sign-in service with this CA bundle."""
+    with _sessions_lock:
+        found = _sessions.get(ca_bundle)
+        if found is None:
+            found = _sessions[ca_bundle] = PinnedSession(ca_bundle)
+        return found
+
+
+def close_shared_sessions() -> None:
+    """Close the shared sessions' connections (a config reload, tests playing a new process)."""
+    with _sessions_lock:
+        for session in _sessions.values():
+            session.close()
+        _sessions.clear()
 
 
 class SyncStateExpired(CursorExpired):
@@ -174,7 +219,11 @@ class Graph:
     # -- public verbs ------------------------------------------------------------------------
 
     def get(
-        self, path: str, params: dict[str, Any] | None = None, *, missing_ok: bool = False
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        missing_ok: bool = False,
     ) -> Any:
         return self.request("GET", path, params=params, missing_ok=missing_ok)
 
@@ -219,9 +268,6 @@ class Graph:
             return None
         return self._decode(response, what)
 
-    def close(self) -> None:
-        self._session.close()
-
     def url(self, path: str) -> str:
         """Absolute URL for ``path``; absolute links (nextLink, deltaLink) must stay on Graph."""
         if path.startswith("/"):
@@ -247,7 +293,11 @@ class Graph:
     ) -> requests.Response:
         response = self._send(method, url, body, headers, self._tokens.token())
         if response.status_code == 401:
-            log.info("%s: token rejected (%s); refreshing it once", what, error_detail(response))
+            log.info(
+                "%s: token rejected (%s); refreshing it once",
+                what,
+                error_detail(response),
+            )
             token = self._tokens.token(force_refresh=True)
             response = self._send(method, url, body, headers, token)
             if response.status_code == 401:

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from connectors.outlook import timefmt
 from connectors.outlook.http import Graph
+from connectors.outlook.lookups import Lookups
 from connectors.outlook.shapes import obj, objects, text
 from daemon.autoreply import is_auto_reply
 from daemon.protocols import AccountContext, InboundMessage, InboundMessages, Problem
@@ -45,20 +46,28 @@ def message_path(ident: str) -> str:
 
 
 class Inbound:
-    def __init__(self, graph: Graph, ctx: AccountContext) -> None:
+    def __init__(self, graph: Graph, ctx: AccountContext, lookups: Lookups | None = None) -> None:
         self._graph = graph
         self._ctx = ctx
+        self._lookups = lookups
         self._me: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
-    def me(self) -> dict[str, Any]:
-        """The signed-in user (asked once per process): their addresses are never replies."""
+    def me(self, fresh: bool = False) -> dict[str, Any]:
+        """The signed-in user (asked once a day, :mod:`.lookups`; ``fresh`` for ``check``):
+        their addresses are never replies."""
         with self._lock:
-            if self._me is None:
-                self._me = obj(
-                    self._graph.get("/me", {"$select": "displayName,mail,userPrincipalName"})
-                )
+            if self._me is None or fresh:
+                if self._lookups is None:
+                    self._me = self._profile()
+                else:
+                    key = f"{self._graph.base} me"
+                    self._me = obj(self._lookups.remember(key, self._profile, fresh=fresh))
             return self._me
+
+    def _profile(self) -> dict[str, Any]:
+        found = obj(self._graph.get("/me", {"$select": "displayName,mail,userPrincipalName"}))
+        return {k: found[k] for k in ("displayName", "mail", "userPrincipalName") if k in found}
 
     def own(self) -> set[str]:
         me = self.me()
@@ -66,7 +75,11 @@ class Inbound:
         return ({a.lower() for a in self._ctx.addresses} | found) - {""}
 
     def messages_since(
-        self, since: datetime, senders: Sequence[str], domains: Sequence[str], cursor: str | None
+        self,
+        since: datetime,
+        senders: Sequence[str],
+        domains: Sequence[str],
+        cursor: str | None,
     ) -> InboundMessages:
         people = sorted({s.strip().lower() for s in senders if s and s.strip()})
         companies = sorted({d.strip().lower().lstrip("@") for d in domains if d and d.strip()})
