@@ -35,13 +35,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 import tenacity
-from daemon.errors import (
-    AuthNeeded,
-    ConnectorError,
-    CursorExpired,
-    InvalidResponse,
-    TransientError,
-)
+
+from daemon.errors import AuthNeeded, ConnectorError, CursorExpired, InvalidResponse, TransientError
 from daemon.message import one_line
 from daemon.worlderrors import cannot_connect, unreachable
 
@@ -80,9 +75,7 @@ class PinnedSession(requests.Session):
     service sets cookies) reaches another's."""
 
     def __init__(
-        self,
-        ca_bundle: Path | None = None,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        self, ca_bundle: Path | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT
     ):
         super().__init__()
         self._ca = str(ca_bundle) if ca_bundle else None
@@ -119,6 +112,15 @@ def close_shared_sessions() -> None:
         for session in _sessions.values():
             session.close()
         _sessions.clear()
+
+
+def with_query(path: str, params: dict[str, Any] | None) -> str:
+    """``path`` with ``params`` as its query string, encoded as every request encodes it."""
+    if not params:
+        return path
+    # %20 for spaces, not '+': Graph documents percent-encoding for $filter.
+    query = urlencode(params, quote_via=quote, safe="$,'()/:@")
+    return path + ("&" if "?" in path else "?") + query
 
 
 class SyncStateExpired(CursorExpired):
@@ -169,7 +171,11 @@ def error_code(response: requests.Response) -> str:
 
 def retry_after(response: requests.Response, now: Callable[[], datetime]) -> float | None:
     """Seconds from a Retry-After header: a (possibly fractional) number or an HTTP date."""
-    value = response.headers.get("Retry-After")
+    return seconds_after(response.headers.get("Retry-After"), now)
+
+
+def seconds_after(value: str | None, now: Callable[[], datetime]) -> float | None:
+    """Seconds from the value of a Retry-After header (of a response, or of a batch's item)."""
     if not value:
         return None
     try:
@@ -219,11 +225,7 @@ class Graph:
     # -- public verbs ------------------------------------------------------------------------
 
     def get(
-        self,
-        path: str,
-        params: dict[str, Any] | None = None,
-        *,
-        missing_ok: bool = False,
+        self, path: str, params: dict[str, Any] | None = None, *, missing_ok: bool = False
     ) -> Any:
         return self.request("GET", path, params=params, missing_ok=missing_ok)
 
@@ -242,13 +244,14 @@ class Graph:
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         missing_ok: bool = False,
+        idempotent: bool | None = None,
     ) -> Any:
-        """The decoded JSON answer (``{}`` for 204), or None for a 404 when ``missing_ok``."""
-        url = self.url(path)
-        if params:
-            # %20 for spaces, not '+': Graph documents percent-encoding for $filter.
-            query = urlencode(params, quote_via=quote, safe="$,'()/:@")
-            url += ("&" if "?" in url else "?") + query
+        """The decoded JSON answer (``{}`` for 204), or None for a 404 when ``missing_ok``.
+
+        ``idempotent`` overrides what ``method`` says: a ``$batch`` POST of GETs may be sent
+        again after a lost answer, as each of its GETs could."""
+        url = self.url(with_query(path, params))
+        again = method in IDEMPOTENT if idempotent is None else idempotent
         what = f"{method} {self.describe(url)}"
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Retryable),
@@ -258,7 +261,7 @@ class Graph:
             reraise=True,
         )
         try:
-            response = retrying(self._attempt, method, url, body, headers or {}, what)
+            response = retrying(self._attempt, method, url, body, headers or {}, what, again)
         except _Retryable as err:
             raise TransientError(
                 f"Microsoft Graph {what} failed: {err.detail} (gave up retrying)",
@@ -289,28 +292,24 @@ class Graph:
     # -- one attempt -------------------------------------------------------------------------
 
     def _attempt(
-        self, method: str, url: str, body: Any, headers: dict[str, str], what: str
+        self, method: str, url: str, body: Any, headers: dict[str, str], what: str, again: bool
     ) -> requests.Response:
-        response = self._send(method, url, body, headers, self._tokens.token())
+        response = self._send(method, url, body, headers, self._tokens.token(), again)
         if response.status_code == 401:
-            log.info(
-                "%s: token rejected (%s); refreshing it once",
-                what,
-                error_detail(response),
-            )
+            log.info("%s: token rejected (%s); refreshing it once", what, error_detail(response))
             token = self._tokens.token(force_refresh=True)
-            response = self._send(method, url, body, headers, token)
+            response = self._send(method, url, body, headers, token, again)
             if response.status_code == 401:
                 raise AuthNeeded(
                     f"Microsoft Graph rejected the sign-in even after a token refresh "
                     f"({error_detail(response)})",
                     fix=self._fix,
                 )
-        self._classify(method, response, what)
+        self._classify(response, what, again)
         return response
 
     def _send(
-        self, method: str, url: str, body: Any, headers: dict[str, str], token: str
+        self, method: str, url: str, body: Any, headers: dict[str, str], token: str, again: bool
     ) -> requests.Response:
         all_headers = {
             "Authorization": f"Bearer {token}",
@@ -328,7 +327,7 @@ class Graph:
                 detail = f"network error: {one_line(str(err), 200)}"
                 if cannot_connect(err):  # the network is gone: say which host
                     detail = unreachable(urlsplit(url).netloc, err)
-                if method in IDEMPOTENT:
+                if again:
                     raise _Retryable(detail, None) from err
                 raise TransientError(
                     f"Microsoft Graph {method} {self.describe(url)}: {detail}"
@@ -336,11 +335,11 @@ class Graph:
         log.debug("%s %s -> %s", method, self.describe(url), response.status_code)
         return response
 
-    def _classify(self, method: str, response: requests.Response, what: str) -> None:
+    def _classify(self, response: requests.Response, what: str, again: bool) -> None:
         status = response.status_code
         if status < 400 or status == 404:
             return
-        if status in (429, 503) or (status in (500, 502, 504) and method in IDEMPOTENT):
+        if status in (429, 503) or (status in (500, 502, 504) and again):
             raise _Retryable(
                 error_detail(response), retry_after(response, lambda: datetime.now(UTC))
             )
@@ -373,6 +372,14 @@ class Graph:
 
     # -- retry policy ------------------------------------------------------------------------
 
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """The wait before attempt ``attempt + 1``: Retry-After when given, else exponential
+        backoff with jitter (what :mod:`.batch` waits before sending throttled items again)."""
+        if retry_after is not None:
+            return retry_after
+        growth = self._backoff * 2 ** (attempt - 1)
+        return min(self._max_backoff, growth) + random.uniform(0, self._backoff)
+
     def _planned(self, state: tenacity.RetryCallState) -> float:
         """The wait before the next attempt, decided once per attempt.
 
@@ -383,11 +390,8 @@ class Graph:
         if kept is not None and kept[0] == state.attempt_number:
             return float(kept[1])
         error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Retryable) and error.retry_after is not None:
-            delay = error.retry_after
-        else:
-            growth = self._backoff * 2 ** (state.attempt_number - 1)
-            delay = min(self._max_backoff, growth) + random.uniform(0, self._backoff)
+        after = error.retry_after if isinstance(error, _Retryable) else None
+        delay = self.delay(state.attempt_number, after)
         state.followupd_delay = (state.attempt_number, delay)  # type: ignore[attr-defined]
         return delay
 
