@@ -5,7 +5,8 @@
 
 Runs the real CLI in subprocesses against the fake Microsoft identity platform and Graph
 (tests/fakes/graph_server.py, with the real MSAL and requests in the CLI), through simulated
-time: the interview, a ``run --once`` that drafts one thank-you per interviewer, then two
+time: the interview, a ``run --once`` that drafts one thank-you per interviewer (with none
+waiting: one, which the user then sends, so that replies are still watched), then two
 unchanged ``run --once`` processes. For each process it prints the Graph requests (HTTP
 requests, and sub-requests carried inside ``$batch``) and the requests to the sign-in service.
 Not a test: the figures are for docs/outlook.md and the issue's notes.
@@ -43,27 +44,38 @@ def seed(ms, interviewers: int) -> None:  # noqa: ANN001
     )
 
 
-def measure(drafts: int) -> list[tuple[str, int, int, Counter[str], list[str]]]:
+def measure(waiting: int) -> list[tuple[str, int, int, Counter[str], list[str]]]:
+    """``waiting`` thank-you drafts still waiting; with none, one sent (replies are watched)."""
     rows = []
+    interviewers = max(1, waiting)
     with tempfile.TemporaryDirectory() as folder, running_microsoft(Path(folder) / "f") as ms:
         user = make_user(Path(folder), ms)
         user.sign_in()
-        if drafts:
-            seed(ms, drafts)
-        steps = [("first poll (plans)", at(minutes=59))]
-        if drafts:
-            steps.append((f"drafts {drafts} thank-yous", at(hours=1)))
-        steps += [("unchanged", at(hours=1, minutes=5)), ("unchanged again", at(hours=1, minutes=10))]
+        seed(ms, interviewers)
+        steps = [
+            ("first poll (plans)", at(minutes=59)),
+            (f"drafts {interviewers} thank-you(s)", at(hours=1)),
+        ]
+        if not waiting:
+            steps.append(("the user sent it", at(hours=1, minutes=2)))
+        steps += [
+            ("unchanged", at(hours=1, minutes=5)),
+            ("unchanged again", at(hours=1, minutes=10)),
+        ]
         for label, when in steps:
+            if label == "the user sent it":
+                for draft in ms.graph.drafts():
+                    ms.graph.user_sends(draft["id"], at(hours=1, minutes=1))
             graph_before, auth_before = len(ms.graph.log), len(ms.authority.requests)
-            batch_before = len(getattr(ms.graph, "batch_log", []))
+            batch_before = len(ms.graph.batch_log)
             user.once(when)
             calls = ms.graph.log[graph_before:]
-            inner = getattr(ms.graph, "batch_log", [])[batch_before:]
-            kinds = Counter(f"{r.method} {r.path}" for r in calls)
-            rows.append(
-                (label, len(calls), len(inner), kinds, ms.authority.requests[auth_before:])
+            inner = ms.graph.batch_log[batch_before:]
+            kinds = Counter(
+                f"{r.method} {r.path if not r.path.startswith('/me/messages/') else '/me/messages/{id}'}"
+                for r in calls
             )
+            rows.append((label, len(calls), len(inner), kinds, ms.authority.requests[auth_before:]))
     return rows
 
 
@@ -71,9 +83,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drafts", type=int, action="append", help="drafts waiting (repeatable)")
     args = parser.parse_args()
-    for drafts in args.drafts or [0, 2, 5]:
-        print(f"== {drafts} thank-you draft(s) waiting ==")
-        for label, http, inner, kinds, auth in measure(drafts):
+    for waiting in args.drafts or [0, 2, 5]:
+        print(f"== {waiting} thank-you draft(s) waiting ==")
+        for label, http, inner, kinds, auth in measure(waiting):
             print(f"{label:24} Graph HTTP requests {http:3}  ($batch sub-requests {inner})")
             for what, count in sorted(kinds.items()):
                 print(f"{'':28}{count} x {what}")

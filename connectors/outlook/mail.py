@@ -29,6 +29,7 @@ from connectors.outlook.inbound import Inbound
 from connectors.outlook.inbound import message_path as item
 from connectors.outlook.lookups import Lookups
 from connectors.outlook.redraft import OutlookRedraft
+from connectors.outlook.rounds import Rounds
 from connectors.outlook.sent import sent_since
 from connectors.outlook.shapes import obj, objects, text
 from daemon.errors import InvalidResponse
@@ -65,7 +66,8 @@ class OutlookMailbox:
         self._graph = graph
         self._ctx = ctx
         self._lookups = lookups
-        self._inbound = Inbound(graph, ctx, lookups)
+        self._rounds = Rounds(graph, lookups)
+        self._inbound = Inbound(graph, ctx, lookups, self._rounds)
         self._folders: dict[str, str] = {}
         self._redraft = OutlookRedraft(graph, self._by_key, self._deleted_items)
 
@@ -119,9 +121,13 @@ class OutlookMailbox:
         }
         if request.message_id:
             body["internetMessageId"] = request.message_id
-        return self._ref(self._graph.post("/me/messages", body), request.message_id)
+        ref = self._ref(self._graph.post("/me/messages", body), request.message_id)
+        self._rounds.drafted(ref.id)
+        return ref
 
     def draft_state(self, ref: DraftRef, key: str) -> DraftState:
+        if ref.id and self._rounds.in_drafts(ref.id):
+            return DraftState(DraftStatus.DRAFT)  # still in Drafts: no request of its own
         found = (
             self._graph.get(item(ref.id), {"$select": FIELDS}, missing_ok=True) if ref.id else None
         )
@@ -165,7 +171,7 @@ class OutlookMailbox:
     def sent_since(
         self, since: datetime, recipients: Sequence[str], domains: Sequence[str]
     ) -> SentMessages:
-        return sent_since(self._graph, since, recipients, domains)
+        return sent_since(self._graph, since, recipients, domains, self._rounds)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -183,15 +189,14 @@ class OutlookMailbox:
         ident = created.get("id") if isinstance(created, dict) else None
         if not ident:
             raise InvalidResponse("Microsoft Graph createReply answered without the new draft's id")
-        patch: dict[str, Any] = {
-            "toRecipients": recipients,
-            "singleValueExtendedProperties": prop,
-        }
+        patch: dict[str, Any] = {"toRecipients": recipients, "singleValueExtendedProperties": prop}
         if request.message_id:
             patch["internetMessageId"] = request.message_id
         updated = self._graph.patch(item(ident), patch)
         final = updated if isinstance(updated, dict) and updated.get("id") else created
-        return self._ref(final, request.message_id)
+        ref = self._ref(final, request.message_id)
+        self._rounds.drafted(ref.id)
+        return ref
 
     def _by_key(self, key: str) -> list[dict[str, Any]]:
         flt = (
