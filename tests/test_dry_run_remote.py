@@ -85,7 +85,7 @@ def test_a_dry_run_on_outlook_only_reads_and_run_once_then_drafts_what_it_said(
     user.sign_in()
     seed_interview(ms)
     assert "planned thank-you to Ian Interviewer" in user.once(outlook_at(minutes=59))
-    state, mark = files(user.state_dir), len(ms.graph.log)
+    state, mark, inner = files(user.state_dir), len(ms.graph.log), len(ms.graph.batch_log)
 
     when = outlook_at(hours=1)
     ms.graph.clock = lambda: when
@@ -93,7 +93,8 @@ def test_a_dry_run_on_outlook_only_reads_and_run_once_then_drafts_what_it_said(
     assert "would draft thank-you to Ian Interviewer (Acme), due 2026-01-14 12:00: " in dry
     assert "would draft thank-you to Gina Grant (Globex)" in dry  # the local account too
     asked = ms.graph.log[mark:]
-    assert asked and [r for r in asked if r.method in WRITES] == []
+    assert asked and [r for r in asked if r.method in WRITES and r.path != "/$batch"] == []
+    assert [r for r in ms.graph.batch_log[inner:] if r.method in WRITES] == []  # reads batched
     assert ms.graph.drafts() == [] and user.local_drafts() == []
     assert files(user.state_dir) == state  # database, MSAL's token cache
 

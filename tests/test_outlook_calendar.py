@@ -10,6 +10,7 @@ import pytest
 
 from connectors.outlook import PROVIDER, forget_runtimes
 from connectors.outlook.calendar import OutlookCalendar
+from connectors.outlook.lookups import Lookups
 from daemon.clock import SystemClock
 from daemon.errors import ConnectorError, CursorExpired
 from daemon.protocols import AccountContext, AttendeeKind, Problem, Response, Role
@@ -255,3 +256,38 @@ def test_an_unknown_calendar_name_is_explained(ms: MicrosoftFakes, ctx: AccountC
 
 def test_check_names_the_default_calendar(ms: MicrosoftFakes, ctx: AccountContext) -> None:
     assert calendar(ms, ctx).check() == f"Outlook calendar 'Calendar' via {ms.graph_root}/v1.0"
+
+
+def test_calendars_are_looked_up_once_a_day_and_afresh_by_check(
+    ms: MicrosoftFakes, ctx: AccountContext
+) -> None:
+    """Issue 14: a `run --once` process does not ask again what the last one looked up."""
+    calendar(ms, ctx, calendars=["job search"]).changes(None, WINDOW)
+    forget_runtimes()  # a new process
+    calendar(ms, ctx, calendars=["job search"]).changes(None, WINDOW)
+    assert len([r for r in ms.graph.log if r.path == "/me/calendars"]) == 1
+    # A calendar made since the list was kept is found (the list is asked again) ...
+    ms.graph.calendars["CAL-NEW"] = {
+        "id": "CAL-NEW",
+        "name": "Recruiters",
+        "isDefaultCalendar": False,
+    }
+    assert calendar(ms, ctx, calendars=["recruiters"]).changes(None, WINDOW).complete
+    # ... and `check` proves Graph answers, whatever is kept.
+    assert calendar(ms, ctx).check() == f"Outlook calendar 'Calendar' via {ms.graph_root}/v1.0"
+    assert calendar(ms, ctx).check()
+    assert len([r for r in ms.graph.log if r.path == "/me/calendar"]) == 2
+    assert len([r for r in ms.graph.log if r.path == "/me/calendars"]) == 2
+
+
+def test_a_lookup_is_kept_a_day(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    kept = Lookups(tmp_path / "state", now=lambda: now[0])
+    asked: list[int] = []
+    assert kept.remember("k", lambda: asked.append(1) or "v") == "v"
+    now[0] += 23 * 3600
+    assert Lookups(tmp_path / "state", now=lambda: now[0]).remember("k", lambda: "w") == "v"
+    now[0] += 2 * 3600
+    assert Lookups(tmp_path / "state", now=lambda: now[0]).remember("k", lambda: "w") == "w"
+    (tmp_path / "state" / "outlook-lookups.json").write_text("{not json")
+    assert Lookups(tmp_path / "state").remember("k", lambda: "x") == "x"  # a cache: asked again

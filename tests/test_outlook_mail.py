@@ -401,39 +401,6 @@ def test_check_names_the_mailbox(
     )
 
 
-# -- what a poll costs -----------------------------------------------------------------------
-
-
-def test_requests_per_poll_for_an_unchanged_calendar_and_mailbox(
-    ms: MicrosoftFakes, ctx: AccountContext, mailbox: OutlookMailbox
-) -> None:
-    now = datetime.now(UTC)
-    window = (now - timedelta(days=30), now + timedelta(days=90))
-    ms.graph.add_event("Onsite interview", now - timedelta(days=2))
-    calendar = PROVIDER.calendar(ctx, {}, ms.account_options())
-    refs = [(mailbox.create_draft(thank_you(p)), thank_you(p).key) for p in (IAN, PAM)]
-    ms.graph.deliver(
-        "ian@acme.example", "RE: Thank you", received=INTERVIEW_END + timedelta(hours=1)
-    )
-
-    def poll(cal_cursor: str | None, mail_cursor: str | None) -> tuple[str | None, str | None, int]:
-        before = len(ms.graph.log)
-        changes = calendar.changes(cal_cursor, window)
-        for ref, key in refs:
-            assert mailbox.draft_state(ref, key).status == DraftStatus.DRAFT
-        found = mailbox.messages_since(
-            INTERVIEW_END, ["ian@acme.example"], ["acme.example"], mail_cursor
-        )
-        return changes.cursor, found.cursor, len(ms.graph.log) - before
-
-    cal_cursor, mail_cursor, _ = poll(None, None)  # first poll: full reads, one-time lookups
-    _, _, unchanged = poll(cal_cursor, mail_cursor)
-    calendar_calls = len(ms.graph.requests("GET", "calendarView/delta"))
-    assert unchanged == 1 + len(refs) + 1  # delta link + one GET per waiting draft + message list
-    assert calendar_calls == 2
-    assert ms.authority.refresh_grants() == 0  # no token traffic either
-
-
 # -- the send guard of the fake itself -------------------------------------------------------
 
 

@@ -288,6 +288,9 @@ ca_bundle = "{ms.ca_bundle}"
             out = home.cli("auth", "work", umask=0)
         assert "enter the code FAKE-2FA3" in out  # the user code is for the user: shown
         home.cli("check")
+        # A process normally reuses the access token the last one left; an expired one makes
+        # this run refresh it, so the refresh token travels through the logged requests too.
+        ms.graph.tokens.invalidate_access()
         ran = home.cli("run", "--once", "--now", DRAFTS_DUE)
         assert "drafted thank-you to Ian Interviewer (Acme)" in ran
         assert len(ms.graph.drafts()) == 2

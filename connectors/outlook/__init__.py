@@ -5,9 +5,11 @@ Modules, one job each: :mod:`.settings` (options as data), :mod:`.clouds` (natio
 :mod:`.calendar` + :mod:`.events` (calendarView/delta), :mod:`.mail` (drafts) and
 :mod:`.inbound` (replies). User documentation: ``docs/outlook.md``.
 
-Calendar and mailbox of one account share one :class:`Runtime`: one MSAL application (its
-discovery request is made once), one token cache and one HTTP layer, whose semaphore is what
-keeps an account at Outlook's limit of 4 concurrent requests per mailbox.
+Calendar and mailbox of one account share one :class:`Runtime`: one MSAL application, one
+token cache, one record of lookups (:mod:`.lookups`) and one HTTP layer, whose semaphore is
+what keeps an account at Outlook's limit of 4 concurrent requests per mailbox. What does not
+belong to an account is shared by all of them in the process: the connection pools
+(:func:`.http.shared_session`) and the sign-in service's endpoints (:mod:`.discovery`).
 
 Importing this package (which the config does, for the option schemas) loads only
 :mod:`.settings`: MSAL and requests are loaded when an account is actually set up.
@@ -15,6 +17,7 @@ Importing this package (which the config does, for the option schemas) loads onl
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from connectors.outlook.auth import MsalTokens
     from connectors.outlook.calendar import OutlookCalendar
     from connectors.outlook.http import Graph
+    from connectors.outlook.lookups import Lookups
     from connectors.outlook.mail import OutlookMailbox
 
 
@@ -41,6 +45,7 @@ class Runtime:
     settings: Settings
     tokens: MsalTokens
     graph: Graph
+    lookups: Lookups
 
 
 _runtimes: dict[tuple[Any, ...], Runtime] = {}
@@ -50,26 +55,33 @@ _runtimes_lock = threading.Lock()
 def runtime(ctx: AccountContext, account_options: dict[str, Any]) -> Runtime:
     """The shared runtime of an account (same settings -> same object)."""
     from connectors.outlook.auth import MsalTokens
-    from connectors.outlook.http import Graph, PinnedSession
+    from connectors.outlook.http import Graph, shared_session
+    from connectors.outlook.lookups import Lookups
 
     settings = resolve(ctx, account_options)
     key = (settings, ctx.addresses)
     with _runtimes_lock:
         found = _runtimes.get(key)
         if found is None:
-            session = PinnedSession(settings.ca_bundle)
-            tokens = MsalTokens(settings, session, ctx.addresses)
+            session = shared_session(settings.ca_bundle)
+            lookups = Lookups(ctx.state_dir)
+            tokens = MsalTokens(settings, session, ctx.addresses, lookups)
             graph = Graph(settings.graph_base, tokens, session, fix=settings.fix)
-            found = _runtimes[key] = Runtime(settings, tokens, graph)
+            found = _runtimes[key] = Runtime(settings, tokens, graph, lookups)
         return found
 
 
 def forget_runtimes() -> None:
-    """Drop all shared runtimes (tests; a config reload)."""
+    """Drop all shared runtimes, connections and discovery answers (tests playing a new
+    process; a config reload)."""
     with _runtimes_lock:
-        for found in _runtimes.values():
-            found.graph.close()
         _runtimes.clear()
+        # Only what was loaded: a process without an Outlook account never loads requests.
+        http, discovery = (sys.modules.get(f"{__name__}.{m}") for m in ("http", "discovery"))
+        if http is not None:
+            http.close_shared_sessions()
+        if discovery is not None:
+            discovery.forget_discovery()
 
 
 class OutlookProvider:
@@ -83,23 +95,27 @@ class OutlookProvider:
     ) -> OutlookCalendar:
         from connectors.outlook.calendar import OutlookCalendar
 
-        graph = runtime(ctx, account_options).graph
-        return OutlookCalendar(graph, ctx, list((options or {}).get("calendars") or []))
+        found = runtime(ctx, account_options)
+        calendars = list((options or {}).get("calendars") or [])
+        return OutlookCalendar(found.graph, ctx, calendars, found.lookups)
 
     def mailbox(
         self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]
     ) -> OutlookMailbox:
         from connectors.outlook.mail import OutlookMailbox
 
-        return OutlookMailbox(runtime(ctx, account_options).graph, ctx)
+        found = runtime(ctx, account_options)
+        return OutlookMailbox(found.graph, ctx, found.lookups)
 
     def authorize(
         self, ctx: AccountContext, account_options: dict[str, Any], echo: Callable[[str], Any]
     ) -> None:
         """``followupd auth ACCOUNT``: the device-code sign-in, then one Graph call to prove it."""
+        from connectors.outlook.inbound import Inbound
+
         found = runtime(ctx, account_options)
         found.tokens.authorize(echo)
-        me = found.graph.get("/me", {"$select": "displayName,mail,userPrincipalName"}) or {}
+        me = Inbound(found.graph, ctx, found.lookups).me(fresh=True)  # kept for the polls
         address = me.get("mail") or me.get("userPrincipalName") or "?"
         echo(f"Microsoft Graph answers for {me.get('displayName') or address} <{address}>.")
 

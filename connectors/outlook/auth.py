@@ -27,6 +27,8 @@ from msal_extensions import LockError, PersistedTokenCache, build_encrypted_pers
 from msal_extensions.persistence import FilePersistence, PersistenceNotFound
 
 from connectors.outlook.clouds import FORBIDDEN_PERMISSIONS, PERMISSIONS
+from connectors.outlook.discovery import DiscoveryClient
+from connectors.outlook.lookups import Lookups
 from connectors.outlook.settings import Settings
 from daemon import paths, redaction
 from daemon.errors import AuthNeeded, ConnectorError, NotSignedIn, TransientError
@@ -100,11 +102,19 @@ def _narrow(path: Path) -> None:
 
 
 class MsalTokens:
-    """Access tokens for one account; the MSAL app is built on first use (it does discovery)."""
+    """Access tokens for one account; the MSAL app is built on first use (it does discovery,
+    answered by :mod:`.discovery` from what the process or the account's ``lookups`` keep)."""
 
-    def __init__(self, settings: Settings, session: requests.Session, addresses: tuple[str, ...]):
+    def __init__(
+        self,
+        settings: Settings,
+        session: requests.Session,
+        addresses: tuple[str, ...],
+        lookups: Lookups | None = None,
+    ):
         self.settings = settings
         self._session = session
+        self._lookups = lookups
         self._addresses = {a.lower() for a in addresses}
         self._app: msal.PublicClientApplication | None = None
         self._cache: PersistedTokenCache | None = None
@@ -141,7 +151,7 @@ class MsalTokens:
                         self.settings.client_id,
                         authority=host,
                         token_cache=cache,
-                        http_client=self._session,
+                        http_client=DiscoveryClient(self._session, self._lookups),
                         instance_discovery=False,  # no call to the global discovery host
                     )
                 except requests.RequestException as err:
@@ -167,7 +177,8 @@ class MsalTokens:
         The token is also remembered here until 5 minutes before it expires: MSAL finds a
         cached token only when the scopes Microsoft granted match the requested strings
         exactly (resource-qualified vs short names), and would otherwise use the refresh
-        token on every request.
+        token on every request. For the same reason a new process looks in the token cache
+        itself (:meth:`_cached`) before asking MSAL, which would refresh.
         """
         memo = self._memo
         if not force_refresh and memo is not None and memo[1] - EARLY_REFRESH > time.time():
@@ -186,12 +197,15 @@ class MsalTokens:
                     f"(no sign-in found in {self._where})",
                     fix=self.settings.fix,
                 )
+            account = self._pick(accounts)
+            cached = None if force_refresh else self._cached(app, account)
+            if cached is not None:
+                self._memo = cached
+                return cached[0]
             for stored in app.token_cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN):
                 redaction.register_secret(stored.get("secret"))  # about to be sent: never logged
             result = app.acquire_token_silent_with_error(
-                list(self.settings.scopes),
-                account=self._pick(accounts),
-                force_refresh=force_refresh,
+                list(self.settings.scopes), account=account, force_refresh=force_refresh
             )
         except requests.RequestException as err:
             raise TransientError(_sign_in_unreachable(err)) from err
@@ -219,6 +233,37 @@ class MsalTokens:
         raise TransientError(
             f"the Microsoft sign-in service failed a token refresh ({error}: {detail})"
         )
+
+    def _cached(
+        self, app: msal.PublicClientApplication, account: dict[str, Any]
+    ) -> tuple[str, float] | None:
+        """An access token of ``account`` in the token cache granting our permissions and
+        valid for 5 more minutes (and not due for MSAL's early refresh), with its expiry; no
+        network. Microsoft names the granted scopes short ("Mail.ReadWrite") or qualified
+        ("https://graph.microsoft.com/Mail.ReadWrite"); both count."""
+        prefix = self.settings.cloud.scope_resource.lower() + "/"
+        wanted = {p.lower() for p in PERMISSIONS}
+        query = {
+            "client_id": self.settings.client_id,
+            "home_account_id": account.get("home_account_id"),
+            "environment": app.authority.instance,
+            "realm": app.authority.tenant,
+        }
+        now = time.time()
+        for entry in app.token_cache.search(
+            msal.TokenCache.CredentialType.ACCESS_TOKEN, query=query
+        ):
+            granted = {s.lower().removeprefix(prefix) for s in str(entry.get("target")).split()}
+            try:
+                expires = float(entry["expires_on"])
+                renew = float(entry.get("refresh_on") or expires)
+                secret = str(entry["secret"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if wanted <= granted and secret and min(expires - EARLY_REFRESH, renew) > now:
+                redaction.register_secret(secret)
+                return secret, expires
+        return None
 
     def _pick(self, accounts: list[dict[str, Any]]) -> dict[str, Any]:
         for account in accounts:

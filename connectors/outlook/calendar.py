@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from urllib.parse import quote
 from connectors.outlook import timefmt
 from connectors.outlook.events import label, parse_event
 from connectors.outlook.http import PREFER, Graph, SyncStateExpired
+from connectors.outlook.lookups import Lookups
 from connectors.outlook.shapes import obj, objects, text
 from daemon.errors import BadItem, ConnectorError, CursorExpired, InvalidResponse
 from daemon.protocols import AccountContext, CalendarChanges, CalendarEvent, Problem
@@ -55,16 +57,23 @@ class _Target:
 class OutlookCalendar:
     """A :class:`daemon.protocols.CalendarSource` over Graph."""
 
-    def __init__(self, graph: Graph, ctx: AccountContext, calendars: list[str]) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        ctx: AccountContext,
+        calendars: list[str],
+        lookups: Lookups | None = None,
+    ) -> None:
         self._graph = graph
         self._ctx = ctx
         self._wanted = list(calendars)
+        self._lookups = lookups
         self._targets: list[_Target] | None = None
 
     # -- protocol ----------------------------------------------------------------------------
 
     def check(self) -> str:
-        targets = self._resolve()
+        targets = self._resolve(fresh=True)
         names = ", ".join(repr(t.name) for t in targets)
         return f"Outlook calendar {names} via {self._graph.base}"
 
@@ -202,29 +211,17 @@ class OutlookCalendar:
 
     # -- calendars ---------------------------------------------------------------------------
 
-    def _resolve(self) -> list[_Target]:
-        """The calendars to read, looked up once per process."""
-        if self._targets is not None:
+    def _resolve(self, fresh: bool = False) -> list[_Target]:
+        """The calendars to read, looked up once a day (:mod:`.lookups`), or ``fresh``."""
+        if self._targets is not None and not fresh:
             return self._targets
         if not self._wanted:
-            info = obj(self._graph.get("/me/calendar", {"$select": "id,name"}))
+            info = obj(self._remember("calendar", self._default, fresh))
             self._targets = [
                 _Target(DEFAULT, text(info.get("name")) or "Calendar", "/me/calendarView/delta")
             ]
             return self._targets
-        known: list[dict[str, Any]] = []
-        url = "/me/calendars?$select=id,name&$top=100"
-        for _ in range(CALENDAR_LIST_PAGES):
-            page = obj(self._graph.get(url))
-            known.extend(c for c in objects(page.get("value")) if text(c.get("id")))
-            url = text(page.get("@odata.nextLink")) or ""
-            if not url:
-                break
-        else:
-            raise InvalidResponse(
-                f"Microsoft Graph kept paging the list of calendars past {CALENDAR_LIST_PAGES} "
-                "pages"
-            )
+        known = objects(self._remember("calendars", self._calendars, fresh))
         targets = []
         for wanted in self._wanted:
             match = next(
@@ -235,6 +232,8 @@ class OutlookCalendar:
                 ),
                 None,
             )
+            if match is None and not fresh and self._lookups is not None:
+                return self._resolve(fresh=True)  # made since the list was kept?
             if match is None:
                 names = ", ".join(repr(str(c.get("name"))) for c in known) or "none"
                 raise ConnectorError(
@@ -246,3 +245,29 @@ class OutlookCalendar:
             targets.append(_Target(ident, str(match.get("name") or ident), path))
         self._targets = targets
         return targets
+
+    def _remember(self, what: str, fetch: Callable[[], Any], fresh: bool) -> Any:
+        if self._lookups is None:
+            return fetch()
+        return self._lookups.remember(f"{self._graph.base} {what}", fetch, fresh=fresh)
+
+    def _default(self) -> dict[str, Any]:
+        info = obj(self._graph.get("/me/calendar", {"$select": "id,name"}))
+        return {"id": text(info.get("id")), "name": text(info.get("name"))}
+
+    def _calendars(self) -> list[dict[str, Any]]:
+        known: list[dict[str, Any]] = []
+        url = "/me/calendars?$select=id,name&$top=100"
+        for _ in range(CALENDAR_LIST_PAGES):
+            page = obj(self._graph.get(url))
+            known.extend(
+                {"id": c["id"], "name": c.get("name")}
+                for c in objects(page.get("value"))
+                if text(c.get("id"))
+            )
+            url = text(page.get("@odata.nextLink")) or ""
+            if not url:
+                return known
+        raise InvalidResponse(
+            f"Microsoft Graph kept paging the list of calendars past {CALENDAR_LIST_PAGES} pages"
+        )

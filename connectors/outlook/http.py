@@ -12,6 +12,9 @@ same for calendar and mail, and a bearer token must never leave for a host that 
   (draft creation) is retried only when Graph refused it (429/503) or never got it (connect
   timeout), so a retry can never make a second draft.
 - At most 4 requests in flight per mailbox (Outlook's documented concurrency limit).
+- One connection pool per host for the whole process (:func:`shared_session`): a thousand
+  accounts reuse a few TLS connections instead of opening their own, and no cookie passes
+  from one account's requests to another's.
 - 401 -> one forced silent token refresh, then the "needs re-auth" state.
 - Graph's ``error.code``/``error.message`` go into every raised error's message.
 """
@@ -19,6 +22,7 @@ same for calendar and mail, and a bearer token must never leave for a host that 
 from __future__ import annotations
 
 import email.utils
+import http.cookiejar
 import logging
 import random
 import threading
@@ -41,6 +45,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read
 MAX_CONCURRENT = 4
+# Idle connections kept per host: enough for every worker thread of the engine's pool, each
+# with an account's (at most MAX_CONCURRENT) requests; more are opened when needed, and
+# closed after use instead of kept.
+POOL_SIZE = 64
 IDEMPOTENT = frozenset({"GET", "HEAD", "PATCH", "PUT", "DELETE"})
 # Prefer every Graph request carries: ids that survive folder moves, UTC times, text bodies.
 PREFER = 'IdType="ImmutableId", outlook.timezone="UTC", outlook.body-content-type="text"'
@@ -60,7 +68,12 @@ class TokenSource(Protocol):
 
 
 class PinnedSession(requests.Session):
-    """A requests session whose CA bundle and timeout apply to every single request."""
+    """A requests session whose CA bundle and timeout apply to every single request.
+
+    Shared by the accounts of a process (:func:`shared_session`), from several threads: what
+    a session keeps between requests is its connection pools (urllib3's, made for threads)
+    and its cookies, which it refuses here, so nothing of one account's requests (the sign-in
+    service sets cookies) reaches another's."""
 
     def __init__(
         self, ca_bundle: Path | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT
@@ -68,6 +81,10 @@ class PinnedSession(requests.Session):
         super().__init__()
         self._ca = str(ca_bundle) if ca_bundle else None
         self._timeout = timeout
+        self.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if self._ca is not None:
@@ -75,6 +92,36 @@ class PinnedSession(requests.Session):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
         return super().request(method, url, *args, **kwargs)
+
+
+_sessions: dict[Path | None, PinnedSession] = {}
+_sessions_lock = threading.Lock()
+
+
+def shared_session(ca_bundle: Path | None) -> PinnedSession:
+    """The process's session for Graph and the sign-in service with this CA bundle."""
+    with _sessions_lock:
+        found = _sessions.get(ca_bundle)
+        if found is None:
+            found = _sessions[ca_bundle] = PinnedSession(ca_bundle)
+        return found
+
+
+def close_shared_sessions() -> None:
+    """Close the shared sessions' connections (a config reload, tests playing a new process)."""
+    with _sessions_lock:
+        for session in _sessions.values():
+            session.close()
+        _sessions.clear()
+
+
+def with_query(path: str, params: dict[str, Any] | None) -> str:
+    """``path`` with ``params`` as its query string, encoded as every request encodes it."""
+    if not params:
+        return path
+    # %20 for spaces, not '+': Graph documents percent-encoding for $filter.
+    query = urlencode(params, quote_via=quote, safe="$,'()/:@")
+    return path + ("&" if "?" in path else "?") + query
 
 
 class SyncStateExpired(CursorExpired):
@@ -125,7 +172,11 @@ def error_code(response: requests.Response) -> str:
 
 def retry_after(response: requests.Response, now: Callable[[], datetime]) -> float | None:
     """Seconds from a Retry-After header: a (possibly fractional) number or an HTTP date."""
-    value = response.headers.get("Retry-After")
+    return seconds_after(response.headers.get("Retry-After"), now)
+
+
+def seconds_after(value: str | None, now: Callable[[], datetime]) -> float | None:
+    """Seconds from the value of a Retry-After header (of a response, or of a batch's item)."""
     if not value:
         return None
     try:
@@ -194,13 +245,14 @@ class Graph:
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         missing_ok: bool = False,
+        idempotent: bool | None = None,
     ) -> Any:
-        """The decoded JSON answer (``{}`` for 204), or None for a 404 when ``missing_ok``."""
-        url = self.url(path)
-        if params:
-            # %20 for spaces, not '+': Graph documents percent-encoding for $filter.
-            query = urlencode(params, quote_via=quote, safe="$,'()/:@")
-            url += ("&" if "?" in url else "?") + query
+        """The decoded JSON answer (``{}`` for 204), or None for a 404 when ``missing_ok``.
+
+        ``idempotent`` overrides what ``method`` says: a ``$batch`` POST of GETs may be sent
+        again after a lost answer, as each of its GETs could."""
+        url = self.url(with_query(path, params))
+        again = method in IDEMPOTENT if idempotent is None else idempotent
         what = f"{method} {self.describe(url)}"
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Retryable),
@@ -210,7 +262,7 @@ class Graph:
             reraise=True,
         )
         try:
-            response = retrying(self._attempt, method, url, body, headers or {}, what)
+            response = retrying(self._attempt, method, url, body, headers or {}, what, again)
         except _Retryable as err:
             raise TransientError(
                 f"Microsoft Graph {what} failed: {err.detail} (gave up retrying)",
@@ -219,9 +271,6 @@ class Graph:
         if response.status_code == 404 and missing_ok:
             return None
         return self._decode(response, what)
-
-    def close(self) -> None:
-        self._session.close()
 
     def url(self, path: str) -> str:
         """Absolute URL for ``path``; absolute links (nextLink, deltaLink) must stay on Graph."""
@@ -244,24 +293,24 @@ class Graph:
     # -- one attempt -------------------------------------------------------------------------
 
     def _attempt(
-        self, method: str, url: str, body: Any, headers: dict[str, str], what: str
+        self, method: str, url: str, body: Any, headers: dict[str, str], what: str, again: bool
     ) -> requests.Response:
-        response = self._send(method, url, body, headers, self._tokens.token())
+        response = self._send(method, url, body, headers, self._tokens.token(), again)
         if response.status_code == 401:
             log.info("%s: token rejected (%s); refreshing it once", what, error_detail(response))
             token = self._tokens.token(force_refresh=True)
-            response = self._send(method, url, body, headers, token)
+            response = self._send(method, url, body, headers, token, again)
             if response.status_code == 401:
                 raise AuthNeeded(
                     f"Microsoft Graph rejected the sign-in even after a token refresh "
                     f"({error_detail(response)})",
                     fix=self._fix,
                 )
-        self._classify(method, response, what)
+        self._classify(response, what, again)
         return response
 
     def _send(
-        self, method: str, url: str, body: Any, headers: dict[str, str], token: str
+        self, method: str, url: str, body: Any, headers: dict[str, str], token: str, again: bool
     ) -> requests.Response:
         all_headers = {
             "Authorization": f"Bearer {token}",
@@ -280,7 +329,7 @@ class Graph:
                 detail = f"network error: {one_line(str(err), 200)}"
                 if cannot_connect(err):  # the network is gone: say which host
                     detail = unreachable(urlsplit(url).netloc, err)
-                if method in IDEMPOTENT:
+                if again:
                     raise _Retryable(detail, None) from err
                 raise TransientError(
                     f"Microsoft Graph {method} {self.describe(url)}: {detail}"
@@ -288,11 +337,11 @@ class Graph:
         log.debug("%s %s -> %s", method, self.describe(url), response.status_code)
         return response
 
-    def _classify(self, method: str, response: requests.Response, what: str) -> None:
+    def _classify(self, response: requests.Response, what: str, again: bool) -> None:
         status = response.status_code
         if status < 400 or status == 404:
             return
-        if status in (429, 503) or (status in (500, 502, 504) and method in IDEMPOTENT):
+        if status in (429, 503) or (status in (500, 502, 504) and again):
             raise _Retryable(
                 error_detail(response), retry_after(response, lambda: datetime.now(UTC))
             )
@@ -325,6 +374,14 @@ class Graph:
 
     # -- retry policy ------------------------------------------------------------------------
 
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """The wait before attempt ``attempt + 1``: Retry-After when given, else exponential
+        backoff with jitter (what :mod:`.batch` waits before sending throttled items again)."""
+        if retry_after is not None:
+            return retry_after
+        growth = self._backoff * 2 ** (attempt - 1)
+        return min(self._max_backoff, growth) + random.uniform(0, self._backoff)
+
     def _planned(self, state: tenacity.RetryCallState) -> float:
         """The wait before the next attempt, decided once per attempt.
 
@@ -335,11 +392,8 @@ class Graph:
         if kept is not None and kept[0] == state.attempt_number:
             return float(kept[1])
         error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Retryable) and error.retry_after is not None:
-            delay = error.retry_after
-        else:
-            growth = self._backoff * 2 ** (state.attempt_number - 1)
-            delay = min(self._max_backoff, growth) + random.uniform(0, self._backoff)
+        after = error.retry_after if isinstance(error, _Retryable) else None
+        delay = self.delay(state.attempt_number, after)
         state.followupd_delay = (state.attempt_number, delay)  # type: ignore[attr-defined]
         return delay
 

@@ -27,7 +27,9 @@ from connectors.outlook import timefmt
 from connectors.outlook.http import Graph, NotFound
 from connectors.outlook.inbound import Inbound
 from connectors.outlook.inbound import message_path as item
+from connectors.outlook.lookups import Lookups
 from connectors.outlook.redraft import OutlookRedraft
+from connectors.outlook.rounds import Rounds
 from connectors.outlook.sent import sent_since
 from connectors.outlook.shapes import obj, objects, text
 from daemon.errors import InvalidResponse
@@ -60,18 +62,19 @@ def literal(text: str) -> str:
 class OutlookMailbox:
     """A :class:`daemon.protocols.Mailbox` over Graph. Never calls a send endpoint."""
 
-    def __init__(self, graph: Graph, ctx: AccountContext) -> None:
+    def __init__(self, graph: Graph, ctx: AccountContext, lookups: Lookups | None = None) -> None:
         self._graph = graph
         self._ctx = ctx
-        self._inbound = Inbound(graph, ctx)
-        self._deleted_folder: str | None = None
-        self._sent_folder: str | None = None
+        self._lookups = lookups
+        self._rounds = Rounds(graph, lookups)
+        self._inbound = Inbound(graph, ctx, lookups, self._rounds)
+        self._folders: dict[str, str] = {}
         self._redraft = OutlookRedraft(graph, self._by_key, self._deleted_items)
 
     # -- protocol ----------------------------------------------------------------------------
 
     def check(self) -> str:
-        me = self._inbound.me()
+        me = self._inbound.me(fresh=True)
         address = text(me.get("mail")) or text(me.get("userPrincipalName")) or "unknown address"
         who = text(me.get("displayName")) or address
         line = f"Outlook mailbox of {who} <{address}> via {self._graph.base}"
@@ -118,9 +121,13 @@ class OutlookMailbox:
         }
         if request.message_id:
             body["internetMessageId"] = request.message_id
-        return self._ref(self._graph.post("/me/messages", body), request.message_id)
+        ref = self._ref(self._graph.post("/me/messages", body), request.message_id)
+        self._rounds.drafted(ref.id)
+        return ref
 
     def draft_state(self, ref: DraftRef, key: str) -> DraftState:
+        if ref.id and self._rounds.in_drafts(ref.id):
+            return DraftState(DraftStatus.DRAFT)  # still in Drafts: no request of its own
         found = (
             self._graph.get(item(ref.id), {"$select": FIELDS}, missing_ok=True) if ref.id else None
         )
@@ -164,7 +171,7 @@ class OutlookMailbox:
     def sent_since(
         self, since: datetime, recipients: Sequence[str], domains: Sequence[str]
     ) -> SentMessages:
-        return sent_since(self._graph, since, recipients, domains)
+        return sent_since(self._graph, since, recipients, domains, self._rounds)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -187,7 +194,9 @@ class OutlookMailbox:
             patch["internetMessageId"] = request.message_id
         updated = self._graph.patch(item(ident), patch)
         final = updated if isinstance(updated, dict) and updated.get("id") else created
-        return self._ref(final, request.message_id)
+        ref = self._ref(final, request.message_id)
+        self._rounds.drafted(ref.id)
+        return ref
 
     def _by_key(self, key: str) -> list[dict[str, Any]]:
         flt = (
@@ -240,16 +249,24 @@ class OutlookMailbox:
         return None
 
     def _deleted_items(self) -> str:
-        if self._deleted_folder is None:
-            folder = self._graph.get("/me/mailFolders/deleteditems", {"$select": "id"})
-            self._deleted_folder = text(obj(folder).get("id")) or ""
-        return self._deleted_folder
+        return self._folder("deleteditems")
 
     def _sent_items(self) -> str | None:
-        if self._sent_folder is None:
-            folder = self._graph.get("/me/mailFolders/sentitems", {"$select": "id"})
-            self._sent_folder = text(obj(folder).get("id")) or ""
-        return self._sent_folder or None  # unknown: nothing matches it
+        return self._folder("sentitems") or None  # unknown: nothing matches it
+
+    def _folder(self, name: str) -> str:
+        """The id of a well-known folder ("" when Graph does not say), asked once a day."""
+        found = self._folders.get(name)
+        if found is None:
+
+            def ask() -> str:
+                folder = self._graph.get(f"/me/mailFolders/{name}", {"$select": "id"})
+                return text(obj(folder).get("id")) or ""
+
+            key = f"{self._graph.base} folder {name}"
+            found = self._lookups.remember(key, ask) if self._lookups else ask()
+            self._folders[name] = found = str(found or "")
+        return found
 
     def _sent(self, message: dict[str, Any]) -> DraftState:
         sent_at = None

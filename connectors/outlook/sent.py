@@ -16,6 +16,7 @@ from typing import Any
 
 from connectors.outlook import timefmt
 from connectors.outlook.http import Graph
+from connectors.outlook.rounds import Rounds
 from connectors.outlook.shapes import obj, objects, text
 from daemon.protocols import SENT_LIMIT, Problem, SentMessage, SentMessages, watch_list, watched
 
@@ -28,7 +29,11 @@ FIELDS = (
 
 
 def sent_since(
-    graph: Graph, since: datetime, recipients: Sequence[str], domains: Sequence[str]
+    graph: Graph,
+    since: datetime,
+    recipients: Sequence[str],
+    domains: Sequence[str],
+    rounds: Rounds | None = None,
 ) -> SentMessages:
     people, zones = watch_list(recipients, domains)
     result = SentMessages(messages=[])
@@ -44,7 +49,12 @@ def sent_since(
     link: Any = None
     seen: set[str | None] = set()  # a page served twice lists its messages once
     for number in range(MAX_PAGES):
-        page = graph.get(str(link)) if number else graph.get(SENT_ITEMS, params)
+        if number:
+            page = graph.get(str(link))
+        else:  # the first page may be in this poll's round (rounds.py)
+            page = (
+                rounds.get("sent", SENT_ITEMS, params) if rounds else graph.get(SENT_ITEMS, params)
+            )
         values = page.get("value") if isinstance(page, dict) else None
         if not isinstance(values, list):
             result.problems.append(

@@ -14,6 +14,12 @@ Speaks the real wire protocol for what followupd uses and checks what the real s
   addresses the user, like Outlook); ``mailFolders/{well-known name}`` and a folder's
   ``mailFolders/{name or id}/messages`` (the same list, filter and order rules, in that folder).
 - Ids survive folder moves only with ``Prefer: IdType="ImmutableId"``.
+- JSON batching (``POST /v1.0/$batch``): at most 20 requests with unique ids, each with its
+  own ``method``, relative ``url`` and ``headers`` (only its own ``Prefer`` applies; a body
+  needs a ``Content-Type``), ``dependsOn`` (424 when a dependency failed); the answer is 200
+  with ``responses`` (``id``, ``status``, ``headers``, ``body``) in another order than asked,
+  each request throttled (429 with ``Retry-After`` in its headers) or faulted on its own. The
+  batch is one entry of the request log; its requests go to ``batch_log``.
 - Throttling on demand (429/503 with ``Retry-After``), a latency knob and a count of the
   requests in flight, a request log for "how many requests did a poll cost".
 - Faults from the outside, scripted or seeded at random (``GraphState.faults``, see
@@ -76,6 +82,7 @@ MESSAGE_KEYS = {
     "isRead",
     "from",
 }
+BATCH_LIMIT = 20  # requests per JSON batch
 PROPERTY_ID = re.compile(r"^String \{[0-9a-fA-F-]{36}\} Name \w+$")
 
 
@@ -93,6 +100,7 @@ class GraphState(GraphSeed):
 
     tokens: Tokens = field(default_factory=Tokens)
     log: list[LoggedRequest] = field(default_factory=list)
+    batch_log: list[LoggedRequest] = field(default_factory=list)  # requests inside $batch
     violations: list[str] = field(default_factory=list)
     throttled: list[tuple[int, str | None]] = field(default_factory=list)
     latency: float = 0.0
@@ -165,8 +173,9 @@ class GraphHandler(JsonHandler):
                     "InvalidAuthenticationToken",
                     "Access token has expired or is not yet valid.",
                 )
-            with state.lock:
-                throttle = state.throttled.pop(0) if state.throttled else None
+            batch = method == "POST" and rel == "/$batch"
+            with state.lock:  # a batch's requests are throttled one by one, not the batch
+                throttle = state.throttled.pop(0) if state.throttled and not batch else None
             if throttle:
                 status, after = throttle
                 headers = {"Retry-After": after} if after is not None else {}
@@ -178,7 +187,10 @@ class GraphHandler(JsonHandler):
             if fault is not None and self._fault_before(state, fault):
                 return
             payload = json.loads(body) if body else None
-            status, answer = self._route(state, method, rel, query, payload, prefer)
+            if batch:
+                status, answer = self._batch(state, payload)
+            else:
+                status, answer = self._route(state, method, rel, query, payload, prefer)
             if fault is not None and fault.after:
                 self._fault_after(state, fault, status, answer)
                 return
@@ -319,6 +331,94 @@ class GraphHandler(JsonHandler):
             wanted = "text" if 'outlook.body-content-type="text"' in prefer.lower() else "html"
             return self._messages(state, method, rest[1:], query, body, immutable, wanted)
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{rel}'")
+
+    # -- $batch ------------------------------------------------------------------------------
+
+    def _batch(self, state: GraphState, payload: Any) -> tuple[int, Any]:
+        requests = payload.get("requests") if isinstance(payload, dict) else None
+        if not isinstance(requests, list) or not requests:
+            raise GraphError(400, "BadRequest", "Invalid batch payload format.")
+        if len(requests) > BATCH_LIMIT:
+            raise GraphError(
+                400,
+                "BadRequest",
+                f"Number of batch request steps exceeds the maximum of {BATCH_LIMIT}.",
+            )
+        ids = [str(r.get("id")) if isinstance(r, dict) else "" for r in requests]
+        for request in requests:
+            if not isinstance(request, dict) or not all(
+                isinstance(request.get(k), str) and request.get(k) for k in ("id", "method", "url")
+            ):
+                raise GraphError(
+                    400, "BadRequest", "Invalid request: id, method and url are required."
+                )
+        if len({i.lower() for i in ids}) != len(ids):
+            raise GraphError(400, "BadRequest", "Batch should not have duplicate request ids.")
+        statuses: dict[str, int] = {}
+        responses = []
+        for request in requests:
+            status, headers, body = self._batch_step(state, request, statuses)
+            statuses[request["id"].lower()] = status
+            answer: dict[str, Any] = {"id": request["id"], "status": status, "headers": headers}
+            if body is not None:
+                answer["body"] = body
+            responses.append(answer)
+        # Graph answers in the order it finished: never rely on the order asked.
+        return 200, {"responses": responses[::-1]}
+
+    def _batch_step(
+        self, state: GraphState, request: dict[str, Any], statuses: dict[str, int]
+    ) -> tuple[int, dict[str, str], Any]:
+        json_type = {"Content-Type": "application/json; charset=utf-8"}
+        method = request["method"].upper()
+        headers = request.get("headers") or {}
+        if not isinstance(headers, dict):
+            return 400, json_type, _error("BadRequest", "headers must be an object")
+        named = {str(k).lower(): str(v) for k, v in headers.items()}
+        depends = request.get("dependsOn") or []
+        if any(statuses.get(str(d).lower(), 0) >= 400 for d in depends):
+            return 424, json_type, _error("FailedDependency", "A dependency failed.")
+        if "body" in request and "content-type" not in named:
+            return (
+                400,
+                json_type,
+                _error(
+                    "BadRequest", "Content-Type header must be specified when a body is present."
+                ),
+            )
+        url = request["url"]
+        if url.lower().startswith(("http:", "https:")):
+            return 400, json_type, _error("BadRequest", "Invalid URL: must be relative.")
+        split = urlsplit("/" + url.lstrip("/"))
+        rel = unquote(split.path)
+        query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        prefer = named.get("prefer", "")
+        with state.lock:
+            state.batch_log.append(LoggedRequest(method, rel, query, prefer))
+            throttle = state.throttled.pop(0) if state.throttled else None
+        try:
+            self._guard_send(state, method, rel)
+            if throttle:
+                status, after = throttle
+                code = "TooManyRequests" if status == 429 else "ServiceUnavailable"
+                extra = {"Retry-After": after} if after is not None else {}
+                raise GraphError(
+                    status, code, "Application is over its MailboxConcurrency limit.", extra
+                )
+            fault = state.faults.pick(f"{method} {rel}")
+            if fault is not None and fault.kind == "call" and fault.action is not None:
+                fault.action()
+            elif fault is not None and fault.kind == "status":
+                code = fault.code or FAULT_CODES.get(fault.status, "UnknownError")
+                raise GraphError(
+                    fault.status, code, fault.message or "The service failed.", fault.headers
+                )
+            elif fault is not None:  # a broken transfer cannot hit one step: a failed step
+                raise GraphError(500, "InternalServerError", "The service failed.")
+            status, body = self._route(state, method, rel, query, request.get("body"), prefer)
+        except GraphError as err:
+            return err.status, {**json_type, **err.headers}, _error(err.code, err.message)
+        return status, (json_type if body is not None else {}), body
 
     # -- calendarView/delta ------------------------------------------------------------------
 
@@ -537,6 +637,10 @@ class GraphHandler(JsonHandler):
             link = "&".join(f"{k}={_quote(v)}" for k, v in rest.items())
             answer["@odata.nextLink"] = f"{state.base_url}/v1.0/{path.strip('/')}?{link}"
         return answer
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
 
 
 def _quote(value: str) -> str:

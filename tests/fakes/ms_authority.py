@@ -191,6 +191,7 @@ class AuthorityState:
     device_requests: list[dict[str, str]] = field(default_factory=list)
     token_requests: list[dict[str, str]] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    cookies_seen: list[str] = field(default_factory=list)  # Cookie headers clients sent
     _device: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def requested_scopes(self) -> list[str]:
@@ -206,10 +207,17 @@ def _b64(data: dict[str, Any]) -> str:
 
 
 class AuthorityHandler(JsonHandler):
+    def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        """Every answer sets a cookie, as the real service does (``fpc``, ``stsservicecookie``):
+        a client shared by several accounts must not send one account's to another's."""
+        cookie = f"fpc={secrets.token_urlsafe(8)}; expires=Fri, 01-Jan-2100 00:00:00 GMT; path=/"
+        super().send_json(status, payload, {"Set-Cookie": cookie, **(headers or {})})
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         state: AuthorityState = self.server.state
         path = urlsplit(self.path).path
         state.requests.append(f"GET {path}")
+        state.cookies_seen += self.headers.get_all("Cookie") or []
         parts = path.strip("/").split("/")
         if len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
             tenant = parts[0]
@@ -242,6 +250,7 @@ class AuthorityHandler(JsonHandler):
         state: AuthorityState = self.server.state
         path = urlsplit(self.path).path
         state.requests.append(f"POST {path}")
+        state.cookies_seen += self.headers.get_all("Cookie") or []
         form = {k: v[0] for k, v in parse_qs(self.body_bytes().decode()).items()}
         if path.endswith("/oauth2/v2.0/devicecode"):
             self._devicecode(state, form)
