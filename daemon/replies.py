@@ -126,7 +126,10 @@ class ReplyTracker:
             json.dumps([senders, domains, since.isoformat()]).encode()
         ).hexdigest()[:16]
         stored = _load(get_cursor(session, self.account.name, "mail"))
-        cursor = stored.get("cursor") if stored.get("watch") == fingerprint else None
+        # A cursor is for the watched set it was made with, unless the mailbox's cursor
+        # records that set itself and reads what a change adds (Gmail: only the new senders).
+        keeps = getattr(self.mailbox, "cursor_keeps_watch", False) is True
+        cursor = stored.get("cursor") if keeps or stored.get("watch") == fingerprint else None
         result = self.mailbox.messages_since(since, senders, domains, cursor)
         record_problems(session, self.account.name, "mail", result.problems, now)
         for message in sorted(result.messages, key=lambda m: m.received_at):

@@ -13,8 +13,11 @@
   body). Drafts made before issue 10 are also recognised by their ``X-Followupd-Key`` header.
 * A draft is identified by ``draft.id`` plus ``threadId``, never by its message id, which Gmail
   changes on every save and on send.
-* State: ``drafts.get`` answers -> DRAFT. Otherwise the thread is read (headers only): a SENT
-  message that is ours -> SENT with its real send time; nothing -> GONE (the user deleted it).
+* State: a draft seen as a draft before, whose thread the poll's one ``history.list`` shows
+  untouched since (no message added or deleted there, no label changed), is still a draft: no
+  request of its own (:mod:`connectors.google.history`). Otherwise it is looked up:
+  ``drafts.get`` answers -> DRAFT. Otherwise the thread is read (headers only): a SENT message
+  that is ours -> SENT with its real send time; nothing -> GONE (the user deleted it).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 from connectors.google.draftlog import DraftLog
 from connectors.google.errors import NotFound
+from connectors.google.history import GmailHistory
 from connectors.google.http import GoogleSession
 from connectors.google.mailmeta import (
     decoded,
@@ -36,7 +40,7 @@ from connectors.google.mailmeta import (
     reply_target,
 )
 from connectors.google.paging import entries, pages
-from daemon.errors import BadItem, InvalidResponse
+from daemon.errors import BadItem, CursorExpired, InvalidResponse
 from daemon.message import build_message, is_message_id_of, message_ids_for, names_key
 from daemon.protocols import KEY_HEADER, DraftRef, DraftRequest, DraftState, DraftStatus
 
@@ -50,11 +54,16 @@ THREAD_HEADERS = ["Message-ID", "Subject", "References", "In-Reply-To", KEY_HEAD
 
 class GmailDrafts:
     def __init__(
-        self, session: GoogleSession, record: DraftLog, addresses: tuple[str, ...] = ()
+        self,
+        session: GoogleSession,
+        record: DraftLog,
+        addresses: tuple[str, ...] = (),
+        history: GmailHistory | None = None,
     ) -> None:
         self.session = session
         self.record = record
         self.addresses = addresses  # the user's own: a draft's Message-ID is at their domain
+        self.history = history or GmailHistory(session, "")
 
     @property
     def _users(self) -> Any:
@@ -234,6 +243,31 @@ class GmailDrafts:
     # -- state -------------------------------------------------------------------------------
 
     def state(self, ref: DraftRef, key: str) -> DraftState:
+        if ref.id.startswith(SENT_PREFIX) or not ref.id or not ref.thread_id:
+            return self._look_up(ref, key)
+        reader = f"draft:{ref.id}"
+        seen = self.history.positions.get(reader)
+        position: str | None = None
+        if seen is not None:
+            try:
+                view = self.history.since(seen, reader)
+            except CursorExpired:
+                self.history.forget(reader)
+            else:
+                position = view.latest
+                if ref.thread_id not in view.threads_touched(seen):
+                    self.history.moved(reader, position)
+                    return DraftState(DraftStatus.DRAFT)
+        if position is None:
+            position = self.history.now(reader)
+        found = self._look_up(ref, key)
+        if found.status == DraftStatus.DRAFT:
+            self.history.moved(reader, position)  # from before the look-up: nothing is lost
+        else:
+            self.history.forget(reader)
+        return found
+
+    def _look_up(self, ref: DraftRef, key: str) -> DraftState:
         if ref.id.startswith(SENT_PREFIX):
             try:
                 return self._sent(self._metadata(ref.id[len(SENT_PREFIX) :]))

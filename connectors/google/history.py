@@ -1,0 +1,162 @@
+"""One ``history.list`` per poll, read by the draft check and the reply check alike.
+
+An unchanged mailbox must cost one request however many drafts wait (issue 14). Gmail's
+history says, per record, which messages were added, deleted, or had labels added or removed,
+each with its ``threadId``: a draft that is sent (its message deleted, a SENT one added to its
+thread), deleted, or saved again shows up in its own thread. So the draft check asks only
+"was this draft's thread touched since I last saw it as a draft?", and the reply check takes the
+messages added; both from the same answer.
+
+Each reader (the reply check, each waiting draft) reads from a position (a ``historyId``). The
+first reader of a poll fetches from the earliest position known, and the others read what
+they need from that answer. A reader that asks again has started a new poll, so its question
+fetches anew. An answer is never stale in a way that loses anything: a reader's new position
+is the answer's own end, and what came later is in the next fetch.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.google.errors import NotFound
+from connectors.google.http import GoogleSession
+from connectors.google.mailmeta import id_text
+from connectors.google.paging import TooManyPages, entries, pages
+from daemon.errors import CursorExpired, InvalidResponse
+
+HISTORY_PAGE_SIZE = 500
+HISTORY_PAGES = 100  # past this the history is dropped (a scan, or each draft looked up)
+HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
+CHANGES = ("messagesAdded", "messagesDeleted", "labelsAdded", "labelsRemoved")
+
+
+@dataclass
+class View:
+    """What one fetch said: the records after ``start``, up to the mailbox's ``latest``."""
+
+    start: int
+    latest: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def after(self, position: str) -> list[dict[str, Any]]:
+        return [r for r in self.records if _number(r.get("id")) > int(position)]
+
+    def threads_touched(self, position: str) -> set[str]:
+        touched: set[str] = set()
+        for record in self.after(position):
+            for kind in CHANGES:
+                for change in entries(record, kind):
+                    message = change.get("message")
+                    if isinstance(message, dict) and id_text(message.get("threadId")):
+                        touched.add(str(message["threadId"]))
+            for message in entries(record, "messages"):
+                if id_text(message.get("threadId")):
+                    touched.add(str(message["threadId"]))
+        return touched
+
+    def added(self, position: str) -> list[dict[str, Any]]:
+        out = []
+        for record in self.after(position):
+            for change in entries(record, "messagesAdded"):
+                message = change.get("message")
+                if isinstance(message, dict) and id_text(message.get("id")):
+                    out.append(message)
+        return out
+
+
+class GmailHistory:
+    def __init__(self, session: GoogleSession, account: str) -> None:
+        self.session = session
+        self.account = account
+        self.positions: dict[str, str] = {}  # reader -> the position it last read up to
+        self._view: View | None = None
+        self._read: set[str] = set()  # readers that read the current view
+        self._profiled: str | None = None  # Gmail's historyId before any fetch
+
+    def since(self, position: str, reader: str) -> View:
+        """The changes after ``position`` for ``reader``; :class:`CursorExpired` when Gmail no
+        longer has them."""
+        if not position.isdigit():
+            raise CursorExpired(f"the Gmail history id {position!r} is not a number")
+        view = self._view
+        if view is None or reader in self._read or int(position) < view.start:
+            earliest = min([int(position), *(int(p) for p in self.positions.values())])
+            try:
+                view = self._fetch(earliest)
+            except CursorExpired:
+                if earliest == int(position):
+                    raise
+                self.positions.clear()  # an older reader's history is gone, not this one's
+                view = self._fetch(int(position))
+            self._view, self._read, self._profiled = view, set(), None
+        self._read.add(reader)
+        return view
+
+    def moved(self, reader: str, position: str) -> None:
+        self.positions[reader] = position
+
+    def forget(self, reader: str) -> None:
+        self.positions.pop(reader, None)
+
+    def now(self, reader: str) -> str:
+        """A position from before anything ``reader`` reads next: the current answer's end
+        (``reader`` has then read it), else Gmail's current historyId (one request)."""
+        if self._view is not None:
+            self._read.add(reader)
+            return self._view.latest
+        if self._profiled is None:
+            profile = self.session.execute(
+                self.session.service("gmail").users().getProfile(userId="me"),
+                "Gmail users.getProfile",
+            )
+            value = history_id(profile.get("historyId"))
+            if value is None:
+                raise InvalidResponse(
+                    "Gmail users.getProfile: expected a historyId (a number) in the answer, "
+                    f"got {profile.get('historyId')!r}"
+                )
+            self._profiled = value
+        return self._profiled
+
+    def _fetch(self, start: int) -> View:
+        view = View(start, str(start))
+        users = self.session.service("gmail").users()
+
+        def fetch(token: str | None) -> dict[str, Any]:
+            request = users.history().list(
+                userId="me",
+                startHistoryId=str(start),
+                historyTypes=HISTORY_TYPES,
+                maxResults=HISTORY_PAGE_SIZE,
+                pageToken=token,
+            )
+            try:
+                return self.session.execute(request, "Gmail history.list")
+            except NotFound as err:
+                raise CursorExpired(
+                    f"Gmail history from {start} is no longer available for account "
+                    f"{self.account!r}; a full scan follows"
+                ) from err
+
+        try:
+            for page in pages(fetch, "Gmail history.list", HISTORY_PAGES):
+                view.records.extend(entries(page, "history"))
+                view.latest = history_id(page.get("historyId")) or view.latest
+        except TooManyPages as err:
+            raise CursorExpired(f"{err}; a full scan follows") from err
+        return view
+
+
+def history_id(value: Any) -> str | None:
+    """A historyId as Gmail sends it (digits in a string; a number is accepted), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return value if isinstance(value, str) and value.isdigit() else None
+
+
+def _number(value: Any) -> int:
+    """A record's id; one without a readable id counts as new (looked at, never lost)."""
+    found = history_id(value)
+    return int(found) if found is not None else sys.maxsize
