@@ -29,7 +29,7 @@ from typing import Any
 
 from connectors.google.draftlog import DraftLog
 from connectors.google.errors import NotFound
-from connectors.google.history import GmailHistory
+from connectors.google.history import GmailHistory, history_id
 from connectors.google.http import GoogleSession
 from connectors.google.mailmeta import (
     decoded,
@@ -258,14 +258,22 @@ class GmailDrafts:
                 if ref.thread_id not in view.threads_touched(seen):
                     self.history.moved(reader, position)
                     return DraftState(DraftStatus.DRAFT)
-        if position is None:
-            position = self.history.now(reader)
-        found = self._look_up(ref, key)
-        if found.status == DraftStatus.DRAFT:
-            self.history.moved(reader, position)  # from before the look-up: nothing is lost
-        else:
+        answer = self._draft(ref)
+        if answer is None:
             self.history.forget(reader)
-        return found
+            return self._not_a_draft(ref, key)
+        # A position from before this answer, so nothing after it is lost: this poll's
+        # history answer if there is one, else the draft message's own last change (no
+        # request), else Gmail's current one.
+        message = answer.get("message") if isinstance(answer.get("message"), dict) else {}
+        position = (
+            position
+            or self.history.current(reader)
+            or history_id(message.get("historyId"))
+            or self.history.now(reader)
+        )
+        self.history.moved(reader, position)
+        return DraftState(DraftStatus.DRAFT)
 
     def _look_up(self, ref: DraftRef, key: str) -> DraftState:
         if ref.id.startswith(SENT_PREFIX):
@@ -273,15 +281,23 @@ class GmailDrafts:
                 return self._sent(self._metadata(ref.id[len(SENT_PREFIX) :]))
             except NotFound:
                 return DraftState(DraftStatus.GONE)
-        if ref.id:
-            try:
-                self.session.execute(
-                    self._users.drafts().get(userId="me", id=ref.id, format="minimal"),
-                    "Gmail drafts.get",
-                )
-                return DraftState(DraftStatus.DRAFT)
-            except NotFound:
-                pass
+        if ref.id and self._draft(ref) is not None:
+            return DraftState(DraftStatus.DRAFT)
+        return self._not_a_draft(ref, key)
+
+    def _draft(self, ref: DraftRef) -> dict[str, Any] | None:
+        """``drafts.get`` of the draft (ids and labels only); None when it is not a draft any
+        more."""
+        try:
+            return self.session.execute(
+                self._users.drafts().get(userId="me", id=ref.id, format="minimal"),
+                "Gmail drafts.get",
+            )
+        except NotFound:
+            return None
+
+    def _not_a_draft(self, ref: DraftRef, key: str) -> DraftState:
+        """Sent (a SENT message of ours in its thread, with its real send time) or gone."""
         if not ref.thread_id:
             return DraftState(DraftStatus.GONE)
         try:

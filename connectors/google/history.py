@@ -100,6 +100,13 @@ class GmailHistory:
     def forget(self, reader: str) -> None:
         self.positions.pop(reader, None)
 
+    def current(self, reader: str) -> str | None:
+        """The end of this poll's answer, if there is one (``reader`` has then read it)."""
+        if self._view is None:
+            return None
+        self._read.add(reader)
+        return self._view.latest
+
     def now(self, reader: str) -> str:
         """A position from before anything ``reader`` reads next: the current answer's end
         (``reader`` has then read it), else Gmail's current historyId (one request)."""
