@@ -184,3 +184,22 @@ def test_a_part_that_failed_for_a_while_is_asked_again_in_one_more_batch(env):
     assert sorted(m.subject for m in result.messages) == ["First", "Second", "Third"]
     assert result.problems == []
     assert [r.method for r in env.state.on_the_wire()].count("batch") == 2
+
+
+def test_the_users_sent_mail_is_listed_again_only_when_the_history_shows_some(env):
+    mailbox = env.mailbox()
+    since = INTERVIEW + timedelta(hours=1)
+    env.state.user_sends("jane@acme.com", "Thanks!", at=since + timedelta(hours=1))
+    cursor = mailbox.messages_since(INTERVIEW, *WATCH, None).cursor
+    first = mailbox.sent_since(since, ["jane@acme.com"], [])
+    assert [m.subject for m in first.messages] == ["Thanks!"]
+
+    mark = len(env.state.requests)
+    again = mailbox.sent_since(since, ["jane@acme.com"], [])
+    cursor = mailbox.messages_since(INTERVIEW, *WATCH, cursor).cursor
+    assert again.messages == first.messages
+    assert [r.method for r in env.state.on_the_wire(mark)] == ["gmail.users.history.list"]
+
+    env.state.user_sends("jane@acme.com", "One more thing", at=since + timedelta(hours=5))
+    later = mailbox.sent_since(since, ["jane@acme.com"], [])
+    assert [m.subject for m in later.messages] == ["One more thing", "Thanks!"]

@@ -263,15 +263,17 @@ class GmailDrafts:
             self.history.forget(reader)
             return self._not_a_draft(ref, key)
         # A position from before this answer, so nothing after it is lost: this poll's
-        # history answer if there is one, else the draft message's own last change (no
-        # request), else Gmail's current one.
+        # history answer, or the draft message's own last change (no request), else Gmail's
+        # current one.
         message = answer.get("message") if isinstance(answer.get("message"), dict) else {}
-        position = (
-            position
-            or self.history.current(reader)
-            or history_id(message.get("historyId"))
-            or self.history.now(reader)
-        )
+        known = [
+            int(p)
+            for p in (position, self.history.current(reader), history_id(message.get("historyId")))
+            if p is not None
+        ]
+        # Every one of them is from before the answer; the latest saves looking again at
+        # what came before it (the draft's own creation).
+        position = str(max(known)) if known else self.history.now(reader)
         self.history.moved(reader, position)
         return DraftState(DraftStatus.DRAFT)
 

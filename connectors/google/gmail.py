@@ -41,7 +41,7 @@ class GoogleMailbox:
         log = DraftLog(ctx.state_dir / DRAFT_LOG)
         self.drafts = GmailDrafts(session, log, ctx.addresses, self.history)
         self.inbound = GmailInbound(session, ctx, self.history)
-        self.sent = GmailSent(session, ctx.state_dir)
+        self.sent = GmailSent(session, ctx.state_dir, self.history)
         self.redraft = GmailRedraft(session)
 
     def find_draft(self, key: str) -> DraftRef | None:

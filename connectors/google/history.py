@@ -101,9 +101,10 @@ class GmailHistory:
         self.positions.pop(reader, None)
 
     def current(self, reader: str) -> str | None:
-        """The end of this poll's answer, if there is one (``reader`` has then read it)."""
+        """The end of this poll's answer (``reader`` has then read it), else the historyId
+        Gmail gave before any answer, if any: a position from before what is read next."""
         if self._view is None:
-            return None
+            return self._profiled
         self._read.add(reader)
         return self._view.latest
 
