@@ -22,7 +22,7 @@ from typing import Any
 
 from connectors.google.errors import NotFound
 from connectors.google.http import GoogleSession
-from connectors.google.mailmeta import id_text
+from connectors.google.mailmeta import id_text, labels
 from connectors.google.paging import TooManyPages, entries, pages
 from daemon.errors import CursorExpired, InvalidResponse
 
@@ -32,38 +32,62 @@ HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
 CHANGES = ("messagesAdded", "messagesDeleted", "labelsAdded", "labelsRemoved")
 
 
+@dataclass(frozen=True)
+class Change:
+    """One history record, reduced to what the readers ask (a view is kept between polls,
+    so it holds no more than this)."""
+
+    id: int
+    threads: frozenset[str]  # every thread the record touched
+    added: tuple[tuple[str, str | None, frozenset[str]], ...]  # (id, threadId, labels)
+    touched: frozenset[str]  # ids of messages deleted or relabelled
+    odd: bool = False  # an entry without a readable message: readers assume the worst
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> Change:
+        threads: set[str] = set()
+        added: list[tuple[str, str | None, frozenset[str]]] = []
+        touched: set[str] = set()
+        odd = False
+        for kind in CHANGES:
+            for change in entries(record, kind):
+                message = change.get("message")
+                ident = id_text(message.get("id")) if isinstance(message, dict) else None
+                if not isinstance(message, dict) or ident is None:
+                    odd = True
+                    continue
+                thread = id_text(message.get("threadId"))
+                if thread:
+                    threads.add(thread)
+                if kind == "messagesAdded":
+                    added.append((ident, thread, frozenset(labels(message))))
+                else:
+                    touched.add(ident)
+        for message in entries(record, "messages"):
+            if id_text(message.get("threadId")):
+                threads.add(str(message["threadId"]))
+        return cls(
+            _number(record.get("id")), frozenset(threads), tuple(added), frozenset(touched), odd
+        )
+
+
 @dataclass
 class View:
-    """What one fetch said: the records after ``start``, up to the mailbox's ``latest``."""
+    """What one fetch said: the changes after ``start``, up to the mailbox's ``latest``."""
 
     start: int
     latest: str
-    records: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
 
-    def after(self, position: str) -> list[dict[str, Any]]:
-        return [r for r in self.records if _number(r.get("id")) > int(position)]
+    def after(self, position: str) -> list[Change]:
+        return [c for c in self.changes if c.id > int(position)]
 
     def threads_touched(self, position: str) -> set[str]:
-        touched: set[str] = set()
-        for record in self.after(position):
-            for kind in CHANGES:
-                for change in entries(record, kind):
-                    message = change.get("message")
-                    if isinstance(message, dict) and id_text(message.get("threadId")):
-                        touched.add(str(message["threadId"]))
-            for message in entries(record, "messages"):
-                if id_text(message.get("threadId")):
-                    touched.add(str(message["threadId"]))
-        return touched
+        return {t for c in self.after(position) for t in c.threads}
 
-    def added(self, position: str) -> list[dict[str, Any]]:
-        out = []
-        for record in self.after(position):
-            for change in entries(record, "messagesAdded"):
-                message = change.get("message")
-                if isinstance(message, dict) and id_text(message.get("id")):
-                    out.append(message)
-        return out
+    def added(self, position: str) -> list[tuple[str, str | None, frozenset[str]]]:
+        """(id, threadId, labels) of each message added after ``position``."""
+        return [a for c in self.after(position) for a in c.added]
 
 
 class GmailHistory:
@@ -150,7 +174,7 @@ class GmailHistory:
 
         try:
             for page in pages(fetch, "Gmail history.list", HISTORY_PAGES):
-                view.records.extend(entries(page, "history"))
+                view.changes.extend(Change.of(r) for r in entries(page, "history"))
                 view.latest = history_id(page.get("historyId")) or view.latest
         except TooManyPages as err:
             raise CursorExpired(f"{err}; a full scan follows") from err

@@ -82,7 +82,7 @@ class GmailInbound:
         view = self.history.since(position, READER)
         self.history.moved(READER, view.latest)
         out = InboundMessages(messages=[], cursor=self._cursor(view.latest, since, watch))
-        ids = [m["id"] for m in view.added(position) if not labels(m) & OWN_LABELS]
+        ids = [ident for ident, _, marks in view.added(position) if not marks & OWN_LABELS]
         for message in self._get_many(ids, out):
             self._consider(message, since, watch, out)
         # What the watch gained (or all of it, reaching further back): its older mail.

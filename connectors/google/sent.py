@@ -177,17 +177,10 @@ def _changed(view: View, position: str, answer: SentMessages) -> bool:
     """Whether the history after ``position`` may change ``answer``: a message added with the
     SENT label, or one of the answer's messages deleted or relabelled."""
     ours = {m.provider_id for m in answer.messages}
-    for record in view.after(position):
-        for change in entries(record, "messagesAdded"):
-            message = change.get("message")
-            if not isinstance(message, dict) or "SENT" in labels(message):
-                return True
-        for kind in ("messagesDeleted", "labelsAdded", "labelsRemoved"):
-            for change in entries(record, kind):
-                message = change.get("message")
-                if not isinstance(message, dict) or id_text(message.get("id")) in ours:
-                    return True
-    return False
+    return any(
+        c.odd or c.touched & ours or any("SENT" in marks for _, _, marks in c.added)
+        for c in view.after(position)
+    )
 
 
 def _sent_message(ident: str, entry: dict[str, Any]) -> SentMessage | None:
