@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--drafts", type=int, default=0, help="waiting drafts per account")
     parser.add_argument("--polls", type=int, default=3, help="unchanged polls timed")
+    parser.add_argument("--trace", action="store_true", help="print where the memory went")
     args = parser.parse_args()
 
     from connectors.google.calendar import GoogleCalendar
@@ -103,6 +104,11 @@ def main() -> None:
             options: dict[str, object] = json.loads(child.stdout.readline())
             clock = FrozenClock(datetime(2026, 3, 4, 9, 0, tzinfo=UTC))
             gc.collect()
+            if args.trace:
+                import tracemalloc
+
+                tracemalloc.start(8)
+                snapshot = tracemalloc.take_snapshot()
             before = rss_kb()
             accounts = []
             for n in range(args.accounts):
@@ -137,6 +143,13 @@ def main() -> None:
                 account[4] = mailbox.messages_since(SINCE, SENDERS, DOMAINS, mail).cursor
             gc.collect()
             after = rss_kb()
+            if args.trace:
+                grown = tracemalloc.take_snapshot().compare_to(snapshot, "traceback")
+                for stat in grown[:6]:
+                    print(f"{stat.size_diff / 1024:9.1f} KB  {stat.count_diff:7d} blocks")
+                    for line in stat.traceback.format()[-8:]:
+                        print("      ", line)
+                tracemalloc.stop()
             mark = requests()
             cpu, wall = time.process_time(), time.perf_counter()
             for _ in range(args.polls):
