@@ -195,8 +195,9 @@ class GoogleSession:
 
     def _attempt(self, request: Any, what: str, answers: list[Any]) -> Any:
         answers.clear()
+        authorized = self._authorized()  # reading the token file: its errors are its own
         try:
-            return request.execute(http=self._authorized(), num_retries=0)
+            return request.execute(http=authorized, num_retries=0)
         except HttpError as err:
             # 404 and 410 become NotFound / Gone: the caller decides what they mean.
             failure = translate(failure_of(err), what, self.ctx.name, datetime.now(UTC))
