@@ -37,7 +37,7 @@ class GoogleMailbox:
         self.session = session
         self.ctx = ctx
         # One history.list per poll answers both the draft check and the reply check.
-        self.history = GmailHistory(session, ctx.name)
+        self.history = GmailHistory(session, ctx.name, ctx.clock)
         log = DraftLog(ctx.state_dir / DRAFT_LOG)
         self.drafts = GmailDrafts(session, log, ctx.addresses, self.history)
         self.inbound = GmailInbound(session, ctx, self.history)

@@ -7,10 +7,11 @@ thread), deleted, or saved again shows up in its own thread. So the draft check 
 "was this draft's thread touched since I last saw it as a draft?", and the reply check takes the
 messages added; both from the same answer.
 
-Each reader (the reply check, each waiting draft) reads from a position (a ``historyId``). The
-first reader of a poll fetches from the earliest position known, and the others read what
-they need from that answer. A reader that asks again has started a new poll, so its question
-fetches anew. An answer is never stale in a way that loses anything: a reader's new position
+Each reader (the reply check, the sent-mail check, each waiting draft) reads from a position
+(a ``historyId``). The first reader of a poll fetches from the earliest position known, and the
+others read what they need from that answer. A reader that asks again has started a new poll,
+so its question fetches anew; so does any question once the answer is older than
+:data:`REUSE` by the account's clock. An answer is never stale in a way that loses anything: a reader's new position
 is the answer's own end, and what came later is in the next fetch.
 """
 
@@ -18,18 +19,23 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.google.errors import NotFound
 from connectors.google.http import GoogleSession
 from connectors.google.mailmeta import id_text, labels
 from connectors.google.paging import TooManyPages, entries, pages
+from daemon.clock import Clock, SystemClock
 from daemon.errors import CursorExpired, InvalidResponse
 
 HISTORY_PAGE_SIZE = 500
 HISTORY_PAGES = 100  # past this the history is dropped (a scan, or each draft looked up)
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
 CHANGES = ("messagesAdded", "messagesDeleted", "labelsAdded", "labelsRemoved")
+# How long one answer serves the readers that have not read it: one poll of the account, not
+# the next (a reader first in the next poll would otherwise get the last poll's answer).
+REUSE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class View:
 
     start: int
     latest: str
+    at: datetime  # when it was fetched, by the account's clock
     changes: list[Change] = field(default_factory=list)
 
     def after(self, position: str) -> list[Change]:
@@ -91,29 +98,53 @@ class View:
 
 
 class GmailHistory:
-    def __init__(self, session: GoogleSession, account: str) -> None:
+    def __init__(self, session: GoogleSession, account: str, clock: Clock | None = None) -> None:
         self.session = session
         self.account = account
+        self.clock = clock or SystemClock()
         self.positions: dict[str, str] = {}  # reader -> the position it last read up to
         self._view: View | None = None
         self._read: set[str] = set()  # readers that read the current view
         self._profiled: str | None = None  # Gmail's historyId before any fetch
+        # The history that could not be read a moment ago: (from, when, why).
+        self._failed: tuple[int, datetime, str] | None = None
 
     def since(self, position: str, reader: str) -> View:
         """The changes after ``position`` for ``reader``; :class:`CursorExpired` when Gmail no
         longer has them."""
         if not position.isdigit():
             raise CursorExpired(f"the Gmail history id {position!r} is not a number")
+        failed = self._failed
+        if (
+            failed is not None
+            and int(position) <= failed[0]
+            and timedelta(0) <= self.clock.now() - failed[1] <= REUSE
+        ):
+            raise CursorExpired(failed[2])  # the answer of a moment ago, not asked again
         view = self._view
-        if view is None or reader in self._read or int(position) < view.start:
+        if (
+            view is None
+            or reader in self._read
+            or int(position) < view.start
+            or not timedelta(0) <= self.clock.now() - view.at <= REUSE
+        ):
             earliest = min([int(position), *(int(p) for p in self.positions.values())])
             try:
                 view = self._fetch(earliest)
-            except CursorExpired:
+            except CursorExpired as err:
+                # Positions from the old answer are as gone as the history: a scan that
+                # follows must take a fresh one (now() asks Gmail).
+                self._view, self._profiled = None, None
+                self._failed = (earliest, self.clock.now(), str(err))
                 if earliest == int(position):
                     raise
                 self.positions.clear()  # an older reader's history is gone, not this one's
-                view = self._fetch(int(position))
+                try:
+                    view = self._fetch(int(position))
+                except CursorExpired as again:
+                    self._failed = (int(position), self.clock.now(), str(again))
+                    raise
+            self._failed = None
             self._view, self._read, self._profiled = view, set(), None
         self._read.add(reader)
         return view
@@ -153,7 +184,7 @@ class GmailHistory:
         return self._profiled
 
     def _fetch(self, start: int) -> View:
-        view = View(start, str(start))
+        view = View(start, str(start), self.clock.now())
         users = self.session.service("gmail").users()
 
         def fetch(token: str | None) -> dict[str, Any]:
