@@ -147,6 +147,10 @@ class GmailHistory:
             self._failed = None
             self._view, self._read, self._profiled = view, set(), None
         self._read.add(reader)
+        if view.changes and set(self.positions) <= self._read:
+            # Every reader known has read it: keep only its end (a reader from before the
+            # end fetches again), so an account holds no history between polls.
+            self._view = View(int(view.latest), view.latest, view.at)
         return view
 
     def moved(self, reader: str, position: str) -> None:
