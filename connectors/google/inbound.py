@@ -73,9 +73,9 @@ class GmailInbound:
         watch = _Watch(senders, domains)
         position, watched_since, marks = _parse(cursor, self.ctx.name)
         if position is None:
-            out = InboundMessages(
-                messages=[], cursor=self._cursor(self.history.now(READER), since, watch)
-            )
+            start = self.history.now(READER)
+            self.history.moved(READER, start)  # a reader from now on: answers wait for it
+            out = InboundMessages(messages=[], cursor=self._cursor(start, since, watch))
             if not watch.empty:
                 self._scan(since, watch, out)
             return out
