@@ -283,6 +283,13 @@ class SentMessages:
 
 @runtime_checkable
 class Mailbox(Protocol):
+    # Optional (absent means False): True when the mailbox's reply cursor records the senders,
+    # domains and ``since`` it was made for, and :meth:`messages_since` given such a cursor for
+    # a changed set reads the older mail of whatever is new itself. The core then keeps the
+    # cursor when the watched set changes instead of starting over.
+    #
+    #     cursor_keeps_watch: bool
+
     def find_draft(self, key: str) -> DraftRef | None:
         """The draft (or the sent message) created with ``key``, if any. Used after a crash."""
         ...

@@ -216,7 +216,10 @@ class ReplyTracker:
         ).hexdigest()[:16]
         stored = _load(get_cursor(session, self.account.name, "mail"))
         known = stored.get("watch") == fingerprint
-        cursor = stored.get("cursor") if known else None
+        # A cursor is for the watched set it was made with, unless the mailbox's cursor
+        # records that set itself and reads what a change adds (Gmail: only the new senders).
+        keeps = getattr(self.mailbox, "cursor_keeps_watch", False) is True
+        cursor = stored.get("cursor") if known or keeps else None
         return ReplyQuestion(since, senders, domains, cursor, fingerprint, known)
 
     def ask_replies(self, question: ReplyQuestion) -> InboundMessages:

@@ -502,7 +502,7 @@ def test_expired_gmail_history_is_replaced_by_a_scan_and_the_reply_still_seen(
     # The scan left a fresh history id for the next poll to read the history from.
     with world.engine.sessions() as session:
         stored = json.loads(repo.get_cursor(session, "gmail", "mail") or "{}")
-    assert int(stored["cursor"]) == state.history_id
+    assert stored["cursor"].split("|")[1] == str(state.history_id)  # g2|historyId|since|watch
 
 
 # --------------------------------------------------------------------------------------------

@@ -116,3 +116,59 @@ def test_scopes_and_tokens_are_enforced(env):
         headers={"Authorization": "Bearer nope"},
     )
     assert response.status == 401
+
+
+def batch(env, parts, scopes=SCOPES):
+    """POST a multipart/mixed batch of raw inner requests; the answer's status and body."""
+    token = env.state.issue_access_token(list(scopes))
+    http = httplib2.Http(ca_certs=str(env.fake.ca_file))
+    body = "".join(
+        f"--b\r\nContent-Type: application/http\r\nContent-ID: <p{n}>\r\n\r\n{part}\r\n"
+        for n, part in enumerate(parts)
+    )
+    body += "--b--\r\n"
+    resp, content = http.request(
+        env.fake.base_url + "batch/gmail/v1",
+        "POST",
+        body=body.encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "multipart/mixed; boundary=b"},
+    )
+    return resp, content.decode()
+
+
+def test_a_batch_answers_each_part_in_order_like_gmail(env):
+    msg = env.state.receive("jane@acme.com", "Hi")
+    get = "GET /gmail/v1/users/me/messages/{}?format=metadata HTTP/1.1"
+    resp, text = batch(env, [get.format(msg.id), get.format("nope")])
+    assert resp.status == 200 and resp["content-type"].startswith("multipart/mixed; boundary=")
+    assert text.index("Content-ID: <response-p0>") < text.index("Content-ID: <response-p1>")
+    assert "HTTP/1.1 200 OK" in text and "HTTP/1.1 404 Not Found" in text
+    assert [r.method for r in env.state.requests if r.batch] == ["gmail.users.messages.get"] * 2
+    assert not env.state.invalid
+
+
+def test_a_batch_is_validated_like_any_request(env):
+    get = "GET /gmail/v1/users/me/messages/x?format=metadata HTTP/1.1"
+    assert batch(env, [get] * 101)[0].status == 400  # Gmail takes 100 at most
+    assert batch(env, ["GET /batch/gmail/v1 HTTP/1.1"])[0].status == 400  # no nested batch
+    _, text = batch(env, ["GET /gmail/v1/users/me/messages/x?format=bogus HTTP/1.1"])
+    assert "HTTP/1.1 400" in text  # each part validated against the discovery document
+    _, text = batch(env, ["GET /gmail/v1/users/me/messages/x?format=full HTTP/1.1"])
+    assert "HTTP/1.1 403" in text  # and authorized with the outer token's scopes
+    assert len(env.state.invalid) == 3
+
+
+def test_label_changes_and_deletions_are_in_the_history_as_gmail_records_them(env):
+    msg = env.state.receive("jane@acme.com", "Hi")
+    start = env.state.history_id
+    env.state.change_labels(msg.id, add={"STARRED"}, remove={"UNREAD"})
+    draft = env.state.store_message(b"Subject: d\r\n\r\nx", {"DRAFT"})
+    env.state.drafts["r1"] = draft.id
+    env.state.delete_draft("r1")
+    query = {"startHistoryId": str(start), "historyTypes": ["labelAdded", "messageDeleted"]}
+    status, body = call(env, "GET", "gmail/v1/users/me/history", query=query)
+    assert status == 200
+    kinds = [sorted(k for k in r if k not in ("id", "messages")) for r in body["history"]]
+    assert kinds == [["labelsAdded"], ["messagesDeleted"]]
+    added = body["history"][0]["labelsAdded"][0]
+    assert added["labelIds"] == ["STARRED"] and added["message"]["threadId"] == msg.thread_id

@@ -36,7 +36,7 @@ def test_first_run_scans_back_to_the_interview_then_follows_history(env):
         ("bob@eng.acme.com", "Quick question"),
         ("jane@acme.com", "Next steps"),
     ]
-    assert first.cursor == str(env.state.history_id)
+    assert first.cursor.startswith(f"g2|{env.state.history_id}|")  # and what it watched
     assert all(not m.auto_reply for m in first.messages)
     hello = next(m for m in first.messages if m.subject == "Next steps")
     assert hello.received_at == at(20) and hello.thread_id and hello.excerpt == "Hello"
@@ -44,7 +44,7 @@ def test_first_run_scans_back_to_the_interview_then_follows_history(env):
     later = env.state.receive("Rita <rita@recruiting.example>", "Offer", at=at(48))
     second = mailbox.messages_since(INTERVIEW, *WATCH, first.cursor)
     assert [(m.id, m.sender) for m in second.messages] == [(later.id, "rita@recruiting.example")]
-    assert second.cursor == str(env.state.history_id)
+    assert second.cursor.startswith(f"g2|{env.state.history_id}|")
 
 
 def test_an_unchanged_mailbox_costs_one_request(env):
@@ -87,14 +87,13 @@ def test_auto_replies_are_marked_and_humans_are_not(env):
 
 def test_the_users_own_messages_never_count(env):
     mailbox = env.mailbox()
-    cursor = mailbox.messages_since(INTERVIEW, *WATCH, None).cursor
+    watch = (["me@example.com", "jane@acme.com"], ["acme.com"])
+    cursor = mailbox.messages_since(INTERVIEW, *watch, None).cursor
     env.state.user_sends("jane@acme.com", "Following up", at=at(40))
     env.state.receive("me@example.com", "Note to self about acme.com", at=at(41))
     mark = len(env.state.requests)
 
-    result = mailbox.messages_since(
-        INTERVIEW, ["me@example.com", "jane@acme.com"], ["acme.com"], cursor
-    )
+    result = mailbox.messages_since(INTERVIEW, *watch, cursor)
 
     assert result.messages == []
     # The sent message is skipped from its history labels, without being fetched.
@@ -127,7 +126,8 @@ def test_expired_history_asks_for_a_full_scan(env):
     with pytest.raises(CursorExpired) as err:
         mailbox.messages_since(INTERVIEW, *WATCH, cursor)
     assert str(err.value) == (
-        f"Gmail history from {cursor} is no longer available for account 'personal'; "
+        f"Gmail history from {cursor.split('|')[1]} is no longer available for account "
+        "'personal'; "
         "a full scan follows"
     )
 

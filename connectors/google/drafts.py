@@ -13,8 +13,11 @@
   body). Drafts made before issue 10 are also recognised by their ``X-Followupd-Key`` header.
 * A draft is identified by ``draft.id`` plus ``threadId``, never by its message id, which Gmail
   changes on every save and on send.
-* State: ``drafts.get`` answers -> DRAFT. Otherwise the thread is read (headers only): a SENT
-  message that is ours -> SENT with its real send time; nothing -> GONE (the user deleted it).
+* State: a draft seen as a draft before, whose thread the poll's one ``history.list`` shows
+  untouched since (no message added or deleted there, no label changed), is still a draft: no
+  request of its own (:mod:`connectors.google.history`). Otherwise it is looked up:
+  ``drafts.get`` answers -> DRAFT. Otherwise the thread is read (headers only): a SENT message
+  that is ours -> SENT with its real send time; nothing -> GONE (the user deleted it).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 from connectors.google.draftlog import DraftLog
 from connectors.google.errors import NotFound
+from connectors.google.history import GmailHistory, history_id
 from connectors.google.http import GoogleSession
 from connectors.google.mailmeta import (
     decoded,
@@ -36,7 +40,7 @@ from connectors.google.mailmeta import (
     reply_target,
 )
 from connectors.google.paging import entries, pages
-from daemon.errors import BadItem, InvalidResponse
+from daemon.errors import BadItem, CursorExpired, InvalidResponse
 from daemon.message import build_message, is_message_id_of, message_ids_for, names_key
 from daemon.protocols import KEY_HEADER, DraftRef, DraftRequest, DraftState, DraftStatus
 
@@ -50,11 +54,16 @@ THREAD_HEADERS = ["Message-ID", "Subject", "References", "In-Reply-To", KEY_HEAD
 
 class GmailDrafts:
     def __init__(
-        self, session: GoogleSession, record: DraftLog, addresses: tuple[str, ...] = ()
+        self,
+        session: GoogleSession,
+        record: DraftLog,
+        addresses: tuple[str, ...] = (),
+        history: GmailHistory | None = None,
     ) -> None:
         self.session = session
         self.record = record
         self.addresses = addresses  # the user's own: a draft's Message-ID is at their domain
+        self.history = history or GmailHistory(session, "")
 
     @property
     def _users(self) -> Any:
@@ -234,20 +243,63 @@ class GmailDrafts:
     # -- state -------------------------------------------------------------------------------
 
     def state(self, ref: DraftRef, key: str) -> DraftState:
+        if ref.id.startswith(SENT_PREFIX) or not ref.id or not ref.thread_id:
+            return self._look_up(ref, key)
+        reader = f"draft:{ref.id}"
+        seen = self.history.positions.get(reader)
+        position: str | None = None
+        if seen is not None:
+            try:
+                view = self.history.since(seen, reader)
+            except CursorExpired:
+                self.history.forget(reader)
+            else:
+                position = view.latest
+                if ref.thread_id not in view.threads_touched(seen):
+                    self.history.moved(reader, position)
+                    return DraftState(DraftStatus.DRAFT)
+        answer = self._draft(ref)
+        if answer is None:
+            self.history.forget(reader)
+            return self._not_a_draft(ref, key)
+        # A position from before this answer, so nothing after it is lost: this poll's
+        # history answer, or the draft message's own last change (no request), else Gmail's
+        # current one.
+        message = answer.get("message") if isinstance(answer.get("message"), dict) else {}
+        known = [
+            int(p)
+            for p in (position, self.history.current(reader), history_id(message.get("historyId")))
+            if p is not None
+        ]
+        # Every one of them is from before the answer; the latest saves looking again at
+        # what came before it (the draft's own creation).
+        position = str(max(known)) if known else self.history.now(reader)
+        self.history.moved(reader, position)
+        return DraftState(DraftStatus.DRAFT)
+
+    def _look_up(self, ref: DraftRef, key: str) -> DraftState:
         if ref.id.startswith(SENT_PREFIX):
             try:
                 return self._sent(self._metadata(ref.id[len(SENT_PREFIX) :]))
             except NotFound:
                 return DraftState(DraftStatus.GONE)
-        if ref.id:
-            try:
-                self.session.execute(
-                    self._users.drafts().get(userId="me", id=ref.id, format="minimal"),
-                    "Gmail drafts.get",
-                )
-                return DraftState(DraftStatus.DRAFT)
-            except NotFound:
-                pass
+        if ref.id and self._draft(ref) is not None:
+            return DraftState(DraftStatus.DRAFT)
+        return self._not_a_draft(ref, key)
+
+    def _draft(self, ref: DraftRef) -> dict[str, Any] | None:
+        """``drafts.get`` of the draft (ids and labels only); None when it is not a draft any
+        more."""
+        try:
+            return self.session.execute(
+                self._users.drafts().get(userId="me", id=ref.id, format="minimal"),
+                "Gmail drafts.get",
+            )
+        except NotFound:
+            return None
+
+    def _not_a_draft(self, ref: DraftRef, key: str) -> DraftState:
+        """Sent (a SENT message of ours in its thread, with its real send time) or gone."""
         if not ref.thread_id:
             return DraftState(DraftStatus.GONE)
         try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from connectors.google.draftlog import DraftLog
 from connectors.google.drafts import GmailDrafts
+from connectors.google.history import GmailHistory
 from connectors.google.http import GoogleSession
 from connectors.google.inbound import GmailInbound
 from connectors.google.redraft import GmailRedraft
@@ -26,14 +27,21 @@ DRAFT_LOG = "google-drafts.json"
 
 
 class GoogleMailbox:
+    # The reply cursor records the senders and domains it watched; when they change, the core
+    # keeps it and messages_since reads only the new ones' older mail (daemon/protocols.py).
+    cursor_keeps_watch = True
+
     def __init__(
         self, session: GoogleSession, ctx: AccountContext, options: dict[str, Any]
     ) -> None:
         self.session = session
         self.ctx = ctx
-        self.drafts = GmailDrafts(session, DraftLog(ctx.state_dir / DRAFT_LOG), ctx.addresses)
-        self.inbound = GmailInbound(session, ctx)
-        self.sent = GmailSent(session, ctx.state_dir)
+        # One history.list per poll answers both the draft check and the reply check.
+        self.history = GmailHistory(session, ctx.name, ctx.clock)
+        log = DraftLog(ctx.state_dir / DRAFT_LOG)
+        self.drafts = GmailDrafts(session, log, ctx.addresses, self.history)
+        self.inbound = GmailInbound(session, ctx, self.history)
+        self.sent = GmailSent(session, ctx.state_dir, self.history)
         self.redraft = GmailRedraft(session)
 
     def find_draft(self, key: str) -> DraftRef | None:

@@ -2,7 +2,14 @@
 
 Built lazily, so a missing token shows up as :class:`~daemon.errors.AuthNeeded` on the first
 call (and in ``followupd check``/``status``) instead of breaking the daemon's start-up. Each
-calendar source and mailbox owns one session: httplib2 connections are not thread-safe.
+calendar source and mailbox owns one session (its credentials); what is the same for every
+account is shared, so a thousand accounts cost what their tokens cost and no more:
+
+* the googleapiclient resources (:mod:`connectors.google.services`): built once per process
+  and API endpoint, every request then run with the account's own authorized http;
+* the HTTP connections: one :class:`NoResendHttp` per thread and CA bundle (httplib2
+  connections are not thread-safe; accounts worked by one thread share its connections to a
+  host instead of holding one TLS connection each).
 
 Every request goes through :meth:`GoogleSession.execute`, which maps library and HTTP failures to
 :mod:`daemon.errors` and applies the read retry policy. A refreshed access token is written back
@@ -14,6 +21,7 @@ from __future__ import annotations
 import http.client
 import logging
 import ssl
+import threading
 import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,10 +30,9 @@ from typing import Any
 import httplib2
 from google.auth.exceptions import RefreshError, TransportError
 from google_auth_httplib2 import AuthorizedHttp
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from connectors.google import auth
+from connectors.google import auth, services
 from connectors.google.errors import failure_of, translate, unreadable_failure
 from connectors.google.retry import RetryPolicy
 from daemon import metrics, redaction
@@ -41,10 +48,7 @@ from daemon.worlderrors import cannot_connect, unreachable
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_ROOT = "https://www.googleapis.com/"
-# The service path each API has in its bundled discovery document ("rootUrl" is replaced by
-# the configured api_root; googleapiclient's api_endpoint replaces rootUrl+servicePath whole).
-SERVICE_PATHS = {"calendar": ("v3", "calendar/v3/"), "gmail": ("v1", "")}
+DEFAULT_API_ROOT = services.DEFAULT_API_ROOT
 HTTP_TIMEOUT = 30  # seconds per request
 
 
@@ -83,6 +87,24 @@ class NoResendHttp(httplib2.Http):
         return httplib2.Response(raw), content
 
 
+_TRANSPORTS = threading.local()
+
+
+def shared_http(ca_bundle: str | None) -> NoResendHttp:
+    """This thread's connections to Google (per CA bundle), shared by every account it works.
+
+    httplib2 keeps one connection per host in an ``Http``, and an ``Http`` must stay in one
+    thread; one per thread (not per account) bounds the open TLS connections by the worker
+    threads, whatever the number of accounts."""
+    found: dict[str | None, NoResendHttp] | None = getattr(_TRANSPORTS, "by_ca", None)
+    if found is None:
+        found = _TRANSPORTS.by_ca = {}
+    http = found.get(ca_bundle)
+    if http is None:
+        http = found[ca_bundle] = NoResendHttp(timeout=HTTP_TIMEOUT, ca_certs=ca_bundle)
+    return http
+
+
 class GoogleSession:
     def __init__(
         self,
@@ -96,17 +118,23 @@ class GoogleSession:
         self.options = options
         self.scopes = scopes  # None: the full grant; else a narrowed token (see narrowed())
         self.policy = policy or RetryPolicy()
-        self._http_factory = http_factory or self._plain_http
+        # A factory (tests: a shorter timeout) gives the session an Http of its own; without
+        # one it uses the shared connections of the thread it runs in.
+        self._http_factory = http_factory
+        self._own_http: httplib2.Http | None = None
         self._creds: Any = None
         self._authed: AuthorizedHttp | None = None
-        self._services: dict[str, Any] = {}
         self._saved_token: str | None = None
 
     # -- construction ------------------------------------------------------------------------
 
-    def _plain_http(self) -> httplib2.Http:
+    def _transport(self) -> httplib2.Http:
+        if self._http_factory is not None:
+            if self._own_http is None:
+                self._own_http = self._http_factory()
+            return self._own_http
         ca = self.options.get("ca_bundle")
-        return NoResendHttp(timeout=HTTP_TIMEOUT, ca_certs=str(ca) if ca else None)
+        return shared_http(str(ca) if ca else None)
 
     def narrowed(self, scopes: tuple[str, ...]) -> GoogleSession:
         """Another session, on an access token of ``scopes`` only (:func:`auth.narrowed`).
@@ -118,28 +146,27 @@ class GoogleSession:
         return GoogleSession(self.ctx, self.options, self.policy, self._http_factory, scopes=scopes)
 
     def _authorized(self) -> AuthorizedHttp:
-        if self._authed is None:
-            self._creds = auth.load_credentials(self.ctx, self.options)
+        """The account's credentials over this thread's connections (an account may be worked
+        by another thread at its next poll)."""
+        if self._creds is None:
+            creds = auth.load_credentials(self.ctx, self.options)
             if self.scopes is not None:
-                self._creds = auth.narrowed(self._creds, self.scopes)
-            self._saved_token = self._creds.token
-            self._authed = AuthorizedHttp(self._creds, http=self._http_factory())
+                creds = auth.narrowed(creds, self.scopes)
+            self._creds, self._saved_token = creds, creds.token
+        transport = self._transport()
+        if self._authed is None or self._authed.http is not transport:
+            self._authed = AuthorizedHttp(self._creds, http=transport)
         return self._authed
 
+    @property
+    def api_root(self) -> str:
+        return str(self.options.get("api_root") or DEFAULT_API_ROOT)
+
     def service(self, name: str) -> Any:
-        """The googleapiclient resource for ``name`` ('calendar' or 'gmail'), static discovery."""
-        if name not in self._services:
-            version, service_path = SERVICE_PATHS[name]
-            root = str(self.options.get("api_root") or DEFAULT_API_ROOT).rstrip("/") + "/"
-            self._services[name] = build(
-                name,
-                version,
-                http=self._authorized(),
-                static_discovery=True,
-                cache_discovery=False,
-                client_options={"api_endpoint": urllib.parse.urljoin(root, service_path)},
-            )
-        return self._services[name]
+        """The googleapiclient resource for ``name`` ('calendar' or 'gmail'), shared by every
+        session of this process at this API root; :meth:`execute` runs its requests as this
+        account. Nothing is read here, so a missing token still shows on the first request."""
+        return services.resource(name, self.api_root)
 
     # -- execution ---------------------------------------------------------------------------
 
@@ -169,8 +196,9 @@ class GoogleSession:
 
     def _attempt(self, request: Any, what: str, answers: list[Any]) -> Any:
         answers.clear()
+        authorized = self._authorized()  # reading the token file: its errors are its own
         try:
-            return request.execute(num_retries=0)
+            return request.execute(http=authorized, num_retries=0)
         except HttpError as err:
             # 404 and 410 become NotFound / Gone: the caller decides what they mean.
             failure = translate(failure_of(err), what, self.ctx.name, datetime.now(UTC))
@@ -230,7 +258,6 @@ class GoogleSession:
         until a restart."""
         self._creds = None
         self._authed = None
-        self._services.clear()
         self._saved_token = None
 
     def _persist_refreshed_token(self) -> None:

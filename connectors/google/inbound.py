@@ -1,14 +1,20 @@
-"""Gmail reply detection with headers only: history when possible, a bounded scan when not.
+"""Gmail reply detection with headers only: history when possible, a batched scan when not.
 
-The ``gmail.metadata`` scope cannot search (``q`` is refused), so:
+The ``gmail.metadata`` scope cannot search (``q`` is refused, even with ``from:``), so:
 
-* with a cursor (a ``historyId``), ``users.history.list`` with ``historyTypes=messageAdded``
-  returns only what arrived since; an unchanged mailbox costs that one request. Each new message
-  that is not the user's own (labels DRAFT/SENT) is read with ``format=metadata``. HTTP 404 means
-  the history is too old: :class:`~daemon.errors.CursorExpired`.
-* without a cursor (first run, or the watched senders changed), the current ``historyId`` is
-  read first (so nothing that arrives during the scan is missed), then ``messages.list`` is paged
-  newest first and stops at the first page that reaches back past ``since``.
+* with a cursor, the messages added since its ``historyId`` come from the poll's one
+  ``history.list`` (:mod:`connectors.google.history`, shared with the draft check); an
+  unchanged mailbox costs that one request. New messages that are not the user's own (labels
+  DRAFT/SENT) are read with ``format=metadata``, many in one batch request
+  (:mod:`connectors.google.batch`).
+* the cursor also records what it watched (hashes of the senders and domains, and ``since``).
+  When the watched set grows, the cursor is kept: the history goes on as before, and only the
+  new senders' and domains' older mail is looked for, in one scan (below) whose messages are
+  read in batches. The core keeps the cursor for this (:attr:`GoogleMailbox.cursor_keeps_watch`).
+* without a cursor (first run, or an expired history), the current ``historyId`` is read first
+  (so nothing that arrives during the scan is missed), then ``messages.list`` is paged newest
+  first, each page's messages read in one batch, and the scan stops at the first page that
+  reaches back past ``since``.
 
 Own messages never count (DRAFT/SENT labels or a From that is one of the account's addresses);
 auto-replies are classified by :func:`daemon.autoreply.is_auto_reply` from the headers.
@@ -17,13 +23,16 @@ auto-replies are classified by :func:`daemon.autoreply.is_auto_reply` from the h
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import getaddresses
 from typing import Any
 
+from connectors.google import batch
 from connectors.google.errors import NotFound
+from connectors.google.history import GmailHistory, history_id
 from connectors.google.http import GoogleSession
 from connectors.google.mailmeta import (
     as_headers,
@@ -35,24 +44,23 @@ from connectors.google.mailmeta import (
 )
 from connectors.google.paging import TooManyPages, entries, pages
 from daemon.autoreply import is_auto_reply
-from daemon.errors import BadItem, CursorExpired, InvalidResponse
+from daemon.errors import BadItem, CursorExpired, TransientError
 from daemon.protocols import AccountContext, InboundMessage, InboundMessages, Problem
 
 log = logging.getLogger(__name__)
 
 OWN_LABELS = frozenset({"DRAFT", "SENT"})
 PAGE_SIZE = 100
-HISTORY_PAGE_SIZE = 500
-# Page limits (connectors/google/paging.py). Past HISTORY_PAGES the history is dropped for a
-# scan; a scan reads at most SCAN_PAGES pages, newest first.
-HISTORY_PAGES = 100
+# Page limit (connectors/google/paging.py): a scan reads at most SCAN_PAGES pages, newest first.
 SCAN_PAGES = 50
+READER = "replies"  # this check's name among the readers of the history
 
 
 class GmailInbound:
-    def __init__(self, session: GoogleSession, ctx: AccountContext) -> None:
+    def __init__(self, session: GoogleSession, ctx: AccountContext, history: GmailHistory) -> None:
         self.session = session
         self.ctx = ctx
+        self.history = history
         self.own = {a.lower() for a in ctx.addresses}
 
     @property
@@ -63,72 +71,33 @@ class GmailInbound:
         self, since: datetime, senders: Sequence[str], domains: Sequence[str], cursor: str | None
     ) -> InboundMessages:
         watch = _Watch(senders, domains)
-        if cursor:
-            ids, new_cursor = self._history(cursor)
-            out = InboundMessages(messages=[], cursor=new_cursor)
-            for message_id in ids:
-                message = self._get(message_id)
-                if message is not None:
-                    self._consider(message, since, watch, out)
+        position, watched_since, marks = _parse(cursor, self.ctx.name)
+        if position is None:
+            start = self.history.now(READER)
+            self.history.moved(READER, start)  # a reader from now on: answers wait for it
+            out = InboundMessages(messages=[], cursor=self._cursor(start, since, watch))
+            if not watch.empty:
+                self._scan(since, watch, out)
             return out
-        out = InboundMessages(messages=[], cursor=self.history_id())
-        if not watch.empty:
-            self._scan(since, watch, out)
+        view = self.history.since(position, READER)
+        self.history.moved(READER, view.latest)
+        out = InboundMessages(messages=[], cursor=self._cursor(view.latest, since, watch))
+        ids = [ident for ident, _, marks in view.added(position) if not marks & OWN_LABELS]
+        for message in self._get_many(ids, out):
+            self._consider(message, since, watch, out)
+        # What the watch gained (or all of it, reaching further back): its older mail.
+        new = watch if marks is None or since < watched_since else watch.without(marks)
+        if not new.empty:
+            self._scan(since, new, out)
         return out
 
-    def history_id(self) -> str:
-        profile = self.session.execute(
-            self._users.getProfile(userId="me"), "Gmail users.getProfile"
+    @staticmethod
+    def _cursor(position: str, since: datetime, watch: _Watch) -> str:
+        return (
+            f"{CURSOR_PREFIX}{position}|{int(since.timestamp())}|{','.join(sorted(watch.marks()))}"
         )
-        value = _history_id(profile.get("historyId"))
-        if value is None:
-            raise InvalidResponse(
-                "Gmail users.getProfile: expected a historyId (a number) in the answer, got "
-                f"{profile.get('historyId')!r}"
-            )
-        return value
 
-    # -- sources of message ids --------------------------------------------------------------
-
-    def _history(self, cursor: str) -> tuple[list[str], str]:
-        if not cursor.isdigit():
-            raise CursorExpired(
-                f"the stored Gmail cursor of account {self.ctx.name!r} is not a history id; "
-                "a full scan follows"
-            )
-        ids: dict[str, None] = {}
-        latest = cursor
-
-        def fetch(token: str | None) -> dict[str, Any]:
-            request = self._users.history().list(
-                userId="me",
-                startHistoryId=cursor,
-                historyTypes=["messageAdded"],
-                maxResults=HISTORY_PAGE_SIZE,
-                pageToken=token,
-            )
-            try:
-                return self.session.execute(request, "Gmail history.list")
-            except NotFound as err:
-                raise CursorExpired(
-                    f"Gmail history from {cursor} is no longer available for account "
-                    f"{self.ctx.name!r}; a full scan follows"
-                ) from err
-
-        try:
-            for page in pages(fetch, "Gmail history.list", HISTORY_PAGES):
-                for record in entries(page, "history"):
-                    for added in entries(record, "messagesAdded"):
-                        message = added.get("message")
-                        if not isinstance(message, dict) or not id_text(message.get("id")):
-                            continue
-                        if labels(message) & OWN_LABELS:
-                            continue  # our drafts, the user's sent mail: skip without a request
-                        ids[message["id"]] = None
-                latest = _history_id(page.get("historyId")) or latest
-        except TooManyPages as err:
-            raise CursorExpired(f"{err}; a full scan follows") from err
-        return list(ids), latest
+    # -- reading messages --------------------------------------------------------------------
 
     def _scan(self, since: datetime, watch: _Watch, out: InboundMessages) -> None:
         """Read messages newest first until a page reaches back past ``since``.
@@ -146,10 +115,8 @@ class GmailInbound:
         try:
             for page in pages(fetch, "Gmail messages.list", SCAN_PAGES):
                 reached_back = False
-                for entry in entries(page, "messages"):
-                    message = self._get(entry["id"]) if id_text(entry.get("id")) else None
-                    if message is None:
-                        continue
+                ids = [e["id"] for e in entries(page, "messages") if id_text(e.get("id"))]
+                for message in self._get_many(ids, out):
                     with contextlib.suppress(BadItem):  # _consider reports it as a problem
                         reached_back = reached_back or internal_date(message) <= since
                     self._consider(message, since, watch, out)
@@ -163,6 +130,37 @@ class GmailInbound:
                     f"{since:%Y-%m-%d %H:%M} UTC were read",
                 )
             )
+
+    def _get_many(self, ids: list[str], out: InboundMessages) -> list[dict[str, Any]]:
+        """The messages' headers, in order, in batches; one gone is skipped, one that fails
+        alone (twice) is recorded as a problem and skipped, and the others go on."""
+        ids = [i for i in dict.fromkeys(ids) if i not in {m.id for m in out.messages}]
+        if len(ids) <= 1:
+            return [m for m in (self._get(i) for i in ids) if m is not None]
+        found: dict[str, dict[str, Any]] = {}
+        failed: dict[str, Exception] = {}
+        for attempt in (ids, None):
+            todo = (
+                attempt
+                if attempt is not None
+                else [i for i, e in failed.items() if isinstance(e, TransientError)]
+            )
+            if not todo:
+                break
+            requests = {
+                i: self._users.messages().get(userId="me", id=i, format="metadata") for i in todo
+            }
+            for ident, message, failure in batch.get_many(
+                self.session, requests, "Gmail messages.get"
+            ):
+                failed.pop(ident, None)
+                if message is not None:
+                    found[ident] = message
+                elif failure is not None:
+                    failed[ident] = failure
+        for ident, failure in failed.items():
+            out.problems.append(Problem(f"Gmail message {ident}", str(failure)))
+        return [found[i] for i in ids if i in found]
 
     def _get(self, message_id: str) -> dict[str, Any] | None:
         try:
@@ -212,11 +210,28 @@ class GmailInbound:
         )
 
 
-def _history_id(value: Any) -> str | None:
-    """A historyId as Gmail sends it (digits in a string; a number is accepted), else None."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return str(value)
-    return value if isinstance(value, str) and value.isdigit() else None
+CURSOR_PREFIX = "g2|"  # historyId|since (unix seconds)|hashes of the watched senders, domains
+
+
+def _parse(cursor: str | None, account: str) -> tuple[str | None, datetime | None, set[str] | None]:
+    """(historyId, since, marks of what was watched) from a cursor; a bare historyId (the
+    cursors before issue 14) has no watch, so all of it is read again once."""
+    if not cursor:
+        return None, None, None
+    if history_id(cursor) is not None:
+        return cursor, None, None
+    if cursor.startswith(CURSOR_PREFIX):
+        parts = cursor[len(CURSOR_PREFIX) :].split("|")
+        if len(parts) == 3 and history_id(parts[0]) is not None and parts[1].isdigit():
+            at = datetime.fromtimestamp(int(parts[1]), UTC)
+            return parts[0], at, {m for m in parts[2].split(",") if m}
+    raise CursorExpired(
+        f"the stored Gmail cursor of account {account!r} is not a history id; a full scan follows"
+    )
+
+
+def _mark(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:12]
 
 
 class _Watch:
@@ -229,6 +244,18 @@ class _Watch:
     @property
     def empty(self) -> bool:
         return not self.senders and not self.domains
+
+    def marks(self) -> set[str]:
+        """Short hashes of what is watched: a cursor says what it covered without naming
+        anyone."""
+        return {_mark("s", s) for s in self.senders} | {_mark("d", d) for d in self.domains}
+
+    def without(self, marks: set[str]) -> _Watch:
+        """What is watched now and was not when ``marks`` were made."""
+        return _Watch(
+            [s for s in self.senders if _mark("s", s) not in marks],
+            [d for d in self.domains if _mark("d", d) not in marks],
+        )
 
     def matches(self, address: str) -> bool:
         if address in self.senders:

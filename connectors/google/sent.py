@@ -12,6 +12,10 @@ said so as a problem, like the reply scan's).
 Sent messages do not change, so their headers are kept in a small owner-only cache in the
 state dir (``google-sent.json``): while an inquiry waits, a poll in which the user sent nothing
 costs one ``messages.list`` request. The cache is only a cache: lost, it is rebuilt.
+
+And that one request is saved too (issue 14): the same question asked again, when the poll's
+one ``history.list`` (:mod:`connectors.google.history`) shows no message added with the SENT
+label and none of the answer's messages deleted or unlabelled since, has the same answer.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from connectors.google.errors import NotFound
+from connectors.google.history import GmailHistory, View
 from connectors.google.http import GoogleSession
 from connectors.google.mailmeta import decoded, header, id_text, internal_date, labels, message_ids
 from connectors.google.paging import TooManyPages, entries, pages
-from daemon.errors import BadItem
+from daemon.errors import BadItem, CursorExpired
 from daemon.paths import read_private_table, write_private
 from daemon.protocols import SENT_LIMIT, Problem, SentMessage, SentMessages, watch_list, watched
 
@@ -39,12 +44,18 @@ SENT_PAGES = SENT_LIMIT // PAGE_SIZE  # pages of the SENT listing read at most, 
 HEADERS = ["To", "Cc", "Message-ID", "Subject", "References"]
 CACHE_FILE = "google-sent.json"
 CACHE_LIMIT = 2000  # messages; the oldest are dropped first
+READER = "sent"  # this check's name among the readers of the history
 
 
 class GmailSent:
-    def __init__(self, session: GoogleSession, state_dir: Path) -> None:
+    def __init__(
+        self, session: GoogleSession, state_dir: Path, history: GmailHistory | None = None
+    ) -> None:
         self.session = session
         self.path = state_dir / CACHE_FILE
+        self.history = history or GmailHistory(session, "")
+        # The last question, the history position its answer holds at, and the answer.
+        self._last: tuple[tuple[Any, ...], str, SentMessages] | None = None
 
     @property
     def _users(self) -> Any:
@@ -57,6 +68,18 @@ class GmailSent:
         result = SentMessages(messages=[])
         if not people and not zones:
             return result
+        asked = (since, tuple(sorted(people)), tuple(sorted(zones)))
+        if self._last is not None and self._last[0] == asked:
+            try:
+                view = self.history.since(self._last[1], READER)
+            except CursorExpired:
+                view = None
+            if view is not None and not _changed(view, self._last[1], self._last[2]):
+                self._last = (asked, view.latest, self._last[2])
+                return SentMessages(messages=list(self._last[2].messages))
+        # From before the listing, so nothing sent meanwhile is lost; none: no reuse next time.
+        position = self.history.current(READER)
+        self._last = None
         cache = self._load()
         fresh = False
 
@@ -100,6 +123,8 @@ class GmailSent:
         if fresh:
             self._save(cache)
         result.messages.sort(key=lambda m: m.sent_at, reverse=True)
+        if position is not None and not result.problems:
+            self._last = (asked, position, result)
         return result
 
     def _metadata(self, ident: str, problems: list[Problem]) -> dict[str, Any] | None:
@@ -146,6 +171,16 @@ class GmailSent:
             write_private(self.path, payload)
         except (OSError, ValueError, TypeError) as err:
             log.warning("could not write the sent-mail cache %s: %s", self.path, err)
+
+
+def _changed(view: View, position: str, answer: SentMessages) -> bool:
+    """Whether the history after ``position`` may change ``answer``: a message added with the
+    SENT label, or one of the answer's messages deleted or relabelled."""
+    ours = {m.provider_id for m in answer.messages}
+    return any(
+        c.odd or c.touched & ours or any("SENT" in marks for _, _, marks in c.added)
+        for c in view.after(position)
+    )
 
 
 def _sent_message(ident: str, entry: dict[str, Any]) -> SentMessage | None:

@@ -52,6 +52,7 @@ class DryMailbox:
     def __init__(self, real: Mailbox) -> None:
         self.real = real
         self._made: dict[str, tuple[DraftRef, DraftRequest]] = {}  # by key
+        self.cursor_keeps_watch = getattr(real, "cursor_keeps_watch", False) is True
 
     def _mine(self, ref: DraftRef) -> DraftRequest | None:
         return next((req for made, req in self._made.values() if made.id == ref.id), None)

@@ -242,8 +242,17 @@ def history_list(
         return google_error(400, "Missing startHistoryId", "invalidArgument")
     if int(start) < state.min_history_id:
         return google_error(404, "Requested entity was not found.", "notFound")
-    types = {"messageAdded": "messagesAdded", "messageDeleted": "messagesDeleted"}
-    kinds = {types.get(t, t) for t in req.query.get("historyTypes", [])}
+    types = {
+        "messageAdded": "messagesAdded",
+        "messageDeleted": "messagesDeleted",
+        "labelAdded": "labelsAdded",
+        "labelRemoved": "labelsRemoved",
+    }
+    asked = req.query.get("historyTypes", [])
+    if any(t not in types for t in asked):
+        state.invalid.append(f"history.list: unknown historyTypes {asked}")
+        return google_error(400, "Invalid value for historyTypes", "invalidArgument")
+    kinds = {types[t] for t in asked}
     records = []
     for record in state.history:
         if int(record["id"]) <= int(start):

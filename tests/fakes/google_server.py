@@ -38,7 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.fakes import google_calendar_api, google_gmail_api, google_oauth
+from tests.fakes import google_batch, google_calendar_api, google_gmail_api, google_oauth
 from tests.fakes.faults import HTML_PAGE, Fault, reset, spoil, write_truncated
 from tests.fakes.google_discovery import route, validate_body, validate_params
 from tests.fakes.google_http import Request, Response, google_error
@@ -67,6 +67,9 @@ def dispatch(state: FakeGoogleState, req: Request) -> Response:
         if fault is not None:
             return _faulty(state, req, fault, lambda: google_oauth.token(state, req))
         return google_oauth.token(state, req)
+    if req.path == google_batch.BATCH_PATH and req.method == "POST":
+        state.requests.append(Recorded("batch", req.method, req.path, req.query))
+        return google_batch.serve(state, req, dispatch)
     found = route(req.method, req.path)
     if found is None:
         state.invalid.append(f"no Google API method answers {req.method} {req.path}")
@@ -198,6 +201,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.state.requests and self.state.requests[-1].path == req.path:
             self.state.requests[-1].status = res.status
+        elif req.path == google_batch.BATCH_PATH:
+            outer = [r for r in self.state.requests if r.method == "batch"]
+            if outer:
+                outer[-1].status = res.status
         self.send_response(res.status)
         for key, value in res.headers.items():
             self.send_header(key, value)

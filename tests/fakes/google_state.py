@@ -41,6 +41,7 @@ class Recorded:
     body: Any = None
     status: int = 0
     at: float = field(default_factory=time.time)  # when it arrived (wall clock)
+    batch: bool = False  # one part of a batch request (the batch itself is method "batch")
 
 
 @dataclass
@@ -161,6 +162,10 @@ class FakeGoogleState:
     def count(self, since: int = 0, method: str | None = None) -> int:
         return sum(1 for r in self.requests[since:] if method is None or r.method == method)
 
+    def on_the_wire(self, since: int = 0) -> list[Recorded]:
+        """The HTTP requests that reached the fake (a batch counts once, its parts not)."""
+        return [r for r in self.requests[since:] if not r.batch]
+
     def api_requests(self, since: int = 0) -> list[Recorded]:
         return [r for r in self.requests[since:] if not r.method.startswith("oauth.")]
 
@@ -275,6 +280,30 @@ class FakeGoogleState:
         self.history_id += 1
         gone = {"message": {"id": msg.id, "threadId": msg.thread_id}}
         self.history.append({"id": str(self.history_id), "messagesDeleted": [gone]})
+
+    def change_labels(
+        self,
+        msg_id: str,
+        add: set[str] | frozenset[str] = frozenset(),
+        remove: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
+        """The user (or a filter) changed a message's labels: read it, starred it, archived
+        it. Gmail records one history entry: ``labelsAdded`` and/or ``labelsRemoved``, each
+        with the message (id, threadId, its labels after the change) and the labels."""
+        with self.lock:
+            msg = self.messages[msg_id]
+            added, removed = set(add) - msg.labels, set(remove) & msg.labels
+            msg.labels = (msg.labels | added) - removed
+            self.history_id += 1
+            msg.history_id = self.history_id
+            record: dict[str, Any] = {"id": str(self.history_id)}
+            ref = {"id": msg.id, "threadId": msg.thread_id, "labelIds": sorted(msg.labels)}
+            if added:
+                record["labelsAdded"] = [{"message": ref, "labelIds": sorted(added)}]
+            if removed:
+                record["labelsRemoved"] = [{"message": ref, "labelIds": sorted(removed)}]
+            if added or removed:
+                self.history.append(record)
 
     def store_message(
         self, raw: bytes, labels: set[str], thread_id: str | None = None, at: datetime | None = None
