@@ -76,12 +76,15 @@ _HARMLESS_CODE = re.compile(r"\d{1,5}|[A-Z][a-z]+(?:[A-Z][a-z]+)+")
 _MIN_SECRET_LEN = 6
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
-_secret_pattern: re.Pattern[str] | None = None
+# Longest first, so a secret that contains another is removed whole. Plain substring search,
+# not one regular expression of every secret: re.compile keeps each version of such a pattern
+# in its cache, which with a thousand accounts' tokens grew with the square of their number.
+_ordered: tuple[str, ...] = ()
 
 
 def register_secret(value: str | bytes | None) -> None:
     """Scrub ``value`` (and its URL-encoded forms) from every log line from now on."""
-    global _secret_pattern
+    global _ordered
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if not value or len(value) < _MIN_SECRET_LEN:
@@ -92,9 +95,7 @@ def register_secret(value: str | bytes | None) -> None:
         if forms <= _secrets:
             return
         _secrets.update(forms)
-        # Longest first, so a secret that contains another is removed whole.
-        alternatives = sorted(_secrets, key=len, reverse=True)
-        _secret_pattern = re.compile("|".join(re.escape(s) for s in alternatives))
+        _ordered = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def _quotes(value: str) -> str:
@@ -121,9 +122,9 @@ def _redact_header(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """``text`` with every secret we can recognise replaced by ``[REDACTED]``."""
-    pattern = _secret_pattern
-    if pattern is not None:
-        text = pattern.sub(REDACTED, text)
+    for secret in _ordered:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
     text = _AUTH_HEADER.sub(_redact_header, text)
     text = _BEARER.sub(lambda m: f"{m['scheme']} {REDACTED}", text)
     text = _KEY_VALUE.sub(_redact_key_value, text)

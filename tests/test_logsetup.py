@@ -25,7 +25,7 @@ def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     noisy = {name: logging.getLogger(name).level for name in logsetup.NOISY}
-    secrets, pattern = set(redaction._secrets), redaction._secret_pattern
+    secrets, pattern = set(redaction._secrets), redaction._ordered
     verbosity = logsetup._verbosity
     yield
     logsetup._verbosity = verbosity
@@ -36,7 +36,7 @@ def restore_logging() -> Iterator[None]:
         logging.getLogger(name).setLevel(lvl)
     redaction._secrets.clear()
     redaction._secrets.update(secrets)
-    redaction._secret_pattern = pattern
+    redaction._ordered = pattern
     logging.captureWarnings(False)
 
 

@@ -29,11 +29,11 @@ from daemon.protocols import Problem
 @pytest.fixture(autouse=True)
 def restore_registry() -> Iterator[None]:
     """Registered secrets are process-wide; put them back so other tests see what they expect."""
-    secrets, pattern = set(redaction._secrets), redaction._secret_pattern
+    secrets, pattern = set(redaction._secrets), redaction._ordered
     yield
     redaction._secrets.clear()
     redaction._secrets.update(secrets)
-    redaction._secret_pattern = pattern
+    redaction._ordered = pattern
 
 
 SECRET = "s3cr3t-V4LUE_9x"
