@@ -81,6 +81,9 @@ def service(
     usage: Usage = instance.stop(proc, started)
     stats = world.ask("/stats")
     late = [created[k] - expected[k] for k in created]
+    ended = time.time()
+    # A draft still missing is at least this late; the worst lateness then says "more than".
+    late_missing = [ended - due for key, due in expected.items() if key not in created]
     said = {} if smoke else planned(instance.status(), expected)
     return {
         **said,
@@ -89,7 +92,8 @@ def service(
         "due": len(expected),
         "drafted": len(created),
         "missing": len(expected) - len(created),
-        "worst_late": max(late, default=None),
+        "worst_late": max(late + late_missing, default=None),
+        "worst_late_at_least": bool(late_missing),
         "earliest": min(late, default=None),
         "over_60s": sum(1 for x in late if x > 60),
         "requests": stats["paces"]["all"]["served"],
@@ -166,15 +170,23 @@ def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, Any]
             if not args.smoke:
                 say(f"{size} accounts: (a) first cycle")
                 row["first"] = cycle(world, instance)
+                say(f"{size} accounts: (a) {brief(row['first'])}")
                 say(f"{size} accounts: (b) unchanged cycle")
                 row["unchanged"] = cycle(world, instance)
+                say(f"{size} accounts: (b) {brief(row['unchanged'])}")
             say(f"{size} accounts: (c) service while drafts come due")
             row["service"] = service(
                 world, instance, args.lead, args.spread, args.grace, args.smoke
             )
+            say(f"{size} accounts: (c) {brief(row['service'])}")
         finally:
             row["fake_problems"] = world.stop()
     return row
+
+
+def brief(figures: dict[str, Any]) -> str:
+    """One phase's figures on one line (progress, for long runs)."""
+    return ", ".join(f"{k} {fmt(v)}" for k, v in figures.items() if k != "kinds")
 
 
 def say(text: str) -> None:
@@ -206,7 +218,8 @@ def table(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
             cells += [fmt(p.get("wall")), fmt(p.get("cpu")), fmt(p.get("rss_mb"), 0)]
             cells += [fmt(p.get("requests")), fmt(p.get("in_flight"))]
         cells += [fmt(c.get("cpu")), fmt(c.get("rss_mb"), 0), fmt(c.get("due"))]
-        cells += [fmt(c.get("worst_late")), fmt(c.get("over_60s")), fmt(c.get("missing"))]
+        worst = (">" if c.get("worst_late_at_least") else "") + fmt(c.get("worst_late"))
+        cells += [worst, fmt(c.get("over_60s")), fmt(c.get("missing"))]
         cells += [fmt(c.get("in_flight"))]
         lines.append("| " + " | ".join(str(x) for x in cells) + " |")
     notes = []

@@ -72,6 +72,7 @@ class GoogleTenants:
         self._directory: dict[str, FakeGoogleState] = {}  # token -> its user
         self.nobody = FakeGoogleState("nobody@invalid.example")  # knows no token at all
         self.nobody.pace = self.pace
+        folder.mkdir(parents=True, exist_ok=True)
         self.fake: GoogleFake = start_google_server(folder, self.nobody, router=self.route)
 
     def add_user(self, email: str) -> GoogleUser:
