@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -44,10 +45,12 @@ def cycle(world: World, instance: Instance) -> dict[str, Any]:
     """One ``run --once``: what it cost followupd, and the fakes' view of it."""
     world.ask("/reset")
     fake_cpu = world.cpu()
+    load = os.getloadavg()[0]
     usage = instance.run("run", "--once")
     stats = world.ask("/stats")
     return {
         **usage.__dict__,
+        "load": max(load, os.getloadavg()[0]),
         "requests": stats["paces"]["all"]["served"],
         "in_flight": stats["paces"]["all"]["max_in_flight"],
         "fake_cpu": world.cpu() - fake_cpu,
@@ -65,6 +68,7 @@ def service(
     expected = {(d["account"], p.lower()): d["due"] for d in due for p in d["to"]}
     world.ask("/reset")
     fake_cpu = world.cpu()
+    load = os.getloadavg()[0]
     proc, started = instance.start("run")
     created: dict[tuple[str, str], float] = {}
     deadline = start + lead + spread + grace
@@ -87,6 +91,7 @@ def service(
     said = {} if smoke else planned(instance.status(), expected)
     return {
         **said,
+        "load": max(load, os.getloadavg()[0]),
         **usage.__dict__,
         "died": not alive,
         "due": len(expected),
@@ -222,7 +227,15 @@ def table(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
         cells += [worst, fmt(c.get("over_60s")), fmt(c.get("missing"))]
         cells += [fmt(c.get("in_flight"))]
         lines.append("| " + " | ".join(str(x) for x in cells) + " |")
-    notes = []
+    loads = [r[p]["load"] for r in rows for p in ("first", "unchanged", "service") if p in r]
+    notes = (
+        [
+            f"load average (1 min, {os.cpu_count()} cores) up to {max(loads):.1f}: wall times "
+            "stretch with other work on the machine; CPU seconds and requests much less"
+        ]
+        if loads
+        else []
+    )
     for r in rows:
         for phase in ("first", "unchanged", "service"):
             p = r.get(phase, {})
