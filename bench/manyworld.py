@@ -112,11 +112,12 @@ class World:
         self.ready: dict[str, Any] = json.loads(line)
         self.build_seconds = time.monotonic() - started
         self.config = Path(self.ready["config"])
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy
 
     def ask(self, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None and path != "/reset" else json.dumps(body or {}).encode()
         request = urllib.request.Request(self.ready["control"] + path, data=data)
-        with urllib.request.urlopen(request, timeout=300) as answer:
+        with self._opener.open(request, timeout=300) as answer:
             return json.load(answer)
 
     def cpu(self) -> float:
