@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 from pathlib import Path
@@ -34,7 +34,7 @@ class Account:
     provider: str  # "google" or "outlook"
     address: str
     during: str = ""  # the id of the interview arrange() moves
-    marks: dict[str, int] = field(default_factory=dict)  # log lengths at the last reset
+    mark: int = 0  # the length of its request log at the last reset
 
 
 class Population:
@@ -61,6 +61,7 @@ class Population:
         self.microsoft = (
             MicrosoftTenants(folder / "fakes", parent=self.pace) if "outlook" in order else None
         )
+        self._authority_mark = 0  # the sign-in service's log length at the last reset
         now = datetime.now(UTC)
         for index, account in enumerate(self.accounts):
             plan = world.plan(index, events, now, seed)
@@ -129,19 +130,20 @@ class Population:
             if tenants is not None:
                 tenants.pace.latency = seconds
 
-    def _logs(self, account: Account) -> dict[str, list[Any]]:
+    def _log(self, account: Account) -> list[Any]:
+        """The account's requests at its fake, in order."""
         if account.provider == "google":
             assert self.google is not None
-            return {"api": self.google.users[account.address].requests}
+            return self.google.users[account.address].requests
         assert self.microsoft is not None
-        return {"api": self.microsoft.users[account.address.lower()].log}
+        return self.microsoft.users[account.address.lower()].log
 
     def reset(self) -> None:
         """Start a measurement: request counts and the concurrency reached start again."""
         for pace in self._paces().values():
             pace.reset()
         for account in self.accounts:
-            account.marks = {k: len(v) for k, v in self._logs(account).items()}
+            account.mark = len(self._log(account))
         if self.microsoft is not None:
             self._authority_mark = len(self.microsoft.authority.requests)
 
@@ -158,9 +160,8 @@ class Population:
         how many of each kind; problems (send calls, requests the real API would reject)."""
         kinds: Counter[str] = Counter()
         for account in self.accounts:
-            for log in self._logs(account).values():
-                for item in log[account.marks.get("api", 0) :]:
-                    kinds[_kind(account.provider, item)] += 1
+            for item in self._log(account)[account.mark :]:
+                kinds[_kind(account.provider, item)] += 1
         if self.microsoft is not None:
             for line in self.microsoft.authority.requests[self._authority_mark :]:
                 kinds["sign-in " + line] += 1
