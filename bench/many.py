@@ -1,7 +1,7 @@
 """followupd for many users: cycles, CPU, memory and punctuality, as the account count grows.
 
-    python3 bench/many.py                              # 1, 10 and 100 accounts (~12 minutes)
-    python3 bench/many.py --accounts 1000              # the issue's target size
+    python3 bench/many.py                              # 1, 10 and 100 accounts (~20 minutes)
+    python3 bench/many.py --accounts 1000              # the target size (hours while serial)
     python3 bench/many.py --accounts 10 --provider google --latency 0
     python3 bench/many.py --database postgresql+psycopg://postgres@127.0.0.1:55432/postgres
     python3 bench/many.py --smoke                      # the seconds-long check CI runs
