@@ -203,7 +203,8 @@ class Population:
         due: list[dict[str, Any]] = []
         count = len(self.accounts)
         for n, account in enumerate(self.accounts):
-            when = first + (last - first) * (n / (count - 1) if count > 1 else 0.0)
+            # Whole seconds: Google's event times have no fractions.
+            when = float(round(first + (last - first) * (n / (count - 1) if count > 1 else 0.0)))
             end = datetime.fromtimestamp(when, UTC) - THANK_YOU_DELAY
             if account.provider == "google":
                 assert self.google is not None
