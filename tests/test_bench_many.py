@@ -103,3 +103,20 @@ def test_the_benchmark_runs_a_service_to_its_drafts(tmp_path: Path) -> None:
     assert service["requests"] > 0 and service["cpu"] > 0 and service["rss_mb"] > 0
     assert row["fake_problems"] == []
     assert "| 2 |" in done.stdout  # the table's row for two accounts
+
+
+def test_every_arranged_interview_is_one_on_its_provider() -> None:
+    """The interviews bench/many.py makes come due are ones followupd can tell are interviews:
+    on Google (no categories read) by a word in the title, on Outlook by a word or the
+    "Interview" category; otherwise the benchmark would wait for drafts no one could make."""
+    from datetime import UTC, datetime
+
+    from daemon.config import DEFAULT_KEYWORDS
+    from tests.fakes import world
+
+    now = datetime.now(UTC)
+    for categories in (False, True):
+        for index in range(60):
+            (during,) = [m for m in world.plan(index, 50, now, 1, categories).meetings if m.key]
+            worded = any(word in during.title.lower() for word in DEFAULT_KEYWORDS)
+            assert worded or (categories and during.category == "Interview"), during.title

@@ -64,7 +64,7 @@ class Population:
         self._authority_mark = 0  # the sign-in service's log length at the last reset
         now = datetime.now(UTC)
         for index, account in enumerate(self.accounts):
-            plan = world.plan(index, events, now, seed)
+            plan = world.plan(index, events, now, seed, account.provider == "outlook")
             tokens = self.token_path(account)
             if account.provider == "google":
                 assert self.google is not None
