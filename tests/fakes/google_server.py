@@ -169,6 +169,11 @@ def _faulty(
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     state: FakeGoogleState  # set on the subclass made per server
+    # Many users behind one server (tests/fakes/tenants.py): picks the request's user.
+    router: Callable[[Request], FakeGoogleState] | None = None
+
+    def state_for(self, req: Request) -> FakeGoogleState:
+        return self.state if self.router is None else self.router(req)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
@@ -189,8 +194,10 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=self.rfile.read(length) if length else b"",
         )
+        state = self.state_for(req)
         try:
-            res = dispatch(self.state, req)
+            with state.pace.serving():
+                res = dispatch(state, req)
         except Reset:
             self.close_connection = True
             reset(self.connection)
@@ -199,10 +206,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
-        if self.state.requests and self.state.requests[-1].path == req.path:
-            self.state.requests[-1].status = res.status
+        if state.requests and state.requests[-1].path == req.path:
+            state.requests[-1].status = res.status
         elif req.path == google_batch.BATCH_PATH:
-            outer = [r for r in self.state.requests if r.method == "batch"]
+            outer = [r for r in state.requests if r.method == "batch"]
             if outer:
                 outer[-1].status = res.status
         self.send_response(res.status)
@@ -339,11 +346,19 @@ def _tls(folder: Path) -> tuple[ssl.SSLContext, Path]:
     return context, ca_file
 
 
-def start_google_server(folder: Path, state: FakeGoogleState | None = None) -> GoogleFake:
-    """Start the fake on 127.0.0.1 (a free port) in a daemon thread."""
+def start_google_server(
+    folder: Path,
+    state: FakeGoogleState | None = None,
+    router: Callable[[Request], FakeGoogleState] | None = None,
+) -> GoogleFake:
+    """Start the fake on 127.0.0.1 (a free port) in a daemon thread.
+
+    ``router``: many users behind this one server (see tests/fakes/tenants.py), each request
+    served from the state it returns; ``state`` is then only the fallback's.
+    """
     state = state or FakeGoogleState()
     context, ca_file = _tls(folder)
-    handler = type("Handler", (_Handler,), {"state": state})
+    handler = type("Handler", (_Handler,), {"state": state, "router": staticmethod(router)})
     server = _Server(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     server.socket = context.wrap_socket(server.socket, server_side=True)

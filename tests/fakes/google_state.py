@@ -21,6 +21,7 @@ from email.parser import BytesParser
 from typing import Any
 
 from tests.fakes.faults import FaultPlan
+from tests.fakes.pacing import Pace
 
 SEND_SCOPES = frozenset(
     {
@@ -117,6 +118,7 @@ class FakeGoogleState:
         self.requests: list[Recorded] = []
         self.injected: list[Injected] = []
         self.faults = FaultPlan()  # scripted and random faults (tests/fakes/faults.py)
+        self.pace = Pace()  # latency per request, requests in flight (tests/fakes/pacing.py)
         self.violations: list[str] = []
         self.invalid: list[str] = []
 
@@ -124,6 +126,20 @@ class FakeGoogleState:
 
     def now(self) -> datetime:
         return self.clock or datetime.now(UTC)
+
+    @property
+    def latency(self) -> float:
+        """Seconds every request waits before it is served (outside any lock)."""
+        return self.pace.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self.pace.latency = seconds
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests served at once so far."""
+        return self.pace.max_in_flight
 
     def new_id(self, prefix: str = "") -> str:
         number = next(self._ids)

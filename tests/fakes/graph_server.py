@@ -147,8 +147,12 @@ class GraphHandler(JsonHandler):
 
     # -- plumbing ----------------------------------------------------------------------------
 
+    def _state(self) -> GraphState:
+        """Whose Graph this request reads (many users behind one server: tests/fakes/tenants.py)."""
+        return self.server.state
+
     def _dispatch(self, method: str) -> None:
-        state: GraphState = self.server.state
+        state = self._state()
         split = urlsplit(self.path)
         path = unquote(split.path)
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
