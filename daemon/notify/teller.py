@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +39,9 @@ class Teller:
         self.accounts = accounts
         self.notifier = notifier
         self.progress = progress  # the engine's watchdog feed, after each event told
+        # Where a session that writes comes from: the engine's one writer at a time on SQLite
+        # (daemon/store/writer.py), since the engine's threads write beside this one.
+        self.writing: Callable[[], AbstractContextManager[Session]] = sessions
         self._unsaid: list[Event] = []  # recorded in a transaction not committed yet
 
     @property
@@ -72,7 +76,7 @@ class Teller:
         if not self.active:
             return None
         try:
-            with self.sessions() as session:
+            with self.writing() as session:
                 mark = watch.last_transition(session)
                 said = watch.interviews_ended(
                     session, now, self.accounts, self.config.daemon.timezone

@@ -99,6 +99,7 @@ class Engine(AccountFailures):
         self._round = threading.Lock()  # one round of due work at a time (run_due)
         self._accounts = threading.Lock()  # one change of the set of accounts at a time
         self.writer = Writer(sessions)
+        self.teller.writing = self.writer.session
         self.workers = Workers(
             config.daemon.concurrency, config.daemon.provider_concurrency, self._stop.is_set
         )
@@ -213,8 +214,8 @@ class Engine(AccountFailures):
     def _draft_one(
         self, connection: Connection, now: datetime, fu_id: int, prints: Fingerprints
     ) -> None:
-        # The whole unit holds the write gate on SQLite: the drafter records its intent, asks
-        # the mailbox and records the draft, and a few drafts a day need no more (writer.py).
+        # The drafter commits its intent, asks the mailbox with no transaction open, then
+        # records the draft: other accounts write meanwhile (store/writer.py).
         with self.writer.session() as session:
             fu = session.get(FollowUp, fu_id)
             if fu is None or connection.mailbox is None:

@@ -336,8 +336,8 @@ class Service:
     def _serve_metrics(self) -> None:
         """``[daemon].metrics_port``, once for the life of the process (a reload does not move
         it). A port that cannot be served is logged: drafting matters more than the metrics."""
-        settings = self.engine.config.daemon
-        if settings.metrics_port is None:
+        settings = getattr(getattr(self.engine, "config", None), "daemon", None)
+        if settings is None or settings.metrics_port is None:
             return
         try:
             metrics.serve(settings.metrics_port, settings.metrics_address)
@@ -346,7 +346,10 @@ class Service:
 
     def _start(self) -> None:
         """Schedule the polls of the current engine, the first one right away, and start."""
-        self.watch = AccountsWatch(self.engine)
+        # The folder of account files, followed before each poll (an engine without a config,
+        # as some tests build, has none).
+        config = getattr(self.engine, "config", None)
+        self.watch = AccountsWatch(self.engine) if config is not None else None
         self.scheduler.add_job(
             self._job,
             "interval",

@@ -7,8 +7,8 @@ helps). Between threads of one process that would fail nearly every poll, since 
 accounts' writes meet in the one file.
 
 So the engine asks for every session that may write through :meth:`Writer.session`: on SQLite
-it holds the process's write gate from before the transaction's first statement to its end, so
-the transaction reads the newest state and no thread of this process commits under it. The
+each of its transactions holds the process's write gate from before its first statement to its
+end, so it reads the newest state and no thread of this process commits under it. The
 refusal stays for what it was meant for: another process (``followupd note`` while the service
 runs) writing between a transaction's first read and its first write.
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,14 +44,42 @@ class Writer:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that may write; on SQLite the only one writing in this process until the
-        ``with`` block ends. What is not committed by then is rolled back. Inside
+        """A session that may write; on SQLite, while one of its transactions is open, the
+        only one in this process: the gate is taken as a transaction begins (before its first
+        statement, so it reads the newest state) and given back when it ends. Between two
+        transactions (a draft being created at the server after its intent was committed) the
+        others write. What is not committed when the block ends is rolled back. Inside
         :meth:`fencing`, each of its commits is checked first."""
-        with self._gate if self.serial else contextlib.nullcontext(), self.sessions() as session:
+        with self.sessions() as session:
             fence = getattr(self._local, "fence", None)
             if fence is not None:
                 event.listen(session, "before_commit", fence)
-            yield session
+            if not self.serial:
+                yield session
+                return
+            held = [False]
+
+            # The outermost transaction only: a savepoint, or the transaction a flush opens
+            # inside the current one, must neither take nor give back the gate.
+            def begun(_session: Session, transaction: Any, _connection: Any) -> None:
+                if transaction.parent is None and not held[0]:
+                    self._gate.acquire()
+                    held[0] = True
+
+            def ended(_session: Session, transaction: Any) -> None:
+                if transaction.parent is None and held[0]:
+                    held[0] = False
+                    self._gate.release()
+
+            event.listen(session, "after_begin", begun)
+            event.listen(session, "after_transaction_end", ended)
+            try:
+                yield session
+            finally:
+                session.close()  # ends (rolls back) what is left open: the gate goes with it
+                if held[0]:
+                    held[0] = False
+                    self._gate.release()
 
     @contextlib.contextmanager
     def fencing(self, fence: Callable[[Session], None] | None) -> Iterator[None]:
@@ -64,8 +93,3 @@ class Writer:
         finally:
             self._local.fence = before
 
-    @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        """The gate alone, for work that opens its own sessions (a draft's whole unit)."""
-        with self._gate if self.serial else contextlib.nullcontext():
-            yield
