@@ -43,11 +43,14 @@ def run_failures(session: Session, config: Config, since: datetime, after: int =
     failures = [
         f"account {a.name}: {a.status}" for a in account_rows(session, config) if a.status != "ok"
     ]
-    failures += [
-        f"follow-up {t.followup_id} failed"
-        for t in run_transitions(session, since, after)
-        if t.to_state == State.FAILED
-    ]
+    # Only the failed ones, and only their ids: a first run over a big calendar records
+    # thousands of transitions, which the summary loads once (not twice).
+    failed = session.scalars(
+        select(Transition.followup_id)
+        .where(Transition.at >= since, Transition.id > after, Transition.to_state == State.FAILED)
+        .order_by(Transition.id)
+    )
+    failures += [f"follow-up {followup_id} failed" for followup_id in failed]
     return failures
 
 
