@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from daemon.config import Contact, DetectionRules
 from daemon.protocols import Attendee, AttendeeKind, CalendarEvent, Response
@@ -182,17 +183,28 @@ def detect(
 
 def _keyword_in(keyword: str, text: str) -> bool:
     """Whole-word, case-insensitive; a plural 's' is allowed; spaces also match '-' and '_'."""
+    pattern = _keyword_pattern(keyword)
+    return pattern is not None and pattern.search(text) is not None
+
+
+# Compiled once per keyword or tag, not once per event and keyword (a calendar of thousands of
+# events meets the same few keywords each time); bounded like re's own cache.
+@lru_cache(maxsize=1024)
+def _keyword_pattern(keyword: str) -> re.Pattern[str] | None:
     words = [re.escape(w) for w in keyword.split()]
     if not words:
-        return False
-    pattern = r"(?<!\w)" + r"[\s_-]+".join(words) + r"(?:s|es|'s)?(?!\w)"
-    return re.search(pattern, text, re.IGNORECASE) is not None
+        return None
+    return re.compile(r"(?<!\w)" + r"[\s_-]+".join(words) + r"(?:s|es|'s)?(?!\w)", re.IGNORECASE)
 
 
 def _has_tag(description: str, tag: str) -> bool:
     """``#followup`` but not ``#followups`` or ``#nofollowup``."""
-    tag = tag.lower()
-    return re.search(r"(?<![\w#])" + re.escape(tag) + r"(?![\w-])", description) is not None
+    return _tag_pattern(tag).search(description) is not None
+
+
+@lru_cache(maxsize=1024)
+def _tag_pattern(tag: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w#])" + re.escape(tag.lower()) + r"(?![\w-])")
 
 
 def _domain_in(email: str, domains: Sequence[str]) -> str | None:

@@ -7,16 +7,24 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.config import Config
 from daemon.output.rows import failure_fix
 from daemon.output.times import local, zone_line
-from daemon.store.models import AccountState, FollowUp, State, Transition
+from daemon.store.models import (
+    AccountState,
+    FollowUp,
+    Interview,
+    Interviewer,
+    State,
+    Transition,
+)
 
 SHORT = 20  # up to this many lines of one kind are listed, more are counted
 
@@ -43,11 +51,14 @@ def run_failures(session: Session, config: Config, since: datetime, after: int =
     failures = [
         f"account {a.name}: {a.status}" for a in account_rows(session, config) if a.status != "ok"
     ]
-    failures += [
-        f"follow-up {t.followup_id} failed"
-        for t in run_transitions(session, since, after)
-        if t.to_state == State.FAILED
-    ]
+    # Only the failed ones, and only their ids: a first run over a big calendar records
+    # thousands of transitions, which the summary loads once (not twice).
+    failed = session.scalars(
+        select(Transition.followup_id)
+        .where(Transition.at >= since, Transition.id > after, Transition.to_state == State.FAILED)
+        .order_by(Transition.id)
+    )
+    failures += [f"follow-up {followup_id} failed" for followup_id in failed]
     return failures
 
 
@@ -64,35 +75,31 @@ def summarize_run(
     Drafts and failures are listed one by one; the rest is listed while it is short and
     counted once it is long (a first run over a big calendar plans thousands of things).
     """
-    rows = run_transitions(session, since, after)
     tz = config.daemon.timezone
     lines: list[tuple[str, str]] = []
-    for transition in rows:
-        fu = transition.followup
-        who = fu.interviewer.name or fu.interviewer.email
-        what = "thank-you" if fu.kind == "thank_you" else f"status inquiry #{fu.seq}"
-        company = fu.interview.company or fu.interview.title
-        if transition.to_state == State.DRAFTED:
+    for row in _summary_rows(session, since, after):
+        who = row.name or row.email
+        what = "thank-you" if row.kind == "thank_you" else f"status inquiry #{row.seq}"
+        company = row.company or row.title
+        if row.to_state == State.DRAFTED:
             if dry:
-                text = f"would draft {what} to {who} ({company}), due {local(fu.due_at, tz)}"
-                lines.append((State.DRAFTED, escape(f"{text}: {fu.subject}")))
+                text = f"would draft {what} to {who} ({company}), due {local(row.due_at, tz)}"
+                lines.append((State.DRAFTED, escape(f"{text}: {row.subject}")))
             else:
-                text = escape(f"{what} to {who} ({company}): {fu.subject}")
+                text = escape(f"{what} to {who} ({company}): {row.subject}")
                 lines.append((State.DRAFTED, f"[green]drafted[/] {text}"))
-        elif transition.to_state == State.SCHEDULED and transition.from_state is None:
+        elif row.to_state == State.SCHEDULED and row.from_state is None:
             verb = "would plan" if dry else "planned"
-            text = f"{verb} {what} to {who} ({company}), due {local(fu.due_at, tz)}"
+            text = f"{verb} {what} to {who} ({company}), due {local(row.due_at, tz)}"
             lines.append(("planned", escape(text)))
-        elif transition.to_state != State.CREATING:
-            text = f"{transition.to_state} {what} to {who} ({company}): {transition.reason}"
+        elif row.to_state != State.CREATING:
+            text = f"{row.to_state} {what} to {who} ({company}): {row.reason}"
             if dry:
-                text = (
-                    f"would mark {what} to {who} ({company}) {transition.to_state}: "
-                    f"{transition.reason}"
-                )
-            if transition.to_state == State.FAILED and fu.state == State.FAILED:
-                text += f" — {failure_fix(config, fu, transition.at)}"
-            lines.append((transition.to_state, escape(text)))  # reasons quote "[[accounts]]"
+                text = f"would mark {what} to {who} ({company}) {row.to_state}: {row.reason}"
+            if row.to_state == State.FAILED and row.state == State.FAILED:
+                failed = session.get_one(FollowUp, row.followup_id)
+                text += f" — {failure_fix(config, failed, row.at)}"
+            lines.append((row.to_state, escape(text)))  # reasons quote "[[accounts]]"
     if not lines:
         console.print("Nothing would be done right now." if dry else "Nothing to do right now.")
     else:
@@ -115,3 +122,34 @@ def summarize_run(
                 highlight=False,
                 soft_wrap=True,
             )
+
+
+def _summary_rows(session: Session, since: datetime, after: int) -> Sequence[Row[Any]]:
+    """The columns :func:`summarize_run` prints of each transition of the run, in order.
+
+    A first run over a big calendar records thousands of transitions; loading each as an
+    object with its follow-up, interview and interviewer cost more than printing the lines.
+    """
+    return session.execute(
+        select(
+            Transition.followup_id,
+            Transition.at,
+            Transition.from_state,
+            Transition.to_state,
+            Transition.reason,
+            FollowUp.kind,
+            FollowUp.seq,
+            FollowUp.state,
+            FollowUp.subject,
+            FollowUp.due_at,
+            Interviewer.name,
+            Interviewer.email,
+            Interview.company,
+            Interview.title,
+        )
+        .join(FollowUp, Transition.followup_id == FollowUp.id)
+        .join(Interviewer, FollowUp.interviewer_id == Interviewer.id)
+        .join(Interview, FollowUp.interview_id == Interview.id)
+        .where(Transition.at >= since, Transition.id > after)
+        .order_by(Transition.id)
+    ).all()

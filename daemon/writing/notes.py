@@ -43,6 +43,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 
 from daemon.detection import Person
@@ -277,8 +278,12 @@ class _Aliases:
         return frozenset(found)
 
 
-def _aliases(interviewers: Sequence[Person]) -> _Aliases:
-    """Every way to name each interviewer (see the module docstring), keyed for lookup."""
+@lru_cache(maxsize=256)
+def _aliases(interviewers: tuple[Person, ...]) -> _Aliases:
+    """Every way to name each interviewer (see the module docstring), keyed for lookup.
+
+    Memoised (the answer is only read): a recurring interview's occurrences and a company's
+    invitations name the same people, and a first sync reads thousands of events."""
     addresses: dict[str, str] = {}
     strict: dict[str, set[str]] = {}
     loose: dict[str, set[str]] = {}
@@ -328,7 +333,7 @@ def _who(line: str, aliases: _Aliases) -> tuple[str, str] | None:
 
 def parse_notes(description: str, interviewers: Sequence[Person]) -> Notes:
     """Split the user's notes in ``description`` into general ones and ones per interviewer."""
-    aliases = _aliases(interviewers)
+    aliases = _aliases(tuple(interviewers))
     general: list[str] = []
     by_person: dict[str, list[str]] = {}
     block: list[str] | None = None  # the notes list that continuation lines go to
