@@ -202,6 +202,7 @@ class Service:
             if self.engine.stopping or self.scheduler.get_job("poll") is None:
                 return
             self.scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
+
     def _refresh_accounts(self, engine: Engine) -> None:
         """Added, changed and removed files of ``[daemon].accounts_dir``, before each poll."""
         watch = self.watch
@@ -462,6 +463,8 @@ def _leases_of(engine: Engine) -> Leases:
     if sessions is None or daemon is None:
         return Leases()
     return leases_for(sessions, daemon.lease_period, daemon.state_dir)
+
+
 def _count_accounts(engine: Engine) -> None:
     """The accounts-by-state gauge, after a poll cycle: one small query, only with metrics."""
     if not metrics.enabled():

@@ -92,4 +92,3 @@ class Writer:
             yield
         finally:
             self._local.fence = before
-
