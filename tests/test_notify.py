@@ -25,6 +25,7 @@ from daemon import demo
 from daemon.cli import main
 from daemon.clock import FrozenClock
 from daemon.errors import AuthNeeded
+from daemon.output.times import zoned
 from daemon.running.engine import Connection
 from daemon.running.reload import build_engine
 from daemon.store.models import FollowUp, State
@@ -419,10 +420,13 @@ def test_the_running_daemon_wakes_up_when_an_interview_ends(tmp_path: Path) -> N
     try:
         wait_for(lambda: daemon.said("READY=1") > 0, 30, "the daemon to start")
         wait_for(lambda: bool(ended()), 30, "the interview end to be told")
-        assert datetime.now(UTC) >= ends
+        ended_at = datetime.now(UTC)
+        assert ended_at >= ends
         due = ends + timedelta(hours=1)
         assert [c["FOLLOWUPD_MESSAGE"] for c in ended()] == [
-            f"Interview with Hooli (Gavin Belson) ended — add notes before {due:%H:%M} UTC: "
+            # "00:47 UTC", or "Mon 07 Dec 00:47 UTC" when the hour crosses midnight
+            f"Interview with Hooli (Gavin Belson) ended — add notes before "
+            f"{zoned(due, 'UTC', ended_at)}: "
             f"followupd note {ended()[0]['FOLLOWUPD_INTERVIEW']}"
         ]
     finally:
