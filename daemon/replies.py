@@ -73,11 +73,6 @@ class ReplyTracker:
 
     # -- drafts ---------------------------------------------------------------------------
 
-    def check_drafts(self, session: Session, now: datetime) -> None:
-        """Ask the mailbox about every draft still waiting for the user (in one session: the
-        engine splits it into a read, the questions, and a write; see daemon/running/polling.py)."""
-        self.record_drafts(session, self.ask_drafts(self.waiting_drafts(session)), now)
-
     def waiting_drafts(self, session: Session) -> list[WaitingDraft]:
         """The drafts of this account still waiting for the user, as the mailbox knows them."""
         # Through the account's interviews (ix_followups_interview_id_state), not through
@@ -151,12 +146,6 @@ class ReplyTracker:
             self.planner.plan_next_inquiry(session, fu, now)
 
     # -- replies --------------------------------------------------------------------------
-
-    def check_replies(self, session: Session, now: datetime) -> None:
-        """Look for answers from the companies (in one session; see :meth:`check_drafts`)."""
-        question = self.reply_question(session, now)
-        if question is not None:
-            self.record_replies(session, question, self.ask_replies(question), now)
 
     def watched(
         self, session: Session, now: datetime

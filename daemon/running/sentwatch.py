@@ -70,12 +70,6 @@ class SentWatch:
         ).all()
         return [fu for fu in candidates if is_waiting(fu)]
 
-    def check(self, session: Session, now: datetime) -> None:
-        """Ask and record in one session (the engine splits it: daemon/running/polling.py)."""
-        question = self.question(session, now)
-        if question is not None:
-            self.record(session, self.ask(question), now)
-
     def question(self, session: Session, now: datetime) -> SentQuestion | None:
         """What to ask the mailbox, or None: the usual poll asks it nothing at all."""
         waiting = self.waiting(session, now)
