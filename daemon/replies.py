@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from daemon.autoreply import return_date
@@ -33,7 +33,7 @@ from daemon.protocols import (
     InboundMessages,
     Mailbox,
 )
-from daemon.store.models import FollowUp, Interview, Kind, Process, State
+from daemon.store.models import FollowUp, Interview, Interviewer, Kind, Process, State
 from daemon.store.repository import get_cursor, record_problems, set_cursor, transition
 
 log = logging.getLogger(__name__)
@@ -157,21 +157,10 @@ class ReplyTracker:
         is looked at below in three queries, whatever the size of the account's history: the
         interviews of processes nobody waits on (answered, over, to come) are never read.
         """
-        begun = (
-            Interview.account == self.account.name,
-            Interview.status == "active",
-            Interview.start_at <= now,
-        )
-        inquiring = exists().where(
-            FollowUp.interview_id == Interview.id,
-            FollowUp.kind == Kind.STATUS_INQUIRY,
-            FollowUp.state.in_(WATCHING),
-        )
-        waited_on = select(Interview.process_id).where(*begun, inquiring)
         interviews = session.scalars(
             select(Interview)
             .join(Interview.process)
-            .where(*begun, Process.state == "active", Interview.process_id.in_(waited_on))
+            .where(*self._watched_interviews(now))
             .order_by(Interview.process_id, Interview.id)
             .options(
                 contains_eager(Interview.process),
@@ -184,22 +173,41 @@ class ReplyTracker:
             watched.setdefault(interview.process_id, (interview.process, []))[1].append(interview)
         return watched
 
+    def _watched_interviews(self, now: datetime) -> tuple[ColumnElement[bool], ...]:
+        """Which interviews :meth:`watched` returns, as a where clause (the query joins
+        their process)."""
+        begun = (
+            Interview.account == self.account.name,
+            Interview.status == "active",
+            Interview.start_at <= now,
+        )
+        inquiring = exists().where(
+            FollowUp.interview_id == Interview.id,
+            FollowUp.kind == Kind.STATUS_INQUIRY,
+            FollowUp.state.in_(WATCHING),
+        )
+        waited_on = select(Interview.process_id).where(*begun, inquiring)
+        return (*begun, Process.state == "active", Interview.process_id.in_(waited_on))
+
     def reply_question(self, session: Session, now: datetime) -> ReplyQuestion | None:
-        """What to ask the mailbox: who may answer, since when, from which cursor."""
-        watched = self.watched(session, now)
-        if not watched:
+        """What to ask the mailbox: who may answer, since when, from which cursor.
+
+        The watched interviews' plain columns in one query, not :meth:`watched`'s objects:
+        most polls ask and find nothing, and build no more than the question."""
+        rows = session.execute(
+            select(Interview.start_at, Interview.organizer, Process.domains, Interviewer.email)
+            .join(Process, Interview.process_id == Process.id)
+            .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
+            .where(*self._watched_interviews(now))
+        ).all()
+        if not rows:
             return None
         senders = sorted(
-            {
-                p.email
-                for _, interviews in watched.values()
-                for i in interviews
-                for p in i.interviewers
-            }
-            | {i.organizer for _, interviews in watched.values() for i in interviews if i.organizer}
+            {email for *_, email in rows if email}
+            | {organizer for _, organizer, _, _ in rows if organizer}
         )
-        domains = sorted({d for process, _ in watched.values() for d in process.domains})
-        since = min(i.start_at for _, interviews in watched.values() for i in interviews)
+        domains = sorted({d for _, _, found, _ in rows for d in found or ()})
+        since = min(start_at for start_at, *_ in rows)
         fingerprint = hashlib.sha256(
             json.dumps([senders, domains, since.isoformat()]).encode()
         ).hexdigest()[:16]

@@ -102,6 +102,8 @@ class AccountPoll:
         if question is None:
             return
         result = watch.ask(question)
+        if not watch.worth_recording(question, result):
+            return  # the usual poll: nothing found can start an inquiry; no writer to wait for
         with self.writer.session() as session:
             watch.record(session, result, now)
             session.commit()

@@ -11,35 +11,69 @@ by a connector, and the inquiry's clock starts at its send time.
 
 Recording is idempotent (an interview keeps the first message found), so a crash or a
 retry only repeats the question; nothing here creates a draft.
+
+Cost (issue 14): the question is read with plain column queries, and the answer is recorded
+(a writing session, every waiting inquiry loaded again) only when one of its messages could
+start one of the inquiries the question was about. Most polls find nothing new, and a thousand
+accounts polled a few minutes apart must not each pay for loading their interviews twice.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from daemon.config import Account, Config
 from daemon.output.times import short, zoned
-from daemon.planning.basis import first_basis, is_waiting, own_record
+from daemon.planning.basis import first_basis, is_waiting, own_basis, own_record
 from daemon.planning.followups import FollowUpPlanner
 from daemon.protocols import Mailbox, SentMessage, SentMessages, watched
-from daemon.store.models import FollowUp, Interview, Kind, State
+from daemon.store.models import FollowUp, Interview, Interviewer, Kind, Process, State
 from daemon.store.repository import record_problems
 
 log = logging.getLogger(__name__)
 
+# Built once: an alias of a table is costly to make (a proxy for each of its columns).
+THANKS = aliased(FollowUp, name="thanks")
+FIRST = aliased(FollowUp, name="first_inquiry")
+
+
+@dataclass(frozen=True)
+class Awaited:
+    """A begun interview whose first inquiry waits: what a sent message needs to start it."""
+
+    start_at: datetime
+    people: tuple[str, ...]  # its interviewers and organizer
+    domains: tuple[str, ...]  # its company's
+
 
 @dataclass(frozen=True)
 class SentQuestion:
-    """Sent messages to whom, since when."""
+    """Sent messages to whom, since when; and the interviews it is asked for."""
 
     since: datetime
     people: list[str]
     domains: list[str]
+    awaited: tuple[Awaited, ...] = ()
+
+
+def recipients_for(
+    message: SentMessage,
+    start_at: datetime,
+    people: Sequence[str],
+    domains: Sequence[str],
+    own: Collection[str],
+) -> list[str]:
+    """Whom of an interview's people or company ``message`` went to, when it can start that
+    interview's inquiry (sent after it began, with a Message-ID to reply to); else none."""
+    if message.sent_at < start_at or not message.message_id:
+        return []
+    return [r for r in message.recipients if r not in own and watched(r, people, domains)]
 
 
 class SentWatch:
@@ -71,15 +105,78 @@ class SentWatch:
         return [fu for fu in candidates if is_waiting(fu)]
 
     def question(self, session: Session, now: datetime) -> SentQuestion | None:
-        """What to ask the mailbox, or None: the usual poll asks it nothing at all."""
-        waiting = self.waiting(session, now)
-        if not waiting:
+        """What to ask the mailbox, or None: the usual poll asks it nothing at all.
+
+        The interviews whose first inquiry waits, as :func:`is_waiting` says, in one query of
+        plain columns: no thank-you of theirs sent, and no readable message of the user's own
+        recorded on them."""
+        thanks, first = THANKS, FIRST
+        rows = session.execute(
+            select(
+                Interview.id,
+                Interview.start_at,
+                Interview.organizer,
+                Interview.own_message,
+                Process.domains,
+                Interviewer.email,
+            )
+            .join(Process, Interview.process_id == Process.id)
+            .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
+            .where(
+                Interview.account == self.account.name,
+                Interview.status == "active",
+                Interview.start_at <= now,
+                exists().where(
+                    first.interview_id == Interview.id,
+                    first.kind == Kind.STATUS_INQUIRY,
+                    first.seq == 1,
+                    first.state == State.SCHEDULED,
+                ),
+                ~exists().where(
+                    thanks.interview_id == Interview.id,
+                    thanks.kind == Kind.THANK_YOU,
+                    thanks.sent_at.is_not(None),
+                    thanks.sent_message_id.is_not(None),
+                    thanks.sent_message_id != "",
+                ),
+            )
+        ).all()
+        interviews: dict[int, tuple[datetime, set[str], tuple[str, ...]]] = {}
+        based: set[int] = set()  # the user's own message is their basis: not waiting
+        for ident, start_at, organizer, own_message, domains, email in rows:
+            if ident in based:
+                continue
+            if ident not in interviews:
+                if own_message is not None and own_basis(own_message) is not None:
+                    based.add(ident)
+                    continue
+                people = {organizer} if organizer else set()
+                interviews[ident] = (start_at, people, tuple(domains or ()))
+            if email:
+                interviews[ident][1].add(email)
+        if not interviews:
             return None
-        people = sorted({p.email for fu in waiting for p in fu.interview.interviewers})
-        people += sorted({fu.interview.organizer for fu in waiting if fu.interview.organizer})
-        domains = sorted({d for fu in waiting for d in fu.interview.process.domains or []})
-        since = min(fu.interview.start_at for fu in waiting)
-        return SentQuestion(since, sorted(set(people)), domains)
+        awaited = tuple(
+            Awaited(start_at, tuple(sorted(people)), domains)
+            for start_at, people, domains in interviews.values()
+        )
+        return SentQuestion(
+            since=min(a.start_at for a in awaited),
+            people=sorted({p for a in awaited for p in a.people}),
+            domains=sorted({d for a in awaited for d in a.domains}),
+            awaited=awaited,
+        )
+
+    def worth_recording(self, question: SentQuestion, result: SentMessages) -> bool:
+        """Whether the answer may change anything: a problem to record, or a message that can
+        start one of the inquiries asked about. Most answers hold neither (the messages found
+        were recorded before, or are about nothing waiting), and need no writing session."""
+        own = {a.lower() for a in self.account.addresses}
+        return bool(result.problems) or any(
+            recipients_for(m, a.start_at, a.people, a.domains, own)
+            for m in result.messages
+            for a in question.awaited
+        )
 
     def ask(self, question: SentQuestion) -> SentMessages:
         """The user's sent messages the question is about; no database here."""
@@ -102,9 +199,7 @@ class SentWatch:
         domains = list(interview.process.domains or [])
         own = {a.lower() for a in self.account.addresses}
         for message in messages:
-            if message.sent_at < interview.start_at or not message.message_id:
-                continue
-            to = [r for r in message.recipients if r not in own and watched(r, people, domains)]
+            to = recipients_for(message, interview.start_at, people, domains, own)
             if not to:
                 continue
             # The inquiry goes to whom the user wrote: its contact when among the recipients,
