@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -133,18 +133,27 @@ class Engine(AccountFailures):
 
     # -- polling --------------------------------------------------------------------------
 
-    def poll(self) -> None:
-        """Poll every account, many at once (daemon/running/workers.py), each isolated."""
+    def poll(self) -> int:
+        """Poll every account, many at once (daemon/running/workers.py), each isolated.
+        Returns how many accounts it polled: those this instance holds."""
+        held = [0]
+
+        def units() -> Iterator[Unit]:
+            # Asked as each unit starts: an account another instance took meanwhile is left.
+            for connection in list(self.connections.values()):
+                if self.leases.holds(connection.account.name):
+                    held[0] += 1
+                    yield self._unit(
+                        connection, partial(self._guarded, connection, self._poll_account)
+                    )
+
         try:
-            self.workers.run(
-                self._unit(connection, partial(self._guarded, connection, self._poll_account))
-                for connection in list(self.connections.values())
-                if self.leases.holds(connection.account.name)  # another instance's, else
-            )
+            self.workers.run(units())
         except BaseException:
             self.teller.not_recorded()
             raise
         self.teller.recorded()
+        return held[0]
 
     def _poll_account(self, connection: Connection, now: datetime) -> None:
         assert connection.calendar is not None and connection.mailbox is not None
