@@ -203,3 +203,36 @@ def test_the_users_sent_mail_is_listed_again_only_when_the_history_shows_some(en
     env.state.user_sends("jane@acme.com", "One more thing", at=since + timedelta(hours=5))
     later = mailbox.sent_since(since, ["jane@acme.com"], [])
     assert [m.subject for m in later.messages] == ["One more thing", "Thanks!"]
+
+
+def test_finding_before_each_new_draft_reads_each_draft_and_sent_message_once(env):
+    """The core looks before each creation (find_draft). A first poll drafts dozens: each look
+    costs one drafts.list and one messages.list, not a get of every draft and recent sent
+    message in the mailbox again (what a Gmail message id names never changes)."""
+    mailbox = env.mailbox()
+    made = drafts(mailbox, 3)
+    env.state.send_draft_as_user(made[0][0].id)  # one sent message among the recent ones
+    mark = len(env.state.requests)
+    for n in range(3, 9):
+        assert mailbox.find_draft(f"followupd:personal:{n}:jane@acme.com:thank-you") is None
+    sent = [r.method for r in env.state.on_the_wire(mark)]
+    gets = [m for m in sent if m in ("gmail.users.drafts.get", "gmail.users.messages.get")]
+    assert len(gets) == 3  # the 2 drafts left and the sent one, once each
+    assert sent.count("gmail.users.drafts.list") == sent.count("gmail.users.messages.list") == 6
+    # A new draft (a new message id) is read; the others are not read again.
+    mark = len(env.state.requests)
+    other = DraftRequest(
+        "followupd:personal:99:jane@acme.com:thank-you",
+        Address("me@example.com"),
+        (Address("jane@acme.com"),),
+        "Thanks again",
+        "Hi",
+        message_id=message_id_for(
+            "followupd:personal:99:jane@acme.com:thank-you", "me@example.com"
+        ),
+    )
+    mailbox.create_draft(other)
+    assert mailbox.find_draft("followupd:personal:100:jane@acme.com:thank-you") is None
+    sent = [r.method for r in env.state.on_the_wire(mark)]
+    assert sent.count("gmail.users.drafts.get") == 1  # the new draft only
+    assert sent.count("gmail.users.messages.get") == 0

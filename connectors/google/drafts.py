@@ -50,6 +50,9 @@ SENT_PREFIX = "sent:"  # a ref found as an already-sent message (the draft id is
 SENT_SCAN = 25  # most recent sent messages looked at by find(), after all drafts
 DRAFT_PAGES = 100  # of 100 drafts each (connectors/google/paging.py)
 THREAD_HEADERS = ["Message-ID", "Subject", "References", "In-Reply-To", KEY_HEADER]
+# What find() compares of a draft or a sent message; the rest of its headers is not kept.
+COMPARED = frozenset(h.lower() for h in ("Message-ID", "To", "Subject", KEY_HEADER))
+LOOKED_AT = 500  # messages whose compared headers a mailbox keeps (find() costs no more gets)
 
 
 class GmailDrafts:
@@ -64,6 +67,11 @@ class GmailDrafts:
         self.record = record
         self.addresses = addresses  # the user's own: a draft's Message-ID is at their domain
         self.history = history or GmailHistory(session, "")
+        # Messages find() has read, by Gmail message id. A message id names one content (a
+        # draft saved again gets a new one; a sent message never changes), so what was read
+        # stays true: each draft made costs one drafts.list and one messages.list, not a get
+        # of every draft and recent sent message each time (a first poll drafts dozens).
+        self._looked_at: dict[str, dict[str, Any]] = {}
 
     @property
     def _users(self) -> Any:
@@ -168,16 +176,24 @@ class GmailDrafts:
         draft_id = id_text(item.get("id"))
         if draft_id is None:
             raise InvalidResponse(f"Gmail drafts.list: a draft without an id ({item!r:.80})")
-        try:
-            draft = self.session.execute(
-                self._users.drafts().get(userId="me", id=draft_id, format="metadata"),
-                "Gmail drafts.get",
-            )
-        except NotFound:
-            return None  # deleted while we looked
-        found = draft.get("message") if isinstance(draft, dict) else None
-        message: dict[str, Any] = found if isinstance(found, dict) else {}
-        self._readable(message, f"Gmail drafts.get of draft {draft_id}", key)
+        listed = item.get("message")
+        message = (
+            self._looked_at.get(id_text(listed.get("id")) or "")
+            if isinstance(listed, dict)
+            else None
+        )
+        if message is None:
+            try:
+                draft = self.session.execute(
+                    self._users.drafts().get(userId="me", id=draft_id, format="metadata"),
+                    "Gmail drafts.get",
+                )
+            except NotFound:
+                return None  # deleted while we looked
+            found = draft.get("message") if isinstance(draft, dict) else None
+            message = found if isinstance(found, dict) else {}
+            self._readable(message, f"Gmail drafts.get of draft {draft_id}", key)
+            self._remember(message)
         if not self._is_ours(message, key) and (
             draft_id in claimed or not self._looks_intended(message, intended)
         ):
@@ -209,11 +225,14 @@ class GmailDrafts:
                 raise InvalidResponse(
                     f"Gmail messages.list: a message without an id ({item!r:.80})"
                 )
-            try:
-                message = self._metadata(item["id"])
-            except NotFound:
-                continue
-            self._readable(message, f"Gmail messages.get of sent message {item['id']}", key)
+            message = self._looked_at.get(str(item["id"]))
+            if message is None:
+                try:
+                    message = self._metadata(item["id"])
+                except NotFound:
+                    continue
+                self._readable(message, f"Gmail messages.get of sent message {item['id']}", key)
+                self._remember(message)
             if self._is_ours(message, key):
                 log.info("draft for %s was already sent as message %s", key, item["id"])
                 return DraftRef(
@@ -222,6 +241,24 @@ class GmailDrafts:
                     message_id=(header(message, "Message-ID") or "").strip() or mid,
                 )
         return None
+
+    def _remember(self, message: dict[str, Any]) -> None:
+        """Keep what find() compares of a message it read (readable: checked before)."""
+        ident = id_text(message.get("id"))
+        if ident is None:
+            return
+        if len(self._looked_at) >= LOOKED_AT:
+            self._looked_at.clear()  # rare (a mailbox with hundreds of drafts): read again
+        headers = [
+            h
+            for h in message["payload"]["headers"]
+            if isinstance(h, dict) and str(h.get("name", "")).lower() in COMPARED
+        ]
+        self._looked_at[ident] = {
+            "id": ident,
+            "threadId": message.get("threadId"),
+            "payload": {"headers": headers},
+        }
 
     @staticmethod
     def _readable(message: dict[str, Any], what: str, key: str) -> None:
