@@ -148,6 +148,47 @@ def test_two_callers_share_the_limits_and_never_work_one_account_twice() -> None
     assert max(v for k, v in gauge.peak.items() if k.startswith("acct")) == 1
 
 
+def test_due_work_takes_the_next_free_thread_before_a_long_poll() -> None:
+    """A draft due while a thousand accounts are polled must not wait for the poll to give up
+    a thread by chance: the urgent caller's units start first once one frees up."""
+    workers = Workers(2)
+    started: list[str] = []
+    lock = threading.Lock()
+    release = {f"p{i}": threading.Event() for i in range(6)}
+
+    def unit(name: str) -> Unit:
+        def work() -> None:
+            with lock:
+                started.append(name)
+            if name in release:
+                assert release[name].wait(10)
+
+        return Unit(name, frozenset({"google"}), work)
+
+    def until(condition) -> None:  # noqa: ANN001
+        for _ in range(2000):
+            if condition():
+                return
+            threading.Event().wait(0.005)
+        raise AssertionError("the pool never got there")
+
+    poll = Background(lambda: workers.run([unit(f"p{i}") for i in range(6)]))
+    poll.start()
+    until(lambda: len(started) == 2)  # both threads taken by the poll
+    due = Background(lambda: workers.run([unit("u0"), unit("u1")], urgent=True))
+    due.start()
+    until(lambda: workers._urgent == 2)  # noqa: SLF001 - the due units are waiting
+    release["p0"].set()
+    until(lambda: len(started) >= 4)
+    for event in release.values():
+        event.set()
+    poll.join(10)
+    due.join(10)
+    assert poll.raised is None and due.raised is None
+    assert started[:4] == ["p0", "p1", "u0", "u1"]
+    assert sorted(started) == sorted([*release, "u0", "u1"])
+
+
 # -- the engine, many accounts ------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -136,24 +136,17 @@ class Engine(AccountFailures):
     def poll(self) -> int:
         """Poll every account, many at once (daemon/running/workers.py), each isolated.
         Returns how many accounts it polled: those this instance holds."""
-        held = [0]
-
-        def units() -> Iterator[Unit]:
-            # Asked as each unit starts: an account another instance took meanwhile is left.
-            for connection in list(self.connections.values()):
-                if self.leases.holds(connection.account.name):
-                    held[0] += 1
-                    yield self._unit(
-                        connection, partial(self._guarded, connection, self._poll_account)
-                    )
-
+        held = [c for c in list(self.connections.values()) if self.leases.holds(c.account.name)]
         try:
-            self.workers.run(units())
+            self.workers.run(
+                self._unit(connection, partial(self._guarded, connection, self._poll_account))
+                for connection in held
+            )
         except BaseException:
             self.teller.not_recorded()
             raise
         self.teller.recorded()
-        return held[0]
+        return len(held)
 
     def _poll_account(self, connection: Connection, now: datetime) -> None:
         assert connection.calendar is not None and connection.mailbox is not None
@@ -216,7 +209,7 @@ class Engine(AccountFailures):
                 continue  # an account removed from the config: its work waits, untouched
             draft = partial(self._draft_one, fu_id=fu_id, prints=prints)
             units.append(self._unit(connection, partial(self._guarded, connection, draft, False)))
-        self.workers.run(units)
+        self.workers.run(units, urgent=True)  # before any poll's units waiting for a thread
         self.teller.round_ends(mark)  # "2 thank-you drafts are waiting in Drafts"
         return len(due)
 

@@ -14,7 +14,9 @@ draft) runs in a worker thread, with three limits:
 Units are started only when a thread is free for them, in the order given, a unit whose
 provider is at its limit letting the next ones pass. Two callers may use one pool at once (the
 service's poll and its round of due work): they share the limits, and a due draft finds a free
-thread as soon as any unit of the poll ends, instead of waiting for the whole cycle.
+thread as soon as any unit of the poll ends, instead of waiting for the whole cycle. Due work
+is *urgent*: while an urgent unit waits for a thread, no other unit is started, so a thousand
+accounts' poll cannot take every thread that frees up (the draft is late by one unit at most).
 
 A unit's failure is the unit's (:meth:`daemon.running.engine.Engine._guarded` records it per
 account); what escapes is either the database failing (:class:`StoreError`, raised to the
@@ -59,26 +61,44 @@ class Workers:
         self._running = 0
         self._by_provider: dict[str, int] = {}
         self._busy_accounts: set[str] = set()  # accounts with a unit in flight
+        self._urgent = 0  # urgent units given to run() and not yet started
         self.peak = 0  # the most units ever in flight at once (bench and tests read it)
 
     # -- running units --------------------------------------------------------------------
 
-    def run(self, units: Iterable[Unit]) -> None:
+    def run(self, units: Iterable[Unit], urgent: bool = False) -> None:
         """Run ``units`` within the limits and return when all have ended (or, once stopping,
-        when those already started have). Raises the first :class:`StoreError` met, or what
-        stands for the process ending (a BaseException that is no Exception); units not begun
-        by then are not begun at all."""
+        when those already started have). ``urgent`` units (due work) go before any other
+        caller's. Raises the first :class:`StoreError` met, or what stands for the process
+        ending (a BaseException that is no Exception); units not begun by then are not begun
+        at all."""
         pending = list(units)
         if self.total == 1 or len(pending) <= 1:
             self._serial(pending)  # no thread for a single unit: same order, same stack
             return
+        if urgent:
+            with self._changed:
+                self._urgent += len(pending)
+        try:
+            self._run(pending, urgent)
+        finally:
+            if urgent and pending:  # stopped or failed before they began
+                with self._changed:
+                    self._urgent -= len(pending)
+                    self._changed.notify_all()
+
+    def _run(self, pending: list[Unit], urgent: bool) -> None:
         abort = threading.Event()
         flying: set[Future[None]] = set()
         failed: BaseException | None = None
         while pending or flying:
-            if self.stopping() or failed is not None:
+            if (self.stopping() or failed is not None) and pending:
+                if urgent:
+                    with self._changed:
+                        self._urgent -= len(pending)
+                        self._changed.notify_all()
                 pending.clear()
-            flying |= self._start(pending, abort)
+            flying |= self._start(pending, abort, urgent)
             if not flying:
                 with self._changed:  # all threads, or this provider's share, are taken
                     self._changed.wait(timeout=0.5)
@@ -109,15 +129,24 @@ class Workers:
                     self._busy_accounts.discard(unit.account)
                     self._changed.notify_all()
 
-    def _start(self, pending: list[Unit], abort: threading.Event) -> set[Future[None]]:
-        """Start what the limits allow now, in order; remove it from ``pending``."""
+    def _start(
+        self, pending: list[Unit], abort: threading.Event, urgent: bool = False
+    ) -> set[Future[None]]:
+        """Start what the limits allow now, in order; remove it from ``pending``. Nothing
+        but urgent units while some wait."""
         started: set[Future[None]] = set()
         with self._changed:
             waiting = []
             for unit in pending:
-                if self._running >= self.total or not self._fits(unit):
+                if (
+                    self._running >= self.total
+                    or not self._fits(unit)
+                    or (self._urgent and not urgent)
+                ):
                     waiting.append(unit)
                     continue
+                if urgent:
+                    self._urgent -= 1
                 self._running += 1
                 self._busy_accounts.add(unit.account)
                 for name in unit.providers:
