@@ -5,6 +5,7 @@
     python3 bench/many.py --accounts 10 --provider google --latency 0
     python3 bench/many.py --database postgresql+psycopg://postgres@127.0.0.1:55432/postgres
     python3 bench/many.py --smoke                      # the seconds-long check CI runs
+    python3 bench/many.py --accounts 100 --instances 3 --kill --database postgresql+psycopg://...
 
 For each size: a world of N accounts (Google and Outlook alternating, ``--provider``), each a
 job seeker's calendar of ``--events`` events and their mail, on the many-user fakes in a process
@@ -16,6 +17,8 @@ of their own with ``--latency`` seconds per request (tests/fakes/serve.py). Then
     between ``--lead`` and ``--lead + --spread`` seconds from now, and ``followupd run`` runs
     until every one of them is drafted, or ``--grace`` seconds after the last was due. A draft's
     lateness is the fake's creation time minus its due time; one not created counts as missing.
+    With ``--instances K`` (on ``--database``), K instances serve on one PostgreSQL, and with
+    ``--kill`` instance 0 is SIGKILLed mid-run: bench/manyinstances.py (duplicates, takeover).
 
 Printed per size: wall and CPU seconds and peak RSS of (a) and (b), the requests each made and
 the most in flight at once at the fakes; for (c) the service's CPU and peak RSS, the drafts

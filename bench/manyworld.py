@@ -151,7 +151,9 @@ class Instance:
         self.home = world.folder / "instances" / str(number)
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.env = clean_env(self.home)
-        self.logs = 0
+        # Numbered on from the logs already there: the same instance again (phase (c) after
+        # (a) and (b)) must not overwrite them.
+        self.logs = len(list(self.home.glob("[0-9][0-9]-*.log")))
 
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "daemon", "--config", str(self.world.config), *args]
