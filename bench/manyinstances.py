@@ -4,9 +4,10 @@
 
 K ``followupd run`` instances (each its own home and state folder, one config, one database)
 serve the world while the arranged thank-yous come due; at ``--kill-at`` seconds from the start
-(by default the middle of the due window) instance 0 is SIGKILLed: no clean stop, its leases
-stay in ``account_leases`` until they run out. The survivors run until every arranged thank-you
-is drafted and the killed instance's accounts are taken over (or the grace ends), then SIGTERM.
+(by default the middle of the due window; later if it holds no account yet) instance 0 is
+SIGKILLed: no clean stop, its leases stay in ``account_leases`` until they run out. The
+survivors run until every arranged thank-you is drafted and the killed instance's accounts are
+taken over (or the grace ends), then SIGTERM.
 
 What it adds to the single instance's figures (see docs/bench.md):
 
@@ -94,6 +95,12 @@ class Watch(threading.Thread):
                         self.taken_at = now
             self.stop.wait(WATCH_EVERY)
 
+    def holds(self, pid: int) -> bool:
+        """Whether instance ``pid`` holds an account (killing one that holds none would show
+        no takeover: the kill waits for it, as after a slow start on a busy machine)."""
+        with self.lock:
+            return pid in self.holders.values()
+
     def split(self, pids: list[int]) -> list[int]:
         """How many accounts each instance (in ``pids``' order) holds now; then the unheld."""
         with self.lock:
@@ -143,7 +150,7 @@ def service(world: World, args: Any, url: str, planned: Planned) -> dict[str, An
         time.sleep(0.2 if len(expected) < 10 else 1.0)
         if not before and time.time() >= kill_at:
             before = watch.split(pids)
-        if args.kill and 0 not in usages and time.time() >= kill_at:
+        if args.kill and 0 not in usages and time.time() >= kill_at and watch.holds(pids[0]):
             _, proc, started = running.pop(0)
             proc.send_signal(signal.SIGKILL)
             killed_at = time.time()
