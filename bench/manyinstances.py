@@ -148,9 +148,10 @@ def service(world: World, args: Any, url: str, planned: Planned) -> dict[str, An
     deadline = last_due + args.grace
     while time.time() < deadline and all(proc.poll() is None for _, proc, _ in running):
         time.sleep(0.2 if len(expected) < 10 else 1.0)
-        if not before and time.time() >= kill_at:
-            before = watch.split(pids)
+        if not args.kill and not before and time.time() >= kill_at:
+            before = watch.split(pids)  # no kill: the split at the middle of the run
         if args.kill and 0 not in usages and time.time() >= kill_at and watch.holds(pids[0]):
+            before = watch.split(pids)
             _, proc, started = running.pop(0)
             proc.send_signal(signal.SIGKILL)
             killed_at = time.time()
