@@ -178,6 +178,7 @@ def service(world: World, args: Any, url: str, planned: Planned) -> dict[str, An
     late = [created[k] - expected[k] for k in created]
     late_missing = [ended - when for key, when in expected.items() if key not in created]
     orphan_late = [created[k] - expected[k] for k in created if k[0] in orphans]
+    other_late = [created[k] - expected[k] for k in created if k[0] not in orphans]
     said = {} if args.smoke else planned(instances[-1].status(), expected)
     return {
         **said,
@@ -203,7 +204,10 @@ def service(world: World, args: Any, url: str, planned: Planned) -> dict[str, An
         "killed": bool(args.kill),
         "killed_after_s": (watch.killed_at - start) if watch.killed_at else None,
         "killed_held": len(orphans) if args.kill else None,
-        "killed_worst_late": max(orphan_late, default=None),
+        "killed_worst_late": max(orphan_late, default=None),  # its accounts' drafts
+        "killed_over_60s": sum(1 for x in orphan_late if x > 60),
+        "others_worst_late": max(other_late, default=None),  # the survivors' own accounts
+        "others_over_60s": sum(1 for x in other_late if x > 60),
         "takeover_s": (watch.taken_at - watch.killed_at)
         if watch.taken_at and watch.killed_at
         else None,
