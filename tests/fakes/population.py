@@ -85,7 +85,10 @@ class Population:
         return self.folder / "tokens" / account.name / leaf
 
     def config_text(
-        self, poll_interval: str = "2m", database: str | None = None, lease_period: str | None = None
+        self,
+        poll_interval: str = "2m",
+        database: str | None = None,
+        lease_period: str | None = None,
     ) -> str:
         """One config for every instance: no state folder (see the module docstring).
         ``lease_period``: shorter than the default 60 s, a takeover fits in a benchmark run."""
