@@ -5,6 +5,7 @@
     python3 bench/many.py --accounts 10 --provider google --latency 0
     python3 bench/many.py --database postgresql+psycopg://postgres@127.0.0.1:55432/postgres
     python3 bench/many.py --smoke                      # the seconds-long check CI runs
+    python3 bench/many.py --accounts 100 --instances 3 --kill --database postgresql+psycopg://...
 
 For each size: a world of N accounts (Google and Outlook alternating, ``--provider``), each a
 job seeker's calendar of ``--events`` events and their mail, on the many-user fakes in a process
@@ -16,6 +17,8 @@ of their own with ``--latency`` seconds per request (tests/fakes/serve.py). Then
     between ``--lead`` and ``--lead + --spread`` seconds from now, and ``followupd run`` runs
     until every one of them is drafted, or ``--grace`` seconds after the last was due. A draft's
     lateness is the fake's creation time minus its due time; one not created counts as missing.
+    With ``--instances K`` (on ``--database``), K instances serve on one PostgreSQL, and with
+    ``--kill`` instance 0 is SIGKILLed mid-run: bench/manyinstances.py (duplicates, takeover).
 
 Printed per size: wall and CPU seconds and peak RSS of (a) and (b), the requests each made and
 the most in flight at once at the fakes; for (c) the service's CPU and peak RSS, the drafts
@@ -38,6 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import manyinstances
 from manyworld import Instance, Usage, World
 
 
@@ -168,6 +172,7 @@ def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, Any]
             latency=args.latency,
             poll_interval=args.poll_interval,
             database=database,
+            lease_period=args.lease_period,
         )
         row: dict[str, Any] = {"accounts": size, "build_s": world.build_seconds}
         try:
@@ -180,9 +185,13 @@ def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, Any]
                 row["unchanged"] = cycle(world, instance)
                 say(f"{size} accounts: (b) {brief(row['unchanged'])}")
             say(f"{size} accounts: (c) service while drafts come due")
-            row["service"] = service(
-                world, instance, args.lead, args.spread, args.grace, args.smoke
-            )
+            if args.instances > 1:
+                assert database is not None
+                row["service"] = manyinstances.service(world, args, database, planned)
+            else:
+                row["service"] = service(
+                    world, instance, args.lead, args.spread, args.grace, args.smoke
+                )
             say(f"{size} accounts: (c) {brief(row['service'])}")
         finally:
             row["fake_problems"] = world.stop()
@@ -191,7 +200,10 @@ def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, Any]
 
 def brief(figures: dict[str, Any]) -> str:
     """One phase's figures on one line (progress, for long runs)."""
-    return ", ".join(f"{k} {fmt(v)}" for k, v in figures.items() if k != "kinds")
+    return ", ".join(f"{k} {fmt(v)}" for k, v in figures.items() if k not in BULKY)
+
+
+BULKY = ("kinds", "per_instance")
 
 
 def say(text: str) -> None:
@@ -244,6 +256,8 @@ def table(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
         if r.get("service", {}).get("died"):
             notes.append(f"{r['accounts']} accounts: the service died during the run")
         notes += [f"{r['accounts']} accounts: {line}" for line in r.get("fake_problems", [])]
+    if args.instances > 1:
+        lines += manyinstances.table(rows)
     return "\n".join(lines + notes)
 
 
@@ -260,15 +274,32 @@ def main() -> int:
     parser.add_argument("--lead", type=float, default=60.0, help="(c): first due, s from start")
     parser.add_argument("--spread", type=float, default=60.0, help="(c): due times spread, s")
     parser.add_argument("--grace", type=float, default=120.0, help="(c): wait after last due, s")
+    parser.add_argument(
+        "--instances", type=int, default=1, help="(c): instances on one PostgreSQL (--database)"
+    )
+    parser.add_argument("--kill", action="store_true", help="(c): SIGKILL instance 0 mid-run")
+    parser.add_argument("--kill-at", type=float, help="(c): when, s from start (mid due window)")
+    parser.add_argument(
+        "--lease-period", help="[daemon].lease_period (default: 20s with --instances, else 60s)"
+    )
     parser.add_argument("--keep", type=Path, help="keep the worlds (configs, logs) in this folder")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument(
         "--smoke", action="store_true", help="seconds: 2 accounts, no latency, only (c), for CI"
     )
     args = parser.parse_args()
+    if args.instances < 1 or (args.instances > 1 and not args.database):
+        parser.error("--instances K > 1 needs --database, a PostgreSQL URL the instances share")
+    if args.kill and args.instances < 2:
+        parser.error("--kill needs --instances 2 or more (someone must take over)")
     if args.smoke:
         args.accounts, args.latency, args.events = "2", 0.0, 12
         args.lead, args.spread, args.grace = 0.0, 0.0, 20.0
+        if args.instances > 1:  # due after the kill, so that the survivors must draft them
+            args.lead, args.spread, args.lease_period = 7.0, 1.0, args.lease_period or "4s"
+            args.kill_at = 5.0 if args.kill_at is None else args.kill_at
+    if args.instances > 1 and not args.lease_period:
+        args.lease_period = "20s"  # a takeover well inside (c)'s due window
     sizes = [int(x) for x in args.accounts.split(",") if x.strip()]
     rows = []
     with tempfile.TemporaryDirectory(prefix="followupd-many-") as scratch:

@@ -92,6 +92,7 @@ class World:
         latency: float = 0.1,
         poll_interval: str = "2m",
         database: str | None = None,
+        lease_period: str | None = None,
     ) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
@@ -99,6 +100,7 @@ class World:
         argv += ["--users", str(accounts), "--provider", provider, "--events", str(events)]
         argv += ["--latency", str(latency), "--poll-interval", poll_interval]
         argv += ["--database", database] if database else []
+        argv += ["--lease-period", lease_period] if lease_period else []
         started = time.monotonic()
         self._log: IO[str] = (folder / "fakes.log").open("w")
         self.proc = subprocess.Popen(
@@ -149,7 +151,9 @@ class Instance:
         self.home = world.folder / "instances" / str(number)
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.env = clean_env(self.home)
-        self.logs = 0
+        # Numbered on from the logs already there: the same instance again (phase (c) after
+        # (a) and (b)) must not overwrite them.
+        self.logs = len(list(self.home.glob("[0-9][0-9]-*.log")))
 
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "daemon", "--config", str(self.world.config), *args]

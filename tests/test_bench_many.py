@@ -8,11 +8,13 @@ the fakes and are counted so, and ``bench/many.py --smoke`` runs a service to it
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 
 from connectors.google import PROVIDER as GOOGLE
@@ -20,6 +22,7 @@ from connectors.outlook import PROVIDER as OUTLOOK
 from connectors.outlook import forget_runtimes
 from daemon.clock import SystemClock
 from daemon.protocols import AccountContext
+from tests.conftest import POSTGRES_ENV
 from tests.fakes.tenants import GoogleTenants, MicrosoftTenants
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +106,54 @@ def test_the_benchmark_runs_a_service_to_its_drafts(tmp_path: Path) -> None:
     assert service["requests"] > 0 and service["cpu"] > 0 and service["rss_mb"] > 0
     assert row["fake_problems"] == []
     assert "| 2 |" in done.stdout  # the table's row for two accounts
+
+
+@pytest.mark.postgres
+def test_the_benchmark_kills_one_of_two_instances_and_the_other_takes_over(
+    tmp_path: Path,
+) -> None:
+    """``bench/many.py --smoke --instances 2 --kill`` on PostgreSQL: two ``followupd run`` on one
+    database, the one holding an account SIGKILLed before its thank-yous come due; the other
+    takes the account over within the lease period (4 s) and drafts them: none missing, none
+    twice at the fakes."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        pytest.skip(f"{POSTGRES_ENV} is not set (bash .ci/run starts a PostgreSQL and sets it)")
+    out = tmp_path / "figures.json"
+    argv = [sys.executable, str(ROOT / "bench" / "many.py"), "--smoke", "--json", str(out)]
+    argv += ["--instances", "2", "--kill", "--database", server]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=180, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(out.read_text())
+    service = row["service"]
+    assert service["killed_held"] >= 1, service  # the kill left accounts to take over
+    assert service["takeover_s"] is not None and service["takeover_s"] < 3 * 4, service
+    assert service["split_after"][0] == 0 and sum(service["split_after"][1:]) == 2, service
+    assert service["due"] >= 2 and service["missing"] == 0, service
+    assert service["duplicates"] == 0 and service["duplicate_ids"] == 0, service
+    assert service["drafts_at_fakes"] >= service["due"] and not service["died"], service
+    assert row["fake_problems"] == [] and service["problems"] == 0
+    assert "| 2 | 2 |" in done.stdout  # the multi-instance table's row
+
+
+def test_the_benchmark_counts_a_draft_made_twice() -> None:
+    """The duplicate count: two drafts of one follow-up (one Message-ID, or the same
+    recipients and subject) count once each beyond the first; other accounts' do not."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from manyinstances import duplicates
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    ann = {"account": "u0001", "to": ["a@x.example"], "subject": "Thank you", "message_id": "<1@x>"}
+    other = {**ann, "account": "u0002"}
+    moved = {**ann, "subject": "Thanks", "message_id": "<2@x>"}
+    assert duplicates([ann, other, moved]) == {
+        "duplicates": 0,
+        "duplicate_ids": 0,
+        "drafts_at_fakes": 3,
+    }
+    counted = duplicates([ann, dict(ann), {**ann, "message_id": "<3@x>"}, other])
+    assert counted == {"duplicates": 2, "duplicate_ids": 1, "drafts_at_fakes": 4}
 
 
 def test_every_arranged_interview_is_one_on_its_provider() -> None:

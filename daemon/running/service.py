@@ -268,6 +268,12 @@ class Service:
                 id="due",
                 executor="due",
                 replace_existing=True,
+                # A due job places its successor from inside itself (and a poll may place one
+                # while a due job runs): with one instance allowed, APScheduler would skip a
+                # successor due at once ("maximum number of running instances reached") and
+                # drop it, a one-off date job, leaving due work to the next recheck. Two: the
+                # successor waits in the "due" executor's one thread and runs right after.
+                max_instances=2,
             )
         log.debug("next wake-up (a follow-up due or an interview ending) at %s", when.isoformat())
 

@@ -84,8 +84,14 @@ class Population:
         leaf = "google-token.json" if account.provider == "google" else "msal-cache.bin"
         return self.folder / "tokens" / account.name / leaf
 
-    def config_text(self, poll_interval: str = "2m", database: str | None = None) -> str:
-        """One config for every instance: no state folder (see the module docstring)."""
+    def config_text(
+        self,
+        poll_interval: str = "2m",
+        database: str | None = None,
+        lease_period: str | None = None,
+    ) -> str:
+        """One config for every instance: no state folder (see the module docstring).
+        ``lease_period``: shorter than the default 60 s, a takeover fits in a benchmark run."""
         daemon = [
             "[daemon]",
             'timezone = "UTC"',
@@ -94,6 +100,8 @@ class Population:
         ]
         if database:
             daemon.append(f"database = {json.dumps(database)}")
+        if lease_period:
+            daemon.append(f"lease_period = {json.dumps(lease_period)}")
         parts = [
             "\n".join(daemon),
             '[candidate]\nname = "Bench Candidate"\nhighlights = ["building data pipelines"]',
@@ -175,7 +183,9 @@ class Population:
         }
 
     def drafts(self) -> list[dict[str, Any]]:
-        """Every draft in every mailbox: its account, recipients and when it was created."""
+        """Every draft in every mailbox: its account, recipients, creation time, subject,
+        Message-ID and thread (Gmail's threadId, Graph's conversationId): enough to tell two
+        drafts of one follow-up apart from two follow-ups (the multi-instance benchmark)."""
         found: list[dict[str, Any]] = []
         for account in self.accounts:
             if account.provider == "google":
@@ -184,8 +194,16 @@ class Population:
                 with user.lock:
                     messages = [user.messages[m] for m in user.drafts.values()]
                 for msg in messages:
-                    to = [address for _, address in getaddresses([msg.header("To") or ""])]
-                    found.append(_draft(account, to, msg.internal.timestamp()))
+                    head = {k.lower(): v for k, v in reversed(msg.headers())}  # the first wins
+                    to = [address for _, address in getaddresses([head.get("to", "")])]
+                    found.append(
+                        _draft(account, to, msg.internal.timestamp())
+                        | {
+                            "subject": head.get("subject", ""),
+                            "message_id": head.get("message-id", ""),
+                            "thread": msg.thread_id,
+                        }
+                    )
             else:
                 assert self.microsoft is not None
                 state = self.microsoft.users[account.address.lower()]
@@ -194,7 +212,14 @@ class Population:
                 for message in drafts:
                     to = [r["emailAddress"]["address"] for r in message["toRecipients"]]
                     created = datetime.fromisoformat(message["createdDateTime"]).timestamp()
-                    found.append(_draft(account, to, created))
+                    found.append(
+                        _draft(account, to, created)
+                        | {
+                            "subject": message.get("subject") or "",
+                            "message_id": message.get("internetMessageId") or "",
+                            "thread": message.get("conversationId") or "",
+                        }
+                    )
         return found
 
     def arrange(self, first: float, last: float) -> list[dict[str, Any]]:

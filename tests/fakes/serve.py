@@ -16,7 +16,8 @@ The JSON line names the fakes' URLs, the config, and ``control``: a plain-HTTP a
 - ``GET /stats``: requests since the last reset, per fake and in all (served, the most in
   flight at once), by kind, and problems (send calls, requests the real API would reject);
 - ``POST /reset``: start a new measurement;
-- ``GET /drafts``: every draft: account, recipients, creation time (epoch seconds);
+- ``GET /drafts``: every draft: account, recipients, creation time (epoch seconds), subject,
+  Message-ID and thread;
 - ``POST /arrange`` ``{"first": T1, "last": T2}``: move each account's "during the run"
   interview so its thank-yous come due between T1 and T2; answers what is due when;
 - ``POST /latency`` ``{"seconds": S}``: change the latency per request.
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per request")
     parser.add_argument("--poll-interval", default="2m", help="[daemon].poll_interval")
     parser.add_argument("--database", help="[daemon].database (e.g. a PostgreSQL URL)")
+    parser.add_argument("--lease-period", help="[daemon].lease_period (several instances)")
     parser.add_argument("--seed", type=int, default=1, help="the worlds' random seed")
     args = parser.parse_args(argv)
 
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     population = Population(folder, args.users, args.provider, args.events, args.seed)
     config = folder / "config.toml"
-    config.write_text(population.config_text(args.poll_interval, args.database))
+    config.write_text(population.config_text(args.poll_interval, args.database, args.lease_period))
     config.chmod(0o600)
     population.set_latency(args.latency)
     control = control_server(population)
