@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# The service's line after each poll cycle (daemon/running/service.py).
+CYCLE = re.compile(r"poll cycle: \d+ account\(s\) in ([0-9.]+) s")
 # Variables that would point followupd at another config, state, keyring, bus or systemd.
 DROP = ("FOLLOWUPD_", "XDG_", "NOTIFY_SOCKET", "WATCHDOG_", "JOURNAL_STREAM", "DBUS_")
 DROP += ("STATE_DIRECTORY", "SSL_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -93,6 +96,7 @@ class World:
         poll_interval: str = "2m",
         database: str | None = None,
         lease_period: str | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
@@ -101,6 +105,7 @@ class World:
         argv += ["--latency", str(latency), "--poll-interval", poll_interval]
         argv += ["--database", database] if database else []
         argv += ["--lease-period", lease_period] if lease_period else []
+        argv += ["--concurrency", str(concurrency)] if concurrency else []
         started = time.monotonic()
         self._log: IO[str] = (folder / "fakes.log").open("w")
         self.proc = subprocess.Popen(
@@ -161,12 +166,21 @@ class Instance:
     def start(self, *args: str) -> tuple[subprocess.Popen[Any], float]:
         """``followupd ARGS`` in the background, its log in the instance's folder."""
         self.logs += 1
-        log = (self.home / f"{self.logs:02d}-{args[0]}.log").open("w")
+        self.log = self.home / f"{self.logs:02d}-{args[0]}.log"
+        log = self.log.open("w")
         proc = subprocess.Popen(
             self.argv(*args), stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=ROOT
         )
         log.close()
         return proc, time.monotonic()
+
+    def cycles(self) -> list[float]:
+        """The seconds of each poll cycle the last ``followupd run`` logged so far."""
+        try:
+            text = self.log.read_text(errors="replace")
+        except (AttributeError, OSError):
+            return []
+        return [float(m.group(1)) for m in CYCLE.finditer(text)]
 
     def run(self, *args: str) -> Usage:
         """``followupd ARGS`` to the end: what it cost."""

@@ -394,3 +394,37 @@ mailbox = {{ provider = "maildir", path = "mail-slow" }}
     new.poll()
     new.run_due()
     assert [drafts_in(tmp_path, i) for i in range(3)] == [2, 2, 2]
+
+
+@pytest.mark.parametrize(
+    ("names", "drafts"),
+    [
+        ((None, None), 2),  # one person's two accounts: each interviewer thanked once
+        (("Alex Candidate", "alex candidate "), 2),  # the same name, however it is written
+        (("Ana Student", "Ben Student"), 4),  # a careers office's two students, one interview
+    ],
+)
+def test_one_meeting_in_two_accounts_is_thanked_once_per_person(
+    tmp_path: Path, db_url: str, names: tuple[str | None, str | None], drafts: int
+) -> None:
+    """The same-meeting rule (daemon/drafting/rules.py) keeps one person from thanking an
+    interviewer twice when the invitation is in two of their accounts; two job seekers in one
+    group interview are two people, and each thanks the interviewers."""
+    path = many_accounts(tmp_path, db_url, 2)
+    # One account after the other: the rule looks at drafts already made (two units checking
+    # at once on PostgreSQL could both find none).
+    text = path.read_text().replace("concurrency = 6", "concurrency = 1")
+    for i, name in enumerate(names):
+        if name is not None:
+            text = text.replace(f'name = "a{i}"\n', f'name = "a{i}"\nsender_name = "{name}"\n')
+    path.write_text(text)
+    shared = interview("iv-group", "acme").ics()
+    for i in range(2):
+        (tmp_path / f"cal{i}" / "work.ics").write_text(
+            f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n{shared}\r\nEND:VCALENDAR\r\n"
+        )
+    engine = engine_for(path)
+    engine.poll()
+    engine.run_due()
+    assert drafts_in(tmp_path, 0) == 2  # the first account polled thanks both interviewers
+    assert drafts_in(tmp_path, 0) + drafts_in(tmp_path, 1) == drafts

@@ -27,7 +27,7 @@ from daemon.detection import Person
 from daemon.drafting.edits import untouched
 from daemon.drafting.facts import context_for
 from daemon.drafting.failures import FAILING, Fingerprints, classify
-from daemon.drafting.rules import same_meeting_twin, settled, twin_skip
+from daemon.drafting.rules import same_meeting_twin, same_person, settled, twin_skip
 from daemon.errors import BadItem, ConfigValueError, FollowupdError
 from daemon.logsetup import RECORDED
 from daemon.message import draft_key, header_address, message_id_for
@@ -155,7 +155,7 @@ class Drafter:
         redrafting = is_redrafting(fu)
         skip, twin = (None if redrafting else settled(self.config, fu, now)), None
         if skip is None and fu.state == State.SCHEDULED:
-            twin = same_meeting_twin(fu)
+            twin = same_meeting_twin(fu, same_person(self.config, self.account.name))
             skip = twin_skip(fu, twin)
         if (
             skip is not None

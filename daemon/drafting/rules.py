@@ -6,12 +6,13 @@ one transaction before drafting (:func:`skip_reason`).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from daemon.config import Config
+from daemon.config import Account, Config
 from daemon.output.times import short
 from daemon.planning.basis import gave_up_text, is_waiting
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, State
@@ -43,8 +44,23 @@ def skip_reason(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str
     """
     skip = settled(config, fu, now)
     if skip is None and fu.state == State.SCHEDULED:
-        skip = twin_skip(fu, same_meeting_twin(fu))
+        skip = twin_skip(fu, same_meeting_twin(fu, same_person(config, fu.interview.account)))
     return skip
+
+
+def same_person(config: Config, account: str) -> tuple[str, ...]:
+    """The accounts whose drafts are signed with the same name as ``account``'s: one person's
+    (a personal and a work account, which may both hold one invitation). A careers office's
+    accounts are its job seekers', each with their own ``sender_name``: two of them in one
+    group interview each thank the interviewer."""
+
+    def signer(a: Account) -> str:
+        return (a.sender_name or config.candidate.name or "").strip().casefold()
+
+    mine = next((a for a in config.accounts if a.name == account), None)
+    if mine is None:
+        return (account,)
+    return tuple(a.name for a in config.accounts if signer(a) == signer(mine))
 
 
 def settled(config: Config, fu: FollowUp, now: datetime) -> tuple[State, str] | None:
@@ -90,9 +106,9 @@ def twin_skip(fu: FollowUp, twin: FollowUp | None) -> tuple[State, str] | None:
 _DRAFTED = (State.CREATING, State.DRAFTED, State.DONE, State.REPLIED)
 
 
-def same_meeting_twin(fu: FollowUp) -> FollowUp | None:
+def same_meeting_twin(fu: FollowUp, accounts: Collection[str]) -> FollowUp | None:
     """The follow-up of the same kind to the same person for a meeting at the same time whose
-    draft exists already, if any.
+    draft exists already, in one of ``accounts`` (the user's own: :func:`same_person`), if any.
 
     The store knows an interview by its calendar id. An event without a UID that gains one, an
     invitation copied into a second calendar or account, or a hand-edited .ics gives the same
@@ -104,7 +120,9 @@ def same_meeting_twin(fu: FollowUp) -> FollowUp | None:
     # Usually no other interview starts at that moment: one look-up in ix_interviews_start_at.
     others = session.scalars(
         select(Interview.id).where(
-            Interview.start_at == fu.interview.start_at, Interview.id != fu.interview_id
+            Interview.start_at == fu.interview.start_at,
+            Interview.id != fu.interview_id,
+            Interview.account.in_(accounts),
         )
     ).all()
     if not others:

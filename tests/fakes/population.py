@@ -89,9 +89,11 @@ class Population:
         poll_interval: str = "2m",
         database: str | None = None,
         lease_period: str | None = None,
+        concurrency: int | None = None,
     ) -> str:
         """One config for every instance: no state folder (see the module docstring).
-        ``lease_period``: shorter than the default 60 s, a takeover fits in a benchmark run."""
+        ``lease_period``: shorter than the default 60 s, a takeover fits in a benchmark run.
+        ``concurrency``: ``[daemon].concurrency`` (docs/many-users.md), else the default."""
         daemon = [
             "[daemon]",
             'timezone = "UTC"',
@@ -102,6 +104,8 @@ class Population:
             daemon.append(f"database = {json.dumps(database)}")
         if lease_period:
             daemon.append(f"lease_period = {json.dumps(lease_period)}")
+        if concurrency:
+            daemon.append(f"concurrency = {int(concurrency)}")
         parts = [
             "\n".join(daemon),
             '[candidate]\nname = "Bench Candidate"\nhighlights = ["building data pipelines"]',
@@ -113,8 +117,11 @@ class Population:
         return "\n\n".join(parts) + "\n"
 
     def _account_toml(self, account: Account) -> str:
+        # Each account is a job seeker of their own, who signs their drafts (two of them in one
+        # group interview each thank the interviewers: daemon/drafting/rules.py, same_person).
         head = (
             f'[[accounts]]\nname = "{account.name}"\naddresses = ["{account.address}"]\n'
+            f'sender_name = "Seeker {account.name.upper()}"\n'
             f'calendar = {{ provider = "{account.provider}" }}\n'
             f'mailbox = {{ provider = "{account.provider}" }}\n'
         )

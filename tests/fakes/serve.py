@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll-interval", default="2m", help="[daemon].poll_interval")
     parser.add_argument("--database", help="[daemon].database (e.g. a PostgreSQL URL)")
     parser.add_argument("--lease-period", help="[daemon].lease_period (several instances)")
+    parser.add_argument("--concurrency", type=int, help="[daemon].concurrency")
     parser.add_argument("--seed", type=int, default=1, help="the worlds' random seed")
     args = parser.parse_args(argv)
 
@@ -89,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     population = Population(folder, args.users, args.provider, args.events, args.seed)
     config = folder / "config.toml"
-    config.write_text(population.config_text(args.poll_interval, args.database, args.lease_period))
+    config.write_text(
+        population.config_text(
+            args.poll_interval, args.database, args.lease_period, args.concurrency
+        )
+    )
     config.chmod(0o600)
     population.set_latency(args.latency)
     control = control_server(population)
