@@ -11,6 +11,7 @@ import errno
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +153,9 @@ def write_private(path: Path, data: bytes) -> os.stat_result:
     another process replaces the file right after (a ``stat`` after the rename could be of that
     one)."""
     private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Per process and thread: two threads replacing one file (an account's poll and the
+    # collection of its former mailbox object) must not write into each other's temporary file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
