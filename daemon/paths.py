@@ -11,6 +11,7 @@ import errno
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -144,17 +145,26 @@ def _why_not_writable(path: Path) -> str:
     return "permission denied"
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Atomically replace ``path`` with ``data``, owner-only (0600) from creation on."""
+def write_private(path: Path, data: bytes) -> os.stat_result:
+    """Atomically replace ``path`` with ``data``, owner-only (0600) from creation on.
+
+    Returns the written file's status, taken before it replaced ``path`` (a rename keeps the
+    inode, size and mtime): a reader that keeps its own copy knows it by them, even when
+    another process replaces the file right after (a ``stat`` after the rename could be of that
+    one)."""
     private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Per process and thread: two threads replacing one file (an account's poll and the
+    # collection of its former mailbox object) must not write into each other's temporary file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+            status = os.fstat(fh.fileno())
         os.replace(tmp, path)
+        return status
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

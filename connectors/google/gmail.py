@@ -11,6 +11,8 @@ from connectors.google.drafts import GmailDrafts
 from connectors.google.history import GmailHistory
 from connectors.google.http import GoogleSession
 from connectors.google.inbound import GmailInbound
+from connectors.google.positions import FILE as POSITIONS
+from connectors.google.positions import Positions
 from connectors.google.redraft import GmailRedraft
 from connectors.google.sent import GmailSent
 from daemon.protocols import (
@@ -36,8 +38,10 @@ class GoogleMailbox:
     ) -> None:
         self.session = session
         self.ctx = ctx
-        # One history.list per poll answers both the draft check and the reply check.
-        self.history = GmailHistory(session, ctx.name, ctx.clock)
+        # One history.list per poll answers both the draft check and the reply check; the
+        # readers' positions are kept in the state folder for the next process.
+        saved = Positions(ctx.state_dir / POSITIONS)
+        self.history = GmailHistory(session, ctx.name, ctx.clock, saved)
         log = DraftLog(ctx.state_dir / DRAFT_LOG)
         self.drafts = GmailDrafts(session, log, ctx.addresses, self.history)
         self.inbound = GmailInbound(session, ctx, self.history)

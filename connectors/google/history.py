@@ -13,11 +13,18 @@ others read what they need from that answer. A reader that asks again has starte
 so its question fetches anew; so does any question once the answer is older than
 :data:`REUSE` by the account's clock. An answer is never stale in a way that loses anything: a reader's new position
 is the answer's own end, and what came later is in the next fetch.
+
+The positions outlive the process (:mod:`connectors.google.positions`): a new process's first
+poll of an unchanged mailbox is one request too. A reader that read none of the last
+:data:`IDLE_FETCHES` answers (a draft the core stopped asking about, a check with nothing to
+watch) is dropped, so a position nobody reads does not hold every fetch back to it for as long
+as Gmail keeps history.
 """
 
 from __future__ import annotations
 
 import sys
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +33,7 @@ from connectors.google.errors import NotFound
 from connectors.google.http import GoogleSession
 from connectors.google.mailmeta import id_text, labels
 from connectors.google.paging import TooManyPages, entries, pages
+from connectors.google.positions import Positions
 from daemon.clock import Clock, SystemClock
 from daemon.errors import CursorExpired, InvalidResponse
 
@@ -36,6 +44,7 @@ CHANGES = ("messagesAdded", "messagesDeleted", "labelsAdded", "labelsRemoved")
 # How long one answer serves the readers that have not read it: one poll of the account, not
 # the next (a reader first in the next poll would otherwise get the last poll's answer).
 REUSE = timedelta(seconds=30)
+IDLE_FETCHES = 3  # a reader that read none of this many answers in a row is dropped
 
 
 @dataclass(frozen=True)
@@ -98,11 +107,23 @@ class View:
 
 
 class GmailHistory:
-    def __init__(self, session: GoogleSession, account: str, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        session: GoogleSession,
+        account: str,
+        clock: Clock | None = None,
+        saved: Positions | None = None,
+    ) -> None:
         self.session = session
         self.account = account
         self.clock = clock or SystemClock()
-        self.positions: dict[str, str] = {}  # reader -> the position it last read up to
+        self.saved = saved or Positions(None)
+        # reader -> the position it last read up to (the saved ones, changed in place)
+        self.positions: dict[str, str] = self.saved.positions
+        # What this poll moved is written when the next one fetches; the last poll's, when
+        # this object goes (at the latest when the process exits: a ``run --once``).
+        weakref.finalize(self, self.saved.flush)
+        self._idle: dict[str, int] = {}  # reader -> answers in a row it did not read
         self._view: View | None = None
         self._read: set[str] = set()  # readers that read the current view
         self._profiled: str | None = None  # Gmail's historyId before any fetch
@@ -128,6 +149,7 @@ class GmailHistory:
             or int(position) < view.start
             or not timedelta(0) <= self.clock.now() - view.at <= REUSE
         ):
+            self._new_poll()
             earliest = min([int(position), *(int(p) for p in self.positions.values())])
             try:
                 view = self._fetch(earliest)
@@ -159,6 +181,26 @@ class GmailHistory:
     def forget(self, reader: str) -> None:
         self.positions.pop(reader, None)
 
+    def note(self, reader: str, value: dict[str, Any] | None) -> None:
+        """Keep ``value`` (what ``reader`` needs besides a position; plain JSON) across
+        processes with the positions; None drops it."""
+        if value is None:
+            self.saved.notes.pop(reader, None)
+        else:
+            self.saved.notes[reader] = value
+
+    def noted(self, reader: str) -> dict[str, Any] | None:
+        return self.saved.notes.get(reader)
+
+    def _new_poll(self) -> None:
+        """Before a fetch: write what the last poll moved, and drop the readers that have not
+        read for :data:`IDLE_FETCHES` answers."""
+        idle = {r: 0 if r in self._read else self._idle.get(r, 0) + 1 for r in self.positions}
+        for reader in [r for r, n in idle.items() if n >= IDLE_FETCHES]:
+            del self.positions[reader], idle[reader]
+        self._idle = idle
+        self.saved.flush()
+
     def current(self, reader: str) -> str | None:
         """The end of this poll's answer (``reader`` has then read it), else the historyId
         Gmail gave before any answer, if any: a position from before what is read next."""
@@ -166,6 +208,12 @@ class GmailHistory:
             return self._profiled
         self._read.add(reader)
         return self._view.latest
+
+    def kept(self) -> str | None:
+        """The latest position a reader keeps (from this process or a former one), if any: a
+        position of this mailbox from before anything read next, with no request. Older than
+        :meth:`current`; a reader that starts from it may read again what it already knows."""
+        return max(self.positions.values(), key=int, default=None)
 
     def now(self, reader: str) -> str:
         """A position from before anything ``reader`` reads next: the current answer's end

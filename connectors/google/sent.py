@@ -15,7 +15,10 @@ costs one ``messages.list`` request. The cache is only a cache: lost, it is rebu
 
 And that one request is saved too (issue 14): the same question asked again, when the poll's
 one ``history.list`` (:mod:`connectors.google.history`) shows no message added with the SENT
-label and none of the answer's messages deleted or unlabelled since, has the same answer.
+label and none of the answer's messages deleted or unlabelled since, has the same answer. The
+question, the position and the answer's message ids are kept with the history's positions
+(:mod:`connectors.google.positions`), so a new process reuses the answer too; the answer is
+built again from the cache, and when one of its messages is no longer there, asked again.
 """
 
 from __future__ import annotations
@@ -54,8 +57,10 @@ class GmailSent:
         self.session = session
         self.path = state_dir / CACHE_FILE
         self.history = history or GmailHistory(session, "")
-        # The last question, the history position its answer holds at, and the answer.
+        # The last question, the history position its answer holds at, and the answer
+        # (kept across processes as the history's note; read back at the first question).
         self._last: tuple[tuple[Any, ...], str, SentMessages] | None = None
+        self._restored = False
 
     @property
     def _users(self) -> Any:
@@ -69,17 +74,23 @@ class GmailSent:
         if not people and not zones:
             return result
         asked = (since, tuple(sorted(people)), tuple(sorted(zones)))
+        if not self._restored:
+            self._restored = True
+            self._last = self._restore()
         if self._last is not None and self._last[0] == asked:
             try:
                 view = self.history.since(self._last[1], READER)
             except CursorExpired:
                 view = None
             if view is not None and not _changed(view, self._last[1], self._last[2]):
-                self._last = (asked, view.latest, self._last[2])
+                self._keep(asked, view.latest, self._last[2])
                 return SentMessages(messages=list(self._last[2].messages))
-        # From before the listing, so nothing sent meanwhile is lost; none: no reuse next time.
-        position = self.history.current(READER)
-        self._last = None
+        # From before the listing, so nothing sent meanwhile is lost. Without this poll's
+        # history answer (a new process asks this first), a position another reader keeps,
+        # else Gmail's current one (one request): without any, the answer could not be reused,
+        # and a ``run --once`` would list again in every process.
+        position = self.history.current(READER) or self.history.kept() or self.history.now(READER)
+        self._keep(None)
         cache = self._load()
         fresh = False
 
@@ -123,9 +134,60 @@ class GmailSent:
         if fresh:
             self._save(cache)
         result.messages.sort(key=lambda m: m.sent_at, reverse=True)
-        if position is not None and not result.problems:
-            self._last = (asked, position, result)
+        if not result.problems:
+            self._keep(asked, position, result)
         return result
+
+    def _keep(
+        self,
+        asked: tuple[Any, ...] | None,
+        position: str = "",
+        answer: SentMessages | None = None,
+    ) -> None:
+        """Remember the last question, its position and answer, in memory and as the
+        history's note (None: nothing to reuse)."""
+        if asked is None or answer is None:
+            self._last = None
+            self.history.note(READER, None)
+            return
+        last = self._last
+        if last is not None and last[1] == position and last[0] == asked and last[2] is answer:
+            return  # the usual poll: nothing moved
+        self._last = (asked, position, answer)
+        since, people, zones = asked
+        self.history.note(
+            READER,
+            {
+                "since": since.isoformat(),
+                "people": list(people),
+                "zones": list(zones),
+                "at": position,
+                "answer": [m.provider_id for m in answer.messages],
+            },
+        )
+
+    def _restore(self) -> tuple[tuple[Any, ...], str, SentMessages] | None:
+        """The last question and answer a former process kept, the answer built again from
+        the cache; None when there is none, or it cannot be read or rebuilt."""
+        note = self.history.noted(READER)
+        if note is None:
+            return None
+        try:
+            asked = (
+                datetime.fromisoformat(note["since"]),
+                tuple(str(p) for p in note["people"]),
+                tuple(str(z) for z in note["zones"]),
+            )
+            position, ids = str(note["at"]), [str(i) for i in note["answer"]]
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not position.isdigit():
+            return None
+        cache = self._load() if ids else {}
+        messages = [_sent_message(i, cache[i]) if i in cache else None for i in ids]
+        if None in messages:
+            return None  # a message the cache no longer holds: asked again
+        return asked, position, SentMessages(messages=[m for m in messages if m is not None])
 
     def _metadata(self, ident: str, problems: list[Problem]) -> dict[str, Any] | None:
         """The cache entry of one sent message; None when it is gone or not a sent message."""
