@@ -97,6 +97,8 @@ class Engine(AccountFailures):
         )
         self._stop = threading.Event()
         self._round = threading.Lock()  # one round of due work at a time (run_due)
+        self._polls: dict[str, tuple[datetime, bool]] = {}  # see AccountFailures._record_polls
+        self._polls_lock = threading.Lock()
         self._accounts = threading.Lock()  # one change of the set of accounts at a time
         self.writer = Writer(sessions)
         self.teller.writing = self.writer.session
@@ -145,6 +147,7 @@ class Engine(AccountFailures):
         except BaseException:
             self.teller.not_recorded()
             raise
+        self._record_polls()
         self.teller.recorded()
         return len(held)
 

@@ -7,14 +7,23 @@ raised, since every account would fail the same way.
 
 A mixin of :class:`daemon.running.engine.Engine`, kept apart because it is the one thing every
 unit of work goes through, and the engine's loop reads better without it.
+
+The usual poll of an account that is fine changes nothing of its state but two times (the last
+poll, the last success): those are kept and written for every such account at once when the
+cycle ends (:meth:`AccountFailures._record_polls`). A thousand accounts' poll would otherwise
+queue two SQLite write transactions each behind one writer (issue 14).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
 
 from daemon import metrics
 from daemon.errors import AuthNeeded, FollowupdError, QuotaExceeded, TransientError
@@ -23,6 +32,7 @@ from daemon.running.leases import LeaseLost
 from daemon.running.sharing import MailboxBusy
 from daemon.store import repository as repo
 from daemon.store.database import StoreError
+from daemon.store.models import AccountState
 from daemon.worlderrors import world_error
 
 if TYPE_CHECKING:
@@ -47,6 +57,11 @@ class AccountFailures:
     leases: Leases
     teller: Teller
     connections: dict[str, Connection]
+    sessions: sessionmaker[Session]
+    # Accounts polled in this cycle whose state needs only its times set: name -> (when,
+    # succeeded). Written by _record_polls.
+    _polls: dict[str, tuple[datetime, bool]]
+    _polls_lock: threading.Lock
 
     def _guarded(
         self,
@@ -64,20 +79,28 @@ class AccountFailures:
         if not self.leases.holds(name):
             return  # another instance works it now (several instances on one PostgreSQL)
         now = self.clock.now()
-        with self.writer.session() as session:
-            state = repo.account_state(session, name)
-            if poll:
-                state.last_poll_at = now
-                if connection.error is not None:
-                    self._fail(state, connection.error, now)
-                    session.commit()
-                    return
+        with self.sessions() as session:  # a read: the usual poll writes nothing before it
+            state = session.get(AccountState, name)
+            known = state is not None
+            clean = state is not None and (state.status, state.failures) == ("ok", 0)
             # A poll retries an account that needs re-authorization (`followupd auth` may have
             # fixed it meanwhile); drafting waits until a poll has succeeded again.
-            waiting = state.backoff_until is not None and state.backoff_until > now
-            skip = waiting or (not poll and (state.status == "needs_reauth" or connection.error))
-            session.commit()
-        if skip:
+            waiting = (
+                state is not None and state.backoff_until is not None and state.backoff_until > now
+            )
+            reauth = state is not None and state.status == "needs_reauth"
+        if poll and (not known or connection.error is not None):
+            with self.writer.session() as session:
+                row = repo.account_state(session, name)
+                row.last_poll_at = now
+                if connection.error is not None:
+                    self._fail(row, connection.error, now)
+                session.commit()
+            if connection.error is not None:
+                return
+        if waiting or (not poll and (reauth or connection.error)):
+            if poll:
+                self._polled(name, now, succeeded=False)
             return
         try:
             # Every commit of the unit checks that the account's lease is still this
@@ -94,29 +117,60 @@ class AccountFailures:
             # the other accounts would fail the same way. The caller reports it once.
             raise
         except FollowupdError as err:
-            self._record_failure(name, err, now)
+            self._record_failure(name, err, now, poll)
             return
         except OSError as err:  # the world's (a folder it cannot write, a full disk)
             log.debug("%s: %s", name, err, exc_info=tracebacks())
-            self._record_failure(name, world_error(err), now)
+            self._record_failure(name, world_error(err), now, poll)
             return
         except Exception as err:  # one broken account or item must not stop the daemon
             log.exception("%s: internal error", name)
             self._record_failure(
-                name, FollowupdError(f"internal error: {type(err).__name__}: {err}"), now
+                name, FollowupdError(f"internal error: {type(err).__name__}: {err}"), now, poll
             )
             return
-        if poll:
-            with self.writer.session() as session:
-                state = repo.account_state(session, name)
-                state.status, state.last_error, state.fix = "ok", None, None
-                state.failures, state.backoff_until = 0, None
-                state.last_success_at = now
-                session.commit()
-
-    def _record_failure(self, name: str, err: FollowupdError, now: datetime) -> None:
+        if not poll:
+            return
+        if clean:
+            self._polled(name, now, succeeded=True)
+            return
         with self.writer.session() as session:
-            self._fail(repo.account_state(session, name), err, now)
+            state = repo.account_state(session, name)
+            state.status, state.last_error, state.fix = "ok", None, None
+            state.failures, state.backoff_until = 0, None
+            state.last_poll_at = state.last_success_at = now
+            session.commit()
+
+    def _polled(self, name: str, when: datetime, succeeded: bool) -> None:
+        with self._polls_lock:
+            self._polls[name] = (when, succeeded)
+
+    def _record_polls(self) -> None:
+        """Write the times of the accounts polled since the last call, in one transaction.
+        An account whose state changed meanwhile (a failure recorded by a later unit) keeps
+        what that recorded: only its times are set."""
+        with self._polls_lock:
+            polls, self._polls = self._polls, {}
+        if not polls:
+            return
+        ok = [
+            {"name": n, "last_poll_at": t, "last_success_at": t} for n, (t, s) in polls.items() if s
+        ]
+        skipped = [{"name": n, "last_poll_at": t} for n, (t, s) in polls.items() if not s]
+        with self.writer.session() as session:
+            for rows in (ok, skipped):
+                if rows:
+                    session.execute(update(AccountState), rows)
+            session.commit()
+
+    def _record_failure(
+        self, name: str, err: FollowupdError, now: datetime, poll: bool = False
+    ) -> None:
+        with self.writer.session() as session:
+            state = repo.account_state(session, name)
+            if poll:
+                state.last_poll_at = now
+            self._fail(state, err, now)
             session.commit()
 
     def _fail(self, state, err: FollowupdError, now: datetime) -> None:  # noqa: ANN001
