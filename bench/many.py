@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import manyinstances
-from manyworld import Instance, Usage, World
+from manyworld import Instance, Usage, World, lateness
 
 
 def cycle(world: World, instance: Instance) -> dict[str, Any]:
@@ -94,10 +94,7 @@ def service(
     usage: Usage = instance.stop(proc, started)
     cycles = instance.cycles()
     stats = world.ask("/stats")
-    late = [created[k] - expected[k] for k in created]
     ended = time.time()
-    # A draft still missing is at least this late; the worst lateness then says "more than".
-    late_missing = [ended - due for key, due in expected.items() if key not in created]
     said = {} if smoke else planned(instance.status(), expected)
     return {
         **said,
@@ -105,13 +102,7 @@ def service(
         **usage.__dict__,
         "died": not alive,
         "cycles": cycles,  # each poll cycle's seconds, as the service logged them
-        "due": len(expected),
-        "drafted": len(created),
-        "missing": len(expected) - len(created),
-        "worst_late": max(late + late_missing, default=None),
-        "worst_late_at_least": bool(late_missing),
-        "earliest": min(late, default=None),
-        "over_60s": sum(1 for x in late if x > 60),
+        **lateness(created, expected, ended),
         "requests": stats["paces"]["all"]["served"],
         "in_flight": stats["paces"]["all"]["max_in_flight"],
         "fake_cpu": world.cpu() - fake_cpu,

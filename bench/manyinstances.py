@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from manyworld import Instance, Usage, World, reap
+from manyworld import Instance, Usage, World, lateness, reap
 
 WATCH_EVERY = 0.25  # seconds between two looks at account_leases
 UNDEFINED_TABLE = "42P01"  # before the first instance has made the tables
@@ -175,8 +175,6 @@ def service(world: World, args: Any, url: str, planned: Planned) -> dict[str, An
     stats = world.ask("/stats")
     drafts = world.ask("/drafts")
     ended = time.time()
-    late = [created[k] - expected[k] for k in created]
-    late_missing = [ended - when for key, when in expected.items() if key not in created]
     orphan_late = [created[k] - expected[k] for k in created if k[0] in orphans]
     other_late = [created[k] - expected[k] for k in created if k[0] not in orphans]
     said = {} if args.smoke else planned(instances[-1].status(), expected)
@@ -193,13 +191,7 @@ def service(world: World, args: Any, url: str, planned: Planned) -> dict[str, An
             0,
         ),
         "died": bool(died),
-        "due": len(expected),
-        "drafted": len(created),
-        "missing": len(expected) - len(created),
-        "worst_late": max(late + late_missing, default=None),
-        "worst_late_at_least": bool(late_missing),
-        "earliest": min(late, default=None),
-        "over_60s": sum(1 for x in late if x > 60),
+        **lateness(created, expected, ended),
         **duplicates(drafts),
         "killed": bool(args.kill),
         "killed_after_s": (watch.killed_at - start) if watch.killed_at else None,

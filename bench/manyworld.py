@@ -204,3 +204,22 @@ class Instance:
             check=False,
         )
         return json.loads(done.stdout) if done.stdout.strip() else {}
+
+
+def lateness(
+    created: dict[tuple[str, str], float], expected: dict[tuple[str, str], float], ended: float
+) -> dict[str, Any]:
+    """The punctuality figures of arranged drafts: ``created`` and ``expected`` (due) times by
+    (account, recipient); one still missing at ``ended`` counts as late as that, and makes the
+    worst lateness "at least"."""
+    late = [created[k] - expected[k] for k in created]
+    late_missing = [ended - due for key, due in expected.items() if key not in created]
+    return {
+        "due": len(expected),
+        "drafted": len(created),
+        "missing": len(expected) - len(created),
+        "worst_late": max(late + late_missing, default=None),
+        "worst_late_at_least": bool(late_missing),
+        "earliest": min(late, default=None),
+        "over_60s": sum(1 for x in late if x > 60),
+    }

@@ -13,6 +13,7 @@ import pytest
 from daemon.message import message_id_for
 from daemon.protocols import Address, DraftRequest, DraftStatus
 from tests.fakes.google_env import google_env
+from tests.fakes.google_env import thank_you_drafts as drafts
 
 WINDOW = (datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC))
 INTERVIEW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
@@ -31,22 +32,6 @@ def env(tmp_path):
             }
         )
         yield env
-
-
-def drafts(mailbox, count: int) -> list[tuple]:
-    made = []
-    for n in range(count):
-        key = f"followupd:personal:{n}:jane@acme.com:thank-you"
-        request = DraftRequest(
-            key,
-            Address("me@example.com"),
-            (Address("jane@acme.com"),),
-            f"Thanks {n}",
-            "Hi",
-            message_id=message_id_for(key, "me@example.com"),
-        )
-        made.append((mailbox.create_draft(request), key))
-    return made
 
 
 def poll(calendar, mailbox, waiting, cursors):

@@ -20,9 +20,9 @@ import pytest
 
 from connectors.google.draftlog import DraftLog
 from connectors.google.positions import FILE
-from daemon.message import message_id_for
-from daemon.protocols import Address, DraftRequest, DraftStatus
+from daemon.protocols import DraftStatus
 from tests.fakes.google_env import google_env
+from tests.fakes.google_env import thank_you_drafts as drafts
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERVIEW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
@@ -35,22 +35,6 @@ GMAIL = "gmail.users."
 def env(tmp_path):
     with google_env(tmp_path) as env:
         yield env
-
-
-def drafts(mailbox, count: int) -> list[tuple]:
-    made = []
-    for n in range(count):
-        key = f"followupd:personal:{n}:jane@acme.com:thank-you"
-        request = DraftRequest(
-            key,
-            Address("me@example.com"),
-            (Address("jane@acme.com"),),
-            f"Thanks {n}",
-            "Hi",
-            message_id=message_id_for(key, "me@example.com"),
-        )
-        made.append((mailbox.create_draft(request), key))
-    return made
 
 
 def poll(mailbox, waiting, cursor):

@@ -14,7 +14,8 @@ from connectors.google.gmail import GoogleMailbox
 from connectors.google.http import GoogleSession
 from connectors.google.retry import RetryPolicy
 from daemon.clock import FrozenClock
-from daemon.protocols import AccountContext
+from daemon.message import message_id_for
+from daemon.protocols import AccountContext, Address, DraftRequest
 from tests.fakes.google_server import GoogleFake, start_google_server
 from tests.fakes.google_state import FakeGoogleState
 
@@ -68,3 +69,20 @@ def google_env(
             fake.check()
     finally:
         fake.stop()
+
+
+def thank_you_drafts(mailbox: GoogleMailbox, count: int) -> list[tuple[Any, str]]:
+    """``count`` thank-you drafts to jane@acme.com made in ``mailbox``: (ref, key) each."""
+    made = []
+    for n in range(count):
+        key = f"followupd:personal:{n}:jane@acme.com:thank-you"
+        request = DraftRequest(
+            key,
+            Address("me@example.com"),
+            (Address("jane@acme.com"),),
+            f"Thanks {n}",
+            "Hi",
+            message_id=message_id_for(key, "me@example.com"),
+        )
+        made.append((mailbox.create_draft(request), key))
+    return made
