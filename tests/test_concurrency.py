@@ -428,3 +428,23 @@ def test_one_meeting_in_two_accounts_is_thanked_once_per_person(
     engine.run_due()
     assert drafts_in(tmp_path, 0) == 2  # the first account polled thanks both interviewers
     assert drafts_in(tmp_path, 0) + drafts_in(tmp_path, 1) == drafts
+
+
+def test_the_cycle_s_poll_times_are_written_at_once_and_a_gone_account_fails_none(
+    tmp_path: Path, db_url: str
+) -> None:
+    """An unchanged poll writes no state itself: the times of a cycle's accounts are written
+    together when it ends (daemon/running/failures.py), and an account whose row went before
+    that (renamed, forgotten) costs the others nothing."""
+    engine = engine_for(many_accounts(tmp_path, db_url, 3))
+    engine.poll()  # the first poll writes each account's state itself (status "ok")
+    later = NOW + timedelta(minutes=5)
+    engine.clock.advance(timedelta(minutes=5))  # type: ignore[attr-defined]
+    engine._polls["gone"] = (later, True)  # noqa: SLF001 - polled, then its row went
+    engine.poll()
+    with engine.sessions() as session:
+        times = {
+            s.name: (s.last_poll_at, s.last_success_at)
+            for s in session.scalars(select(AccountState))
+        }
+    assert times == {f"a{i}": (later, later) for i in range(3)}

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from daemon import metrics
@@ -153,14 +153,18 @@ class AccountFailures:
             polls, self._polls = self._polls, {}
         if not polls:
             return
-        ok = [
-            {"name": n, "last_poll_at": t, "last_success_at": t} for n, (t, s) in polls.items() if s
-        ]
-        skipped = [{"name": n, "last_poll_at": t} for n, (t, s) in polls.items() if not s]
+        # Plain statements, not the ORM's update by primary key, which fails the whole batch
+        # when one account's row went meanwhile (an account renamed or forgotten).
+        table = AccountState.__table__
+        by_name = update(table).where(table.c.name == bindparam("account"))
+        ok = [{"account": n, "at": t} for n, (t, s) in polls.items() if s]
+        skipped = [{"account": n, "at": t} for n, (t, s) in polls.items() if not s]
         with self.writer.session() as session:
-            for rows in (ok, skipped):
-                if rows:
-                    session.execute(update(AccountState), rows)
+            if ok:
+                at = bindparam("at")
+                session.execute(by_name.values(last_poll_at=at, last_success_at=at), ok)
+            if skipped:
+                session.execute(by_name.values(last_poll_at=bindparam("at")), skipped)
             session.commit()
 
     def _record_failure(
