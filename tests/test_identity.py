@@ -103,6 +103,31 @@ def test_a_renamed_account_keeps_its_tokens(world: World) -> None:
     assert not token.exists()
 
 
+def test_a_rename_killed_before_its_commit_then_renamed_again_keeps_the_tokens(
+    world: World,
+) -> None:
+    """The folder of tokens moves before the store's rename is committed. Killed in between,
+    the store still has the old name and the folder the new one; the user renames the account
+    again, and the next start must still find its sign-in (the crash campaign's kill points)."""
+    from daemon import config as config_mod
+    from daemon.running.identity import adopt_renamed
+
+    world.tick(at(1))
+    accounts = world.root / "state" / "accounts"
+    (accounts / "home" / "token.json").write_text("{}")
+    rename(world, "home", "personal")
+    with world.engine.sessions() as session:  # the rename, killed before its commit
+        adopt_renamed(session, config_mod.load(world.config_path))
+        session.rollback()
+    assert (accounts / "personal" / "token.json").exists()  # the folder moved all the same
+    rename(world, "personal", "private")
+    world.restart()
+    assert (accounts / "private" / "token.json").read_text() == "{}"
+    assert not (accounts / ".renaming.json").exists()
+    with world.engine.sessions() as session:
+        assert session.get(AccountState, "private") is not None
+
+
 SECOND = """
 [[accounts]]
 name = "work"
