@@ -27,10 +27,7 @@ WINDOW_DAYS = 30
 @pytest.fixture
 def ms(tmp_path: Path):
     with running_microsoft(tmp_path / "fakes") as fakes:
-        try:
-            yield fakes
-        finally:
-            forget_runtimes()
+        yield fakes
 
 
 def context(

@@ -29,10 +29,7 @@ PANEL = (
 @pytest.fixture
 def ms(tmp_path: Path):
     with running_microsoft(tmp_path / "fakes") as fakes:
-        try:
-            yield fakes
-        finally:
-            forget_runtimes()
+        yield fakes
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from connectors.outlook import PROVIDER, forget_runtimes, runtime
+from connectors.outlook import PROVIDER, runtime
 from connectors.outlook.http import Graph, PinnedSession, retry_after
 from daemon.clock import SystemClock
 from daemon.errors import InvalidResponse, TransientError
@@ -22,10 +22,7 @@ THROTTLED = "Application is over its MailboxConcurrency limit."
 @pytest.fixture
 def ms(tmp_path: Path):
     with running_microsoft(tmp_path / "fakes") as fakes:
-        try:
-            yield fakes
-        finally:
-            forget_runtimes()
+        yield fakes
 
 
 @pytest.fixture

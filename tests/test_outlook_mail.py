@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from connectors.outlook import PROVIDER, forget_runtimes, runtime
+from connectors.outlook import PROVIDER, runtime
 from connectors.outlook.mail import KEY_PROPERTY, OutlookMailbox
 from daemon.clock import SystemClock
 from daemon.errors import AuthNeeded, BadItem, ConnectorError, TransientError
@@ -37,10 +37,7 @@ INTERVIEW_END = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
 @pytest.fixture
 def ms(tmp_path: Path):
     with running_microsoft(tmp_path / "fakes") as fakes:
-        try:
-            yield fakes
-        finally:
-            forget_runtimes()
+        yield fakes
 
 
 @pytest.fixture

@@ -34,10 +34,7 @@ WINDOW = (NOW - timedelta(days=30), NOW + timedelta(days=90))
 @pytest.fixture
 def ms(tmp_path: Path) -> Iterator[MicrosoftFakes]:
     with running_microsoft(tmp_path / "fakes") as fakes:
-        try:
-            yield fakes
-        finally:
-            forget_runtimes()
+        yield fakes
 
 
 @pytest.fixture

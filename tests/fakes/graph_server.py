@@ -708,11 +708,16 @@ def start_microsoft(folder: Path) -> MicrosoftFakes:
 
 @contextlib.contextmanager
 def running_microsoft(folder: Path) -> Iterator[MicrosoftFakes]:
-    """The fakes for one test; fails the test if anything called a send endpoint."""
+    """The fakes for one test; fails the test if anything called a send endpoint. The
+    connector's per-process runtimes (MSAL apps, HTTP pools) point at these fakes, so they are
+    forgotten with them: the next test's fakes have other addresses."""
+    from connectors.outlook import forget_runtimes
+
     fakes = start_microsoft(folder)
     try:
         yield fakes
     finally:
+        forget_runtimes()
         fakes.stop()
     if fakes.graph.violations:
         raise AssertionError(f"followupd called a send endpoint: {fakes.graph.violations}")
