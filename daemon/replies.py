@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, bindparam, exists, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from daemon.autoreply import return_date
@@ -40,6 +40,54 @@ log = logging.getLogger(__name__)
 
 # The states of a status inquiry that make its process wait for a reply.
 WATCHING = (State.SCHEDULED, State.CREATING, State.DRAFTED, State.DONE)
+
+
+def _watched_interviews() -> tuple[ColumnElement[bool], ...]:
+    """The begun interviews of active processes a reply would change (ReplyTracker.watched),
+    as a where clause over the interview and its joined process, for the parameters
+    ``account`` and ``now``."""
+    begun = (
+        Interview.account == bindparam("account"),
+        Interview.status == "active",
+        Interview.start_at <= bindparam("now"),
+    )
+    inquiring = exists().where(
+        FollowUp.interview_id == Interview.id,
+        FollowUp.kind == Kind.STATUS_INQUIRY,
+        FollowUp.state.in_(WATCHING),
+    )
+    waited_on = select(Interview.process_id).where(*begun, inquiring)
+    return (*begun, Process.state == "active", Interview.process_id.in_(waited_on))
+
+
+# Built once, with the account and the time as parameters: every poll of every account asks
+# these, and building the statement again each time cost half of the question (issue 14).
+WATCHED = _watched_interviews()
+REPLY_QUESTION = (
+    select(Interview.start_at, Interview.organizer, Process.domains, Interviewer.email)
+    .join(Process, Interview.process_id == Process.id)
+    .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
+    .where(*WATCHED)
+)
+WAITING_DRAFTS = (
+    select(
+        FollowUp.id,
+        FollowUp.draft_id,
+        FollowUp.thread_id,
+        FollowUp.message_id,
+        FollowUp.key,
+        FollowUp.revision,
+    )
+    # Through the account's interviews (ix_followups_interview_id_state), not through every
+    # account's drafts: a join lets SQLite's planner start from the state index.
+    .where(
+        FollowUp.interview_id.in_(
+            select(Interview.id).where(Interview.account == bindparam("account"))
+        ),
+        FollowUp.state == State.DRAFTED,
+    )
+    .order_by(FollowUp.id)
+)
 
 
 @dataclass(frozen=True)
@@ -75,21 +123,14 @@ class ReplyTracker:
 
     def waiting_drafts(self, session: Session) -> list[WaitingDraft]:
         """The drafts of this account still waiting for the user, as the mailbox knows them."""
-        # Through the account's interviews (ix_followups_interview_id_state), not through
-        # every account's drafts: a join lets SQLite's planner start from the state index.
-        interviews = select(Interview.id).where(Interview.account == self.account.name)
-        waiting = session.scalars(
-            select(FollowUp)
-            .where(FollowUp.interview_id.in_(interviews), FollowUp.state == State.DRAFTED)
-            .order_by(FollowUp.id)
-        ).all()
+        rows = session.execute(WAITING_DRAFTS, {"account": self.account.name})
         return [
             WaitingDraft(
-                fu.id,
-                DraftRef(id=fu.draft_id or "", thread_id=fu.thread_id, message_id=fu.message_id),
-                draft_key(fu.key, fu.revision or 0),
+                fu_id,
+                DraftRef(id=draft_id or "", thread_id=thread_id, message_id=message_id),
+                draft_key(key, revision or 0),
             )
-            for fu in waiting
+            for fu_id, draft_id, thread_id, message_id, key, revision in rows
         ]
 
     def ask_drafts(self, waiting: Sequence[WaitingDraft]) -> list[tuple[int, DraftState]]:
@@ -160,46 +201,26 @@ class ReplyTracker:
         interviews = session.scalars(
             select(Interview)
             .join(Interview.process)
-            .where(*self._watched_interviews(now))
+            .where(*WATCHED)
             .order_by(Interview.process_id, Interview.id)
             .options(
                 contains_eager(Interview.process),
                 selectinload(Interview.followups),
                 selectinload(Interview.interviewers),
-            )
+            ),
+            {"account": self.account.name, "now": now},
         ).all()
         watched: dict[int, tuple[Process, list[Interview]]] = {}
         for interview in interviews:
             watched.setdefault(interview.process_id, (interview.process, []))[1].append(interview)
         return watched
 
-    def _watched_interviews(self, now: datetime) -> tuple[ColumnElement[bool], ...]:
-        """Which interviews :meth:`watched` returns, as a where clause (the query joins
-        their process)."""
-        begun = (
-            Interview.account == self.account.name,
-            Interview.status == "active",
-            Interview.start_at <= now,
-        )
-        inquiring = exists().where(
-            FollowUp.interview_id == Interview.id,
-            FollowUp.kind == Kind.STATUS_INQUIRY,
-            FollowUp.state.in_(WATCHING),
-        )
-        waited_on = select(Interview.process_id).where(*begun, inquiring)
-        return (*begun, Process.state == "active", Interview.process_id.in_(waited_on))
-
     def reply_question(self, session: Session, now: datetime) -> ReplyQuestion | None:
         """What to ask the mailbox: who may answer, since when, from which cursor.
 
         The watched interviews' plain columns in one query, not :meth:`watched`'s objects:
         most polls ask and find nothing, and build no more than the question."""
-        rows = session.execute(
-            select(Interview.start_at, Interview.organizer, Process.domains, Interviewer.email)
-            .join(Process, Interview.process_id == Process.id)
-            .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
-            .where(*self._watched_interviews(now))
-        ).all()
+        rows = session.execute(REPLY_QUESTION, {"account": self.account.name, "now": now}).all()
         if not rows:
             return None
         senders = sorted(

@@ -434,13 +434,13 @@ def test_the_cycle_s_poll_times_are_written_at_once_and_a_gone_account_fails_non
     tmp_path: Path, db_url: str
 ) -> None:
     """An unchanged poll writes no state itself: the times of a cycle's accounts are written
-    together when it ends (daemon/running/failures.py), and an account whose row went before
+    together when it ends (daemon/running/cyclewrites.py), and an account whose row went before
     that (renamed, forgotten) costs the others nothing."""
     engine = engine_for(many_accounts(tmp_path, db_url, 3))
     engine.poll()  # the first poll writes each account's state itself (status "ok")
     later = NOW + timedelta(minutes=5)
     engine.clock.advance(timedelta(minutes=5))  # type: ignore[attr-defined]
-    engine._polls["gone"] = (later, True)  # noqa: SLF001 - polled, then its row went
+    engine.cycle_writes.polled("gone", later, succeeded=True)  # polled, then its row went
     engine.poll()
     with engine.sessions() as session:
         times = {

@@ -40,6 +40,7 @@ from daemon.errors import (
 from daemon.notify.fanout import Fanout
 from daemon.notify.teller import Teller
 from daemon.protocols import CalendarSource, Mailbox
+from daemon.running.cyclewrites import CycleWrites
 from daemon.running.failures import AccountFailures, failure_kind
 from daemon.running.healing import heal
 from daemon.running.leases import Leases
@@ -97,16 +98,15 @@ class Engine(AccountFailures):
         )
         self._stop = threading.Event()
         self._round = threading.Lock()  # one round of due work at a time (run_due)
-        self._polls: dict[str, tuple[datetime, bool]] = {}  # see AccountFailures._record_polls
-        self._polls_lock = threading.Lock()
         self._accounts = threading.Lock()  # one change of the set of accounts at a time
         self.writer = Writer(sessions)
         self.teller.writing = self.writer.session
         self.workers = Workers(
             config.daemon.concurrency, config.daemon.provider_concurrency, self._stop.is_set
         )
+        self.cycle_writes = CycleWrites(self.writer)  # written when a cycle ends
         self.account_poll = AccountPoll(
-            config, sessions, self.writer, self._progress, self._stop.is_set
+            config, sessions, self.writer, self.cycle_writes, self._progress, self._stop.is_set
         )
         self.progress_at = time.monotonic()  # fed to the systemd watchdog
 
@@ -147,7 +147,7 @@ class Engine(AccountFailures):
         except BaseException:
             self.teller.not_recorded()
             raise
-        self._record_polls()
+        self.cycle_writes.flush()
         self.teller.recorded()
         return len(held)
 

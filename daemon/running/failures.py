@@ -9,20 +9,18 @@ A mixin of :class:`daemon.running.engine.Engine`, kept apart because it is the o
 unit of work goes through, and the engine's loop reads better without it.
 
 The usual poll of an account that is fine changes nothing of its state but two times (the last
-poll, the last success): those are kept and written for every such account at once when the
-cycle ends (:meth:`AccountFailures._record_polls`). A thousand accounts' poll would otherwise
-queue two SQLite write transactions each behind one writer (issue 14).
+poll, the last success): those are written for every such account at once when the cycle ends
+(daemon/running/cyclewrites.py).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from daemon import metrics
@@ -39,6 +37,7 @@ if TYPE_CHECKING:
     from daemon.clock import Clock
     from daemon.config import Config
     from daemon.notify.teller import Teller
+    from daemon.running.cyclewrites import CycleWrites
     from daemon.running.engine import Connection
     from daemon.running.leases import Leases
     from daemon.store.writer import Writer
@@ -46,6 +45,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("daemon.running.engine")  # the name users' logs have always shown
 
 MAX_BACKOFF = timedelta(hours=1)
+# Built once: read before every unit of every account.
+_STATE = select(AccountState.status, AccountState.failures, AccountState.backoff_until).where(
+    AccountState.name == bindparam("name")
+)
 
 
 class AccountFailures:
@@ -58,10 +61,7 @@ class AccountFailures:
     teller: Teller
     connections: dict[str, Connection]
     sessions: sessionmaker[Session]
-    # Accounts polled in this cycle whose state needs only its times set: name -> (when,
-    # succeeded). Written by _record_polls.
-    _polls: dict[str, tuple[datetime, bool]]
-    _polls_lock: threading.Lock
+    cycle_writes: CycleWrites
 
     def _guarded(
         self,
@@ -80,15 +80,14 @@ class AccountFailures:
             return  # another instance works it now (several instances on one PostgreSQL)
         now = self.clock.now()
         with self.sessions() as session:  # a read: the usual poll writes nothing before it
-            state = session.get(AccountState, name)
-            known = state is not None
-            clean = state is not None and (state.status, state.failures) == ("ok", 0)
-            # A poll retries an account that needs re-authorization (`followupd auth` may have
-            # fixed it meanwhile); drafting waits until a poll has succeeded again.
-            waiting = (
-                state is not None and state.backoff_until is not None and state.backoff_until > now
-            )
-            reauth = state is not None and state.status == "needs_reauth"
+            seen = session.execute(_STATE, {"name": name}).first()
+        known = seen is not None
+        status, failures, backoff_until = seen if seen is not None else (None, 0, None)
+        clean = (status, failures) == ("ok", 0)
+        # A poll retries an account that needs re-authorization (`followupd auth` may have
+        # fixed it meanwhile); drafting waits until a poll has succeeded again.
+        waiting = backoff_until is not None and backoff_until > now
+        reauth = status == "needs_reauth"
         if poll and (not known or connection.error is not None):
             with self.writer.session() as session:
                 row = repo.account_state(session, name)
@@ -100,7 +99,7 @@ class AccountFailures:
                 return
         if waiting or (not poll and (reauth or connection.error)):
             if poll:
-                self._polled(name, now, succeeded=False)
+                self.cycle_writes.polled(name, now, succeeded=False)
             return
         try:
             # Every commit of the unit checks that the account's lease is still this
@@ -132,39 +131,13 @@ class AccountFailures:
         if not poll:
             return
         if clean:
-            self._polled(name, now, succeeded=True)
+            self.cycle_writes.polled(name, now, succeeded=True)
             return
         with self.writer.session() as session:
             state = repo.account_state(session, name)
             state.status, state.last_error, state.fix = "ok", None, None
             state.failures, state.backoff_until = 0, None
             state.last_poll_at = state.last_success_at = now
-            session.commit()
-
-    def _polled(self, name: str, when: datetime, succeeded: bool) -> None:
-        with self._polls_lock:
-            self._polls[name] = (when, succeeded)
-
-    def _record_polls(self) -> None:
-        """Write the times of the accounts polled since the last call, in one transaction.
-        An account whose state changed meanwhile (a failure recorded by a later unit) keeps
-        what that recorded: only its times are set."""
-        with self._polls_lock:
-            polls, self._polls = self._polls, {}
-        if not polls:
-            return
-        # Plain statements, not the ORM's update by primary key, which fails the whole batch
-        # when one account's row went meanwhile (an account renamed or forgotten).
-        table = AccountState.__table__
-        by_name = update(table).where(table.c.name == bindparam("account"))
-        ok = [{"account": n, "at": t} for n, (t, s) in polls.items() if s]
-        skipped = [{"account": n, "at": t} for n, (t, s) in polls.items() if not s]
-        with self.writer.session() as session:
-            if ok:
-                at = bindparam("at")
-                session.execute(by_name.values(last_poll_at=at, last_success_at=at), ok)
-            if skipped:
-                session.execute(by_name.values(last_poll_at=bindparam("at")), skipped)
             session.commit()
 
     def _record_failure(

@@ -27,6 +27,7 @@ from daemon.errors import CursorExpired
 from daemon.planning.interviews import Planner, unstorable
 from daemon.protocols import CalendarChanges, CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyTracker
+from daemon.running.cyclewrites import CycleWrites
 from daemon.running.sentwatch import SentWatch
 from daemon.store import repository as repo
 from daemon.store.database import StoreError
@@ -41,12 +42,14 @@ class AccountPoll:
         config: Config,
         sessions: sessionmaker[Session],
         writer: Writer,
+        cycle_writes: CycleWrites,
         progress: Callable[[], None],
         stopping: Callable[[], bool],
     ) -> None:
         self.config = config
         self.sessions = sessions
         self.writer = writer
+        self.cycle_writes = cycle_writes
         self.progress = progress
         self.stopping = stopping
 
@@ -80,8 +83,16 @@ class AccountPoll:
         except CursorExpired as err:
             log.info("%s: calendar cursor expired (%s); full resync", account.name, err)
             changes = source.changes(None, window)
-        if unchanged(changes, cursor):
-            return  # the usual poll: nothing to record, no writer to wait for
+        if nothing_new(changes):
+            if changes.cursor == cursor:
+                return  # the usual poll: nothing to record, no writer to wait for
+            if cursor is not None and changes.cursor is not None:
+                # Only a newer cursor (Graph's delta link is new at every round): written with
+                # the cycle's other such news in one transaction, not a session of its own.
+                self.cycle_writes.cursor_moved(
+                    account.name, "calendar", cursor, changes.cursor, now
+                )
+                return
         with self.writer.session() as session:
             self._record_calendar(changes, account, session, window, now)
             session.commit()
@@ -193,10 +204,8 @@ class AccountPoll:
         return problems
 
 
-def unchanged(changes: CalendarChanges, cursor: str | None) -> bool:
-    """Whether a calendar's answer changes nothing in the store: no event, none removed, no
-    problem, the same cursor, and not a complete read (whose silence deletes the window)."""
-    return (
-        not (changes.events or changes.removed or changes.problems or changes.complete)
-        and changes.cursor == cursor
-    )
+def nothing_new(changes: CalendarChanges) -> bool:
+    """Whether a calendar's answer changes nothing in the store but maybe its cursor: no
+    event, none removed, no problem, and not a complete read (whose silence deletes the
+    window)."""
+    return not (changes.events or changes.removed or changes.problems or changes.complete)

@@ -25,7 +25,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from daemon.config import Account, Config
@@ -38,9 +38,40 @@ from daemon.store.repository import record_problems
 
 log = logging.getLogger(__name__)
 
-# Built once: an alias of a table is costly to make (a proxy for each of its columns).
-THANKS = aliased(FollowUp, name="thanks")
-FIRST = aliased(FollowUp, name="first_inquiry")
+# Built once, with the account and the time as parameters: every poll of every account asks
+# it (building the statement, and its table aliases above all, cost more than running it).
+_THANKS = aliased(FollowUp, name="thanks")
+_FIRST = aliased(FollowUp, name="first_inquiry")
+SENT_QUESTION = (
+    select(
+        Interview.id,
+        Interview.start_at,
+        Interview.organizer,
+        Interview.own_message,
+        Process.domains,
+        Interviewer.email,
+    )
+    .join(Process, Interview.process_id == Process.id)
+    .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
+    .where(
+        Interview.account == bindparam("account"),
+        Interview.status == "active",
+        Interview.start_at <= bindparam("now"),
+        exists().where(
+            _FIRST.interview_id == Interview.id,
+            _FIRST.kind == Kind.STATUS_INQUIRY,
+            _FIRST.seq == 1,
+            _FIRST.state == State.SCHEDULED,
+        ),
+        ~exists().where(
+            _THANKS.interview_id == Interview.id,
+            _THANKS.kind == Kind.THANK_YOU,
+            _THANKS.sent_at.is_not(None),
+            _THANKS.sent_message_id.is_not(None),
+            _THANKS.sent_message_id != "",
+        ),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -110,37 +141,7 @@ class SentWatch:
         The interviews whose first inquiry waits, as :func:`is_waiting` says, in one query of
         plain columns: no thank-you of theirs sent, and no readable message of the user's own
         recorded on them."""
-        thanks, first = THANKS, FIRST
-        rows = session.execute(
-            select(
-                Interview.id,
-                Interview.start_at,
-                Interview.organizer,
-                Interview.own_message,
-                Process.domains,
-                Interviewer.email,
-            )
-            .join(Process, Interview.process_id == Process.id)
-            .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
-            .where(
-                Interview.account == self.account.name,
-                Interview.status == "active",
-                Interview.start_at <= now,
-                exists().where(
-                    first.interview_id == Interview.id,
-                    first.kind == Kind.STATUS_INQUIRY,
-                    first.seq == 1,
-                    first.state == State.SCHEDULED,
-                ),
-                ~exists().where(
-                    thanks.interview_id == Interview.id,
-                    thanks.kind == Kind.THANK_YOU,
-                    thanks.sent_at.is_not(None),
-                    thanks.sent_message_id.is_not(None),
-                    thanks.sent_message_id != "",
-                ),
-            )
-        ).all()
+        rows = session.execute(SENT_QUESTION, {"account": self.account.name, "now": now}).all()
         interviews: dict[int, tuple[datetime, set[str], tuple[str, ...]]] = {}
         based: set[int] = set()  # the user's own message is their basis: not waiting
         for ident, start_at, organizer, own_message, domains, email in rows:

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from daemon.protocols import Problem
@@ -44,9 +44,16 @@ def _cursor_row(session: Session, account: str, kind: str) -> SyncCursor | None:
     return row
 
 
+# Built once: every poll reads two cursors of every account, most of them unchanged.
+_CURSOR = select(SyncCursor.value).where(
+    SyncCursor.account == bindparam("account"), SyncCursor.kind == bindparam("kind")
+)
+
+
 def get_cursor(session: Session, account: str, kind: str) -> str | None:
-    row = _cursor_row(session, account, kind)
-    return row.value if row else None
+    """The stored cursor: its value alone, not the row (a poll that finds nothing new must
+    not pay for an ORM object it will not change; :func:`set_cursor` loads the row)."""
+    return session.scalar(_CURSOR, {"account": account, "kind": kind})
 
 
 def set_cursor(session: Session, account: str, kind: str, value: str | None, now: datetime) -> None:
