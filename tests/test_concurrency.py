@@ -448,3 +448,29 @@ def test_the_cycle_s_poll_times_are_written_at_once_and_a_gone_account_fails_non
             for s in session.scalars(select(AccountState))
         }
     assert times == {f"a{i}": (later, later) for i in range(3)}
+
+
+def test_starting_a_thousand_units_does_not_look_at_every_waiting_one_each_time() -> None:
+    """Each unit's end starts the next without going through the whole list of those still
+    waiting: a thousand accounts' cycle looked at a waiting unit some 100,000 times (issue 14).
+    Each look asks whether a thread is free: counted here."""
+    looks = 0
+
+    class Counting(Workers):
+        @property
+        def total(self) -> int:
+            nonlocal looks
+            looks += 1
+            return 4
+
+        @total.setter
+        def total(self, _value: int) -> None:
+            pass
+
+    done: list[str] = []
+    units = [
+        Unit(f"a{i}", frozenset({"ics"}), lambda i=i: done.append(f"a{i}")) for i in range(1000)
+    ]
+    Counting(4).run(units)
+    assert len(done) == 1000
+    assert looks < 5000, looks  # about two per unit

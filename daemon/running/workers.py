@@ -27,9 +27,10 @@ a bug, which is logged and does not stop the others.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from daemon.store.database import StoreError
@@ -89,7 +90,10 @@ class Workers:
 
     def _run(self, pending: list[Unit], urgent: bool) -> None:
         abort = threading.Event()
-        flying: set[Future[None]] = set()
+        # Each unit's end is posted here, so that a thousand units cost a thousand waits, not
+        # a thousand scans of every unit in flight (concurrent.futures.wait's way).
+        ended: queue.SimpleQueue[Future[None]] = queue.SimpleQueue()
+        flying = 0
         failed: BaseException | None = None
         while pending or flying:
             if (self.stopping() or failed is not None) and pending:
@@ -98,12 +102,23 @@ class Workers:
                         self._urgent -= len(pending)
                         self._changed.notify_all()
                 pending.clear()
-            flying |= self._start(pending, abort, urgent)
+            for future in self._start(pending, abort, urgent):
+                flying += 1
+                future.add_done_callback(ended.put)
             if not flying:
                 with self._changed:  # all threads, or this provider's share, are taken
                     self._changed.wait(timeout=0.5)
                 continue
-            done, flying = wait(flying, timeout=0.5, return_when=FIRST_COMPLETED)
+            try:
+                done = [ended.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            while True:  # and every other that ended meanwhile
+                try:
+                    done.append(ended.get_nowait())
+                except queue.Empty:
+                    break
+            flying -= len(done)
             for future in done:
                 err = future.exception()
                 if failed is None and (
@@ -131,18 +146,21 @@ class Workers:
 
     def _start(
         self, pending: list[Unit], abort: threading.Event, urgent: bool = False
-    ) -> set[Future[None]]:
+    ) -> list[Future[None]]:
         """Start what the limits allow now, in order; remove it from ``pending``. Nothing
-        but urgent units while some wait."""
-        started: set[Future[None]] = set()
+        but urgent units while some wait. Looks no further than the first unit that finds
+        every thread taken: a call costs what it starts or lets pass, not the whole list."""
+        started: list[Future[None]] = []
         with self._changed:
+            if self._urgent and not urgent:
+                return started
             waiting = []
+            looked = 0
             for unit in pending:
-                if (
-                    self._running >= self.total
-                    or not self._fits(unit)
-                    or (self._urgent and not urgent)
-                ):
+                if self._running >= self.total:
+                    break
+                looked += 1
+                if not self._fits(unit):
                     waiting.append(unit)
                     continue
                 if urgent:
@@ -152,8 +170,9 @@ class Workers:
                 for name in unit.providers:
                     self._by_provider[name] = self._by_provider.get(name, 0) + 1
                 self.peak = max(self.peak, self._running)
-                started.add(self._executor().submit(self._do, unit, abort))
-            pending[:] = waiting
+                started.append(self._executor().submit(self._do, unit, abort))
+            if looked:
+                pending[:looked] = waiting
         return started
 
     def _fits(self, unit: Unit) -> bool:
