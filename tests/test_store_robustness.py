@@ -34,7 +34,7 @@ from sqlalchemy import Engine, MetaData, event, text
 from sqlalchemy.engine import make_url
 
 from daemon.cli import main
-from daemon.store.database import StoreError, explain, open_store
+from daemon.store.database import CACHE_KIB, StoreError, explain, open_store
 from tests.harness import Event, Person, World
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +131,9 @@ def test_sqlite_runs_in_wal_mode_with_real_transactions(tmp_path: Path) -> None:
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") == 2500
         assert pragma("synchronous") == 1  # NORMAL: durable at every checkpoint, fast in WAL
+        # A small page cache per pooled connection: 64 of SQLite's default 2 MB copies of
+        # one file were a third of a thousand-account service's memory (issue 14).
+        assert pragma("cache_size") == -CACHE_KIB and CACHE_KIB <= 512
         session.execute(text("CREATE TABLE t (x INTEGER)"))
         session.commit()
     for name in ("state.db", "state.db-wal", "state.db-shm"):
