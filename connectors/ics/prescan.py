@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -75,6 +76,12 @@ _TIME_PARAM = re.compile(r';(TZID|VALUE)=("[^"]*"|[^;]*)', re.IGNORECASE)
 _TIME = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?")
 _DURATION = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 _SERIES = frozenset(["RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID"])
+_DAYS = frozenset(["MO", "TU", "WE", "TH", "FR", "SA", "SU"])
+_WEEKDAYS = re.compile(r"(?:MO|TU|WE|TH|FR|SA|SU)(?:,(?:MO|TU|WE|TH|FR|SA|SU))*")
+_RULE_PART = re.compile(
+    r"(FREQ|COUNT|UNTIL|INTERVAL|BYDAY|WKST)=([A-Z,]+|\d{1,4}|\d{8}(?:T\d{6}Z?)?)"
+)
+_LONGEST = timedelta(days=366 * 50)  # an UNTIL further from DTSTART than this: the parse decides
 
 
 @dataclass
@@ -136,6 +143,15 @@ def prescan(text: str, window: tuple[datetime, datetime]) -> Prescan:
             spans.append((block.start, block.end))
             names.add(uid)
             block.judgeable = False  # gone: its alarms need no look
+    if "" not in uids:  # a UID in an unusual form may be any series' UID: none is judged
+        for uid, group in _series(blocks, uids):
+            if _series_outside(group, low, high, xwr) and all(
+                _addresses_untouched(text, block.start, block.end) for block in group
+            ):
+                spans.extend((block.start, block.end) for block in group)
+                names.add(uid)
+                for block in group:
+                    block.judgeable = False
     # Alarms are read by nothing: those of plain events go too, unless addresslines.py has
     # something to say about one of their lines.
     for block in blocks:
@@ -260,34 +276,150 @@ def _uid(block: _Block) -> str | None:
 
 def _outside(block: _Block, low: datetime, high: datetime, xwr: str) -> bool:
     """Does the plain event certainly end before ``low`` or start after ``high``?"""
-    props = block.props
-    if _SERIES.intersection(props) or len(props.get("DTSTART", ())) != 1:
+    if _SERIES.intersection(block.props):
         return False
+    found = _extent(block.props, xwr)
+    return found is not None and (found[1] < low or found[0] > high)
+
+
+def _extent(props: dict[str, list[str]], xwr: str) -> tuple[datetime, datetime] | None:
+    """(start, end) of an event's DTSTART and DTEND or DURATION as written (naive, in the
+    zone each names), when they are in plain forms the full parse reads without a problem;
+    None otherwise."""
+    if len(props.get("DTSTART", ())) != 1:
+        return None
     start = _when(props["DTSTART"][0])
     if start is None:
-        return False
+        return None
     ends, durations = props.get("DTEND", []), props.get("DURATION", [])
     if len(ends) + len(durations) > 1:
-        return False
+        return None
     value, tz, is_date = start
     if ends:
         end = _when(ends[0])
         if end is None or end[1:] != start[1:]:
-            return False  # another zone or kind: whether it ends before it starts is the parse's
+            return None  # another zone or kind: whether it ends before it starts is the parse's
         if _compared(end, xwr) < _compared(start, xwr):
-            return False  # "ends before it starts": a problem the full parse records
+            return None  # "ends before it starts": a problem the full parse records
         finish = end[0]
     elif durations:
         span = _span(durations[0])
         if span is None:
-            return False
+            return None
         try:
             finish = value + span
         except OverflowError:
-            return False
+            return None
     else:
         finish = value + timedelta(days=1) if is_date else value
-    return finish < low or value > high
+    return value, finish
+
+
+def _series(blocks: list[_Block], uids: dict[str, int]) -> Iterator[tuple[str, list[_Block]]]:
+    """Each UID's VEVENTs (all of them plain enough to judge) where one is a series or an
+    override."""
+    groups: dict[str, list[_Block]] = {}
+    for block in blocks:
+        uid = _uid(block)
+        if uid:
+            groups.setdefault(uid, []).append(block)
+    for uid, group in groups.items():
+        if uids[uid] != len(group) or not all(block.judgeable for block in group):
+            continue
+        if any(_SERIES.intersection(block.props) for block in group):
+            yield uid, group
+
+
+def _series_outside(group: list[_Block], low: datetime, high: datetime, xwr: str) -> bool:
+    """Does every instance of this series, its overrides included, certainly end before
+    ``low`` or start after ``high``?
+
+    Judged only for a series the full parse expands without a word: one master with one
+    RRULE of FREQ=DAILY or WEEKLY that ends (COUNT up to 1,000, or UNTIL), plain weekdays
+    at most, no RDATE or EXRULE, EXDATEs in the form of DTSTART; every other VEVENT of the UID
+    an override of one instance (no RANGE) with times of its own. Its instances start at
+    DTSTART at the earliest (no RDATE) and at the last COUNT or UNTIL allows at the latest;
+    an override is wherever its own DTSTART puts it. Such a rule never repeats more often
+    than daily and walks at most a few thousand steps, so the expansion's limits
+    (expand.Limits, as the sync uses them) have nothing to say about it either."""
+    masters = [block for block in group if "RECURRENCE-ID" not in block.props]
+    if len(masters) != 1:
+        return False  # updates of the series (a higher SEQUENCE): the full parse chooses
+    props = masters[0].props
+    if "RDATE" in props or "EXRULE" in props or len(props.get("RRULE", ())) != 1:
+        return False
+    extent = _extent(props, xwr)
+    start = _when(props["DTSTART"][0]) if extent is not None else None
+    if extent is None or start is None:
+        return False
+    last = _last_start(props["RRULE"][0], start)
+    if last is None or not all(_plain_dates(rest, start) for rest in props.get("EXDATE", ())):
+        return False
+    try:
+        last_end = last + (extent[1] - extent[0])
+    except OverflowError:
+        return False
+    if not (last_end < low or extent[0] > high):
+        return False
+    for block in group:
+        if block is masters[0]:
+            continue
+        found = block.props
+        if _SERIES.difference(["RECURRENCE-ID"]).intersection(found):
+            return False
+        if len(found["RECURRENCE-ID"]) != 1 or _when(found["RECURRENCE-ID"][0]) is None:
+            return False
+        extent = _extent(found, xwr)
+        if extent is None or not (extent[1] < low or extent[0] > high):
+            return False
+    return True
+
+
+def _last_start(rest: str, start: tuple[datetime, str, bool]) -> datetime | None:
+    """The latest start an instance of this RRULE can have (naive, as DTSTART is written),
+    for the plain rules :func:`_series_outside` judges; None for any other rule."""
+    if not rest.startswith(":"):
+        return None
+    parts: dict[str, str] = {}
+    for part in rest[1:].split(";"):
+        found = _RULE_PART.fullmatch(part)
+        if found is None or found.group(1) in parts:
+            return None
+        parts[found.group(1)] = found.group(2)
+    if parts.get("FREQ") not in ("DAILY", "WEEKLY") or ("COUNT" in parts) == ("UNTIL" in parts):
+        return None
+    if not _WEEKDAYS.fullmatch(parts.get("BYDAY", "MO")) or parts.get("WKST", "MO") not in _DAYS:
+        return None
+    interval = int(parts.get("INTERVAL", "1"))
+    if not 1 <= interval <= 1000:
+        return None
+    value, tz, is_date = start
+    if "COUNT" in parts:
+        count = int(parts["COUNT"])
+        if not 1 <= count <= 1000:
+            return None
+        # A day of BYDAY comes at least once in each INTERVAL weeks (a DAILY rule with BYDAY
+        # steps INTERVAL days: its weekdays come round within 7 steps, or never).
+        return value + timedelta(weeks=(count + 1) * interval)
+    until = _when(":" + parts["UNTIL"])
+    if until is None or until[2] != is_date or not is_date and (until[1] == "Z") != (tz != ""):
+        return None  # UNTIL as RFC 5545 has it: a date for dates, UTC for zoned times
+    if until[1] not in ("Z", "") or not value <= until[0] <= value + _LONGEST:
+        return None
+    return until[0]
+
+
+def _plain_dates(rest: str, start: tuple[datetime, str, bool]) -> bool:
+    """An EXDATE (one or more values) in the plain form and zone of DTSTART."""
+    found = _TIME_PARAMS.fullmatch(rest)
+    if found is None:
+        return False
+    params = found.group(1)
+    for value in found.group(2).split(","):
+        when = _when(f"{params}:{value}")
+        if when is None or when[1:] != start[1:]:
+            return False
+    return True
 
 
 def _addresses_untouched(text: str, start: int, end: int) -> bool:
