@@ -18,11 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 _PROBE = """
 import gc, json, sys
 from daemon.cli import main
+frozen = [0]  # the most objects frozen at a collection during the run
+gc.callbacks.append(lambda phase, info: frozen.append(max(frozen.pop(), gc.get_freeze_count())))
 try:
     main(prog_name="followupd", args=sys.argv[1:])
 except SystemExit:
     pass
-print(json.dumps({"modules": sorted(sys.modules), "frozen": gc.get_freeze_count()}))
+print(json.dumps({"modules": sorted(sys.modules), "frozen": frozen[0], "after": gc.get_freeze_count()}))
 """
 
 PROVIDERS = (
@@ -70,3 +72,4 @@ def test_an_ics_run_loads_no_provider_and_freezes_its_start_up(tmp_path: Path) -
     assert [m for m in loaded if any(m == p or m.startswith(p + ".") for p in PROVIDERS)] == []
     assert "connectors.ics" in found["modules"]  # the probe saw the run
     assert found["frozen"] > 10_000  # the start-up's objects: modules, mappers, the config
+    assert found["after"] == 0  # handed back: what they hold is finalised at exit
