@@ -49,8 +49,8 @@ def run_once(rt: Runtime, clock: Clock, as_json: bool = False, dry_run: bool = F
             stack.enter_context(leased(engine))  # on PostgreSQL: this run's share of accounts
         before = clock.now()
         after = _last_transition(engine) if dry_run else 0
-        # The engine is built: what exists now stays (daemon/heap.py).
-        stack.enter_context(heap.startup_frozen())
+        # The engine is built: the garbage collector is set for its work (daemon/heap.py).
+        stack.enter_context(heap.for_work())
         # The summary below says what happened: on a terminal, the log lines saying it too
         # are left out (each event printed once); -v shows them for a diagnosis.
         with logsetup.reported_by_command():
@@ -137,7 +137,7 @@ def run(rt: Runtime, once: bool, now_text: str | None, as_json: bool, dry_run: b
 
         reloader = Reloader(rt.config_path, config, clock, rt.verbosity)  # for SIGHUP
         engine = rt.engine(clock)
-        with heap.startup_frozen():
+        with heap.for_work():
             Service(engine, config.daemon.poll_interval, reloader).run()
 
 
