@@ -105,34 +105,29 @@ def detect(
     candidate_name: str | None = None,
     company_override: str | None = None,
     role_override: str | None = None,
+    explain_no: bool = True,
 ) -> Detection:
     """Decide whether ``event`` is an interview; see the module docstring for the order.
 
     ``candidate_name`` is ``[candidate].name``: a title such as "Contoso <> Alex" names the
     candidate on one side, and that side is no company. The overrides are the user's own
     company and role for this interview; they win over anything read from the event.
+    ``explain_no=False``: a "no" says only why (no company, role or domains are looked for),
+    which is all the planner needs of the many events that are no interview.
     """
     contacts = contacts or {}
     own = {mailbox_of(a) for a in own_addresses}
     interviewers = _interviewers(event, rules, own, contacts)
     organizer = next((p for p in interviewers if p.is_organizer), None)
-    domains = _company_domains(interviewers, rules, own)
-    names = [p.name for p in interviewers if p.name]
-    reading = parse_title(event.title, names, _own_names(event, own, candidate_name))
-    company, company_reason = _company(event, reading.company, interviewers, domains, contacts)
-    if company_override:
-        company = company_override
-        company_reason = f"company '{company_override}': set for this interview"
-    role, role_reason = _role(reading.role, reading.stages, role_override)
-    if role and company and not role_override and role.lower().startswith(company.lower() + " "):
-        role = role[len(company) + 1 :]  # "Acme Data Engineer interview": Acme's Data Engineer
-        role_reason = f"role '{role}': from the title, after the company's name"
 
     def result(yes: bool, reason: str) -> Detection:
-        return Detection(
-            yes, reason, interviewers, organizer, company, role, domains,
-            company_reason, role_reason,
+        if not (yes or explain_no):
+            return Detection(False, reason, interviewers, organizer, None, None, ())
+        described = _describe(
+            event, interviewers, rules, own, contacts, candidate_name, company_override,
+            role_override,
         )  # fmt: skip
+        return Detection(yes, reason, interviewers, organizer, *described)
 
     if event.cancelled:
         return result(False, "cancelled")
@@ -174,6 +169,31 @@ def detect(
     if rules.require_other_attendee and not interviewers:
         return result(False, "no other human attendee")
     return result(True, why)
+
+
+def _describe(
+    event: CalendarEvent,
+    interviewers: tuple[Person, ...],
+    rules: DetectionRules,
+    own: set[str],
+    contacts: Mapping[str, Contact],
+    candidate_name: str | None,
+    company_override: str | None,
+    role_override: str | None,
+) -> tuple[str | None, str | None, tuple[str, ...], str, str]:
+    """(company, role, domains, company_reason, role_reason) of an event."""
+    domains = _company_domains(interviewers, rules, own)
+    names = [p.name for p in interviewers if p.name]
+    reading = parse_title(event.title, names, _own_names(event, own, candidate_name))
+    company, company_reason = _company(event, reading.company, interviewers, domains, contacts)
+    if company_override:
+        company = company_override
+        company_reason = f"company '{company_override}': set for this interview"
+    role, role_reason = _role(reading.role, reading.stages, role_override)
+    if role and company and not role_override and role.lower().startswith(company.lower() + " "):
+        role = role[len(company) + 1 :]  # "Acme Data Engineer interview": Acme's Data Engineer
+        role_reason = f"role '{role}': from the title, after the company's name"
+    return company, role, domains, company_reason, role_reason
 
 
 # ------------------------------------------------------------------------------------------

@@ -363,3 +363,166 @@ def test_an_unusual_structure_removes_nothing(text: str) -> None:
     assert prescan.prescan(text, WINDOW).text == text
     fast, full = both([item(text)])
     assert_same(fast, full)
+
+
+# --- series wholly outside the window ----------------------------------------------------------
+
+
+def _series_near_an_edge(rng: random.Random, n: int) -> list[str]:
+    """A series (and maybe overrides) whose last or first instance lies near an edge of the
+    window or of the prescan's bounds: plain rules it may judge and odd ones it must keep."""
+    uid = f"series-{n}@test"
+    # (DAILY;INTERVAL=7 with a BYDAY other than its own weekday matches no day: dateutil then
+    # walks to the year 9999, in both reads; not what this test is about.)
+    count, interval = rng.choice([1, 2, 5, 30]), rng.choice([1, 1, 2, 3])
+    freq = rng.choice(["DAILY", "WEEKLY"])
+    byday = rng.choice(["", ";BYDAY=MO", ";BYDAY=MO,WE,FR", ";BYDAY=SA,SU"])
+    reach = timedelta(weeks=(count + 1) * interval)  # the prescan's latest start for COUNT
+    edge = rng.choice([WINDOW[0] - reach, WINDOW[0], WINDOW[1], WINDOW[0] - timedelta(days=400)])
+    start = edge + timedelta(hours=rng.randrange(-24 * 20, 24 * 20))
+    start = start.replace(minute=0, second=0)
+    style = rng.randrange(4)
+    if style == 0:
+        when, end = f"DTSTART:{utc(start)}", f"DTEND:{utc(start + timedelta(hours=1))}"
+        until = utc(start + timedelta(days=rng.choice([0, 10, 90])))
+    elif style == 1:
+        tz = rng.choice(["Europe/Berlin", "America/New_York", "Mars/Olympus"])
+        when = f"DTSTART;TZID={tz}:{local_time(start)}"
+        end = f"DTEND;TZID={tz}:{local_time(start + timedelta(hours=1))}"
+        until = utc(start + timedelta(days=rng.choice([0, 10, 90])))
+    elif style == 2:  # floating
+        when, end = f"DTSTART:{local_time(start)}", "DURATION:PT45M"
+        until = local_time(start + timedelta(days=rng.choice([0, 10, 90])))
+    else:  # all day
+        when, end = f"DTSTART;VALUE=DATE:{day(start)}", ""
+        until = day(start + timedelta(days=rng.choice([0, 10, 90])))
+    ends = rng.choice(
+        [
+            f"COUNT={count}",
+            f"UNTIL={until}",
+            f"UNTIL={utc(start - timedelta(days=1))}",  # before DTSTART
+            f"COUNT={count};UNTIL={until}",
+            "COUNT=1500",
+            "",  # endless
+        ]
+    )
+    plain = rng.random() < 0.6  # a series the prescan may judge: it must judge it right
+    rules = [
+        f"RRULE:FREQ={freq};INTERVAL={interval}{byday};{ends}",
+        f"RRULE:FREQ={freq}{byday};{ends};WKST=SU",
+    ]
+    if not plain:
+        rules += [
+            f"RRULE:FREQ=MONTHLY;{ends}",
+            f"RRULE:FREQ=HOURLY;{ends}",
+            f"RRULE:FREQ={freq};BYDAY=1MO;{ends}",
+            f"RRULE:FREQ={freq};INTERVAL=0;{ends}",
+            f"RRULE;X-P=1:FREQ={freq};{ends}",
+        ]
+    rule = rng.choice(rules).replace(";;", ";").rstrip(";")
+    extras = [[], [when.replace("DTSTART", "EXDATE", 1)]]
+    if not plain:
+        extras += [
+            [f"EXDATE:{utc(start + timedelta(days=7))}"],
+            [f"EXDATE;TZID=Europe/Berlin:{local_time(start)},{local_time(start)}"],
+            [f"EXDATE;VALUE=DATE:{day(start)}"],
+            [f"RDATE:{utc(NOW)}"],
+            ["EXDATE:not-a-date"],
+        ]
+    extra = rng.choice(extras)
+    out = [event(uid, rule, *extra, *([end] if end else []), start=when)]
+    for week in rng.sample([0, 1, 2], rng.randrange(3)):
+        original = start + timedelta(weeks=week)
+        moved = original + timedelta(days=rng.choice([0, 2, 120, -120, 200]))
+        rid = f"RECURRENCE-ID:{utc(original)}"
+        if not plain and rng.random() < 0.3:
+            rid = f"RECURRENCE-ID;RANGE=THISANDFUTURE:{utc(original)}"
+        out.append(
+            event(
+                uid,
+                rid,
+                "SEQUENCE:1",
+                start=f"DTSTART:{utc(moved)}",
+                end=f"DTEND:{utc(moved + timedelta(hours=1))}",
+            )
+        )
+    if rng.random() < 0.05:  # an update of the series with a higher SEQUENCE
+        out.append(out[0].replace("DTSTAMP:", "SEQUENCE:4\nDTSTAMP:"))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_generated_series_read_the_same(seed: int) -> None:
+    rng = random.Random(seed)
+    events = [text for n in range(40) for text in _series_near_an_edge(rng, n)]
+    rng.shuffle(events)
+    head = rng.choice(["", "X-WR-TIMEZONE:America/Los_Angeles\n"])
+    fast, full = both(
+        [item(calendar(*events, head=head))], zone=rng.choice(["Europe/Berlin", "UTC"])
+    )
+    assert_same(fast, full)
+
+
+def test_a_series_wholly_outside_the_window_is_removed_with_its_overrides() -> None:
+    """Not vacuous: a series that ended long before the window goes, with its overrides, and
+    so does one that starts after it; a series with an override moved into the window, an
+    endless one and a monthly one stay."""
+    far = NOW - timedelta(days=400)
+    late = WINDOW[1] + timedelta(days=30)
+    reach = WINDOW[0] - timedelta(weeks=12) + timedelta(days=1)
+
+    def series(uid: str, rule: str, begins: datetime, *overrides: datetime) -> list[str]:
+        out = [
+            event(
+                uid,
+                rule,
+                f"EXDATE:{utc(begins + timedelta(weeks=1))}",
+                start=f"DTSTART:{utc(begins)}",
+                end=f"DTEND:{utc(begins + timedelta(hours=1))}",
+            )
+        ]
+        for moved in overrides:
+            out.append(
+                event(
+                    uid,
+                    f"RECURRENCE-ID:{utc(begins + timedelta(weeks=2))}",
+                    start=f"DTSTART:{utc(moved)}",
+                    end=f"DTEND:{utc(moved + timedelta(hours=1))}",
+                )
+            )
+        return out
+
+    text = calendar(
+        *series("ended", "RRULE:FREQ=WEEKLY;COUNT=10", far, far + timedelta(days=20)),
+        *series("until", "RRULE:FREQ=DAILY;BYDAY=MO,TU;UNTIL=" + utc(far + timedelta(30)), far),
+        *series("later", "RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=3", late),
+        *series("moved-in", "RRULE:FREQ=WEEKLY;COUNT=10", far, NOW),
+        *series("endless", "RRULE:FREQ=WEEKLY", far),
+        *series("monthly", "RRULE:FREQ=MONTHLY;COUNT=2", far),
+        # Its 5th instance, 12 weeks after DTSTART, is in the window: COUNT counts intervals.
+        *series("spaced", "RRULE:FREQ=WEEKLY;INTERVAL=3;COUNT=5", reach),
+        # An unreadable EXDATE is a problem the full parse reports.
+        event(
+            "bad-exdate",
+            "RRULE:FREQ=WEEKLY;COUNT=3",
+            "EXDATE:not-a-date",
+            start=f"DTSTART:{utc(far)}",
+        ),
+        # THISANDFUTURE moves the instances after the override too (RFC 5545 3.8.4.4): such a
+        # series is left to the full parse.
+        *series("future", "RRULE:FREQ=WEEKLY;COUNT=10", far),
+        event(
+            "future",
+            f"RECURRENCE-ID;RANGE=THISANDFUTURE:{utc(far + timedelta(weeks=8))}",
+            start=f"DTSTART:{utc(far + timedelta(weeks=7))}",
+            end=f"DTEND:{utc(far + timedelta(weeks=7, hours=1))}",
+        ),
+    )
+    scan = prescan.prescan(text, WINDOW)
+    assert scan.skipped_uids == {"ended", "until", "later"}
+    for kept in ("moved-in", "endless", "monthly", "spaced", "bad-exdate", "future"):
+        assert f"UID:{kept}" in scan.text
+    fast, full = both([item(text)])
+    assert_same(fast, full)
+    assert {e.id.split("/")[0] for e in fast.events} == {"moved-in", "endless", "spaced"}
+    assert any("EXDATE" in p.message for p in fast.problems)

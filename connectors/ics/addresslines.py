@@ -69,8 +69,8 @@ def mend(
 
     ``numbered`` gives a line of ``text`` its number in the file, when lines were taken out
     before (:mod:`connectors.ics.prescan`), so that problems name the line the user sees."""
-    if not re.search(r"(?im)^\s*(ATTENDEE|ORGANIZER)\s*[;:]", text):
-        return text, []  # the common case costs one search
+    if _all_untouched(text):
+        return text, []  # the common case: one pass of a regular expression
     lines = _logical(text.split("\n"), numbered)
     out: list[str] = []
     problems: list[Problem] = []
@@ -92,6 +92,34 @@ def mend(
     if block:  # a VEVENT that never ends: icalendar reports the file as truncated
         out.extend(part for line in block for part in line.raw)
     return "\n".join(out), problems
+
+
+# Where mend() could find an address line: what its walk reads as one is matched here too.
+_ADDRESS_START = re.compile(r"^\s*(?:ATTENDEE|ORGANIZER)\s*[;:]", re.IGNORECASE | re.MULTILINE)
+# A first physical line holding nothing but (part of) a name, folded: a name split by a fold
+# ("ATTEN" CRLF " DEE;CN=...") is one _ADDRESS_START does not see.
+_FOLDED_NAME = re.compile(r"^[A-Za-z0-9-]*[ \t]*\r?\n[ \t]", re.MULTILINE)
+
+
+def _all_untouched(text: str) -> bool:
+    """Would :func:`mend` certainly return ``text`` as it is, without a problem? True when
+    every address line is one :func:`untouched` accepts (nearly every file): then no line has
+    to be walked, which cost a 10,000-event calendar 0.4 s of its first sync."""
+    if text[:1].isspace() or _FOLDED_NAME.search(text):
+        return False
+    for found in _ADDRESS_START.finditer(text):
+        at = found.start()
+        if text[at : at + 1].isspace():
+            return False  # blank lines before it, or indented: the walk decides
+        end = text.find("\n", at)
+        parts = [text[at:] if end < 0 else text[at:end]]
+        while end >= 0 and text[end + 1 : end + 2] in (" ", "\t"):
+            after = text.find("\n", end + 1)
+            parts.append(text[end + 2 :] if after < 0 else text[end + 2 : after])
+            end = after
+        if not untouched("".join(_strip_cr(part) for part in parts)):
+            return False
+    return True
 
 
 def _logical(physical: list[str], numbered: Callable[[int], int] | None = None) -> list[_Line]:

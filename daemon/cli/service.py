@@ -29,7 +29,7 @@ def run_once(rt: Runtime, clock: Clock, as_json: bool = False, dry_run: bool = F
     what failed in it (accounts, follow-ups): empty when all went well. ``dry_run``: the same
     run on a copy of the state with mailboxes that write nothing, and no lock
     (:mod:`daemon.running.dryrun`); what it would do is printed."""
-    from daemon import logsetup
+    from daemon import heap, logsetup
     from daemon.output.rows import account_rows
     from daemon.output.runs import run_failures, run_transitions, summarize_run
 
@@ -49,6 +49,8 @@ def run_once(rt: Runtime, clock: Clock, as_json: bool = False, dry_run: bool = F
             stack.enter_context(leased(engine))  # on PostgreSQL: this run's share of accounts
         before = clock.now()
         after = _last_transition(engine) if dry_run else 0
+        # The engine is built: the garbage collector is set for its work (daemon/heap.py).
+        stack.enter_context(heap.for_work())
         # The summary below says what happened: on a terminal, the log lines saying it too
         # are left out (each event printed once); -v shows them for a diagnosis.
         with logsetup.reported_by_command():
@@ -131,8 +133,12 @@ def run(rt: Runtime, once: bool, now_text: str | None, as_json: bool, dry_run: b
     config = rt.config
     rt.checked_renderer()
     with InstanceLock(config.daemon.state_dir, config.daemon.database):
+        from daemon import heap
+
         reloader = Reloader(rt.config_path, config, clock, rt.verbosity)  # for SIGHUP
-        Service(rt.engine(clock), config.daemon.poll_interval, reloader).run()
+        engine = rt.engine(clock)
+        with heap.for_work():
+            Service(engine, config.daemon.poll_interval, reloader).run()
 
 
 def _parse_time(text: str) -> datetime:

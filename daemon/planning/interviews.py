@@ -104,6 +104,7 @@ class Planner:
             self.account.addresses,
             self.config.contacts,
             candidate_name=self.config.candidate.name,
+            explain_no=False,  # most events are none: only why is recorded, nothing is looked up
         )
         if not found.is_interview:
             if existing is not None and existing.status == "active":
