@@ -31,14 +31,20 @@ TIMEOUT_MS = 5000  # how long one wait in Rust lasts before it looks at the stop
 CLOSE_WAIT = 2.0  # seconds close() waits for the thread
 
 
+# What happened to a path, as watchfiles numbers it (watchfiles.Change); a rename is the old
+# name DELETED and the new one ADDED, usually in one batch.
+ADDED, MODIFIED, DELETED = 1, 2, 3
+Changes = list[tuple[int, Path]]
+
+
 class FileWatch:
     """Watch ``paths`` (folders, recursively unless ``recursive`` is False); call ``wake()``
-    when a changed path passes ``wanted``. ``label`` names the watch in the log."""
+    when ``wanted`` says a batch of changes matters. ``label`` names the watch in the log."""
 
     def __init__(
         self,
         paths: Sequence[Path],
-        wanted: Callable[[Path], bool],
+        wanted: Callable[[Changes], bool],
         wake: Callable[[], None],
         label: str,
         recursive: bool = True,
@@ -67,7 +73,7 @@ class FileWatch:
                 changes = self._notify.watch(DEBOUNCE_MS, STEP_MS, TIMEOUT_MS, self._stop)
                 if isinstance(changes, str):  # "timeout", "stop" (or "signal")
                     continue
-                if any(self.wanted(Path(path)) for _, path in changes):
+                if self.wanted([(change, Path(path)) for change, path in changes]):
                     self.wake()
         except Exception as err:  # the watch is a shortcut: the account is still polled
             log.info(

@@ -92,12 +92,14 @@ def test_an_interview_saved_between_polls_gets_its_thank_you_within_seconds(
     assert took < 5, took  # the poll interval is an hour
     assert world.drafts()[0]["To"] == "Jane Smith <jane@acme.example>"
 
-    # A burst: a sync tool writes twenty files (one more interview among them) in a row.
-    for n in range(20):
+    # A burst: a sync tool writes files (one more interview among them) one after the other,
+    # further apart than the file watch's own grouping (50 ms), within the service's.
+    running.wakeups.debounce = 1.0
+    for n in range(6):
         (world.root / "cal" / f"other-{n}.ics").write_text(
             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nEND:VCALENDAR\r\n"
         )
-        time.sleep(0.01)
+        time.sleep(0.08)
     world.add(interview("acme-2", Person("Raj Rao", "raj@acme.example")))
     wait_for(lambda: len(world.drafts()) == 2, 8, "the second thank-you draft")
     # Room for a second wake-up: none comes, neither from the burst nor from the draft
@@ -117,6 +119,18 @@ def test_a_reply_delivered_to_the_maildir_wakes_the_account(
     caplog.set_level(logging.INFO)
     world.receive("jane@acme.example", "Re: our interview", datetime.now(UTC))
     wait_for(lambda: woken(caplog) == 1, 5, "a poll woken by the new message")
+    # The user reads it (new/ -> cur/, flagged Seen) and deletes an old one: nothing a poll
+    # would learn from, and what a mail client does all day: no wake-up.
+    world.receive("jane@acme.example", "Old news", datetime.now(UTC) - timedelta(days=40))
+    wait_for(lambda: woken(caplog) == 2, 5, "a poll woken by the second message")
+    key, old = list(world.box.iterkeys())
+    message = world.box.get_message(key)
+    message.set_subdir("cur")
+    message.add_flag("S")
+    world.box[key] = message
+    world.box.remove(old)
+    time.sleep(1.5)
+    assert woken(caplog) == 2, [r.getMessage() for r in caplog.records]
 
 
 def test_a_watch_that_cannot_start_leaves_the_account_polled_at_its_interval(
@@ -155,3 +169,20 @@ def test_a_watch_that_cannot_start_leaves_the_account_polled_at_its_interval(
     assert said[1].startswith(f"home: maildir {world.root / 'mail'}: cannot watch for changes")
     assert woken(caplog) == 0
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_wake_on_change_false_watches_nothing(tmp_path: Path) -> None:
+    world = World(tmp_path, f"sqlite:///{tmp_path / 'state.db'}")
+    text = world.config_path.read_text()
+    world.config_path.write_text(text.replace("[daemon]\n", "[daemon]\nwake_on_change = false\n"))
+    world.restart()
+    assert world.config.daemon.wake_on_change is False
+    service = Service(world.engine, HOUR)
+    service.renewal.start()
+    try:
+        service._start()
+        assert service.wakeups is None
+    finally:
+        with service._scheduling:
+            service.engine.stop()
+        service.scheduler.shutdown(wait=True)

@@ -150,10 +150,16 @@ class IcsCalendar:
         label = f"{self.ctx.name}: ics {self.path}"
         if self.path.is_dir():
             root = self.path
-            return FileWatch([root], lambda changed: _read_by_sync(root, changed), wake, label)
+            return FileWatch(
+                [root], lambda batch: any(_read_by_sync(root, p) for _, p in batch), wake, label
+            )
         name = self.path.name
         return FileWatch(
-            [self.path.parent], lambda changed: changed.name == name, wake, label, recursive=False
+            [self.path.parent],
+            lambda batch: any(p.name == name for _, p in batch),
+            wake,
+            label,
+            recursive=False,
         )
 
     # ---------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from connectors.maildir.folders import (
     Folder,
     Tree,
     entries,
+    split_name,
 )
 from connectors.maildir.reading import Head, draft_content, mentions, read_head, to_inbound
 from connectors.maildir.records import FILE_NAME, DraftRecords, Record
@@ -46,7 +47,7 @@ from connectors.maildir.sent import sent_since
 from connectors.maildir.special import DEFAULT_DRAFTS, DRAFTS_LEAVES, drafts_folder, probe
 from connectors.maildir.writing import deliver, remove_stale_tmp
 from daemon.errors import BadItem, ConnectorError
-from daemon.filewatch import FileWatch
+from daemon.filewatch import DELETED, FileWatch
 from daemon.message import (
     POLICY,
     build_message,
@@ -507,32 +508,48 @@ class MaildirMailbox:
     # -- being told of changes ---------------------------------------------------------------
 
     def watch(self, wake: Callable[[], None]) -> Watch:
-        """A message delivered, filed, flagged or removed in any folder but Drafts wakes the
-        core (inotify through :mod:`daemon.filewatch`): a reply that arrives cancels its status
-        inquiry within seconds, a draft the user sent is seen in Sent. Only ``new/`` and
-        ``cur/`` count (``tmp/`` is a writer's scratch space, the rest an index); Drafts not at
-        all, or every draft followupd writes would wake it again."""
+        """A message delivered or filed into any folder but Drafts wakes the core (inotify
+        through :mod:`daemon.filewatch`): a reply that arrives cancels its status inquiry
+        within seconds, a draft the user sent is seen in Sent. Only ``new/`` and ``cur/``
+        count (``tmp/`` is a writer's scratch space, the rest an index); Drafts not at all, or
+        every draft followupd writes would wake it again; nor a message removed, or one whose
+        flags changed (renamed within its folder: read, answered), which a poll has nothing to
+        learn from, and which a mail client or mbsync does all day."""
         root = self.tree.root
         try:
             layout = self.tree.layout
         except ConnectorError as err:
             raise CannotWatch(f"{self.ctx.name}: {err}") from None
 
-        def wanted(changed: Path) -> bool:
+        def folder_of(changed: Path) -> Folder | None:
             if changed.parent.name not in ("new", "cur"):
-                return False
-            folder = changed.parent.parent
+                return None
+            path = changed.parent.parent
             try:
-                relative = folder.relative_to(root)
+                relative = path.relative_to(root)
             except ValueError:
-                return False
+                return None
             if not relative.parts:
                 name = "INBOX"
             elif layout == "maildir++":
                 name = relative.parts[0][1:].replace(".", "/")
             else:
                 name = relative.as_posix()
-            return not self._is_drafts(Folder(name, folder))
+            return Folder(name, path)
+
+        def wanted(batch: list[tuple[int, Path]]) -> bool:
+            gone = {
+                (p.parent.parent, split_name(p.name)[0])
+                for c, p in batch
+                if c == DELETED and p.parent.name in ("new", "cur")
+            }
+            for change, path in batch:
+                if change == DELETED or (path.parent.parent, split_name(path.name)[0]) in gone:
+                    continue  # removed, or only its flags changed
+                folder = folder_of(path)
+                if folder is not None and not self._is_drafts(folder):
+                    return True
+            return False
 
         return FileWatch([root], wanted, wake, f"{self.ctx.name}: maildir {root}")
 
