@@ -186,3 +186,41 @@ def test_wake_on_change_false_watches_nothing(tmp_path: Path) -> None:
         with service._scheduling:
             service.engine.stop()
         service.scheduler.shutdown(wait=True)
+
+
+def test_what_a_sync_reads_wakes_and_nothing_else(tmp_path: Path) -> None:
+    """The ics source's watch: a single file replaced by a rename (editors, downloads) wakes;
+    its neighbours, hidden files and temporary files do not; a folder's *.ics below a
+    subfolder does."""
+    import threading
+
+    from connectors.ics.source import IcsCalendar
+    from daemon.clock import FrozenClock
+    from daemon.protocols import AccountContext
+
+    ctx = AccountContext(
+        "home", ("alex@example.org",), tmp_path, FrozenClock(datetime.now(UTC)), "UTC"
+    )
+    (tmp_path / "one").mkdir()
+    single = tmp_path / "one" / "work.ics"
+    single.write_text("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+    folder = tmp_path / "vdir"
+    (folder / "work").mkdir(parents=True)
+    woken = {"single": threading.Event(), "folder": threading.Event()}
+    watches = [
+        IcsCalendar(single, ctx).watch(woken["single"].set),
+        IcsCalendar(folder, ctx).watch(woken["folder"].set),
+    ]
+    try:
+        (tmp_path / "one" / "other.ics").write_text("x")  # not the configured file
+        (folder / ".work.ics.tmp").write_text("x")  # vdirsyncer's temporary file
+        (folder / "work" / "notes.txt").write_text("x")
+        assert not woken["single"].wait(0.4) and not woken["folder"].is_set()
+        replacement = tmp_path / "one" / ".work.ics.part"
+        replacement.write_text("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+        replacement.rename(single)
+        (folder / ".work.ics.tmp").rename(folder / "work" / "abc.ics")
+        assert woken["single"].wait(3) and woken["folder"].wait(3)
+    finally:
+        for watch in watches:
+            watch.close()

@@ -42,7 +42,7 @@ from connectors.ics.expand import Limits, Origin
 from daemon.errors import ConnectorError
 from daemon.files import NotRegularFile, describe_mode, read_regular
 from daemon.filewatch import FileWatch
-from daemon.protocols import AccountContext, CalendarChanges, Problem, Watch
+from daemon.protocols import AccountContext, CalendarChanges, CannotWatch, Problem, Watch
 from daemon.worlderrors import explain
 
 logger = logging.getLogger(__name__)
@@ -148,6 +148,8 @@ class IcsCalendar:
         (vdirsyncer's temporary files are hidden). A single file is watched through its folder:
         editors and downloads replace it by a rename, which would end a watch of the file."""
         label = f"{self.ctx.name}: ics {self.path}"
+        if not self.path.exists():  # tried again after each poll cycle: watched once it is
+            raise CannotWatch(f"{label}: it does not exist (yet)")
         if self.path.is_dir():
             root = self.path
             return FileWatch(
