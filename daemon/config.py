@@ -90,6 +90,9 @@ class DaemonSettings:
     accounts_dir: Path | None = None
     metrics_port: int | None = None  # Prometheus metrics (daemon/metrics.py); None: off
     metrics_address: str = "127.0.0.1"
+    # A change to an account's local files (.ics, Maildir) or a new message in its IMAP INBOX
+    # polls that account within seconds instead of at the next poll (daemon/running/wakeups.py).
+    wake_on_change: bool = True
 
 
 @dataclass(frozen=True)
@@ -310,6 +313,12 @@ DAEMON = {
     ),
     "metrics_address": o.Option(
         o.non_empty_string, "127.0.0.1", "the address the metrics port listens on"
+    ),
+    "wake_on_change": o.Option(
+        o.boolean,
+        True,
+        "poll an account within seconds when its .ics files or Maildir change, or mail "
+        "arrives in its IMAP INBOX (IDLE), instead of at the next poll",
     ),
 }
 
@@ -561,6 +570,7 @@ def parse(data: dict[str, Any], path: Path) -> Config:
         accounts_dir=resolve(folder),
         metrics_port=d["metrics_port"],
         metrics_address=d["metrics_address"],
+        wake_on_change=d["wake_on_change"],
     )
     c = values["candidate"]
     det = values["detection"]

@@ -20,7 +20,7 @@ of the call but a :class:`Problem` in its result.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -345,6 +345,42 @@ class Mailbox(Protocol):
 
     def check(self) -> str:
         """Prove the mailbox is reachable; return a one-line description."""
+        ...
+
+
+# --------------------------------------------------------------------------------------------
+# Being told of a change (optional, either side)
+# --------------------------------------------------------------------------------------------
+
+
+class CannotWatch(Exception):
+    """A source that offers :meth:`Watchable.watch` cannot watch now (a folder not there yet,
+    the system's limit of file watches reached, a server without IDLE). The message is one line
+    naming what and why; the core logs it and polls the account at its interval, as before."""
+
+
+class Watch(Protocol):
+    """What :meth:`Watchable.watch` returns. Closing it stops the watching, at once or within
+    a second, and never raises; it may be closed twice."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Watchable(Protocol):
+    """Optional on a :class:`CalendarSource` or a :class:`Mailbox` that can learn of a change
+    without being polled (local files through inotify, an IMAP INBOX through IDLE).
+
+    Polling only every few minutes keeps servers and disks quiet, but an event saved between
+    two polls would wait for the next one even when its thank-you is due already; a watch lets
+    the core poll that one account within seconds (:mod:`daemon.running.wakeups`)."""
+
+    def watch(self, wake: Callable[[], None]) -> Watch:
+        """Start watching, in a thread of the source's own, and call ``wake()`` (from any
+        thread; it returns at once) whenever something changed that a poll would read. Called
+        again only after the last watch was closed. Spurious or repeated calls are fine: the
+        core groups them. Raises :class:`CannotWatch` when it cannot start; a watch that breaks
+        later logs why once and stops calling (the account is still polled)."""
         ...
 
 

@@ -28,7 +28,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -41,7 +41,8 @@ from connectors.ics.components import text
 from connectors.ics.expand import Limits, Origin
 from daemon.errors import ConnectorError
 from daemon.files import NotRegularFile, describe_mode, read_regular
-from daemon.protocols import AccountContext, CalendarChanges, Problem
+from daemon.filewatch import FileWatch
+from daemon.protocols import AccountContext, CalendarChanges, CannotWatch, Problem, Watch
 from daemon.worlderrors import explain
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,29 @@ class IcsCalendar:
             len(found.problems),
         )
         return found
+
+    def watch(self, wake: Callable[[], None]) -> Watch:
+        """A file saved, added or removed below the path wakes the core (inotify through
+        :mod:`daemon.filewatch`), so an event a sync tool writes is read within seconds. Only
+        what a sync reads counts: ``*.ics`` and ``displayname`` files outside hidden folders
+        (vdirsyncer's temporary files are hidden). A single file is watched through its folder:
+        editors and downloads replace it by a rename, which would end a watch of the file."""
+        label = f"{self.ctx.name}: ics {self.path}"
+        if not self.path.exists():  # tried again after each poll cycle: watched once it is
+            raise CannotWatch(f"{label}: it does not exist (yet)")
+        if self.path.is_dir():
+            root = self.path
+            return FileWatch(
+                [root], lambda batch: any(_read_by_sync(root, p) for _, p in batch), wake, label
+            )
+        name = self.path.name
+        return FileWatch(
+            [self.path.parent],
+            lambda batch: any(p.name == name for _, p in batch),
+            wake,
+            label,
+            recursive=False,
+        )
 
     # ---------------------------------------------------------------------------------------
 
@@ -312,3 +336,14 @@ def _stat_key(found: os.stat_result) -> tuple[int, ...]:
 def _plain(name: str) -> str:
     """A name without the characters item file names may have escaped."""
     return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def _read_by_sync(root: Path, changed: Path) -> bool:
+    """Would a sync of the folder ``root`` read ``changed`` (see :func:`files.list_calendar_files`)?"""
+    try:
+        parts = changed.relative_to(root).parts
+    except ValueError:
+        return False
+    if not parts or any(part.startswith(".") for part in parts):
+        return False
+    return parts[-1].lower().endswith(".ics") or parts[-1] == "displayname"

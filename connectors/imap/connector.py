@@ -4,7 +4,7 @@ connection kept between polls (:mod:`connectors.imap.session`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from imapclient import IMAPClient
 from connectors.imap.account import ImapAccount
 from connectors.imap.drafts import ImapDrafts
 from connectors.imap.folders import DEFAULT_DRAFTS
+from connectors.imap.idle import InboxIdle
 from connectors.imap.inbound import messages_since
 from connectors.imap.sent import sent_since
 from connectors.imap.session import Server
@@ -26,6 +27,7 @@ from daemon.protocols import (
     InboundMessages,
     Problem,
     SentMessages,
+    Watch,
 )
 
 
@@ -36,6 +38,7 @@ class ImapMailbox:
         self.account = ImapAccount(options, server)
         self.drafts = ImapDrafts(self.account, ctx.clock, ctx.state_dir)
         self.own = {a.lower() for a in ctx.addresses}
+        self.name = ctx.name
         self._last_sent: tuple[object, object, SentMessages] | None = None
 
     def find_draft(self, key: str) -> DraftRef | None:
@@ -92,6 +95,15 @@ class ImapMailbox:
             return answer
 
         return self.account.session.run("read the sent mail", step)
+
+    def watch(self, wake: Callable[[], None]) -> Watch:
+        """New mail in the first of the reply mailboxes (INBOX unless ``inbox_folders`` says
+        otherwise) wakes the core, through IMAP IDLE on a connection of the watch's own
+        (:mod:`connectors.imap.idle`). It connects in its own thread: a slow server never
+        holds up the daemon, and one that cannot IDLE is said in the log."""
+        server = self.account.session.server
+        folder = (self.account.inbox_option or ["INBOX"])[0]
+        return InboxIdle(server, folder, wake, f"{self.name}: imap {server.label} {folder}")
 
     def check(self) -> str:
         """Sign in and list the mailboxes; nothing is written."""

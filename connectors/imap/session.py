@@ -147,6 +147,10 @@ class Session:
                     raise self._translate(again, what) from again
             raise self._translate(err, what) from err
 
+    def drop(self) -> None:
+        """Let the connection go without a word to the server: it is gone, or may hang."""
+        self._drop()
+
     def _drop(self) -> None:
         client, self._client = self._client, None
         if client is not None:

@@ -24,7 +24,7 @@ for a deleted one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -39,6 +39,7 @@ from connectors.maildir.folders import (
     Folder,
     Tree,
     entries,
+    split_name,
 )
 from connectors.maildir.reading import Head, draft_content, mentions, read_head, to_inbound
 from connectors.maildir.records import FILE_NAME, DraftRecords, Record
@@ -46,6 +47,7 @@ from connectors.maildir.sent import sent_since
 from connectors.maildir.special import DEFAULT_DRAFTS, DRAFTS_LEAVES, drafts_folder, probe
 from connectors.maildir.writing import deliver, remove_stale_tmp
 from daemon.errors import BadItem, ConnectorError
+from daemon.filewatch import DELETED, FileWatch
 from daemon.message import (
     POLICY,
     build_message,
@@ -57,6 +59,7 @@ from daemon.message import (
 from daemon.protocols import (
     KEY_HEADER,
     AccountContext,
+    CannotWatch,
     DraftContent,
     DraftRef,
     DraftRequest,
@@ -67,6 +70,7 @@ from daemon.protocols import (
     Problem,
     ReplyTarget,
     SentMessages,
+    Watch,
 )
 from daemon.worlderrors import explain
 
@@ -500,6 +504,54 @@ class MaildirMailbox:
         """The user's messages in the Sent folders to those people or domains (headers only):
         what a status inquiry waiting for something the user sent replies to."""
         return sent_since(self._sent_folders(), since, recipients, domains)
+
+    # -- being told of changes ---------------------------------------------------------------
+
+    def watch(self, wake: Callable[[], None]) -> Watch:
+        """A message delivered or filed into any folder but Drafts wakes the core (inotify
+        through :mod:`daemon.filewatch`): a reply that arrives cancels its status inquiry
+        within seconds, a draft the user sent is seen in Sent. Only ``new/`` and ``cur/``
+        count (``tmp/`` is a writer's scratch space, the rest an index); Drafts not at all, or
+        every draft followupd writes would wake it again; nor a message removed, or one whose
+        flags changed (renamed within its folder: read, answered), which a poll has nothing to
+        learn from, and which a mail client or mbsync does all day."""
+        root = self.tree.root
+        try:
+            layout = self.tree.layout
+        except ConnectorError as err:
+            raise CannotWatch(f"{self.ctx.name}: {err}") from None
+
+        def folder_of(changed: Path) -> Folder | None:
+            if changed.parent.name not in ("new", "cur"):
+                return None
+            path = changed.parent.parent
+            try:
+                relative = path.relative_to(root)
+            except ValueError:
+                return None
+            if not relative.parts:
+                name = "INBOX"
+            elif layout == "maildir++":
+                name = relative.parts[0][1:].replace(".", "/")
+            else:
+                name = relative.as_posix()
+            return Folder(name, path)
+
+        def wanted(batch: list[tuple[int, Path]]) -> bool:
+            gone = {
+                (p.parent.parent, split_name(p.name)[0])
+                for c, p in batch
+                if c == DELETED and p.parent.name in ("new", "cur")
+            }
+            for change, path in batch:
+                if change == DELETED or (path.parent.parent, split_name(path.name)[0]) in gone:
+                    continue  # removed, or only its flags changed
+                folder = folder_of(path)
+                if folder is not None and not self._is_drafts(folder):
+                    return True
+            return False
+
+        return FileWatch([root], wanted, wake, f"{self.ctx.name}: maildir {root}")
 
     def check(self) -> str:
         """What ``run`` will need, writing nothing to the mailbox: the tree is readable, one

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -135,10 +135,15 @@ class Engine(AccountFailures):
 
     # -- polling --------------------------------------------------------------------------
 
-    def poll(self) -> int:
-        """Poll every account, many at once (daemon/running/workers.py), each isolated.
+    def poll(self, only: Collection[str] | None = None) -> int:
+        """Poll every account (``only`` these: a change woke them, daemon/running/wakeups.py),
+        many at once (daemon/running/workers.py), each isolated.
         Returns how many accounts it polled: those this instance holds."""
-        held = [c for c in list(self.connections.values()) if self.leases.holds(c.account.name)]
+        held = [
+            c
+            for c in list(self.connections.values())
+            if (only is None or c.account.name in only) and self.leases.holds(c.account.name)
+        ]
         try:
             self.workers.run(
                 self._unit(connection, partial(self._guarded, connection, self._poll_account))

@@ -11,6 +11,11 @@ Three kinds of wake-up, all rebuilt from the database at every start (nothing is
   thank-you that waited for notes) and the poll may be hours away. It only reads one time and
   moves the ``due`` wake-up earlier; the work stays with the one worker.
 
+- ``wake``: an account whose files or INBOX changed (:mod:`daemon.running.wakeups`: inotify,
+  IMAP IDLE) is polled alone, within seconds, and its due work done. Accounts that change
+  while such a poll runs are kept and polled right after it, never dropped; it runs beside a
+  poll cycle (the engine's pool works one unit per account at a time).
+
 Polls run in one scheduler thread and due wake-ups in another, so a draft due at 10:00 is made
 at 10:00 even while a poll of a thousand accounts is under way. Both hand their units of work
 to the engine's pool (:mod:`daemon.running.workers`: one unit per account at a time, within
@@ -46,6 +51,7 @@ from daemon.running.accountswatch import AccountsWatch
 from daemon.running.engine import Engine
 from daemon.running.leases import Leases, leases_for
 from daemon.running.renewal import Renewal
+from daemon.running.wakeups import Wakeups
 from daemon.store.database import StoreError
 
 if TYPE_CHECKING:
@@ -124,6 +130,12 @@ class Service:
         # Running jobs by thread: whether it polls, and since when (monotonic).
         self._busy: dict[int, tuple[bool, float]] = {}
         self._said_next: Upcoming | None = None  # what "next: ..." said last
+        self.watch: AccountsWatch | None = None  # the engine's [daemon].accounts_dir
+        # The accounts' own watches ([daemon].wake_on_change), the accounts they woke and not
+        # yet polled, and whether a ``wake`` job is queued that has not begun (it takes them).
+        self.wakeups: Wakeups | None = None
+        self._woken: set[str] = set()
+        self._wake_queued = False
         # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for the
         # running job; a job that then touched the scheduler (add_job, get_job) would wait for
         # that lock forever. Scheduling and stopping are serialised by this lock instead.
@@ -146,7 +158,9 @@ class Service:
         connection = self.engine.connections.get(account)
         if connection is not None and connection.lock is not None:
             connection.lock.release()
-        self.watch: AccountsWatch | None = None  # the engine's [daemon].accounts_dir
+        wakeups = self.wakeups
+        if wakeups is not None:  # the instance that took it watches it now
+            wakeups.drop(account)
 
     @staticmethod
     def _new_scheduler() -> BackgroundScheduler:
@@ -161,6 +175,8 @@ class Service:
                 "due": ThreadPoolExecutor(max_workers=1),
                 # Never queued behind a long poll (which would make APScheduler skip it, warning).
                 "recheck": ThreadPoolExecutor(max_workers=1),
+                # An account that changed, polled beside a long poll cycle.
+                "wake": ThreadPoolExecutor(max_workers=1),
             },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
@@ -168,14 +184,24 @@ class Service:
 
     # -- jobs -----------------------------------------------------------------------------
 
-    def _job(self, poll: bool, engine: Engine | None = None) -> None:
+    def _job(
+        self, poll: bool, engine: Engine | None = None, accounts: set[str] | None = None
+    ) -> None:
         # Each job keeps to the engine it was scheduled for: after a reload, a job of the old
         # engine must neither use nor schedule work for the new one.
         engine = engine or self.engine
         me = threading.get_ident()
         self._busy[me] = (poll, time.monotonic())
         try:
-            if poll:
+            if poll and accounts is not None:  # woken by a change: these accounts only
+                began = time.monotonic()
+                polled = engine.poll(accounts)
+                log.info(
+                    "changed: polled %s in %.1f s",
+                    ", ".join(sorted(accounts)) if polled else "nothing",
+                    time.monotonic() - began,
+                )
+            elif poll:
                 self._refresh_accounts(engine)
                 began = time.monotonic()
                 polled = engine.poll()
@@ -186,6 +212,7 @@ class Service:
                 _count_accounts(engine)
                 ended = zoned(datetime.now(UTC), engine.config.daemon.timezone)
                 sdnotify.notify(f"STATUS=last poll {ended}")  # `systemctl status` shows it
+                self._follow(engine)  # accounts added, changed, removed, taken over
             if not engine.stopping:
                 engine.run_due()
         except StoreError as err:  # the database failed, not one account: try again later
@@ -205,6 +232,60 @@ class Service:
             if self.engine.stopping or self.scheduler.get_job("poll") is None:
                 return
             self.scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
+
+    # -- wake-ups (daemon/running/wakeups.py) ---------------------------------------------
+
+    def _follow(self, engine: Engine, start: bool = False) -> None:
+        """Watch the accounts ``engine`` works now, as ``[daemon].wake_on_change`` says;
+        ``start``: the engine has just begun (else only watches running already follow)."""
+        settings = getattr(getattr(engine, "config", None), "daemon", None)
+        if engine.stopping or engine is not self.engine:
+            return
+        if not getattr(settings, "wake_on_change", False):
+            if self.wakeups is not None:
+                self.wakeups.close()
+                self.wakeups = None
+            return
+        if self.wakeups is None:
+            if not start:
+                return
+            self.wakeups = Wakeups(self._poll_soon)
+        try:
+            self.wakeups.follow(engine.connections, self.leases.holds)
+        except Exception:  # the accounts are polled at the interval all the same
+            log.exception("cannot watch the accounts for changes")
+
+    def _poll_soon(self, accounts: set[str]) -> None:
+        """Some accounts changed (the wake-ups' timer): poll them now, in the ``wake`` job.
+
+        One job queued at most: accounts woken while it waits join it, and those woken while
+        it runs wait for the next, which APScheduler holds until the running one ends (two
+        instances allowed; one would make it drop the second, a one-off date job)."""
+        with self._scheduling:
+            engine = self.engine
+            if engine.stopping or self.scheduler.get_job("poll") is None:
+                return  # stopping, or a reload under way, whose first poll reads everything
+            self._woken |= accounts
+            if self._wake_queued:
+                return
+            self._wake_queued = True
+            self.scheduler.add_job(
+                self._woken_job,
+                "date",
+                run_date=datetime.now(UTC),
+                args=[engine],
+                id="wake",
+                executor="wake",
+                replace_existing=True,
+                max_instances=2,
+            )
+
+    def _woken_job(self, engine: Engine) -> None:
+        with self._scheduling:
+            accounts, self._woken = self._woken, set()
+            self._wake_queued = False
+        if accounts and not engine.stopping:
+            self._job(True, engine, accounts)
 
     def _refresh_accounts(self, engine: Engine) -> None:
         """Added, changed and removed files of ``[daemon].accounts_dir``, before each poll."""
@@ -338,6 +419,8 @@ class Service:
                     )
         finally:
             sdnotify.notify("STOPPING=1")
+            if self.wakeups is not None:
+                self.wakeups.close()
             with self._scheduling:  # no job is inside the scheduler's API from now on
                 self.engine.stop()
             self.scheduler.shutdown(wait=False)
@@ -376,7 +459,10 @@ class Service:
             id="recheck",
             executor="recheck",
         )
+        # A new scheduler: a wake job of the old one never runs, and the first poll reads all.
+        self._woken, self._wake_queued = set(), False
         self.scheduler.start()
+        self._follow(self.engine, start=True)
 
     # -- reload (SIGHUP) ------------------------------------------------------------------
 
