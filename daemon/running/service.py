@@ -11,7 +11,7 @@ Three kinds of wake-up, all rebuilt from the database at every start (nothing is
   thank-you that waited for notes) and the poll may be hours away. It only reads one time and
   moves the ``due`` wake-up earlier; the work stays with the one worker.
 
-- ``wake``: an account whose files or INBOX changed (:mod:`daemon.running.wakeups`: inotify,
+- ``wake``: an account whose files or INBOX changed (:mod:`daemon.running.wakejobs`; inotify,
   IMAP IDLE) is polled alone, within seconds, and its due work done. Accounts that change
   while such a poll runs are kept and polled right after it, never dropped; it runs beside a
   poll cycle (the engine's pool works one unit per account at a time).
@@ -51,7 +51,7 @@ from daemon.running.accountswatch import AccountsWatch
 from daemon.running.engine import Engine
 from daemon.running.leases import Leases, leases_for
 from daemon.running.renewal import Renewal
-from daemon.running.wakeups import Wakeups
+from daemon.running.wakejobs import WakeJobs
 from daemon.store.database import StoreError
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ SHUTDOWN_GRACE = 3.0
 SIGNAL_CHECK = 1.0  # seconds: the longest the main thread waits before looking for a signal
 
 
-class Service:
+class Service(WakeJobs):
     def __init__(
         self, engine: Engine, poll_interval: timedelta, reloader: Reloader | None = None
     ) -> None:
@@ -131,10 +131,9 @@ class Service:
         self._busy: dict[int, tuple[bool, float]] = {}
         self._said_next: Upcoming | None = None  # what "next: ..." said last
         self.watch: AccountsWatch | None = None  # the engine's [daemon].accounts_dir
-        # The accounts' own watches ([daemon].wake_on_change), the accounts they woke and not
-        # yet polled, and whether a ``wake`` job is queued that has not begun (it takes them).
-        self.wakeups: Wakeups | None = None
-        self._woken: set[str] = set()
+        # The accounts' own watches and what they woke (daemon/running/wakejobs.py).
+        self.wakeups = None
+        self._woken = set()
         self._wake_queued = False
         # APScheduler's shutdown(wait=True) holds its job-store lock while it waits for the
         # running job; a job that then touched the scheduler (add_job, get_job) would wait for
@@ -232,60 +231,6 @@ class Service:
             if self.engine.stopping or self.scheduler.get_job("poll") is None:
                 return
             self.scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
-
-    # -- wake-ups (daemon/running/wakeups.py) ---------------------------------------------
-
-    def _follow(self, engine: Engine, start: bool = False) -> None:
-        """Watch the accounts ``engine`` works now, as ``[daemon].wake_on_change`` says;
-        ``start``: the engine has just begun (else only watches running already follow)."""
-        settings = getattr(getattr(engine, "config", None), "daemon", None)
-        if engine.stopping or engine is not self.engine:
-            return
-        if not getattr(settings, "wake_on_change", False):
-            if self.wakeups is not None:
-                self.wakeups.close()
-                self.wakeups = None
-            return
-        if self.wakeups is None:
-            if not start:
-                return
-            self.wakeups = Wakeups(self._poll_soon)
-        try:
-            self.wakeups.follow(engine.connections, self.leases.holds)
-        except Exception:  # the accounts are polled at the interval all the same
-            log.exception("cannot watch the accounts for changes")
-
-    def _poll_soon(self, accounts: set[str]) -> None:
-        """Some accounts changed (the wake-ups' timer): poll them now, in the ``wake`` job.
-
-        One job queued at most: accounts woken while it waits join it, and those woken while
-        it runs wait for the next, which APScheduler holds until the running one ends (two
-        instances allowed; one would make it drop the second, a one-off date job)."""
-        with self._scheduling:
-            engine = self.engine
-            if engine.stopping or self.scheduler.get_job("poll") is None:
-                return  # stopping, or a reload under way, whose first poll reads everything
-            self._woken |= accounts
-            if self._wake_queued:
-                return
-            self._wake_queued = True
-            self.scheduler.add_job(
-                self._woken_job,
-                "date",
-                run_date=datetime.now(UTC),
-                args=[engine],
-                id="wake",
-                executor="wake",
-                replace_existing=True,
-                max_instances=2,
-            )
-
-    def _woken_job(self, engine: Engine) -> None:
-        with self._scheduling:
-            accounts, self._woken = self._woken, set()
-            self._wake_queued = False
-        if accounts and not engine.stopping:
-            self._job(True, engine, accounts)
 
     def _refresh_accounts(self, engine: Engine) -> None:
         """Added, changed and removed files of ``[daemon].accounts_dir``, before each poll."""
