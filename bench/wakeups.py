@@ -62,11 +62,7 @@ def run(on: bool, rounds: int, wait: float) -> tuple[list[float], int, int]:
                 else:
                     took.append(time.monotonic() - began)
         finally:
-            if service.wakeups is not None:
-                service.wakeups.close()
-            with service._scheduling:
-                service.engine.stop()
-            service.scheduler.shutdown(wait=True)
+            service.stop_jobs(wait=True)
         return took, missed, watching
 
 

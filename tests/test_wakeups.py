@@ -60,11 +60,7 @@ def running(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
     try:
         yield service
     finally:
-        if service.wakeups is not None:
-            service.wakeups.close()
-        with service._scheduling:
-            service.engine.stop()
-        service.scheduler.shutdown(wait=True)
+        service.stop_jobs(wait=True)
 
 
 def _polled(world: World) -> bool:
@@ -157,9 +153,7 @@ def test_a_watch_that_cannot_start_leaves_the_account_polled_at_its_interval(
         world.add(interview("acme-1", Person("Jane Smith", "jane@acme.example")))
         wait_for(lambda: len(world.drafts()) == 1, 8, "the draft, at the next poll")
     finally:
-        with service._scheduling:
-            service.engine.stop()
-        service.scheduler.shutdown(wait=True)
+        service.stop_jobs(wait=True)
     said = [r.getMessage() for r in caplog.records if "OS file watch limit" in r.getMessage()]
     cycles = sum("poll cycle:" in r.getMessage() for r in caplog.records)
     assert cycles >= 2  # each cycle tried again; each side was said once
@@ -183,9 +177,7 @@ def test_wake_on_change_false_watches_nothing(tmp_path: Path) -> None:
         service._start()
         assert service.wakeups is None
     finally:
-        with service._scheduling:
-            service.engine.stop()
-        service.scheduler.shutdown(wait=True)
+        service.stop_jobs(wait=True)
 
 
 def test_what_a_sync_reads_wakes_and_nothing_else(tmp_path: Path) -> None:

@@ -364,12 +364,18 @@ class Service(WakeJobs):
                     )
         finally:
             sdnotify.notify("STOPPING=1")
-            if self.wakeups is not None:
-                self.wakeups.close()
-            with self._scheduling:  # no job is inside the scheduler's API from now on
-                self.engine.stop()
-            self.scheduler.shutdown(wait=False)
+            self.stop_jobs(wait=False)
             self._leave()
+
+    def stop_jobs(self, wait: bool) -> None:
+        """No more jobs: the watches closed, the engine stopped after its unit of work, the
+        scheduler shut down (``wait``: until its running jobs end; a service run in-process by
+        a test or a benchmark)."""
+        if self.wakeups is not None:
+            self.wakeups.close()
+        with self._scheduling:  # no job is inside the scheduler's API from now on
+            self.engine.stop()
+        self.scheduler.shutdown(wait=wait)
 
     def _serve_metrics(self) -> None:
         """``[daemon].metrics_port``, once for the life of the process (a reload does not move
