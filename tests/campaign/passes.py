@@ -38,7 +38,12 @@ def phase(trace: list[str]) -> str:
     """What the process was doing at its last checkpoint: bookkeeping (the account's row),
     sync (reading the calendar), scheduling (planning), tracking (sent, deleted, replies),
     drafting (intent, look-up, create) or recording (the draft's id)."""
-    current = "bookkeeping"
+    return phases(trace)[-1] if trace else "bookkeeping"
+
+
+def phases(trace: list[str]) -> list[str]:
+    """:func:`phase` at each checkpoint of ``trace``, in one pass."""
+    current, found = "bookkeeping", []
     for label in trace:
         if label.startswith("calendar."):
             current = "sync"
@@ -52,16 +57,17 @@ def phase(trace: list[str]) -> str:
             current = "drafting"
         elif current == "sync" and ("interviews" in label or "followups=" in label):
             current = "scheduling"
-    return current
+        found.append(current)
+    return found
 
 
 def drafting_names(trace: list[str]) -> list[str]:
     """Checkpoint names whose first occurrence in a run is in drafting or recording, so that
     ``kill-on:NAME`` hits the first draft the run works on."""
-    phases = [phase(trace[: n + 1]) for n in range(len(trace))]
-    if not any(p in DRAFTING for p in phases):
+    each = phases(trace)
+    if not any(p in DRAFTING for p in each):
         return []
-    start = next(n for n, p in enumerate(phases) if p in DRAFTING)
+    start = next(n for n, p in enumerate(each) if p in DRAFTING)
     return list(dict.fromkeys(label for label in trace[start:] if label not in trace[:start]))
 
 
@@ -170,8 +176,8 @@ def first_kill(
     outlook), so the passes that do not rename are the ones killed there.
     """
     total = len(trace)
-    phases = [phase(trace[: n + 1]) for n in range(total)]
-    head = next((n for n, p in enumerate(phases) if p not in START), total)
+    each = phases(trace)
+    head = next((n for n, p in enumerate(each) if p not in START), total)
     if strata < 2 or head == 0 or head == total:  # no start, or nothing after it: by number
         low = 1 + total * stratum // strata
         return rng.randint(low, max(low, total * (stratum + 1) // strata))
@@ -181,7 +187,7 @@ def first_kill(
         names = [
             label
             for n, label in enumerate(trace[:head])
-            if trace.index(label) == n and phases[n] == want
+            if trace.index(label) == n and each[n] == want
         ]
         return rng.choice(names or trace[:head])
     rest, parts = total - head, strata - 1
