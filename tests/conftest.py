@@ -93,11 +93,12 @@ def _compiled_subprocesses() -> None:
     """The daemon subprocesses of the tests read and write bytecode in a temporary
     PYTHONPYCACHEPREFIX, removed when the run ends.
 
-    Where PYTHONDONTWRITEBYTECODE is set (this project's dev containers and CI set it), each of
-    the suite's thousands of ``python -m daemon`` runs would otherwise compile followupd's ~120
-    modules from source: about 0.25 s of CPU each, a fifth of a short run and minutes of the
-    suite (the crash campaign alone starts ~600). The cache lies outside the checkout, as
-    PYTHONDONTWRITEBYTECODE wants; bench/ics.py does the same.
+    Where PYTHONDONTWRITEBYTECODE is set (this project's dev containers set it, and CI's
+    timings are taken in them), each of the suite's many hundreds of ``python -m daemon`` runs
+    would otherwise compile followupd's ~120 modules from source: about 0.25 s of CPU each, a
+    fifth of a short run and minutes of the suite (the crash campaign alone starts ~500). The
+    cache lies outside the checkout, as PYTHONDONTWRITEBYTECODE wants; bench/ics.py does the
+    same. The first run of each module pays for its compilation, once per test session.
     """
     import atexit
     import shutil
