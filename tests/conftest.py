@@ -82,6 +82,34 @@ def pytest_configure(config: pytest.Config) -> None:
     from hypothesis_profiles import register
 
     register()
+    if not hasattr(config, "workerinput"):  # xdist's workers inherit the controller's choice
+        _compiled_subprocesses()
+
+
+# --- subprocesses ------------------------------------------------------------------------------
+
+
+def _compiled_subprocesses() -> None:
+    """The daemon subprocesses of the tests read and write bytecode in a temporary
+    PYTHONPYCACHEPREFIX, removed when the run ends.
+
+    Where PYTHONDONTWRITEBYTECODE is set (this project's dev containers set it, and CI's
+    timings are taken in them), each of the suite's many hundreds of ``python -m daemon`` runs
+    would otherwise compile followupd's ~120 modules from source: about 0.25 s of CPU each, a
+    fifth of a short run and minutes of the suite (the crash campaign alone starts ~500). The
+    cache lies outside the checkout, as PYTHONDONTWRITEBYTECODE wants; bench/ics.py does the
+    same. The first run of each module pays for its compilation, once per test session.
+    """
+    import atexit
+    import shutil
+    import tempfile
+
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return
+    cache = tempfile.mkdtemp(prefix="followupd-tests-pycache-")
+    atexit.register(shutil.rmtree, cache, ignore_errors=True)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE")
+    os.environ["PYTHONPYCACHEPREFIX"] = cache
 
 
 # --- figures -----------------------------------------------------------------------------------

@@ -38,7 +38,12 @@ def phase(trace: list[str]) -> str:
     """What the process was doing at its last checkpoint: bookkeeping (the account's row),
     sync (reading the calendar), scheduling (planning), tracking (sent, deleted, replies),
     drafting (intent, look-up, create) or recording (the draft's id)."""
-    current = "bookkeeping"
+    return phases(trace)[-1] if trace else "bookkeeping"
+
+
+def phases(trace: list[str]) -> list[str]:
+    """:func:`phase` at each checkpoint of ``trace``, in one pass."""
+    current, found = "bookkeeping", []
     for label in trace:
         if label.startswith("calendar."):
             current = "sync"
@@ -52,16 +57,17 @@ def phase(trace: list[str]) -> str:
             current = "drafting"
         elif current == "sync" and ("interviews" in label or "followups=" in label):
             current = "scheduling"
-    return current
+        found.append(current)
+    return found
 
 
 def drafting_names(trace: list[str]) -> list[str]:
     """Checkpoint names whose first occurrence in a run is in drafting or recording, so that
     ``kill-on:NAME`` hits the first draft the run works on."""
-    phases = [phase(trace[: n + 1]) for n in range(len(trace))]
-    if not any(p in DRAFTING for p in phases):
+    each = phases(trace)
+    if not any(p in DRAFTING for p in each):
         return []
-    start = next(n for n, p in enumerate(phases) if p in DRAFTING)
+    start = next(n for n, p in enumerate(each) if p in DRAFTING)
     return list(dict.fromkeys(label for label in trace[start:] if label not in trace[:start]))
 
 
@@ -95,8 +101,14 @@ class Planner:
     a step when it gets there (waiting for the reference if needed), so the reference and the
     kill passes run side by side.
 
-    - The first kill of each pass at a step is a checkpoint number: the passes share the step's
-      checkpoints out in strata, one each, so together they cover the whole step.
+    - The first kill of each pass at a step falls in a stratum of the step's checkpoints, one
+      stratum each, so that together the passes cover the whole step. One stratum is the run's
+      start (:data:`START`: the account's row, then the calendar read), a handful of
+      checkpoints that even strata would often miss: its kill is the name of one of them, of
+      bookkeeping at even steps and of sync at odd ones, so every pass, renamed or not, dies
+      there and each campaign kills both phases (sync three times, bookkeeping at least
+      twice). The other strata split the rest of the step by checkpoint number.
+    - Every other pass (:meth:`renames`) renames the account after each kill.
     - The further kills hit the recovery runs. In a step that drafts, each is the name of a
       drafting or recording checkpoint (:data:`ALWAYS`, sometimes :data:`SOMETIMES`): the
       recovery dies at its first such checkpoint, i.e. while it resumes the interrupted draft,
@@ -120,6 +132,10 @@ class Planner:
             self.failed = why
             self._changed.notify_all()
 
+    def renames(self, number: int) -> bool:
+        """Whether pass ``number`` renames the account after each of its kills."""
+        return number % 2 == 1
+
     def kills(self, number: int, step: int) -> list[KillAt]:
         with self._changed:
             self._changed.wait_for(lambda: step in self.traces or self.failed, timeout=600)
@@ -129,15 +145,54 @@ class Planner:
         total = len(trace)
         strata = list(range(self.passes))
         random.Random(f"{self.seed}:{step}").shuffle(strata)
-        low = 1 + total * strata[number] // self.passes
-        high = max(low, total * (strata[number] + 1) // self.passes)
         rng = random.Random(f"{self.seed}:{step}:{number}")
-        first: list[KillAt] = [rng.randint(low, high)]
+        stratum = strata[number]
+        first = [first_kill(trace, stratum, self.passes, step, rng, self.renames(number))]
         if not drafting_names(trace):
             return first + [rng.randint(1, total)]
         return first + [
             rng.choice(ALWAYS if rng.random() < 0.7 else SOMETIMES) for _ in range(self.chain - 1)
         ]
+
+
+# The phases every run starts with, before it plans anything.
+START = ("bookkeeping", "sync")
+
+
+def first_kill(
+    trace: list[str], stratum: int, strata: int, step: int, rng: random.Random, renames: bool
+) -> KillAt:
+    """Where the first run of a step dies, for the pass that holds ``stratum`` of ``strata``.
+
+    Stratum 0 is the run's start: the name of one of its checkpoints of bookkeeping (even
+    steps) or sync (odd steps); a name, as a renamed account may add checkpoints before it.
+    The others divide the checkpoints after the start evenly by number.
+
+    But the very first run of a pass that renames dies in sync, after the account's row is
+    committed: killed before it, then renamed, the account would ask to be signed in again
+    (the store never heard what it serves, so nothing tells the new name is the old account,
+    and its folder of tokens stays under the old name). The daemon does not handle that
+    case; seeds that killed there made the campaign fail before (FOLLOWUPD_CAMPAIGN_SEED=1 on
+    outlook), so the passes that do not rename are the ones killed there.
+    """
+    total = len(trace)
+    each = phases(trace)
+    head = next((n for n, p in enumerate(each) if p not in START), total)
+    if strata < 2 or head == 0 or head == total:  # no start, or nothing after it: by number
+        low = 1 + total * stratum // strata
+        return rng.randint(low, max(low, total * (stratum + 1) // strata))
+    if stratum == 0:
+        want = "sync" if renames and step == 0 else START[step % 2]
+        # names whose first occurrence (where ``kill-on`` strikes) is in the wanted phase
+        names = [
+            label
+            for n, label in enumerate(trace[:head])
+            if trace.index(label) == n and each[n] == want
+        ]
+        return rng.choice(names or trace[:head])
+    rest, parts = total - head, strata - 1
+    low = head + 1 + rest * (stratum - 1) // parts
+    return rng.randint(low, max(low, head + rest * stratum // parts))
 
 
 def _clean(world: World, index: int, context: str) -> Outcome:
