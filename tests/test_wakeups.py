@@ -162,7 +162,10 @@ def test_a_watch_that_cannot_start_leaves_the_account_polled_at_its_interval(
     assert said[0].endswith("; calendar changes are read at the next poll")
     assert said[1].startswith(f"home: maildir {world.root / 'mail'}: cannot watch for changes")
     assert woken(caplog) == 0
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    # followupd's own warnings only: with this test's 1-second interval, a cycle slowed by a
+    # busy CI machine makes APScheduler skip the next one, and it warns of that itself.
+    mine = [r for r in caplog.records if not r.name.startswith("apscheduler")]
+    assert not [r for r in mine if r.levelno >= logging.WARNING]
 
 
 def test_wake_on_change_false_watches_nothing(tmp_path: Path) -> None:
