@@ -32,6 +32,20 @@ def corpus_dir() -> Path:
 POSTGRES_ENV = "FOLLOWUPD_TEST_POSTGRES_URL"
 
 
+@pytest.fixture
+def kept_secrets() -> Iterator[None]:
+    """Registered secrets (daemon/redaction.py) are process-wide: put them back after a test
+    that registers its own, so other tests see what they expect."""
+    from daemon import redaction
+
+    secrets, openings = set(redaction._secrets), dict(redaction._by_opening)
+    yield
+    redaction._secrets.clear()
+    redaction._secrets.update(secrets)
+    redaction._by_opening.clear()
+    redaction._by_opening.update(openings)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An SQLAlchemy URL of an empty database, once for SQLite and once for PostgreSQL.

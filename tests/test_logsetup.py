@@ -20,12 +20,11 @@ from daemon.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
+def restore_logging(kept_secrets: None) -> Iterator[None]:
     """setup() changes process-wide state; put it back so other tests see what they expect."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     noisy = {name: logging.getLogger(name).level for name in logsetup.NOISY}
-    secrets, pattern = set(redaction._secrets), redaction._ordered
     verbosity = logsetup._verbosity
     yield
     logsetup._verbosity = verbosity
@@ -34,9 +33,6 @@ def restore_logging() -> Iterator[None]:
     root.setLevel(level)
     for name, lvl in noisy.items():
         logging.getLogger(name).setLevel(lvl)
-    redaction._secrets.clear()
-    redaction._secrets.update(secrets)
-    redaction._ordered = pattern
     logging.captureWarnings(False)
 
 

@@ -10,7 +10,6 @@ ever show their text redacted (end to end: test_secrets_in_errors.py).
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
 
 import pytest
 
@@ -25,15 +24,7 @@ from daemon.errors import (
 )
 from daemon.protocols import Problem
 
-
-@pytest.fixture(autouse=True)
-def restore_registry() -> Iterator[None]:
-    """Registered secrets are process-wide; put them back so other tests see what they expect."""
-    secrets, pattern = set(redaction._secrets), redaction._ordered
-    yield
-    redaction._secrets.clear()
-    redaction._secrets.update(secrets)
-    redaction._ordered = pattern
+pytestmark = pytest.mark.usefixtures("kept_secrets")
 
 
 SECRET = "s3cr3t-V4LUE_9x"
@@ -128,6 +119,34 @@ def test_registered_secret_containing_another_is_removed_whole() -> None:
     redaction.register_secret("ABCDEFGH")
     redaction.register_secret("xxABCDEFGHyy")
     assert redaction.redact("xxABCDEFGHyy") == "[REDACTED]"
+
+
+def test_secrets_sharing_an_opening_are_each_found() -> None:
+    redaction.register_secret("1//0gAAAA-one")
+    redaction.register_secret("1//0gAAAA-two-longer")
+    redaction.register_secret("1//0gBBBB")
+    text = "x 1//0gAAAA-two-longer y 1//0gAAAA-one z 1//0gBBBB w 1//0gCCCC"
+    assert redaction.redact(text) == "x [REDACTED] y [REDACTED] z [REDACTED] w 1//0gCCCC"
+
+
+def test_a_secret_is_found_anywhere_in_a_long_text() -> None:
+    """A long text is looked at in pieces: a secret at its very start, across the border of two
+    pieces, and at its very end is still found, among many registered ones."""
+    for n in range(2000):  # a thousand accounts' tokens
+        redaction.register_secret(f"ya29.token-{n:05d}-value")
+    secret = "ya29.token-01234-value"
+    border = redaction._SPAN - 3
+    text = secret + "a" * (border - len(secret)) + secret + "b" * 100 + secret
+    assert secret in text[border - 5 : border + 30]
+    assert redaction.redact(text) == (
+        REDACTED_ + "a" * (border - len(secret)) + REDACTED_ + "b" * 100 + REDACTED_
+    )
+    assert redaction.redact("ya29.token-99999-value ya29.token") == (
+        "ya29.token-99999-value ya29.token"
+    )
+
+
+REDACTED_ = redaction.REDACTED
 
 
 # --- where errors and skipped items become text -------------------------------------------
