@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from daemon.store.models import AccountState, ProblemRecord
+from daemon.running import engine as engine_mod
+from daemon.store.models import AccountState, FollowUp, ProblemRecord
 from tests.harness import Event, Person, World
 
 START = datetime(2026, 1, 14, 9, 0, tzinfo=UTC)
@@ -316,6 +317,33 @@ def test_downtime_past_max_lateness_skips_with_reason(world: World) -> None:
     fus = [fu for fu in world.followups() if fu.kind == "thank_you"]
     assert {fu.state for fu in fus} == {"skipped"}
     assert "max_lateness" in (fus[0].reason or "")
+
+
+def test_a_long_downtime_is_settled_a_chunk_at_a_time(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a long downtime made too late is settled in chunks, each in a session of its own:
+    one session holding every due follow-up as objects had been the service's peak memory on a
+    careers office's first day. Nothing is lost between chunks, and the order holds."""
+    monkeypatch.setattr(engine_mod, "SETTLE_CHUNK", 3)
+    for n in range(6):  # 7 interviews, 8 thank-yous in all
+        world.add(Event(f"more-{n}", START + timedelta(minutes=n), 45, f"Interview: Co{n}", [JANE]))
+    world.tick(at(days=-1))
+    held: dict[int, int] = {}
+
+    def loaded(session, instance) -> None:  # noqa: ANN001
+        if isinstance(instance, FollowUp):
+            held[id(session)] = held.get(id(session), 0) + 1
+
+    world.clock.set(at(hours=14))  # due at +1h, max_lateness 12h
+    world.engine.poll()
+    event.listen(world.engine.sessions, "loaded_as_persistent", loaded)
+    world.engine.run_due()
+    event.remove(world.engine.sessions, "loaded_as_persistent", loaded)
+    assert world.drafts() == []
+    fus = [fu for fu in world.followups() if fu.kind == "thank_you"]
+    assert len(fus) == 8 and {fu.state for fu in fus} == {"skipped"}
+    assert held and max(held.values()) <= 3, held
 
 
 def test_downtime_within_window_catches_up(world: World) -> None:

@@ -56,6 +56,9 @@ from daemon.writing.render import Renderer
 
 log = logging.getLogger(__name__)
 
+# Due follow-ups settled to a transaction (:meth:`Engine._run_due`).
+SETTLE_CHUNK = 500
+
 
 @dataclass
 class Connection:
@@ -193,23 +196,26 @@ class Engine(AccountFailures):
         # failure whose cause changed since is retried first (daemon/running/healing.py).
         prints = Fingerprints(self.config, self.renderer)
         with self.writer.session() as session:
-            heal(session, self.config, prints, now)  # committed with what is settled
-            due = repo.due_followups(session, now)
-            # What can no longer be drafted (too late, cancelled meanwhile) is settled in one
-            # transaction: after a long downtime that may be most of the list.
-            # Interrupted creations first: what they come to decides what their twins do.
-            due = sorted(due, key=lambda fu: fu.state != State.CREATING)
-            # With several instances (daemon/running/leases.py), each settles its own accounts.
-            due = [fu for fu in due if self.leases.holds(fu.interview.account)]
-            for fu in due:
-                skip = skip_reason(self.config, fu, now)
-                # An interrupted creation may have made its draft: only the mailbox can tell.
-                if skip is None or fu.state == State.CREATING:
-                    todo.append((fu.id, fu.interview.account, fu.interview_id))
-                else:
-                    transition(session, fu, *skip, now)
-                    log.info("follow-up %s not drafted: %s", fu.id, skip[1])
+            heal(session, self.config, prints, now)
             session.commit()
+            # With several instances (daemon/running/leases.py), each settles its own accounts.
+            due = [d for d in repo.due_followups(session, now) if self.leases.holds(d[1])]
+        # What can no longer be drafted (too late, cancelled meanwhile) is settled here, a
+        # chunk to a transaction: after a long downtime, or on a careers office's first day,
+        # that may be most of the list, and one session holding all of it as objects had been
+        # the service's peak memory (90 MB for 14,000 follow-ups of 1,000 accounts).
+        for begin in range(0, len(due), SETTLE_CHUNK):
+            chunk = [fu_id for fu_id, _ in due[begin : begin + SETTLE_CHUNK]]
+            with self.writer.session() as session:
+                for fu in repo.followups_by_id(session, chunk):
+                    skip = skip_reason(self.config, fu, now)
+                    # An interrupted creation may have made its draft: only the mailbox can tell.
+                    if skip is None or fu.state == State.CREATING:
+                        todo.append((fu.id, fu.interview.account, fu.interview_id))
+                    else:
+                        transition(session, fu, *skip, now)
+                        log.info("follow-up %s not drafted: %s", fu.id, skip[1])
+                session.commit()
         units = []
         for fu_id, account in fair(todo):
             connection = self.connections.get(account)

@@ -121,13 +121,33 @@ def clear_problem(session: Session, account: str, source: str, item: str) -> Non
     )
 
 
-def due_followups(session: Session, now: datetime) -> Sequence[FollowUp]:
-    return session.scalars(
+# Interrupted creations first (what they come to decides what their twins do), then by due
+# time. Plain columns: the engine loads the follow-ups themselves a chunk at a time.
+_DUE = (
+    select(FollowUp.id, Interview.account)
+    .join(Interview, FollowUp.interview_id == Interview.id)
+    .where(
+        FollowUp.state.in_([State.SCHEDULED, State.CREATING]),
+        FollowUp.due_at <= bindparam("now"),
+    )
+    .order_by(FollowUp.state != State.CREATING, FollowUp.due_at, FollowUp.id)
+)
+
+
+def due_followups(session: Session, now: datetime) -> list[tuple[int, str]]:
+    """The due follow-ups' ids and accounts, interrupted creations first, then by due time."""
+    return [(fu_id, account) for fu_id, account in session.execute(_DUE, {"now": now})]
+
+
+def followups_by_id(session: Session, ids: Sequence[int]) -> list[FollowUp]:
+    """The follow-ups ``ids``, in that order, with their interviews and processes."""
+    rows = session.scalars(
         select(FollowUp)
-        .where(FollowUp.state.in_([State.SCHEDULED, State.CREATING]), FollowUp.due_at <= now)
-        .order_by(FollowUp.due_at, FollowUp.id)
+        .where(FollowUp.id.in_(ids))
         .options(selectinload(FollowUp.interview).selectinload(Interview.process))
     ).all()
+    place = {fu_id: n for n, fu_id in enumerate(ids)}
+    return sorted(rows, key=lambda fu: place[fu.id])
 
 
 def next_due(session: Session, accounts: Collection[str] | None = None) -> datetime | None:
