@@ -16,20 +16,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # What the run leaves in sys.modules and gc, printed for the test to read.
 _PROBE = """
-import gc, json, sys
+import contextlib, gc, json, sys
+from daemon import heap
 from daemon.cli import main
-frozen = [0]  # the most objects frozen at a collection during the run
-full = [0]  # the most middle-generation collections between two full ones, likewise
-def seen(phase, info):
-    frozen.append(max(frozen.pop(), gc.get_freeze_count()))
-    full.append(max(full.pop(), gc.get_threshold()[2]))
-gc.callbacks.append(seen)
+inside = {}  # the collector's settings while the engine works
+work = heap.for_work
+@contextlib.contextmanager
+def watched():
+    with work():
+        young, _, full = gc.get_threshold()
+        inside.update(frozen=gc.get_freeze_count(), young=young, full=full)
+        yield
+heap.for_work = watched
 try:
     main(prog_name="followupd", args=sys.argv[1:])
 except SystemExit:
     pass
-after = {"frozen": gc.get_freeze_count(), "full": gc.get_threshold()[2]}
-print(json.dumps({"modules": sorted(sys.modules), "frozen": frozen[0], "full": full[0], "after": after}))
+young, _, full = gc.get_threshold()
+after = {"frozen": gc.get_freeze_count(), "full": full, "young": young}
+print(json.dumps({"modules": sorted(sys.modules), **inside, "after": after}))
 """
 
 PROVIDERS = (
@@ -78,4 +83,5 @@ def test_an_ics_run_loads_no_provider_and_spares_the_garbage_collector(tmp_path:
     assert "connectors.ics" in found["modules"]  # the probe saw the run
     assert found["frozen"] > 10_000  # the start-up's objects: modules, mappers, the config
     assert found["full"] == 100  # full collections spaced out (daemon/heap.py)
-    assert found["after"] == {"frozen": 0, "full": 10}  # handed back: finalised at exit
+    assert found["young"] == 10_000  # and young ones
+    assert found["after"] == {"frozen": 0, "full": 10, "young": 700}  # handed back
