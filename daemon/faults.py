@@ -65,10 +65,14 @@ def _written() -> str:
 
 def _flushed(session: Any, _context: Any) -> None:
     """Name what the transaction wrote so far: tables, and the states follow-ups moved to."""
+    from daemon.store.repository import writes_history
+
     for obj in (*session.new, *session.dirty, *session.deleted):
         table = getattr(obj, "__tablename__", type(obj).__name__)
         state = getattr(obj, "state", None) if table == "followups" else None
         _load()["written"].add(f"{table}={state}" if state else table)
+    if writes_history(session):
+        _load()["written"].add("transitions")
     checkpoint(f"db.flushed {_written()}")
 
 

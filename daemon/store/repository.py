@@ -44,6 +44,7 @@ def transition(
 _HISTORY = "followupd.history"
 _COUNT = "followupd.history.count"
 _MARKS = "followupd.history.savepoints"  # the last number when each savepoint began
+_WROTE = "followupd.history.wrote"  # set when a flush wrote some (daemon/faults.py reads it)
 _TRANSITIONS = Transition.__table__
 
 
@@ -70,6 +71,7 @@ def _write_history(session: Session, _context: object) -> None:
                 for _, fu, at, before, to, why in ready
             ],
         )
+        session.info[_WROTE] = True
         for _, fu, *_ in ready:  # a loaded history would no longer be whole: read it again
             if "transitions" in fu.__dict__:
                 session.expire(fu, ["transitions"])
@@ -88,8 +90,14 @@ def _history_before_commit(session: Session) -> None:
 def _history_ends(session: Session, transaction: SessionTransaction) -> None:
     """Nothing recorded outlives its transaction (a session closed without a rollback)."""
     if transaction.parent is None:
-        session.info.pop(_HISTORY, None)
-        session.info.pop(_MARKS, None)
+        for key in (_HISTORY, _MARKS, _WROTE):
+            session.info.pop(key, None)
+
+
+def writes_history(session: Session) -> bool:
+    """Whether the flush under way writes history rows, for the crash tests' checkpoint names
+    (:mod:`daemon.faults`): they are rows, not objects in ``session.new``."""
+    return bool(session.info.get(_HISTORY)) or bool(session.info.pop(_WROTE, False))
 
 
 @event.listens_for(Session, "after_transaction_create")
