@@ -260,7 +260,9 @@ class ReplyTracker:
         self, session: Session, question: ReplyQuestion, result: InboundMessages, now: datetime
     ) -> None:
         """Apply the answers to the processes as they are now, and keep the new cursor."""
-        watched = self.watched(session, now)
+        # Most answers that get here carry a new cursor and no message (a first poll, the
+        # watched senders changed): nothing to apply, so the processes are not loaded.
+        watched = self.watched(session, now) if result.messages else {}
         record_problems(session, self.account.name, "mail", result.problems, now)
         for message in sorted(result.messages, key=lambda m: m.received_at):
             for process, interviews in watched.values():

@@ -186,6 +186,8 @@ class SentWatch:
     def record(self, session: Session, result: SentMessages, now: datetime) -> None:
         """Record what was found on the inquiries that still wait now."""
         record_problems(session, self.account.name, "mail", result.problems, now)
+        if not result.messages:
+            return  # problems only: no inquiry to start
         earliest_first = sorted(result.messages, key=lambda m: m.sent_at)
         for fu in self.waiting(session, now):
             self._record(session, fu, earliest_first, now)
