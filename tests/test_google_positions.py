@@ -75,6 +75,29 @@ def test_a_new_process_polls_an_unchanged_mailbox_with_one_request(env):
     assert oct(os.stat(env.ctx.state_dir / FILE).st_mode & 0o777) == "0o600"
 
 
+def test_drafts_made_after_a_poll_cost_nothing_in_the_next_process(env):
+    """As the engine works: a poll, then the drafts it made. Each is followed from a position
+    taken before it was made, so the next process does not look each new draft up; what the
+    user does to one afterwards (edit, send, delete) is still seen."""
+    mailbox = env.mailbox()
+    _, _, cursor = poll(mailbox, [], None)
+    made = drafts(mailbox, 4)
+    del mailbox
+    gc.collect()
+
+    asked, states, _, cursor = process(env, made, cursor)
+    assert asked == [GMAIL + "history.list"]
+    assert states == [DraftStatus.DRAFT] * 4
+
+    at = SINCE + timedelta(hours=6)
+    env.state.edit_draft_as_user(made[0][0].id, text="Thanks, edited")
+    env.state.send_draft_as_user(made[1][0].id, at=at)
+    env.state.delete_draft(made[2][0].id)
+    asked, states, _, _ = process(env, made, cursor)
+    assert states == [DraftStatus.DRAFT, DraftStatus.SENT, DraftStatus.GONE, DraftStatus.DRAFT]
+    assert asked.count(GMAIL + "drafts.get") == 3  # the three the user touched, not the fourth
+
+
 def test_what_changed_between_processes_is_seen(env):
     made = drafts(env.mailbox(), 4)
     _, _, sent, cursor = process(env, made, None, polls=2)

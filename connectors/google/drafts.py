@@ -117,7 +117,21 @@ class GmailDrafts:
             )
         mid = str(message["Message-ID"])
         self.record.remember(draft_id, request.key, made_thread, prior, mid)
+        self._seen_made(draft_id, id_text(made.get("id")))
         return DraftRef(id=draft_id, thread_id=made_thread, message_id=mid)
+
+    def _seen_made(self, draft_id: str, message_id: str | None) -> None:
+        """Follow the new draft from a history position taken before it was made (this poll's
+        history answer, or the historyId Gmail gave earlier), noting the message it was made
+        with: its own creation is then the only change its thread shows, and the next check
+        needs no ``drafts.get`` of it (issue 14: a draft just made cost one, in every process
+        that polled next). Without such a position it is looked up once, as before."""
+        reader = f"draft:{draft_id}"
+        before = self.history.current(reader)
+        if before is None or message_id is None:
+            return
+        self.history.moved(reader, before)
+        self.history.note(reader, {"made": message_id})
 
     # -- find --------------------------------------------------------------------------------
 
@@ -292,8 +306,11 @@ class GmailDrafts:
                 self.history.forget(reader)
             else:
                 position = view.latest
-                if ref.thread_id not in view.threads_touched(seen):
+                note = self.history.noted(reader) or {}
+                made = frozenset([note["made"]] if isinstance(note.get("made"), str) else [])
+                if ref.thread_id not in view.threads_touched(seen, made):
                     self.history.moved(reader, position)
+                    self.history.note(reader, None)  # past its creation now
                     return DraftState(DraftStatus.DRAFT)
         answer = self._draft(ref)
         if answer is None:
@@ -312,6 +329,7 @@ class GmailDrafts:
         # what came before it (the draft's own creation).
         position = str(max(known)) if known else self.history.now(reader)
         self.history.moved(reader, position)
+        self.history.note(reader, None)
         return DraftState(DraftStatus.DRAFT)
 
     def _look_up(self, ref: DraftRef, key: str) -> DraftState:

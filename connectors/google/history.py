@@ -98,8 +98,15 @@ class View:
     def after(self, position: str) -> list[Change]:
         return [c for c in self.changes if c.id > int(position)]
 
-    def threads_touched(self, position: str) -> set[str]:
-        return {t for c in self.after(position) for t in c.threads}
+    def threads_touched(self, position: str, made: frozenset[str] = frozenset()) -> set[str]:
+        """The threads changed after ``position``, but for records that only add the messages
+        ``made`` (a draft's own creation, after a position taken just before it)."""
+        return {
+            t
+            for c in self.after(position)
+            if not (c.added and not c.touched and not c.odd and {a[0] for a in c.added} <= made)
+            for t in c.threads
+        }
 
     def added(self, position: str) -> list[tuple[str, str | None, frozenset[str]]]:
         """(id, threadId, labels) of each message added after ``position``."""
@@ -180,6 +187,7 @@ class GmailHistory:
 
     def forget(self, reader: str) -> None:
         self.positions.pop(reader, None)
+        self.saved.notes.pop(reader, None)
 
     def note(self, reader: str, value: dict[str, Any] | None) -> None:
         """Keep ``value`` (what ``reader`` needs besides a position; plain JSON) across
@@ -198,6 +206,7 @@ class GmailHistory:
         idle = {r: 0 if r in self._read else self._idle.get(r, 0) + 1 for r in self.positions}
         for reader in [r for r, n in idle.items() if n >= IDLE_FETCHES]:
             del self.positions[reader], idle[reader]
+            self.saved.notes.pop(reader, None)  # said what held at that position
         self._idle = idle
         self.saved.flush()
 
