@@ -9,7 +9,8 @@ account is shared, so a thousand accounts cost what their tokens cost and no mor
   and API endpoint, every request then run with the account's own authorized http;
 * the HTTP connections: one :class:`NoResendHttp` per thread and CA bundle (httplib2
   connections are not thread-safe; accounts worked by one thread share its connections to a
-  host instead of holding one TLS connection each).
+  host instead of holding one TLS connection each);
+* the TLS context, one per CA bundle for the whole process (:class:`SharedContextHTTPS`).
 
 Every request goes through :meth:`GoogleSession.execute`, which maps library and HTTP failures to
 :mod:`daemon.errors` and applies the read retry policy. A refreshed access token is written back
@@ -52,6 +53,30 @@ DEFAULT_API_ROOT = services.DEFAULT_API_ROOT
 HTTP_TIMEOUT = 30  # seconds per request
 
 
+class SharedContextHTTPS(httplib2.HTTPSConnectionWithTimeout):
+    """httplib2's HTTPS connection, verifying with the process's one TLS context for its CA
+    bundle.
+
+    httplib2 builds a context for every connection object and loads the whole CA bundle into
+    it: about 850 KB each with the system's bundle. Connections are kept per worker thread and
+    host (the sign-in service, Calendar and Gmail), so at the default concurrency of 64 that
+    was up to 190 identical certificate stores, over 150 MB. An ``SSLContext`` may be shared
+    by threads; the first one built for a bundle is kept (so it is configured exactly as
+    httplib2 configures it) and each later connection's own is dropped as soon as it is made.
+    A connection with a client certificate, or without verification, keeps its own.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.cert_file is None and not self.disable_ssl_certificate_validation:
+            with _CONTEXTS_LOCK:
+                self._context = _CONTEXTS.setdefault(self.ca_certs, self._context)
+
+
+_CONTEXTS: dict[str, ssl.SSLContext] = {}  # CA bundle -> its verifying context
+_CONTEXTS_LOCK = threading.Lock()
+
+
 class NoResendHttp(httplib2.Http):
     """httplib2, minus its silent resend of non-idempotent requests.
 
@@ -61,6 +86,19 @@ class NoResendHttp(httplib2.Http):
     the core looks the draft up by its key before it tries again. A GET keeps httplib2's one
     resend, but a connection whose answer failed half-way is closed, not reused.
     """
+
+    def request(  # type: ignore[override]
+        self,
+        uri: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        redirections: int = httplib2.DEFAULT_MAX_REDIRECTS,
+        connection_type: Any = None,
+    ) -> tuple[httplib2.Response, bytes]:
+        if connection_type is None and uri.startswith("https:"):
+            connection_type = SharedContextHTTPS
+        return super().request(uri, method, body, headers, redirections, connection_type)
 
     def _conn_request(
         self, conn: Any, request_uri: str, method: str, body: Any, headers: dict[str, str]
