@@ -39,6 +39,7 @@ from daemon.errors import (
     InvalidResponse,
     TransientError,
 )
+from daemon.tls import SharedContextAdapter
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class Session:
                 else HTTPBasicAuth(settings.username, password)
             )
             http = requests.Session()
+            http.mount("https://", SharedContextAdapter())  # one TLS context (daemon/tls.py)
             http.auth = auth
             http.headers["User-Agent"] = f"followupd/{__version__}"
             self._http = http

@@ -36,7 +36,7 @@ from googleapiclient.errors import HttpError
 from connectors.google import auth, services
 from connectors.google.errors import failure_of, translate, unreadable_failure
 from connectors.google.retry import RetryPolicy
-from daemon import metrics, redaction
+from daemon import metrics, redaction, tls
 from daemon.errors import (
     AuthNeeded,
     ConnectorError,
@@ -60,21 +60,17 @@ class SharedContextHTTPS(httplib2.HTTPSConnectionWithTimeout):
     httplib2 builds a context for every connection object and loads the whole CA bundle into
     it: about 850 KB each with the system's bundle. Connections are kept per worker thread and
     host (the sign-in service, Calendar and Gmail), so at the default concurrency of 64 that
-    was up to 190 identical certificate stores, over 150 MB. An ``SSLContext`` may be shared
-    by threads; the first one built for a bundle is kept (so it is configured exactly as
-    httplib2 configures it) and each later connection's own is dropped as soon as it is made.
+    was up to 190 identical certificate stores, over 150 MB (:mod:`daemon.tls`). The first one
+    built for a bundle is kept (so it is configured exactly as httplib2 configures it) and each
+    later connection's own is dropped as soon as it is made.
     A connection with a client certificate, or without verification, keeps its own.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.cert_file is None and not self.disable_ssl_certificate_validation:
-            with _CONTEXTS_LOCK:
-                self._context = _CONTEXTS.setdefault(self.ca_certs, self._context)
-
-
-_CONTEXTS: dict[str, ssl.SSLContext] = {}  # CA bundle -> its verifying context
-_CONTEXTS_LOCK = threading.Lock()
+            own = self._context
+            self._context = tls.shared("httplib2", self.ca_certs, lambda: own)
 
 
 class NoResendHttp(httplib2.Http):

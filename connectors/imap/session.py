@@ -24,7 +24,7 @@ from typing import TypeVar
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
-from daemon import metrics
+from daemon import metrics, tls
 from daemon.errors import AuthNeeded, ConnectorError, FollowupdError, TransientError
 from daemon.passwords import PasswordSource
 
@@ -65,7 +65,10 @@ class Session:
     def _context(self) -> ssl.SSLContext:
         ca = self.server.ca_bundle
         try:
-            return ssl.create_default_context(cafile=str(ca) if ca else None)
+            # One per bundle for the process (daemon/tls.py), not a copy of it per account.
+            return tls.shared(
+                "default", ca, lambda: ssl.create_default_context(cafile=str(ca) if ca else None)
+            )
         except (OSError, ssl.SSLError) as err:
             raise ConnectorError(
                 f"{self.server.password.where}.ca_bundle: cannot read {ca} as PEM CA "

@@ -39,6 +39,7 @@ import tenacity
 from daemon import metrics
 from daemon.errors import AuthNeeded, ConnectorError, CursorExpired, InvalidResponse, TransientError
 from daemon.message import one_line
+from daemon.tls import SharedContextAdapter
 from daemon.worlderrors import cannot_connect, unreachable
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class PinnedSession(requests.Session):
         self._ca = str(ca_bundle) if ca_bundle else None
         self._timeout = timeout
         self.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE)
+        adapter = SharedContextAdapter(pool_maxsize=POOL_SIZE)  # one TLS context (daemon/tls.py)
         self.mount("https://", adapter)
         self.mount("http://", adapter)
 
