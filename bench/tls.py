@@ -20,22 +20,17 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import ssl
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from bench import _proc_rss_mb  # bench/bench.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 HOSTS = ("oauth2.googleapis.com", "www.googleapis.com", "gmail.googleapis.com")
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 def _objects(variant: str, threads: int, accounts: int, bundle: str | None) -> list[Any]:
@@ -89,10 +84,10 @@ def main() -> None:
         import connectors.google.http  # noqa: F401  (imports are not what is measured)
         import daemon.tls  # noqa: F401
 
-        before = _rss_mb()
+        before = _proc_rss_mb(os.getpid())
         kept = _objects(args.measure, args.threads, args.accounts, args.bundle)
         gc.collect()
-        print(f"{len(kept)} {_rss_mb() - before:.1f}")
+        print(f"{len(kept)} {_proc_rss_mb(os.getpid()) - before:.1f}")
         return
     print(f"CA bundle: {args.bundle or ssl.get_default_verify_paths().openssl_cafile}")
     print(f"{'':38} {'a context each':>16} {'one per bundle':>16}")
