@@ -205,8 +205,8 @@ class GmailHistory:
         read for :data:`IDLE_FETCHES` answers."""
         idle = {r: 0 if r in self._read else self._idle.get(r, 0) + 1 for r in self.positions}
         for reader in [r for r, n in idle.items() if n >= IDLE_FETCHES]:
-            del self.positions[reader], idle[reader]
-            self.saved.notes.pop(reader, None)  # said what held at that position
+            self.forget(reader)  # its position, and the note of what held there
+            del idle[reader]
         self._idle = idle
         self.saved.flush()
 
