@@ -110,12 +110,20 @@ class Runtime:
             self._renderer = renderer_for(self.config)
         return self._renderer
 
-    def checked_renderer(self) -> Renderer:
+    def checked_renderer(self, record: bool = True) -> Renderer:
         """The renderer, once its templates render with sample data: ``run`` refuses to
         start on a template ``check`` rejects (a ConfigError naming file and line, exit 2),
-        rather than fail every draft that falls due."""
+        rather than fail every draft that falls due. A check that passed before with the same
+        templates and code is not repeated (:mod:`daemon.writing.checkstamp`); ``record``:
+        stamp a pass."""
+        from daemon.writing.checkstamp import check_unless_stamped
+
         renderer = self.renderer()
-        problems = [f"template: {problem}" for problem in renderer.check()]
+        state_dir = self.config.daemon.state_dir
+        problems = [
+            f"template: {problem}"
+            for problem in check_unless_stamped(renderer, state_dir, record=record)
+        ]
         if problems:
             raise ConfigError(problems)
         return renderer

@@ -34,7 +34,7 @@ def run_once(rt: Runtime, clock: Clock, as_json: bool = False, dry_run: bool = F
     from daemon.output.runs import run_failures, run_transitions, summarize_run
 
     config = rt.config
-    renderer = rt.checked_renderer()
+    renderer = rt.checked_renderer(record=not dry_run)
     with contextlib.ExitStack() as stack:
         if dry_run:
             from daemon.running.dryrun import dry_engine
