@@ -114,6 +114,22 @@ def test_auth_runs_the_device_code_flow_and_check_passes(user: User) -> None:
     assert not [line for line in check.stderr.splitlines() if " INFO " not in line]
 
 
+def test_an_account_renamed_after_auth_before_any_run_keeps_its_sign_in(user: User) -> None:
+    """``auth`` records what the account serves with its tokens: renamed before a run finished
+    (none yet, or the first one killed early), the account still finds them at the next start."""
+    user.ok("auth", "work")
+    user.config.write_text(user.config.read_text().replace('name = "work"', 'name = "job"'))
+    seed_interview(user.ms)
+    out = user.once(at(hours=1))  # exit 0: no account failed, the thank-yous are drafted
+    assert "account 'work' is now 'job'" in user.log
+    assert (user.state_dir / "accounts" / "job" / "msal-cache.bin").exists()
+    assert not (user.state_dir / "accounts" / "work").exists()
+    assert {d["toRecipients"][0]["emailAddress"]["address"] for d in user.drafts()} == {
+        IAN[0],
+        PAM[0],
+    }, out
+
+
 def test_a_revoked_sign_in_fails_check_and_only_that_account(signed_in: User) -> None:
     user = signed_in
     user.ms.authority.tokens.revoke()  # the user revoked the app at myapps.microsoft.com

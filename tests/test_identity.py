@@ -128,6 +128,36 @@ def test_a_rename_killed_before_its_commit_then_renamed_again_keeps_the_tokens(
         assert session.get(AccountState, "private") is not None
 
 
+def test_signing_in_again_under_a_new_name_still_carries_the_history_over(world: World) -> None:
+    """``auth`` claims what its account serves only when no stored account does: renamed,
+    then signed in under the new name before the next start, the history follows the
+    rename as before (two rows with one identity would be kept apart)."""
+    from daemon import config as config_mod
+    from daemon.resources import identity
+    from daemon.running.identity import claim
+    from daemon.store import repository as repo
+
+    world.tick(at(1))
+    assert len(world.drafts()) == 2
+    rename(world, "home", "personal")
+    account = config_mod.load(world.config_path).account("personal")
+    with world.engine.sessions() as session:  # what `followupd auth personal` does
+        state = repo.account_state(session, "personal")
+        claim(session, state, identity(account))
+        assert state.identity is None  # 'home' serves it
+        fresh = repo.account_state(session, "other")
+        claim(session, fresh, "calendar x; mailbox y")
+        assert fresh.identity == "calendar x; mailbox y"
+        session.rollback()
+    with world.engine.sessions() as session:
+        claim(session, repo.account_state(session, "personal"), identity(account))
+        session.commit()
+    world.restart()
+    world.tick(at(2))
+    assert len(world.drafts()) == 2, "the rename was not recognised: drafted again"
+    assert {i.account for i in world.interviews()} == {"personal"}
+
+
 SECOND = """
 [[accounts]]
 name = "work"

@@ -135,7 +135,9 @@ def auth(rt: Runtime, account_name: str) -> None:
       followupd --config ~/other.toml auth personal
     """
     from daemon.registry import provider
+    from daemon.resources import identity
     from daemon.running.accounts import context
+    from daemon.running.identity import claim
     from daemon.store.repository import account_state
 
     config = rt.config
@@ -153,5 +155,6 @@ def auth(rt: Runtime, account_name: str) -> None:
         state = account_state(session, account_name)
         if state.status == "needs_reauth":
             state.status, state.fix = "new", None
+        claim(session, state, identity(account))  # its tokens follow a rename from now on
         session.commit()
     console.out.print(f"Account {account_name} is authorized. Check with: followupd check")

@@ -89,6 +89,23 @@ def adopt_renamed(session: Session, config: Config) -> list[str]:
     return moved
 
 
+def claim(session: Session, state: AccountState, ident: str) -> None:
+    """Record what ``state``'s account serves, unless another stored account serves it.
+
+    For ``followupd auth``, which leaves the account's tokens in ``accounts/<name>`` before any
+    run may have recorded its identity (none yet, or the first killed early): a rename before
+    the next start then still finds them. When another row has that identity the user renamed
+    the account before signing it in again, and the next start's :func:`adopt_renamed` carries
+    that row's history over; a second claimant would make it keep the two apart."""
+    if state.identity:
+        return
+    others = select(AccountState.name).where(
+        AccountState.identity == ident, AccountState.name != state.name
+    )
+    if session.scalars(others.limit(1)).first() is None:
+        state.identity = ident
+
+
 def _journal(state_dir: Path) -> Path:
     return state_dir / "accounts" / ".renaming.json"
 
