@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,16 +12,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
-
-# The suite starts well over a thousand followupd processes (the crash campaigns alone, several
-# hundred). Where PYTHONDONTWRITEBYTECODE is set, as on CI's machines, each of them compiled the
-# whole package from source again (about a fifth of an empty `run --once`), and each xdist
-# worker rewrote every test module again (10 s instead of 4 per worker). Bytecode is written for
-# this session and the processes it starts: the first one to import a module caches it for the
-# rest (an editable install has no .pyc of its own; pip compiled the dependencies').
-if sys.dont_write_bytecode:
-    sys.dont_write_bytecode = False
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def corpus_files(kind: str) -> list[Path]:
