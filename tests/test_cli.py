@@ -62,6 +62,36 @@ def test_version_and_help_load_none_of_the_heavy_libraries() -> None:
     assert result.stdout.splitlines()[-1] == "[]"
 
 
+# Every command loads the config, which asks each named provider for its options: the local
+# providers' readers (icalendar, the Maildir's MIME code) wait until a calendar or mailbox opens.
+READERS = (
+    "icalendar",
+    "recurring_ical_events",
+    "connectors.ics.source",
+    "connectors.maildir.connector",
+)
+CONFIG_ONLY = """
+import sys
+from pathlib import Path
+from daemon import config
+config.load(Path(sys.argv[1]))
+print(sorted(set(sys.modules) & set(sys.argv[2:])))
+"""
+
+
+def test_loading_a_config_of_local_providers_loads_none_of_their_readers(demo_config: Path) -> None:
+    assert 'provider = "ics"' in demo_config.read_text()
+    assert 'provider = "maildir"' in demo_config.read_text()
+    result = subprocess.run(
+        [sys.executable, "-c", CONFIG_ONLY, str(demo_config), *READERS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
 # The config is read by `run`; msal is made unimportable the way a broken install would be.
 WITHOUT_MSAL = (
     "import runpy, sys; sys.modules['msal'] = None; sys.argv[0] = 'followupd'; "

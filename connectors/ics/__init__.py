@@ -15,12 +15,14 @@ Floating times and all-day events are read in the daemon's time zone (``[daemon]
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.ics.expand import Limits
-from connectors.ics.source import IcsCalendar
 from daemon import options as o
 from daemon.protocols import AccountContext, Resource
+
+if TYPE_CHECKING:
+    from connectors.ics.expand import Limits
+    from connectors.ics.source import IcsCalendar
 
 CALENDAR_OPTIONS: o.Schema = {
     "path": o.Option(
@@ -38,6 +40,10 @@ class IcsProvider:
     def calendar(
         self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]
     ) -> IcsCalendar:
+        # The reader (icalendar, recurring-ical-events) only when a calendar is read: a config
+        # that names this provider is loaded by every command, status and check too.
+        from connectors.ics.source import IcsCalendar
+
         return IcsCalendar(options["path"], ctx)
 
     def mailbox(
@@ -60,5 +66,19 @@ class IcsProvider:
 
 
 PROVIDER = IcsProvider()
+
+
+def __getattr__(name: str) -> Any:
+    """``IcsCalendar`` and ``Limits``, imported when first asked for (see ``calendar``)."""
+    if name == "IcsCalendar":
+        from connectors.ics.source import IcsCalendar
+
+        return IcsCalendar
+    if name == "Limits":
+        from connectors.ics.expand import Limits
+
+        return Limits
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["PROVIDER", "IcsCalendar", "IcsProvider", "Limits"]

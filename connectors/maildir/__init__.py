@@ -14,12 +14,14 @@ Example::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.maildir.connector import MaildirMailbox
 from connectors.maildir.folders import LAYOUTS
 from daemon import options as o
 from daemon.protocols import AccountContext, Resource
+
+if TYPE_CHECKING:
+    from connectors.maildir.connector import MaildirMailbox
 
 MAILBOX_OPTIONS: o.Schema = {
     "path": o.Option(o.path, help="the Maildir root, e.g. '~/Mail/personal'"),
@@ -59,6 +61,10 @@ class MaildirProvider:
     def mailbox(
         self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]
     ) -> MaildirMailbox:
+        # The mailbox code (MIME, reading mail) only when a mailbox is opened: a config that
+        # names this provider is loaded by every command, status and check too.
+        from connectors.maildir.connector import MaildirMailbox
+
         return MaildirMailbox(ctx, options)
 
     def authorize(self, ctx: AccountContext, account_options: dict[str, Any], echo: Any) -> None:
