@@ -46,7 +46,11 @@ def stamp(renderer: Renderer, code: Path = CODE) -> str:
         subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
         for name in sorted(f for f in files if f.endswith(".py")):
             path = os.path.join(folder, name)
-            status = os.stat(path)
+            try:
+                status = os.stat(path)
+            except OSError:  # gone while an upgrade replaces it: a stamp of its own
+                h.update(f"{path}\0gone\0".encode())
+                continue
             h.update(f"{path}\0{status.st_mtime_ns}\0{status.st_size}\0".encode())
     return h.hexdigest()
 
