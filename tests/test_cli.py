@@ -62,14 +62,24 @@ def test_version_and_help_load_none_of_the_heavy_libraries() -> None:
     assert result.stdout.splitlines()[-1] == "[]"
 
 
-# Every command loads the config, which asks each named provider for its options: the local
-# providers' readers (icalendar, the Maildir's MIME code) wait until a calendar or mailbox opens.
+# Every command loads the config, which asks each named provider for its options: the
+# providers' readers and clients (icalendar, the Maildir's MIME code, imapclient) wait until a
+# calendar or mailbox opens.
 READERS = (
     "icalendar",
     "recurring_ical_events",
     "connectors.ics.source",
     "connectors.maildir.connector",
+    "imapclient",
+    "connectors.imap.connector",
 )
+IMAP_ACCOUNT = """
+[[accounts]]
+name = "mail"
+addresses = ["alex@example.org"]
+calendar = { provider = "ics", path = "calendar" }
+mailbox = { provider = "imap", host = "imap.example.org", password_command = ["true"] }
+"""
 CONFIG_ONLY = """
 import sys
 from pathlib import Path
@@ -79,9 +89,10 @@ print(sorted(set(sys.modules) & set(sys.argv[2:])))
 """
 
 
-def test_loading_a_config_of_local_providers_loads_none_of_their_readers(demo_config: Path) -> None:
-    assert 'provider = "ics"' in demo_config.read_text()
-    assert 'provider = "maildir"' in demo_config.read_text()
+def test_loading_a_config_loads_none_of_the_providers_readers(demo_config: Path) -> None:
+    demo_config.write_text(demo_config.read_text() + IMAP_ACCOUNT)
+    for provider in ("ics", "maildir", "imap"):
+        assert f'provider = "{provider}"' in demo_config.read_text()
     result = subprocess.run(
         [sys.executable, "-c", CONFIG_ONLY, str(demo_config), *READERS],
         capture_output=True,
@@ -89,7 +100,7 @@ def test_loading_a_config_of_local_providers_loads_none_of_their_readers(demo_co
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "[]"
+    assert result.stdout.splitlines()[-1] == "[]", result.stderr
 
 
 # The config is read by `run`; msal is made unimportable the way a broken install would be.

@@ -17,13 +17,18 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.imap.connector import ImapMailbox
-from connectors.imap.session import DEFAULT_PORTS, LOOPBACK, Server
 from daemon import options as o
 from daemon.passwords import SOURCE_OPTIONS, PasswordSource, validate_source
 from daemon.protocols import AccountContext, Resource
+
+if TYPE_CHECKING:
+    from connectors.imap.connector import ImapMailbox
+    from connectors.imap.session import Server
+
+DEFAULT_PORTS = {"implicit": 993, "starttls": 143, "none": 143}
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 MAILBOX_OPTIONS: o.Schema = {
     "host": o.Option(o.non_empty_string, help="the IMAP server, e.g. 'imap.fastmail.com'"),
@@ -80,6 +85,10 @@ class ImapProvider:
     def mailbox(
         self, ctx: AccountContext, options: dict[str, Any], account_options: dict[str, Any]
     ) -> ImapMailbox:
+        # The IMAP client (imapclient) only when a mailbox is opened: a config that names this
+        # provider is loaded by every command, status and check too.
+        from connectors.imap.connector import ImapMailbox
+
         return ImapMailbox(ctx, options, server(ctx, options))
 
     def authorize(self, ctx: AccountContext, account_options: dict[str, Any], echo: Any) -> None:
@@ -118,6 +127,8 @@ class ImapProvider:
 
 def server(ctx: AccountContext, options: dict[str, Any]) -> Server:
     """Where to connect, from the validated options (the username defaults to the address)."""
+    from connectors.imap.session import Server
+
     tls = options.get("tls") or "implicit"
     where = f"config.toml: [accounts.{ctx.name}.mailbox]"
     username = options.get("username") or (ctx.addresses[0] if ctx.addresses else "")

@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 TIMEOUT = 60.0  # seconds for connecting and for each command's answer
-DEFAULT_PORTS = {"implicit": 993, "starttls": 143, "none": 143}
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 @dataclass(frozen=True)
