@@ -9,8 +9,11 @@ due, leave alone what is finished, never create a follow-up twice. On SQLite and
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import threading
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,11 +28,13 @@ from sqlalchemy import Engine, MetaData, inspect, select, text
 from daemon import __version__
 from daemon.cli import main
 from daemon.planning.followups import followup_key
+from daemon.store import snapshot
 from daemon.store.database import (
     HEAD_REVISION,
     MIGRATIONS,
     StoreError,
     alembic_config,
+    migrate,
     open_engine,
     open_store,
 )
@@ -419,9 +424,142 @@ def test_the_models_and_the_migrations_agree(db_url: str) -> None:
 
     from daemon.store.models import Base
 
-    engine = open_store(db_url).kw["bind"]
+    engine = open_engine(db_url)
+    migrate(engine)  # Alembic itself, not the snapshot a new SQLite file gets
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def _clauses(sql: str) -> tuple[str, ...]:
+    """A CREATE statement's head and its top-level clauses (columns, constraints), sorted.
+
+    Alembic's batch migrations on SQLite copy a table with its constraints in an order that
+    varies from one process to the next (sets of them, under hash randomization): the same
+    schema, written differently."""
+    head, _, body = sql.partition("(")
+    parts, depth, current = [], 0, ""
+    for char in body.rsplit(")", 1)[0] if head.lstrip().upper().startswith("CREATE TABLE") else "":
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        parts.append(current.strip())
+    return (head.strip(), *sorted(parts)) if parts else (sql,)
+
+
+def _recorded(path: Path) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    with closing(sqlite3.connect(path)) as conn:
+        return sorted((t, n, tbl, _clauses(sql)) for t, n, tbl, sql in snapshot.recorded(conn))
+
+
+def test_the_sqlite_snapshot_is_what_the_migrations_make(tmp_path: Path) -> None:
+    """A new SQLite state is built from daemon/store/sqlite-schema.sql: it must be, statement
+    for statement, what SQLite recorded after the migrations, and describe the head revision."""
+    migrated = tmp_path / "migrated.db"
+    migrate(open_engine(f"sqlite:///{migrated}"))
+    assert snapshot.read() is not None and snapshot.read()[0] == HEAD, (
+        f"{snapshot.SNAPSHOT} is not of the head revision {HEAD}: python3 -m daemon.store.snapshot"
+    )
+    new = tmp_path / "new.db"
+    engine = open_store(f"sqlite:///{new}").kw["bind"]
+    assert _recorded(new) == _recorded(migrated), (
+        f"{snapshot.SNAPSHOT} is not what the migrations make: python3 -m daemon.store.snapshot"
+    )
+    assert revision(engine) == (HEAD,)
+    with engine.connect() as conn:  # and what the models expect, as a migrated file is
+        from alembic.autogenerate import compare_metadata
+
+        from daemon.store.models import Base
+
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_a_new_sqlite_state_is_made_without_alembic(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "followupd.db"
+    code = (
+        "import sys; from daemon.store.database import open_store; "
+        f"open_store('sqlite:///{path}'); print('alembic' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+    assert path.stat().st_mode & 0o777 == 0o600
+    engine = open_engine(f"sqlite:///{path}")
+    assert revision(engine) == (HEAD,)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    # and it serves: the daemon drafts from it, and the migrations find nothing left to do
+    world = World(tmp_path / "world", f"sqlite:///{path}")
+    world.add(ACME)
+    world.tick(at(2) + timedelta(minutes=5))
+    assert sorted(str(d["To"]) for d in world.drafts()) == [
+        f"{JANE.name} <{JANE.email}>",
+        f"{RAJ.name} <{RAJ.email}>",
+    ]
+    before = _recorded(path)
+    migrate(engine)
+    assert _recorded(path) == before == _recorded_fresh_migration(tmp_path)
+
+
+def _recorded_fresh_migration(tmp_path: Path) -> list[tuple[str, str, str, str]]:
+    path = tmp_path / "reference.db"
+    migrate(open_engine(f"sqlite:///{path}"))
+    return _recorded(path)
+
+
+def test_a_snapshot_of_another_revision_is_not_used(tmp_path: Path) -> None:
+    stale = tmp_path / "old.sql"
+    stale.write_text(
+        snapshot.SNAPSHOT.read_text(encoding="utf-8").replace(f"revision: {HEAD}", "revision: 0007")
+    )
+    engine = open_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    assert snapshot.create(engine, HEAD, stale) is False
+    assert revision(engine) == ()  # untouched: the migrations are the way
+
+
+def test_a_snapshot_that_fails_halfway_leaves_nothing_and_the_migrations_take_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "broken.sql"
+    text_ = snapshot.SNAPSHOT.read_text(encoding="utf-8")
+    broken.write_text(text_ + "\nCREATE INDEX ix_nowhere ON no_such_table (x);\n")
+    engine = open_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+        snapshot.create(engine, HEAD, broken)
+    assert _recorded(tmp_path / "a.db") == []  # one transaction: the tables went with it
+
+    monkeypatch.setattr(snapshot, "SNAPSHOT", broken)
+    store = open_store(f"sqlite:///{tmp_path / 'b.db'}")
+    assert revision(store.kw["bind"]) == (HEAD,)
+    assert _recorded(tmp_path / "b.db") == _recorded_fresh_migration(tmp_path)
+
+
+def test_first_starts_at_once_build_the_schema_once(tmp_path: Path) -> None:
+    path = tmp_path / "followupd.db"
+    url = f"sqlite:///{path}"
+    gate = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            engine = open_engine(url)
+            gate.wait()
+            open_store(url)
+            engine.dispose()
+        except BaseException as err:  # noqa: BLE001 (reported below)
+            errors.append(err)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert revision(open_engine(url)) == (HEAD,)
+    assert _recorded(path) == _recorded_fresh_migration(tmp_path)
 
 
 def test_0004_adds_identity_container_and_limit_and_keeps_every_row(db_url: str) -> None:

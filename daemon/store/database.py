@@ -10,7 +10,8 @@ The busy timeout is 10 s; ``?timeout=SECONDS`` in the URL changes it.
 The schema is owned by Alembic from the first release and upgraded automatically at start; a
 database written by a newer followupd, or by some other program, is refused untouched. Alembic
 itself (a tenth of a second to import) is loaded only when the schema is not at
-:data:`HEAD_REVISION`: a start on a current database reads ``alembic_version`` and goes on.
+:data:`HEAD_REVISION`: a start on a current database reads ``alembic_version`` and goes on, and
+a new SQLite file is given the head schema from :mod:`.snapshot`.
 
 Any failure of the database itself (locked, disk full, damaged file, server gone) surfaces as
 one :class:`StoreError` naming the file (or server) and what is wrong, raised from SQLAlchemy's
@@ -45,7 +46,8 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions: a database at this revision is opened without
-# Alembic. Adding a migration means updating it (tests/test_migrations.py fails until then).
+# Alembic. Adding a migration means updating it and writing sqlite-schema.sql anew with
+# `python3 -m daemon.store.snapshot` (tests/test_migrations.py fails until both are done).
 HEAD_REVISION = "0008"
 
 
@@ -350,13 +352,28 @@ def current_revisions(engine: Engine) -> tuple[str, ...] | None:
 def open_store(url: str, pool_size: int = 5) -> sessionmaker[Session]:
     """Open, check, migrate and return a session factory. Raises :class:`StoreError`."""
     engine = open_engine(url, pool_size)
-    if current_revisions(engine) != (HEAD_REVISION,):  # new, behind, newer or not ours
-        check_schema(engine)
+    revisions = current_revisions(engine)
+    if revisions != (HEAD_REVISION,) and not (revisions is None and _from_snapshot(engine)):
+        check_schema(engine)  # behind, newer, not ours, or new where no snapshot serves
         migrate(engine)
     factory = sessionmaker(engine, expire_on_commit=False)
     if faults.active():  # crash-safety tests only (FOLLOWUPD_FAULTS); see daemon/faults.py
         faults.watch_sessions(factory)
     return factory
+
+
+def _from_snapshot(engine: Engine) -> bool:
+    """A new SQLite file gets the head schema without Alembic (:mod:`.snapshot`).
+
+    Should that fail (a full disk, a lock held too long), the migrations try the same and
+    explain the failure as every other write does."""
+    from daemon.store import snapshot
+
+    try:
+        return snapshot.create(engine, HEAD_REVISION)
+    except sqlite3.Error as err:
+        log.debug("%s: the schema snapshot failed (%s); migrating", describe(engine.url), err)
+        return False
 
 
 def _short(err: Exception) -> str:
