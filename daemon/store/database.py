@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -150,13 +151,31 @@ def _free_space(folder: Path) -> int:
         return FULL_BELOW
 
 
+def _into_wal(cursor: sqlite3.Cursor, timeout: float) -> str:
+    """Switch a connection's file to WAL; returns the journal mode SQLite settled on.
+
+    The switch of a new file needs it to itself, and SQLite answers "locked" at once rather
+    than waiting: two programs opening a new state at the same moment (``run`` and ``status``
+    on a first start) must not fail for that. So it is tried again until the busy timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            (mode,) = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+            return str(mode)
+        except sqlite3.OperationalError as err:
+            busy = getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _sqlite_pragmas(timeout: float) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Transactions are begun by us (see _sqlite_begin), not by the sqlite3 module.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        (mode,) = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+        mode = _into_wal(cursor, timeout)
         if mode.lower() not in ("wal", "memory"):
             log.warning("SQLite refused WAL mode (journal_mode is %s); readers may wait", mode)
         cursor.execute("PRAGMA foreign_keys=ON")
