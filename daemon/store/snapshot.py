@@ -44,7 +44,7 @@ def recorded(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
 def render(conn: sqlite3.Connection, revision: str) -> str:
     """The snapshot file's text for the schema of ``conn``, at ``revision``."""
     lines = [
-        "-- followupd's state schema on SQLite, as its migrations leave it (daemon/store/snapshot.py).",
+        "-- followupd's state schema on SQLite, as the migrations leave it (see snapshot.py).",
         "-- Written by `python3 -m daemon.store.snapshot`; tests/test_migrations.py compares it.",
         f"{_REVISION_LINE}{revision}",
         "",

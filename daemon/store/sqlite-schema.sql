@@ -1,4 +1,4 @@
--- followupd's state schema on SQLite, as its migrations leave it (daemon/store/snapshot.py).
+-- followupd's state schema on SQLite, as the migrations leave it (see snapshot.py).
 -- Written by `python3 -m daemon.store.snapshot`; tests/test_migrations.py compares it.
 -- revision: 0008
 
