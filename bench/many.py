@@ -273,7 +273,7 @@ def main() -> int:
     parser.add_argument("--database", help="a PostgreSQL URL (a new database per size)")
     parser.add_argument("--poll-interval", default="2m", help="the service's poll interval")
     parser.add_argument(
-        "--concurrency", type=int, default=64, help="[daemon].concurrency (docs/many-users.md)"
+        "--concurrency", type=int, default=32, help="[daemon].concurrency (docs/many-users.md)"
     )
     parser.add_argument("--lead", type=float, default=60.0, help="(c): first due, s from start")
     parser.add_argument("--spread", type=float, default=60.0, help="(c): due times spread, s")
