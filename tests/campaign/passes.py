@@ -108,7 +108,9 @@ class Planner:
       bookkeeping at even steps and of sync at odd ones, so every pass, renamed or not, dies
       there and each campaign kills both phases (sync three times, bookkeeping at least
       twice). The other strata split the rest of the step by checkpoint number.
-    - Every other pass (:meth:`renames`) renames the account after each kill.
+    - Every other pass (:meth:`renames`) renames the account after each kill. The start of
+      the very first run is one of theirs: killed before that run recorded the account, then
+      renamed, the account must keep the sign-in ``followupd auth`` claimed for it.
     - The further kills hit the recovery runs. In a step that drafts, each is the name of a
       drafting or recording checkpoint (:data:`ALWAYS`, sometimes :data:`SOMETIMES`): the
       recovery dies at its first such checkpoint, i.e. while it resumes the interrupted draft,
@@ -145,9 +147,12 @@ class Planner:
         total = len(trace)
         strata = list(range(self.passes))
         random.Random(f"{self.seed}:{step}").shuffle(strata)
+        if step == 0 and self.passes > 1:  # the very first start goes to a pass that renames
+            at = strata.index(0)
+            strata[at], strata[1] = strata[1], strata[at]
         rng = random.Random(f"{self.seed}:{step}:{number}")
         stratum = strata[number]
-        first = [first_kill(trace, stratum, self.passes, step, rng, self.renames(number))]
+        first = [first_kill(trace, stratum, self.passes, step, rng)]
         if not drafting_names(trace):
             return first + [rng.randint(1, total)]
         return first + [
@@ -160,7 +165,7 @@ START = ("bookkeeping", "sync")
 
 
 def first_kill(
-    trace: list[str], stratum: int, strata: int, step: int, rng: random.Random, renames: bool
+    trace: list[str], stratum: int, strata: int, step: int, rng: random.Random
 ) -> KillAt:
     """Where the first run of a step dies, for the pass that holds ``stratum`` of ``strata``.
 
@@ -168,12 +173,10 @@ def first_kill(
     steps) or sync (odd steps); a name, as a renamed account may add checkpoints before it.
     The others divide the checkpoints after the start evenly by number.
 
-    But the very first run of a pass that renames dies in sync, after the account's row is
-    committed: killed before it, then renamed, the account would ask to be signed in again
-    (the store never heard what it serves, so nothing tells the new name is the old account,
-    and its folder of tokens stays under the old name). The daemon does not handle that
-    case; seeds that killed there made the campaign fail before (FOLLOWUPD_CAMPAIGN_SEED=1 on
-    outlook), so the passes that do not rename are the ones killed there.
+    At step 0 the start's kill falls before the run has committed anything, and it is a pass
+    that renames the account which dies there (:class:`Planner`): renamed before any run
+    recorded it, the account must still find the sign-in ``followupd auth`` claimed for it
+    (the remote worlds do what it does).
     """
     total = len(trace)
     each = phases(trace)
@@ -182,13 +185,16 @@ def first_kill(
         low = 1 + total * stratum // strata
         return rng.randint(low, max(low, total * (stratum + 1) // strata))
     if stratum == 0:
-        want = "sync" if renames and step == 0 else START[step % 2]
+        want = START[step % 2]
         # names whose first occurrence (where ``kill-on`` strikes) is in the wanted phase
         names = [
             label
             for n, label in enumerate(trace[:head])
             if trace.index(label) == n and each[n] == want
         ]
+        if step == 0:  # the very first run: before it has committed anything
+            first_commit = next((n for n, label in enumerate(trace) if "committed" in label), head)
+            names = [label for label in names if trace.index(label) < first_commit] or names
         return rng.choice(names or trace[:head])
     rest, parts = total - head, strata - 1
     low = head + 1 + rest * (stratum - 1) // parts

@@ -47,6 +47,7 @@ class GoogleWorld(World):
         token = root / "state" / "accounts" / ACCOUNT / "google-token.json"
         token.parent.mkdir(parents=True, mode=0o700)
         self.fake.authorize_token(token)
+        self.signed_in()
 
     def account_text(self) -> str:
         return (
@@ -132,6 +133,7 @@ class OutlookWorld(World):
         self.own: list[str] = []  # ids of the messages the user wrote themselves
         super().__init__(root)
         self._sign_in()
+        self.signed_in()
 
     def _sign_in(self) -> None:
         """What ``followupd auth`` leaves behind (the token cache), made in-process."""

@@ -91,6 +91,25 @@ addresses = ["{self.me}"]
 {self.account_text()}
 """
 
+    def signed_in(self) -> None:
+        """What ``followupd auth`` records besides the tokens it leaves: the account's row,
+        claiming what the account serves (daemon/running/identity.py: ``claim``), so that a
+        rename before any run has recorded it still finds the sign-in."""
+        from daemon import config as config_mod
+        from daemon.resources import identity
+        from daemon.running.identity import claim
+        from daemon.store.database import open_store
+        from daemon.store.repository import account_state
+
+        account = config_mod.load(self.config).account(self.account)
+        sessions = open_store(self.db_url)
+        try:
+            with sessions() as session:
+                claim(session, account_state(session, self.account), identity(account))
+                session.commit()
+        finally:
+            sessions.kw["bind"].dispose()
+
     def rename_account(self, name: str) -> None:
         """The user renames the account in the config (nothing else changes)."""
         self.account = name
