@@ -361,16 +361,21 @@ def test_head_revision_names_the_newest_migration() -> None:
     )
 
 
-def test_a_current_state_is_opened_without_alembic(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'state.db'}"
-    open_store(url)  # a new database: Alembic creates the schema
+def _opening_loads_alembic(url: str) -> bool:
+    """Whether ``open_store(url)`` in a new process imports Alembic."""
     code = (
         "import sys; from daemon.store.database import open_store; "
         f"open_store({url!r}); print('alembic' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    return result.stdout.strip() == "True"
+
+
+def test_a_current_state_is_opened_without_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    open_store(url)  # a new database
+    assert not _opening_loads_alembic(url)
 
 
 # Provider- and invitation-supplied values, VARCHAR(n) up to 0002: PostgreSQL refused a longer
@@ -479,13 +484,7 @@ def test_the_sqlite_snapshot_is_what_the_migrations_make(tmp_path: Path) -> None
 
 def test_a_new_sqlite_state_is_made_without_alembic(tmp_path: Path) -> None:
     path = tmp_path / "state" / "followupd.db"
-    code = (
-        "import sys; from daemon.store.database import open_store; "
-        f"open_store('sqlite:///{path}'); print('alembic' in sys.modules)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    assert not _opening_loads_alembic(f"sqlite:///{path}")
     assert path.stat().st_mode & 0o777 == 0o600
     engine = open_engine(f"sqlite:///{path}")
     assert revision(engine) == (HEAD,)
