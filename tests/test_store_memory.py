@@ -1,7 +1,7 @@
 """What an SQLite connection of the store holds on to, measured by SQLite itself.
 
-The engine keeps a connection per worker thread (64 for a thousand accounts), so what one
-connection keeps is paid sixty-four times: its page cache (``CACHE_KIB``) and its prepared
+The engine keeps a connection per worker thread (32 for a thousand accounts), so what one
+connection keeps is paid that many times over: its page cache (``CACHE_KIB``) and its prepared
 statements (``STATEMENT_CACHE``). SQLite's own count of the memory it has allocated
 (``sqlite3_memory_used``, read from the library the ``sqlite3`` module is linked to) shows what
 a connection keeps after a cycle's worth of statements that are never run again.
