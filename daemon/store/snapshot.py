@@ -127,20 +127,16 @@ def create(engine: Engine, head: str, path: Path | None = None) -> bool:
 def main() -> None:
     """Write :data:`SNAPSHOT` from what the migrations make on an empty file."""
     import tempfile
+    from contextlib import closing
 
     from daemon.store.database import HEAD_REVISION, migrate, open_engine
 
     with tempfile.TemporaryDirectory() as folder:
         engine = open_engine(f"sqlite:///{folder}/schema.db")
         migrate(engine)
-        raw = engine.raw_connection()
-        try:
-            conn = raw.driver_connection
-            assert isinstance(conn, sqlite3.Connection)
+        engine.dispose()
+        with closing(sqlite3.connect(f"{folder}/schema.db")) as conn:
             SNAPSHOT.write_text(render(conn, HEAD_REVISION), encoding="utf-8")
-        finally:
-            raw.close()
-            engine.dispose()
     print(f"wrote {SNAPSHOT} (revision {HEAD_REVISION})")
 
 
