@@ -423,16 +423,21 @@ def test_0003_makes_provider_values_unbounded_and_keeps_every_row(db_url: str) -
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
-def test_the_models_and_the_migrations_agree(db_url: str) -> None:
-    """A change to the models without its migration fails here, not in a user's upgrade."""
+def _unlike_the_models(engine: Engine) -> list[Any]:
+    """What the database's schema has that the models do not, and the other way round."""
     from alembic.autogenerate import compare_metadata
 
     from daemon.store.models import Base
 
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+
+
+def test_the_models_and_the_migrations_agree(db_url: str) -> None:
+    """A change to the models without its migration fails here, not in a user's upgrade."""
     engine = open_engine(db_url)
     migrate(engine)  # Alembic itself, not the snapshot a new SQLite file gets
-    with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    assert _unlike_the_models(engine) == []
 
 
 def _clauses(sql: str) -> tuple[str, ...]:
@@ -455,31 +460,35 @@ def _clauses(sql: str) -> tuple[str, ...]:
     return (head.strip(), *sorted(parts)) if parts else (sql,)
 
 
-def _recorded(path: Path) -> list[tuple[str, str, str, tuple[str, ...]]]:
+Recorded = list[tuple[str, str, str, tuple[str, ...]]]
+
+
+def _recorded(path: Path) -> Recorded:
     with closing(sqlite3.connect(path)) as conn:
         return sorted((t, n, tbl, _clauses(sql)) for t, n, tbl, sql in snapshot.recorded(conn))
+
+
+def _recorded_fresh_migration(tmp_path: Path) -> Recorded:
+    """What SQLite records after Alembic's migrations on a new file."""
+    path = tmp_path / "reference.db"
+    migrate(open_engine(f"sqlite:///{path}"))
+    return _recorded(path)
 
 
 def test_the_sqlite_snapshot_is_what_the_migrations_make(tmp_path: Path) -> None:
     """A new SQLite state is built from daemon/store/sqlite-schema.sql: it must be, statement
     for statement, what SQLite recorded after the migrations, and describe the head revision."""
-    migrated = tmp_path / "migrated.db"
-    migrate(open_engine(f"sqlite:///{migrated}"))
-    assert snapshot.read() is not None and snapshot.read()[0] == HEAD, (
+    found = snapshot.read()
+    assert found is not None and found[0] == HEAD, (
         f"{snapshot.SNAPSHOT} is not of the head revision {HEAD}: python3 -m daemon.store.snapshot"
     )
     new = tmp_path / "new.db"
     engine = open_store(f"sqlite:///{new}").kw["bind"]
-    assert _recorded(new) == _recorded(migrated), (
+    assert _recorded(new) == _recorded_fresh_migration(tmp_path), (
         f"{snapshot.SNAPSHOT} is not what the migrations make: python3 -m daemon.store.snapshot"
     )
     assert revision(engine) == (HEAD,)
-    with engine.connect() as conn:  # and what the models expect, as a migrated file is
-        from alembic.autogenerate import compare_metadata
-
-        from daemon.store.models import Base
-
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    assert _unlike_the_models(engine) == []  # what the models expect, as a migrated file is
 
 
 def test_a_new_sqlite_state_is_made_without_alembic(tmp_path: Path) -> None:
@@ -501,12 +510,6 @@ def test_a_new_sqlite_state_is_made_without_alembic(tmp_path: Path) -> None:
     before = _recorded(path)
     migrate(engine)
     assert _recorded(path) == before == _recorded_fresh_migration(tmp_path)
-
-
-def _recorded_fresh_migration(tmp_path: Path) -> list[tuple[str, str, str, str]]:
-    path = tmp_path / "reference.db"
-    migrate(open_engine(f"sqlite:///{path}"))
-    return _recorded(path)
 
 
 def test_a_snapshot_of_another_revision_is_not_used(tmp_path: Path) -> None:
