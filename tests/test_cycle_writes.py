@@ -72,12 +72,13 @@ def test_an_outlook_calendar_with_nothing_new_stores_its_new_link_when_the_cycle
     writes = CycleWrites(writer)
     poll = AccountPoll(config, sessions, writer, writes, lambda: None, lambda: False)
 
-    poll.calendar(calendar, account, NOW)  # the first round: recorded at once
+    assert poll.calendar(calendar, account, NOW, None)  # the first round: recorded at once
     first = cursors(sessions)[("work", "calendar")]
     assert writer.opened == 1 and first is not None
 
-    poll.calendar(calendar, account, NOW)  # nothing new; Graph's link is new all the same
-    poll.calendar(calendar, account, NOW)  # twice in one cycle: the newest link is kept
+    # Nothing new; Graph's link is new all the same. Twice in one cycle: the newest is kept.
+    assert not poll.calendar(calendar, account, NOW, first)
+    assert not poll.calendar(calendar, account, NOW, first)
     assert writer.opened == 1, "a round with nothing new opened a writing session"
     assert cursors(sessions)[("work", "calendar")] == first  # not yet: when the cycle ends
     writes.flush()

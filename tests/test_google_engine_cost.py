@@ -39,3 +39,27 @@ def test_new_drafts_keep_the_reply_cursor_and_an_unchanged_poll_costs_two_reques
             assert asked == ["calendar.events.list", "gmail.users.history.list"], (_, asked)
     finally:
         close_world(world)
+
+
+def test_a_step_that_wrote_makes_the_next_step_ask_anew(tmp_path: Path) -> None:
+    """The steps' questions are read together before the poll's first request
+    (daemon/running/pollreads.py). When the drafts step records both thank-yous as sent, the
+    sent step's question (whose thank-you is awaited) is read again: nothing is awaited any
+    more, so the user's Sent folder is not listed."""
+    world = make_world(tmp_path, "google")
+    try:
+        planned(world)
+        state = world.google.state  # type: ignore[union-attr]
+        world.tick(DUE)
+        world.tick(DUE + timedelta(minutes=5))
+        assert len(state.drafts) == 2
+        for draft in sorted(state.drafts):
+            state.send_draft_as_user(draft, at=DUE + timedelta(minutes=7))
+        mark = len(state.requests)
+        world.tick(DUE + timedelta(minutes=10))
+        asked = [r.method for r in state.on_the_wire(mark) if not r.method.startswith("oauth")]
+        sent = {who: s for (_, who), (_, s) in world.followups().items() if who in world.people}
+        assert sent == dict.fromkeys(world.people, "done")  # the thank-yous, found sent
+        assert "gmail.users.messages.list" not in asked, asked
+    finally:
+        close_world(world)

@@ -3,7 +3,9 @@
 Each step (the calendar, the drafts waiting for the user, the user's own sent mail while an
 inquiry waits, the replies) has the same three phases:
 
-1. a short read of the store (what the cursor is, which drafts wait, who may answer);
+1. a short read of the store (what the cursor is, which drafts wait, who may answer): the
+   four steps' reads are made together in one transaction before the first request, and made
+   again only after a step wrote (:mod:`daemon.running.pollreads`);
 2. the questions to the calendar or the mailbox, with no transaction open, so a slow server
    holds up no other account (the engine polls many accounts at once);
 3. one short writing session (:class:`daemon.store.writer.Writer`) that reads again what it
@@ -26,9 +28,10 @@ from daemon.config import Account, Config
 from daemon.errors import CursorExpired
 from daemon.planning.interviews import Planner, unstorable
 from daemon.protocols import CalendarChanges, CalendarEvent, CalendarSource, Mailbox, Problem
-from daemon.replies import ReplyTracker
+from daemon.replies import ReplyQuestion, ReplyTracker, WaitingDraft
 from daemon.running.cyclewrites import CycleWrites
-from daemon.running.sentwatch import SentWatch
+from daemon.running.pollreads import PollReads
+from daemon.running.sentwatch import SentQuestion, SentWatch
 from daemon.store import repository as repo
 from daemon.store.database import StoreError
 from daemon.store.writer import Writer
@@ -56,28 +59,33 @@ class AccountPoll:
     def run(
         self, account: Account, calendar: CalendarSource, mailbox: Mailbox, now: datetime
     ) -> None:
-        self.calendar(calendar, account, now)
+        tracker = ReplyTracker(self.config, account, mailbox)
+        watch = SentWatch(self.config, account, mailbox)
+        reads = PollReads(self.sessions, tracker, watch, now)  # one read for all four steps
+        if self.calendar(calendar, account, now, reads.calendar_cursor()):
+            reads.wrote()
         self.progress()
         if self.stopping():
             return
-        tracker = ReplyTracker(self.config, account, mailbox)
-        self.drafts(tracker, now)
+        if self.drafts(tracker, reads.waiting_drafts(), now):
+            reads.wrote()
         self.progress()
         if self.stopping():
             return
         # After the drafts: a thank-you just found sent already starts its inquiry.
-        self.sent(SentWatch(self.config, account, mailbox), now)
+        if self.sent(watch, reads.sent_question(), now):
+            reads.wrote()
         self.progress()
         if self.stopping():
             return
-        self.replies(tracker, now)
+        self.replies(tracker, reads.reply_question(), now)
 
-    # -- the steps ------------------------------------------------------------------------
+    # -- the steps: each is given what it asks and says whether it recorded anything -------
 
-    def calendar(self, source: CalendarSource, account: Account, now: datetime) -> None:
+    def calendar(
+        self, source: CalendarSource, account: Account, now: datetime, cursor: str | None
+    ) -> bool:
         window = (now - self.config.daemon.sync_past, now + self.config.daemon.sync_ahead)
-        with self.sessions() as session:
-            cursor = repo.get_cursor(session, account.name, "calendar")
         try:
             changes = source.changes(cursor, window)
         except CursorExpired as err:
@@ -85,43 +93,40 @@ class AccountPoll:
             changes = source.changes(None, window)
         if nothing_new(changes):
             if changes.cursor == cursor:
-                return  # the usual poll: nothing to record, no writer to wait for
+                return False  # the usual poll: nothing to record, no writer to wait for
             if cursor is not None and changes.cursor is not None:
                 # Only a newer cursor (Graph's delta link is new at every round): written with
                 # the cycle's other such news in one transaction, not a session of its own.
                 self.cycle_writes.cursor_moved(
                     account.name, "calendar", cursor, changes.cursor, now
                 )
-                return
+                return False
         with self.writer.session() as session:
             self._record_calendar(changes, account, session, window, now)
             session.commit()
+        return True
 
-    def drafts(self, tracker: ReplyTracker, now: datetime) -> None:
-        with self.sessions() as session:
-            waiting = tracker.waiting_drafts(session)
+    def drafts(self, tracker: ReplyTracker, waiting: list[WaitingDraft], now: datetime) -> bool:
         answers = tracker.ask_drafts(waiting)
         if not answers:
-            return  # the usual poll: every draft still waits; nothing to write
+            return False  # the usual poll: every draft still waits; nothing to write
         with self.writer.session() as session:
             tracker.record_drafts(session, answers, now)
             session.commit()
+        return True
 
-    def sent(self, watch: SentWatch, now: datetime) -> None:
-        with self.sessions() as session:
-            question = watch.question(session, now)
+    def sent(self, watch: SentWatch, question: SentQuestion | None, now: datetime) -> bool:
         if question is None:
-            return
+            return False
         result = watch.ask(question)
         if not watch.worth_recording(question, result):
-            return  # the usual poll: nothing found can start an inquiry; no writer to wait for
+            return False  # the usual poll: nothing found can start an inquiry; no writer
         with self.writer.session() as session:
             watch.record(session, result, now)
             session.commit()
+        return True
 
-    def replies(self, tracker: ReplyTracker, now: datetime) -> None:
-        with self.sessions() as session:
-            question = tracker.reply_question(session, now)
+    def replies(self, tracker: ReplyTracker, question: ReplyQuestion | None, now: datetime) -> None:
         if question is None:
             return
         result = tracker.ask_replies(question)
