@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import select
+import socket
+import socketserver
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -163,3 +167,87 @@ def test_retry_after_as_an_http_date() -> None:
     assert retry_after(response, lambda: now) == 2.75
     response.headers["Retry-After"] = "soon"
     assert retry_after(response, lambda: now + timedelta(hours=1)) is None
+
+
+class ConnectProxy:
+    """A forward proxy that speaks HTTP CONNECT, as corporate proxies do: it records the
+    hosts it tunnels to and passes the (still encrypted) bytes both ways."""
+
+    def __init__(self) -> None:
+        self.tunnels: list[str] = []
+        proxy = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = self.request.recv(4096)
+                    if not chunk:
+                        return
+                    head += chunk
+                method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+                assert method == "CONNECT", method
+                proxy.tunnels.append(target)
+                host, port = target.rsplit(":", 1)
+                with socket.create_connection((host, int(port))) as upstream:
+                    self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    ends = [self.request, upstream]
+                    while True:
+                        ready, _, _ = select.select(ends, [], [], 5)
+                        if not ready:
+                            return
+                        for end in ready:
+                            data = end.recv(65536)
+                            if not data:
+                                return
+                            (upstream if end is self.request else self.request).sendall(data)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_environment_s_proxy_is_used_and_a_netrc_password_never_replaces_the_token(
+    ms: MicrosoftFakes,
+    ctx: AccountContext,
+    tmp_path: Path,
+    slept: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # requests is told not to read the environment at each request (its proxy lookup cost a
+    # tenth of an unchanged poll): the session reads it once per host, and a .netrc entry
+    # for the Graph host (requests would send it as Basic auth) is never read.
+    proxy = ConnectProxy()
+    host = urlsplit(ms.graph_root).netloc
+    (tmp_path / "home").mkdir()
+    netrc = tmp_path / "home" / ".netrc"
+    netrc.write_text(f"machine {host.split(':')[0]} login casey password hunter2\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NETRC", str(netrc))
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    tokens = runtime(ctx, ms.account_options()).tokens
+    try:
+
+        def me(session: PinnedSession) -> dict[str, object]:
+            graph = Graph(f"{ms.graph_root}/v1.0", tokens, session, fix="-", sleep=slept.append)
+            try:
+                return graph.get("/me")
+            finally:
+                session.close()
+
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        assert me(PinnedSession(ms.ca_bundle))["mail"]
+        assert proxy.tunnels == [host]
+
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the host is exempt: straight there
+        assert me(PinnedSession(ms.ca_bundle))["mail"]
+        assert proxy.tunnels == [host]
+    finally:
+        proxy.close()
