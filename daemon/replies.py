@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, bindparam, exists, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from daemon.autoreply import return_date
@@ -42,12 +43,20 @@ log = logging.getLogger(__name__)
 WATCHING = (State.SCHEDULED, State.CREATING, State.DRAFTED, State.DONE)
 
 
-def _watched_interviews() -> tuple[ColumnElement[bool], ...]:
+# Whose rows a statement below reads: one account's (``account``), or, for the poll cycle's
+# one read of all its accounts (daemon/running/pollreads.py), those in ``accounts``.
+ONE_ACCOUNT = Interview.account == bindparam("account")
+SOME_ACCOUNTS = Interview.account.in_(bindparam("accounts", expanding=True))
+
+
+def _watched_interviews(
+    whose: ColumnElement[bool] = ONE_ACCOUNT,
+) -> tuple[ColumnElement[bool], ...]:
     """The begun interviews of active processes a reply would change (ReplyTracker.watched),
     as a where clause over the interview and its joined process, for the parameters
-    ``account`` and ``now``."""
+    ``account`` (or ``accounts``) and ``now``."""
     begun = (
-        Interview.account == bindparam("account"),
+        whose,
         Interview.status == "active",
         Interview.start_at <= bindparam("now"),
     )
@@ -60,34 +69,51 @@ def _watched_interviews() -> tuple[ColumnElement[bool], ...]:
     return (*begun, Process.state == "active", Interview.process_id.in_(waited_on))
 
 
+def _reply_question(whose: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(
+            Interview.account,
+            Interview.start_at,
+            Interview.organizer,
+            Process.domains,
+            Interviewer.email,
+        )
+        .join(Process, Interview.process_id == Process.id)
+        .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
+        .where(*_watched_interviews(whose))
+    )
+
+
+def _waiting_drafts(whose: ColumnElement[bool]) -> Select[Any]:
+    account = select(Interview.account).where(Interview.id == FollowUp.interview_id)
+    return (
+        select(
+            account.scalar_subquery(),
+            FollowUp.id,
+            FollowUp.draft_id,
+            FollowUp.thread_id,
+            FollowUp.message_id,
+            FollowUp.key,
+            FollowUp.revision,
+        )
+        # Through the account's interviews (ix_followups_interview_id_state), not through every
+        # account's drafts: a join lets SQLite's planner start from the state index.
+        .where(
+            FollowUp.interview_id.in_(select(Interview.id).where(whose)),
+            FollowUp.state == State.DRAFTED,
+        )
+        .order_by(FollowUp.id)
+    )
+
+
 # Built once, with the account and the time as parameters: every poll of every account asks
 # these, and building the statement again each time cost half of the question (issue 14).
+# Each row starts with its interview's account.
 WATCHED = _watched_interviews()
-REPLY_QUESTION = (
-    select(Interview.start_at, Interview.organizer, Process.domains, Interviewer.email)
-    .join(Process, Interview.process_id == Process.id)
-    .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
-    .where(*WATCHED)
-)
-WAITING_DRAFTS = (
-    select(
-        FollowUp.id,
-        FollowUp.draft_id,
-        FollowUp.thread_id,
-        FollowUp.message_id,
-        FollowUp.key,
-        FollowUp.revision,
-    )
-    # Through the account's interviews (ix_followups_interview_id_state), not through every
-    # account's drafts: a join lets SQLite's planner start from the state index.
-    .where(
-        FollowUp.interview_id.in_(
-            select(Interview.id).where(Interview.account == bindparam("account"))
-        ),
-        FollowUp.state == State.DRAFTED,
-    )
-    .order_by(FollowUp.id)
-)
+REPLY_QUESTION = _reply_question(ONE_ACCOUNT)
+REPLY_QUESTIONS = _reply_question(SOME_ACCOUNTS)
+WAITING_DRAFTS = _waiting_drafts(ONE_ACCOUNT)
+WAITING_DRAFTS_OF = _waiting_drafts(SOME_ACCOUNTS)
 
 
 @dataclass(frozen=True)
@@ -123,14 +149,19 @@ class ReplyTracker:
 
     def waiting_drafts(self, session: Session) -> list[WaitingDraft]:
         """The drafts of this account still waiting for the user, as the mailbox knows them."""
-        rows = session.execute(WAITING_DRAFTS, {"account": self.account.name})
+        return self.drafts_from(session.execute(WAITING_DRAFTS, {"account": self.account.name}))
+
+    @staticmethod
+    def drafts_from(rows: Iterable[Row[Any]]) -> list[WaitingDraft]:
+        """The waiting drafts in rows of :data:`WAITING_DRAFTS` (or ``WAITING_DRAFTS_OF``'s
+        rows of one account)."""
         return [
             WaitingDraft(
                 fu_id,
                 DraftRef(id=draft_id or "", thread_id=thread_id, message_id=message_id),
                 draft_key(key, revision or 0),
             )
-            for fu_id, draft_id, thread_id, message_id, key, revision in rows
+            for _, fu_id, draft_id, thread_id, message_id, key, revision in rows
         ]
 
     def ask_drafts(self, waiting: Sequence[WaitingDraft]) -> list[tuple[int, DraftState]]:
@@ -223,16 +254,25 @@ class ReplyTracker:
         rows = session.execute(REPLY_QUESTION, {"account": self.account.name, "now": now}).all()
         if not rows:
             return None
+        return self.question_from(rows, get_cursor(session, self.account.name, "mail"))
+
+    def question_from(
+        self, rows: Sequence[Row[Any]], stored_cursor: str | None
+    ) -> ReplyQuestion | None:
+        """The question in rows of :data:`REPLY_QUESTION` (or ``REPLY_QUESTIONS``'s rows of
+        this account), with the stored mail cursor."""
+        if not rows:
+            return None
         senders = sorted(
             {email for *_, email in rows if email}
-            | {organizer for _, organizer, _, _ in rows if organizer}
+            | {organizer for _, _, organizer, _, _ in rows if organizer}
         )
-        domains = sorted({d for _, _, found, _ in rows for d in found or ()})
-        since = min(start_at for start_at, *_ in rows)
+        domains = sorted({d for _, _, _, found, _ in rows for d in found or ()})
+        since = min(start_at for _, start_at, *_ in rows)
         fingerprint = hashlib.sha256(
             json.dumps([senders, domains, since.isoformat()]).encode()
         ).hexdigest()[:16]
-        stored = _load(get_cursor(session, self.account.name, "mail"))
+        stored = _load(stored_cursor)
         known = stored.get("watch") == fingerprint
         # A cursor is for the watched set it was made with, unless the mailbox's cursor
         # records that set itself and reads what a change adds (Gmail: only the new senders).

@@ -24,12 +24,14 @@ END = START + timedelta(hours=1)
 JANE = Person("Jane Smith", "jane@acme.example")
 RAJ = Person("Raj Patel", "raj@acme.example")
 ACME = Event("acme-1", START, 60, "Interview: Acme (Backend Engineer)", [JANE, RAJ])
-# The most statements an unchanged poll of one account may send, BEGINs included (the
-# account's state, then every step's question in one read: daemon/running/pollreads.py; and the
-# cycle's one write); 30 when the planner's state was loaded and the cursors stored again on
-# every poll, 22 while the questions loaded the interviews as objects, 15 while the account's
-# state was written before and after each poll, 13 while each step read in a session of its own.
-MOST_STATEMENTS = 10
+# The most statements an unchanged poll cycle of one account may send, BEGINs included: the
+# cycle's one read of what every account's poll asks (5, whatever the number of accounts:
+# daemon/running/pollreads.py), the account's state (2), the cycle's one write (2). 30 when
+# the planner's state was loaded and the cursors stored again on every poll, 22 while the
+# questions loaded the interviews as objects, 15 while the account's state was written before
+# and after each poll, 13 while each step read in a session of its own, 10 while each
+# account's poll read its questions itself.
+MOST_STATEMENTS = 9
 
 
 def at(hours: float) -> datetime:
@@ -142,3 +144,58 @@ def test_a_complete_read_without_events_still_cancels_the_window(
     gone = ("cancelled", "the event was deleted from the calendar")
     assert interviews == {"acme-1": gone, later.uid: gone}
     assert set(world.states().values()) == {"cancelled"}
+
+
+def test_the_cycle_s_shared_read_asks_what_each_poll_would_ask(tmp_path: Path, db_url: str) -> None:
+    """The questions a poll takes from the cycle's read of all accounts equal those it reads
+    for itself: a draft waiting (Raj's), a thank-you sent whose inquiry waits for a reply
+    (Jane's: the process is watched), interviews to come; read as of the same moment."""
+    from daemon.replies import ReplyTracker
+    from daemon.running.pollreads import CycleReads, PollReads
+    from daemon.running.sentwatch import SentWatch
+
+    world = World(tmp_path, db_url)
+    world.add(ACME)
+    for e in upcoming(3):
+        world.add(e)
+    world.tick(at(1))
+    world.send(world.drafts_to(JANE.email)[0], at(2))
+    world.tick(at(3))
+    world.tick(at(4))
+    engine = world.engine
+    connection = next(iter(engine.connections.values()))
+    account, mailbox = connection.account, connection.mailbox
+    assert mailbox is not None
+    tracker = ReplyTracker(world.config, account, mailbox)
+    watch = SentWatch(world.config, account, mailbox)
+    now = at(5)
+
+    def asked(reads: PollReads) -> tuple[object, ...]:
+        return (
+            reads.calendar_cursor(),
+            reads.waiting_drafts(),
+            reads.sent_question(),
+            reads.reply_question(),
+        )
+
+    cycle = CycleReads(engine.sessions)
+    cycle.read([account.name, "nobody"], now)
+    share = cycle.take(account.name)
+    assert share is not None and cycle.take(account.name) is None  # taken once
+    shared = asked(PollReads(engine.sessions, tracker, watch, now, share))
+    own = asked(PollReads(engine.sessions, tracker, watch, now))
+    assert shared == own
+    cursor, waiting, _sent, replies = own
+    assert cursor is not None and [w.key for w in waiting]  # Raj's draft waits
+    assert replies is not None and JANE.email in replies.senders
+
+    cycle.read([account.name], now)
+    cycle.forget(account.name)  # a draft of the account was made meanwhile
+    assert cycle.take(account.name) is None
+
+    def broken() -> object:
+        raise RuntimeError("the database is gone")
+
+    failing = CycleReads(broken)  # type: ignore[arg-type]
+    failing.read([account.name], now)  # the polls will read for themselves
+    assert failing.take(account.name) is None

@@ -154,6 +154,8 @@ class Engine(AccountFailures):
             for c in list(self.connections.values())
             if (only is None or c.account.name in only) and self.leases.holds(c.account.name)
         ]
+        # What the polls start from, read for all of them at once (daemon/running/pollreads.py).
+        self.account_poll.cycle_reads.read([c.account.name for c in held], self.clock.now())
         try:
             self.workers.run(
                 self._unit(connection, partial(self._guarded, connection, self._poll_account))
@@ -238,7 +240,9 @@ class Engine(AccountFailures):
         self, connection: Connection, now: datetime, fu_id: int, prints: Fingerprints
     ) -> None:
         # The drafter commits its intent, asks the mailbox with no transaction open, then
-        # records the draft: other accounts write meanwhile (store/writer.py).
+        # records the draft: other accounts write meanwhile (store/writer.py). The account's
+        # poll in this cycle, if it comes later, reads what this records.
+        self.account_poll.cycle_reads.forget(connection.account.name)
         with self.writer.session() as session:
             fu = session.get(FollowUp, fu_id, options=_DRAFTING)
             if fu is None or connection.mailbox is None:

@@ -30,7 +30,7 @@ from daemon.planning.interviews import Planner, unstorable
 from daemon.protocols import CalendarChanges, CalendarEvent, CalendarSource, Mailbox, Problem
 from daemon.replies import ReplyQuestion, ReplyTracker, WaitingDraft
 from daemon.running.cyclewrites import CycleWrites
-from daemon.running.pollreads import PollReads
+from daemon.running.pollreads import CycleReads, PollReads
 from daemon.running.sentwatch import SentQuestion, SentWatch
 from daemon.store import repository as repo
 from daemon.store.database import StoreError
@@ -55,13 +55,16 @@ class AccountPoll:
         self.cycle_writes = cycle_writes
         self.progress = progress
         self.stopping = stopping
+        self.cycle_reads = CycleReads(sessions)  # filled by the engine before a cycle's polls
 
     def run(
         self, account: Account, calendar: CalendarSource, mailbox: Mailbox, now: datetime
     ) -> None:
         tracker = ReplyTracker(self.config, account, mailbox)
         watch = SentWatch(self.config, account, mailbox)
-        reads = PollReads(self.sessions, tracker, watch, now)  # one read for all four steps
+        # One read for all four steps: the cycle's, made for all its accounts, if there is one.
+        share = self.cycle_reads.take(account.name)
+        reads = PollReads(self.sessions, tracker, watch, now, share)
         if self.calendar(calendar, account, now, reads.calendar_cursor()):
             reads.wrote()
         self.progress()

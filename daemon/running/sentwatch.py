@@ -21,11 +21,12 @@ accounts polled a few minutes apart must not each pay for loading their intervie
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from daemon.config import Account, Config
@@ -33,6 +34,7 @@ from daemon.output.times import short, zoned
 from daemon.planning.basis import first_basis, is_waiting, own_basis, own_record
 from daemon.planning.followups import FollowUpPlanner
 from daemon.protocols import Mailbox, SentMessage, SentMessages, watched
+from daemon.replies import ONE_ACCOUNT, SOME_ACCOUNTS
 from daemon.store.models import FollowUp, Interview, Interviewer, Kind, Process, State
 from daemon.store.repository import record_problems
 
@@ -42,36 +44,45 @@ log = logging.getLogger(__name__)
 # it (building the statement, and its table aliases above all, cost more than running it).
 _THANKS = aliased(FollowUp, name="thanks")
 _FIRST = aliased(FollowUp, name="first_inquiry")
-SENT_QUESTION = (
-    select(
-        Interview.id,
-        Interview.start_at,
-        Interview.organizer,
-        Interview.own_message,
-        Process.domains,
-        Interviewer.email,
+
+
+def _sent_question(whose: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(
+            Interview.account,
+            Interview.id,
+            Interview.start_at,
+            Interview.organizer,
+            Interview.own_message,
+            Process.domains,
+            Interviewer.email,
+        )
+        .join(Process, Interview.process_id == Process.id)
+        .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
+        .where(
+            whose,
+            Interview.status == "active",
+            Interview.start_at <= bindparam("now"),
+            exists().where(
+                _FIRST.interview_id == Interview.id,
+                _FIRST.kind == Kind.STATUS_INQUIRY,
+                _FIRST.seq == 1,
+                _FIRST.state == State.SCHEDULED,
+            ),
+            ~exists().where(
+                _THANKS.interview_id == Interview.id,
+                _THANKS.kind == Kind.THANK_YOU,
+                _THANKS.sent_at.is_not(None),
+                _THANKS.sent_message_id.is_not(None),
+                _THANKS.sent_message_id != "",
+            ),
+        )
     )
-    .join(Process, Interview.process_id == Process.id)
-    .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
-    .where(
-        Interview.account == bindparam("account"),
-        Interview.status == "active",
-        Interview.start_at <= bindparam("now"),
-        exists().where(
-            _FIRST.interview_id == Interview.id,
-            _FIRST.kind == Kind.STATUS_INQUIRY,
-            _FIRST.seq == 1,
-            _FIRST.state == State.SCHEDULED,
-        ),
-        ~exists().where(
-            _THANKS.interview_id == Interview.id,
-            _THANKS.kind == Kind.THANK_YOU,
-            _THANKS.sent_at.is_not(None),
-            _THANKS.sent_message_id.is_not(None),
-            _THANKS.sent_message_id != "",
-        ),
-    )
-)
+
+
+# Each row starts with its interview's account (daemon/replies.py says why two).
+SENT_QUESTION = _sent_question(ONE_ACCOUNT)
+SENT_QUESTIONS = _sent_question(SOME_ACCOUNTS)
 
 
 @dataclass(frozen=True)
@@ -141,10 +152,16 @@ class SentWatch:
         The interviews whose first inquiry waits, as :func:`is_waiting` says, in one query of
         plain columns: no thank-you of theirs sent, and no readable message of the user's own
         recorded on them."""
-        rows = session.execute(SENT_QUESTION, {"account": self.account.name, "now": now}).all()
+        rows = session.execute(SENT_QUESTION, {"account": self.account.name, "now": now})
+        return self.question_from(rows)
+
+    @staticmethod
+    def question_from(rows: Iterable[Row[Any]]) -> SentQuestion | None:
+        """The question in rows of :data:`SENT_QUESTION` (or ``SENT_QUESTIONS``'s rows of one
+        account)."""
         interviews: dict[int, tuple[datetime, set[str], tuple[str, ...]]] = {}
         based: set[int] = set()  # the user's own message is their basis: not waiting
-        for ident, start_at, organizer, own_message, domains, email in rows:
+        for _, ident, start_at, organizer, own_message, domains, email in rows:
             if ident in based:
                 continue
             if ident not in interviews:
