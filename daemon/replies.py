@@ -69,18 +69,20 @@ def _watched_interviews(
     return (*begun, Process.state == "active", Interview.process_id.in_(waited_on))
 
 
-def _reply_question(whose: ColumnElement[bool]) -> Select[Any]:
+def interviews_and_people(*columns: Any) -> Select[Any]:
+    """Interviews with their company's domains and each interviewer's address, a row per
+    interviewer (one with none when there is none), each row starting with the account:
+    whom a reply or a sent message is looked for (also daemon/running/sentwatch.py)."""
     return (
-        select(
-            Interview.account,
-            Interview.start_at,
-            Interview.organizer,
-            Process.domains,
-            Interviewer.email,
-        )
+        select(Interview.account, *columns, Process.domains, Interviewer.email)
         .join(Process, Interview.process_id == Process.id)
         .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
-        .where(*_watched_interviews(whose))
+    )
+
+
+def _reply_question(whose: ColumnElement[bool]) -> Select[Any]:
+    return interviews_and_people(Interview.start_at, Interview.organizer).where(
+        *_watched_interviews(whose)
     )
 
 

@@ -4,8 +4,8 @@ Each step (the calendar, the drafts waiting for the user, the user's own sent ma
 inquiry waits, the replies) has the same three phases:
 
 1. a short read of the store (what the cursor is, which drafts wait, who may answer): the
-   four steps' reads are made together in one transaction before the first request, and made
-   again only after a step wrote (:mod:`daemon.running.pollreads`);
+   four steps' reads are made together before the first request, by the cycle for all its
+   accounts at once, and made again only after a step wrote (:mod:`daemon.running.pollreads`);
 2. the questions to the calendar or the mailbox, with no transaction open, so a slow server
    holds up no other account (the engine polls many accounts at once);
 3. one short writing session (:class:`daemon.store.writer.Writer`) that reads again what it

@@ -34,8 +34,8 @@ from daemon.output.times import short, zoned
 from daemon.planning.basis import first_basis, is_waiting, own_basis, own_record
 from daemon.planning.followups import FollowUpPlanner
 from daemon.protocols import Mailbox, SentMessage, SentMessages, watched
-from daemon.replies import ONE_ACCOUNT, SOME_ACCOUNTS
-from daemon.store.models import FollowUp, Interview, Interviewer, Kind, Process, State
+from daemon.replies import ONE_ACCOUNT, SOME_ACCOUNTS, interviews_and_people
+from daemon.store.models import FollowUp, Interview, Kind, State
 from daemon.store.repository import record_problems
 
 log = logging.getLogger(__name__)
@@ -47,36 +47,24 @@ _FIRST = aliased(FollowUp, name="first_inquiry")
 
 
 def _sent_question(whose: ColumnElement[bool]) -> Select[Any]:
-    return (
-        select(
-            Interview.account,
-            Interview.id,
-            Interview.start_at,
-            Interview.organizer,
-            Interview.own_message,
-            Process.domains,
-            Interviewer.email,
-        )
-        .join(Process, Interview.process_id == Process.id)
-        .outerjoin(Interviewer, Interviewer.interview_id == Interview.id)
-        .where(
-            whose,
-            Interview.status == "active",
-            Interview.start_at <= bindparam("now"),
-            exists().where(
-                _FIRST.interview_id == Interview.id,
-                _FIRST.kind == Kind.STATUS_INQUIRY,
-                _FIRST.seq == 1,
-                _FIRST.state == State.SCHEDULED,
-            ),
-            ~exists().where(
-                _THANKS.interview_id == Interview.id,
-                _THANKS.kind == Kind.THANK_YOU,
-                _THANKS.sent_at.is_not(None),
-                _THANKS.sent_message_id.is_not(None),
-                _THANKS.sent_message_id != "",
-            ),
-        )
+    columns = (Interview.id, Interview.start_at, Interview.organizer, Interview.own_message)
+    return interviews_and_people(*columns).where(
+        whose,
+        Interview.status == "active",
+        Interview.start_at <= bindparam("now"),
+        exists().where(
+            _FIRST.interview_id == Interview.id,
+            _FIRST.kind == Kind.STATUS_INQUIRY,
+            _FIRST.seq == 1,
+            _FIRST.state == State.SCHEDULED,
+        ),
+        ~exists().where(
+            _THANKS.interview_id == Interview.id,
+            _THANKS.kind == Kind.THANK_YOU,
+            _THANKS.sent_at.is_not(None),
+            _THANKS.sent_message_id.is_not(None),
+            _THANKS.sent_message_id != "",
+        ),
     )
 
 
