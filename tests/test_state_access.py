@@ -196,6 +196,7 @@ def test_the_cycle_s_shared_read_asks_what_each_poll_would_ask(tmp_path: Path, d
     def broken() -> object:
         raise RuntimeError("the database is gone")
 
-    failing = CycleReads(broken)  # type: ignore[arg-type]
-    failing.read([account.name], now)  # the polls will read for themselves
-    assert failing.take(account.name) is None
+    cycle.read([account.name], now)  # a share left untaken (the account waited out a backoff)
+    cycle.sessions = broken  # type: ignore[assignment]
+    cycle.read([account.name], now)  # the polls will read for themselves, not the old share
+    assert cycle.take(account.name) is None

@@ -12,7 +12,7 @@ Nothing is held open while the servers are asked: the read ends before the calen
 request. Reading a little earlier than a step would have is safe, as it always was between a
 step's read and its write: the writing session reads again what it changes.
 
-A poll cycle goes further (:func:`read_cycle`): the same questions for all its accounts in four
+A poll cycle goes further (:class:`CycleReads`): the same questions for all its accounts in four
 queries, before their polls begin. Asked by each account's thread, the same reads cost about
 ten times their single-threaded CPU (SQLite's calls hand the GIL over, to one of 32 threads
 that want it); read together, an account's share is a fraction of a millisecond. An account's
@@ -77,6 +77,9 @@ class CycleReads:
         database's, or a row that cannot be read) leaves them unread: each poll reads its own,
         and meets the failure as its own."""
         shares = {name: Share() for name in accounts}
+        with self._lock:  # an older cycle's share never stands in for this one's
+            for name in accounts:
+                self._shares.pop(name, None)
         try:
             with self.sessions() as session:
                 for start in range(0, len(accounts), CHUNK):
