@@ -27,7 +27,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,7 +51,13 @@ _CURSORS = select(SyncCursor.account, SyncCursor.kind, SyncCursor.value).where(
     SyncCursor.account.in_(bindparam("accounts", expanding=True))
 )
 
-Steps = tuple[list[WaitingDraft], SentQuestion | None, ReplyQuestion | None]
+
+class Questions(NamedTuple):
+    """What the steps after the calendar ask the mailbox."""
+
+    waiting: list[WaitingDraft]
+    sent: SentQuestion | None
+    replies: ReplyQuestion | None
 
 
 @dataclass
@@ -126,7 +132,7 @@ class PollReads:
         self.watch = watch
         self.now = now
         self._share = share  # the cycle's read of this account, if it was made
-        self._steps: Steps | None = None
+        self._questions: Questions | None = None
 
     def calendar_cursor(self) -> str | None:
         """The calendar's stored cursor, read with the later steps' questions. A first sync
@@ -135,7 +141,7 @@ class PollReads:
         if share is not None:
             cursor = share.cursors.get("calendar")
             if cursor is not None:
-                self._steps = (
+                self._questions = Questions(
                     self.tracker.drafts_from(share.drafts),
                     self.watch.question_from(share.sent),
                     self.tracker.question_from(share.replies, share.cursors.get("mail")),
@@ -144,30 +150,30 @@ class PollReads:
         with self.sessions() as session:
             cursor = repo.get_cursor(session, self.tracker.account.name, "calendar")
             if cursor is not None:
-                self._steps = self._read_steps(session)
+                self._questions = self._read_questions(session)
         return cursor
 
     def waiting_drafts(self) -> list[WaitingDraft]:
-        return self._read()[0]
+        return self._read().waiting
 
     def sent_question(self) -> SentQuestion | None:
-        return self._read()[1]
+        return self._read().sent
 
     def reply_question(self) -> ReplyQuestion | None:
-        return self._read()[2]
+        return self._read().replies
 
     def wrote(self) -> None:
         """A step recorded something: what the next step reads is read again."""
-        self._steps = None
+        self._questions = None
 
-    def _read(self) -> Steps:
-        if self._steps is None:
+    def _read(self) -> Questions:
+        if self._questions is None:
             with self.sessions() as session:
-                self._steps = self._read_steps(session)
-        return self._steps
+                self._questions = self._read_questions(session)
+        return self._questions
 
-    def _read_steps(self, session: Session) -> Steps:
-        return (
+    def _read_questions(self, session: Session) -> Questions:
+        return Questions(
             self.tracker.waiting_drafts(session),
             self.watch.question(session, self.now),
             self.tracker.reply_question(session, self.now),
