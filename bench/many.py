@@ -221,6 +221,12 @@ def fmt(value: Any, digits: int = 1) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def _run_cells(p: dict[str, Any]) -> list[str]:
+    """A ``run --once``'s cells: wall, CPU, RSS, requests, in flight."""
+    cells = [fmt(p.get("wall")), fmt(p.get("cpu")), fmt(p.get("rss_mb"), 0)]
+    return cells + [fmt(p.get("requests")), fmt(p.get("in_flight"))]
+
+
 def table(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     head = (
         "| accounts | first wall s | first CPU s | first RSS MB | first req | first in flight "
@@ -237,14 +243,9 @@ def table(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     ]
     for r in rows:
         a, b, c = r.get("first", {}), r.get("unchanged", {}), r.get("service", {})
-        cells = [r["accounts"]]
-        for p in (a, b):
-            if p is b:
-                second = r.get("second", {})
-                cells += [f"{fmt(second.get('wall'))} / {fmt(second.get('cpu'))}, "]
-                cells[-1] += fmt(second.get("requests"))
-            cells += [fmt(p.get("wall")), fmt(p.get("cpu")), fmt(p.get("rss_mb"), 0)]
-            cells += [fmt(p.get("requests")), fmt(p.get("in_flight"))]
+        second = r.get("second", {})
+        run2 = f"{fmt(second.get('wall'))} / {fmt(second.get('cpu'))}, "
+        cells = [r["accounts"], *_run_cells(a), run2 + fmt(second.get("requests")), *_run_cells(b)]
         cells += [" / ".join(fmt(x) for x in c.get("cycles") or []) or "-"]
         cells += [fmt(c.get("cpu")), fmt(c.get("rss_mb"), 0), fmt(c.get("due"))]
         worst = (">" if c.get("worst_late_at_least") else "") + fmt(c.get("worst_late"))
