@@ -17,6 +17,9 @@ from pathlib import Path
 
 from sqlalchemy import event
 
+from daemon.replies import ReplyTracker
+from daemon.running.pollreads import CycleReads, PollReads
+from daemon.running.sentwatch import SentWatch
 from tests.harness import Event, Person, World
 
 START = datetime(2026, 1, 14, 9, 0, tzinfo=UTC)  # Acme, Wednesday 10:00 in Berlin
@@ -150,10 +153,6 @@ def test_the_cycle_s_shared_read_asks_what_each_poll_would_ask(tmp_path: Path, d
     """The questions a poll takes from the cycle's read of all accounts equal those it reads
     for itself: a draft waiting (Raj's), a thank-you sent whose inquiry waits for a reply
     (Jane's: the process is watched), interviews to come; read as of the same moment."""
-    from daemon.replies import ReplyTracker
-    from daemon.running.pollreads import CycleReads, PollReads
-    from daemon.running.sentwatch import SentWatch
-
     world = World(tmp_path, db_url)
     world.add(ACME)
     for e in upcoming(3):
